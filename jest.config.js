@@ -1,0 +1,11 @@
+/** Tests run from TypeScript sources through ts-jest (transpile only: `npm run build` type-checks).
+ * The provider-host tests need the built JS in bin/ as well, which `npm test` builds first. */
+module.exports = {
+  testEnvironment: "node",
+  roots: ["<rootDir>/test"],
+  testMatch: ["**/*.test.ts"],
+  transform: { "^.+\\.ts$": ["ts-jest", { isolatedModules: true, diagnostics: false }] },
+  modulePathIgnorePatterns: ["<rootDir>/bin/", "<rootDir>/examples/"],
+  testTimeout: 120000,
+  verbose: true,
+};

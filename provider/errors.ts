@@ -1,0 +1,120 @@
+/**
+ * Typed errors with stable codes. Every error the provider raises is an RdsError, so callers (and
+ * tests) branch on `code`, never on message text. Messages read `<doing what> on <host>: <cause>`.
+ */
+
+const BRAND = Symbol.for("pulumi-rds-licensing.RdsError");
+
+/** Stable error codes. Never rename one: users match on them and the README maps each to a fix. */
+export const ErrorCode = {
+  /** Bad input caught before any host is touched. */
+  Validation: "RDS_VALIDATION",
+  /** The script threw or returned an error that is not a WMI return code. */
+  ScriptError: "RDS_SCRIPT_ERROR",
+  /** The script did not print exactly one valid JSON result document. */
+  InvalidResult: "RDS_INVALID_RESULT",
+  /** The operation ran past its timeout; its pwsh was replaced. */
+  Timeout: "RDS_TIMEOUT",
+  /** pwsh could not be started, or the target host could not be reached. */
+  HostUnreachable: "RDS_HOST_UNREACHABLE",
+  /** A WMI method returned (or threw) a WBEM error code; `wmiName` holds its name. */
+  Wmi: "RDS_WMI_ERROR",
+  /** Access denied by the target (not an administrator). */
+  AccessDenied: "RDS_ACCESS_DENIED",
+  /** The licensing WMI class is not there (role missing, or service not yet running). */
+  ClassNotReady: "RDS_CLASS_NOT_READY",
+  /** Automatic activation or CAL install could not reach Microsoft's Clearinghouse. */
+  ClearinghouseUnreachable: "RDS_CLEARINGHOUSE_UNREACHABLE",
+  /** The license server is not activated (BPA rule: activate before installing CALs). */
+  NotActivated: "RDS_NOT_ACTIVATED",
+  /** The Clearinghouse did not accept an id, code or number. */
+  Rejected: "RDS_REJECTED",
+  /** The license server version does not accept this CAL version. */
+  VersionNotAccepted: "RDS_VERSION_NOT_ACCEPTED",
+  /** A Group Policy controls the setting and contradicts the desired value. */
+  GroupPolicyConflict: "RDS_GROUP_POLICY_CONFLICT",
+  /** Licensing mode and installed CALs do not match. */
+  ModeMismatch: "RDS_MODE_MISMATCH",
+  /** Per-device licenses are still issued from a pack that would be removed. */
+  IssuedLicenses: "RDS_ISSUED_LICENSES",
+  /** More than one existing pack could be the one declared; adopt one explicitly. */
+  AmbiguousPack: "RDS_AMBIGUOUS_PACK",
+  /** An object that must exist was not found. */
+  NotFound: "RDS_NOT_FOUND",
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+export interface RdsErrorDetails {
+  host?: string;
+  operation?: string;
+  durationMs?: number;
+  stderr?: string;
+  /** Unsigned WBEM return value, when a WMI call produced one. */
+  returnValue?: number;
+  /** The WBEM symbol for returnValue, e.g. WBEM_E_INVALID_PARAMETER. */
+  wmiName?: string;
+  /** The WMI method that failed. */
+  method?: string;
+  cause?: unknown;
+}
+
+export class RdsError extends Error implements RdsErrorDetails {
+  readonly code: ErrorCode;
+  host?: string;
+  operation?: string;
+  durationMs?: number;
+  stderr?: string;
+  returnValue?: number;
+  wmiName?: string;
+  method?: string;
+  override cause?: unknown;
+
+  constructor(code: ErrorCode, message: string, details: RdsErrorDetails = {}) {
+    super(message);
+    this.name = "RdsError";
+    this.code = code;
+    Object.assign(this, details);
+    Object.defineProperty(this, BRAND, { value: true, enumerable: false });
+  }
+}
+
+/** True for an RdsError even when it comes from another copy of this module. */
+export function isRdsError(value: unknown): value is RdsError {
+  return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
+}
+
+/** WBEM error codes from the RD Licensing WMI provider table (reference section 8), plus the general
+ * WMI codes the reference names (invalid class). Keys are unsigned decimal return values. */
+export const WBEM_ERRORS: Readonly<Record<number, string>> = {
+  0x80041001: "WBEM_E_FAILED",
+  0x80041002: "WBEM_E_NOT_FOUND",
+  0x80041003: "WBEM_E_ACCESS_DENIED",
+  0x80041004: "WBEM_E_PROVIDER_FAILURE",
+  0x80041005: "WBEM_E_TYPE_MISMATCH",
+  0x80041006: "WBEM_E_OUT_OF_MEMORY",
+  0x80041008: "WBEM_E_INVALID_PARAMETER",
+  0x80041009: "WBEM_E_NOT_AVAILABLE",
+  0x8004100c: "WBEM_E_NOT_SUPPORTED",
+  0x8004100e: "WBEM_E_INVALID_NAMESPACE",
+  0x8004100f: "WBEM_E_INVALID_OBJECT",
+  0x80041010: "WBEM_E_INVALID_CLASS",
+  0x80041014: "WBEM_E_INITIALIZATION_FAILURE",
+  0x80041016: "WBEM_E_INVALID_OPERATION",
+  0x80041017: "WBEM_E_INVALID_QUERY",
+  0x80041018: "WBEM_E_INVALID_QUERY_TYPE",
+  0x80041019: "WBEM_E_ALREADY_EXISTS",
+  0x80041021: "WBEM_E_INVALID_SYNTAX",
+  0x80041023: "WBEM_E_READ_ONLY",
+  0x80041024: "WBEM_E_PROVIDER_NOT_CAPABLE",
+  0x80041028: "WBEM_E_ILLEGAL_NULL",
+  0x8004102b: "WBEM_E_VALUE_OUT_OF_RANGE",
+  0x8004102e: "WBEM_E_INVALID_METHOD",
+  0x8004102f: "WBEM_E_INVALID_METHOD_PARAMETERS",
+  0x8004103a: "WBEM_E_INVALID_OBJECT_PATH",
+};
+
+/** The WBEM symbol for a return value (signed HRESULTs are accepted and made unsigned). */
+export function wbemName(returnValue: number): string {
+  const unsigned = returnValue >>> 0;
+  return WBEM_ERRORS[unsigned] ?? `0x${unsigned.toString(16).toUpperCase().padStart(8, "0")}`;
+}

@@ -8,4 +8,5 @@ module.exports = {
   modulePathIgnorePatterns: ["<rootDir>/bin/", "<rootDir>/examples/"],
   testTimeout: 120000,
   verbose: true,
+  reporters: ["default", "<rootDir>/test/reporters/summary.js"],
 };

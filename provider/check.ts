@@ -1,16 +1,8 @@
 import type * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
+import { containsUnknown } from "./diff";
 
-/** The value the engine sends for an unknown during preview (notes, section 3). */
-export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
-
-/** True when `value` is, or contains anywhere, the preview unknown sentinel. */
-export function containsUnknown(value: unknown): boolean {
-  if (value === UNKNOWN) return true;
-  if (Array.isArray(value)) return value.some(containsUnknown);
-  if (value !== null && typeof value === "object") return Object.values(value).some(containsUnknown);
-  return false;
-}
+export { UNKNOWN, containsUnknown } from "./diff";
 
 /** Dotted path of a zod issue, e.g. `contact.firstName` or `licenseServers[1]`. */
 export function issuePath(path: ReadonlyArray<PropertyKey>): string {

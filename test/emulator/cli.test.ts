@@ -1,0 +1,413 @@
+/**
+ * The `rds-sim` CLI, end to end.
+ *
+ * Real: the built CLI (`node bin/provider/emulator/cli.js`) run as a child process, its pwsh (one per
+ * command, through provider/emulator/cli-driver.ps1), the emulator module and its state files in a
+ * temp directory, and (for the round trips) pwsh calling the emulated WMI methods the operation
+ * scripts call.
+ * Stands in: the emulator stands in for Windows WMI and for Microsoft's Clearinghouse.
+ *
+ * Needs the built CLI: run `npx tsc -p tsconfig.json` (or `npm test`, which builds) first.
+ */
+import { spawn, spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { packageRoot } from "../../provider/paths";
+import { findPwsh } from "../../provider/emulator/cli";
+
+const ROOT = packageRoot();
+const CLI = path.join(ROOT, "bin", "provider", "emulator", "cli.js");
+const MODULE = path.join(ROOT, "provider", "emulator", "RdsEmulator.psm1");
+const DRIVER = path.join(ROOT, "provider", "emulator", "cli-driver.ps1");
+
+let tmp: string;
+let stateDir: string;
+let pwsh: string;
+
+interface Run {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** The environment without RDS_SIM_STATE_DIR, so only what a test passes decides the state dir. */
+function baseEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env = { ...process.env, ...extra };
+  if (!("RDS_SIM_STATE_DIR" in extra)) delete env.RDS_SIM_STATE_DIR;
+  return env;
+}
+
+function cli(args: string[], opts: { stateDir?: string | null; env?: Record<string, string>; cwd?: string } = {}): Run {
+  const dir = opts.stateDir === undefined ? stateDir : opts.stateDir;
+  const argv = dir === null ? args : ["--state-dir", dir, ...args];
+  const r = spawnSync(process.execPath, [CLI, ...argv], {
+    encoding: "utf8",
+    env: baseEnv(opts.env),
+    cwd: opts.cwd ?? tmp,
+    timeout: 110_000,
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Runs a command that must succeed with --json and returns the parsed output. */
+function cliJson<T = any>(args: string[]): T {
+  const r = cli([...args, "--json"]);
+  if (r.status !== 0) throw new Error(`rds-sim ${args.join(" ")} exited ${r.status}: ${r.stderr}`);
+  return JSON.parse(r.stdout) as T;
+}
+
+function ok(args: string[]): string {
+  const r = cli(args);
+  if (r.status !== 0) throw new Error(`rds-sim ${args.join(" ")} exited ${r.status}: ${r.stderr}`);
+  expect(r.stderr).toBe("");
+  return r.stdout;
+}
+
+function show(host: string): any {
+  return cliJson(["show", host]);
+}
+
+/** Runs a .ps1 (written to the temp dir) in pwsh with the emulator imported; arguments are -File values. */
+function pwshScript(name: string, body: string, args: string[]): string[] {
+  const file = path.join(tmp, name);
+  fs.writeFileSync(file, body);
+  const r = spawnSync(pwsh, ["-NoLogo", "-NoProfile", "-NonInteractive", "-File", file, ...args], { encoding: "utf8", timeout: 110_000 });
+  if (r.status !== 0) throw new Error(`${name} exited ${r.status}: ${r.stderr}`);
+  return r.stdout.split(/\r?\n/).filter((l) => l.length > 0);
+}
+
+/** pids of running processes whose command line mentions the CLI driver (Linux only). */
+function driverPids(): number[] {
+  if (process.platform !== "linux") return [];
+  const pids: number[] = [];
+  for (const entry of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmdline = fs.readFileSync(`/proc/${entry}/cmdline`, "utf8");
+      if (cmdline.includes(DRIVER)) pids.push(Number(entry));
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return pids;
+}
+
+beforeAll(() => {
+  if (!fs.existsSync(CLI)) throw new Error(`${CLI} is missing: build first (npx tsc -p tsconfig.json)`);
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), "rds-sim-cli-"));
+  stateDir = path.join(tmp, "state");
+  pwsh = findPwsh();
+});
+
+afterAll(() => {
+  if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+describe("help", () => {
+  test("--help lists every command and exits 0", () => {
+    const out = ok(["--help"]);
+    for (const c of ["hosts", "show", "clearinghouse license-server-id", "clearinghouse key-pack-id", "host set", "issue", "fault set", "fault clear", "gpo set", "gpo clear", "reset", "log"]) {
+      expect(out).toContain(`  ${c} `);
+    }
+  });
+
+  test("<command> --help, help <command> and a group's --help", () => {
+    const a = ok(["fault", "set", "--help"]);
+    expect(a).toMatch(/^usage: rds-sim fault set <host> <fault> \[<value>\]/);
+    expect(a).toContain("classNotReadyCalls");
+    expect(ok(["help", "fault", "set"])).toBe(a);
+    expect(ok(["issue", "-h"])).toContain("usage: rds-sim issue <host> --key-pack <ID> --count <N>");
+    expect(ok(["gpo", "--help"])).toContain("gpo clear");
+  });
+});
+
+describe("bad arguments exit 2, name the argument, and give a usage hint", () => {
+  const cases: Array<[string, string[], RegExp]> = [
+    ["no command", [], /missing command \(accepted: hosts, show, clearinghouse/],
+    ["unknown command", ["bogus"], /unknown command 'bogus' \(accepted: hosts, show,/],
+    ["unknown subcommand", ["fault", "bogus"], /unknown command 'fault bogus' \(accepted: set, clear\)/],
+    ["missing subcommand", ["gpo"], /missing command after 'gpo' \(accepted: set, clear\)/],
+    ["missing host", ["show"], /missing argument <host>/],
+    ["extra argument", ["show", "ls01", "ls02"], /unexpected argument 'ls02'/],
+    ["unknown flag", ["host", "set", "ls01", "--bogus"], /unknown option '--bogus' \(accepted: --os, --domain/],
+    ["flag without its value", ["issue", "ls01", "--key-pack"], /option --key-pack needs a value <ID>/],
+    ["flag followed by another flag", ["issue", "ls01", "--count", "--key-pack", "3"], /option --count needs a value <N>/],
+    ["value for a switch", ["hosts", "--json=yes"], /option --json takes no value/],
+    ["missing required flag", ["issue", "ls01", "--key-pack", "3"], /missing option --count <N>/],
+    ["non-numeric count", ["issue", "ls01", "--key-pack", "3", "--count", "many"], /--count must be a whole number from 1 to 100000 \(got 'many'\)/],
+    ["zero count", ["issue", "ls01", "--key-pack", "3", "--count", "0"], /--count must be a whole number from 1 to 100000/],
+    ["bad os", ["host", "set", "ls01", "--os", "2003"], /--os must be one of 2008R2, 2012, 2016, 2019, 2022, 2025 \(got '2003'\)/],
+    ["nothing to set", ["host", "set", "ls01"], /nothing to set: give at least one of --os/],
+    ["contradicting flags", ["host", "set", "ls01", "--domain", "contoso.com", "--workgroup"], /--domain and --workgroup contradict/],
+    ["grace days out of range", ["host", "set", "ls01", "--grace-days", "121"], /--grace-days must be a whole number from 0 to 120/],
+    ["bad cal type", ["clearinghouse", "key-pack-id", "--host", "ls01", "--program", "select", "--version", "2019", "--cal-type", "perSeat", "--quantity", "5"], /--cal-type must be one of perUser, perDevice \(got 'perSeat'\)/],
+    ["bad program", ["clearinghouse", "key-pack-id", "--product-id", "1", "--program", "oem", "--version", "2019", "--cal-type", "perUser", "--quantity", "5"], /--program must be one of retail, openLicense, select, enterpriseAgreement/],
+    ["missing program", ["clearinghouse", "key-pack-id", "--host", "ls01", "--version", "2019", "--cal-type", "perUser", "--quantity", "5"], /missing option --program <PROGRAM>/],
+    ["no product id", ["clearinghouse", "license-server-id"], /missing product ID: give <productId> or --host <HOST>/],
+    ["product id and host", ["clearinghouse", "license-server-id", "123", "--host", "ls01"], /either a product ID or --host, not both/],
+    ["unknown fault", ["fault", "set", "ls01", "meteorStrike"], /<fault> must be one of clearinghouseUnreachable, accessDenied, providerFailure/],
+    ["fault without its value", ["fault", "set", "ls01", "latencyMs"], /missing argument <value> for latencyMs \(a whole number\)/],
+    ["non-numeric fault value", ["fault", "set", "ls01", "latencyMs", "fast"], /the value of latencyMs must be a whole number from 0 to 600000 \(got 'fast'\)/],
+    ["bad failure style", ["fault", "set", "ls01", "failureStyle", "loud"], /the value of failureStyle must be one of return, exception/],
+    ["bad boolean", ["fault", "set", "ls01", "accessDenied", "maybe"], /the value of accessDenied must be true or false/],
+    ["bad gpo mode", ["gpo", "set", "ls01", "--mode", "perSeat"], /--mode must be one of perDevice, perUser, aadPerUser/],
+    ["empty server list", ["gpo", "set", "ls01", "--license-servers", " , "], /--license-servers needs at least one server name/],
+    ["gpo nothing to set", ["gpo", "set", "ls01"], /nothing to set: give --mode and\/or --license-servers/],
+    ["negative --last", ["log", "ls01", "--last", "-1"], /option --last needs a value <N>/],
+    ["empty host", ["show", ""], /<host> must not be empty/],
+  ];
+
+  test.each(cases)("%s", (_label, args, message) => {
+    const dir = path.join(tmp, "never-created");
+    const r = cli(args, { stateDir: dir });
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe("");
+    const lines = r.stderr.trimEnd().split("\n");
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/^rds-sim( [a-z-]+)*: /);
+    expect(lines[0]).toMatch(message);
+    expect(lines[1]).toMatch(/^usage: rds-sim .*\(see 'rds-sim .*--help'\)$/);
+    // Rejected before pwsh starts: nothing was written.
+    expect(fs.existsSync(dir)).toBe(false);
+  });
+});
+
+test("without pwsh it says how to install PowerShell 7 and exits 1", () => {
+  const r = cli(["hosts"], { env: { RDS_PWSH: path.join(tmp, "no-such-pwsh") } });
+  expect(r.status).toBe(1);
+  expect(r.stderr).toMatch(/RDS_PWSH .*not an executable file/);
+  expect(r.stderr).toContain("dotnet tool install --global PowerShell --version 7.6.9");
+  expect(r.stderr).toContain("~/.dotnet/tools");
+});
+
+describe("commands against the emulator (one shared state dir, in order)", () => {
+  // Each CLI command starts one pwsh (a second or more), so the steps share state and each checks
+  // several things.
+  const productId = "00490-92005-99454-AT527";
+  let lsid: string;
+  let keyPackCode: string;
+  let retailCode: string;
+  let selectPack: number;
+  let retailPack: number;
+
+  test("hosts on an empty simulator; show of an unknown host exits 1 and says so", () => {
+    expect(cliJson(["hosts"])).toEqual([]);
+    const r = cli(["show", "ghost"]);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toMatch(/^rds-sim show: host 'ghost' has no state in .*state \(hosts are created by /);
+    expect(r.stderr.trimEnd().split("\n")).toHaveLength(1);
+  });
+
+  test("host set creates and configures hosts; hosts lists them (table and JSON)", () => {
+    expect(ok(["host", "set", "ls01", "--os", "2019", "--role-installed", "--product-id", productId])).toBe(
+      `ls01: os 2019, licensing role installed, product ID ${productId}\n`,
+    );
+    ok(["host", "set", "rdsh01", "--workgroup-name", "LAB", "--broker", "--grace-days", "30", "--os", "2022"]);
+
+    const ls = show("ls01");
+    expect(ls.hostName).toBe("ls01");
+    expect(ls.config.osVersion).toBe("2019");
+    expect(ls.roleInstalled).toBe(true);
+    expect(ls.serviceStatus).toBe("Running");
+    expect(ls.licenseServer.productId).toBe(productId);
+    expect(ls.licenseServer.activated).toBe(false);
+
+    // `show ghost` above did not create a host.
+    const rows = cliJson<any[]>(["hosts"]);
+    expect(rows.map((r) => r.hostName)).toEqual(["ls01", "rdsh01"]);
+    expect(rows[0]).toMatchObject({ roleInstalled: true, activated: false, keyPacks: 0, licensingType: 5, osVersion: "2019" });
+    expect(rows[1]).toMatchObject({ roleInstalled: false, partOfDomain: false, isConnectionBroker: true, osVersion: "2022" });
+    const table = ok(["hosts"]).split("\n");
+    expect(table[0]).toMatch(/^HOST\s+OS\s+JOINED\s+LICENSING ROLE\s+ACTIVATED\s+PACKS\s+MODE\s+BROKER$/);
+    expect(table[1]).toMatch(/^ls01\s+2019\s+domain\s+installed\s+no\s+0\s+Not configured\s+-$/);
+    expect(table[2]).toMatch(/^rdsh01\s+2022\s+workgroup\s+-\s+-\s+0\s+Not configured\s+yes$/);
+  });
+
+  test("clearinghouse license-server-id: the same 35-character id from --host and from the product id", () => {
+    lsid = ok(["clearinghouse", "license-server-id", "--host", "ls01"]).trim();
+    expect(lsid).toMatch(/^[A-Z0-9]{35}$/);
+    expect(cliJson(["clearinghouse", "license-server-id", productId])).toEqual({ productId, licenseServerId: lsid });
+  });
+
+  test("clearinghouse key-pack-id and retail-code give codes the emulator installs; the license server id activates", () => {
+    keyPackCode = ok(["clearinghouse", "key-pack-id", "--host", "ls01", "--program", "select", "--version", "2019", "--cal-type", "perDevice", "--quantity", "10"]).trim();
+    expect(keyPackCode).toMatch(/^[A-Z0-9]{35}$/);
+    retailCode = ok(["clearinghouse", "retail-code", "--version", "2016", "--cal-type", "perUser", "--quantity", "5"]).trim();
+    expect(retailCode).toMatch(/^[A-Z0-9]{25}$/);
+
+    // What a web/telephone activation and the CAL installs do on Windows, through the emulator.
+    const out = pwshScript(
+      "activate.ps1",
+      [
+        "param($ModulePath, $StateDir, $HostName, $Lsid, $KeyPackCode, $RetailCode)",
+        "$ErrorActionPreference = 'Stop'",
+        "Import-Module $ModulePath -DisableNameChecking",
+        "Set-RdsEmulatorContext -StateDir $StateDir -HostName $HostName",
+        "$wrong = 'A' * 35",
+        "(Invoke-CimMethod -ClassName Win32_TSLicenseServer -MethodName ActivateServer -Arguments @{ sLicenseServerId = $wrong }).ReturnValue",
+        "(Invoke-CimMethod -ClassName Win32_TSLicenseServer -MethodName ActivateServer -Arguments @{ sLicenseServerId = $Lsid }).ReturnValue",
+        "$r = Invoke-CimMethod -ClassName Win32_TSLicenseKeyPack -MethodName InstallLicenseKeyPack -Arguments @{ sLicenseKeyPackId = $KeyPackCode }",
+        "'{0} {1}' -f $r.ReturnValue, $r.KeyPackId",
+        "$r = Invoke-CimMethod -ClassName Win32_TSLicenseKeyPack -MethodName InstallRetailPurchaseLicenseKeyPack -Arguments @{ sLicenseCode = $RetailCode }",
+        "'{0} {1}' -f $r.ReturnValue, $r.KeyPackId",
+      ].join("\n"),
+      [MODULE, stateDir, "ls01", lsid, keyPackCode, retailCode],
+    );
+    expect(Number(out[0])).not.toBe(0); // an id the Clearinghouse did not give is rejected
+    expect(out[1]).toBe("0");
+    const [rv1, kp1] = out[2]!.split(" ").map(Number);
+    const [rv2, kp2] = out[3]!.split(" ").map(Number);
+    expect([rv1, rv2]).toEqual([0, 0]);
+    selectPack = kp1!;
+    retailPack = kp2!;
+
+    const h = show("ls01");
+    expect(h.licenseServer.activated).toBe(true);
+    expect(h.licenseServer.licenseServerId).toBe(lsid);
+    const packs = h.licenseServer.keyPacks;
+    expect(packs.find((p: any) => p.KeyPackId === selectPack)).toMatchObject({ program: "select", ProductType: 0, ProductVersion: "Windows Server 2019", TotalLicenses: 10, AvailableLicenses: 10 });
+    expect(packs.find((p: any) => p.KeyPackId === retailPack)).toMatchObject({ program: "retail", ProductType: 1, ProductVersion: "Windows Server 2016", TotalLicenses: 5 });
+  });
+
+  test("clearinghouse confirmation-code gives a code for telephone deactivation", () => {
+    const r = cliJson(["clearinghouse", "confirmation-code", "--host", "ls01"]);
+    expect(r.productId).toBe(productId);
+    expect(r.confirmationCode).toMatch(/^[A-Z0-9]{35}$/);
+  });
+
+  test("issue: per-device licenses to named clients, per-user licenses counted; refusals exit 1", () => {
+    const out = ok(["issue", "ls01", "--key-pack", String(selectPack), "--count", "2", "--computer", "PC"]);
+    expect(out).toContain(`ls01: issued 2 licenses from key pack ${selectPack} (now 2 issued, 8 available)`);
+    expect(out).toMatch(/PC-1\s+active/);
+    const perUser = cliJson(["issue", "ls01", "--key-pack", String(retailPack), "--count", "3"]);
+    expect(perUser).toMatchObject({ KeyPackId: retailPack, count: 3, IssuedLicenses: 3, AvailableLicenses: 2, licenses: [] });
+
+    const refused = cli(["issue", "ls01", "--key-pack", "99", "--count", "1"]);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toBe("rds-sim issue: host 'ls01' has no installed key pack 99\n");
+  });
+
+  test("show (human): every section, the issued licenses, and no license code", () => {
+    const out = ok(["show", "ls01"]);
+    expect(out.startsWith("Host ls01 (LS01)\n")).toBe(true);
+    for (const heading of ["License server", "Key packs", "Issued per-device licenses", "Session host", "Group Policy", "Faults"]) {
+      expect(out).toContain(`\n\n${heading}\n`);
+    }
+    expect(out).toMatch(/Activation:\s+activated .*\(web or telephone, with a license server ID\)/);
+    expect(out).toContain(`License server ID:    ${lsid}`);
+    expect(out).toMatch(new RegExp(`\\n  ${selectPack}\\s+RDS Per Device CAL\\s+Windows Server 2019\\s+select\\s+10\\s+2\\s+8\\s`));
+    expect(out).toMatch(new RegExp(`\\n  ${retailPack}\\s+RDS Per User CAL\\s+Windows Server 2016\\s+retail\\s+5\\s+3\\s+2\\s`));
+    expect(out).toMatch(new RegExp(`\\n  1\\s+${selectPack}\\s+PC-1\\s+active\\s`));
+    expect(out).toMatch(new RegExp(`\\n  2\\s+${selectPack}\\s+PC-2\\s+active\\s`));
+    expect(out).not.toContain(retailCode);
+    expect(out).not.toContain(keyPackCode);
+  });
+
+  test("fault set / fault clear", () => {
+    expect(ok(["fault", "set", "ls01", "clearinghouseUnreachable"])).toBe("ls01: clearinghouseUnreachable true\n  active faults: clearinghouseUnreachable true\n");
+    ok(["fault", "set", "ls01", "latencyMs", "15"]);
+    ok(["fault", "set", "ls01", "failureStyle", "EXCEPTION"]);
+    ok(["fault", "set", "ls01", "classNotReadyCalls", "2"]);
+    expect(show("ls01").faults).toEqual({
+      clearinghouseUnreachable: true,
+      accessDenied: false,
+      providerFailure: false,
+      latencyMs: 15,
+      classNotReadyCalls: 2,
+      activationStatusUnknown: false,
+      failureStyle: "exception",
+    });
+    expect(cliJson(["fault", "clear", "ls01", "latencyMs"])).toMatchObject({ latencyMs: 0, clearinghouseUnreachable: true, failureStyle: "exception" });
+    expect(ok(["fault", "clear", "ls01"])).toBe("ls01: all faults and Group Policy values cleared\n  active faults: none\n");
+    expect(show("ls01").faults).toMatchObject({ clearinghouseUnreachable: false, latencyMs: 0, classNotReadyCalls: 0, failureStyle: "return" });
+  });
+
+  test("gpo set / gpo clear override the session host's WMI settings", () => {
+    expect(ok(["gpo", "set", "rdsh01", "--mode", "perUser", "--license-servers", "ls01.contoso.com, ls02.contoso.com"])).toBe(
+      "rdsh01: Group Policy\n  LicensingMode:  Per User (4)\n  LicenseServers: ls01.contoso.com,ls02.contoso.com\n",
+    );
+    const h = show("rdsh01");
+    expect(h.groupPolicy).toEqual({ LicensingMode: 4, LicenseServers: "ls01.contoso.com,ls02.contoso.com" });
+    expect(h.sessionHost).toMatchObject({ effectiveLicensingType: 4, policySourceLicensingType: 1, effectiveLicenseServers: ["ls01.contoso.com", "ls02.contoso.com"] });
+    // and what `host set` gave it earlier
+    expect(h.config).toMatchObject({ workgroup: "LAB", partOfDomain: false, isConnectionBroker: true });
+    expect(h.sessionHost.graceDaysLeft).toBe(30);
+
+    expect(cliJson(["gpo", "clear", "rdsh01", "--mode"])).toEqual({ LicensingMode: null, LicenseServers: "ls01.contoso.com,ls02.contoso.com" });
+    expect(cliJson(["gpo", "clear", "rdsh01"])).toEqual({ LicensingMode: null, LicenseServers: null });
+  });
+
+  test("log shows the emulated calls, oldest first", () => {
+    const out = ok(["log", "ls01"]).split("\n");
+    expect(out[0]).toMatch(/^SEQ\s+TIME \(UTC\)\s+PID\s+CMDLET\s+CLASS\s+METHOD\s+RESULT$/);
+    expect(out[1]).toMatch(/^1\s.*Invoke-CimMethod\s+Win32_TSLicenseServer\s+ActivateServer\s+0x80041008 WBEM_E_INVALID_PARAMETER$/);
+    expect(out[2]).toMatch(/^2\s.*ActivateServer\s+0$/);
+    const last = cliJson<any[]>(["log", "ls01", "--last", "1"]);
+    expect(last).toHaveLength(1);
+    expect(last[0]).toMatchObject({ seq: 4, cmdlet: "Invoke-CimMethod", method: "InstallRetailPurchaseLicenseKeyPack", result: 0 });
+  });
+
+  test("reset <host> forgets one host; reset forgets everything", () => {
+    expect(ok(["reset", "rdsh01"])).toBe("rdsh01: reset (state and call log removed)\n");
+    expect(ok(["reset", "rdsh01"])).toBe("rdsh01: had no state; nothing to reset\n");
+    // Only ls01 was left.
+    expect(cliJson(["reset"])).toEqual({ host: null, existed: null, hostsReset: 1, clearinghouseReset: true });
+    expect(cliJson(["hosts"])).toEqual([]);
+  });
+});
+
+test("a hostile host name is data, end to end", () => {
+  // PowerShell subexpression and redirection, sh command separators and substitution, quotes, a
+  // terminal escape sequence and a newline. Were any of it run, a canary file would appear.
+  const canary = path.join(tmp, "c");
+  const name = `ls'0"1;$(1>'${canary}')\`whoami\`;touch ${canary}&@x\u001b[31m\n#`;
+  expect(Buffer.byteLength(name)).toBeLessThanOrEqual(100);
+  const set = cliJson(["host", "set", name, "--role-installed", "--os", "2016"]);
+  expect(set.hostName).toBe(name);
+  const h = show(name);
+  expect(h.hostName).toBe(name);
+  expect(h.config.osVersion).toBe("2016");
+  expect(cliJson<any[]>(["hosts"]).map((r) => r.hostName)).toContain(name);
+  expect(cliJson(["clearinghouse", "license-server-id", "--host", name]).productId).toBe(h.licenseServer.productId);
+  // Human output shows control characters escaped: no raw escape sequence or newline reaches the terminal.
+  const human = ok(["show", name]);
+  expect(human).not.toContain("\u001b");
+  const shown = (s: string) => s.replace("\u001b", "\\u001b").replace("\n", "\\n");
+  expect(human.split("\n")[0]).toBe(`Host ${shown(name)} (${shown(h.computerName)})`);
+  expect(fs.existsSync(canary)).toBe(false);
+});
+
+test("state dir: --state-dir, else RDS_SIM_STATE_DIR, else <cwd>/.rds-sim", () => {
+  const cwd = fs.mkdtempSync(path.join(tmp, "cwd-"));
+  const hex = Buffer.from("ls09", "utf8").toString("hex");
+  const fromEnv = path.join(tmp, "from-env");
+  ok2(cli(["host", "set", "ls09", "--os", "2016"], { stateDir: null, cwd, env: { RDS_SIM_STATE_DIR: fromEnv } }));
+  expect(fs.existsSync(path.join(fromEnv, "hosts", `${hex}.json`))).toBe(true);
+  ok2(cli(["host", "set", "ls09", "--os", "2016"], { stateDir: null, cwd }));
+  expect(fs.existsSync(path.join(cwd, ".rds-sim", "hosts", `${hex}.json`))).toBe(true);
+
+  function ok2(r: Run): void {
+    if (r.status !== 0) throw new Error(`exit ${r.status}: ${r.stderr}`);
+  }
+});
+
+test("stopping the CLI stops its pwsh, and no pwsh is left running", async () => {
+  if (process.platform !== "linux") return; // finds processes through /proc
+  const child = spawn(process.execPath, [CLI, "--state-dir", stateDir, "hosts"], { env: baseEnv(), stdio: "ignore" });
+  const closed = new Promise<number | null>((resolve) => child.once("close", (code) => resolve(code)));
+  // Wait until the CLI's pwsh is running, then stop the CLI.
+  let driver: number[] = [];
+  const deadline = Date.now() + 30_000;
+  while (driver.length === 0 && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 50));
+    driver = driverPids();
+  }
+  expect(driver.length).toBeGreaterThan(0);
+  child.kill("SIGTERM");
+  await closed;
+  const gone = Date.now() + 10_000;
+  while (driverPids().length > 0 && Date.now() < gone) await new Promise((r) => setTimeout(r, 100));
+  expect(driverPids()).toEqual([]);
+});

@@ -55,6 +55,10 @@ export interface RdsErrorDetails {
   wmiName?: string;
   /** The WMI method that failed. */
   method?: string;
+  /** The WMI class whose method failed. */
+  className?: string;
+  /** The code the PowerShell script reported (New-RdsScriptError -Code, or SCRIPT_EXCEPTION, RESULT_COUNT, ...). */
+  scriptCode?: string;
   cause?: unknown;
 }
 
@@ -67,6 +71,8 @@ export class RdsError extends Error implements RdsErrorDetails {
   returnValue?: number;
   wmiName?: string;
   method?: string;
+  className?: string;
+  scriptCode?: string;
   override cause?: unknown;
 
   constructor(code: ErrorCode, message: string, details: RdsErrorDetails = {}) {

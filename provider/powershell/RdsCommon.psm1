@@ -1,0 +1,322 @@
+#Requires -Version 7.2
+<#
+.SYNOPSIS
+    Helpers every operation script may call. Loaded once into each warm pwsh by Bootstrap.ps1.
+
+.DESCRIPTION
+    An operation script is a .ps1 file that starts with
+
+        param([Parameter(Mandatory)][string]$Envelope)
+        $in = ConvertFrom-RdsEnvelope $Envelope
+
+    talks to Windows only through the CIM cmdlets named in docs/contracts.md (by name, so the
+    emulator's functions stand in for them on the simulator), and ends with exactly one
+
+        Write-RdsResult $object
+
+    It fails by throwing: `throw (New-RdsScriptError -Code X -Message Y ...)` for errors it
+    understands; anything else becomes SCRIPT_EXCEPTION in Bootstrap.ps1.
+
+    No function here ever builds PowerShell source text from a value.
+#>
+
+Set-StrictMode -Version 3.0
+
+# The type name Bootstrap.ps1 looks for on pipeline output. A result that crossed a remoting
+# boundary arrives as 'Deserialized.Rds.Result'; Bootstrap accepts both.
+$script:ResultTypeName = 'Rds.Result'
+
+# Key in Exception.Data that marks an error thrown through New-RdsScriptError.
+$script:ScriptErrorKey = 'Rds.ScriptError'
+
+# MI_RESULT status codes (CimException.StatusCode / NativeErrorCode) -> WBEM HRESULTs, for a
+# CimException whose ErrorData does not carry the WBEM code itself.
+$script:MiResultToWbem = @{
+    1  = 0x80041001L  # FAILED
+    2  = 0x80041003L  # ACCESS_DENIED
+    3  = 0x8004100EL  # INVALID_NAMESPACE
+    4  = 0x80041008L  # INVALID_PARAMETER
+    5  = 0x80041010L  # INVALID_CLASS
+    6  = 0x80041002L  # NOT_FOUND
+    7  = 0x8004100CL  # NOT_SUPPORTED
+    11 = 0x80041019L  # ALREADY_EXISTS
+    12 = 0x80041002L  # NO_SUCH_PROPERTY (WMI reports not found)
+    13 = 0x80041005L  # TYPE_MISMATCH
+    14 = 0x80041018L  # QUERY_LANGUAGE_NOT_SUPPORTED
+    15 = 0x80041017L  # INVALID_QUERY
+    16 = 0x8004102EL  # METHOD_NOT_AVAILABLE
+    17 = 0x8004102EL  # METHOD_NOT_FOUND
+}
+
+function ConvertTo-RdsUInt32 {
+    <#
+    .SYNOPSIS
+        A WMI return value or HRESULT as an unsigned 32-bit number (2147749896, not -2147217400).
+    .DESCRIPTION
+        Accepts any integral number (signed HRESULTs such as COMException.HResult included), a
+        double holding an integer, or a decimal / 0x-hex string. Throws for anything that does not
+        fit in 32 bits.
+    #>
+    [CmdletBinding()]
+    [OutputType([uint32])]
+    param([Parameter(Mandatory, Position = 0)][AllowNull()] $Value)
+
+    if ($null -eq $Value) { throw [System.ArgumentNullException]::new('Value') }
+    if ($Value -is [uint32]) { return $Value }
+    if ($Value -is [int32]) { return [System.BitConverter]::ToUInt32([System.BitConverter]::GetBytes([int32]$Value), 0) }
+    if ($Value -is [string]) {
+        $text = $Value.Trim()
+        if ($text -match '^0[xX][0-9a-fA-F]{1,8}$') {
+            return [uint32]::Parse($text.Substring(2), [System.Globalization.NumberStyles]::HexNumber, [cultureinfo]::InvariantCulture)
+        }
+        $Value = [decimal]::Parse($text, [cultureinfo]::InvariantCulture)
+    }
+    $number = [decimal]$Value
+    if ($number -ne [decimal]::Truncate($number)) { throw [System.ArgumentException]::new("not an integer: $number") }
+    if ($number -lt 0 -and $number -ge [int32]::MinValue) { $number += 4294967296 }
+    if ($number -lt 0 -or $number -gt [uint32]::MaxValue) { throw [System.ArgumentOutOfRangeException]::new('Value', "does not fit in 32 bits: $number") }
+    return [uint32]$number
+}
+
+function Test-RdsWbemCode {
+    <# True when an unsigned code is a WBEM / FACILITY_ITF HRESULT (0x8004xxxx). #>
+    [OutputType([bool])]
+    param([Parameter(Mandatory, Position = 0)][uint32]$Code)
+    return ($Code -band [uint32]'0xFFFF0000') -eq [uint32]'0x80040000'
+}
+
+function Get-RdsExceptionHResult {
+    <#
+    .SYNOPSIS
+        The HRESULT an exception (or one it wraps) carries, unsigned, or $null when it carries none.
+    .DESCRIPTION
+        Walks the InnerException chain. The first WBEM code found wins: the HResult of any
+        exception when it is 0x8004xxxx, the error_Code of a CimException's ErrorData, or the WBEM
+        equivalent of a CimException's StatusCode. Failing that, the HResult of a COMException (or
+        any ExternalException). Plain .NET exceptions (whose HResult is a CLR default such as
+        0x80131500) give $null.
+    #>
+    [CmdletBinding()]
+    param([Parameter(Mandatory, Position = 0)][AllowNull()] $Exception)
+
+    $fallback = $null
+    $current = $Exception
+    $depth = 0
+    while ($null -ne $current -and $depth -lt 20) {
+        $depth++
+        $hr = ConvertTo-RdsUInt32 ([int32]$current.HResult)
+        if (Test-RdsWbemCode $hr) { return $hr }
+
+        if ($current.GetType().Name -eq 'CimException') {
+            $fromErrorData = Get-RdsCimExceptionCode $current
+            if ($null -ne $fromErrorData) { return $fromErrorData }
+        }
+        if ($null -eq $fallback -and $current -is [System.Runtime.InteropServices.ExternalException]) {
+            $fallback = $hr
+        }
+        $current = $current.InnerException
+    }
+    return $fallback
+}
+
+function Get-RdsCimExceptionCode {
+    # The WBEM code of a Microsoft.Management.Infrastructure.CimException (looked at by property
+    # name: the type only exists where CimCmdlets is loaded).
+    param($Exception)
+    $errorData = $null
+    try { $errorData = $Exception.ErrorData } catch { $errorData = $null }
+    if ($null -ne $errorData) {
+        $code = $null
+        $properties = $null
+        try { $properties = $errorData.CimInstanceProperties } catch { $properties = $null }
+        if ($null -ne $properties) {
+            try { $code = $properties['error_Code'].Value } catch { $code = $null }
+        }
+        if ($null -eq $code) {
+            try { $code = $errorData.error_Code } catch { $code = $null }
+        }
+        if ($null -ne $code) {
+            $unsigned = ConvertTo-RdsUInt32 $code
+            if (Test-RdsWbemCode $unsigned) { return $unsigned }
+        }
+    }
+    $status = $null
+    try { $status = $Exception.StatusCode } catch { $status = $null }
+    if ($null -eq $status) {
+        try { $status = $Exception.NativeErrorCode } catch { $status = $null }
+    }
+    if ($null -ne $status) {
+        $key = [int][uint32]$status
+        if ($script:MiResultToWbem.ContainsKey($key)) { return [uint32]$script:MiResultToWbem[$key] }
+    }
+    return $null
+}
+
+function ConvertFrom-RdsEnvelope {
+    <#
+    .SYNOPSIS
+        Decodes the operation envelope: base64 -> UTF-8 -> JSON -> hashtable.
+    .DESCRIPTION
+        Returns @{ operation = '...'; host = '...'; args = @{...} }. Strings arrive byte for byte:
+        NUL, CR/LF, quotes, `$()`, backticks, unicode. Date-looking strings stay strings
+        (-DateKind String). Invalid UTF-8 or JSON throws.
+    #>
+    [CmdletBinding()]
+    param([Parameter(Mandatory, Position = 0)][string]$Envelope)
+
+    $bytes = [System.Convert]::FromBase64String($Envelope)
+    $strictUtf8 = [System.Text.UTF8Encoding]::new($false, $true)
+    $json = $strictUtf8.GetString($bytes)
+    $decoded = ConvertFrom-Json -InputObject $json -AsHashtable -Depth 50 -DateKind String
+    if ($decoded -isnot [System.Collections.IDictionary]) {
+        throw [System.FormatException]::new('the envelope is not a JSON object')
+    }
+    return $decoded
+}
+
+function Write-RdsResult {
+    <#
+    .SYNOPSIS
+        Emits the operation's one result (any JSON-serializable value, $null included).
+    .DESCRIPTION
+        Call it exactly once, as the last statement. The value is converted to JSON here (compact,
+        ASCII, depth up to 100; arrays are kept whole, never enumerated) and wrapped so that
+        Bootstrap.ps1 can tell it from stray pipeline output. Because the wrapper carries a string, a
+        result crosses a remoting boundary unchanged. Build results from hashtables / [ordered] /
+        [pscustomobject] of plain values, not raw CimInstances.
+    #>
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory, Position = 0)]
+        [AllowNull()][AllowEmptyString()][AllowEmptyCollection()]
+        $InputObject
+    )
+    $depthWarnings = $null
+    $json = ConvertTo-Json -InputObject $InputObject -Depth 100 -Compress -EscapeHandling EscapeNonAscii `
+        -WarningAction SilentlyContinue -WarningVariable depthWarnings
+    if ($depthWarnings) { throw [System.InvalidOperationException]::new('Write-RdsResult: the result is nested deeper than 100 levels') }
+    $wrapper = [pscustomobject]@{ PSTypeName = $script:ResultTypeName; Json = [string]$json }
+    $PSCmdlet.WriteObject($wrapper, $false)
+}
+
+function New-RdsScriptError {
+    <#
+    .SYNOPSIS
+        An exception carrying a stable error code, to be thrown: `throw (New-RdsScriptError ...)`.
+    .DESCRIPTION
+        Codes: WMI_ERROR (with -Method, -ClassName, -ReturnValue), or a code of the provider's
+        ErrorCode list with or without its RDS_ prefix (NOT_ACTIVATED, GROUP_POLICY_CONFLICT,
+        NOT_FOUND, ...). Other codes reach TypeScript as RDS_SCRIPT_ERROR with the code kept.
+        Never put secrets (license codes, passwords) in -Message.
+    #>
+    [CmdletBinding()]
+    [OutputType([System.Exception])]
+    param(
+        [Parameter(Mandatory)][ValidatePattern('^[A-Z][A-Z0-9_]*$')][string]$Code,
+        [Parameter(Mandatory)][string]$Message,
+        [string]$Method,
+        [string]$ClassName,
+        [AllowNull()] $ReturnValue
+    )
+    $exception = [System.Exception]::new($Message)
+    $details = [ordered]@{ code = $Code; message = $Message }
+    if ($Method) { $details.method = $Method }
+    if ($ClassName) { $details.className = $ClassName }
+    if ($null -ne $ReturnValue) { $details.returnValue = ConvertTo-RdsUInt32 $ReturnValue }
+    $exception.Data[$script:ScriptErrorKey] = $details
+    return $exception
+}
+
+function Get-RdsScriptErrorDetails {
+    <# The details New-RdsScriptError attached to an exception (searched through InnerException), or $null. #>
+    [CmdletBinding()]
+    param([Parameter(Mandatory, Position = 0)][AllowNull()] $Exception)
+    $current = $Exception
+    $depth = 0
+    while ($null -ne $current -and $depth -lt 20) {
+        $depth++
+        if ($null -ne $current.Data -and $current.Data.Contains($script:ScriptErrorKey)) {
+            return $current.Data[$script:ScriptErrorKey]
+        }
+        $current = $current.InnerException
+    }
+    return $null
+}
+
+function Invoke-RdsWmiMethod {
+    <#
+    .SYNOPSIS
+        Invoke-CimMethod, with WMI failures turned into WMI_ERROR script errors.
+    .DESCRIPTION
+        Static methods: -ClassName (and -Namespace). Instance methods: -InputObject (a CimInstance;
+        -ClassName then only names the class in errors). A non-zero ReturnValue (unless listed in
+        -AllowReturnValue) and an exception carrying a WBEM HRESULT (0x8004xxxx) both throw
+        WMI_ERROR with the unsigned code, the method and the class: which of the two the real
+        provider does is not confirmed (reference 2.5). Other exceptions pass through unchanged.
+        Returns the method's result object (ReturnValue plus out parameters).
+    #>
+    [CmdletBinding()]
+    param(
+        [string]$ClassName,
+        [string]$Namespace,
+        [Parameter(Mandatory)][string]$MethodName,
+        [System.Collections.IDictionary]$Arguments,
+        $InputObject,
+        [uint32[]]$AllowReturnValue = @()
+    )
+
+    $parameters = @{ MethodName = $MethodName }
+    if ($null -ne $InputObject) {
+        $parameters.InputObject = $InputObject
+        if (-not $ClassName) {
+            try { $ClassName = $InputObject.CimSystemProperties.ClassName } catch { $ClassName = $null }
+            if (-not $ClassName) {
+                try { $ClassName = $InputObject.CimClass.CimClassName } catch { $ClassName = $null }
+            }
+        }
+    } elseif ($ClassName) {
+        $parameters.ClassName = $ClassName
+        if ($Namespace) { $parameters.Namespace = $Namespace }
+    } else {
+        throw [System.ArgumentException]::new('Invoke-RdsWmiMethod needs -ClassName or -InputObject')
+    }
+    if ($null -ne $Arguments -and $Arguments.Count -gt 0) { $parameters.Arguments = $Arguments }
+    $label = if ($ClassName) { "$ClassName.$MethodName" } else { $MethodName }
+
+    try {
+        $result = Invoke-CimMethod @parameters -ErrorAction Stop
+    } catch {
+        $code = Get-RdsExceptionHResult $_.Exception
+        if ($null -ne $code -and (Test-RdsWbemCode $code)) {
+            $inner = $_.Exception.Message
+            $scriptError = New-RdsScriptError -Code WMI_ERROR -Method $MethodName -ClassName $ClassName -ReturnValue $code `
+                -Message ("{0} failed with 0x{1:X8}: {2}" -f $label, $code, $inner)
+            throw $scriptError
+        }
+        throw
+    }
+
+    $returnValue = $null
+    if ($null -ne $result) {
+        try { $returnValue = $result.ReturnValue } catch { $returnValue = $null }
+    }
+    if ($null -ne $returnValue) {
+        $unsigned = ConvertTo-RdsUInt32 $returnValue
+        if ($unsigned -ne 0 -and $AllowReturnValue -notcontains $unsigned) {
+            throw (New-RdsScriptError -Code WMI_ERROR -Method $MethodName -ClassName $ClassName -ReturnValue $unsigned `
+                    -Message ("{0} returned 0x{1:X8}" -f $label, $unsigned))
+        }
+    }
+    return $result
+}
+
+Export-ModuleMember -Function @(
+    'ConvertFrom-RdsEnvelope',
+    'Write-RdsResult',
+    'New-RdsScriptError',
+    'Get-RdsScriptErrorDetails',
+    'Invoke-RdsWmiMethod',
+    'ConvertTo-RdsUInt32',
+    'Test-RdsWbemCode',
+    'Get-RdsExceptionHResult'
+)

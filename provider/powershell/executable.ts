@@ -1,0 +1,47 @@
+/**
+ * Finding pwsh: `$RDS_PWSH` if set, else `pwsh` on PATH, else `~/.dotnet/tools/pwsh` (where
+ * `dotnet tool install --global PowerShell` puts it). Looked up each time a pwsh starts, so a
+ * changed environment is honoured without restarting Node.
+ */
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+
+/** How to get PowerShell 7, quoted in every "pwsh not found" error. */
+export const PWSH_INSTALL_HINT =
+  "install PowerShell 7 with `dotnet tool install --global PowerShell --version 7.6.9` and put ~/.dotnet/tools on PATH " +
+  "(or set RDS_PWSH to the pwsh executable)";
+
+export type PwshLookup = { found: true; path: string } | { found: false; reason: string };
+
+function isExecutableFile(candidate: string): boolean {
+  try {
+    const stat = fs.statSync(candidate);
+    if (!stat.isFile()) return false;
+    if (process.platform === "win32") return true;
+    fs.accessSync(candidate, fs.constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Locates pwsh without starting it. */
+export function findPwsh(env: NodeJS.ProcessEnv = process.env): PwshLookup {
+  const exe = process.platform === "win32" ? "pwsh.exe" : "pwsh";
+  const configured = env.RDS_PWSH;
+  if (configured !== undefined && configured.length > 0) {
+    const resolved = path.resolve(configured);
+    if (isExecutableFile(resolved)) return { found: true, path: resolved };
+    return { found: false, reason: `RDS_PWSH is set to ${configured}, which is not an executable file` };
+  }
+  for (const dir of (env.PATH ?? "").split(path.delimiter)) {
+    if (dir.length === 0) continue;
+    const candidate = path.join(dir, exe);
+    if (isExecutableFile(candidate)) return { found: true, path: candidate };
+  }
+  const home = env.HOME ?? env.USERPROFILE ?? os.homedir();
+  const dotnetTool = path.join(home, ".dotnet", "tools", exe);
+  if (isExecutableFile(dotnetTool)) return { found: true, path: dotnetTool };
+  return { found: false, reason: `pwsh was not found on PATH nor at ${dotnetTool}` };
+}

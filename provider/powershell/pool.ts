@@ -1,0 +1,713 @@
+/**
+ * The pwsh session pool: one warm pwsh per target, a FIFO queue per target, idle close, a cap on
+ * warm sessions, per-call timeouts, and cleanup when Node exits.
+ *
+ * - A target is a pool key (Transport.targetKey): operations on one target run one after the other
+ *   on one pwsh, in the order they were queued; different targets run in parallel.
+ * - A fresh pwsh loads Bootstrap.ps1, runs the transport's preamble and init operation, then serves
+ *   operations until it has been idle for `idleMs`, is evicted by the cap (least recently used idle
+ *   session first; when every session is busy the cap is exceeded until one goes idle), times out,
+ *   or dies. The next operation on the target then gets a fresh pwsh.
+ * - Timers are unref'd, and an idle pwsh's process and pipes are unref'd too, so the pool never keeps
+ *   Node alive. A busy pwsh is ref'd: a pending operation does.
+ * - No pwsh outlives Node: sessions are killed on `exit`, SIGINT, SIGTERM and SIGHUP and closed on
+ *   `beforeExit`; if Node is SIGKILLed, an idle pwsh exits on stdin EOF and a busy one is ended by
+ *   the parent watchdog in Bootstrap.ps1 (RDS_RUNNER_PARENT_PID) within a second.
+ * - The dotnet-tool `pwsh` is a launcher that runs the real pwsh as its child: the pool learns the
+ *   real pid at start (Write-RdsSessionInfo) and kills that one first, so none is orphaned.
+ *
+ * This module holds the only long-lived state of the provider. It is required at call time by the
+ * serialized provider shim, never captured (style habit 9).
+ */
+import type { ChildProcess } from "child_process";
+import * as fs from "fs";
+import { PowerShell } from "node-powershell";
+import { z } from "zod";
+import { ErrorCode, RdsError, isRdsError } from "../errors";
+import { providerFile } from "../paths";
+import { operationCommand, quotePowerShellLiteral, removeEnvelopeDir, removeEnvelopeFile, writeEnvelopeFile } from "./envelope";
+import { PWSH_INSTALL_HINT, findPwsh } from "./executable";
+import { CallContext, ResultDocument, errorFromDocument, parseResultDocument, stripAnsi } from "./result";
+import type { Connection, Transport } from "./transport";
+
+// ---------------------------------------------------------------------------------------------
+// Options and statistics
+
+export interface PoolOptions {
+  /** Close a warm pwsh after this long without work (ms). Default 60 000, or `$RDS_POOL_IDLE_MS`. */
+  idleMs: number;
+  /** Warm sessions kept at most; over it the least recently used idle one is closed. Default 8, or `$RDS_POOL_MAX_SESSIONS`. */
+  maxSessions: number;
+  /** Time allowed to start pwsh and bind it to its target (ms). Default 120 000, or `$RDS_POOL_STARTUP_TIMEOUT_MS`. */
+  startupTimeoutMs: number;
+}
+
+function positiveIntFromEnv(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw.trim() === "") return fallback;
+  const value = Number(raw);
+  return Number.isInteger(value) && value > 0 ? value : fallback;
+}
+
+let options: PoolOptions | undefined;
+
+/** The pool's current options (environment defaults are read on first use). */
+export function poolOptions(): PoolOptions {
+  if (options === undefined) {
+    options = {
+      idleMs: positiveIntFromEnv("RDS_POOL_IDLE_MS", 60_000),
+      maxSessions: positiveIntFromEnv("RDS_POOL_MAX_SESSIONS", 8),
+      startupTimeoutMs: positiveIntFromEnv("RDS_POOL_STARTUP_TIMEOUT_MS", 120_000),
+    };
+  }
+  return options;
+}
+
+/** Changes pool options for the rest of the process (tests, benchmarks, embedding programs). */
+export function configurePool(changes: Partial<PoolOptions>): PoolOptions {
+  const next = { ...poolOptions(), ...changes };
+  for (const [name, value] of Object.entries(next)) {
+    if (!Number.isInteger(value) || value <= 0) throw new RangeError(`pool option ${name} must be a positive integer`);
+  }
+  options = next;
+  for (const target of targets.values()) scheduleIdleClose(target);
+  return next;
+}
+
+export interface SessionStats {
+  key: string;
+  /** pid of the process Node spawned (the dotnet-tool launcher, or pwsh itself). */
+  pid: number | undefined;
+  /** pid of the pwsh that runs the scripts (differs from `pid` behind the dotnet-tool launcher). */
+  pwshPid: number | undefined;
+  busy: boolean;
+  /** When the session last finished an operation (ms since epoch). */
+  lastUsed: number;
+}
+
+export interface PoolStats {
+  /** pwsh processes started since the process began. */
+  started: number;
+  /** pwsh processes that have not exited yet (including ones being closed). */
+  alive: number;
+  /** Sessions currently attached to a target (warm). */
+  warm: number;
+  /** Operations that timed out (each replaced its pwsh). */
+  timeouts: number;
+  /** Sessions whose pwsh died on its own (crash, exit from a script). */
+  died: number;
+  /** Operations started per target key (init operations not counted). */
+  invocations: Record<string, number>;
+  sessions: SessionStats[];
+}
+
+const stats = { started: 0, timeouts: 0, died: 0 };
+
+/** A snapshot of the pool, for tests and benchmarks. */
+export function poolStats(): PoolStats {
+  const invocations: Record<string, number> = {};
+  const warmSessions: SessionStats[] = [];
+  for (const [key, count] of invocationCounts) invocations[key] = count;
+  for (const target of targets.values()) {
+    const s = target.session;
+    if (s !== undefined && !s.exited) {
+      warmSessions.push({ key: target.key, pid: s.pid, pwshPid: s.pwshPid, busy: s.busy, lastUsed: s.lastUsed });
+    }
+  }
+  return {
+    started: stats.started,
+    alive: [...sessions].filter((s) => !s.exited).length,
+    warm: warmSessions.length,
+    timeouts: stats.timeouts,
+    died: stats.died,
+    invocations,
+    sessions: warmSessions,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Command listeners (debug hook: tests check that no user value is ever in a command)
+
+export interface CommandEvent {
+  key: string;
+  pid: number | undefined;
+}
+type CommandListener = (command: string, event: CommandEvent) => void;
+const commandListeners = new Set<CommandListener>();
+
+/** Calls `listener` with every command string sent to any pwsh. Returns the unsubscribe function. */
+export function onCommand(listener: CommandListener): () => void {
+  commandListeners.add(listener);
+  return () => {
+    commandListeners.delete(listener);
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// One pwsh process
+
+/** node-powershell's PowerShell, pinned to the executable we found (it would prefer $NODE_POWERSHELL). */
+class PinnedPowerShell extends PowerShell {
+  protected override setExecutable(opts: { executable?: string }): string {
+    return opts.executable as string;
+  }
+}
+
+interface ShellInternals {
+  process: ChildProcess;
+  exitPromise: Promise<void>;
+  history: unknown[];
+}
+
+export interface ScriptRun {
+  name: string;
+  script: string;
+  args: Record<string, unknown>;
+  host: string;
+  timeoutMs: number;
+}
+
+export interface ScriptOutcome {
+  document: ResultDocument;
+  durationMs: number;
+  stderr: string;
+}
+
+const STDERR_TAIL = 8192;
+const CLOSE_GRACE_MS = 3000;
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
+function signalQuietly(pid: number | undefined, signal: NodeJS.Signals): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(pid, signal);
+  } catch {
+    // already gone
+  }
+}
+
+/** Child pids of a process (Linux /proc; empty elsewhere). */
+function childPids(pid: number | undefined): number[] {
+  if (pid === undefined || process.platform !== "linux") return [];
+  try {
+    return fs
+      .readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8")
+      .trim()
+      .split(/\s+/)
+      .filter((part) => part.length > 0)
+      .map(Number);
+  } catch {
+    return [];
+  }
+}
+
+function childEnvironment(): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    TERM: "dumb",
+    NO_COLOR: "1",
+    POWERSHELL_TELEMETRY_OPTOUT: "1",
+    POWERSHELL_UPDATECHECK: "Off",
+    DOTNET_CLI_TELEMETRY_OPTOUT: "1",
+    DOTNET_NOLOGO: "1",
+    RDS_RUNNER_PARENT_PID: String(process.pid),
+  };
+}
+
+class Session {
+  readonly shell: PinnedPowerShell;
+  readonly child: ChildProcess;
+  readonly pid: number | undefined;
+  pwshPid: number | undefined;
+  exited = false;
+  exitCode: number | null = null;
+  exitSignal: NodeJS.Signals | null = null;
+  readonly whenExited: Promise<void>;
+  busy = false;
+  closing = false;
+  lastUsed = Date.now();
+  private stderrTail = "";
+
+  constructor(
+    readonly key: string,
+    executable: string,
+  ) {
+    const executableOptions: Record<string, boolean | string> = { "-NoProfile": true, "-NonInteractive": true };
+    if (process.platform === "win32") executableOptions["-ExecutionPolicy"] = "Bypass";
+    this.shell = new PinnedPowerShell({
+      executable,
+      executableOptions,
+      throwOnInvocationError: false,
+      spawnOptions: { env: childEnvironment() },
+    });
+    const internals = this.shell as unknown as ShellInternals;
+    // node-powershell rejects this when pwsh exits abnormally; we watch the process ourselves.
+    internals.exitPromise.catch(() => undefined);
+    this.child = internals.process;
+    this.pid = this.child.pid;
+    this.child.stdin?.on("error", () => undefined);
+    this.child.stderr?.on("data", (chunk: string | Buffer) => {
+      this.stderrTail = (this.stderrTail + chunk.toString()).slice(-STDERR_TAIL);
+    });
+    this.whenExited = new Promise<void>((resolve) => {
+      const done = (code: number | null, signal: NodeJS.Signals | null) => {
+        if (this.exited) return;
+        this.exited = true;
+        this.exitCode = code;
+        this.exitSignal = signal;
+        resolve();
+      };
+      this.child.once("exit", done);
+      this.child.once("error", () => {
+        if (this.child.pid === undefined) done(null, null);
+      });
+    });
+  }
+
+  /** Keeps Node alive while this session works. */
+  ref(): void {
+    this.child.ref();
+    for (const stream of [this.child.stdin, this.child.stdout, this.child.stderr]) {
+      (stream as unknown as { ref?: () => void } | null)?.ref?.();
+    }
+  }
+
+  /** Lets Node exit while this session idles. */
+  unref(): void {
+    this.child.unref();
+    for (const stream of [this.child.stdin, this.child.stdout, this.child.stderr]) {
+      (stream as unknown as { unref?: () => void } | null)?.unref?.();
+    }
+  }
+
+  /** Recent stderr of the process, node-powershell's delimiter lines removed. */
+  recentStderr(): string {
+    return stripAnsi(this.stderrTail)
+      .split(/\r?\n/)
+      .filter((line) => line.trim().length > 0 && !/^[0-9A-Za-z]{16}$/.test(line.trim()))
+      .join("\n");
+  }
+
+  exitDescription(): string {
+    if (this.exitSignal) return `signal ${this.exitSignal}`;
+    return `exit code ${this.exitCode ?? "unknown"}`;
+  }
+
+  /**
+   * Sends one command and returns what it printed. Rejects with RDS_TIMEOUT (after killing this
+   * pwsh) or RDS_SCRIPT_ERROR when pwsh dies during the command.
+   */
+  async send(command: string, timeoutMs: number, ctx: CallContext): Promise<{ stdout: string; stderr: string; durationMs: number }> {
+    const started = Date.now();
+    if (this.exited) {
+      throw new RdsError(ErrorCode.ScriptError, `running ${ctx.operation} on ${ctx.host}: pwsh had exited (${this.exitDescription()})`, {
+        host: ctx.host,
+        operation: ctx.operation,
+        durationMs: 0,
+        stderr: this.recentStderr(),
+      });
+    }
+    for (const listener of commandListeners) {
+      try {
+        listener(command, { key: this.key, pid: this.pid });
+      } catch {
+        // a debug hook never breaks an operation
+      }
+    }
+    type Outcome =
+      | { kind: "done"; stdout: string; stderr: string }
+      | { kind: "failed" }
+      | { kind: "exited" }
+      | { kind: "timeout" };
+    const invocation: Promise<Outcome> = this.shell.invoke(command).then(
+      (record) => ({ kind: "done", stdout: record.stdout?.toString("utf8") ?? "", stderr: record.stderr?.toString("utf8") ?? "" }),
+      () => ({ kind: "failed" }),
+    );
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<Outcome>((resolve) => {
+      timer = setTimeout(() => resolve({ kind: "timeout" }), timeoutMs);
+    });
+    const exited = this.whenExited.then((): Outcome => ({ kind: "exited" }));
+    let outcome: Outcome;
+    try {
+      outcome = await Promise.race([invocation, timedOut, exited]);
+    } finally {
+      if (timer) clearTimeout(timer);
+      // node-powershell keeps every invocation (with its output) in `history`; we do not need it.
+      (this.shell as unknown as ShellInternals).history.length = 0;
+    }
+    const durationMs = Date.now() - started;
+
+    if (outcome.kind === "timeout") {
+      stats.timeouts++;
+      await this.kill();
+      throw new RdsError(
+        ErrorCode.Timeout,
+        `running ${ctx.operation} on ${ctx.host}: timed out after ${timeoutMs} ms; its pwsh was stopped and will be replaced`,
+        { host: ctx.host, operation: ctx.operation, durationMs, stderr: this.recentStderr() },
+      );
+    }
+    if (outcome.kind !== "done" || this.exited) {
+      await Promise.race([this.whenExited, delay(CLOSE_GRACE_MS)]);
+      if (!this.closing) stats.died++;
+      throw new RdsError(
+        ErrorCode.ScriptError,
+        `running ${ctx.operation} on ${ctx.host}: pwsh exited during the operation (${this.exitDescription()}); the next operation starts a fresh one`,
+        { host: ctx.host, operation: ctx.operation, durationMs, stderr: this.recentStderr() },
+      );
+    }
+    return { stdout: outcome.stdout, stderr: stripAnsi(outcome.stderr).trim(), durationMs };
+  }
+
+  /** Sends a command that prints one result document (Bootstrap helpers) and parses it. */
+  async sendForDocument(command: string, timeoutMs: number, ctx: CallContext): Promise<ScriptOutcome> {
+    const output = await this.send(command, timeoutMs, ctx);
+    const full: CallContext = { ...ctx, durationMs: output.durationMs, stderr: output.stderr || undefined };
+    return { document: parseResultDocument(output.stdout, full), durationMs: output.durationMs, stderr: output.stderr };
+  }
+
+  /**
+   * Runs an operation script: writes its envelope to a private file, sends the one
+   * `Invoke-RdsOperation` command, parses the document. The envelope file is gone afterwards
+   * whatever happened.
+   */
+  async runScript(run: ScriptRun): Promise<ScriptOutcome> {
+    const envelopePath = writeEnvelopeFile({ operation: run.name, host: run.host, args: run.args });
+    try {
+      return await this.sendForDocument(operationCommand(run.script, envelopePath), run.timeoutMs, {
+        host: run.host,
+        operation: run.name,
+      });
+    } finally {
+      removeEnvelopeFile(envelopePath);
+    }
+  }
+
+  /** Kills the real pwsh first (so the launcher reaps it), then the launcher; waits for the exit. */
+  async kill(): Promise<void> {
+    this.closing = true;
+    if (!this.exited) {
+      const inner = new Set<number>(childPids(this.pid));
+      if (this.pwshPid !== undefined && this.pwshPid !== this.pid) inner.add(this.pwshPid);
+      for (const pid of inner) signalQuietly(pid, "SIGKILL");
+      this.child.stdin?.destroy();
+      if (inner.size > 0) await Promise.race([this.whenExited, delay(1000)]);
+      if (!this.exited) this.child.kill("SIGKILL");
+    }
+    await Promise.race([this.whenExited, delay(CLOSE_GRACE_MS)]);
+  }
+
+  /** Closes gracefully: stdin EOF makes pwsh exit; killed if it has not after a grace period. */
+  async close(): Promise<void> {
+    if (this.exited) return;
+    this.closing = true;
+    this.ref();
+    this.child.stdin?.end();
+    await Promise.race([this.whenExited, delay(CLOSE_GRACE_MS)]);
+    if (!this.exited) await this.kill();
+  }
+
+  /** Synchronous last-resort kill (process `exit` and signal handlers). */
+  killNow(): void {
+    if (this.exited) return;
+    if (this.pwshPid !== undefined && this.pwshPid !== this.pid) signalQuietly(this.pwshPid, "SIGKILL");
+    for (const pid of childPids(this.pid)) signalQuietly(pid, "SIGKILL");
+    signalQuietly(this.pid, "SIGKILL");
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Targets and queues
+
+/** What the pool needs to know about a target. */
+export interface TargetSpec {
+  key: string;
+  /** For messages. */
+  host: string;
+  connection: Connection;
+  transport: Transport;
+}
+
+/** The warm session handed to work on a target. */
+export interface WarmSession {
+  readonly pid: number | undefined;
+  readonly pwshPid: number | undefined;
+  runScript(run: ScriptRun): Promise<ScriptOutcome>;
+}
+
+interface Job {
+  work: (session: WarmSession) => Promise<unknown>;
+  resolve: (value: unknown) => void;
+  reject: (reason: unknown) => void;
+}
+
+interface Target {
+  key: string;
+  spec: TargetSpec;
+  session: Session | undefined;
+  queue: Job[];
+  running: boolean;
+  idleTimer: NodeJS.Timeout | undefined;
+}
+
+const targets = new Map<string, Target>();
+const sessions = new Set<Session>();
+/** Operations started per target key, over the life of the process. */
+const invocationCounts = new Map<string, number>();
+
+/**
+ * Runs `work` on the target's warm pwsh (starting one if needed) after every earlier operation on
+ * the same target has finished.
+ */
+export function runOnTarget<T>(spec: TargetSpec, work: (session: WarmSession) => Promise<T>): Promise<T> {
+  let target = targets.get(spec.key);
+  if (target === undefined) {
+    target = { key: spec.key, spec, session: undefined, queue: [], running: false, idleTimer: undefined };
+    targets.set(spec.key, target);
+  }
+  cancelIdleClose(target);
+  const queued = target;
+  return new Promise<T>((resolve, reject) => {
+    queued.queue.push({ work: work as Job["work"], resolve: resolve as Job["resolve"], reject });
+    void pump(queued);
+  });
+}
+
+async function pump(target: Target): Promise<void> {
+  if (target.running) return;
+  const job = target.queue.shift();
+  if (job === undefined) {
+    if (target.session === undefined) forget(target);
+    else scheduleIdleClose(target);
+    return;
+  }
+  target.running = true;
+  let session: Session | undefined;
+  try {
+    session = await ensureSession(target);
+    session.busy = true;
+    session.ref();
+    invocationCounts.set(target.key, (invocationCounts.get(target.key) ?? 0) + 1);
+    job.resolve(await job.work(session));
+  } catch (err) {
+    job.reject(err);
+  } finally {
+    if (session !== undefined) {
+      session.busy = false;
+      session.lastUsed = Date.now();
+    }
+    if (target.session !== undefined && (target.session.exited || target.session.closing)) {
+      const dead = target.session;
+      target.session = undefined;
+      void dead.kill().finally(() => sessions.delete(dead));
+    }
+    target.running = false;
+    if (target.session !== undefined && target.queue.length === 0) target.session.unref();
+    enforceCap(poolOptions().maxSessions);
+    void pump(target);
+  }
+}
+
+async function ensureSession(target: Target): Promise<Session> {
+  const current = target.session;
+  if (current !== undefined && !current.exited && !current.closing) return current;
+  target.session = undefined;
+  enforceCap(poolOptions().maxSessions - 1);
+  const session = await startSession(target.spec);
+  target.session = session;
+  return session;
+}
+
+function cancelIdleClose(target: Target): void {
+  if (target.idleTimer !== undefined) {
+    clearTimeout(target.idleTimer);
+    target.idleTimer = undefined;
+  }
+}
+
+function scheduleIdleClose(target: Target): void {
+  cancelIdleClose(target);
+  if (target.session === undefined || target.running || target.queue.length > 0) return;
+  target.idleTimer = setTimeout(() => {
+    target.idleTimer = undefined;
+    if (target.running || target.queue.length > 0 || target.session === undefined) return;
+    retire(target);
+  }, poolOptions().idleMs);
+  target.idleTimer.unref();
+}
+
+/** Drops an idle target without a session from the map (its key may never be used again). */
+function forget(target: Target): void {
+  if (!target.running && target.queue.length === 0 && target.session === undefined && targets.get(target.key) === target) {
+    cancelIdleClose(target);
+    targets.delete(target.key);
+  }
+}
+
+/** Detaches a target's session and closes it gracefully. */
+function retire(target: Target): Promise<void> {
+  const session = target.session;
+  target.session = undefined;
+  cancelIdleClose(target);
+  forget(target);
+  if (session === undefined) return Promise.resolve();
+  return session.close().finally(() => sessions.delete(session));
+}
+
+/** Closes least recently used idle sessions until at most `limit` are warm. */
+function enforceCap(limit: number): void {
+  for (;;) {
+    const warm = [...targets.values()].filter((t) => t.session !== undefined && !t.session.exited);
+    if (warm.length <= Math.max(limit, 0)) return;
+    const idle = warm
+      .filter((t) => !t.running && t.queue.length === 0 && !(t.session as Session).busy)
+      .sort((a, b) => (a.session as Session).lastUsed - (b.session as Session).lastUsed);
+    const victim = idle[0];
+    if (victim === undefined) return; // every warm session is busy: over the cap until one idles
+    void retire(victim);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Starting a session
+
+const sessionInfoSchema = z.object({ pid: z.number().int().positive(), psVersion: z.string() });
+
+function hostUnreachable(spec: TargetSpec, cause: string, extra: { stderr?: string; cause?: unknown } = {}): RdsError {
+  return new RdsError(ErrorCode.HostUnreachable, `starting pwsh for ${spec.host}: ${cause}`, {
+    host: spec.host,
+    operation: "session.start",
+    ...extra,
+  });
+}
+
+async function startSession(spec: TargetSpec): Promise<Session> {
+  const lookup = findPwsh();
+  if (!lookup.found) throw hostUnreachable(spec, `${lookup.reason}; ${PWSH_INSTALL_HINT}`);
+  installExitHandlers();
+
+  const session = new Session(spec.key, lookup.path);
+  stats.started++;
+  sessions.add(session);
+  session.ref();
+  const deadline = Date.now() + poolOptions().startupTimeoutMs;
+  const remaining = () => Math.max(deadline - Date.now(), 1);
+  const ctx: CallContext = { host: spec.host, operation: "session.start" };
+
+  try {
+    const bootstrap = providerFile("powershell/Bootstrap.ps1");
+    const hello = await session.sendForDocument(`. ${quotePowerShellLiteral(bootstrap)}; Write-RdsSessionInfo`, remaining(), ctx);
+    if (!hello.document.ok) throw errorFromDocument(hello.document.error, ctx);
+    const info = sessionInfoSchema.safeParse(hello.document.result);
+    if (!info.success) throw hostUnreachable(spec, "pwsh did not report its process id after loading Bootstrap.ps1");
+    session.pwshPid = info.data.pid;
+
+    for (const command of spec.transport.preamble(spec.connection)) {
+      const step = await session.sendForDocument(command, remaining(), ctx);
+      if (!step.document.ok) throw errorFromDocument(step.document.error, ctx);
+    }
+
+    const init = spec.transport.initOperation(spec.connection);
+    if (init !== undefined) {
+      const outcome = await session.runScript({ ...init, host: spec.host, timeoutMs: remaining() });
+      if (!outcome.document.ok) {
+        throw errorFromDocument(outcome.document.error, { ...ctx, operation: init.name, durationMs: outcome.durationMs });
+      }
+    }
+    return session;
+  } catch (err) {
+    const diedOnItsOwn = session.exited;
+    await session.kill();
+    sessions.delete(session);
+    throw startupError(spec, err, session, diedOnItsOwn);
+  }
+}
+
+/** Startup failures are RDS_HOST_UNREACHABLE unless the init reported something more specific (access denied). */
+function startupError(spec: TargetSpec, err: unknown, session: Session, diedOnItsOwn: boolean): RdsError {
+  const stderr = session.recentStderr() || undefined;
+  if (diedOnItsOwn) {
+    return hostUnreachable(spec, `pwsh exited while starting (${session.exitDescription()})`, { stderr, cause: err });
+  }
+  if (isRdsError(err)) {
+    if (err.code === ErrorCode.Timeout) {
+      return hostUnreachable(spec, `pwsh did not start within ${poolOptions().startupTimeoutMs} ms`, { stderr, cause: err });
+    }
+    const generic: string[] = [ErrorCode.ScriptError, ErrorCode.InvalidResult, ErrorCode.HostUnreachable];
+    if (!generic.includes(err.code)) return err;
+    const cause = err.message.replace(/^[^:]*: /, "");
+    return hostUnreachable(spec, cause, { stderr: err.stderr ?? stderr, cause: err });
+  }
+  return hostUnreachable(spec, (err as Error)?.message ?? String(err), { stderr, cause: err });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shutdown
+
+/** Closes every session (gracefully, then by force) and rejects queued operations. For tests and shutdown. */
+export async function closeAll(): Promise<void> {
+  const closing: Promise<void>[] = [];
+  const handled = new Set<Session>();
+  for (const target of targets.values()) {
+    cancelIdleClose(target);
+    for (const job of target.queue.splice(0)) {
+      job.reject(
+        new RdsError(ErrorCode.HostUnreachable, `running an operation on ${target.spec.host}: the session pool was closed`, {
+          host: target.spec.host,
+        }),
+      );
+    }
+    const session = target.session;
+    target.session = undefined;
+    if (session !== undefined) {
+      handled.add(session);
+      closing.push((target.running ? session.kill() : session.close()).finally(() => sessions.delete(session)));
+    }
+  }
+  // Sessions still starting, or detached and still closing.
+  for (const session of sessions) {
+    if (!handled.has(session)) closing.push(session.kill().finally(() => sessions.delete(session)));
+  }
+  await Promise.all(closing);
+  for (const [key, target] of targets) {
+    if (!target.running && target.queue.length === 0) targets.delete(key);
+  }
+  // Nothing is in flight any more: drop the private envelope directory (recreated on next use).
+  if (targets.size === 0) removeEnvelopeDir();
+}
+
+let handlersInstalled = false;
+
+function killAllNow(): void {
+  for (const session of sessions) session.killNow();
+}
+
+function onExit(): void {
+  killAllNow();
+  removeEnvelopeDir();
+}
+
+function onBeforeExit(): void {
+  if ([...sessions].some((s) => !s.exited)) void closeAll();
+}
+
+function onSignal(signal: NodeJS.Signals): void {
+  killAllNow();
+  removeEnvelopeDir();
+  // Keep Node's default behaviour (exit on the signal) when nobody else handles it.
+  if (process.listenerCount(signal) === 1) {
+    process.removeListener(signal, onSignal);
+    process.kill(process.pid, signal);
+  }
+}
+
+function installExitHandlers(): void {
+  if (handlersInstalled) return;
+  handlersInstalled = true;
+  process.on("exit", onExit);
+  process.on("beforeExit", onBeforeExit);
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, onSignal);
+}

@@ -1,0 +1,100 @@
+/**
+ * runOperation(): one PowerShell script + one JSON argument envelope -> one validated JSON result.
+ *
+ * The script runs on the target's warm pwsh (pool.ts), after every earlier operation on the same
+ * target. Its arguments travel in an envelope file (envelope.ts); pwsh only ever receives
+ * `Invoke-RdsOperation -ScriptPath '<path>' -EnvelopePath '<path>'`. The result document it prints
+ * is validated with zod (result.ts); failures are RdsErrors with stable codes:
+ *
+ * | code                  | when                                                                   |
+ * |-----------------------|------------------------------------------------------------------------|
+ * | RDS_VALIDATION        | the connection or the operation spec is invalid (nothing ran)          |
+ * | RDS_HOST_UNREACHABLE  | pwsh missing or would not start, or the target could not be bound      |
+ * | RDS_TIMEOUT           | the operation ran past timeoutMs; its pwsh was killed and is replaced  |
+ * | RDS_SCRIPT_ERROR      | the script threw, or pwsh died during the operation                    |
+ * | RDS_INVALID_RESULT    | not exactly one result, stray pipeline output, or the zod schema failed|
+ * | RDS_WMI_ERROR         | a WMI method returned / threw a WBEM code (`returnValue`, `wmiName`)   |
+ * | RDS_ACCESS_DENIED     | ... the WBEM code was 0x80041003                                       |
+ * | RDS_CLASS_NOT_READY   | ... the WBEM code was 0x80041010 (class not there: role missing)       |
+ * | RDS_<other>           | the script threw New-RdsScriptError with that code (NOT_ACTIVATED, ...)|
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { z } from "zod";
+import { ErrorCode, RdsError } from "../errors";
+import { encodeEnvelope } from "./envelope";
+import { runOnTarget } from "./pool";
+import { errorFromDocument, validateResult } from "./result";
+import { Connection, connectionSchema, transportFor } from "./transport";
+
+/** Default per-operation timeout (ms). */
+export const DEFAULT_TIMEOUT_MS = 120_000;
+
+export interface OperationSpec<T> {
+  /** "licenseServer.read": used in errors and logs. */
+  name: string;
+  /** Absolute path of the .ps1 (use providerFile() from provider/paths.ts). */
+  script: string;
+  /** The operation's arguments: JSON-serializable; reach the script as `$in.args`. */
+  args: Record<string, unknown>;
+  /** Validates the script's result. */
+  result: z.ZodType<T>;
+  /** Time the script may run once it has started (queueing and pwsh start excluded). Default 120 s. */
+  timeoutMs?: number;
+}
+
+function validationError(message: string, details: { host?: string; operation?: string } = {}): RdsError {
+  return new RdsError(ErrorCode.Validation, message, details);
+}
+
+/** The connection, validated (RDS_VALIDATION names the failing fields, never their values). */
+export function parseConnection(connection: unknown): Connection {
+  const checked = connectionSchema.safeParse(connection);
+  if (checked.success) return checked.data;
+  const issues = checked.error.issues
+    .slice(0, 5)
+    .map((issue) => `${["connection", ...issue.path.map(String)].join(".")}: ${issue.message}`)
+    .join("; ");
+  throw validationError(`checking the connection: ${issues}`);
+}
+
+function checkSpec<T>(spec: OperationSpec<T>, host: string): void {
+  const where = { host, operation: spec.name };
+  if (typeof spec.name !== "string" || spec.name.length === 0) throw validationError(`running an operation on ${host}: the operation has no name`, where);
+  if (typeof spec.script !== "string" || !path.isAbsolute(spec.script)) {
+    throw validationError(`running ${spec.name} on ${host}: the script path must be absolute`, where);
+  }
+  if (!fs.existsSync(spec.script)) {
+    throw new RdsError(ErrorCode.ScriptError, `running ${spec.name} on ${host}: the operation script ${spec.script} does not exist`, where);
+  }
+  if (spec.args === null || typeof spec.args !== "object" || Array.isArray(spec.args)) {
+    throw validationError(`running ${spec.name} on ${host}: args must be an object`, where);
+  }
+  try {
+    encodeEnvelope({ operation: spec.name, host, args: spec.args });
+  } catch (err) {
+    throw validationError(`running ${spec.name} on ${host}: ${(err as Error).message}`, where);
+  }
+  if (spec.timeoutMs !== undefined && !(Number.isFinite(spec.timeoutMs) && spec.timeoutMs > 0)) {
+    throw validationError(`running ${spec.name} on ${host}: timeoutMs must be a positive number`, where);
+  }
+}
+
+/**
+ * Runs one operation script on the connection's target and returns its validated result.
+ * Rejects with an RdsError (see the table above).
+ */
+export async function runOperation<T>(connection: Connection, op: OperationSpec<T>): Promise<T> {
+  const conn = parseConnection(connection);
+  checkSpec(op, conn.host);
+  const transport = transportFor(conn);
+  const timeoutMs = op.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const spec = { key: transport.targetKey(conn), host: conn.host, connection: conn, transport };
+
+  const outcome = await runOnTarget(spec, (session) =>
+    session.runScript({ name: op.name, script: op.script, args: op.args, host: conn.host, timeoutMs }),
+  );
+  const ctx = { host: conn.host, operation: op.name, durationMs: outcome.durationMs, stderr: outcome.stderr || undefined };
+  if (!outcome.document.ok) throw errorFromDocument(outcome.document.error, ctx);
+  return validateResult(op.result, outcome.document.result, ctx);
+}

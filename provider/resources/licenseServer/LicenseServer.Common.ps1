@@ -1,0 +1,105 @@
+<#
+.SYNOPSIS
+    Helpers shared by the RdsLicenseServer operation scripts (dot-sourced; no job of its own).
+
+.DESCRIPTION
+    Talks to Windows only through Get-WindowsFeature, Get-Service, Get-CimInstance and, via
+    Invoke-RdsWmiMethod (RdsCommon.psm1), Invoke-CimMethod, so the emulator stands in on the
+    simulator. Never builds PowerShell source from a value.
+#>
+
+Set-StrictMode -Version 3.0
+
+$script:LsClassName = 'Win32_TSLicenseServer'
+$script:LsNamespace = 'root/cimv2'
+$script:LsFeatureName = 'RDS-Licensing'
+$script:LsServiceName = 'TermServLicensing'
+
+# Contact fields (envelope names) -> Win32_TSLicenseServer properties (e-mail is eMail in the MOF).
+$script:LsContactProperties = [ordered]@{
+    firstName     = 'FirstName'
+    lastName      = 'LastName'
+    company       = 'Company'
+    countryRegion = 'CountryRegion'
+    email         = 'eMail'
+    orgUnit       = 'OrgUnit'
+    address       = 'Address'
+    city          = 'City'
+    state         = 'State'
+    postalCode    = 'PostalCode'
+}
+
+# WBEM codes that mean "the licensing class is not there (yet)": invalid class, invalid namespace,
+# not found (reference 8: querying a class whose role is missing gives WBEM_E_INVALID_CLASS).
+$script:LsNotReadyCodes = @([uint32]'0x80041010', [uint32]'0x8004100E', [uint32]'0x80041002')
+
+function Get-LsProperty {
+    # A property of a CIM instance (or hashtable / PSObject), or $Default when it is not there.
+    param($InputObject, [string]$Name, $Default = $null)
+    if ($null -eq $InputObject) { return $Default }
+    if ($InputObject -is [System.Collections.IDictionary]) {
+        if ($InputObject.Contains($Name)) { return $InputObject[$Name] }
+        return $Default
+    }
+    $p = $InputObject.PSObject.Properties[$Name]
+    if ($null -ne $p) { return $p.Value }
+    try {
+        $cp = $InputObject.CimInstanceProperties[$Name]
+        if ($null -ne $cp) { return $cp.Value }
+    } catch { $null = $_ }
+    return $Default
+}
+
+function Test-LsRoleInstalled {
+    # True when the RDS-Licensing role service is installed.
+    $feature = Get-WindowsFeature -Name $script:LsFeatureName
+    if ($null -eq $feature) { return $false }
+    $installed = Get-LsProperty $feature 'Installed' $false
+    if ($installed -is [bool]) { return $installed }
+    return ([string](Get-LsProperty $feature 'InstallState' '')) -eq 'Installed'
+}
+
+function Get-LsServiceStatus {
+    # The TermServLicensing service status as text ('Running', 'Stopped', ...), or '' when there is no such service.
+    $service = $null
+    try {
+        $service = Get-Service -Name $script:LsServiceName -ErrorAction Stop
+    } catch {
+        return ''
+    }
+    if ($null -eq $service) { return '' }
+    return [string](Get-LsProperty $service 'Status' '')
+}
+
+function Get-LsInstance {
+    <#
+        The Win32_TSLicenseServer singleton, or $null when the class does not answer (yet): an error
+        carrying WBEM_E_INVALID_CLASS / INVALID_NAMESPACE / NOT_FOUND. Any other error (access denied,
+        provider failure) is thrown as is, for the runner to type.
+    #>
+    try {
+        $instance = Get-CimInstance -Namespace $script:LsNamespace -ClassName $script:LsClassName -ErrorAction Stop
+    } catch {
+        $code = Get-RdsExceptionHResult $_.Exception
+        if ($null -ne $code -and $script:LsNotReadyCodes -contains [uint32]$code) { return $null }
+        throw
+    }
+    return @($instance)[0]
+}
+
+function Get-LsActivationStatus {
+    # GetActivationStatus (static): 0 activated, 1 not activated, 2 unknown (reference 2.5).
+    $r = Invoke-RdsWmiMethod -Namespace $script:LsNamespace -ClassName $script:LsClassName -MethodName GetActivationStatus
+    return [int](Get-LsProperty $r 'ActivationStatus' 2)
+}
+
+function Get-LsContact {
+    # The contact properties of an instance, under their envelope names ('' for empty or missing).
+    param($Instance)
+    $contact = [ordered]@{}
+    foreach ($field in $script:LsContactProperties.Keys) {
+        $value = Get-LsProperty $Instance $script:LsContactProperties[$field] ''
+        $contact[$field] = if ($null -eq $value) { '' } else { [string]$value }
+    }
+    return $contact
+}

@@ -1,0 +1,79 @@
+<#
+.SYNOPSIS
+    RdsLicenseServer: activate (or reactivate) the license server with one WMI call.
+
+.DESCRIPTION
+    Args: call (ActivateServerAutomatic | ReactivateServerAutomatic | ActivateServer | ReactivateServer),
+    licenseServerId (35 characters, already normalised by check; ActivateServer/ReactivateServer only),
+    reason (ReactivateServerAutomatic Reason, reference 2.6).
+    Reads GetActivationStatus first: an activated server is left alone (call 'none'), so the
+    Clearinghouse is never asked twice; an undeterminable state (2) is an error, never a blind
+    activation. The contact must have been committed before (set.ps1).
+    Errors: CLEARINGHOUSE_UNREACHABLE (WBEM_E_NOT_AVAILABLE from an *Automatic call), REJECTED
+    (WBEM_E_INVALID_PARAMETER from ActivateServer/ReactivateServer: the id is not the one the
+    Clearinghouse issued for this product id), ACTIVATION_STATUS_UNKNOWN, else WMI_ERROR.
+    Result: { call, activationStatus }. Never puts the license server id in a message.
+#>
+param([Parameter(Mandatory)][string]$Envelope)
+Set-StrictMode -Version 3.0
+$ErrorActionPreference = 'Stop'
+. (Join-Path $PSScriptRoot 'LicenseServer.Common.ps1')
+
+$in = ConvertFrom-RdsEnvelope $Envelope
+$call = [string]$in.args.call
+$allowed = @('ActivateServerAutomatic', 'ReactivateServerAutomatic', 'ActivateServer', 'ReactivateServer')
+if ($allowed -cnotcontains $call) {
+    throw (New-RdsScriptError -Code VALIDATION -Message "unknown activation call '$call' (expected one of: $($allowed -join ', '))")
+}
+$instance = Get-LsInstance
+if ($null -eq $instance) {
+    throw (New-RdsScriptError -Code CLASS_NOT_READY -Message 'Win32_TSLicenseServer does not answer: the RDS-Licensing role is missing or its service is not running')
+}
+
+$before = Get-LsActivationStatus
+if ($before -eq 0) {
+    Write-RdsResult ([ordered]@{ call = 'none'; activationStatus = 0 })
+    return
+}
+if ($before -ne 1) {
+    throw (New-RdsScriptError -Code ACTIVATION_STATUS_UNKNOWN -Message (
+            "GetActivationStatus reports $before (the activation state cannot be determined), so $call was not attempted: " +
+            'check the license server in RD Licensing Manager and its event log, then run again'))
+}
+
+$productId = [string](Get-LsProperty $instance 'ProductId' '')
+$arguments = $null
+switch -CaseSensitive ($call) {
+    'ActivateServer' { $arguments = @{ sLicenseServerId = [string]$in.args.licenseServerId } }
+    'ReactivateServer' { $arguments = @{ sNewLicenseServerId = [string]$in.args.licenseServerId } }
+    'ReactivateServerAutomatic' { $arguments = @{ Reason = [uint32]$in.args.reason } }
+}
+try {
+    $r = if ($null -ne $arguments) {
+        Invoke-RdsWmiMethod -Namespace $script:LsNamespace -ClassName $script:LsClassName -MethodName $call -Arguments $arguments
+    } else {
+        Invoke-RdsWmiMethod -Namespace $script:LsNamespace -ClassName $script:LsClassName -MethodName $call
+    }
+} catch {
+    $details = Get-RdsScriptErrorDetails $_.Exception
+    $code = if ($null -ne $details -and $details.Contains('returnValue')) { [uint32]$details.returnValue } else { $null }
+    if ($code -eq [uint32]'0x80041009' -and $call -like '*Automatic') {
+        throw (New-RdsScriptError -Code CLEARINGHOUSE_UNREACHABLE -Method $call -ClassName $script:LsClassName -Message (
+                "$call could not reach the Microsoft Clearinghouse (WBEM_E_NOT_AVAILABLE, 0x80041009): " +
+                'allow outbound HTTPS (TCP 443) from the license server, or activate without Internet access: ' +
+                "set activation.method to ""web"" (https://activate.microsoft.com, from any computer with a browser) or ""telephone"", with product id $productId"))
+    }
+    if ($code -eq [uint32]'0x80041008' -and $call -notlike '*Automatic') {
+        throw (New-RdsScriptError -Code REJECTED -Method $call -ClassName $script:LsClassName -Message (
+                "the Clearinghouse did not accept activation.licenseServerId for product id $productId ($call returned WBEM_E_INVALID_PARAMETER, 0x80041008): " +
+                'check that you copied all 35 characters and that the id was issued for this product id (a rebuilt server has a new product id and needs a new license server id); nothing was changed'))
+    }
+    throw
+}
+$reported = Get-LsProperty $r 'ActivationStatus' $null
+$after = Get-LsActivationStatus
+if ($after -ne 0) {
+    throw (New-RdsScriptError -Code WMI_ERROR -Method $call -ClassName $script:LsClassName -ReturnValue ([uint32]'0x80041001') -Message (
+            "$call returned success but GetActivationStatus reports $after (the method said $reported)"))
+}
+Write-RdsResult ([ordered]@{ call = $call; activationStatus = $after })

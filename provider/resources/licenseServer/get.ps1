@@ -1,0 +1,54 @@
+<#
+.SYNOPSIS
+    RdsLicenseServer read: the whole live state of the license server. Changes nothing.
+
+.DESCRIPTION
+    Args: none. Result:
+      { roleInstalled, serviceStatus, classReady,
+        server: { serverName, productId, version, activationStatus (0/1/2), licenseServerId ('' unless
+                  activated), serverRole (0/1/2 or null), contact: { firstName, ... postalCode } } | null }
+    server is null when the role is missing or the class does not answer (yet).
+#>
+param([Parameter(Mandatory)][string]$Envelope)
+Set-StrictMode -Version 3.0
+$ErrorActionPreference = 'Stop'
+. (Join-Path $PSScriptRoot 'LicenseServer.Common.ps1')
+
+$null = ConvertFrom-RdsEnvelope $Envelope
+
+$roleInstalled = Test-LsRoleInstalled
+$serviceStatus = Get-LsServiceStatus
+$server = $null
+if ($roleInstalled) {
+    $instance = Get-LsInstance
+    if ($null -ne $instance) {
+        $status = Get-LsActivationStatus
+        $licenseServerId = ''
+        if ($status -eq 0) {
+            # GetLicenseServerId answers only while activated (reference 2.4).
+            $r = Invoke-RdsWmiMethod -Namespace $script:LsNamespace -ClassName $script:LsClassName -MethodName GetLicenseServerId
+            $licenseServerId = [string](Get-LsProperty $r 'sLicenseServerId' '')
+        }
+        $computer = @(Get-CimInstance -ClassName Win32_ComputerSystem)[0]
+        $name = [string](Get-LsProperty $computer 'DNSHostName' '')
+        if (-not $name) { $name = [string](Get-LsProperty $computer 'Name' '') }
+        $domain = [string](Get-LsProperty $computer 'Domain' '')
+        if ([bool](Get-LsProperty $computer 'PartOfDomain' $false) -and $domain -and $name -notlike '*.*') { $name = "$name.$domain" }
+        $role = Get-LsProperty $instance 'ServerRole' $null
+        $server = [ordered]@{
+            serverName       = $name
+            productId        = [string](Get-LsProperty $instance 'ProductId' '')
+            version          = [string](Get-LsProperty $instance 'Version' '')
+            activationStatus = $status
+            licenseServerId  = $licenseServerId
+            serverRole       = if ($null -eq $role) { $null } else { [int]$role }
+            contact          = Get-LsContact $instance
+        }
+    }
+}
+Write-RdsResult ([ordered]@{
+        roleInstalled = $roleInstalled
+        serviceStatus = $serviceStatus
+        classReady    = ($null -ne $server)
+        server        = $server
+    })

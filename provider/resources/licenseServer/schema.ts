@@ -1,0 +1,331 @@
+/**
+ * RdsLicenseServer: the zod schemas (inputs, state, script results), the defaults, the value maps
+ * and the diff field spec. Pure: no host, no runner, no I/O. `check` is `checkWithSchema(argsSchema)`.
+ */
+import { z } from "zod";
+import type { DiffSpec } from "../../diff";
+import { connectionSchema } from "../../powershell/transport";
+
+/** Where Microsoft's Remote Desktop Licensing web site lives (reference 9.1). */
+export const ACTIVATION_WEB_SITE = "https://activate.microsoft.com";
+
+/** Length of a license server id once hyphens and spaces are removed (reference 2.7). */
+export const LICENSE_SERVER_ID_LENGTH = 35;
+
+/** Hyphens and whitespace removed, upper-cased: the form ActivateServer takes (reference 2.7, pitfall 5). */
+export function normalizeLicenseServerId(raw: string): string {
+  return raw.replace(/[-\s]/g, "").toUpperCase();
+}
+
+const requiredText = (field: string, example: string) =>
+  z
+    .string({
+      error: (issue) =>
+        issue.input === undefined
+          ? `contact.${field} is required: Microsoft's Clearinghouse needs it to activate the license server (for example ${example})`
+          : `contact.${field} must be text, got ${describe(issue.input)}`,
+    })
+    .refine((v) => v.trim().length > 0, {
+      error: `contact.${field} is empty: give a non-empty value (for example ${example}); the Clearinghouse refuses activation without it`,
+    });
+
+const optionalText = (field: string) =>
+  z
+    .string({ error: (issue) => `contact.${field} must be text, got ${describe(issue.input)}` })
+    .default("");
+
+function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  return typeof value;
+}
+
+function unknownKeys(where: string, allowed: readonly string[]) {
+  return (issue: { code?: string; keys?: string[] }) =>
+    issue.code === "unrecognized_keys"
+      ? `unknown field${(issue.keys ?? []).length > 1 ? "s" : ""} ${(issue.keys ?? [])
+          .map((k) => `"${where}${k}"`)
+          .join(", ")}: remove ${(issue.keys ?? []).length > 1 ? "them" : "it"} (allowed: ${allowed.join(", ")})`
+      : undefined;
+}
+
+const CONTACT_FIELDS = [
+  "firstName",
+  "lastName",
+  "company",
+  "countryRegion",
+  "email",
+  "orgUnit",
+  "address",
+  "city",
+  "state",
+  "postalCode",
+] as const;
+
+/**
+ * The contact the license server registers with the Clearinghouse (Win32_TSLicenseServer properties).
+ * The four required fields must be non-empty; an optional field left out means empty (the property is
+ * cleared on the server), so the declared contact is the whole contact.
+ */
+export const contactSchema = z.strictObject(
+  {
+    firstName: requiredText("firstName", '"Ada"'),
+    lastName: requiredText("lastName", '"Lovelace"'),
+    company: requiredText("company", '"Contoso Ltd"'),
+    countryRegion: requiredText("countryRegion", '"United Kingdom"'),
+    email: optionalText("email"),
+    orgUnit: optionalText("orgUnit"),
+    address: optionalText("address"),
+    city: optionalText("city"),
+    state: optionalText("state"),
+    postalCode: optionalText("postalCode"),
+  },
+  {
+    error: (issue) =>
+      issue.code === "invalid_type"
+        ? "contact must be an object with firstName, lastName, company and countryRegion"
+        : unknownKeys("contact.", CONTACT_FIELDS)(issue as { code?: string; keys?: string[] }),
+  },
+);
+export type Contact = z.infer<typeof contactSchema>;
+
+/** The Win32_TSLicenseServer property behind each contact field (e-mail is `eMail` in the MOF). */
+export const CONTACT_WMI_PROPERTIES: Readonly<Record<keyof Contact, string>> = {
+  firstName: "FirstName",
+  lastName: "LastName",
+  company: "Company",
+  countryRegion: "CountryRegion",
+  email: "eMail",
+  orgUnit: "OrgUnit",
+  address: "Address",
+  city: "City",
+  state: "State",
+  postalCode: "PostalCode",
+};
+
+export const ACTIVATION_METHODS = ["automatic", "web", "telephone"] as const;
+export type ActivationMethod = (typeof ACTIVATION_METHODS)[number];
+
+const licenseServerIdSchema = z
+  .string({ error: (issue) => `activation.licenseServerId must be text, got ${describe(issue.input)}` })
+  .transform(normalizeLicenseServerId)
+  .refine((v) => /^[A-Z0-9]{35}$/.test(v), {
+    error: (issue) => {
+      const v = String(issue.input ?? "");
+      const bad = v.replace(/[A-Z0-9]/g, "");
+      return bad.length > 0
+        ? `activation.licenseServerId may hold only letters A-Z and digits (hyphens and spaces are ignored); found ${JSON.stringify(
+            [...new Set(bad)].join(""),
+          )}: copy the license server id exactly as the Clearinghouse gave it`
+        : `activation.licenseServerId must be ${LICENSE_SERVER_ID_LENGTH} letters and digits (7 groups of 5; hyphens and spaces are ignored), got ${v.length}: copy all 7 groups the Clearinghouse gave you`;
+    },
+  });
+
+/** How the license server is activated with Microsoft's Clearinghouse (reference 9.1). */
+export const activationSchema = z
+  .strictObject(
+    {
+      method: z.enum(ACTIVATION_METHODS, {
+        error: (issue) =>
+          `activation.method must be one of "automatic", "web" or "telephone", got ${JSON.stringify(issue.input) ?? "nothing"}`,
+      }),
+      licenseServerId: licenseServerIdSchema.optional(),
+    },
+    {
+      error: (issue) =>
+        issue.code === "invalid_type"
+          ? 'activation must be an object such as { method: "automatic" }'
+          : unknownKeys("activation.", ["method", "licenseServerId"])(issue as { code?: string; keys?: string[] }),
+    },
+  )
+  .superRefine((value, ctx) => {
+    if (value.method === "automatic" && value.licenseServerId !== undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["licenseServerId"],
+        message:
+          'activation.licenseServerId is only used with method "web" or "telephone" (the id you got from the web site or by phone); ' +
+          'automatic activation gets its id from the Clearinghouse itself: remove licenseServerId, or set method to "web" or "telephone"',
+      });
+    }
+  });
+export type Activation = z.infer<typeof activationSchema>;
+
+export const DISCOVERY_SCOPES = ["workgroup", "domain", "forest"] as const;
+export type DiscoveryScope = (typeof DISCOVERY_SCOPES)[number];
+/** ChangeRole / ServerRole values (reference 2.3). */
+export const DISCOVERY_SCOPE_ROLE: Readonly<Record<DiscoveryScope, number>> = { workgroup: 0, domain: 1, forest: 2 };
+export function discoveryScopeFromRole(role: number | null | undefined): DiscoveryScope | undefined {
+  return DISCOVERY_SCOPES.find((s) => DISCOVERY_SCOPE_ROLE[s] === role);
+}
+
+const ARG_FIELDS = ["connection", "contact", "activation", "installRole", "discoveryScope", "deactivateOnDelete"] as const;
+
+/** The resource inputs after check: validated, normalised, defaults filled in. */
+export const argsSchema = z.strictObject(
+  {
+    connection: connectionSchema,
+    contact: contactSchema,
+    activation: activationSchema,
+    /** Default true. */
+    installRole: z
+      .boolean({ error: (issue) => `installRole must be true or false, got ${describe(issue.input)}` })
+      .default(true),
+    /** Default: not managed (left as it is on the server). */
+    discoveryScope: z
+      .enum(DISCOVERY_SCOPES, {
+        error: (issue) =>
+          `discoveryScope must be "workgroup", "domain" or "forest", got ${JSON.stringify(issue.input) ?? "nothing"}`,
+      })
+      .optional(),
+    /** Default false. */
+    deactivateOnDelete: z
+      .boolean({ error: (issue) => `deactivateOnDelete must be true or false, got ${describe(issue.input)}` })
+      .default(false),
+  },
+  { error: (issue) => unknownKeys("", ARG_FIELDS)(issue as { code?: string; keys?: string[] }) },
+);
+export type LicenseServerInputs = z.infer<typeof argsSchema>;
+
+export const ACTIVATION_STATUSES = ["activated", "pending", "notActivated", "unknown"] as const;
+export type ActivationStatus = (typeof ACTIVATION_STATUSES)[number];
+
+/** How the current (or last) activation was made: a method, or "external" when it predates the resource. */
+export const ACTIVATION_ORIGINS = [...ACTIVATION_METHODS, "external"] as const;
+export type ActivationOrigin = (typeof ACTIVATION_ORIGINS)[number];
+
+/** The state this resource keeps: the inputs (contact and discoveryScope as read live) plus the outputs. */
+export const outputsSchema = z.object({
+  connection: z.record(z.string(), z.unknown()),
+  contact: z.object(Object.fromEntries(CONTACT_FIELDS.map((f) => [f, z.string()])) as Record<keyof Contact, z.ZodString>),
+  activation: z.object({ method: z.enum(ACTIVATION_METHODS), licenseServerId: z.string().optional() }),
+  installRole: z.boolean(),
+  discoveryScope: z.enum(DISCOVERY_SCOPES).optional(),
+  deactivateOnDelete: z.boolean(),
+  serverName: z.string(),
+  productId: z.string(),
+  licenseServerId: z.string(),
+  activationStatus: z.enum(ACTIVATION_STATUSES),
+  /** "" while the server has never been activated through (or found activated by) this resource. */
+  activationMethod: z.union([z.enum(ACTIVATION_ORIGINS), z.literal("")]),
+  /** The product id the current (or last) activation belongs to; "" when never activated. */
+  activatedProductId: z.string(),
+  nextStep: z.string(),
+  version: z.string(),
+});
+export type LicenseServerOutputs = z.infer<typeof outputsSchema>;
+
+// ---- script results --------------------------------------------------------------------------
+
+const liveContactSchema = z.object(
+  Object.fromEntries(CONTACT_FIELDS.map((f) => [f, z.string()])) as Record<keyof Contact, z.ZodString>,
+);
+
+/** get.ps1: the whole live state (DSC "Get"). `server` is null when the WMI class does not answer. */
+export const getResultSchema = z.object({
+  roleInstalled: z.boolean(),
+  serviceStatus: z.string(),
+  classReady: z.boolean(),
+  server: z
+    .object({
+      serverName: z.string(),
+      productId: z.string(),
+      version: z.string(),
+      activationStatus: z.number().int(),
+      licenseServerId: z.string(),
+      serverRole: z.number().int().nullable(),
+      contact: liveContactSchema,
+    })
+    .nullable(),
+});
+export type GetResult = z.infer<typeof getResultSchema>;
+
+/** install.ps1: whether this call installed the RDS-Licensing role. */
+export const installResultSchema = z.object({
+  installedNow: z.boolean(),
+  restartNeeded: z.boolean(),
+});
+export type InstallResult = z.infer<typeof installResultSchema>;
+
+/** wait.ps1: how long the wait for the service and the WMI class took. */
+export const waitResultSchema = z.object({
+  attempts: z.number().int(),
+  waitedMs: z.number(),
+  serviceStarted: z.boolean(),
+});
+export type WaitResult = z.infer<typeof waitResultSchema>;
+
+/** set.ps1: which contact properties (WMI names) were written, and whether ChangeRole ran. */
+export const setResultSchema = z.object({
+  changedProperties: z.array(z.string()),
+  roleChanged: z.boolean(),
+});
+export type SetResult = z.infer<typeof setResultSchema>;
+
+/** The WMI activation methods activate.ps1 may call. */
+export const ACTIVATION_CALLS = [
+  "ActivateServerAutomatic",
+  "ReactivateServerAutomatic",
+  "ActivateServer",
+  "ReactivateServer",
+] as const;
+export type ActivationCall = (typeof ACTIVATION_CALLS)[number];
+
+/** activate.ps1: the call made ("none" when the server was already activated) and the status after it. */
+export const activateResultSchema = z.object({
+  call: z.union([z.enum(ACTIVATION_CALLS), z.literal("none")]),
+  activationStatus: z.number().int(),
+});
+export type ActivateResult = z.infer<typeof activateResultSchema>;
+
+/** deactivate.ps1: the call made ("none" when there was nothing to deactivate). */
+export const deactivateResultSchema = z.object({
+  call: z.enum(["DeactivateServerAutomatic", "none"]),
+  activationStatus: z.number().int().nullable(),
+});
+export type DeactivateResult = z.infer<typeof deactivateResultSchema>;
+
+// ---- diff field spec ---------------------------------------------------------------------------
+
+/**
+ * What the comparator (provider/diff.ts) compares between the state (outputs, refreshed by read) and
+ * the inputs. provider.ts builds both sides as "views" with these top-level fields:
+ * - `host`, `transport` (from the connection): replace. Another host is another license server. An
+ *   unknown host at preview means "may change", not "replace".
+ * - `connection` (whole, host compared case-insensitively): the rest of the connection (credentials, the
+ *   simulator's stateDir) is how we reach the host, not what is on it: a change updates state only.
+ *   Secret in state: the resource class marks it secret and the provider returns it under the same
+ *   top-level name, so the engine keeps it secret.
+ * - `contact`, `discoveryScope`: in place, compared with their LIVE values (drift).
+ * - `activation`: in place (phase two of web/telephone; a method switch on an activated server only
+ *   changes state).
+ * - `installRole`, `deactivateOnDelete`: state only.
+ * - `activationStatus` (derived): desired "activated" when the inputs can activate (automatic, or a
+ *   license server id given), otherwise whatever the server has (pending is not drift).
+ */
+export const diffSpec: DiffSpec = {
+  host: { replace: true, normalize: "caseInsensitive" },
+  transport: { replace: true },
+  connection: { normalize: lowerConnectionHost },
+  contact: {},
+  activation: {},
+  installRole: {},
+  discoveryScope: {},
+  deactivateOnDelete: {},
+  activationStatus: {},
+};
+
+/** Fields whose change alone only updates state: nothing runs on the host. */
+export const STATE_ONLY_FIELDS: ReadonlySet<string> = new Set(["connection", "installRole", "deactivateOnDelete"]);
+
+function lowerConnectionHost(value: unknown): unknown {
+  if (value === null || typeof value !== "object") return value;
+  const v = value as Record<string, unknown>;
+  return typeof v.host === "string" ? { ...v, host: v.host.toLowerCase() } : v;
+}
+
+/** ReactivateServerAutomatic Reason (reference 2.6): 0, "server redeployed". */
+export const REACTIVATION_REASON = 0;
+
+/** Role/service wait: the bound and the first poll interval (doubling, capped). */
+export const ROLE_WAIT = { timeoutSeconds: 300, firstPollMs: 200, maxPollMs: 5000 } as const;

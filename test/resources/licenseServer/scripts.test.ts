@@ -1,0 +1,616 @@
+/**
+ * RdsLicenseServer operation scripts (install, wait, get, set, activate, deactivate .ps1), every path
+ * and every fault that applies, run as the provider runs them.
+ *
+ * What is real: pwsh 7, the scripts in provider/resources/licenseServer, RdsCommon.psm1 and Bootstrap.ps1,
+ * the runner (runOperation: envelope file, warm pwsh pool, result validation with the scripts' zod
+ * schemas, typed RdsErrors) on a simulator connection with its own temporary state directory.
+ * What stands in: Windows (WMI, the RDS-Licensing role, the TermServLicensing service) and Microsoft's
+ * Clearinghouse, by the WMI emulator (provider/emulator/RdsEmulator.psm1). Test setup and out-of-band
+ * administrator actions go through the emulator's admin functions (fixtures/SimAdmin.ps1, also run
+ * through the runner); assertions on what the scripts did read the emulator's call log.
+ */
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import type { z } from "zod";
+import { isRdsError, type RdsError } from "../../../provider/errors";
+import { providerFile } from "../../../provider/paths";
+import { closeAll } from "../../../provider/powershell/pool";
+import { runOperation } from "../../../provider/powershell/runner";
+import type { Connection } from "../../../provider/powershell/transport";
+import {
+  activateResultSchema,
+  deactivateResultSchema,
+  getResultSchema,
+  installResultSchema,
+  setResultSchema,
+  waitResultSchema,
+} from "../../../provider/resources/licenseServer/schema";
+import { activationCalls, methodCalls, simAdmin } from "./simAdmin";
+
+let stateDir: string;
+
+beforeAll(() => {
+  stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "ls-scripts-"));
+});
+
+afterAll(async () => {
+  await closeAll();
+  fs.rmSync(stateDir, { recursive: true, force: true });
+});
+
+/**
+ * A fresh simulated host for each test: the emulator forgets the host (Reset-RdsSim) and creates it again
+ * with defaults on first use (no role). The names are reused so each keeps its warm pwsh.
+ */
+async function newHost(prefix = "ls"): Promise<Connection> {
+  const c: Connection = { transport: "simulator", host: `${prefix}.contoso.com`, stateDir };
+  await simAdmin(c).reset();
+  return c;
+}
+
+const CONTACT = {
+  firstName: "Ada",
+  lastName: "Lovelace",
+  company: "Contoso Ltd",
+  countryRegion: "United Kingdom",
+  email: "ada@contoso.example",
+  orgUnit: "IT",
+  address: "1 Main Street",
+  city: "London",
+  state: "",
+  postalCode: "N1 9GU",
+};
+const WMI_NAMES: Record<string, string> = {
+  firstName: "FirstName",
+  lastName: "LastName",
+  company: "Company",
+  countryRegion: "CountryRegion",
+  email: "eMail",
+  orgUnit: "OrgUnit",
+  address: "Address",
+  city: "City",
+  state: "State",
+  postalCode: "PostalCode",
+};
+
+function op<T>(connection: Connection, name: string, args: Record<string, unknown>, result: z.ZodType<T>, timeoutMs?: number) {
+  return runOperation(connection, {
+    name: `licenseServer.${name}`,
+    script: providerFile(`resources/licenseServer/${name}.ps1`),
+    args,
+    result,
+    timeoutMs,
+  });
+}
+
+const install = (c: Connection, installRole = true) => op(c, "install", { installRole }, installResultSchema);
+const wait = (c: Connection, timeoutSeconds = 30, firstPollMs = 20, maxPollMs = 200) =>
+  op(c, "wait", { timeoutSeconds, firstPollMs, maxPollMs }, waitResultSchema, (timeoutSeconds + 30) * 1000);
+const get = (c: Connection) => op(c, "get", {}, getResultSchema);
+const set = (c: Connection, contact: Record<string, string> | null, serverRole: number | null = null) =>
+  op(c, "set", { contact, serverRole }, setResultSchema);
+const activate = (c: Connection, call: string, licenseServerId: string | null = null, reason = 0) =>
+  op(c, "activate", { call, licenseServerId, reason }, activateResultSchema);
+const deactivate = (c: Connection) => op(c, "deactivate", {}, deactivateResultSchema);
+
+async function errorOf(promise: Promise<unknown>): Promise<RdsError> {
+  try {
+    await promise;
+  } catch (e) {
+    if (isRdsError(e)) return e;
+    throw new Error(`expected an RdsError, got ${String(e)}`);
+  }
+  throw new Error("expected the operation to fail, but it succeeded");
+}
+
+/** A host with the role installed and the contact set (ready to activate). */
+async function readyHost(prefix = "ls"): Promise<Connection> {
+  const c = await newHost(prefix);
+  await install(c);
+  await wait(c);
+  await set(c, CONTACT);
+  return c;
+}
+
+async function productIdOf(c: Connection): Promise<string> {
+  return (await simAdmin(c).host()).licenseServer.productId;
+}
+
+describe("install.ps1", () => {
+  test("installs the RDS-Licensing role when it is missing, once", async () => {
+    const c = await newHost();
+    expect((await simAdmin(c).host()).roleInstalled).toBe(false);
+    expect(await install(c)).toEqual({ installedNow: true, restartNeeded: false });
+    const view = await simAdmin(c).host();
+    expect(view.roleInstalled).toBe(true);
+    expect(view.features["RDS-Licensing-UI"]).toBe(true); // -IncludeManagementTools
+    expect(await install(c)).toEqual({ installedNow: false, restartNeeded: false });
+    const calls = await simAdmin(c).calls();
+    expect(calls.filter((x) => x.cmdlet === "Install-WindowsFeature")).toHaveLength(1);
+  });
+
+  test("when the role is missing and installRole is false, fails with RDS_CLASS_NOT_READY and installs nothing", async () => {
+    const c = await newHost();
+    const err = await errorOf(install(c, false));
+    expect(err.code).toBe("RDS_CLASS_NOT_READY");
+    expect(err.message).toContain("installRole is false");
+    expect(err.message).toContain("Install-WindowsFeature RDS-Licensing");
+    expect((await simAdmin(c).host()).roleInstalled).toBe(false);
+  });
+
+  test("when the caller is not an administrator (accessDenied), fails with RDS_ACCESS_DENIED", async () => {
+    const c = await newHost();
+    await simAdmin(c).fault("accessDenied", true);
+    const err = await errorOf(install(c));
+    expect(err.code).toBe("RDS_ACCESS_DENIED");
+    expect((await simAdmin(c).host()).roleInstalled).toBe(false);
+  });
+});
+
+describe("wait.ps1", () => {
+  test("answers at once when the service runs and the class answers", async () => {
+    const c = await newHost();
+    await install(c);
+    const r = await wait(c);
+    expect(r.attempts).toBe(1);
+    expect(r.serviceStarted).toBe(false);
+  });
+
+  test("rides over a few not-ready calls (classNotReadyCalls) and then answers", async () => {
+    const c = await newHost();
+    await install(c);
+    await simAdmin(c).fault("classNotReadyCalls", 3);
+    const r = await wait(c);
+    expect(r.attempts).toBe(4);
+    expect(r.waitedMs).toBeGreaterThanOrEqual(20 + 40 + 80 - 10);
+    expect((await simAdmin(c).host()).faults.classNotReadyCalls).toBe(0);
+  });
+
+  test("gives RDS_CLASS_NOT_READY after its bound when the class never answers", async () => {
+    const c = await newHost();
+    await install(c);
+    await simAdmin(c).fault("classNotReadyCalls", 100000);
+    const started = Date.now();
+    const err = await errorOf(wait(c, 1, 50, 200));
+    const took = Date.now() - started;
+    expect(err.code).toBe("RDS_CLASS_NOT_READY");
+    expect(err.message).toMatch(/did not answer within 1 s \(\d+ attempts; TermServLicensing service: Running\)/);
+    expect(took).toBeGreaterThanOrEqual(1000);
+    expect(took).toBeLessThan(10000);
+  });
+
+  test("starts the licensing service when it is stopped", async () => {
+    const c = await newHost();
+    await install(c);
+    await simAdmin(c).config({ serviceStatus: "Stopped" });
+    const r = await wait(c);
+    expect(r.serviceStarted).toBe(true);
+    expect((await simAdmin(c).host()).serviceStatus).toBe("Running");
+    expect((await simAdmin(c).calls()).filter((x) => x.cmdlet === "Start-Service")).toHaveLength(1);
+  });
+
+  test("when the role is missing, fails with RDS_CLASS_NOT_READY at once", async () => {
+    const c = await newHost();
+    const err = await errorOf(wait(c));
+    expect(err.code).toBe("RDS_CLASS_NOT_READY");
+    expect(err.message).toContain("role is not installed");
+  });
+
+  test("a provider failure is not waited out: RDS_WMI_ERROR WBEM_E_PROVIDER_FAILURE at once", async () => {
+    const c = await newHost();
+    await install(c);
+    await simAdmin(c).fault("providerFailure", true);
+    const err = await errorOf(wait(c, 30));
+    expect(err.code).toBe("RDS_WMI_ERROR");
+    expect(err.wmiName).toBe("WBEM_E_PROVIDER_FAILURE");
+    expect(err.durationMs).toBeLessThan(10000);
+  });
+
+  test("access denied while starting the stopped service is RDS_ACCESS_DENIED", async () => {
+    const c = await newHost();
+    await install(c);
+    await simAdmin(c).config({ serviceStatus: "Stopped" });
+    await simAdmin(c).fault("accessDenied", true);
+    const err = await errorOf(wait(c));
+    expect(err.code).toBe("RDS_ACCESS_DENIED");
+  });
+});
+
+describe("get.ps1", () => {
+  test("without the role: roleInstalled false, no server", async () => {
+    const c = await newHost();
+    expect(await get(c)).toEqual({ roleInstalled: false, serviceStatus: "", classReady: false, server: null });
+  });
+
+  test("a fresh license server: not activated, product id, empty contact, names", async () => {
+    const c = await newHost();
+    await install(c);
+    const r = await get(c);
+    const view = await simAdmin(c).host();
+    expect(r).toEqual({
+      roleInstalled: true,
+      serviceStatus: "Running",
+      classReady: true,
+      server: {
+        serverName: c.host,
+        productId: view.licenseServer.productId,
+        version: "10.0.20348",
+        activationStatus: 1,
+        licenseServerId: "",
+        serverRole: 1,
+        contact: { firstName: "", lastName: "", company: "", countryRegion: "", email: "", orgUnit: "", address: "", city: "", state: "", postalCode: "" },
+      },
+    });
+    expect(r.server!.productId).toMatch(/^\d{5}-\d{5}-\d{5}-[A-Z]{2}\d{3}$/);
+  });
+
+  test("an activated server reports the license server id the Clearinghouse issued", async () => {
+    const c = await readyHost();
+    await activate(c, "ActivateServerAutomatic");
+    const r = await get(c);
+    expect(r.server!.activationStatus).toBe(0);
+    expect(r.server!.licenseServerId).toBe(await simAdmin(c).licenseServerIdFor(r.server!.productId));
+    expect(r.server!.contact).toEqual(CONTACT);
+  });
+
+  test("a workgroup server is named by its computer name", async () => {
+    const c = await newHost("wg");
+    await simAdmin(c).config({ domain: "" });
+    await install(c);
+    expect((await get(c)).server!.serverName).toBe(c.host.split(".")[0]);
+  });
+
+  test("while the class is not ready: classReady false, no server (and no error)", async () => {
+    const c = await newHost();
+    await install(c);
+    await simAdmin(c).fault("classNotReadyCalls", 1);
+    expect(await get(c)).toEqual({ roleInstalled: true, serviceStatus: "Running", classReady: false, server: null });
+  });
+
+  test("with the service stopped: classReady false", async () => {
+    const c = await newHost();
+    await install(c);
+    await simAdmin(c).config({ serviceStatus: "Stopped" });
+    expect(await get(c)).toMatchObject({ roleInstalled: true, serviceStatus: "Stopped", classReady: false, server: null });
+  });
+
+  test("activationStatusUnknown: the status is reported as 2", async () => {
+    const c = await newHost();
+    await install(c);
+    await simAdmin(c).fault("activationStatusUnknown", true);
+    expect((await get(c)).server!.activationStatus).toBe(2);
+  });
+
+  for (const style of ["return", "exception"]) {
+    test(`accessDenied (${style} style): RDS_ACCESS_DENIED, not an empty contact`, async () => {
+      const c = await newHost();
+      await install(c);
+      await simAdmin(c).fault("failureStyle", style);
+      await simAdmin(c).fault("accessDenied", true);
+      const err = await errorOf(get(c));
+      expect(err.code).toBe("RDS_ACCESS_DENIED");
+      expect(err.returnValue).toBe(0x80041003);
+    });
+
+    test(`providerFailure (${style} style): RDS_WMI_ERROR WBEM_E_PROVIDER_FAILURE`, async () => {
+      const c = await newHost();
+      await install(c);
+      await simAdmin(c).fault("failureStyle", style);
+      await simAdmin(c).fault("providerFailure", true);
+      const err = await errorOf(get(c));
+      expect(err.code).toBe("RDS_WMI_ERROR");
+      expect(err.wmiName).toBe("WBEM_E_PROVIDER_FAILURE");
+    });
+  }
+});
+
+describe("set.ps1", () => {
+  test("writes all ten contact properties with ONE Set-CimInstance and reports what differed", async () => {
+    const c = await newHost();
+    await install(c);
+    const r = await set(c, CONTACT);
+    expect(r.roleChanged).toBe(false);
+    // state is "" on both sides, so it is the one property that did not differ
+    expect(r.changedProperties.sort()).toEqual(Object.values(WMI_NAMES).filter((n) => n !== "State").sort());
+    const sets = (await simAdmin(c).calls()).filter((x) => x.cmdlet === "Set-CimInstance");
+    expect(sets).toHaveLength(1);
+    expect([...(sets[0].properties ?? [])].sort()).toEqual(Object.values(WMI_NAMES).sort());
+    const contact = (await simAdmin(c).host()).licenseServer.contact;
+    for (const [field, wmi] of Object.entries(WMI_NAMES)) {
+      expect(contact[wmi] ?? "").toBe(CONTACT[field as keyof typeof CONTACT]);
+    }
+  });
+
+  test("the same contact again writes nothing", async () => {
+    const c = await newHost();
+    await install(c);
+    await set(c, CONTACT);
+    const before = (await simAdmin(c).calls()).filter((x) => x.cmdlet === "Set-CimInstance").length;
+    expect(await set(c, CONTACT)).toEqual({ changedProperties: [], roleChanged: false });
+    expect((await simAdmin(c).calls()).filter((x) => x.cmdlet === "Set-CimInstance")).toHaveLength(before);
+  });
+
+  test("a one-field change still writes the whole contact at once, and reports only that field", async () => {
+    const c = await newHost();
+    await install(c);
+    await set(c, CONTACT);
+    const r = await set(c, { ...CONTACT, city: "Manchester", email: "" });
+    expect(r.changedProperties.sort()).toEqual(["City", "eMail"]);
+    const sets = (await simAdmin(c).calls()).filter((x) => x.cmdlet === "Set-CimInstance");
+    expect(sets[sets.length - 1].properties).toHaveLength(10);
+    expect((await get(c)).server!.contact).toEqual({ ...CONTACT, city: "Manchester", email: "" });
+  });
+
+  test("values that look like PowerShell travel as data, byte for byte", async () => {
+    const c = await newHost();
+    await install(c);
+    const tricky = {
+      ...CONTACT,
+      company: `O'Brien & "Sons" $(Remove-Item C:\\) \`whoami\``,
+      address: "Line 1\nLine 2\r\n\ttab",
+      city: "Zürich 株式会社 🚀",
+      orgUnit: "'; exit 1; '",
+    };
+    await set(c, tricky);
+    expect((await get(c)).server!.contact).toEqual(tricky);
+  });
+
+  test("discovery scope: ChangeRole only when the scope differs", async () => {
+    const c = await newHost();
+    await install(c);
+    expect(await set(c, null, 2)).toEqual({ changedProperties: [], roleChanged: true });
+    expect((await get(c)).server!.serverRole).toBe(2);
+    expect(await set(c, null, 2)).toEqual({ changedProperties: [], roleChanged: false });
+    expect(methodCalls(await simAdmin(c).calls()).filter((m) => m === "ChangeRole")).toHaveLength(1);
+  });
+
+  test("a domain scope on a workgroup server is refused by WMI: RDS_WMI_ERROR WBEM_E_INVALID_OPERATION", async () => {
+    const c = await newHost("wg");
+    await simAdmin(c).config({ domain: "" });
+    await install(c);
+    const err = await errorOf(set(c, null, 2));
+    expect(err.code).toBe("RDS_WMI_ERROR");
+    expect(err.wmiName).toBe("WBEM_E_INVALID_OPERATION");
+  });
+
+  test("accessDenied: RDS_ACCESS_DENIED and nothing written", async () => {
+    const c = await newHost();
+    await install(c);
+    await simAdmin(c).fault("accessDenied", true);
+    const err = await errorOf(set(c, CONTACT));
+    expect(err.code).toBe("RDS_ACCESS_DENIED");
+    await simAdmin(c).clearFaults();
+    expect((await get(c)).server!.contact.firstName).toBe("");
+  });
+
+  test("providerFailure: RDS_WMI_ERROR WBEM_E_PROVIDER_FAILURE", async () => {
+    const c = await newHost();
+    await install(c);
+    await simAdmin(c).fault("providerFailure", true);
+    const err = await errorOf(set(c, CONTACT));
+    expect(err.code).toBe("RDS_WMI_ERROR");
+    expect(err.wmiName).toBe("WBEM_E_PROVIDER_FAILURE");
+  });
+
+  test("class not ready: RDS_CLASS_NOT_READY", async () => {
+    const c = await newHost();
+    await install(c);
+    await simAdmin(c).fault("classNotReadyCalls", 1);
+    expect((await errorOf(set(c, CONTACT))).code).toBe("RDS_CLASS_NOT_READY");
+  });
+});
+
+describe("activate.ps1: automatic", () => {
+  test("ActivateServerAutomatic activates a server whose contact is set", async () => {
+    const c = await readyHost();
+    expect(await activate(c, "ActivateServerAutomatic")).toEqual({ call: "ActivateServerAutomatic", activationStatus: 0 });
+    const view = await simAdmin(c).host();
+    expect(view.licenseServer.activated).toBe(true);
+    expect(view.licenseServer.activationMethod).toBe("automatic");
+  });
+
+  test("an activated server is left alone: no second activation call", async () => {
+    const c = await readyHost();
+    await activate(c, "ActivateServerAutomatic");
+    expect(await activate(c, "ActivateServerAutomatic")).toEqual({ call: "none", activationStatus: 0 });
+    expect(await activate(c, "ActivateServer", "X".repeat(35))).toEqual({ call: "none", activationStatus: 0 });
+    expect(activationCalls(await simAdmin(c).calls())).toEqual(["ActivateServerAutomatic"]);
+  });
+
+  for (const style of ["return", "exception"]) {
+    test(`clearinghouseUnreachable (${style} style): RDS_CLEARINGHOUSE_UNREACHABLE naming web and telephone`, async () => {
+      const c = await readyHost();
+      await simAdmin(c).fault("failureStyle", style);
+      await simAdmin(c).fault("clearinghouseUnreachable", true);
+      const err = await errorOf(activate(c, "ActivateServerAutomatic"));
+      expect(err.code).toBe("RDS_CLEARINGHOUSE_UNREACHABLE");
+      expect(err.message).toContain('"web"');
+      expect(err.message).toContain('"telephone"');
+      expect(err.message).toContain("https://activate.microsoft.com");
+      expect(err.message).toContain(await productIdOf(c));
+      expect((await simAdmin(c).host()).licenseServer.activated).toBe(false);
+    });
+  }
+
+  test("without the required contact, WMI refuses: RDS_WMI_ERROR WBEM_E_INVALID_PARAMETER", async () => {
+    const c = await newHost();
+    await install(c);
+    const err = await errorOf(activate(c, "ActivateServerAutomatic"));
+    expect(err.code).toBe("RDS_WMI_ERROR");
+    expect(err.wmiName).toBe("WBEM_E_INVALID_PARAMETER");
+  });
+
+  test("ReactivateServerAutomatic reactivates a server deactivated out of band, with reason 0", async () => {
+    const c = await readyHost();
+    await activate(c, "ActivateServerAutomatic");
+    await simAdmin(c).invoke("DeactivateServerAutomatic");
+    expect((await get(c)).server!.activationStatus).toBe(1);
+    expect(await activate(c, "ReactivateServerAutomatic", null, 0)).toEqual({ call: "ReactivateServerAutomatic", activationStatus: 0 });
+    const view = await simAdmin(c).host();
+    expect(view.licenseServer.reactivations).toBe(1);
+    expect(view.licenseServer.lastReactivationReason).toBe(0);
+  });
+
+  test("ReactivateServerAutomatic with the Clearinghouse unreachable: RDS_CLEARINGHOUSE_UNREACHABLE", async () => {
+    const c = await readyHost();
+    await activate(c, "ActivateServerAutomatic");
+    await simAdmin(c).invoke("DeactivateServerAutomatic");
+    await simAdmin(c).fault("clearinghouseUnreachable", true);
+    expect((await errorOf(activate(c, "ReactivateServerAutomatic"))).code).toBe("RDS_CLEARINGHOUSE_UNREACHABLE");
+  });
+
+  for (const style of ["return", "exception"]) {
+    test(`accessDenied (${style} style): RDS_ACCESS_DENIED, not activated`, async () => {
+      const c = await readyHost();
+      await simAdmin(c).fault("failureStyle", style);
+      await simAdmin(c).fault("accessDenied", true);
+      expect((await errorOf(activate(c, "ActivateServerAutomatic"))).code).toBe("RDS_ACCESS_DENIED");
+      await simAdmin(c).clearFaults();
+      expect((await simAdmin(c).host()).licenseServer.activated).toBe(false);
+    });
+
+    test(`providerFailure (${style} style): RDS_WMI_ERROR WBEM_E_PROVIDER_FAILURE`, async () => {
+      const c = await readyHost();
+      await simAdmin(c).fault("failureStyle", style);
+      await simAdmin(c).fault("providerFailure", true);
+      const err = await errorOf(activate(c, "ActivateServerAutomatic"));
+      expect(err.code).toBe("RDS_WMI_ERROR");
+      expect(err.wmiName).toBe("WBEM_E_PROVIDER_FAILURE");
+    });
+  }
+
+  test("class not ready: RDS_CLASS_NOT_READY and no activation call", async () => {
+    const c = await readyHost();
+    await simAdmin(c).fault("classNotReadyCalls", 1);
+    expect((await errorOf(activate(c, "ActivateServerAutomatic"))).code).toBe("RDS_CLASS_NOT_READY");
+    expect(activationCalls(await simAdmin(c).calls())).toEqual([]);
+  });
+
+  test("an undeterminable activation state (2) is an error and nothing is attempted", async () => {
+    const c = await readyHost();
+    await simAdmin(c).fault("activationStatusUnknown", true);
+    const err = await errorOf(activate(c, "ActivateServerAutomatic"));
+    expect(err.code).toBe("RDS_SCRIPT_ERROR");
+    expect(err.message).toContain("ACTIVATION_STATUS_UNKNOWN");
+    expect(err.message).toContain("was not attempted");
+    expect(activationCalls(await simAdmin(c).calls())).toEqual([]);
+  });
+
+  test("an unknown call name is refused before anything runs", async () => {
+    const c = await readyHost();
+    const err = await errorOf(activate(c, "SetServerActivationStatus"));
+    expect(err.code).toBe("RDS_VALIDATION");
+    expect(activationCalls(await simAdmin(c).calls())).toEqual([]);
+  });
+});
+
+describe("activate.ps1: web and telephone (license server id from the Clearinghouse)", () => {
+  test("ActivateServer with the id issued for the product id activates", async () => {
+    const c = await readyHost();
+    const id = await simAdmin(c).licenseServerIdFor(await productIdOf(c));
+    expect(id).toMatch(/^[A-Z0-9]{35}$/);
+    expect(await activate(c, "ActivateServer", id)).toEqual({ call: "ActivateServer", activationStatus: 0 });
+    expect((await get(c)).server!.licenseServerId).toBe(id);
+  });
+
+  test("ActivateServer works without Internet (clearinghouseUnreachable does not matter)", async () => {
+    const c = await readyHost();
+    await simAdmin(c).fault("clearinghouseUnreachable", true);
+    const id = await simAdmin(c).licenseServerIdFor(await productIdOf(c));
+    expect((await activate(c, "ActivateServer", id)).activationStatus).toBe(0);
+  });
+
+  for (const style of ["return", "exception"]) {
+    test(`a wrong id (${style} style) is RDS_REJECTED, says what to check, and changes nothing`, async () => {
+      const c = await readyHost();
+      await simAdmin(c).fault("failureStyle", style);
+      const other = await simAdmin(c).licenseServerIdFor("00000-00000-00000-AA000");
+      const before = await simAdmin(c).host();
+      const err = await errorOf(activate(c, "ActivateServer", other));
+      expect(err.code).toBe("RDS_REJECTED");
+      expect(err.message).toContain(before.licenseServer.productId);
+      expect(err.message).toContain("nothing was changed");
+      expect(err.message).not.toContain(other); // the id is not echoed
+      const after = await simAdmin(c).host();
+      expect(after.licenseServer).toEqual(before.licenseServer);
+    });
+  }
+
+  test("ReactivateServer with the id reactivates a server deactivated out of band", async () => {
+    const c = await readyHost();
+    const id = await simAdmin(c).licenseServerIdFor(await productIdOf(c));
+    await activate(c, "ActivateServer", id);
+    await simAdmin(c).invoke("DeactivateServerAutomatic");
+    expect(await activate(c, "ReactivateServer", id)).toEqual({ call: "ReactivateServer", activationStatus: 0 });
+    expect((await simAdmin(c).host()).licenseServer.reactivations).toBe(1);
+  });
+
+  test("a rebuilt server (new product id) rejects the old id: RDS_REJECTED", async () => {
+    const c = await readyHost();
+    const oldId = await simAdmin(c).licenseServerIdFor(await productIdOf(c));
+    await activate(c, "ActivateServer", oldId);
+    await simAdmin(c).config({ productId: "11111-22222-33333-BB444" });
+    const r = await get(c);
+    expect(r.server!.productId).toBe("11111-22222-33333-BB444");
+    expect(r.server!.activationStatus).toBe(1);
+    const err = await errorOf(activate(c, "ActivateServer", oldId));
+    expect(err.code).toBe("RDS_REJECTED");
+    expect(err.message).toContain("11111-22222-33333-BB444");
+    const newId = await simAdmin(c).licenseServerIdFor("11111-22222-33333-BB444");
+    expect((await activate(c, "ActivateServer", newId)).activationStatus).toBe(0);
+  });
+
+  test("accessDenied: RDS_ACCESS_DENIED", async () => {
+    const c = await readyHost();
+    const id = await simAdmin(c).licenseServerIdFor(await productIdOf(c));
+    await simAdmin(c).fault("accessDenied", true);
+    expect((await errorOf(activate(c, "ActivateServer", id))).code).toBe("RDS_ACCESS_DENIED");
+  });
+});
+
+describe("deactivate.ps1", () => {
+  test("deactivates an activated server with DeactivateServerAutomatic", async () => {
+    const c = await readyHost();
+    await activate(c, "ActivateServerAutomatic");
+    expect(await deactivate(c)).toEqual({ call: "DeactivateServerAutomatic", activationStatus: 1 });
+    expect((await simAdmin(c).host()).licenseServer.activated).toBe(false);
+  });
+
+  test("nothing to do on a server that is not activated, or has no role", async () => {
+    const c = await readyHost();
+    expect(await deactivate(c)).toEqual({ call: "none", activationStatus: 1 });
+    const bare = await newHost("bare");
+    expect(await deactivate(bare)).toEqual({ call: "none", activationStatus: null });
+    expect(activationCalls(await simAdmin(c).calls())).toEqual([]);
+  });
+
+  for (const style of ["return", "exception"]) {
+    test(`clearinghouseUnreachable (${style} style): RDS_CLEARINGHOUSE_UNREACHABLE with the ways out; stays activated`, async () => {
+      const c = await readyHost();
+      await activate(c, "ActivateServerAutomatic");
+      await simAdmin(c).fault("failureStyle", style);
+      await simAdmin(c).fault("clearinghouseUnreachable", true);
+      const err = await errorOf(deactivate(c));
+      expect(err.code).toBe("RDS_CLEARINGHOUSE_UNREACHABLE");
+      expect(err.message).toContain("by telephone");
+      expect(err.message).toContain("deactivateOnDelete to false");
+      expect((await simAdmin(c).host()).licenseServer.activated).toBe(true);
+    });
+  }
+
+  test("accessDenied: RDS_ACCESS_DENIED; providerFailure: RDS_WMI_ERROR; class not ready: RDS_CLASS_NOT_READY", async () => {
+    const c = await readyHost();
+    await activate(c, "ActivateServerAutomatic");
+    await simAdmin(c).fault("accessDenied", true);
+    expect((await errorOf(deactivate(c))).code).toBe("RDS_ACCESS_DENIED");
+    await simAdmin(c).clearFaults();
+    await simAdmin(c).fault("providerFailure", true);
+    expect((await errorOf(deactivate(c))).wmiName).toBe("WBEM_E_PROVIDER_FAILURE");
+    await simAdmin(c).clearFaults();
+    await simAdmin(c).fault("classNotReadyCalls", 1);
+    expect((await errorOf(deactivate(c))).code).toBe("RDS_CLASS_NOT_READY");
+    expect((await simAdmin(c).host()).licenseServer.activated).toBe(true);
+  });
+});

@@ -1,0 +1,181 @@
+/**
+ * RdsCalPack: one RDS CAL key pack installed on an activated RD license server. See README.md.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { lazyProvider } from "../../shim";
+import type { CalType, Program, ProductVersion } from "./schema";
+
+export type { CalType, Program, ProductVersion } from "./schema";
+
+/**
+ * What RdsCalPack needs of its license server: an RdsLicenseServer (any object with these outputs).
+ * Taking its outputs as inputs is what makes Pulumi activate the server before installing the pack.
+ */
+export interface CalPackLicenseServer {
+  /** How to reach the license server (secret). */
+  readonly connection: pulumi.Output<unknown>;
+  /** The license server's computer name. */
+  readonly serverName: pulumi.Output<string>;
+  /** How it was activated ("automatic", "web", "telephone", "external", or "" while not activated). */
+  readonly activationMethod?: pulumi.Output<string>;
+  /** The declared activation (its method guides the "next step" while the server is not activated yet). */
+  readonly activation?: pulumi.Output<{ method: string }>;
+}
+
+export interface RdsCalPackArgs {
+  /**
+   * The RdsLicenseServer the pack is installed on. Its outputs give the connection, and depending on
+   * them makes the deployment activate the server before this pack is installed. Required.
+   */
+  licenseServer: CalPackLicenseServer;
+  /**
+   * The license program the CALs were bought under (RD Licensing Manager's "License program"); it
+   * decides the WMI method and which program data is required. Required. Changing it replaces the pack.
+   * - "retail": License Pack (Retail Purchase), needs `licenseCode`.
+   * - "openLicense": needs `licenseNumber`, `authorizationNumber` and `quantity`.
+   * - "select", "enterpriseAgreement", "campus", "school", "spla", "otherAgreement": need
+   *   `agreementNumber` and `quantity`.
+   * - "keyPackId": the offline path: a license key pack id from the web site or by telephone, needs
+   *   `licenseKeyPackId`.
+   */
+  program: pulumi.Input<Program>;
+  /** Retail license code: 25 letters and digits (hyphens and spaces ignored). Single use. Secret. Only with program "retail". No default. */
+  licenseCode?: pulumi.Input<string>;
+  /** Open License number: 8 digits (hyphens and spaces ignored). Secret. Only with program "openLicense". No default. */
+  licenseNumber?: pulumi.Input<string>;
+  /** Open License authorization number: 15 letters and digits. Secret. Only with program "openLicense". No default. */
+  authorizationNumber?: pulumi.Input<string>;
+  /** Agreement or enrollment number: 7 digits. Secret. Only with the agreement programs. No default. */
+  agreementNumber?: pulumi.Input<string>;
+  /**
+   * License key pack id from the Remote Desktop Licensing web site or the telephone call: 35 letters
+   * and digits (7 groups of 5; hyphens and spaces ignored). Secret. Only with program "keyPackId".
+   * (Named licenseKeyPackId because the output `keyPackId` is the WMI KeyPackId number.) No default.
+   */
+  licenseKeyPackId?: pulumi.Input<string>;
+  /**
+   * The CAL version: "2008R2", "2012", "2016", "2019", "2022" or "2025". Required. The license server
+   * must be this version or newer. Changing it replaces the pack. For "retail" and "keyPackId" the code
+   * decides the version: declare what it is (a mismatch is reported after the install).
+   */
+  productVersion: pulumi.Input<ProductVersion>;
+  /** "perUser" or "perDevice". Required. Changing it replaces the pack (same rule for retail/keyPackId as productVersion). */
+  calType: pulumi.Input<CalType>;
+  /**
+   * Number of CALs, 1 to 100000. Required for "openLicense" and the agreement programs, not allowed
+   * for "retail" and "keyPackId" (the code fixes the count). Lowering it removes CALs in place
+   * (RemoveLicensesWithIdCount, refused while that would take issued ones); raising it replaces the pack.
+   */
+  quantity?: pulumi.Input<number>;
+  /**
+   * Allow delete (and a shrinking quantity) to remove a pack whose per-device licenses are still
+   * issued to devices. Default false: refused with RDS_ISSUED_LICENSES, saying how many are issued.
+   */
+  allowRemovingIssuedLicenses?: pulumi.Input<boolean>;
+  /**
+   * Adopt this existing pack (its WMI KeyPackId, the "Key Pack ID" column of RD Licensing Manager)
+   * instead of installing one: create checks that it exists with the declared version and CAL type and
+   * records it; nothing is installed. Only read by create. Default: install a new pack.
+   */
+  adoptKeyPackId?: pulumi.Input<number>;
+  /**
+   * KeyPackIds of packs already on the server that look like this declaration but are not this pack
+   * (another stack's, a manual install). Create refuses with RDS_AMBIGUOUS_PACK when a matching pack
+   * exists that it cannot prove is its own; listing them lets it install a new pack. Only read by
+   * create. Default [].
+   */
+  knownOtherPacks?: pulumi.Input<pulumi.Input<number>[]>;
+}
+
+/** Secret in state: the connection and every program-data field (see schema.ts SECRET_OUTPUTS). */
+const SECRET_OUTPUT_NAMES = [
+  "connection",
+  "licenseCode",
+  "licenseNumber",
+  "authorizationNumber",
+  "agreementNumber",
+  "licenseKeyPackId",
+];
+
+/**
+ * One RDS CAL key pack on an RD license server (Win32_TSLicenseKeyPack), installed through the license
+ * program's own WMI method, only once the server is activated.
+ * Type token: `pulumi-nodejs:dynamic/rds:CalPack`.
+ */
+export class RdsCalPack extends pulumi.dynamic.Resource {
+  /** How the license server is reached (secret). */
+  declare readonly connection: pulumi.Output<unknown>;
+  /** The license server's computer name. */
+  declare readonly licenseServerName: pulumi.Output<string>;
+  declare readonly licenseServerActivationMethod: pulumi.Output<string>;
+  /** Install-journal key: "<project>/<stack>/<name>". */
+  declare readonly journalKey: pulumi.Output<string>;
+  declare readonly program: pulumi.Output<Program>;
+  declare readonly licenseCode: pulumi.Output<string | undefined>;
+  declare readonly licenseNumber: pulumi.Output<string | undefined>;
+  declare readonly authorizationNumber: pulumi.Output<string | undefined>;
+  declare readonly agreementNumber: pulumi.Output<string | undefined>;
+  declare readonly licenseKeyPackId: pulumi.Output<string | undefined>;
+  /** The pack's CAL version as installed ("2022"), read live. */
+  declare readonly productVersion: pulumi.Output<string>;
+  /** The pack's CAL type as installed ("perUser" / "perDevice"), read live. */
+  declare readonly calType: pulumi.Output<string>;
+  declare readonly quantity: pulumi.Output<number | undefined>;
+  declare readonly allowRemovingIssuedLicenses: pulumi.Output<boolean>;
+  declare readonly adoptKeyPackId: pulumi.Output<number | undefined>;
+  declare readonly knownOtherPacks: pulumi.Output<number[]>;
+  /** The WMI KeyPackId of the pack (Win32_TSLicenseKeyPack key). */
+  declare readonly keyPackId: pulumi.Output<number>;
+  /** e.g. "RDS Per User CAL". */
+  declare readonly typeAndModel: pulumi.Output<string>;
+  /** How the pack was acquired (reference 3.3: 1 retail, 2 volume, 5 open...). */
+  declare readonly keyPackType: pulumi.Output<number>;
+  /** CALs in the pack, read live. */
+  declare readonly totalLicenses: pulumi.Output<number>;
+  /** CALs issued from the pack, read live (per-user counts are informational). */
+  declare readonly issuedLicenses: pulumi.Output<number>;
+  /** CALs still available, read live. */
+  declare readonly availableLicenses: pulumi.Output<number>;
+  /** ISO 8601 ("" when none). */
+  declare readonly expirationDate: pulumi.Output<string>;
+
+  constructor(name: string, args: RdsCalPackArgs, opts?: pulumi.CustomResourceOptions) {
+    const ls = args.licenseServer;
+    const secret = <T>(v: pulumi.Input<T> | undefined) => (v === undefined ? undefined : pulumi.secret(v));
+    const props = {
+      connection: pulumi.secret(ls.connection),
+      licenseServerName: ls.serverName,
+      licenseServerActivationMethod: pulumi
+        .all([ls.activationMethod ?? "", ls.activation ?? { method: "" }])
+        .apply(([made, declared]) => (made && made !== "external" ? made : declared?.method || made || "")),
+      journalKey: `${pulumi.getProject()}/${pulumi.getStack()}/${name}`,
+      program: args.program,
+      licenseCode: secret(args.licenseCode),
+      licenseNumber: secret(args.licenseNumber),
+      authorizationNumber: secret(args.authorizationNumber),
+      agreementNumber: secret(args.agreementNumber),
+      licenseKeyPackId: secret(args.licenseKeyPackId),
+      productVersion: args.productVersion,
+      calType: args.calType,
+      quantity: args.quantity,
+      allowRemovingIssuedLicenses: args.allowRemovingIssuedLicenses,
+      adoptKeyPackId: args.adoptKeyPackId,
+      knownOtherPacks: args.knownOtherPacks,
+      keyPackId: undefined,
+      typeAndModel: undefined,
+      keyPackType: undefined,
+      totalLicenses: undefined,
+      issuedLicenses: undefined,
+      availableLicenses: undefined,
+      expirationDate: undefined,
+    };
+    super(
+      lazyProvider("pulumi-rds-licensing/resources/calPack/provider"),
+      name,
+      props,
+      { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), ...SECRET_OUTPUT_NAMES] },
+      "rds",
+      "CalPack",
+    );
+  }
+}

@@ -1,0 +1,228 @@
+/**
+ * Best Practices Analyzer-style findings for an RDS licensing environment (reference section 10),
+ * computed from the resources' outputs. Pure: the RdsLicensing component feeds it the outputs; tests
+ * call it directly. The ids are ours (the BPA's own rule ids are not documented, reference 10/14).
+ */
+import {
+  calCoversHost,
+  calVersionsCovering,
+  isCalVersion,
+  isHostOsVersion,
+  isMode,
+  modeLabel,
+  osLabel,
+  type Mode,
+} from "../sessionHostLicensing/rules";
+
+export type Severity = "error" | "warning" | "info";
+export type Status = "pass" | "fail";
+
+export interface Finding {
+  /** Stable id: RDS-LIC-001 ... (see README.md). */
+  id: string;
+  severity: Severity;
+  status: Status;
+  /** What the check asks, phrased as the healthy state. */
+  title: string;
+  /** One line: what to do when it fails (when it passes: what keeps it passing). */
+  fix: string;
+  /** What was found. */
+  detail: string;
+}
+
+/** The finding ids, their severity and title (the catalogue README.md documents). */
+export const FINDINGS = {
+  "RDS-LIC-001": { severity: "error", title: "The license server is activated" },
+  "RDS-LIC-002": { severity: "error", title: "CALs of the licensing mode's type are installed and available" },
+  "RDS-LIC-003": { severity: "error", title: "The CAL version covers every session host's operating system" },
+  "RDS-LIC-004": { severity: "error", title: "The licensing mode is configured on every session host and matches the CALs" },
+  "RDS-LIC-005": { severity: "warning", title: "Every session host has the license server specified" },
+  "RDS-LIC-006": { severity: "warning", title: "No session host depends on the licensing grace period" },
+  "RDS-LIC-007": { severity: "error", title: "Per User licensing is used only on domain-joined hosts" },
+  "RDS-LIC-008": { severity: "info", title: "The licensing settings come from this stack, not from Group Policy" },
+} as const satisfies Record<string, { severity: Severity; title: string }>;
+export type FindingId = keyof typeof FINDINGS;
+
+export interface FindingsInput {
+  mode: Mode;
+  licenseServer: {
+    serverName: string;
+    /** "activated" | "pending" | "notActivated" | "unknown" (RdsLicenseServer.activationStatus). */
+    activationStatus: string;
+    productId: string;
+    /** RdsLicenseServer.nextStep ("" when nothing to do). */
+    nextStep: string;
+  };
+  packs: {
+    name: string;
+    keyPackId: number;
+    calType: string;
+    productVersion: string;
+    availableLicenses: number;
+  }[];
+  hosts: {
+    /** The declared name (the resource name suffix). */
+    name: string;
+    serverName: string;
+    effectiveMode: string;
+    modeSource: string;
+    effectiveLicenseServers: string[];
+    licenseServersSource: string;
+    gracePeriodDaysLeft: number | null;
+    osVersion: string;
+    domainJoined: boolean | null;
+  }[];
+}
+
+function finding(id: FindingId, ok: boolean, fix: string, detail: string): Finding {
+  const { severity, title } = FINDINGS[id];
+  return { id, severity, status: ok ? "pass" : "fail", title, fix, detail };
+}
+
+/** "ls01" matches "ls01.contoso.com" (and the reverse): hosts are often listed by their short name. */
+function sameServer(a: string, b: string): boolean {
+  const x = a.toLowerCase();
+  const y = b.toLowerCase();
+  if (x === y) return true;
+  const short = (s: string) => s.split(".")[0];
+  return (!x.includes(".") || !y.includes(".")) && short(x) === short(y);
+}
+
+function list(items: string[]): string {
+  return items.length === 0 ? "none" : items.join(", ");
+}
+
+/** The findings, in id order. */
+export function computeFindings(input: FindingsInput): Finding[] {
+  const { mode, licenseServer: ls, packs, hosts } = input;
+  const label = modeLabel(mode);
+  const out: Finding[] = [];
+
+  // 001: activated (the confirmed BPA rule: activate before installing CALs).
+  const activated = ls.activationStatus === "activated";
+  out.push(
+    finding(
+      "RDS-LIC-001",
+      activated,
+      activated
+        ? "nothing to do; keep the license server activated (refresh shows a deactivation as drift)"
+        : ls.nextStep || `activate ${ls.serverName} (product id ${ls.productId}) with activation.method "automatic", or "web"/"telephone" and its licenseServerId, then run pulumi up`,
+      `${ls.serverName}: ${ls.activationStatus}`,
+    ),
+  );
+
+  // 002: CALs of the mode's type installed and available.
+  const ofType = packs.filter((p) => p.calType === mode);
+  const available = ofType.reduce((sum, p) => sum + (Number.isFinite(p.availableLicenses) ? p.availableLicenses : 0), 0);
+  out.push(
+    finding(
+      "RDS-LIC-002",
+      available > 0,
+      `install ${label} CALs on ${ls.serverName} (add an RdsCalPack with calType "${mode}") or raise a pack's quantity`,
+      ofType.length === 0
+        ? `no ${label} pack (packs: ${list(packs.map((p) => `#${p.keyPackId} ${p.calType} ${p.productVersion}`))})`
+        : `${available} ${label} CALs available in ${ofType.map((p) => `#${p.keyPackId} (${p.productVersion}, ${p.availableLicenses} available)`).join(", ")}`,
+    ),
+  );
+
+  // 003: CAL version covers the hosts' OS.
+  const uncovered: string[] = [];
+  const unknownOs: string[] = [];
+  let newest: string | undefined;
+  for (const h of hosts) {
+    if (!isHostOsVersion(h.osVersion)) {
+      unknownOs.push(h.name);
+      continue;
+    }
+    const os = h.osVersion;
+    const covered = ofType.some((p) => isCalVersion(p.productVersion) && calCoversHost(p.productVersion, os));
+    if (!covered) {
+      uncovered.push(`${h.name} (${osLabel(os)})`);
+      const need = calVersionsCovering(os)[0];
+      if (newest === undefined || need > newest) newest = need;
+    }
+  }
+  out.push(
+    finding(
+      "RDS-LIC-003",
+      uncovered.length === 0,
+      newest
+        ? `install ${label} CALs of version ${newest} or later on ${ls.serverName} (CALs cover hosts of their own version and older)`
+        : `keep ${label} CALs at least as new as the newest session host OS`,
+      (uncovered.length === 0 ? "every host is covered" : `not covered: ${uncovered.join(", ")}`) +
+        (unknownOs.length ? `; OS not known for ${unknownOs.join(", ")}` : ""),
+    ),
+  );
+
+  // 004: mode configured and matching.
+  const wrongMode = hosts.filter((h) => h.effectiveMode !== mode);
+  const byPolicy = wrongMode.filter((h) => h.modeSource === "groupPolicy");
+  out.push(
+    finding(
+      "RDS-LIC-004",
+      wrongMode.length === 0 && isMode(mode),
+      byPolicy.length
+        ? `a Group Policy sets another mode on ${byPolicy.map((h) => h.name).join(", ")}: change "Set the Remote Desktop licensing mode" (LicensingMode) to ${label}, or remove it`
+        : `run pulumi up to set mode ${mode} on every host (refresh first to see who changed it)`,
+      wrongMode.length === 0
+        ? `${label} on ${list(hosts.map((h) => h.name))}`
+        : wrongMode.map((h) => `${h.name}: ${h.effectiveMode} (${h.modeSource})`).join(", "),
+    ),
+  );
+
+  // 005: license servers specified (and this one among them).
+  const unpointed = hosts.filter(
+    (h) => h.effectiveLicenseServers.length === 0 || !h.effectiveLicenseServers.some((s) => sameServer(s, ls.serverName)),
+  );
+  out.push(
+    finding(
+      "RDS-LIC-005",
+      unpointed.length === 0,
+      `run pulumi up to point the hosts at ${ls.serverName}, or fix the Group Policy "Use the specified Remote Desktop license servers" (LicenseServers) where it sets another list`,
+      unpointed.length === 0
+        ? `every host lists ${ls.serverName}`
+        : unpointed.map((h) => `${h.name}: [${h.effectiveLicenseServers.join(", ")}] (${h.licenseServersSource})`).join(", "),
+    ),
+  );
+
+  // 006: no host relies on the grace period (licensed = mode right, server listed, CALs available).
+  const licensed = (h: FindingsInput["hosts"][number]) =>
+    activated && available > 0 && h.effectiveMode === mode && !unpointed.includes(h) && !uncovered.some((u) => u.startsWith(`${h.name} `));
+  const onGrace = hosts.filter((h) => !licensed(h));
+  out.push(
+    finding(
+      "RDS-LIC-006",
+      onGrace.length === 0,
+      "fix the failing checks above before the 120-day grace period ends (then connections are refused)",
+      onGrace.length === 0
+        ? `every host is licensed (grace days left: ${hosts.map((h) => `${h.name} ${h.gracePeriodDaysLeft ?? "n/a"}`).join(", ")})`
+        : onGrace.map((h) => `${h.name}: ${h.gracePeriodDaysLeft === null ? "grace period not reported" : h.gracePeriodDaysLeft === 0 ? "grace period OVER" : `${h.gracePeriodDaysLeft} grace days left`}`).join(", "),
+    ),
+  );
+
+  // 007: Per User needs a domain.
+  const workgroup = mode === "perUser" ? hosts.filter((h) => h.domainJoined === false) : [];
+  out.push(
+    finding(
+      "RDS-LIC-007",
+      workgroup.length === 0,
+      `join ${list(workgroup.map((h) => h.name))} to a domain, or use mode "perDevice" with Per Device CALs`,
+      mode !== "perUser" ? "mode is Per Device" : workgroup.length === 0 ? "every host is domain-joined" : `in a workgroup: ${workgroup.map((h) => h.name).join(", ")}`,
+    ),
+  );
+
+  // 008: Group Policy in control (informational: the values may well match).
+  const policy = hosts.filter((h) => h.modeSource === "groupPolicy" || h.licenseServersSource === "groupPolicy");
+  out.push(
+    finding(
+      "RDS-LIC-008",
+      policy.length === 0,
+      "keep the Group Policy licensing values equal to the stack's, or remove them (Computer Configuration > Administrative Templates > Windows Components > Remote Desktop Services > Remote Desktop Session Host > Licensing)",
+      policy.length === 0
+        ? "no licensing Group Policy on the hosts"
+        : policy.map((h) => `${h.name}: ${[h.modeSource === "groupPolicy" ? "mode" : "", h.licenseServersSource === "groupPolicy" ? "license servers" : ""].filter(Boolean).join(" and ")} set by Group Policy`).join(", "),
+    ),
+  );
+
+  return out;
+}

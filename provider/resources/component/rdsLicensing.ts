@@ -1,0 +1,291 @@
+/**
+ * RdsLicensing: a ComponentResource for declarative environment templates. One license server, its
+ * CAL packs, and the session hosts (or one deployment through its broker), wired so the graph is right
+ * by construction: the packs take the license server resource (activation before installation) and the
+ * hosts take the packs (installation before the hosts are pointed at the server). The whole set is
+ * validated before any resource is registered. See README.md in this folder.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { ErrorCode, RdsError } from "../../errors";
+import type { Connection } from "../../powershell/transport";
+import { RdsCalPack, type RdsCalPackArgs } from "../calPack/resource";
+import { RdsLicenseServer, type RdsLicenseServerArgs } from "../licenseServer/resource";
+import { RdsSessionHostLicensing } from "../sessionHostLicensing/resource";
+import {
+  evaluateModeAgainstCals,
+  isCalVersion,
+  isHostOsVersion,
+  isMode,
+  modeLabel,
+  osLabel,
+  HOST_OS_VERSIONS,
+  type HostOsVersion,
+  type Mode,
+  type PackFact,
+} from "../sessionHostLicensing/rules";
+import { computeFindings, type Finding, type FindingsInput } from "./findings";
+
+export type { Finding } from "./findings";
+
+/** One CAL pack of the environment: RdsCalPack's arguments without `licenseServer` (the component's). */
+export interface RdsLicensingCalPackArgs extends Omit<RdsCalPackArgs, "licenseServer"> {
+  /** Resource name suffix (`<component>-<name>`), unique in the component. Default: `cal<n>` (1-based). */
+  name?: string;
+}
+
+/** One RD Session Host of the environment. */
+export interface RdsLicensingSessionHostArgs {
+  /** Resource name suffix (`<component>-<name>`), unique in the component. Required. */
+  name: string;
+  /** How to reach the host. Secret in state. Required. */
+  connection: pulumi.Input<Connection>;
+  /**
+   * The host's Windows Server version ("2008R2" ... "2025"), when known: lets the component refuse CALs
+   * that are too old before anything is registered. Default: not checked here (the resource checks
+   * the live OS before it changes anything).
+   */
+  osVersion?: HostOsVersion;
+  /** Whether the host is domain-joined, when known (Per User needs a domain). Default: not checked here. */
+  domainJoined?: boolean;
+}
+
+/** The deployment-wide alternative to session hosts: the connection broker. */
+export interface RdsLicensingDeploymentArgs {
+  /** Resource name suffix. Default "deployment". */
+  name?: string;
+  /** How to reach the RD Connection Broker. Secret in state. Required. */
+  connection: pulumi.Input<Connection>;
+  /** The session hosts' Windows Server version, when known (see RdsLicensingSessionHostArgs.osVersion). */
+  osVersion?: HostOsVersion;
+  /** Whether the deployment's hosts are domain-joined, when known. */
+  domainJoined?: boolean;
+}
+
+export interface RdsLicensingArgs {
+  /** The RD license server (RdsLicenseServer's arguments). Required. */
+  licenseServer: RdsLicenseServerArgs;
+  /** The CAL packs to install on it. Required, at least one of the mode's CAL type. */
+  calPacks: RdsLicensingCalPackArgs[];
+  /** Licensing mode of every host: "perUser" or "perDevice". Required. */
+  mode: Mode;
+  /** The session hosts to configure (each its own RdsSessionHostLicensing). Exactly one of sessionHosts / deployment. */
+  sessionHosts?: RdsLicensingSessionHostArgs[];
+  /** The deployment to configure through its broker (one RdsSessionHostLicensing, scope "deployment"). */
+  deployment?: RdsLicensingDeploymentArgs;
+  /** The license server list the hosts get, in order. Default: `[licenseServer.serverName]`. */
+  licenseServers?: pulumi.Input<string>[];
+  /** RdsSessionHostLicensing.resetOnDelete for every host. Default false. */
+  resetOnDelete?: boolean;
+}
+
+function isPlain<T>(value: pulumi.Input<T> | undefined): value is T {
+  return value !== undefined && !pulumi.Output.isInstance(value) && !(value instanceof Promise);
+}
+
+function plainString(value: unknown): string | undefined {
+  return isPlain(value as pulumi.Input<string>) && typeof value === "string" ? value : undefined;
+}
+
+const RESOURCE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+/**
+ * Validates the whole environment with what is known at program time (plain values; Outputs are
+ * skipped and left to the resources' own checks). Returns the problems, empty when valid.
+ */
+export function validateRdsLicensingArgs(args: RdsLicensingArgs): { modeProblems: string[]; otherProblems: string[] } {
+  const modeProblems: string[] = [];
+  const other: string[] = [];
+  const mode = args.mode;
+  if (!isMode(mode)) {
+    other.push(`mode must be "perUser" or "perDevice", got ${JSON.stringify(mode)}`);
+  }
+
+  // Targets: session hosts xor deployment.
+  const hasHosts = args.sessionHosts !== undefined;
+  const hasDeployment = args.deployment !== undefined;
+  if (hasHosts === hasDeployment) {
+    other.push("give either sessionHosts (a list of hosts) or deployment (the connection broker), not both and not neither");
+  }
+  if (hasHosts && args.sessionHosts!.length === 0) other.push("sessionHosts is empty: list at least one session host");
+  const targets: { name: string; osVersion?: HostOsVersion; domainJoined?: boolean; connection: unknown }[] = hasHosts
+    ? args.sessionHosts!.map((h) => ({ name: h.name, osVersion: h.osVersion, domainJoined: h.domainJoined, connection: h.connection }))
+    : hasDeployment
+      ? [{ name: args.deployment!.name ?? "deployment", osVersion: args.deployment!.osVersion, domainJoined: args.deployment!.domainJoined, connection: args.deployment!.connection }]
+      : [];
+  const seenNames = new Map<string, string>();
+  const seenHosts = new Map<string, string>();
+  for (const t of targets) {
+    if (typeof t.name !== "string" || !RESOURCE_NAME.test(t.name)) {
+      other.push(`session host name ${JSON.stringify(t.name)} must start with a letter or digit and hold only letters, digits, ".", "_" and "-"`);
+    } else if (seenNames.has(t.name.toLowerCase())) {
+      other.push(`session host name "${t.name}" is used twice`);
+    } else seenNames.set(t.name.toLowerCase(), t.name);
+    if (t.osVersion !== undefined && !isHostOsVersion(t.osVersion)) {
+      other.push(`session host "${t.name}": osVersion must be one of ${HOST_OS_VERSIONS.join(", ")}, got ${JSON.stringify(t.osVersion)}`);
+    }
+    const conn = t.connection as Record<string, unknown> | undefined;
+    const host = isPlain(conn) && conn !== null && typeof conn === "object" ? plainString(conn.host) : undefined;
+    if (host !== undefined) {
+      const key = host.toLowerCase();
+      if (seenHosts.has(key)) other.push(`session hosts "${seenHosts.get(key)}" and "${t.name}" both target host ${host}`);
+      else seenHosts.set(key, t.name);
+    }
+  }
+
+  // Packs: names, duplicates.
+  if (!Array.isArray(args.calPacks) || args.calPacks.length === 0) {
+    modeProblems.push(`calPacks is empty: the hosts need ${isMode(mode) ? modeLabel(mode) : "matching"} CALs; list at least one pack`);
+  }
+  const packs = Array.isArray(args.calPacks) ? args.calPacks : [];
+  const packNames = new Set<string>();
+  const identities = new Map<string, string>();
+  packs.forEach((p, i) => {
+    const name = p.name ?? `cal${i + 1}`;
+    if (!RESOURCE_NAME.test(name)) other.push(`CAL pack name ${JSON.stringify(name)} must start with a letter or digit and hold only letters, digits, ".", "_" and "-"`);
+    else if (packNames.has(name.toLowerCase())) other.push(`CAL pack name "${name}" is used twice`);
+    packNames.add(name.toLowerCase());
+    const fields = [p.program, p.productVersion, p.calType, p.licenseCode, p.licenseNumber, p.authorizationNumber, p.agreementNumber, p.licenseKeyPackId, p.adoptKeyPackId];
+    // Only when every identifying value is known (a secret Output hides it; then the pack's own journal decides).
+    if (fields.every((f) => f === undefined || isPlain(f))) {
+      const key = JSON.stringify(fields.map((f) => (typeof f === "string" ? f.replace(/[-\s]/g, "").toUpperCase() : (f ?? null))));
+      const first = identities.get(key);
+      if (first !== undefined) {
+        other.push(
+          `CAL packs "${first}" and "${name}" are the same pack (same program, version, CAL type and program data): declare it once (use quantity for more CALs)`,
+        );
+      } else identities.set(key, name);
+    }
+  });
+
+  // Mode vs CAL types and versions (reference 9.4, 9.5), with what is declared.
+  if (isMode(mode) && packs.length > 0) {
+    const facts: PackFact[] = packs.map((p) => ({
+      calType: isPlain(p.calType) ? (isMode(p.calType) ? p.calType : null) : undefined,
+      productVersion: isPlain(p.productVersion) ? (isCalVersion(p.productVersion) ? p.productVersion : null) : undefined,
+    }));
+    const described = packs
+      .map((p, i) => `${p.name ?? `cal${i + 1}`} (${isPlain(p.calType) ? p.calType : "?"} ${isPlain(p.productVersion) ? p.productVersion : "?"})`)
+      .join(", ");
+    const seen = new Set<string>();
+    for (const t of targets.length ? targets : [{ name: "the hosts" } as (typeof targets)[number]]) {
+      const verdict = evaluateModeAgainstCals({
+        host: t.name,
+        mode,
+        osVersion: isHostOsVersion(t.osVersion) ? t.osVersion : undefined,
+        domainJoined: t.domainJoined,
+        packs: facts,
+      });
+      if (verdict.ok) continue;
+      const text = `${t.name}${isHostOsVersion(t.osVersion) ? ` (${osLabel(t.osVersion)})` : ""}: ${verdict.problems.join("; ")} (packs declared: ${described}); to fix: ${verdict.fixes.join("; ")}`;
+      if (!seen.has(text)) modeProblems.push(text);
+      seen.add(text);
+    }
+  }
+  return { modeProblems, otherProblems: other };
+}
+
+/**
+ * One RDS licensing environment: license server, CAL packs, and session hosts or a deployment.
+ * Type token: `rds:index:RdsLicensing`.
+ */
+export class RdsLicensing extends pulumi.ComponentResource {
+  /** The license server (child `<name>-ls`). */
+  declare readonly licenseServer: RdsLicenseServer;
+  /** The CAL packs, in declaration order (children `<name>-<pack name>`). */
+  declare readonly calPacks: RdsCalPack[];
+  /** The session host licensing resources (children `<name>-<host name>`, or `<name>-deployment`). */
+  declare readonly sessionHosts: RdsSessionHostLicensing[];
+  /** Best Practices Analyzer-style findings (RDS-LIC-001 ...), computed from the resources' outputs. */
+  declare readonly findings: pulumi.Output<Finding[]>;
+
+  constructor(name: string, args: RdsLicensingArgs, opts?: pulumi.ComponentResourceOptions) {
+    // Validate the whole set first: on a problem, nothing (not even this component) is registered.
+    const { modeProblems, otherProblems } = validateRdsLicensingArgs(args);
+    if (modeProblems.length || otherProblems.length) {
+      const code = modeProblems.length ? ErrorCode.ModeMismatch : ErrorCode.Validation;
+      throw new RdsError(code, `validating RdsLicensing "${name}": ${[...modeProblems, ...otherProblems].join(" | ")}`, {
+        operation: "rdsLicensing.validate",
+      });
+    }
+    super("rds:index:RdsLicensing", name, {}, opts);
+
+    const child = { parent: this };
+    const ls = new RdsLicenseServer(`${name}-ls`, args.licenseServer, child);
+    // Activation before installation: each pack takes the license server resource.
+    const packs = args.calPacks.map((p, i) => {
+      const { name: packName, ...packArgs } = p;
+      return new RdsCalPack(`${name}-${packName ?? `cal${i + 1}`}`, { ...packArgs, licenseServer: ls }, child);
+    });
+    // Installation before pointing the hosts: each host takes the packs.
+    const licenseServers = args.licenseServers ?? [ls.serverName];
+    const targets = args.sessionHosts
+      ? args.sessionHosts.map((h) => ({ name: h.name, connection: h.connection, scope: "sessionHost" as const }))
+      : [{ name: args.deployment!.name ?? "deployment", connection: args.deployment!.connection, scope: "deployment" as const }];
+    const hosts = targets.map(
+      (t) =>
+        new RdsSessionHostLicensing(
+          `${name}-${t.name}`,
+          {
+            connection: t.connection,
+            scope: t.scope,
+            mode: args.mode,
+            licenseServers,
+            calPacks: packs,
+            resetOnDelete: args.resetOnDelete ?? false,
+          },
+          child,
+        ),
+    );
+
+    const lsFacts = pulumi.output({
+      serverName: ls.serverName,
+      activationStatus: ls.activationStatus,
+      productId: ls.productId,
+      nextStep: ls.nextStep,
+    });
+    const packFacts = pulumi.all(
+      packs.map((p, i) =>
+        pulumi.output({
+          name: args.calPacks[i].name ?? `cal${i + 1}`,
+          keyPackId: p.keyPackId,
+          calType: p.calType,
+          productVersion: p.productVersion,
+          availableLicenses: p.availableLicenses,
+        }),
+      ),
+    );
+    const hostFacts = pulumi.all(
+      hosts.map((h, i) =>
+        pulumi.output({
+          name: targets[i].name,
+          serverName: h.serverName,
+          effectiveMode: h.effectiveMode,
+          modeSource: h.modeSource as pulumi.Output<string>,
+          effectiveLicenseServers: h.effectiveLicenseServers,
+          licenseServersSource: h.licenseServersSource as pulumi.Output<string>,
+          gracePeriodDaysLeft: h.gracePeriodDaysLeft,
+          osVersion: h.osVersion,
+          domainJoined: h.domainJoined,
+        }),
+      ),
+    );
+    const findings = pulumi.all([lsFacts, packFacts, hostFacts]).apply(([lsf, pf, hf]) => {
+      const input: FindingsInput = {
+        mode: args.mode,
+        licenseServer: lsf,
+        packs: pf,
+        hosts: hf.map((h) => ({
+          ...h,
+          effectiveLicenseServers: h.effectiveLicenseServers ?? [],
+          gracePeriodDaysLeft: h.gracePeriodDaysLeft ?? null,
+          osVersion: h.osVersion ?? "",
+          domainJoined: h.domainJoined ?? null,
+        })),
+      };
+      return computeFindings(input);
+    });
+
+    Object.assign(this, { licenseServer: ls, calPacks: packs, sessionHosts: hosts, findings });
+    this.registerOutputs({ findings });
+  }
+}

@@ -1,0 +1,70 @@
+<#
+.SYNOPSIS
+    Helpers shared by the RdsSessionHostLicensing operation scripts (dot-sourced; no job of its own).
+
+.DESCRIPTION
+    Talks to Windows only through Get-CimInstance, Get-ItemProperty (the Group Policy key) and, via
+    Invoke-RdsWmiMethod (RdsCommon.psm1), Invoke-CimMethod, so the emulator stands in on the
+    simulator. Never writes the policy key.
+#>
+
+Set-StrictMode -Version 3.0
+
+# The Group Policy key of the Remote Desktop Services licensing policies (reference 7.1).
+$script:ShlPolicyKey = 'HKLM:\SOFTWARE\Policies\Microsoft\Windows NT\Terminal Services'
+$script:ShlNamespace = 'root/cimv2/TerminalServices'
+$script:ShlClass = 'Win32_TerminalServiceSetting'
+
+function Get-ShlProperty {
+    # A property of a CIM instance (or hashtable / PSObject), or $Default when it is not there.
+    param($InputObject, [string]$Name, $Default = $null)
+    if ($null -eq $InputObject) { return $Default }
+    if ($InputObject -is [System.Collections.IDictionary]) {
+        if ($InputObject.Contains($Name)) { return $InputObject[$Name] }
+        return $Default
+    }
+    $p = $InputObject.PSObject.Properties[$Name]
+    if ($null -ne $p) { return $p.Value }
+    try {
+        $cp = $InputObject.CimInstanceProperties[$Name]
+        if ($null -ne $cp) { return $cp.Value }
+    } catch { }
+    return $Default
+}
+
+function Get-ShlSetting {
+    # The host's one Win32_TerminalServiceSetting instance (methods are called on the instance, reference 5.1).
+    $setting = Get-CimInstance -Namespace $script:ShlNamespace -ClassName $script:ShlClass -ErrorAction Stop | Select-Object -First 1
+    if ($null -eq $setting) {
+        throw (New-RdsScriptError -Code NOT_FOUND -ClassName $script:ShlClass -Message 'Win32_TerminalServiceSetting returned no instance')
+    }
+    return $setting
+}
+
+function Get-ShlPolicy {
+    # The Group Policy licensing values: @{ licensingMode = <int or $null>; licenseServers = <string or $null> }.
+    # A missing key or value means "not set by policy".
+    $values = $null
+    try {
+        $values = Get-ItemProperty -Path $script:ShlPolicyKey -ErrorAction SilentlyContinue
+    } catch [System.Management.Automation.ItemNotFoundException] {
+        $values = $null
+    }
+    $mode = Get-ShlProperty $values 'LicensingMode'
+    $servers = Get-ShlProperty $values 'LicenseServers'
+    return [ordered]@{
+        licensingMode  = if ($null -ne $mode) { [int64]$mode } else { $null }
+        licenseServers = if ($null -ne $servers) { [string]$servers } else { $null }
+    }
+}
+
+function ConvertTo-ShlStringArray {
+    # A WMI string[] out parameter (or $null) as a plain string array, order kept.
+    param($Value)
+    $list = [System.Collections.Generic.List[string]]::new()
+    foreach ($item in @($Value)) {
+        if ($null -eq $item) { continue }
+        $list.Add([string]$item)
+    }
+    return , $list.ToArray()
+}

@@ -1,0 +1,76 @@
+<#
+.SYNOPSIS
+    RdsSessionHostLicensing read: the whole live licensing state of a session host, or of a
+    deployment through its connection broker. Changes nothing.
+
+.DESCRIPTION
+    Args: scope ("sessionHost" | "deployment").
+    sessionHost: Win32_TerminalServiceSetting (LicensingType, PolicySourceLicensingType,
+    PolicySourceConfiguredLicenseServers, GetSpecifiedLicenseServerList, GetGracePeriodDays) and the
+    Group Policy values under HKLM\SOFTWARE\Policies\Microsoft\Windows NT\Terminal Services.
+    deployment: Get-RDLicenseConfiguration on the broker (Mode, LicenseServer).
+    Both: Win32_OperatingSystem (Caption, Version, BuildNumber) and Win32_ComputerSystem
+    (PartOfDomain, Domain) of the target.
+    Result: see getResultSchema in schema.ts.
+#>
+param([Parameter(Mandatory)][string]$Envelope)
+Set-StrictMode -Version 3.0
+$ErrorActionPreference = 'Stop'
+. (Join-Path $PSScriptRoot 'SessionHost.Common.ps1')
+
+$in = ConvertFrom-RdsEnvelope $Envelope
+$scope = [string]$in.args.scope
+
+$os = Get-CimInstance -ClassName Win32_OperatingSystem -ErrorAction Stop | Select-Object -First 1
+$cs = Get-CimInstance -ClassName Win32_ComputerSystem -ErrorAction Stop | Select-Object -First 1
+$partOfDomain = Get-ShlProperty $cs 'PartOfDomain'
+$domain = Get-ShlProperty $cs 'Domain'
+$serverName = [string](Get-ShlProperty $cs 'DNSHostName' (Get-ShlProperty $cs 'Name' $in.host))
+if ($partOfDomain -eq $true -and $domain -and $serverName -notmatch '\.') { $serverName = "$serverName.$domain" }
+
+$result = [ordered]@{
+    scope                                = $scope
+    serverName                           = $serverName
+    licensingType                        = $null
+    rdmsMode                             = $null
+    policySourceLicensingType            = $null
+    policySourceConfiguredLicenseServers = $null
+    licenseServers                       = @()
+    policy                               = [ordered]@{ licensingMode = $null; licenseServers = $null }
+    gracePeriodDaysLeft                  = $null
+    os                                   = [ordered]@{
+        caption     = [string](Get-ShlProperty $os 'Caption' '')
+        version     = [string](Get-ShlProperty $os 'Version' '')
+        buildNumber = [string](Get-ShlProperty $os 'BuildNumber' '')
+    }
+    partOfDomain                         = if ($null -ne $partOfDomain) { [bool]$partOfDomain } else { $null }
+    domain                               = if ($null -ne $domain) { [string]$domain } else { $null }
+}
+
+if ($scope -eq 'deployment') {
+    # Deployment-wide settings through the RD Connection Broker (reference 6). The cmdlet defaults to
+    # the local broker: the script runs on the broker the connection points at.
+    $config = Get-RDLicenseConfiguration -ErrorAction Stop
+    $mode = Get-ShlProperty $config 'Mode'
+    $result.rdmsMode = if ($null -ne $mode) { [string]$mode } else { $null }
+    $result.licenseServers = ConvertTo-ShlStringArray (Get-ShlProperty $config 'LicenseServer')
+} else {
+    $setting = Get-ShlSetting
+    $licensingType = Get-ShlProperty $setting 'LicensingType'
+    $result.licensingType = if ($null -ne $licensingType) { [int64]$licensingType } else { $null }
+    $sourceMode = Get-ShlProperty $setting 'PolicySourceLicensingType'
+    $result.policySourceLicensingType = if ($null -ne $sourceMode) { [int64]$sourceMode } else { $null }
+    $sourceList = Get-ShlProperty $setting 'PolicySourceConfiguredLicenseServers'
+    $result.policySourceConfiguredLicenseServers = if ($null -ne $sourceList) { [int64]$sourceList } else { $null }
+
+    $list = Invoke-RdsWmiMethod -InputObject $setting -ClassName $script:ShlClass -MethodName GetSpecifiedLicenseServerList
+    $result.licenseServers = ConvertTo-ShlStringArray (Get-ShlProperty $list 'SpecifiedLSList')
+
+    $grace = Invoke-RdsWmiMethod -InputObject $setting -ClassName $script:ShlClass -MethodName GetGracePeriodDays
+    $days = Get-ShlProperty $grace 'DaysLeft'
+    $result.gracePeriodDaysLeft = if ($null -ne $days) { [int64]$days } else { $null }
+
+    $result.policy = Get-ShlPolicy
+}
+
+Write-RdsResult $result

@@ -1,0 +1,42 @@
+<#
+.SYNOPSIS
+    RdsSessionHostLicensing pre-flight, run on a LICENSE SERVER: the CAL packs a session host's
+    licensing relies on, read by KeyPackId (Win32_TSLicenseKeyPack). Changes nothing.
+
+.DESCRIPTION
+    Args: keyPackIds (uint32[]). Result: { serverName, packs: [{ keyPackId, productType,
+    productVersionId, productVersion, typeAndModel, totalLicenses, issuedLicenses,
+    availableLicenses }], missing: [KeyPackIds not on the server] }.
+#>
+param([Parameter(Mandatory)][string]$Envelope)
+Set-StrictMode -Version 3.0
+$ErrorActionPreference = 'Stop'
+. (Join-Path $PSScriptRoot 'SessionHost.Common.ps1')
+
+$in = ConvertFrom-RdsEnvelope $Envelope
+$wanted = [System.Collections.Generic.List[int64]]::new()
+foreach ($id in @($in.args.keyPackIds)) { if ($null -ne $id) { $wanted.Add([int64]$id) } }
+
+$cs = Get-CimInstance -ClassName Win32_ComputerSystem -ErrorAction Stop | Select-Object -First 1
+$serverName = [string](Get-ShlProperty $cs 'DNSHostName' (Get-ShlProperty $cs 'Name' $in.host))
+
+$found = [System.Collections.Generic.List[object]]::new()
+$seen = [System.Collections.Generic.HashSet[int64]]::new()
+foreach ($pack in @(Get-CimInstance -Namespace root/cimv2 -ClassName Win32_TSLicenseKeyPack -ErrorAction Stop)) {
+    if ($null -eq $pack) { continue }
+    $id = [int64](Get-ShlProperty $pack 'KeyPackId' -1)
+    if (-not $wanted.Contains($id) -or -not $seen.Add($id)) { continue }
+    $found.Add([ordered]@{
+            keyPackId         = $id
+            productType       = [int64](Get-ShlProperty $pack 'ProductType' 2)
+            productVersionId  = [int64](Get-ShlProperty $pack 'ProductVersionID' 0)
+            productVersion    = [string](Get-ShlProperty $pack 'ProductVersion' '')
+            typeAndModel      = [string](Get-ShlProperty $pack 'TypeAndModel' '')
+            totalLicenses     = [double](Get-ShlProperty $pack 'TotalLicenses' 0)
+            issuedLicenses    = [double](Get-ShlProperty $pack 'IssuedLicenses' 0)
+            availableLicenses = [double](Get-ShlProperty $pack 'AvailableLicenses' 0)
+        })
+}
+$missing = @($wanted | Where-Object { -not $seen.Contains($_) } | Select-Object -Unique)
+
+Write-RdsResult ([ordered]@{ serverName = $serverName; packs = $found.ToArray(); missing = [int64[]]$missing })

@@ -1,0 +1,139 @@
+/**
+ * RdsSessionHostLicensing: the licensing mode and license server list of one RD Session Host
+ * (Win32_TerminalServiceSetting), or of a whole deployment through its connection broker
+ * (Set-RDLicenseConfiguration). See README.md in this folder.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { lazyProvider } from "../../shim";
+import type { Connection } from "../../powershell/transport";
+import { OUTPUT_KEYS, SECRET_OUTPUTS } from "./schema";
+
+/** One provider object for every instance: it captures only the module name (serialized once). */
+const sessionHostLicensingProvider = lazyProvider("pulumi-rds-licensing/resources/sessionHostLicensing/provider");
+
+/** What RdsSessionHostLicensing needs of a CAL pack: an RdsCalPack (any object with these outputs). */
+export interface SessionHostCalPack {
+  /** The WMI KeyPackId of the pack. */
+  readonly keyPackId: pulumi.Output<number>;
+  /** "perUser" or "perDevice". */
+  readonly calType: pulumi.Output<string>;
+  /** "2008R2" .. "2025". */
+  readonly productVersion: pulumi.Output<string>;
+  /** How to reach the pack's license server (secret). */
+  readonly connection: pulumi.Output<unknown>;
+  /** The license server's computer name (for messages). */
+  readonly licenseServerName?: pulumi.Output<string>;
+}
+
+export interface RdsSessionHostLicensingArgs {
+  /**
+   * How to reach the RD Session Host (scope "sessionHost") or the RD Connection Broker (scope
+   * "deployment"), e.g. `{ transport: "simulator", host: "sh01" }`. The host is the resource's
+   * identity: another host replaces it; other connection changes only update state. Secret. Required.
+   */
+  connection: pulumi.Input<Connection>;
+  /**
+   * `"sessionHost"`: this host's own settings (Win32_TerminalServiceSetting). `"deployment"`: the
+   * deployment-wide settings through the connection broker (Set-RDLicenseConfiguration -Force).
+   * Changing it replaces the resource. Default: "sessionHost".
+   */
+  scope?: pulumi.Input<"sessionHost" | "deployment">;
+  /** Licensing mode: `"perUser"` or `"perDevice"`. Must match the CALs (see calPacks). Required. */
+  mode: pulumi.Input<"perUser" | "perDevice">;
+  /**
+   * The license servers to use, in order (the first is tried first), usually
+   * `[licenseServer.serverName]`. Order matters; case does not. Required, at least one.
+   */
+  licenseServers: pulumi.Input<pulumi.Input<string>[]>;
+  /**
+   * The RdsCalPack resources whose CALs cover these hosts. Each must exist on its license server; at
+   * least one must be of the mode's CAL type with a version that covers the host OS (checked in
+   * preview with what is known, and against the live packs and host before anything changes).
+   * Taking them also makes Pulumi configure the host only after the packs are installed.
+   * Default: none (only "Per User needs a domain" is checked).
+   */
+  calPacks?: pulumi.Input<SessionHostCalPack>[];
+  /**
+   * On delete, empty the host's license server list (scope sessionHost) or set the deployment's mode
+   * to NotConfigured and empty its list (scope deployment). The host's mode is left: ChangeMode
+   * cannot set "not configured". Default: false (delete leaves the host configured).
+   */
+  resetOnDelete?: pulumi.Input<boolean>;
+}
+
+/** The CAL pack facts the provider receives, built from an RdsCalPack's outputs. */
+function packRef(pack: pulumi.Input<SessionHostCalPack>): pulumi.Output<unknown> {
+  const facts = (p: SessionHostCalPack) =>
+    pulumi
+      .all([p.keyPackId, p.calType, p.productVersion, p.connection, p.licenseServerName ?? ""])
+      .apply(([keyPackId, calType, productVersion, licenseServerConnection, licenseServerName]) => ({
+        keyPackId,
+        calType,
+        productVersion,
+        licenseServerConnection,
+        licenseServerName,
+      }));
+  // A pack object (the usual case): its outputs carry the pack as a dependency directly.
+  if (pulumi.Output.isInstance(pack) || pack instanceof Promise) {
+    return pulumi.output(pack as pulumi.Input<SessionHostCalPack>).apply((p) => facts(p as unknown as SessionHostCalPack));
+  }
+  return facts(pack as SessionHostCalPack);
+}
+
+/**
+ * Licensing mode and license server list of an RD Session Host, or of an RDS deployment.
+ * Type token: `pulumi-nodejs:dynamic/rds:SessionHostLicensing`.
+ */
+export class RdsSessionHostLicensing extends pulumi.dynamic.Resource {
+  /** The connection, as given. Secret. */
+  declare readonly connection: pulumi.Output<Connection>;
+  /** "sessionHost" (default) or "deployment". */
+  declare readonly scope: pulumi.Output<"sessionHost" | "deployment">;
+  /** The declared mode. */
+  declare readonly mode: pulumi.Output<"perUser" | "perDevice">;
+  /** The declared license servers, in order. */
+  declare readonly licenseServers: pulumi.Output<string[]>;
+  /** The CAL packs as the provider saw them (KeyPackId, type, version, license server). Secret (holds connections). */
+  declare readonly calPacks: pulumi.Output<unknown[] | undefined>;
+  /** resetOnDelete as applied (default false). */
+  declare readonly resetOnDelete: pulumi.Output<boolean>;
+  /** The host (or broker) name as it reports itself (FQDN when domain-joined). */
+  declare readonly serverName: pulumi.Output<string>;
+  /**
+   * The mode in effect, read live: "perUser", "perDevice", "notConfigured" (or another LicensingType
+   * meaning such as "aadPerUser"). A Group Policy value wins over the local one.
+   */
+  declare readonly effectiveMode: pulumi.Output<string>;
+  /** The license servers in effect, in order, read live (the policy list when a policy sets one). */
+  declare readonly effectiveLicenseServers: pulumi.Output<string[]>;
+  /** Where the mode comes from: "local" (WMI), "groupPolicy", or "deployment" (scope deployment). */
+  declare readonly modeSource: pulumi.Output<"local" | "groupPolicy" | "deployment">;
+  /** Where the license server list comes from: "local", "groupPolicy" or "deployment". */
+  declare readonly licenseServersSource: pulumi.Output<"local" | "groupPolicy" | "deployment">;
+  /** Days left in the 120-day licensing grace period (0 = over); null when not reported (scope deployment). */
+  declare readonly gracePeriodDaysLeft: pulumi.Output<number | null>;
+  /** The host's Windows Server version ("2022", "2012R2"...); "" when unknown. */
+  declare readonly osVersion: pulumi.Output<string>;
+  /** Whether the host is domain-joined (Per User needs a domain); null when unknown. */
+  declare readonly domainJoined: pulumi.Output<boolean | null>;
+
+  constructor(name: string, args: RdsSessionHostLicensingArgs, opts?: pulumi.CustomResourceOptions) {
+    const outputs = Object.fromEntries(OUTPUT_KEYS.map((k) => [k, undefined]));
+    super(
+      sessionHostLicensingProvider,
+      name,
+      {
+        ...outputs,
+        scope: args.scope,
+        mode: args.mode,
+        licenseServers: args.licenseServers,
+        calPacks: args.calPacks === undefined ? undefined : pulumi.all(args.calPacks.map(packRef)),
+        resetOnDelete: args.resetOnDelete,
+        connection: pulumi.secret(args.connection),
+      },
+      { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), ...SECRET_OUTPUTS] },
+      "rds",
+      "SessionHostLicensing",
+    );
+  }
+}

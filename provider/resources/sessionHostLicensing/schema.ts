@@ -1,0 +1,233 @@
+/**
+ * RdsSessionHostLicensing: the zod schemas (inputs, state, script results), the defaults and the diff
+ * field spec. Pure: no host, no runner, no I/O. The licensing rules themselves live in rules.ts.
+ */
+import { z } from "zod";
+import { connectionSchema } from "../../powershell/transport";
+import { CAL_VERSIONS, HOST_OS_VERSIONS } from "./rules";
+
+function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  return typeof value;
+}
+
+export const MODES = ["perUser", "perDevice"] as const;
+export const SCOPES = ["sessionHost", "deployment"] as const;
+export const SOURCES = ["local", "groupPolicy", "deployment"] as const;
+export type Source = (typeof SOURCES)[number];
+
+const modeSchema = z.enum(MODES, {
+  error: (issue) => `mode must be "perUser" or "perDevice", got ${JSON.stringify(issue.input) ?? "nothing"}`,
+});
+
+/** One license server name: a NetBIOS name, an FQDN or an address; no spaces, commas or semicolons
+ * (the Group Policy value is one comma-separated string, reference 7.1, so a comma could never match). */
+const serverNameSchema = z
+  .string({ error: (issue) => `a license server name must be text, got ${describe(issue.input)}` })
+  .transform((s) => s.trim())
+  .refine((s) => s.length > 0, { error: "a license server name is empty: give the license server's name (its serverName)" })
+  .refine((s) => !/[\s,;]/.test(s), {
+    error: (issue) =>
+      `license server name ${JSON.stringify(issue.input)} holds a space, comma or semicolon: give one name per list entry`,
+  });
+
+/**
+ * One CAL pack this host's CALs come from, as the class builds it from an RdsCalPack's outputs.
+ * `licenseServerConnection` is how the live check reaches the pack's license server.
+ */
+export const calPackRefSchema = z.strictObject(
+  {
+    keyPackId: z
+      .number({ error: (issue) => `calPacks[].keyPackId must be a KeyPackId (a whole number), got ${describe(issue.input)}` })
+      .int()
+      .min(0),
+    calType: modeSchema,
+    productVersion: z.enum(CAL_VERSIONS, {
+      error: (issue) => `calPacks[].productVersion must be one of ${CAL_VERSIONS.join(", ")}, got ${JSON.stringify(issue.input)}`,
+    }),
+    licenseServerConnection: connectionSchema,
+    /** The license server's name, for messages. Default "". */
+    licenseServerName: z.string().default(""),
+  },
+  {
+    error: (issue) => {
+      const i = issue as { code?: string; keys?: string[] };
+      if (i.code === "unrecognized_keys") {
+        return `unknown field(s) ${(i.keys ?? []).map((k) => `"calPacks[].${k}"`).join(", ")}: allowed are keyPackId, calType, productVersion, licenseServerConnection, licenseServerName`;
+      }
+      if (i.code === "invalid_type") return "each calPacks entry must be an object (pass RdsCalPack resources to the class)";
+      return undefined;
+    },
+  },
+);
+export type CalPackRef = z.infer<typeof calPackRefSchema>;
+
+const ARG_FIELDS = ["connection", "scope", "mode", "licenseServers", "calPacks", "resetOnDelete"] as const;
+
+/** The provider inputs after check: validated, normalised, defaults filled in. */
+export const argsSchema = z.strictObject(
+  {
+    connection: connectionSchema,
+    /** Default "sessionHost" (Win32_TerminalServiceSetting on the host); "deployment" goes through the broker. */
+    scope: z
+      .enum(SCOPES, {
+        error: (issue) => `scope must be "sessionHost" or "deployment", got ${JSON.stringify(issue.input) ?? "nothing"}`,
+      })
+      .default("sessionHost"),
+    mode: modeSchema,
+    licenseServers: z
+      .array(serverNameSchema, {
+        error: (issue) => `licenseServers must be a list of license server names, got ${describe(issue.input)}`,
+      })
+      .min(1, { error: "licenseServers is empty: give at least one license server (usually the RdsLicenseServer's serverName)" })
+      .superRefine((list, ctx) => {
+        const seen = new Map<string, number>();
+        list.forEach((name, i) => {
+          const key = name.toLowerCase();
+          if (seen.has(key)) {
+            ctx.addIssue({
+              code: "custom",
+              path: [i],
+              message: `license server ${JSON.stringify(name)} is listed twice (entries ${seen.get(key)} and ${i}): list each server once`,
+            });
+          } else seen.set(key, i);
+        });
+      }),
+    /** Default: none (only the workgroup rule is checked). */
+    calPacks: z
+      .array(calPackRefSchema, { error: (issue) => `calPacks must be a list of CAL packs, got ${describe(issue.input)}` })
+      .optional(),
+    /** Default false: delete leaves the host configured. */
+    resetOnDelete: z
+      .boolean({ error: (issue) => `resetOnDelete must be true or false, got ${describe(issue.input)}` })
+      .default(false),
+  },
+  {
+    error: (issue) => {
+      const i = issue as { code?: string; keys?: string[] };
+      if (i.code === "unrecognized_keys") {
+        const keys = i.keys ?? [];
+        return `unknown field${keys.length > 1 ? "s" : ""} ${keys.map((k) => `"${k}"`).join(", ")}: remove ${
+          keys.length > 1 ? "them" : "it"
+        } (allowed: ${ARG_FIELDS.join(", ")})`;
+      }
+      if (i.code === "invalid_type") return "the session host licensing inputs must be an object";
+      return undefined;
+    },
+  },
+);
+export type SessionHostLicensingInputs = z.infer<typeof argsSchema>;
+
+/** The state: the checked inputs plus what was read live. */
+export interface SessionHostLicensingOutputs extends SessionHostLicensingInputs {
+  /** The host (or broker) name as it reports itself. */
+  serverName: string;
+  /** perUser, perDevice, notConfigured, or another LicensingType meaning (reference 5.3). */
+  effectiveMode: string;
+  /** The license servers in effect, in order. */
+  effectiveLicenseServers: string[];
+  modeSource: Source;
+  licenseServersSource: Source;
+  /** Days left in the 120-day grace period (0 = over); null when the host cannot report it. */
+  gracePeriodDaysLeft: number | null;
+  /** "2022", "2012R2", ...; "" when not a Windows Server release we know. */
+  osVersion: string;
+  /** Domain membership of the host (workgroup hosts cannot use Per User). */
+  domainJoined: boolean | null;
+}
+
+/** Every output key the class declares (so the SDK makes each an Output). */
+export const OUTPUT_KEYS = [
+  ...ARG_FIELDS,
+  "serverName",
+  "effectiveMode",
+  "effectiveLicenseServers",
+  "modeSource",
+  "licenseServersSource",
+  "gracePeriodDaysLeft",
+  "osVersion",
+  "domainJoined",
+] as const;
+
+/** Outputs kept secret (the engine re-marks outputs that share a top-level name with a secret input). */
+export const SECRET_OUTPUTS = ["connection", "calPacks"] as const;
+
+// ---- script results ----------------------------------------------------------------------------
+
+const nullableString = z.string().nullable();
+const nullableNumber = z.number().nullable();
+
+/** get.ps1: the whole live licensing state of the host (scope sessionHost) or deployment (scope deployment). */
+export const getResultSchema = z.object({
+  scope: z.enum(SCOPES),
+  serverName: z.string(),
+  /** Win32_TerminalServiceSetting.LicensingType (sessionHost); null for deployment. */
+  licensingType: nullableNumber,
+  /** Get-RDLicenseConfiguration Mode (deployment); null for sessionHost. */
+  rdmsMode: nullableString,
+  policySourceLicensingType: nullableNumber,
+  policySourceConfiguredLicenseServers: nullableNumber,
+  /** GetSpecifiedLicenseServerList (sessionHost) or the RDMS LicenseServer list (deployment). */
+  licenseServers: z.array(z.string()),
+  /** The Group Policy values (HKLM\SOFTWARE\Policies\Microsoft\Windows NT\Terminal Services). */
+  policy: z.object({ licensingMode: nullableNumber, licenseServers: nullableString }),
+  gracePeriodDaysLeft: nullableNumber,
+  os: z.object({ caption: nullableString, version: nullableString, buildNumber: nullableString }),
+  partOfDomain: z.boolean().nullable(),
+  domain: nullableString,
+});
+export type GetResult = z.infer<typeof getResultSchema>;
+
+/** set.ps1: the calls made, in order. */
+export const setResultSchema = z.object({ calls: z.array(z.string()) });
+export type SetResult = z.infer<typeof setResultSchema>;
+
+/** reset.ps1: the calls made and what was left alone (and why). */
+export const resetResultSchema = z.object({ calls: z.array(z.string()), skipped: z.array(z.string()) });
+export type ResetResult = z.infer<typeof resetResultSchema>;
+
+/** packs.ps1 (on a license server): the packs asked for, by KeyPackId. */
+export const packsResultSchema = z.object({
+  serverName: z.string(),
+  packs: z.array(
+    z.object({
+      keyPackId: z.number().int(),
+      productType: z.number().int(),
+      productVersionId: z.number().int(),
+      productVersion: z.string(),
+      typeAndModel: z.string(),
+      totalLicenses: z.number(),
+      issuedLicenses: z.number(),
+      availableLicenses: z.number(),
+    }),
+  ),
+  missing: z.array(z.number().int()),
+});
+export type PacksResult = z.infer<typeof packsResultSchema>;
+
+// ---- diff field spec ---------------------------------------------------------------------------
+
+/**
+ * What a difference between state (outputs, refreshed by read) and inputs does. The comparator sees a
+ * flat view built by `diffView` in provider.ts:
+ * - targetHost, transport, scope: another host (or the deployment instead of the host) is another
+ *   resource: replace.
+ * - connection: credentials and the rest: state only.
+ * - mode / licenseServers: compared with the LIVE effectiveMode / effectiveLicenseServers (so refresh
+ *   shows drift and the next up repairs it); list order matters, case does not.
+ * - calPacks, resetOnDelete: state only (calPacks re-runs the pre-flight check on update).
+ */
+export const DIFF_SPEC = {
+  targetHost: { replace: true, normalize: "caseInsensitive" },
+  transport: { replace: true },
+  scope: { replace: true },
+  connection: {},
+  mode: {},
+  licenseServers: { normalize: "caseInsensitive" },
+  calPacks: {},
+  resetOnDelete: {},
+} as const;
+
+/** OS versions accepted in an explicit osVersion (component). */
+export const osVersionSchema = z.enum(HOST_OS_VERSIONS);

@@ -1,0 +1,288 @@
+/**
+ * Pure rules of RdsSessionHostLicensing and the RdsLicensing findings: value maps, the CAL version vs
+ * host OS table (reference 9.5), the mode-vs-CALs rule, check() and diff() of the provider, the
+ * Group Policy decisions, and the findings catalogue.
+ *
+ * Real: the rule functions, the zod schemas, the provider's check/diff (they touch no host), the
+ * findings computation, the SDK's registration and closure serializer (for the class's `__provider`).
+ * Stands in: nothing runs pwsh here; live states are literal get.ps1 results.
+ */
+import { ErrorCode } from "../../../provider/errors";
+import { computeFindings, FINDINGS, type FindingsInput } from "../../../provider/resources/component/findings";
+import {
+  groupPolicyConflict,
+  interpret,
+  planChanges,
+  provider,
+} from "../../../provider/resources/sessionHostLicensing/provider";
+import { RdsSessionHostLicensing } from "../../../provider/resources/sessionHostLicensing/resource";
+import {
+  CAL_VERSIONS,
+  calCoversHost,
+  evaluateModeAgainstCals,
+  HOST_OS_VERSIONS,
+  modeFromLicensingType,
+  osVersionFromWindows,
+  parsePolicyServerList,
+} from "../../../provider/resources/sessionHostLicensing/rules";
+import { argsSchema, type GetResult } from "../../../provider/resources/sessionHostLicensing/schema";
+import { captureProvider } from "../../helpers/captureProvider";
+
+const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+const conn = { transport: "simulator", host: "sh1.contoso.com" };
+const ls = { transport: "simulator", host: "ls01.contoso.com" };
+const pack = (calType: string, productVersion: string, keyPackId = 3) => ({ keyPackId, calType, productVersion, licenseServerConnection: ls });
+
+describe("CAL version vs session host OS (reference 9.5)", () => {
+  // Rows: host OS; columns: 2008R2-era, 2012, 2016, 2019, 2022, 2025 CALs.
+  const table: Record<string, boolean[]> = {
+    "2008": [true, true, true, true, true, true],
+    "2008R2": [true, true, true, true, true, true],
+    "2012": [false, true, true, true, true, true],
+    "2012R2": [false, true, true, true, true, true],
+    "2016": [false, false, true, true, true, true],
+    "2019": [false, false, false, true, true, true],
+    "2022": [false, false, false, false, true, true],
+    "2025": [false, false, false, false, false, true],
+  };
+  it.each(HOST_OS_VERSIONS.map((os) => [os]))("a %s host is covered by exactly the CALs the table says", (os) => {
+    expect(CAL_VERSIONS.map((cal) => calCoversHost(cal, os))).toEqual(table[os]);
+  });
+
+  it("reads the OS from Win32_OperatingSystem captions, else from the build number; a client OS is unknown", () => {
+    expect(osVersionFromWindows({ caption: "Microsoft Windows Server 2022 Standard", version: "10.0.20348" })).toBe("2022");
+    expect(osVersionFromWindows({ caption: "Microsoft Windows Server 2012 R2 Standard", version: "6.3.9600" })).toBe("2012R2");
+    expect(osVersionFromWindows({ caption: "Microsoft Windows Server 2008 R2 Enterprise" })).toBe("2008R2");
+    expect(osVersionFromWindows({ caption: "", version: "10.0.26100", buildNumber: "26100" })).toBe("2025");
+    expect(osVersionFromWindows({ caption: "", version: "10.0.17763" })).toBe("2019");
+    expect(osVersionFromWindows({ caption: "", version: "6.1.7601" })).toBe("2008R2");
+    expect(osVersionFromWindows({ caption: "Microsoft Windows 11 Enterprise multi-session", version: "10.0.22631" })).toBeNull();
+  });
+
+  it("maps LicensingType values as reconciled in reference 5.3", () => {
+    expect([2, 4, 5, 0, 1, 6, 3].map(modeFromLicensingType)).toEqual([
+      "perDevice",
+      "perUser",
+      "notConfigured",
+      "personalTerminalServer",
+      "remoteDesktopForAdministration",
+      "aadPerUser",
+      "unknown(3)",
+    ]);
+  });
+
+  it("splits the GPO LicenseServers REG_SZ on commas, keeping order", () => {
+    expect(parsePolicyServerList(" ls2.contoso.com, ls1 ,,")).toEqual(["ls2.contoso.com", "ls1"]);
+  });
+});
+
+describe("the mode-vs-CALs rule", () => {
+  it("passes with a pack of the mode's type that covers the OS, even next to other packs", () => {
+    const r = evaluateModeAgainstCals({ host: "sh1", mode: "perUser", osVersion: "2022", domainJoined: true, packs: [
+      { keyPackId: 3, calType: "perDevice", productVersion: "2022" },
+      { keyPackId: 4, calType: "perUser", productVersion: "2025" },
+    ] });
+    expect(r.ok).toBe(true);
+  });
+
+  it("tolerates what is not known yet, but not what is known to be wrong", () => {
+    expect(evaluateModeAgainstCals({ host: "h", mode: "perUser", packs: [{ calType: undefined, productVersion: undefined }] }).ok).toBe(true);
+    expect(evaluateModeAgainstCals({ host: "h", mode: "perUser", osVersion: "2025", packs: [{ calType: "perUser", productVersion: undefined }] }).ok).toBe(true);
+    expect(evaluateModeAgainstCals({ host: "h", mode: "perUser", packs: [{ calType: "perDevice", productVersion: undefined }] }).ok).toBe(false);
+    expect(evaluateModeAgainstCals({ host: "h", mode: "perUser", packs: undefined }).ok).toBe(true);
+    expect(evaluateModeAgainstCals({ host: "h", mode: "perUser", packs: [] }).ok).toBe(false);
+  });
+
+  it("refuses Per User on a workgroup host whatever the packs", () => {
+    const r = evaluateModeAgainstCals({ host: "wg", mode: "perUser", domainJoined: false, packs: [{ calType: "perUser", productVersion: "2025" }] });
+    expect(r.ok).toBe(false);
+    expect(r.problems.join()).toContain("wg is in a workgroup");
+    // Per Device in a workgroup is what the reference prescribes.
+    expect(evaluateModeAgainstCals({ host: "wg", mode: "perDevice", domainJoined: false, packs: [{ calType: "perDevice", productVersion: "2022" }] }).ok).toBe(true);
+  });
+});
+
+describe("provider.check", () => {
+  const news = (extra: Record<string, unknown>) => ({ connection: conn, mode: "perUser", licenseServers: ["ls01.contoso.com"], ...extra });
+
+  it("fills the defaults and normalises names", async () => {
+    const r = await provider.check!({}, news({ licenseServers: [" ls01.contoso.com "], __provider: "x" }));
+    expect(r.failures).toBeUndefined();
+    expect(r.inputs).toMatchObject({ scope: "sessionHost", resetOnDelete: false, licenseServers: ["ls01.contoso.com"], __provider: "x" });
+  });
+
+  it("reports bad inputs as failures, with paths", async () => {
+    const r = await provider.check!({}, news({ mode: "perSocket", licenseServers: ["a", "A", "b,c"], scope: "farm", extra: 1 }));
+    const byProperty = Object.fromEntries((r.failures ?? []).map((f) => [f.property, f.reason]));
+    expect(byProperty.mode).toContain('"perUser" or "perDevice"');
+    expect(byProperty.scope).toContain('"sessionHost" or "deployment"');
+    expect(byProperty["licenseServers[1]"]).toContain("listed twice");
+    expect(byProperty["licenseServers[2]"]).toContain("comma");
+    expect(byProperty["(inputs)"]).toContain('unknown field "extra"');
+  });
+
+  it("refuses a mode whose CAL type no declared pack has (RDS_MODE_MISMATCH), naming the packs and the fix", async () => {
+    const r = await provider.check!({}, news({ calPacks: [pack("perDevice", "2022", 7)] }));
+    expect(r.failures).toHaveLength(1);
+    expect(r.failures![0].property).toBe("mode");
+    expect(r.failures![0].reason).toContain(ErrorCode.ModeMismatch);
+    expect(r.failures![0].reason).toContain("sh1.contoso.com");
+    expect(r.failures![0].reason).toContain("#7 Per Device 2022");
+    expect(r.failures![0].reason).toContain('or set mode to "perDevice"');
+  });
+
+  it("at preview, tolerates unknown packs, pack fields, server names and connections", async () => {
+    for (const extra of [
+      { calPacks: [UNKNOWN] },
+      { calPacks: [{ ...pack("perUser", "2022"), keyPackId: UNKNOWN, licenseServerConnection: UNKNOWN }] },
+      { calPacks: [{ ...pack("perDevice", "2022"), calType: UNKNOWN }] },
+      { licenseServers: [UNKNOWN] },
+      { connection: UNKNOWN },
+    ]) {
+      const r = await provider.check!({}, news(extra));
+      expect(r.failures).toBeUndefined();
+    }
+    // A known wrong type next to an unknown key pack id still fails.
+    const r = await provider.check!({}, news({ calPacks: [{ ...pack("perDevice", "2022"), keyPackId: UNKNOWN }] }));
+    expect(r.failures?.map((f) => f.property)).toEqual(["mode"]);
+  });
+});
+
+describe("provider.diff", () => {
+  const inputs = argsSchema.parse({ connection: conn, mode: "perUser", licenseServers: ["ls01.contoso.com", "ls02.contoso.com"], calPacks: [pack("perUser", "2022")] });
+  const state = { ...inputs, effectiveMode: "perUser", effectiveLicenseServers: ["LS01.contoso.com", "ls02.contoso.com"], modeSource: "local" };
+
+  it("no change when the live values match (case-insensitively)", async () => {
+    expect(await provider.diff!("id", state, inputs)).toEqual({ changes: false, replaces: [], deleteBeforeReplace: false });
+  });
+
+  it("live drift (mode flipped, list emptied or reordered) is an in-place update", async () => {
+    expect(await provider.diff!("id", { ...state, effectiveMode: "perDevice" }, inputs)).toMatchObject({ changes: true, replaces: [] });
+    expect(await provider.diff!("id", { ...state, effectiveLicenseServers: [] }, inputs)).toMatchObject({ changes: true, replaces: [] });
+    expect(await provider.diff!("id", { ...state, effectiveLicenseServers: ["ls02.contoso.com", "ls01.contoso.com"] }, inputs)).toMatchObject({ changes: true });
+  });
+
+  it("another host or scope replaces (deleting first when the old one resets on delete); credentials only update", async () => {
+    expect(await provider.diff!("id", state, { ...inputs, connection: { ...conn, host: "sh9" } })).toMatchObject({ changes: true, replaces: ["targetHost"], deleteBeforeReplace: false });
+    expect(await provider.diff!("id", { ...state, resetOnDelete: true }, { ...inputs, scope: "deployment", resetOnDelete: true })).toMatchObject({ replaces: ["scope"], deleteBeforeReplace: true });
+    expect(await provider.diff!("id", state, { ...inputs, connection: { ...conn, stateDir: "/tmp/x" } })).toMatchObject({ changes: true, replaces: [] });
+    expect(await provider.diff!("id", state, { ...inputs, connection: { ...conn, host: "SH1.CONTOSO.COM" } })).toMatchObject({ replaces: [] });
+  });
+
+  it("an unknown value at preview means 'may change', never 'replace'", async () => {
+    const r = await provider.diff!("id", state, { ...inputs, licenseServers: [UNKNOWN], calPacks: [UNKNOWN] });
+    expect(r).toMatchObject({ changes: true, replaces: [] });
+  });
+});
+
+describe("Group Policy decisions", () => {
+  const raw = (over: Partial<GetResult>): GetResult => ({
+    scope: "sessionHost",
+    serverName: "sh1.contoso.com",
+    licensingType: 5,
+    rdmsMode: null,
+    policySourceLicensingType: 0,
+    policySourceConfiguredLicenseServers: 0,
+    licenseServers: [],
+    policy: { licensingMode: null, licenseServers: null },
+    gracePeriodDaysLeft: 120,
+    os: { caption: "Microsoft Windows Server 2022 Standard", version: "10.0.20348", buildNumber: "20348" },
+    partOfDomain: true,
+    domain: "contoso.com",
+    ...over,
+  });
+  const args = argsSchema.parse({ connection: conn, mode: "perUser", licenseServers: ["ls01.contoso.com"] });
+
+  it("a policy equal to the desired values: no conflict, nothing to set, source groupPolicy", () => {
+    const live = interpret(raw({ licensingType: 4, policySourceLicensingType: 1, policySourceConfiguredLicenseServers: 1, licenseServers: ["ls01.contoso.com"], policy: { licensingMode: 4, licenseServers: "ls01.contoso.com" } }));
+    expect(live).toMatchObject({ modeSource: "groupPolicy", licenseServersSource: "groupPolicy", effectiveMode: "perUser" });
+    expect(groupPolicyConflict(args, live)).toBeNull();
+    expect(planChanges(args, live)).toEqual({ mode: null, licenseServers: null });
+  });
+
+  it("a policy that contradicts: RDS_GROUP_POLICY_CONFLICT; the planner never targets a policy-controlled value", () => {
+    const live = interpret(raw({ licensingType: 2, policySourceLicensingType: 1, policy: { licensingMode: 2, licenseServers: null } }));
+    const err = groupPolicyConflict(args, live)!;
+    expect(err.code).toBe(ErrorCode.GroupPolicyConflict);
+    expect(err.message).toContain("value LicensingMode = 4 for Per User");
+    expect(planChanges(args, live)).toEqual({ mode: null, licenseServers: ["ls01.contoso.com"] });
+  });
+
+  it("without policy, sets only what differs", () => {
+    expect(planChanges(args, interpret(raw({ licensingType: 4 })))).toEqual({ mode: null, licenseServers: ["ls01.contoso.com"] });
+    expect(planChanges(args, interpret(raw({ licenseServers: ["ls01.contoso.com"] })))).toEqual({ mode: "perUser", licenseServers: null });
+  });
+});
+
+describe("findings (reference section 10)", () => {
+  const healthy = (): FindingsInput => ({
+    mode: "perUser",
+    licenseServer: { serverName: "ls01.contoso.com", activationStatus: "activated", productId: "00490-92005-99454-AT527", nextStep: "" },
+    packs: [{ name: "users", keyPackId: 3, calType: "perUser", productVersion: "2022", availableLicenses: 10 }],
+    hosts: [
+      { name: "sh1", serverName: "sh1.contoso.com", effectiveMode: "perUser", modeSource: "local", effectiveLicenseServers: ["ls01"], licenseServersSource: "local", gracePeriodDaysLeft: 120, osVersion: "2022", domainJoined: true },
+    ],
+  });
+  const status = (input: FindingsInput) => Object.fromEntries(computeFindings(input).map((f) => [f.id, f.status]));
+
+  it("all pass for a healthy environment, in id order, each with severity, title and a one-line fix", () => {
+    const findings = computeFindings(healthy());
+    expect(findings.map((f) => f.id)).toEqual(Object.keys(FINDINGS));
+    expect(findings.every((f) => f.status === "pass" && !f.fix.includes("\n") && f.title === FINDINGS[f.id as keyof typeof FINDINGS].title)).toBe(true);
+  });
+
+  it("not activated (001) with the license server's own next step", () => {
+    const input = healthy();
+    input.licenseServer = { ...input.licenseServer, activationStatus: "pending", nextStep: "open https://activate.microsoft.com ..." };
+    const f = computeFindings(input).find((x) => x.id === "RDS-LIC-001")!;
+    expect(f).toMatchObject({ status: "fail", severity: "error", fix: "open https://activate.microsoft.com ..." });
+    expect(status(input)["RDS-LIC-006"]).toBe("fail");
+  });
+
+  it("wrong CAL type (002), used-up CALs (002), too old CALs (003)", () => {
+    const wrongType = healthy();
+    wrongType.packs[0].calType = "perDevice";
+    expect(status(wrongType)["RDS-LIC-002"]).toBe("fail");
+    const usedUp = healthy();
+    usedUp.packs[0].availableLicenses = 0;
+    expect(status(usedUp)["RDS-LIC-002"]).toBe("fail");
+    const old = healthy();
+    old.hosts[0].osVersion = "2025";
+    const f = computeFindings(old).find((x) => x.id === "RDS-LIC-003")!;
+    expect(f.status).toBe("fail");
+    expect(f.fix).toContain("version 2025");
+  });
+
+  it("mode drift or a contrary Group Policy (004, 008), no license server (005), grace period over (006), workgroup (007)", () => {
+    const gpo = healthy();
+    gpo.hosts[0] = { ...gpo.hosts[0], effectiveMode: "perDevice", modeSource: "groupPolicy" };
+    const f = computeFindings(gpo);
+    expect(f.find((x) => x.id === "RDS-LIC-004")).toMatchObject({ status: "fail" });
+    expect(f.find((x) => x.id === "RDS-LIC-004")!.fix).toContain("Group Policy");
+    expect(f.find((x) => x.id === "RDS-LIC-008")).toMatchObject({ status: "fail", severity: "info" });
+
+    const noList = healthy();
+    noList.hosts[0] = { ...noList.hosts[0], effectiveLicenseServers: [], gracePeriodDaysLeft: 0 };
+    const g = computeFindings(noList);
+    expect(g.find((x) => x.id === "RDS-LIC-005")).toMatchObject({ status: "fail", severity: "warning" });
+    expect(g.find((x) => x.id === "RDS-LIC-006")!.detail).toContain("grace period OVER");
+
+    const wg = healthy();
+    wg.hosts[0].domainJoined = false;
+    expect(status(wg)["RDS-LIC-007"]).toBe("fail");
+  });
+});
+
+describe("the resource class", () => {
+  it("registers with the type token, a secret connection, and a small serializable __provider", async () => {
+    const reg = await captureProvider(
+      () => new RdsSessionHostLicensing("sh1", { connection: { transport: "simulator", host: "sh1" }, mode: "perDevice", licenseServers: ["ls01"] }),
+    );
+    expect(reg.type).toBe("pulumi-nodejs:dynamic/rds:SessionHostLicensing");
+    expect(JSON.stringify(reg.inputs.connection)).toContain("4dabf18193072939515e22adb298388d");
+    expect(reg.provider).toContain("pulumi-rds-licensing/resources/sessionHostLicensing/provider");
+    // The shim is serialized, not the implementation (which holds zod schemas and could not be).
+    expect(Buffer.byteLength(reg.provider)).toBeLessThan(5000);
+    expect(reg.provider).not.toContain("argsSchema");
+  });
+});

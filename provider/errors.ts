@@ -41,6 +41,28 @@ export const ErrorCode = {
   AmbiguousPack: "RDS_AMBIGUOUS_PACK",
   /** An object that must exist was not found. */
   NotFound: "RDS_NOT_FOUND",
+  // Connecting to a remote target (ssh, winrm). Transient ones (port closed, timed out, connection
+  // lost) are retried with a bounded backoff before they are reported; the others are not.
+  /** The target's name (or `address`) does not resolve to an address. */
+  NameNotResolved: "RDS_NAME_NOT_RESOLVED",
+  /** Nothing listens on the target's port (connection refused), or the port is filtered. */
+  PortClosed: "RDS_PORT_CLOSED",
+  /** The connection attempt timed out. */
+  ConnectTimeout: "RDS_CONNECT_TIMEOUT",
+  /** The target refused the credentials (wrong user, password or key; or the method is not allowed). */
+  AuthRefused: "RDS_AUTH_REFUSED",
+  /** ssh: the target's host key is not known (not in `hostKey` nor in the known_hosts file used). */
+  HostKeyUnknown: "RDS_HOST_KEY_UNKNOWN",
+  /** ssh: the target presented a host key other than the one known for it. */
+  HostKeyChanged: "RDS_HOST_KEY_CHANGED",
+  /** winrm: the certificate of the HTTPS listener is not trusted or does not match the name. */
+  CertificateUntrusted: "RDS_CERTIFICATE_UNTRUSTED",
+  /** The target accepted the connection but offers no PowerShell remoting (no ssh `powershell` subsystem, no WinRM endpoint). */
+  RemotingNotEnabled: "RDS_REMOTING_NOT_ENABLED",
+  /** The connection to the target dropped during an operation: the operation may or may not have run. */
+  ConnectionLost: "RDS_CONNECTION_LOST",
+  /** This machine cannot use the requested transport (no WS-Management client for pwsh here, no Windows PowerShell off Windows). */
+  TransportUnavailable: "RDS_TRANSPORT_UNAVAILABLE",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

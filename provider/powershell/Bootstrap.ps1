@@ -30,6 +30,12 @@
 
     $ErrorActionPreference is 'Stop' (globally, so module functions too), so non-terminating errors
     become exceptions. `break`/`continue` outside a loop in a script cannot escape the bootstrap.
+
+    Invoke-RdsOperationCore does the work and returns the document as a string; the remote transports
+    dot-source this file on the far side of their session too (it has no side effect there beyond
+    preferences and RdsCommon.psm1) and call Invoke-RdsOperationCore through Invoke-Command, so a
+    remote run classifies output and catches errors exactly like a local one. Their local invoker
+    hands the document back as one `Rds.Document` object, which Invoke-RdsOperation prints as is.
 #>
 
 $ErrorActionPreference = 'Stop'
@@ -38,33 +44,56 @@ $PSStyle.OutputRendering = 'PlainText'
 
 Import-Module -Name (Join-Path $PSScriptRoot 'RdsCommon.psm1') -Global -Force -DisableNameChecking
 
-# Remote transports (winrm, ssh) set this in their init operation so that operation scripts run in a
-# persistent PSSession: Set-RdsOperationInvoker { param($ScriptPath, $Envelope)
-#   Invoke-Command -Session $global:RdsSession -FilePath $ScriptPath -ArgumentList $Envelope }.
-# $null runs scripts in this pwsh.
+# Remote transports (winrm, ssh) set this in their connect operation (transports/RdsRemoting.psm1) so
+# that operation scripts run in their persistent PSSession. The invoker gets ($ScriptPath, $Envelope)
+# and returns the script's pipeline output, or exactly one `Rds.Document` object whose Json is the
+# whole result document (what the far side's Invoke-RdsOperationCore returned). $null runs scripts
+# in this pwsh.
 $global:RdsOperationInvoker = $null
+# Scripts in this folder run in this pwsh even when an invoker is set (a remote transport's own
+# connect operation, which also runs to reconnect).
+$global:RdsOperationInvokerExcept = $null
 
 function global:Set-RdsOperationInvoker {
-    <# Sets (or with $null clears) the script block that runs operation scripts: param($ScriptPath, $Envelope). #>
+    <#
+    Sets (or with $null clears) the script block that runs operation scripts: param($ScriptPath, $Envelope).
+    -ExceptDirectory: scripts directly in that folder keep running in this pwsh.
+    #>
     [CmdletBinding()]
-    param([Parameter(Mandatory, Position = 0)][AllowNull()][scriptblock]$ScriptBlock)
+    param(
+        [Parameter(Mandatory, Position = 0)][AllowNull()][scriptblock]$ScriptBlock,
+        [string]$ExceptDirectory
+    )
     $global:RdsOperationInvoker = $ScriptBlock
+    $global:RdsOperationInvokerExcept = if ($ExceptDirectory) { $ExceptDirectory } else { $null }
+}
+
+function global:ConvertTo-RdsDocumentJson {
+    <# A result/error document as one compact ASCII JSON line. #>
+    [CmdletBinding()]
+    [OutputType([string])]
+    param([Parameter(Mandatory, Position = 0)][System.Collections.IDictionary]$Document)
+    return [string](ConvertTo-Json -InputObject $Document -Depth 20 -Compress -EscapeHandling EscapeNonAscii -WarningAction SilentlyContinue)
 }
 
 function global:Write-RdsDocument {
     <#
     Prints one result/error document as one compact ASCII JSON line, on a line of its own.
     -ResultJson: the document is {"ok":true,"result":<ResultJson>} (JSON already made by Write-RdsResult).
+    -DocumentJson: the whole document, already one JSON line (Invoke-RdsOperationCore).
     #>
     [CmdletBinding(DefaultParameterSetName = 'Document')]
     param(
         [Parameter(Mandatory, Position = 0, ParameterSetName = 'Document')][System.Collections.IDictionary]$Document,
-        [Parameter(Mandatory, ParameterSetName = 'Result')][string]$ResultJson
+        [Parameter(Mandatory, ParameterSetName = 'Result')][string]$ResultJson,
+        [Parameter(Mandatory, ParameterSetName = 'Json')][string]$DocumentJson
     )
     if ($PSCmdlet.ParameterSetName -eq 'Result') {
         $json = '{"ok":true,"result":' + $ResultJson + '}'
+    } elseif ($PSCmdlet.ParameterSetName -eq 'Json') {
+        $json = $DocumentJson
     } else {
-        $json = ConvertTo-Json -InputObject $Document -Depth 20 -Compress -EscapeHandling EscapeNonAscii -WarningAction SilentlyContinue
+        $json = ConvertTo-RdsDocumentJson $Document
     }
     [Console]::Out.Write("`n" + $json + "`n")
     [Console]::Out.Flush()
@@ -110,27 +139,26 @@ function global:Get-RdsErrorPosition {
     return $null
 }
 
-function global:Invoke-RdsOperation {
+function global:Invoke-RdsOperationCore {
     <#
     .SYNOPSIS
-        Runs one operation script with the envelope stored in EnvelopePath and prints its result document.
+        Runs one operation script with its (base64) envelope and returns the result document as one
+        compact ASCII JSON line. Never throws: every failure is an error document.
+    .DESCRIPTION
+        Used by Invoke-RdsOperation here and, on the far side of a remote session, by the remote
+        transports (Invoke-Command -Session ... { Invoke-RdsOperationCore ... }).
     #>
     [CmdletBinding()]
+    [OutputType([string])]
     param(
         [Parameter(Mandatory)][string]$ScriptPath,
-        [Parameter(Mandatory)][string]$EnvelopePath
+        [Parameter(Mandatory)][AllowEmptyString()][string]$Envelope
     )
 
     $document = $null
     $resultJson = $null
     $savedOut = [Console]::Out
     try {
-        try {
-            $envelope = [System.IO.File]::ReadAllText($EnvelopePath, [System.Text.Encoding]::ASCII)
-        } finally {
-            # The envelope may hold secrets: it lives on disk only until it is read (or failed to be).
-            try { [System.IO.File]::Delete($EnvelopePath) } catch { $null = $_ }
-        }
         $scriptCommand = $ExecutionContext.InvokeCommand.GetCommand($ScriptPath, [System.Management.Automation.CommandTypes]::ExternalScript)
         if ($null -eq $scriptCommand) { throw [System.IO.FileNotFoundException]::new('operation script not found', $ScriptPath) }
 
@@ -138,14 +166,23 @@ function global:Invoke-RdsOperation {
         [Console]::SetOut([System.IO.TextWriter]::Null)
         $ErrorActionPreference = 'Stop'
         # The loop stops a stray `break` / `continue` in the script from unwinding past this function.
+        $useInvoker = $null -ne $global:RdsOperationInvoker -and
+            -not ($null -ne $global:RdsOperationInvokerExcept -and [System.IO.Path]::GetDirectoryName($ScriptPath) -eq $global:RdsOperationInvokerExcept)
         do {
-            if ($null -ne $global:RdsOperationInvoker) {
-                $items = @(& $global:RdsOperationInvoker $ScriptPath $envelope 3>$null 4>$null 5>$null 6>$null)
+            if ($useInvoker) {
+                $items = @(& $global:RdsOperationInvoker $ScriptPath $Envelope 3>$null 4>$null 5>$null 6>$null)
             } else {
-                $items = @(& $scriptCommand -Envelope $envelope 3>$null 4>$null 5>$null 6>$null)
+                $items = @(& $scriptCommand -Envelope $Envelope 3>$null 4>$null 5>$null 6>$null)
             }
         } while ($false)
         [Console]::SetOut($savedOut)
+
+        $first = if ($items.Count -gt 0) { $items[0] } else { $null }
+        if ($items.Count -eq 1 -and $null -ne $first -and
+            ($first.PSObject.TypeNames -contains 'Rds.Document' -or $first.PSObject.TypeNames -contains 'Deserialized.Rds.Document')) {
+            # A remote invoker's answer: the whole document, made by Invoke-RdsOperationCore on the far side.
+            return [string]$first.Json
+        }
 
         $results = [System.Collections.Generic.List[string]]::new()
         $stray = [System.Collections.Generic.List[string]]::new()
@@ -179,7 +216,34 @@ function global:Invoke-RdsOperation {
     } finally {
         [Console]::SetOut($savedOut)
     }
-    if ($null -ne $document) { Write-RdsDocument $document } else { Write-RdsDocument -ResultJson $resultJson }
+    if ($null -ne $document) { return (ConvertTo-RdsDocumentJson $document) }
+    return '{"ok":true,"result":' + $resultJson + '}'
+}
+
+function global:Invoke-RdsOperation {
+    <#
+    .SYNOPSIS
+        Runs one operation script with the envelope stored in EnvelopePath and prints its result document.
+    #>
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory)][string]$ScriptPath,
+        [Parameter(Mandatory)][string]$EnvelopePath
+    )
+
+    $json = $null
+    try {
+        try {
+            $envelope = [System.IO.File]::ReadAllText($EnvelopePath, [System.Text.Encoding]::ASCII)
+        } finally {
+            # The envelope may hold secrets: it lives on disk only until it is read (or failed to be).
+            try { [System.IO.File]::Delete($EnvelopePath) } catch { $null = $_ }
+        }
+        $json = Invoke-RdsOperationCore -ScriptPath $ScriptPath -Envelope $envelope
+    } catch {
+        $json = ConvertTo-RdsDocumentJson (ConvertTo-RdsErrorDocument $_)
+    }
+    Write-RdsDocument -DocumentJson $json
 }
 
 function global:Import-RdsModule {

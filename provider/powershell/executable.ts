@@ -12,7 +12,11 @@ export const PWSH_INSTALL_HINT =
   "install PowerShell 7 with `dotnet tool install --global PowerShell --version 7.6.9` and put ~/.dotnet/tools on PATH " +
   "(or set RDS_PWSH to the pwsh executable)";
 
-export type PwshLookup = { found: true; path: string } | { found: false; reason: string };
+/**
+ * The outcome of a lookup. `unavailable`: the shell cannot exist on this machine (Windows PowerShell
+ * off Windows); the pool reports RDS_TRANSPORT_UNAVAILABLE instead of an install hint.
+ */
+export type PwshLookup = { found: true; path: string } | { found: false; reason: string; unavailable?: boolean };
 
 function isExecutableFile(candidate: string): boolean {
   try {
@@ -44,4 +48,19 @@ export function findPwsh(env: NodeJS.ProcessEnv = process.env): PwshLookup {
   const dotnetTool = path.join(home, ".dotnet", "tools", exe);
   if (isExecutableFile(dotnetTool)) return { found: true, path: dotnetTool };
   return { found: false, reason: `pwsh was not found on PATH nor at ${dotnetTool}` };
+}
+
+/** Locates Windows PowerShell 5.1 (`powershell.exe`; Windows only) for `local` connections with `shell: "powershell"`. */
+export function findWindowsPowerShell(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): PwshLookup {
+  if (platform !== "win32") {
+    return {
+      found: false,
+      unavailable: true,
+      reason: 'Windows PowerShell (powershell.exe) exists only on Windows: use shell "pwsh" (PowerShell 7) on this machine',
+    };
+  }
+  const systemRoot = env.SystemRoot ?? env.SYSTEMROOT ?? "C:\\Windows";
+  const candidate = path.win32.join(systemRoot, "System32", "WindowsPowerShell", "v1.0", "powershell.exe");
+  if (isExecutableFile(candidate)) return { found: true, path: candidate };
+  return { found: false, reason: `Windows PowerShell was not found at ${candidate}` };
 }

@@ -25,10 +25,12 @@ import { PowerShell } from "node-powershell";
 import { z } from "zod";
 import { ErrorCode, RdsError, isRdsError } from "../errors";
 import { providerFile } from "../paths";
+import { emitConnectLog } from "./connectLog";
 import { operationCommand, quotePowerShellLiteral, removeEnvelopeDir, removeEnvelopeFile, writeEnvelopeFile } from "./envelope";
 import { PWSH_INSTALL_HINT, findPwsh } from "./executable";
 import { CallContext, ResultDocument, errorFromDocument, parseResultDocument, stripAnsi } from "./result";
 import type { Connection, Transport } from "./transport";
+import { TRANSIENT_CONNECT_CODES, connectBackoffMs } from "./transports/remote";
 
 // ---------------------------------------------------------------------------------------------
 // Options and statistics
@@ -98,16 +100,27 @@ export interface PoolStats {
   died: number;
   /** Operations started per target key (init operations not counted). */
   invocations: Record<string, number>;
+  /**
+   * Remote transports: sessions opened per target key (the connect operation succeeded: the first
+   * connect of each warm pwsh and every reconnect after a lost session).
+   */
+  connects: Record<string, number>;
+  /** Remote transports: connect attempts that failed, per target key (each retry counts). */
+  connectFailures: Record<string, number>;
   sessions: SessionStats[];
 }
 
 const stats = { started: 0, timeouts: 0, died: 0 };
+const connectCounts = new Map<string, number>();
+const connectFailureCounts = new Map<string, number>();
 
 /** A snapshot of the pool, for tests and benchmarks. */
 export function poolStats(): PoolStats {
   const invocations: Record<string, number> = {};
   const warmSessions: SessionStats[] = [];
   for (const [key, count] of invocationCounts) invocations[key] = count;
+  const connects: Record<string, number> = Object.fromEntries(connectCounts);
+  const connectFailures: Record<string, number> = Object.fromEntries(connectFailureCounts);
   for (const target of targets.values()) {
     const s = target.session;
     if (s !== undefined && !s.exited) {
@@ -121,6 +134,8 @@ export function poolStats(): PoolStats {
     timeouts: stats.timeouts,
     died: stats.died,
     invocations,
+    connects,
+    connectFailures,
     sessions: warmSessions,
   };
 }
@@ -491,7 +506,14 @@ async function pump(target: Target): Promise<void> {
     session.busy = true;
     session.ref();
     invocationCounts.set(target.key, (invocationCounts.get(target.key) ?? 0) + 1);
-    job.resolve(await job.work(session));
+    const warm = session;
+    job.resolve(
+      await job.work({
+        pid: warm.pid,
+        pwshPid: warm.pwshPid,
+        runScript: (run) => runWithReconnect(target, warm, run),
+      }),
+    );
   } catch (err) {
     job.reject(err);
   } finally {
@@ -585,8 +607,16 @@ function hostUnreachable(spec: TargetSpec, cause: string, extra: { stderr?: stri
 }
 
 async function startSession(spec: TargetSpec): Promise<Session> {
-  const lookup = findPwsh();
-  if (!lookup.found) throw hostUnreachable(spec, `${lookup.reason}; ${PWSH_INSTALL_HINT}`);
+  const lookup = spec.transport.executable ? spec.transport.executable(spec.connection) : findPwsh();
+  if (!lookup.found) {
+    if (lookup.unavailable) {
+      throw new RdsError(ErrorCode.TransportUnavailable, `starting a shell for ${spec.host}: ${lookup.reason}`, {
+        host: spec.host,
+        operation: "session.start",
+      });
+    }
+    throw hostUnreachable(spec, `${lookup.reason}; ${PWSH_INSTALL_HINT}`);
+  }
   installExitHandlers();
 
   const session = new Session(spec.key, lookup.path);
@@ -610,20 +640,114 @@ async function startSession(spec: TargetSpec): Promise<Session> {
       if (!step.document.ok) throw errorFromDocument(step.document.error, ctx);
     }
 
-    const init = spec.transport.initOperation(spec.connection);
-    if (init !== undefined) {
-      const outcome = await session.runScript({ ...init, host: spec.host, timeoutMs: remaining() });
-      if (!outcome.document.ok) {
-        throw errorFromDocument(outcome.document.error, { ...ctx, operation: init.name, durationMs: outcome.durationMs });
-      }
-    }
+    await bindTarget(session, spec, "connect", deadline);
     return session;
   } catch (err) {
     const diedOnItsOwn = session.exited;
     await session.kill();
     sessions.delete(session);
+    // Connect failures of remote transports are already typed and worded (connect step, below).
+    if (isRdsError(err) && err.operation === CONNECT_OPERATION && !diedOnItsOwn) throw err;
     throw startupError(spec, err, session, diedOnItsOwn);
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Binding a pwsh to its target: the init operation; for remote transports the connect step
+
+/** `operation` of the errors the connect step raises. */
+const CONNECT_OPERATION = "session.connect";
+
+/** What a remote transport's connect operation reports (transports/RemoteConnect.ps1). */
+const connectInfoSchema = z
+  .object({
+    opens: z.number().optional(),
+    remotePid: z.number().optional(),
+    pendingRunStarted: z.boolean().nullable().optional(),
+    command: z.string().optional(),
+  })
+  .passthrough();
+type ConnectInfo = z.infer<typeof connectInfoSchema>;
+
+/**
+ * Runs the transport's init operation on a fresh (or disconnected) pwsh. Remote transports
+ * (`transport.connect`) get bounded retries for transient failures, with a log line per attempt;
+ * their failures are classified into typed errors (RDS_AUTH_REFUSED, RDS_HOST_KEY_UNKNOWN, ...).
+ */
+async function bindTarget(session: Session, spec: TargetSpec, phase: "connect" | "reconnect", deadline: number): Promise<ConnectInfo | undefined> {
+  const init = spec.transport.initOperation(spec.connection);
+  if (init === undefined) return undefined;
+  const remaining = () => Math.max(deadline - Date.now(), 1);
+  const policy = spec.transport.connect;
+  if (policy === undefined) {
+    const outcome = await session.runScript({ ...init, host: spec.host, timeoutMs: remaining() });
+    if (!outcome.document.ok) {
+      throw errorFromDocument(outcome.document.error, { host: spec.host, operation: init.name, durationMs: outcome.durationMs });
+    }
+    return undefined;
+  }
+
+  const attempts = Math.max(1, policy.attempts(spec.connection));
+  const target = policy.describe(spec.connection);
+  const base = { phase, key: spec.key, host: spec.host, target, attempts };
+  for (let attempt = 1; ; attempt++) {
+    emitConnectLog({ ...base, event: "attempt", attempt, message: `${phase === "reconnect" ? "reconnecting" : "connecting"} to ${spec.host} over ${target}: attempt ${attempt} of ${attempts}` });
+    const started = Date.now();
+    let failure: RdsError;
+    try {
+      const outcome = await session.runScript({ ...init, host: spec.host, timeoutMs: remaining() });
+      if (outcome.document.ok) {
+        const info = connectInfoSchema.safeParse(outcome.document.result);
+        connectCounts.set(spec.key, (connectCounts.get(spec.key) ?? 0) + 1);
+        emitConnectLog({ ...base, event: "connected", attempt, durationMs: Date.now() - started, message: `connected to ${spec.host} over ${target} in ${Date.now() - started} ms (attempt ${attempt} of ${attempts})` });
+        return info.success ? info.data : {};
+      }
+      const raw = errorFromDocument(outcome.document.error, { host: spec.host, operation: CONNECT_OPERATION, durationMs: outcome.durationMs });
+      failure = policy.classify(raw, outcome.stderr, spec.connection);
+    } catch (err) {
+      // The pwsh died or timed out while connecting: not worth another attempt on this pwsh.
+      const wrapped = isRdsError(err) ? err : hostUnreachable(spec, String(err));
+      connectFailureCounts.set(spec.key, (connectFailureCounts.get(spec.key) ?? 0) + 1);
+      emitConnectLog({ ...base, event: "failed", attempt, code: wrapped.code, durationMs: Date.now() - started, message: `connecting to ${spec.host} over ${target} failed on attempt ${attempt} of ${attempts}: ${wrapped.code}` });
+      throw wrapped;
+    }
+    failure.operation = CONNECT_OPERATION;
+    connectFailureCounts.set(spec.key, (connectFailureCounts.get(spec.key) ?? 0) + 1);
+    const delayMs = connectBackoffMs(attempt);
+    const transient = TRANSIENT_CONNECT_CODES.has(failure.code);
+    if (!transient || attempt >= attempts || remaining() <= delayMs) {
+      const why = !transient ? "not retried" : attempt >= attempts ? "no attempts left" : "no time left";
+      emitConnectLog({ ...base, event: "failed", attempt, code: failure.code, durationMs: Date.now() - started, message: `connecting to ${spec.host} over ${target} failed on attempt ${attempt} of ${attempts} (${failure.code}, ${why})` });
+      throw failure;
+    }
+    emitConnectLog({ ...base, event: "retry", attempt, code: failure.code, delayMs, durationMs: Date.now() - started, message: `connecting to ${spec.host} over ${target} failed on attempt ${attempt} of ${attempts} (${failure.code}); retrying in ${delayMs / 1000} s` });
+    await delay(delayMs);
+  }
+}
+
+/** Error codes the remote invoker (RdsRemoting.psm1) reports instead of running an operation. */
+const SESSION_LOST = "SESSION_LOST";
+const CONNECTION_LOST_PENDING = "CONNECTION_LOST_PENDING";
+
+/**
+ * Runs an operation; when the invoker of a remote transport reports its session lost, reconnects
+ * (the connect step again, with its retries) and runs the operation once more, but only when it
+ * provably never started on the target: it was never sent (SESSION_LOST), or the reconnect found no
+ * run marker for it. Otherwise the operation fails with RDS_CONNECTION_LOST (it may have run).
+ */
+async function runWithReconnect(target: Target, session: Session, run: ScriptRun): Promise<ScriptOutcome> {
+  const first = await session.runScript(run);
+  const spec = target.spec;
+  if (first.document.ok || spec.transport.connect === undefined) return first;
+  const code = first.document.error.code;
+  if (code !== SESSION_LOST && code !== CONNECTION_LOST_PENDING) return first;
+  const info = await bindTarget(session, spec, "reconnect", Date.now() + poolOptions().startupTimeoutMs);
+  if (code === SESSION_LOST || info?.pendingRunStarted === false) return session.runScript(run);
+  throw new RdsError(
+    ErrorCode.ConnectionLost,
+    `running ${run.name} on ${run.host}: the connection to the target dropped while the operation was running; it may or may not have completed (the session has been reopened: read the state again before retrying)`,
+    { host: run.host, operation: run.name, durationMs: first.durationMs, stderr: first.stderr || undefined },
+  );
 }
 
 /** Startup failures are RDS_HOST_UNREACHABLE unless the init reported something more specific (access denied). */

@@ -168,7 +168,10 @@ describe("connections", () => {
   it("accepts a simulator connection and rejects unknown transports and fields", () => {
     expect(connectionSchema.safeParse({ transport: "simulator", host: "ls01" }).success).toBe(true);
     expect(connectionSchema.safeParse({ transport: "simulator", host: "ls01", stateDir: "/s" }).success).toBe(true);
-    expect(connectionSchema.safeParse({ transport: "winrm", host: "ls01" }).success).toBe(false);
+    expect(connectionSchema.safeParse({ transport: "telnet", host: "ls01" }).success).toBe(false);
+    // The remote transports are members too (their fields: test/transports/schema.test.ts).
+    expect(connectionSchema.safeParse({ transport: "winrm", host: "ls01" }).success).toBe(true);
+    expect(connectionSchema.safeParse({ transport: "winrm", host: "ls01", stateDir: "/s" }).success).toBe(false);
     expect(connectionSchema.safeParse({ transport: "simulator", host: "ls01", extra: 1 }).success).toBe(false);
     expect(connectionSchema.safeParse({ transport: "simulator", host: "a\u0007b" }).success).toBe(false);
     expect(connectionSchema.safeParse({ transport: "simulator", host: "h".repeat(253) }).success).toBe(true);

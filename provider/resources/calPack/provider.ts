@@ -12,6 +12,7 @@ import { ErrorCode, isRdsError, RdsError } from "../../errors";
 import { providerFile } from "../../paths";
 import { runOperation } from "../../powershell/runner";
 import type { Connection } from "../../powershell/transport";
+import { operationTimeout } from "../timeouts";
 import * as journal from "./journal";
 import {
   AGREEMENT_TYPE,
@@ -137,7 +138,7 @@ async function run<T>(
   schema: import("zod").ZodType<T>,
   timeoutMs: number,
 ): Promise<T> {
-  return runOperation(connection, { name: `calPack.${name}`, script: script(name), args, result: schema, timeoutMs });
+  return runOperation(connection, { name: `calPack.${name}`, script: script(name), args, result: schema, timeoutMs: operationTimeout(timeoutMs) });
 }
 
 function hostOf(inputs: { connection?: { host?: string } }): string {
@@ -507,7 +508,21 @@ function explainInstallFailure(
 ): unknown {
   const e = rephrase(err, doing, host, secrets);
   if (!isRdsError(e)) return e;
-  if (e.code === ErrorCode.Wmi && !takesQuantity(d.program)) {
+  if (e.code === ErrorCode.Wmi && e.wmiName === "WBEM_E_NOT_AVAILABLE") {
+    // Not a refusal: the license server could not reach the Clearinghouse (nothing was installed).
+    return new RdsError(
+      ErrorCode.ClearinghouseUnreachable,
+      `${e.message}: the license server could not reach the Microsoft Clearinghouse (it needs outbound HTTPS); nothing was installed. ` +
+        `Run pulumi up again once it can, or install offline: get a license key pack id from the Remote Desktop Licensing web site ` +
+        `or by telephone and declare program "keyPackId" with licenseKeyPackId`,
+      { host, operation: e.operation, returnValue: e.returnValue, wmiName: e.wmiName, method: e.method, cause: e },
+    );
+  }
+  // Only a refusal of the install call itself is the Clearinghouse or the server not accepting the data;
+  // any other WMI failure (reading the activation status, listing the packs) keeps its own code.
+  const refusedInstall = e.code === ErrorCode.Wmi && typeof e.method === "string" && e.method.startsWith("Install");
+  if (!refusedInstall) return e;
+  if (!takesQuantity(d.program)) {
     // A retail code or key pack id is single use: refused, it may be installed here already.
     const what = d.program === "retail" ? "license code" : "key pack id";
     const live = new Set(seen.packs.map((p) => p.keyPackId));
@@ -548,17 +563,14 @@ function explainInstallFailure(
       cause: e,
     });
   }
-  if (e.code === ErrorCode.Wmi) {
-    return new RdsError(ErrorCode.Rejected, `${e.message}: the license server or the Clearinghouse did not accept the ${d.program} data`, {
-      host,
-      operation: e.operation,
-      returnValue: e.returnValue,
-      wmiName: e.wmiName,
-      method: e.method,
-      cause: e,
-    });
-  }
-  return e;
+  return new RdsError(ErrorCode.Rejected, `${e.message}: the license server or the Clearinghouse did not accept the ${d.program} data`, {
+    host,
+    operation: e.operation,
+    returnValue: e.returnValue,
+    wmiName: e.wmiName,
+    method: e.method,
+    cause: e,
+  });
 }
 
 // ---- the provider -------------------------------------------------------------------------------------

@@ -327,7 +327,7 @@ export const argsSchema = z
       ctx.addIssue({
         code: "custom",
         path: ["knownOtherPacks"],
-        message: `knownOtherPacks lists ${v.adoptKeyPackId}, the pack adoptKeyPackId adopts: a pack cannot be both this pack and another one`,
+        message: `knownOtherPacks lists ${v.adoptKeyPackId}, the pack adoptKeyPackId adopts: a pack cannot be both this pack and another one: remove ${v.adoptKeyPackId} from knownOtherPacks, or adopt another pack`,
       });
     }
   });

@@ -106,43 +106,72 @@ export function validateRdsLicensingArgs(args: RdsLicensingArgs): { modeProblems
   if (hasHosts === hasDeployment) {
     other.push("give either sessionHosts (a list of hosts) or deployment (the connection broker), not both and not neither");
   }
-  if (hasHosts && args.sessionHosts!.length === 0) other.push("sessionHosts is empty: list at least one session host");
-  const targets: { name: string; osVersion?: HostOsVersion; domainJoined?: boolean; connection: unknown }[] = hasHosts
-    ? args.sessionHosts!.map((h) => ({ name: h.name, osVersion: h.osVersion, domainJoined: h.domainJoined, connection: h.connection }))
-    : hasDeployment
-      ? [{ name: args.deployment!.name ?? "deployment", osVersion: args.deployment!.osVersion, domainJoined: args.deployment!.domainJoined, connection: args.deployment!.connection }]
+  if (args.licenseServer === null || typeof args.licenseServer !== "object" || Array.isArray(args.licenseServer)) {
+    other.push("licenseServer is required: give RdsLicenseServer's arguments ({ connection, contact, activation })");
+  }
+  if (hasHosts && !Array.isArray(args.sessionHosts)) other.push("sessionHosts must be a list of { name, connection } entries");
+  else if (hasHosts && args.sessionHosts!.length === 0) other.push("sessionHosts is empty: list at least one session host");
+  if (hasDeployment && (args.deployment === null || typeof args.deployment !== "object")) {
+    other.push("deployment must be an object such as { connection } (the RD Connection Broker)");
+  }
+  if (args.licenseServers !== undefined && isPlain(args.licenseServers) && !Array.isArray(args.licenseServers)) {
+    other.push("licenseServers must be a list of license server names (default: [the license server's serverName])");
+  }
+  if (args.resetOnDelete !== undefined && typeof args.resetOnDelete !== "boolean") {
+    other.push(`resetOnDelete must be true or false, got ${typeof args.resetOnDelete}`);
+  }
+  const hostList = hasHosts && Array.isArray(args.sessionHosts) ? args.sessionHosts : [];
+  const deploymentOk = hasDeployment && args.deployment !== null && typeof args.deployment === "object";
+  hostList.forEach((h, i) => {
+    if (h === null || typeof h !== "object") other.push(`sessionHosts[${i}] must be an object such as { name, connection }`);
+    else if (h.connection === undefined || h.connection === null) other.push(`sessionHosts[${i}].connection is required: give how to reach the host`);
+  });
+  if (deploymentOk && (args.deployment!.connection === undefined || args.deployment!.connection === null)) {
+    other.push("deployment.connection is required: give how to reach the RD Connection Broker");
+  }
+  // `field`: where the target is declared, so every problem names the argument to fix.
+  const targets: { field: string; name: string; osVersion?: HostOsVersion; domainJoined?: boolean; connection: unknown }[] = hasHosts
+    ? hostList.filter((h) => h !== null && typeof h === "object").map((h, i) => ({ field: `sessionHosts[${i}]`, name: h.name, osVersion: h.osVersion, domainJoined: h.domainJoined, connection: h.connection }))
+    : deploymentOk
+      ? [{ field: "deployment", name: args.deployment!.name ?? "deployment", osVersion: args.deployment!.osVersion, domainJoined: args.deployment!.domainJoined, connection: args.deployment!.connection }]
       : [];
   const seenNames = new Map<string, string>();
   const seenHosts = new Map<string, string>();
   for (const t of targets) {
     if (typeof t.name !== "string" || !RESOURCE_NAME.test(t.name)) {
-      other.push(`session host name ${JSON.stringify(t.name)} must start with a letter or digit and hold only letters, digits, ".", "_" and "-"`);
+      other.push(`${t.field}.name: session host name ${JSON.stringify(t.name)} must start with a letter or digit and hold only letters, digits, ".", "_" and "-"`);
     } else if (seenNames.has(t.name.toLowerCase())) {
-      other.push(`session host name "${t.name}" is used twice`);
+      other.push(`${t.field}.name: session host name "${t.name}" is used twice: give each host its own name`);
     } else seenNames.set(t.name.toLowerCase(), t.name);
     if (t.osVersion !== undefined && !isHostOsVersion(t.osVersion)) {
-      other.push(`session host "${t.name}": osVersion must be one of ${HOST_OS_VERSIONS.join(", ")}, got ${JSON.stringify(t.osVersion)}`);
+      other.push(`${t.field}.osVersion: session host "${t.name}": osVersion must be one of ${HOST_OS_VERSIONS.join(", ")}, got ${JSON.stringify(t.osVersion)}`);
     }
     const conn = t.connection as Record<string, unknown> | undefined;
     const host = isPlain(conn) && conn !== null && typeof conn === "object" ? plainString(conn.host) : undefined;
     if (host !== undefined) {
       const key = host.toLowerCase();
-      if (seenHosts.has(key)) other.push(`session hosts "${seenHosts.get(key)}" and "${t.name}" both target host ${host}`);
+      if (seenHosts.has(key)) other.push(`${t.field}.connection.host: session hosts "${seenHosts.get(key)}" and "${t.name}" both target host ${host}: list each host once`);
       else seenHosts.set(key, t.name);
     }
   }
 
   // Packs: names, duplicates.
-  if (!Array.isArray(args.calPacks) || args.calPacks.length === 0) {
+  if (args.calPacks !== undefined && args.calPacks !== null && !Array.isArray(args.calPacks)) {
+    other.push("calPacks must be a list of CAL packs (RdsCalPack's arguments without licenseServer)");
+  } else if (!Array.isArray(args.calPacks) || args.calPacks.length === 0) {
     modeProblems.push(`calPacks is empty: the hosts need ${isMode(mode) ? modeLabel(mode) : "matching"} CALs; list at least one pack`);
   }
   const packs = Array.isArray(args.calPacks) ? args.calPacks : [];
+  packs.forEach((p, i) => {
+    if (p === null || typeof p !== "object" || Array.isArray(p)) other.push(`calPacks[${i}] must be an object: RdsCalPack's arguments without licenseServer`);
+  });
   const packNames = new Set<string>();
   const identities = new Map<string, string>();
   packs.forEach((p, i) => {
+    if (p === null || typeof p !== "object" || Array.isArray(p)) return;
     const name = p.name ?? `cal${i + 1}`;
-    if (!RESOURCE_NAME.test(name)) other.push(`CAL pack name ${JSON.stringify(name)} must start with a letter or digit and hold only letters, digits, ".", "_" and "-"`);
-    else if (packNames.has(name.toLowerCase())) other.push(`CAL pack name "${name}" is used twice`);
+    if (!RESOURCE_NAME.test(name)) other.push(`calPacks[${i}].name: CAL pack name ${JSON.stringify(name)} must start with a letter or digit and hold only letters, digits, ".", "_" and "-"`);
+    else if (packNames.has(name.toLowerCase())) other.push(`calPacks[${i}].name: CAL pack name "${name}" is used twice: give each pack its own name`);
     packNames.add(name.toLowerCase());
     const fields = [p.program, p.productVersion, p.calType, p.licenseCode, p.licenseNumber, p.authorizationNumber, p.agreementNumber, p.licenseKeyPackId, p.adoptKeyPackId];
     // Only when every identifying value is known (a secret Output hides it; then the pack's own journal decides).
@@ -151,14 +180,14 @@ export function validateRdsLicensingArgs(args: RdsLicensingArgs): { modeProblems
       const first = identities.get(key);
       if (first !== undefined) {
         other.push(
-          `CAL packs "${first}" and "${name}" are the same pack (same program, version, CAL type and program data): declare it once (use quantity for more CALs)`,
+          `calPacks[${i}]: CAL packs "${first}" and "${name}" are the same pack (same program, version, CAL type and program data): declare it once (use quantity for more CALs)`,
         );
       } else identities.set(key, name);
     }
   });
 
   // Mode vs CAL types and versions (reference 9.4, 9.5), with what is declared.
-  if (isMode(mode) && packs.length > 0) {
+  if (isMode(mode) && packs.length > 0 && packs.every((p) => p !== null && typeof p === "object")) {
     const facts: PackFact[] = packs.map((p) => ({
       calType: isPlain(p.calType) ? (isMode(p.calType) ? p.calType : null) : undefined,
       productVersion: isPlain(p.productVersion) ? (isCalVersion(p.productVersion) ? p.productVersion : null) : undefined,
@@ -176,7 +205,7 @@ export function validateRdsLicensingArgs(args: RdsLicensingArgs): { modeProblems
         packs: facts,
       });
       if (verdict.ok) continue;
-      const text = `${t.name}${isHostOsVersion(t.osVersion) ? ` (${osLabel(t.osVersion)})` : ""}: ${verdict.problems.join("; ")} (packs declared: ${described}); to fix: ${verdict.fixes.join("; ")}`;
+      const text = `mode: ${t.name}${isHostOsVersion(t.osVersion) ? ` (${osLabel(t.osVersion)})` : ""}: ${verdict.problems.join("; ")} (packs declared: ${described}); to fix: ${verdict.fixes.join("; ")}`;
       if (!seen.has(text)) modeProblems.push(text);
       seen.add(text);
     }

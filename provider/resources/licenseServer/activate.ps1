@@ -9,6 +9,8 @@
     Reads GetActivationStatus first: an activated server is left alone (call 'none'), so the
     Clearinghouse is never asked twice; an undeterminable state (2) is an error, never a blind
     activation. The contact must have been committed before (set.ps1).
+    A Reactivate* call that answers WBEM_E_INVALID_OPERATION (the server was never activated: reinstalled
+    with the same product id) is followed by the matching Activate* call; `call` reports the one made.
     Errors: CLEARINGHOUSE_UNREACHABLE (WBEM_E_NOT_AVAILABLE from an *Automatic call), REJECTED
     (WBEM_E_INVALID_PARAMETER from ActivateServer/ReactivateServer: the id is not the one the
     Clearinghouse issued for this product id), ACTIVATION_STATUS_UNKNOWN, else WMI_ERROR.
@@ -42,33 +44,60 @@ if ($before -ne 1) {
 }
 
 $productId = [string](Get-LsProperty $instance 'ProductId' '')
-$arguments = $null
-switch -CaseSensitive ($call) {
-    'ActivateServer' { $arguments = @{ sLicenseServerId = [string]$in.args.licenseServerId } }
-    'ReactivateServer' { $arguments = @{ sNewLicenseServerId = [string]$in.args.licenseServerId } }
-    'ReactivateServerAutomatic' { $arguments = @{ Reason = [uint32]$in.args.reason } }
-}
-try {
-    $r = if ($null -ne $arguments) {
-        Invoke-RdsWmiMethod -Namespace $script:LsNamespace -ClassName $script:LsClassName -MethodName $call -Arguments $arguments
-    } else {
-        Invoke-RdsWmiMethod -Namespace $script:LsNamespace -ClassName $script:LsClassName -MethodName $call
+
+function Invoke-LsActivationCall([string]$Name) {
+    $arguments = $null
+    switch -CaseSensitive ($Name) {
+        'ActivateServer' { $arguments = @{ sLicenseServerId = [string]$in.args.licenseServerId } }
+        'ReactivateServer' { $arguments = @{ sNewLicenseServerId = [string]$in.args.licenseServerId } }
+        'ReactivateServerAutomatic' { $arguments = @{ Reason = [uint32]$in.args.reason } }
     }
-} catch {
-    $details = Get-RdsScriptErrorDetails $_.Exception
-    $code = if ($null -ne $details -and $details.Contains('returnValue')) { [uint32]$details.returnValue } else { $null }
-    if ($code -eq [uint32]'0x80041009' -and $call -like '*Automatic') {
-        throw (New-RdsScriptError -Code CLEARINGHOUSE_UNREACHABLE -Method $call -ClassName $script:LsClassName -Message (
-                "$call could not reach the Microsoft Clearinghouse (WBEM_E_NOT_AVAILABLE, 0x80041009): " +
+    if ($null -ne $arguments) {
+        Invoke-RdsWmiMethod -Namespace $script:LsNamespace -ClassName $script:LsClassName -MethodName $Name -Arguments $arguments
+    } else {
+        Invoke-RdsWmiMethod -Namespace $script:LsNamespace -ClassName $script:LsClassName -MethodName $Name
+    }
+}
+
+function Get-LsReturnValue($ErrorRecord) {
+    $details = Get-RdsScriptErrorDetails $ErrorRecord.Exception
+    if ($null -ne $details -and $details.Contains('returnValue')) { [uint32]$details.returnValue } else { $null }
+}
+
+function Assert-LsActivationError($ErrorRecord, [string]$Name) {
+    # Throws the typed error for a failed activation call (or returns, for the caller to rethrow).
+    $code = Get-LsReturnValue $ErrorRecord
+    if ($code -eq [uint32]'0x80041009' -and $Name -like '*Automatic') {
+        throw (New-RdsScriptError -Code CLEARINGHOUSE_UNREACHABLE -Method $Name -ClassName $script:LsClassName -Message (
+                "$Name could not reach the Microsoft Clearinghouse (WBEM_E_NOT_AVAILABLE, 0x80041009): " +
                 'allow outbound HTTPS (TCP 443) from the license server, or activate without Internet access: ' +
                 "set activation.method to ""web"" (https://activate.microsoft.com, from any computer with a browser) or ""telephone"", with product id $productId"))
     }
-    if ($code -eq [uint32]'0x80041008' -and $call -notlike '*Automatic') {
-        throw (New-RdsScriptError -Code REJECTED -Method $call -ClassName $script:LsClassName -Message (
-                "the Clearinghouse did not accept activation.licenseServerId for product id $productId ($call returned WBEM_E_INVALID_PARAMETER, 0x80041008): " +
+    if ($code -eq [uint32]'0x80041008' -and $Name -notlike '*Automatic') {
+        throw (New-RdsScriptError -Code REJECTED -Method $Name -ClassName $script:LsClassName -Message (
+                "the Clearinghouse did not accept activation.licenseServerId for product id $productId ($Name returned WBEM_E_INVALID_PARAMETER, 0x80041008): " +
                 'check that you copied all 35 characters and that the id was issued for this product id (a rebuilt server has a new product id and needs a new license server id); nothing was changed'))
     }
-    throw
+}
+
+try {
+    $r = Invoke-LsActivationCall $call
+} catch {
+    $first = $_
+    # Reactivation of a server that was never activated (reinstalled with the same product id, so the
+    # state's record of an earlier activation no longer holds): WBEM_E_INVALID_OPERATION. Activate instead.
+    if ($call -like 'Reactivate*' -and (Get-LsReturnValue $first) -eq [uint32]'0x80041016') {
+        $call = $call -replace '^Reactivate', 'Activate'
+        try {
+            $r = Invoke-LsActivationCall $call
+        } catch {
+            Assert-LsActivationError $_ $call
+            throw
+        }
+    } else {
+        Assert-LsActivationError $first $call
+        throw
+    }
 }
 $reported = Get-LsProperty $r 'ActivationStatus' $null
 $after = Get-LsActivationStatus

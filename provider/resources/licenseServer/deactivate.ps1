@@ -24,6 +24,12 @@ if ($null -eq (Get-LsInstance)) {
     throw (New-RdsScriptError -Code CLASS_NOT_READY -Message 'Win32_TSLicenseServer does not answer (is the TermServLicensing service running?), so the server cannot be deactivated')
 }
 $status = Get-LsActivationStatus
+if ($status -eq 2) {
+    # Undeterminable: never report "nothing to deactivate" for a server that may well be activated.
+    throw (New-RdsScriptError -Code ACTIVATION_STATUS_UNKNOWN -Message (
+            'GetActivationStatus reports 2 (the activation state cannot be determined), so DeactivateServerAutomatic was not attempted ' +
+            'and the server may still be activated: check the license server in RD Licensing Manager and its event log, then run destroy again'))
+}
 if ($status -ne 0) {
     Write-RdsResult ([ordered]@{ call = 'none'; activationStatus = $status })
     return

@@ -18,6 +18,7 @@ import { ErrorCode, RdsError, isRdsError } from "../../errors";
 import { providerFile } from "../../paths";
 import { runOperation } from "../../powershell/runner";
 import type { Connection } from "../../powershell/transport";
+import { operationTimeout } from "../timeouts";
 import {
   ACTIVATION_WEB_SITE,
   DISCOVERY_SCOPE_ROLE,
@@ -143,7 +144,7 @@ async function run<T>(
       script: script(op.name),
       args: op.args,
       result: op.result,
-      timeoutMs: op.timeoutMs,
+      timeoutMs: operationTimeout(op.timeoutMs),
     });
   } catch (e) {
     rethrow(e, op.doing, connection.host);
@@ -391,6 +392,7 @@ async function converge(
       });
       if (activated.call !== "none") {
         origin = { activationMethod: inputs.activation.method, activatedProductId: live.productId };
+        done.push(`called ${activated.call}`);
       }
     }
 

@@ -15,7 +15,9 @@ import { compare } from "../../diff";
 import { ErrorCode, RdsError, isRdsError } from "../../errors";
 import { providerFile } from "../../paths";
 import { runOperation } from "../../powershell/runner";
+import { DEFAULT_TIMEOUT_MS } from "../../powershell/runner";
 import type { Connection } from "../../powershell/transport";
+import { operationTimeout } from "../timeouts";
 import {
   calTypeFromProductType,
   calVersionFromProductVersionId,
@@ -154,7 +156,8 @@ export function groupPolicyConflict(args: SessionHostLicensingInputs, live: Live
   return new RdsError(
     ErrorCode.GroupPolicyConflict,
     `configuring licensing on ${host}: ${parts.join("; ")}; Group Policy wins over WMI, so nothing was changed (this provider never writes policy keys); to fix: ${fixes.join("; ")}`,
-    { host, operation: `${OP}.set` },
+    // Found by the pre-flight check, before any set: the operation that refused is the check.
+    { host, operation: `${OP}.check` },
   );
 }
 
@@ -179,6 +182,7 @@ async function livePacks(args: SessionHostLicensingInputs): Promise<PackFact[] |
       script: script("packs"),
       args: { keyPackIds: group.ids },
       result: packsResultSchema,
+      timeoutMs: operationTimeout(DEFAULT_TIMEOUT_MS),
     });
     const where = group.name || result.serverName || group.connection.host;
     for (const id of group.ids) {
@@ -224,6 +228,7 @@ async function readLive(args: Pick<SessionHostLicensingInputs, "connection" | "s
     script: script("get"),
     args: { scope: args.scope },
     result: getResultSchema,
+    timeoutMs: operationTimeout(DEFAULT_TIMEOUT_MS),
   });
   return interpret(raw);
 }
@@ -274,6 +279,7 @@ async function converge(
       script: script("set"),
       args: { scope: args.scope, mode: plan.mode, licenseServers: plan.licenseServers },
       result: setResultSchema,
+      timeoutMs: operationTimeout(DEFAULT_TIMEOUT_MS),
     });
   } catch (err) {
     const error = asGroupPolicyError(err, args);
@@ -287,10 +293,31 @@ async function converge(
       after !== undefined &&
       (after.effectiveMode !== before.effectiveMode || !sameServerList(after.effectiveLicenseServers, before.effectiveLicenseServers));
     if (!changed) throw error;
-    const message = error instanceof Error ? error.message : String(error);
+    const message = withCode(error);
     throw { id, properties: toOutputs(args, after!), reasons: [message], message };
   }
-  return toOutputs(args, await readLive(args));
+  try {
+    return toOutputs(args, await readLive(args));
+  } catch (err) {
+    // set.ps1 changed the host: record it (partial success) with what was just set, so the engine
+    // keeps the resource; the next up reads the live state again.
+    const message = withCode(err);
+    const set: LiveState = {
+      ...before,
+      effectiveMode: plan.mode ?? before.effectiveMode,
+      effectiveLicenseServers: plan.licenseServers ?? before.effectiveLicenseServers,
+    };
+    throw { id, properties: toOutputs(args, set), reasons: [`${message} (already done: ${plan.mode ? `mode set to ${plan.mode}` : ""}${plan.mode && plan.licenseServers ? "; " : ""}${plan.licenseServers ? "license server list set" : ""})`], message };
+  }
+}
+
+/**
+ * The message of an error that ends a partial success. Only the message of an init failure reaches the
+ * engine, so the stable code goes at its end (`... [RDS_ACCESS_DENIED]`), as RdsLicenseServer does.
+ */
+function withCode(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  return isRdsError(err) && !message.endsWith(`[${err.code}]`) ? `${message} [${err.code}]` : message;
 }
 
 /** A WBEM_E_INVALID_OPERATION from a setter means Group Policy took the setting in between. */
@@ -410,6 +437,7 @@ export const provider: pulumi.dynamic.ResourceProvider = {
       script: script("reset"),
       args: { scope: state.scope ?? "sessionHost" },
       result: resetResultSchema,
+      timeoutMs: operationTimeout(DEFAULT_TIMEOUT_MS),
     });
   },
 };

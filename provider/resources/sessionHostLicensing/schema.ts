@@ -40,8 +40,8 @@ export const calPackRefSchema = z.strictObject(
   {
     keyPackId: z
       .number({ error: (issue) => `calPacks[].keyPackId must be a KeyPackId (a whole number), got ${describe(issue.input)}` })
-      .int()
-      .min(0),
+      .int({ error: "calPacks[].keyPackId must be a whole number (the RdsCalPack's keyPackId output)" })
+      .min(0, { error: "calPacks[].keyPackId must be 0 or more (the RdsCalPack's keyPackId output)" }),
     calType: modeSchema,
     productVersion: z.enum(CAL_VERSIONS, {
       error: (issue) => `calPacks[].productVersion must be one of ${CAL_VERSIONS.join(", ")}, got ${JSON.stringify(issue.input)}`,
@@ -54,7 +54,7 @@ export const calPackRefSchema = z.strictObject(
     error: (issue) => {
       const i = issue as { code?: string; keys?: string[] };
       if (i.code === "unrecognized_keys") {
-        return `unknown field(s) ${(i.keys ?? []).map((k) => `"calPacks[].${k}"`).join(", ")}: allowed are keyPackId, calType, productVersion, licenseServerConnection, licenseServerName`;
+        return `unknown field(s) ${(i.keys ?? []).map((k) => `"calPacks[].${k}"`).join(", ")}: remove ${(i.keys ?? []).length > 1 ? "them" : "it"} (allowed are keyPackId, calType, productVersion, licenseServerConnection, licenseServerName)`;
       }
       if (i.code === "invalid_type") return "each calPacks entry must be an object (pass RdsCalPack resources to the class)";
       return undefined;

@@ -1,6 +1,8 @@
 /**
  * RdsCalPack scripts (inspect, install, get, resize, remove) in real pwsh, through the real runner
- * (warm pwsh pool, envelope files, result validation), on the simulator transport.
+ * (warm pwsh pool, envelope files, result validation), on the simulator transport (or, when
+ * test/transports/ssh-*-suites.test.ts run this file, over ssh to a real local sshd with the emulator
+ * on the far side: test/helpers/scriptConnection.ts).
  *
  * What is real: pwsh 7, Bootstrap.ps1 / RdsCommon.psm1, this folder's .ps1 files, the runner and its
  * pool, the zod result schemas, installArgs() (the value codes sent to WMI).

@@ -12,6 +12,7 @@ import { z } from "zod";
 import { packageRoot } from "../../../provider/paths";
 import { runOperation } from "../../../provider/powershell/runner";
 import type { Connection } from "../../../provider/powershell/transport";
+import { scriptConnection } from "../../helpers/scriptConnection";
 
 export const ADMIN_SCRIPT = path.join(packageRoot(), "test", "resources", "calPack", "fixtures", "SimAdmin.ps1");
 
@@ -19,8 +20,9 @@ export function tempDir(prefix: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `${prefix}-`));
 }
 
+/** The connection to a simulated host: the simulator, or ssh to a local sshd in test/transports/ssh-*-suites.test.ts. */
 export function sim(host: string, stateDir: string): Connection {
-  return { transport: "simulator", host, stateDir };
+  return scriptConnection(host, stateDir);
 }
 
 export async function admin<T = unknown>(connection: Connection, args: Record<string, unknown>): Promise<T> {

@@ -19,7 +19,7 @@ import * as os from "os";
 import * as path from "path";
 import { promisify } from "util";
 import { closeAll } from "../../../provider/powershell/pool";
-import type { Connection } from "../../../provider/powershell/transport";
+import type { Connection, SimulatorConnection } from "../../../provider/powershell/transport";
 import { RdsLicenseServer, type RdsLicenseServerArgs } from "../../../provider/resources/licenseServer/resource";
 import { captureProvider } from "../../helpers/captureProvider";
 import { createEngine, DeploymentError, specOf, type ResourceSpec } from "../../helpers/engine";
@@ -61,7 +61,7 @@ const LS2 = "ls2.contoso.com";
 const CONTACT = { firstName: "Ada", lastName: "Lovelace", company: "Contoso Ltd", countryRegion: "United Kingdom", email: "ada@contoso.example" };
 const LIVE_CONTACT = { ...CONTACT, orgUnit: "", address: "", city: "", state: "", postalCode: "" };
 
-function conn(hostName = LS): Connection {
+function conn(hostName = LS): SimulatorConnection {
   return { transport: "simulator", host: hostName, stateDir };
 }
 

@@ -4,7 +4,9 @@
  *
  * What is real: pwsh 7, the scripts in provider/resources/licenseServer, RdsCommon.psm1 and Bootstrap.ps1,
  * the runner (runOperation: envelope file, warm pwsh pool, result validation with the scripts' zod
- * schemas, typed RdsErrors) on a simulator connection with its own temporary state directory.
+ * schemas, typed RdsErrors) on a simulator connection with its own temporary state directory, or, when
+ * test/transports/ssh-*-suites.test.ts run this file, on an ssh connection to a real local sshd (the
+ * emulator then runs on the far side; test/helpers/scriptConnection.ts).
  * What stands in: Windows (WMI, the RDS-Licensing role, the TermServLicensing service) and Microsoft's
  * Clearinghouse, by the WMI emulator (provider/emulator/RdsEmulator.psm1). Test setup and out-of-band
  * administrator actions go through the emulator's admin functions (fixtures/SimAdmin.ps1, also run
@@ -27,6 +29,7 @@ import {
   setResultSchema,
   waitResultSchema,
 } from "../../../provider/resources/licenseServer/schema";
+import { scriptConnection } from "../../helpers/scriptConnection";
 import { activationCalls, methodCalls, simAdmin } from "./simAdmin";
 
 let stateDir: string;
@@ -45,7 +48,7 @@ afterAll(async () => {
  * with defaults on first use (no role). The names are reused so each keeps its warm pwsh.
  */
 async function newHost(prefix = "ls"): Promise<Connection> {
-  const c: Connection = { transport: "simulator", host: `${prefix}.contoso.com`, stateDir };
+  const c: Connection = scriptConnection(`${prefix}.contoso.com`, stateDir);
   await simAdmin(c).reset();
   return c;
 }

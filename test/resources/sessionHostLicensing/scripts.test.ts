@@ -3,8 +3,9 @@
  * create/update flow, run for real.
  *
  * Real: pwsh 7, Bootstrap.ps1 and RdsCommon.psm1, the runner (runOperation) and its warm pool, the
- * simulator transport, the operation scripts of this resource, and the provider object's methods
- * (called directly, without the Pulumi host: that is provider.test.ts).
+ * simulator transport (or, when test/transports/ssh-*-suites.test.ts run this file, the ssh transport
+ * to a real local sshd with the emulator on the far side), the operation scripts of this resource,
+ * and the provider object's methods (called directly, without the Pulumi host: that is provider.test.ts).
  * Stands in: Windows, through the WMI emulator (provider/emulator/RdsEmulator.psm1): session hosts,
  * a connection broker, the license server and its packs, Group Policy values. The license server and
  * its packs are prepared with the emulator's own stand-ins for the WMI calls (simAdmin.ts), not by
@@ -25,10 +26,11 @@ import {
   resetResultSchema,
   setResultSchema,
 } from "../../../provider/resources/sessionHostLicensing/schema";
+import { scriptConnection } from "../../helpers/scriptConnection";
 import { callLog, prepareLicenseServer, setGroupPolicy, setHostConfig } from "./simAdmin";
 
 const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "rds-shl-scripts-"));
-const sim = (host: string): Connection => ({ transport: "simulator", host, stateDir });
+const sim = (host: string): Connection => scriptConnection(host, stateDir);
 const script = (name: string) => providerFile(`resources/sessionHostLicensing/${name}.ps1`);
 
 const get = (host: string, scope: "sessionHost" | "deployment" = "sessionHost") =>

@@ -11,6 +11,7 @@ import * as path from "path";
 import { z } from "zod";
 import { packageRoot } from "../../../provider/paths";
 import { runOperation } from "../../../provider/powershell/runner";
+import { scriptConnection } from "../../helpers/scriptConnection";
 
 const ADMIN_HOST = "rds-test-admin";
 
@@ -19,7 +20,7 @@ function fixture(): string {
 }
 
 async function admin<T>(stateDir: string, args: Record<string, unknown>, schema: z.ZodType<T>): Promise<T> {
-  return runOperation({ transport: "simulator", host: ADMIN_HOST, stateDir }, {
+  return runOperation(scriptConnection(ADMIN_HOST, stateDir), {
     name: `test.simAdmin.${String(args.action)}`,
     script: fixture(),
     args,

@@ -1,0 +1,76 @@
+/**
+ * The `ssh` transport: PowerShell SSH remoting from the warm pwsh (`New-PSSession -HostName ...
+ * -UserName ... -Subsystem powershell`), one persistent session per target (see remote.ts and
+ * RdsRemoting.psm1 for the session's life).
+ *
+ * ssh options the connect step always sets: StrictHostKeyChecking=yes (an unknown or changed host key
+ * is refused), ConnectTimeout, UpdateHostKeys=no; a pinned `hostKey` goes into a private known_hosts
+ * file (with HostKeyAlias, so the pattern does not depend on address or port); key authentication
+ * runs with IdentitiesOnly and BatchMode (no prompt can hang), password authentication through
+ * SSH_ASKPASS (SSH_ASKPASS_REQUIRE=force) with the password in the warm pwsh's process environment
+ * only while ssh starts.
+ */
+import * as path from "path";
+import type { SshConnection, Transport } from "../transport";
+import {
+  DEFAULT_CONNECT_ATTEMPTS,
+  DEFAULT_CONNECT_TIMEOUT_SECONDS,
+  classifyConnectError,
+  dialAddress,
+  remoteInit,
+  remotePreamble,
+} from "./remote";
+
+/** Default ssh port. */
+export const DEFAULT_SSH_PORT = 22;
+/** Default subsystem name. */
+export const DEFAULT_SSH_SUBSYSTEM = "powershell";
+
+/** `ssh rdstest@10.0.0.5:22 (key)`: what log lines and messages name. No secrets. */
+export function describeSsh(c: SshConnection): string {
+  const auth = c.password !== undefined ? "password" : c.privateKey !== undefined || c.privateKeyFile !== undefined ? "key" : "agent / default keys";
+  return `ssh ${c.user}@${dialAddress(c)}:${c.port ?? DEFAULT_SSH_PORT} (${auth})`;
+}
+
+/** The connect step's settings, defaults resolved. Secrets included: they travel in the envelope file only. */
+export function sshSettings(c: SshConnection): Record<string, unknown> {
+  const hostKeys = c.hostKey === undefined ? undefined : (Array.isArray(c.hostKey) ? c.hostKey : [c.hostKey]).map((k) => k.trim());
+  return {
+    transport: "ssh",
+    host: c.host,
+    address: dialAddress(c),
+    port: c.port ?? DEFAULT_SSH_PORT,
+    user: c.user,
+    subsystem: c.subsystem ?? DEFAULT_SSH_SUBSYSTEM,
+    connectTimeoutSeconds: c.connectTimeoutSeconds ?? DEFAULT_CONNECT_TIMEOUT_SECONDS,
+    password: c.password ?? null,
+    privateKey: c.privateKey ?? null,
+    privateKeyFile: c.privateKeyFile !== undefined ? path.resolve(c.privateKeyFile) : null,
+    privateKeyPassphrase: c.privateKeyPassphrase ?? null,
+    hostKeys: hostKeys ?? null,
+    knownHostsFile: c.knownHostsFile !== undefined ? path.resolve(c.knownHostsFile) : null,
+    lab: c.emulator ? { stateDir: c.emulator.stateDir } : null,
+  };
+}
+
+export const sshTransport: Transport<SshConnection> = {
+  kind: "ssh",
+
+  targetKey(c: SshConnection): string {
+    return JSON.stringify(["ssh", c.user, dialAddress(c).toLowerCase(), c.port ?? DEFAULT_SSH_PORT, c.subsystem ?? DEFAULT_SSH_SUBSYSTEM, c.emulator?.stateDir ?? null]);
+  },
+
+  preamble(): string[] {
+    return remotePreamble();
+  },
+
+  initOperation(c: SshConnection) {
+    return remoteInit(sshSettings(c));
+  },
+
+  connect: {
+    attempts: (c) => c.connectAttempts ?? DEFAULT_CONNECT_ATTEMPTS,
+    describe: describeSsh,
+    classify: (error, stderr, c) => classifyConnectError(error, stderr, c, describeSsh(c)),
+  },
+};

@@ -1,0 +1,211 @@
+/**
+ * The main job, as a newcomer runs it: the built demo (`npm run demo` = build, then bin/scripts/demo.js),
+ * run as a child process with its state in a temporary directory (--state-dir).
+ *
+ * Without the Pulumi CLI (this machine cannot install it) the demo deploys the quickstart through the
+ * bundled harness: these tests check its report, its exit code, the stack outputs it promises (license
+ * server activated, CALs available, every finding passing), that a second run changes nothing, and that
+ * --destroy tears the stack down. The other paths are checked with stand-ins for the missing tools.
+ *
+ * What is real: the demo script; in the harness runs, the quickstart program (root Pulumi.yaml ->
+ * examples/quickstart/, loaded through @pulumi/pulumi's ts-node registration), the Pulumi SDK, the
+ * dynamic-provider host process from @pulumi/pulumi, the built providers (bin/), the runner, pwsh 7 and
+ * every operation script; the `rds-sim` CLI used to look at the result.
+ * What stands in: the Pulumi engine (the harness's engine emulation, test/helpers/engine.ts); Windows (the
+ * WMI emulator, state under the temporary directory); for the CLI path, a fake `pulumi` executable that
+ * records how it was called; for the missing-pwsh path, an empty PATH and HOME (and a fake `dotnet`).
+ */
+import { spawnSync, type SpawnSyncReturns } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { assertBuilt } from "../helpers/providerHost";
+import { DEMO_SCRIPT, ROOT } from "./paths";
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "rds-demo-"));
+const stateDir = path.join(tmp, "state");
+
+/** PATH without any directory that holds a `pulumi` executable (so the demo takes the no-CLI path). */
+function pathWithout(...exes: string[]): string {
+  return (process.env.PATH ?? "")
+    .split(path.delimiter)
+    .filter((dir) => dir && !exes.some((exe) => fs.existsSync(path.join(dir, exe))))
+    .join(path.delimiter);
+}
+
+function demo(args: string[], env: NodeJS.ProcessEnv = {}): SpawnSyncReturns<string> {
+  return spawnSync(process.execPath, [path.join(ROOT, DEMO_SCRIPT), ...args], {
+    cwd: ROOT,
+    env: { ...process.env, PATH: pathWithout("pulumi"), ...env },
+    encoding: "utf8",
+    timeout: 300_000,
+  });
+}
+
+function rdsSim(args: string[]): unknown {
+  const r = spawnSync(process.execPath, [path.join(ROOT, "bin/provider/emulator/cli.js"), "--state-dir", path.join(stateDir, ".rds-sim"), "--json", ...args], {
+    encoding: "utf8",
+    timeout: 120_000,
+  });
+  if (r.status !== 0) throw new Error(`rds-sim ${args.join(" ")}: exit ${r.status}\n${r.stderr}`);
+  return JSON.parse(r.stdout);
+}
+
+/** The run, after checking it exited 0 (else the error shows everything it printed). */
+function succeeded(r: SpawnSyncReturns<string>): SpawnSyncReturns<string> {
+  if (r.status !== 0) throw new Error(`exit ${r.status ?? r.signal}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`);
+  return r;
+}
+
+interface Finding {
+  id: string;
+  status: string;
+}
+
+beforeAll(() => {
+  assertBuilt(["scripts", "provider", "test/helpers", "test/resources/component/liveProgram.ts"]);
+});
+
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+describe("without the Pulumi CLI: the bundled harness", () => {
+  test("first run: says the CLI is missing and how to get it, says plainly it is the harness, deploys the quickstart", () => {
+    expect(fs.existsSync(path.join(stateDir, ".pulumi-cli"))).toBe(false);
+    const r = succeeded(demo(["--state-dir", stateDir]));
+    const out = r.stdout;
+    // The CLI is missing: how to install it, and the explicit flag.
+    expect(out).toContain("The Pulumi CLI is not installed");
+    expect(out).toContain("https://www.pulumi.com/docs/install/");
+    expect(out).toContain("npm run demo -- --install-cli");
+    // Honest about what runs.
+    expect(out).toContain("=== BUNDLED HARNESS, NOT `pulumi up` ===");
+    expect(out).toContain("The Pulumi engine is stood in for by this project's engine emulation");
+    // The five resources, created in dependency order.
+    const created = [...out.matchAll(/^\s+\+\s+create\s+(\S+)/gm)].map((m) => m[1]);
+    expect(created).toEqual(["quickstart-ls", "quickstart-users-ea", "quickstart-users-open", "quickstart-sh01", "quickstart-sh02"]);
+    expect(out).toContain("Resources: 5 created");
+    // The stated outputs.
+    expect(out).toMatch(/^\s+activationStatus\s+: "activated"$/m);
+    const cals = Number(/^\s+calsAvailable\s+: (\d+)$/m.exec(out)?.[1]);
+    expect(cals).toBe(75);
+    expect(out).toMatch(/^\s+productId\s+: "\d{5}-\d{5}-\d{5}-[A-Z]{2}\d{3}"$/m);
+    expect(out).toContain("Findings: 8 pass, 0 fail");
+    expect(r.stderr).not.toMatch(/error/i);
+  }, 300_000);
+
+  test("the simulated farm is really there (rds-sim): server activated, two packs, both hosts Per User", () => {
+    const hosts = rdsSim(["hosts"]) as { hostName: string; activated: boolean | null; keyPacks: number | null; licensingType: number | null }[];
+    const byName = Object.fromEntries(hosts.map((h) => [h.hostName, h]));
+    expect(Object.keys(byName).sort()).toEqual(["ls01.contoso.com", "sh01.contoso.com", "sh02.contoso.com"]);
+    expect(byName["ls01.contoso.com"]).toMatchObject({ activated: true, keyPacks: 2 });
+    for (const h of ["sh01.contoso.com", "sh02.contoso.com"]) expect(byName[h].licensingType).toBe(4);
+  }, 120_000);
+
+  test("second run (--harness --json): no changes, the same outputs, every finding passing", () => {
+    const r = succeeded(demo(["--harness", "--json", "--state-dir", stateDir]));
+    const result = JSON.parse(r.stdout) as {
+      noChanges: boolean;
+      counts: Record<string, number>;
+      outputs: { activationStatus: string; calsAvailable: number; productId: string; findings: Finding[] };
+      errors: string[];
+    };
+    expect(result.errors).toEqual([]);
+    expect(result.noChanges).toBe(true);
+    expect(result.counts).toEqual({ create: 0, update: 0, replace: 0, delete: 0, same: 5 });
+    expect(result.outputs.activationStatus).toBe("activated");
+    expect(result.outputs.calsAvailable).toBeGreaterThan(0);
+    expect(result.outputs.findings).toHaveLength(8);
+    expect(result.outputs.findings.filter((f) => f.status !== "pass")).toEqual([]);
+    // The report still goes to stderr, and says it.
+    expect(r.stderr).toContain("--harness: using the bundled harness.");
+    expect(r.stderr).toContain("No changes: the simulated farm already matches the program.");
+  }, 300_000);
+
+  test("--destroy deletes the five resources (dependents first); the packs leave the license server", () => {
+    const r = succeeded(demo(["--destroy", "--state-dir", stateDir]));
+    const deleted = [...r.stdout.matchAll(/^\s+-\s+delete\s+(\S+)/gm)].map((m) => m[1]);
+    expect(deleted).toEqual(["quickstart-sh02", "quickstart-sh01", "quickstart-users-open", "quickstart-users-ea", "quickstart-ls"]);
+    expect(r.stdout).toContain("Resources: 5 deleted");
+    const state = JSON.parse(fs.readFileSync(path.join(stateDir, ".pulumi", "harness", "dev.json"), "utf8"));
+    expect(state.resources).toEqual([]);
+    const ls = rdsSim(["show", "ls01.contoso.com"]) as { licenseServer: { activated: boolean; keyPacks: { KeyPackId: number }[] } };
+    expect(ls.licenseServer.keyPacks.map((p) => p.KeyPackId)).toEqual([2]); // only the built-in pack is left
+    // By default the activation stays (deactivateOnDelete: false): destroying a stack must not cost an activation.
+    expect(ls.licenseServer.activated).toBe(true);
+  }, 300_000);
+});
+
+describe("with a Pulumi CLI (a recording stand-in)", () => {
+  const fakeBin = path.join(tmp, "fake-bin");
+  const record = path.join(tmp, "pulumi-calls.jsonl");
+  beforeAll(() => {
+    fs.mkdirSync(fakeBin, { recursive: true });
+    const script = `#!/usr/bin/env node
+require("fs").appendFileSync(${JSON.stringify(record)}, JSON.stringify({ args: process.argv.slice(2), cwd: process.cwd(),
+  backend: process.env.PULUMI_BACKEND_URL, passphrase: process.env.PULUMI_CONFIG_PASSPHRASE, sim: process.env.RDS_SIM_STATE_DIR }) + "\\n");
+`;
+    fs.writeFileSync(path.join(fakeBin, "pulumi"), script, { mode: 0o755 });
+  });
+  const calls = () =>
+    fs
+      .readFileSync(record, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { args: string[]; cwd: string; backend: string; passphrase?: string; sim: string });
+
+  test("selects or creates the stack and runs `pulumi up --yes` in the project, on a local file backend, empty passphrase", () => {
+    const cliState = path.join(tmp, "cli-state");
+    const env = { PATH: `${fakeBin}${path.delimiter}${pathWithout("pulumi")}`, PULUMI_CONFIG_PASSPHRASE: undefined, PULUMI_CONFIG_PASSPHRASE_FILE: undefined };
+    const r = succeeded(demo(["--state-dir", cliState], env));
+    expect(r.stdout).not.toContain("BUNDLED HARNESS");
+    expect(calls()).toEqual([
+      { args: ["stack", "select", "--create", "dev", "--non-interactive"], cwd: ROOT, backend: `file://${cliState}/.pulumi`, passphrase: "", sim: `${cliState}/.rds-sim` },
+      { args: ["up", "--yes", "--stack", "dev"], cwd: ROOT, backend: `file://${cliState}/.pulumi`, passphrase: "", sim: `${cliState}/.rds-sim` },
+    ]);
+    fs.rmSync(record);
+    succeeded(demo(["--destroy", "--stack", "test", "--state-dir", cliState], { ...env, PULUMI_CONFIG_PASSPHRASE: "kept" }));
+    expect(calls().map((c) => [c.args, c.passphrase])).toEqual([
+      [["stack", "select", "--create", "test", "--non-interactive"], "kept"],
+      [["destroy", "--yes", "--stack", "test"], "kept"],
+    ]);
+  });
+});
+
+describe("prerequisites and arguments", () => {
+  const emptyHome = path.join(tmp, "home");
+  const emptyBin = path.join(tmp, "empty-bin");
+  beforeAll(() => {
+    fs.mkdirSync(emptyHome, { recursive: true });
+    fs.mkdirSync(emptyBin, { recursive: true });
+  });
+
+  test("without pwsh and without dotnet: says how to get PowerShell 7, exit 1, nothing run", () => {
+    const r = demo(["--state-dir", path.join(tmp, "no-pwsh")], { PATH: emptyBin, HOME: emptyHome, RDS_PWSH: undefined });
+    expect(r.status).toBe(1);
+    expect(r.stdout).toContain("PowerShell 7 (pwsh) is needed");
+    expect(r.stdout).toContain("dotnet tool install --global PowerShell --version 7.6.9");
+    expect(r.stdout).toContain("https://learn.microsoft.com/powershell/scripting/install/installing-powershell");
+    expect(r.stdout).not.toContain("BUNDLED HARNESS");
+  });
+
+  test("without pwsh, with dotnet, not asked to install: gives the command and the flag, installs nothing", () => {
+    const dotnetBin = path.join(tmp, "dotnet-bin");
+    const dotnetCalls = path.join(tmp, "dotnet-calls");
+    fs.mkdirSync(dotnetBin, { recursive: true });
+    fs.writeFileSync(path.join(dotnetBin, "dotnet"), `#!/bin/sh\necho "$@" >> ${JSON.stringify(dotnetCalls)}\n`, { mode: 0o755 });
+    const r = demo(["--state-dir", path.join(tmp, "no-pwsh")], { PATH: dotnetBin, HOME: emptyHome, RDS_PWSH: undefined });
+    expect(r.status).toBe(1);
+    expect(r.stdout).toContain("dotnet is here, so: dotnet tool install --global PowerShell --version 7.6.9");
+    expect(r.stdout).toContain("npm run demo -- --install-pwsh");
+    expect(fs.existsSync(dotnetCalls)).toBe(false);
+  });
+
+  test("bad arguments exit 2 with the reason; --help prints the usage", () => {
+    const bad = demo(["--frobnicate"]);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain("demo: unknown option --frobnicate");
+    const help = succeeded(demo(["--help"]));
+    expect(help.stdout).toContain("usage: npm run demo [-- options]");
+    expect(help.stdout).toContain("--install-cli");
+  });
+});

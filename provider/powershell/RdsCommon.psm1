@@ -310,7 +310,27 @@ function Invoke-RdsWmiMethod {
     return $result
 }
 
+function Get-RdsProperty {
+    # A property of a CIM instance (or hashtable / PSObject), or $Default when it is not there.
+    # One definition for every resource script: CIM instances, the emulator's objects and plain
+    # hashtables all answer through it, and a missing property is never an error (WMI returns $null).
+    param($InputObject, [string]$Name, $Default = $null)
+    if ($null -eq $InputObject) { return $Default }
+    if ($InputObject -is [System.Collections.IDictionary]) {
+        if ($InputObject.Contains($Name)) { return $InputObject[$Name] }
+        return $Default
+    }
+    $p = $InputObject.PSObject.Properties[$Name]
+    if ($null -ne $p) { return $p.Value }
+    try {
+        $cp = $InputObject.CimInstanceProperties[$Name]
+        if ($null -ne $cp) { return $cp.Value }
+    } catch { $null = $_ }
+    return $Default
+}
+
 Export-ModuleMember -Function @(
+    'Get-RdsProperty',
     'ConvertFrom-RdsEnvelope',
     'Write-RdsResult',
     'New-RdsScriptError',

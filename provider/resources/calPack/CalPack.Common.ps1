@@ -24,23 +24,6 @@ $script:CalPackServerBuilds = [ordered]@{
     '10.0.14393' = '2016'; '10.0.17763' = '2019'; '10.0.20348' = '2022'; '10.0.26100' = '2025'
 }
 
-function Get-CalPackProperty {
-    # A property of a CIM instance (or hashtable / PSObject), or $Default when it is not there.
-    param($InputObject, [string]$Name, $Default = $null)
-    if ($null -eq $InputObject) { return $Default }
-    if ($InputObject -is [System.Collections.IDictionary]) {
-        if ($InputObject.Contains($Name)) { return $InputObject[$Name] }
-        return $Default
-    }
-    $p = $InputObject.PSObject.Properties[$Name]
-    if ($null -ne $p) { return $p.Value }
-    try {
-        $cp = $InputObject.CimInstanceProperties[$Name]
-        if ($null -ne $cp) { return $cp.Value }
-    } catch { }
-    return $Default
-}
-
 function ConvertTo-CalPackIsoDate {
     # Get-CimInstance gives a DateTime; WMI DMTF text is yyyyMMddHHmmss.ffffff+UUU. Returns ISO 8601 UTC or "".
     param($Value)
@@ -64,9 +47,9 @@ function ConvertTo-CalPackIsoDate {
 function Test-CalPackBuiltIn {
     # The built-in pack (reference 3.8): ProductType 3, ProductVersionID 0/1, or "Built-in" in TypeAndModel.
     param($Pack)
-    $type = Get-CalPackProperty $Pack 'ProductType'
-    $pvid = Get-CalPackProperty $Pack 'ProductVersionID'
-    $model = [string](Get-CalPackProperty $Pack 'TypeAndModel' '')
+    $type = Get-RdsProperty $Pack 'ProductType'
+    $pvid = Get-RdsProperty $Pack 'ProductVersionID'
+    $model = [string](Get-RdsProperty $Pack 'TypeAndModel' '')
     return ($type -eq 3) -or ($null -ne $pvid -and [int64]$pvid -lt 2) -or ($model -like 'Built-in*')
 }
 
@@ -76,9 +59,9 @@ function Get-CalPackIssuedCounts {
     $issued = @(Get-CimInstance -Namespace root/cimv2 -ClassName Win32_TSIssuedLicense -ErrorAction Stop)
     foreach ($license in $issued) {
         if ($null -eq $license) { continue }
-        $status = Get-CalPackProperty $license 'LicenseStatus'
+        $status = Get-RdsProperty $license 'LicenseStatus'
         if ($null -ne $status -and [int64]$status -eq 4) { continue }
-        $id = [int64](Get-CalPackProperty $license 'KeyPackId' -1)
+        $id = [int64](Get-RdsProperty $license 'KeyPackId' -1)
         if ($counts.ContainsKey($id)) { $counts[$id]++ } else { $counts[$id] = 1 }
     }
     return $counts
@@ -87,21 +70,21 @@ function Get-CalPackIssuedCounts {
 function ConvertTo-CalPackFacts {
     # One Win32_TSLicenseKeyPack instance as plain data (packSchema in schema.ts).
     param($Pack, [hashtable]$IssuedCounts)
-    $id = [int64](Get-CalPackProperty $Pack 'KeyPackId')
+    $id = [int64](Get-RdsProperty $Pack 'KeyPackId')
     $perDevice = 0
     if ($null -ne $IssuedCounts -and $IssuedCounts.ContainsKey($id)) { $perDevice = [int64]$IssuedCounts[$id] }
     return [ordered]@{
         keyPackId         = $id
-        keyPackType       = [int64](Get-CalPackProperty $Pack 'KeyPackType' 0)
-        productType       = [int64](Get-CalPackProperty $Pack 'ProductType' 2)
-        productVersion    = [string](Get-CalPackProperty $Pack 'ProductVersion' '')
-        productVersionId  = [int64](Get-CalPackProperty $Pack 'ProductVersionID' 0)
-        totalLicenses     = [double](Get-CalPackProperty $Pack 'TotalLicenses' 0)
-        issuedLicenses    = [double](Get-CalPackProperty $Pack 'IssuedLicenses' 0)
-        availableLicenses = [double](Get-CalPackProperty $Pack 'AvailableLicenses' 0)
-        typeAndModel      = [string](Get-CalPackProperty $Pack 'TypeAndModel' '')
-        description       = [string](Get-CalPackProperty $Pack 'Description' '')
-        expirationDate    = ConvertTo-CalPackIsoDate (Get-CalPackProperty $Pack 'ExpirationDate')
+        keyPackType       = [int64](Get-RdsProperty $Pack 'KeyPackType' 0)
+        productType       = [int64](Get-RdsProperty $Pack 'ProductType' 2)
+        productVersion    = [string](Get-RdsProperty $Pack 'ProductVersion' '')
+        productVersionId  = [int64](Get-RdsProperty $Pack 'ProductVersionID' 0)
+        totalLicenses     = [double](Get-RdsProperty $Pack 'TotalLicenses' 0)
+        issuedLicenses    = [double](Get-RdsProperty $Pack 'IssuedLicenses' 0)
+        availableLicenses = [double](Get-RdsProperty $Pack 'AvailableLicenses' 0)
+        typeAndModel      = [string](Get-RdsProperty $Pack 'TypeAndModel' '')
+        description       = [string](Get-RdsProperty $Pack 'Description' '')
+        expirationDate    = ConvertTo-CalPackIsoDate (Get-RdsProperty $Pack 'ExpirationDate')
         issuedPerDevice   = $perDevice
     }
 }
@@ -122,7 +105,7 @@ function Get-CalPackById {
     param([Parameter(Mandatory)][int64]$KeyPackId)
     foreach ($pack in @(Get-CimInstance -Namespace root/cimv2 -ClassName Win32_TSLicenseKeyPack -ErrorAction Stop)) {
         if ($null -eq $pack) { continue }
-        if ([int64](Get-CalPackProperty $pack 'KeyPackId' -1) -ne $KeyPackId) { continue }
+        if ([int64](Get-RdsProperty $pack 'KeyPackId' -1) -ne $KeyPackId) { continue }
         if (Test-CalPackBuiltIn $pack) { return $null }
         return (ConvertTo-CalPackFacts $pack (Get-CalPackIssuedCounts))
     }
@@ -133,11 +116,11 @@ function Get-CalPackServerVersion {
     # The license server's Windows Server version ("2022"), from Win32_OperatingSystem; "" when unknown.
     $os = Get-CimInstance -ClassName Win32_OperatingSystem -ErrorAction SilentlyContinue | Select-Object -First 1
     if ($null -eq $os) { return '' }
-    $caption = [string](Get-CalPackProperty $os 'Caption' '')
+    $caption = [string](Get-RdsProperty $os 'Caption' '')
     if ($caption -match 'Server\s+(2008\s*R2|2012\s*R2|2008|2012|2016|2019|2022|2025)\b') {
         return ($Matches[1] -replace '\s', '')
     }
-    $version = [string](Get-CalPackProperty $os 'Version' '')
+    $version = [string](Get-RdsProperty $os 'Version' '')
     foreach ($prefix in $script:CalPackServerBuilds.Keys) {
         if ($version.StartsWith($prefix)) { return $script:CalPackServerBuilds[$prefix] }
     }
@@ -178,9 +161,9 @@ function Assert-CalPackInstallable {
         [string]$ActivationMethod = ''
     )
     $status = Invoke-RdsWmiMethod -Namespace root/cimv2 -ClassName Win32_TSLicenseServer -MethodName GetActivationStatus
-    $activation = [int64](Get-CalPackProperty $status 'ActivationStatus' 2)
+    $activation = [int64](Get-RdsProperty $status 'ActivationStatus' 2)
     $server = Get-CimInstance -Namespace root/cimv2 -ClassName Win32_TSLicenseServer -ErrorAction Stop | Select-Object -First 1
-    $productId = [string](Get-CalPackProperty $server 'ProductId' '')
+    $productId = [string](Get-RdsProperty $server 'ProductId' '')
     if ($activation -ne 0) {
         $state = if ($activation -eq 1) { 'not activated' } else { "cannot be determined (ActivationStatus $activation)" }
         $next = Get-CalPackNextStep -ActivationMethod $ActivationMethod -ProductId $productId

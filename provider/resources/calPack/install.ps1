@@ -96,7 +96,7 @@ $null = Assert-CalPackInstallable -ProductVersion ([string]$a.productVersion) -A
 
 $result = Invoke-RdsWmiMethod -Namespace root/cimv2 -ClassName Win32_TSLicenseKeyPack -MethodName $method -Arguments $arguments
 $arguments = $null
-$keyPackId = [int64](Get-CalPackProperty $result 'KeyPackId' -1)
+$keyPackId = [int64](Get-RdsProperty $result 'KeyPackId' -1)
 if ($keyPackId -lt 0) {
     throw (New-RdsScriptError -Code SCRIPT_ERROR -Message "$method succeeded but returned no KeyPackId")
 }

@@ -33,30 +33,13 @@ $script:LsContactProperties = [ordered]@{
 # not found (reference 8: querying a class whose role is missing gives WBEM_E_INVALID_CLASS).
 $script:LsNotReadyCodes = @([uint32]'0x80041010', [uint32]'0x8004100E', [uint32]'0x80041002')
 
-function Get-LsProperty {
-    # A property of a CIM instance (or hashtable / PSObject), or $Default when it is not there.
-    param($InputObject, [string]$Name, $Default = $null)
-    if ($null -eq $InputObject) { return $Default }
-    if ($InputObject -is [System.Collections.IDictionary]) {
-        if ($InputObject.Contains($Name)) { return $InputObject[$Name] }
-        return $Default
-    }
-    $p = $InputObject.PSObject.Properties[$Name]
-    if ($null -ne $p) { return $p.Value }
-    try {
-        $cp = $InputObject.CimInstanceProperties[$Name]
-        if ($null -ne $cp) { return $cp.Value }
-    } catch { $null = $_ }
-    return $Default
-}
-
 function Test-LsRoleInstalled {
     # True when the RDS-Licensing role service is installed.
     $feature = Get-WindowsFeature -Name $script:LsFeatureName
     if ($null -eq $feature) { return $false }
-    $installed = Get-LsProperty $feature 'Installed' $false
+    $installed = Get-RdsProperty $feature 'Installed' $false
     if ($installed -is [bool]) { return $installed }
-    return ([string](Get-LsProperty $feature 'InstallState' '')) -eq 'Installed'
+    return ([string](Get-RdsProperty $feature 'InstallState' '')) -eq 'Installed'
 }
 
 function Get-LsServiceStatus {
@@ -68,7 +51,7 @@ function Get-LsServiceStatus {
         return ''
     }
     if ($null -eq $service) { return '' }
-    return [string](Get-LsProperty $service 'Status' '')
+    return [string](Get-RdsProperty $service 'Status' '')
 }
 
 function Get-LsInstance {
@@ -90,7 +73,7 @@ function Get-LsInstance {
 function Get-LsActivationStatus {
     # GetActivationStatus (static): 0 activated, 1 not activated, 2 unknown (reference 2.5).
     $r = Invoke-RdsWmiMethod -Namespace $script:LsNamespace -ClassName $script:LsClassName -MethodName GetActivationStatus
-    return [int](Get-LsProperty $r 'ActivationStatus' 2)
+    return [int](Get-RdsProperty $r 'ActivationStatus' 2)
 }
 
 function Get-LsContact {
@@ -98,7 +81,7 @@ function Get-LsContact {
     param($Instance)
     $contact = [ordered]@{}
     foreach ($field in $script:LsContactProperties.Keys) {
-        $value = Get-LsProperty $Instance $script:LsContactProperties[$field] ''
+        $value = Get-RdsProperty $Instance $script:LsContactProperties[$field] ''
         $contact[$field] = if ($null -eq $value) { '' } else { [string]$value }
     }
     return $contact

@@ -43,7 +43,7 @@ if ($before -ne 1) {
             'check the license server in RD Licensing Manager and its event log, then run again'))
 }
 
-$productId = [string](Get-LsProperty $instance 'ProductId' '')
+$productId = [string](Get-RdsProperty $instance 'ProductId' '')
 
 function Invoke-LsActivationCall([string]$Name) {
     $arguments = $null
@@ -99,7 +99,7 @@ try {
         throw
     }
 }
-$reported = Get-LsProperty $r 'ActivationStatus' $null
+$reported = Get-RdsProperty $r 'ActivationStatus' $null
 $after = Get-LsActivationStatus
 if ($after -ne 0) {
     throw (New-RdsScriptError -Code WMI_ERROR -Method $call -ClassName $script:LsClassName -ReturnValue ([uint32]'0x80041001') -Message (

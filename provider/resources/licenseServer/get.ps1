@@ -27,18 +27,18 @@ if ($roleInstalled) {
         if ($status -eq 0) {
             # GetLicenseServerId answers only while activated (reference 2.4).
             $r = Invoke-RdsWmiMethod -Namespace $script:LsNamespace -ClassName $script:LsClassName -MethodName GetLicenseServerId
-            $licenseServerId = [string](Get-LsProperty $r 'sLicenseServerId' '')
+            $licenseServerId = [string](Get-RdsProperty $r 'sLicenseServerId' '')
         }
         $computer = @(Get-CimInstance -ClassName Win32_ComputerSystem)[0]
-        $name = [string](Get-LsProperty $computer 'DNSHostName' '')
-        if (-not $name) { $name = [string](Get-LsProperty $computer 'Name' '') }
-        $domain = [string](Get-LsProperty $computer 'Domain' '')
-        if ([bool](Get-LsProperty $computer 'PartOfDomain' $false) -and $domain -and $name -notlike '*.*') { $name = "$name.$domain" }
-        $role = Get-LsProperty $instance 'ServerRole' $null
+        $name = [string](Get-RdsProperty $computer 'DNSHostName' '')
+        if (-not $name) { $name = [string](Get-RdsProperty $computer 'Name' '') }
+        $domain = [string](Get-RdsProperty $computer 'Domain' '')
+        if ([bool](Get-RdsProperty $computer 'PartOfDomain' $false) -and $domain -and $name -notlike '*.*') { $name = "$name.$domain" }
+        $role = Get-RdsProperty $instance 'ServerRole' $null
         $server = [ordered]@{
             serverName       = $name
-            productId        = [string](Get-LsProperty $instance 'ProductId' '')
-            version          = [string](Get-LsProperty $instance 'Version' '')
+            productId        = [string](Get-RdsProperty $instance 'ProductId' '')
+            version          = [string](Get-RdsProperty $instance 'Version' '')
             activationStatus = $status
             licenseServerId  = $licenseServerId
             serverRole       = if ($null -eq $role) { $null } else { [int]$role }

@@ -27,13 +27,13 @@ if (-not $installRole) {
 }
 
 $outcome = Install-WindowsFeature -Name $script:LsFeatureName -IncludeManagementTools
-$success = Get-LsProperty $outcome 'Success' $true
+$success = Get-RdsProperty $outcome 'Success' $true
 if (-not [bool]$success) {
-    $exitCode = [string](Get-LsProperty $outcome 'ExitCode' 'unknown')
+    $exitCode = [string](Get-RdsProperty $outcome 'ExitCode' 'unknown')
     throw (New-RdsScriptError -Code SCRIPT_ERROR -Message "Install-WindowsFeature RDS-Licensing did not succeed (exit code $exitCode)")
 }
 if (-not (Test-LsRoleInstalled)) {
     throw (New-RdsScriptError -Code SCRIPT_ERROR -Message 'Install-WindowsFeature RDS-Licensing reported success but the role is still not installed')
 }
-$restart = [string](Get-LsProperty $outcome 'RestartNeeded' 'No')
+$restart = [string](Get-RdsProperty $outcome 'RestartNeeded' 'No')
 Write-RdsResult ([ordered]@{ installedNow = $true; restartNeeded = ($restart -eq 'Yes') })

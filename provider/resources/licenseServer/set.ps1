@@ -38,7 +38,7 @@ if ($null -ne $contact) {
 $roleChanged = $false
 if ($null -ne $in.args.serverRole) {
     $want = [uint32]$in.args.serverRole
-    $have = Get-LsProperty $instance 'ServerRole' $null
+    $have = Get-RdsProperty $instance 'ServerRole' $null
     if ($null -eq $have -or [uint32]$have -ne $want) {
         $null = Invoke-RdsWmiMethod -Namespace $script:LsNamespace -ClassName $script:LsClassName -MethodName ChangeRole -Arguments @{ ServerRole = $want }
         $roleChanged = $true

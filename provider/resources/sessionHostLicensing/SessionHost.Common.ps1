@@ -15,23 +15,6 @@ $script:ShlPolicyKey = 'HKLM:\SOFTWARE\Policies\Microsoft\Windows NT\Terminal Se
 $script:ShlNamespace = 'root/cimv2/TerminalServices'
 $script:ShlClass = 'Win32_TerminalServiceSetting'
 
-function Get-ShlProperty {
-    # A property of a CIM instance (or hashtable / PSObject), or $Default when it is not there.
-    param($InputObject, [string]$Name, $Default = $null)
-    if ($null -eq $InputObject) { return $Default }
-    if ($InputObject -is [System.Collections.IDictionary]) {
-        if ($InputObject.Contains($Name)) { return $InputObject[$Name] }
-        return $Default
-    }
-    $p = $InputObject.PSObject.Properties[$Name]
-    if ($null -ne $p) { return $p.Value }
-    try {
-        $cp = $InputObject.CimInstanceProperties[$Name]
-        if ($null -ne $cp) { return $cp.Value }
-    } catch { }
-    return $Default
-}
-
 function Get-ShlSetting {
     # The host's one Win32_TerminalServiceSetting instance (methods are called on the instance, reference 5.1).
     $setting = Get-CimInstance -Namespace $script:ShlNamespace -ClassName $script:ShlClass -ErrorAction Stop | Select-Object -First 1
@@ -50,8 +33,8 @@ function Get-ShlPolicy {
     } catch [System.Management.Automation.ItemNotFoundException] {
         $values = $null
     }
-    $mode = Get-ShlProperty $values 'LicensingMode'
-    $servers = Get-ShlProperty $values 'LicenseServers'
+    $mode = Get-RdsProperty $values 'LicensingMode'
+    $servers = Get-RdsProperty $values 'LicenseServers'
     return [ordered]@{
         licensingMode  = if ($null -ne $mode) { [int64]$mode } else { $null }
         licenseServers = if ($null -ne $servers) { [string]$servers } else { $null }

@@ -23,9 +23,9 @@ $scope = [string]$in.args.scope
 
 $os = Get-CimInstance -ClassName Win32_OperatingSystem -ErrorAction Stop | Select-Object -First 1
 $cs = Get-CimInstance -ClassName Win32_ComputerSystem -ErrorAction Stop | Select-Object -First 1
-$partOfDomain = Get-ShlProperty $cs 'PartOfDomain'
-$domain = Get-ShlProperty $cs 'Domain'
-$serverName = [string](Get-ShlProperty $cs 'DNSHostName' (Get-ShlProperty $cs 'Name' $in.host))
+$partOfDomain = Get-RdsProperty $cs 'PartOfDomain'
+$domain = Get-RdsProperty $cs 'Domain'
+$serverName = [string](Get-RdsProperty $cs 'DNSHostName' (Get-RdsProperty $cs 'Name' $in.host))
 if ($partOfDomain -eq $true -and $domain -and $serverName -notmatch '\.') { $serverName = "$serverName.$domain" }
 
 $result = [ordered]@{
@@ -39,9 +39,9 @@ $result = [ordered]@{
     policy                               = [ordered]@{ licensingMode = $null; licenseServers = $null }
     gracePeriodDaysLeft                  = $null
     os                                   = [ordered]@{
-        caption     = [string](Get-ShlProperty $os 'Caption' '')
-        version     = [string](Get-ShlProperty $os 'Version' '')
-        buildNumber = [string](Get-ShlProperty $os 'BuildNumber' '')
+        caption     = [string](Get-RdsProperty $os 'Caption' '')
+        version     = [string](Get-RdsProperty $os 'Version' '')
+        buildNumber = [string](Get-RdsProperty $os 'BuildNumber' '')
     }
     partOfDomain                         = if ($null -ne $partOfDomain) { [bool]$partOfDomain } else { $null }
     domain                               = if ($null -ne $domain) { [string]$domain } else { $null }
@@ -51,23 +51,23 @@ if ($scope -eq 'deployment') {
     # Deployment-wide settings through the RD Connection Broker (reference 6). The cmdlet defaults to
     # the local broker: the script runs on the broker the connection points at.
     $config = Get-RDLicenseConfiguration -ErrorAction Stop
-    $mode = Get-ShlProperty $config 'Mode'
+    $mode = Get-RdsProperty $config 'Mode'
     $result.rdmsMode = if ($null -ne $mode) { [string]$mode } else { $null }
-    $result.licenseServers = ConvertTo-ShlStringArray (Get-ShlProperty $config 'LicenseServer')
+    $result.licenseServers = ConvertTo-ShlStringArray (Get-RdsProperty $config 'LicenseServer')
 } else {
     $setting = Get-ShlSetting
-    $licensingType = Get-ShlProperty $setting 'LicensingType'
+    $licensingType = Get-RdsProperty $setting 'LicensingType'
     $result.licensingType = if ($null -ne $licensingType) { [int64]$licensingType } else { $null }
-    $sourceMode = Get-ShlProperty $setting 'PolicySourceLicensingType'
+    $sourceMode = Get-RdsProperty $setting 'PolicySourceLicensingType'
     $result.policySourceLicensingType = if ($null -ne $sourceMode) { [int64]$sourceMode } else { $null }
-    $sourceList = Get-ShlProperty $setting 'PolicySourceConfiguredLicenseServers'
+    $sourceList = Get-RdsProperty $setting 'PolicySourceConfiguredLicenseServers'
     $result.policySourceConfiguredLicenseServers = if ($null -ne $sourceList) { [int64]$sourceList } else { $null }
 
     $list = Invoke-RdsWmiMethod -InputObject $setting -ClassName $script:ShlClass -MethodName GetSpecifiedLicenseServerList
-    $result.licenseServers = ConvertTo-ShlStringArray (Get-ShlProperty $list 'SpecifiedLSList')
+    $result.licenseServers = ConvertTo-ShlStringArray (Get-RdsProperty $list 'SpecifiedLSList')
 
     $grace = Invoke-RdsWmiMethod -InputObject $setting -ClassName $script:ShlClass -MethodName GetGracePeriodDays
-    $days = Get-ShlProperty $grace 'DaysLeft'
+    $days = Get-RdsProperty $grace 'DaysLeft'
     $result.gracePeriodDaysLeft = if ($null -ne $days) { [int64]$days } else { $null }
 
     $result.policy = Get-ShlPolicy

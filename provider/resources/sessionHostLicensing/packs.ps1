@@ -18,23 +18,23 @@ $wanted = [System.Collections.Generic.List[int64]]::new()
 foreach ($id in @($in.args.keyPackIds)) { if ($null -ne $id) { $wanted.Add([int64]$id) } }
 
 $cs = Get-CimInstance -ClassName Win32_ComputerSystem -ErrorAction Stop | Select-Object -First 1
-$serverName = [string](Get-ShlProperty $cs 'DNSHostName' (Get-ShlProperty $cs 'Name' $in.host))
+$serverName = [string](Get-RdsProperty $cs 'DNSHostName' (Get-RdsProperty $cs 'Name' $in.host))
 
 $found = [System.Collections.Generic.List[object]]::new()
 $seen = [System.Collections.Generic.HashSet[int64]]::new()
 foreach ($pack in @(Get-CimInstance -Namespace root/cimv2 -ClassName Win32_TSLicenseKeyPack -ErrorAction Stop)) {
     if ($null -eq $pack) { continue }
-    $id = [int64](Get-ShlProperty $pack 'KeyPackId' -1)
+    $id = [int64](Get-RdsProperty $pack 'KeyPackId' -1)
     if (-not $wanted.Contains($id) -or -not $seen.Add($id)) { continue }
     $found.Add([ordered]@{
             keyPackId         = $id
-            productType       = [int64](Get-ShlProperty $pack 'ProductType' 2)
-            productVersionId  = [int64](Get-ShlProperty $pack 'ProductVersionID' 0)
-            productVersion    = [string](Get-ShlProperty $pack 'ProductVersion' '')
-            typeAndModel      = [string](Get-ShlProperty $pack 'TypeAndModel' '')
-            totalLicenses     = [double](Get-ShlProperty $pack 'TotalLicenses' 0)
-            issuedLicenses    = [double](Get-ShlProperty $pack 'IssuedLicenses' 0)
-            availableLicenses = [double](Get-ShlProperty $pack 'AvailableLicenses' 0)
+            productType       = [int64](Get-RdsProperty $pack 'ProductType' 2)
+            productVersionId  = [int64](Get-RdsProperty $pack 'ProductVersionID' 0)
+            productVersion    = [string](Get-RdsProperty $pack 'ProductVersion' '')
+            typeAndModel      = [string](Get-RdsProperty $pack 'TypeAndModel' '')
+            totalLicenses     = [double](Get-RdsProperty $pack 'TotalLicenses' 0)
+            issuedLicenses    = [double](Get-RdsProperty $pack 'IssuedLicenses' 0)
+            availableLicenses = [double](Get-RdsProperty $pack 'AvailableLicenses' 0)
         })
 }
 $missing = @($wanted | Where-Object { -not $seen.Contains($_) } | Select-Object -Unique)

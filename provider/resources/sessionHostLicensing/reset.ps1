@@ -29,7 +29,7 @@ if ($scope -eq 'deployment') {
 } else {
     $policy = Get-ShlPolicy
     $setting = Get-ShlSetting
-    $sourceList = Get-ShlProperty $setting 'PolicySourceConfiguredLicenseServers'
+    $sourceList = Get-RdsProperty $setting 'PolicySourceConfiguredLicenseServers'
     if ($null -ne $policy.licenseServers -or ($null -ne $sourceList -and [int64]$sourceList -eq 1)) {
         $skipped.Add('licenseServers: a Group Policy sets the license server list; it was left alone')
     } else {

@@ -5,12 +5,14 @@
  * is written once.
  */
 
+import { PRODUCT_VERSIONS, productVersionFromId, type ProductVersion } from "../calPack/schema";
+
 export type Mode = "perUser" | "perDevice";
 export type Scope = "sessionHost" | "deployment";
 
-/** CAL versions, oldest first. "2008R2" stands for the 2008 R2-era CAL (ProductVersionID 2 or 3). */
-export const CAL_VERSIONS = ["2008R2", "2012", "2016", "2019", "2022", "2025"] as const;
-export type CalVersion = (typeof CAL_VERSIONS)[number];
+/** CAL versions, oldest first: the one table lives with the CAL pack schema (reference 3.6). */
+export const CAL_VERSIONS = PRODUCT_VERSIONS;
+export type CalVersion = ProductVersion;
 
 /** Session host OS versions, oldest first. */
 export const HOST_OS_VERSIONS = ["2008", "2008R2", "2012", "2012R2", "2016", "2019", "2022", "2025"] as const;
@@ -62,27 +64,8 @@ export function calTypeFromProductType(productType: number | null | undefined): 
   return null;
 }
 
-/** Win32_TSLicenseKeyPack.ProductVersionID (reference 3.6) to a CAL version; null when not supported.
- * 2 (WS2008) and 3 (WS2008 R2) are both the 2008 R2-era CAL that covers 2008 and 2008 R2 hosts. */
-export function calVersionFromProductVersionId(id: number | null | undefined): CalVersion | null {
-  switch (id) {
-    case 2:
-    case 3:
-      return "2008R2";
-    case 4:
-      return "2012";
-    case 5:
-      return "2016";
-    case 6:
-      return "2019";
-    case 7:
-      return "2022";
-    case 8:
-      return "2025";
-    default:
-      return null;
-  }
-}
+/** Win32_TSLicenseKeyPack.ProductVersionID (reference 3.6) to a CAL version; null when not supported. */
+export const calVersionFromProductVersionId = productVersionFromId;
 
 /** Win32_TerminalServiceSetting.LicensingType / ChangeMode / GPO LicensingMode value for a mode (reference 5.3). */
 export function licensingTypeFor(mode: Mode): 2 | 4 {

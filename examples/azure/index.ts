@@ -4,10 +4,8 @@
  * VMs (Windows Server 2022) with a remoting transport enabled on them, and the RDS licensing resources
  * on top, reaching the VMs through their private addresses.
  *
- * NEEDS THE TRANSPORTS ISSUE: the provider's winrm/ssh transports are not implemented yet. This program
- * declares its connections in the planned shape through `plannedConnection` below; until the transports
- * land, `pulumi up` creates the Azure resources and then stops at the license server, whose check
- * refuses the connection. See README.md.
+ * WinRM needs Pulumi to run on Windows (pwsh on Linux/macOS has no WS-Management client); SSH works
+ * from any controller. See README.md and provider/powershell/CONNECTIONS.md.
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -140,34 +138,37 @@ function windowsVm(name: string, computerName: string): WindowsVm {
 }
 
 /**
- * The connection shape the winrm and ssh transports will take (they arrive with the transports issue).
- * Today the provider's `RdsConnectionArgs` type only has the simulator member, so this helper types the
- * planned shape itself and hands it over with one cast. Delete the helper (and the cast) once the
- * transports are in the provider's connection schema.
+ * How the licensing resources reach a VM: `host` is its name (Azure's DNS resolves VM names inside the
+ * virtual network; session hosts point at the license server by it), `address` the private IP dialled.
+ * WinRM: HTTPS with the local administrator (negotiate falls back to NTLM in a workgroup; over HTTPS
+ * no TrustedHosts entry is needed) and, because
+ * remoting-setup.ps1 makes a self-signed certificate for a lab, certificate checks skipped unless
+ * `winrmTrustedCertificates` says the controller trusts them. SSH: password authentication and the
+ * host keys from `sshKnownHostsFile` (strict checking stays on; see README.md for collecting them).
  */
-type PlannedConnection =
-  | {
-      transport: "winrm";
-      host: pulumi.Input<string>;
-      port: 5986;
-      username: pulumi.Input<string>;
-      password: pulumi.Input<string>;
-      authentication: "negotiate";
-    }
-  | {
-      transport: "ssh";
-      host: pulumi.Input<string>;
-      port: 22;
-      username: pulumi.Input<string>;
-      password: pulumi.Input<string>;
-    };
-
-function plannedConnection(host: pulumi.Input<string>): pulumi.Input<RdsConnectionArgs> {
-  const connection: PlannedConnection =
-    transport === "winrm"
-      ? { transport, host, port: 5986, username: adminUsername, password: adminPassword, authentication: "negotiate" }
-      : { transport, host, port: 22, username: adminUsername, password: adminPassword };
-  return pulumi.secret(connection) as unknown as pulumi.Input<RdsConnectionArgs>;
+function vmConnection(host: string, address: pulumi.Output<string>): pulumi.Output<RdsConnectionArgs> {
+  return pulumi.secret(
+    pulumi.all([address, adminPassword]).apply(([dialled, password]): RdsConnectionArgs =>
+      transport === "winrm"
+        ? {
+            transport: "winrm",
+            host,
+            address: dialled,
+            user: adminUsername,
+            password,
+            authentication: "negotiate",
+            skipCertificateChecks: !config.getBoolean("winrmTrustedCertificates"),
+          }
+        : {
+            transport: "ssh",
+            host,
+            address: dialled,
+            user: adminUsername,
+            password,
+            knownHostsFile: config.require("sshKnownHostsFile"),
+          },
+    ),
+  );
 }
 
 const licenseServerVm = windowsVm("ls01", "ls01");
@@ -175,7 +176,7 @@ const sessionHostVms = [windowsVm("sh01", "sh01"), windowsVm("sh02", "sh02")];
 
 const farm = new RdsLicensing("farm", {
   licenseServer: {
-    connection: plannedConnection(licenseServerVm.privateAddress),
+    connection: vmConnection("ls01", licenseServerVm.privateAddress),
     contact: {
       firstName: config.require("contactFirstName"),
       lastName: config.require("contactLastName"),
@@ -200,7 +201,7 @@ const farm = new RdsLicensing("farm", {
   mode: "perDevice",
   sessionHosts: sessionHostVms.map((vm, i) => ({
     name: `sh0${i + 1}`,
-    connection: plannedConnection(vm.privateAddress),
+    connection: vmConnection(`sh0${i + 1}`, vm.privateAddress),
     osVersion: "2022" as const,
     domainJoined: false,
   })),

@@ -11,8 +11,10 @@
     Invoke-RdsOperation reads the base64 envelope from the file, deletes the file, runs the script
     with -Envelope <base64>, and prints exactly one compact JSON line on stdout:
 
-        {"ok":true,"result":<the JSON Write-RdsResult made of its value>}
-        {"ok":false,"error":{"code":"...","message":"...", ...}}
+        {"ok":true,"result":<the JSON Write-RdsResult made of its value>,"scriptMs":1.234}
+        {"ok":false,"error":{"code":"...","message":"...", ...},"scriptMs":1.234}
+
+    scriptMs is the script's own run time in this pwsh (ms; a remote run reports the far side's).
 
     The line is ASCII only (non-ASCII escaped as \uXXXX) and is preceded by a newline, so it always
     starts a line even after partial host output. Everything else the script might print is kept
@@ -158,6 +160,9 @@ function global:Invoke-RdsOperationCore {
     $document = $null
     $resultJson = $null
     $savedOut = [Console]::Out
+    # The script's own run time, returned as `scriptMs` in the document: what the runner, the
+    # envelope and the host add on top of it is the provider's overhead (bench/run.ts reports it).
+    $scriptClock = [System.Diagnostics.Stopwatch]::new()
     try {
         $scriptCommand = $ExecutionContext.InvokeCommand.GetCommand($ScriptPath, [System.Management.Automation.CommandTypes]::ExternalScript)
         if ($null -eq $scriptCommand) { throw [System.IO.FileNotFoundException]::new('operation script not found', $ScriptPath) }
@@ -165,9 +170,10 @@ function global:Invoke-RdsOperationCore {
         $items = @()
         [Console]::SetOut([System.IO.TextWriter]::Null)
         $ErrorActionPreference = 'Stop'
-        # The loop stops a stray `break` / `continue` in the script from unwinding past this function.
         $useInvoker = $null -ne $global:RdsOperationInvoker -and
             -not ($null -ne $global:RdsOperationInvokerExcept -and [System.IO.Path]::GetDirectoryName($ScriptPath) -eq $global:RdsOperationInvokerExcept)
+        $scriptClock.Start()
+        # The loop stops a stray `break` / `continue` in the script from unwinding past this function.
         do {
             if ($useInvoker) {
                 $items = @(& $global:RdsOperationInvoker $ScriptPath $Envelope 3>$null 4>$null 5>$null 6>$null)
@@ -175,6 +181,7 @@ function global:Invoke-RdsOperationCore {
                 $items = @(& $scriptCommand -Envelope $Envelope 3>$null 4>$null 5>$null 6>$null)
             }
         } while ($false)
+        $scriptClock.Stop()
         [Console]::SetOut($savedOut)
 
         $first = if ($items.Count -gt 0) { $items[0] } else { $null }
@@ -214,10 +221,15 @@ function global:Invoke-RdsOperationCore {
     } catch {
         $document = ConvertTo-RdsErrorDocument $_
     } finally {
+        $scriptClock.Stop()
         [Console]::SetOut($savedOut)
     }
-    if ($null -ne $document) { return (ConvertTo-RdsDocumentJson $document) }
-    return '{"ok":true,"result":' + $resultJson + '}'
+    $scriptMs = [math]::Round($scriptClock.Elapsed.TotalMilliseconds, 3)
+    if ($null -ne $document) {
+        $document.scriptMs = $scriptMs
+        return (ConvertTo-RdsDocumentJson $document)
+    }
+    return '{"ok":true,"result":' + $resultJson + ',"scriptMs":' + $scriptMs.ToString([cultureinfo]::InvariantCulture) + '}'
 }
 
 function global:Invoke-RdsOperation {

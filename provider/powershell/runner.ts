@@ -17,6 +17,8 @@
  * | RDS_ACCESS_DENIED     | ... the WBEM code was 0x80041003                                       |
  * | RDS_CLASS_NOT_READY   | ... the WBEM code was 0x80041010 (class not there: role missing)       |
  * | RDS_<other>           | the script threw New-RdsScriptError with that code (NOT_ACTIVATED, ...)|
+ * | RDS_AUTH_REFUSED, ... | ssh / winrm could not connect (typed: CONNECTIONS.md, "Errors")       |
+ * | RDS_CONNECTION_LOST   | the remote session dropped while the operation ran (it may have run)   |
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -35,8 +37,12 @@ export interface OperationSpec<T> {
   name: string;
   /** Absolute path of the .ps1 (use providerFile() from provider/paths.ts). */
   script: string;
-  /** The operation's arguments: JSON-serializable; reach the script as `$in.args`. */
-  args: Record<string, unknown>;
+  /**
+   * The operation's arguments: JSON-serializable; reach the script as `$in.args`. A function is
+   * called when the script starts on the target's pwsh (after the operations queued before it), so a
+   * batch of coalesced reads (coalesce.ts) can take every read that joined it until that moment.
+   */
+  args: Record<string, unknown> | (() => Record<string, unknown>);
   /** Validates the script's result. */
   result: z.ZodType<T>;
   /** Time the script may run once it has started (queueing and pwsh start excluded). Default 120 s. */
@@ -67,16 +73,21 @@ function checkSpec<T>(spec: OperationSpec<T>, host: string): void {
   if (!fs.existsSync(spec.script)) {
     throw new RdsError(ErrorCode.ScriptError, `running ${spec.name} on ${host}: the operation script ${spec.script} does not exist`, where);
   }
-  if (spec.args === null || typeof spec.args !== "object" || Array.isArray(spec.args)) {
-    throw validationError(`running ${spec.name} on ${host}: args must be an object`, where);
-  }
-  try {
-    encodeEnvelope({ operation: spec.name, host, args: spec.args });
-  } catch (err) {
-    throw validationError(`running ${spec.name} on ${host}: ${(err as Error).message}`, where);
-  }
+  if (typeof spec.args !== "function") checkArgs(spec.name, host, spec.args);
   if (spec.timeoutMs !== undefined && !(Number.isFinite(spec.timeoutMs) && spec.timeoutMs > 0)) {
     throw validationError(`running ${spec.name} on ${host}: timeoutMs must be a positive number`, where);
+  }
+}
+
+function checkArgs(name: string, host: string, args: unknown): asserts args is Record<string, unknown> {
+  const where = { host, operation: name };
+  if (args === null || typeof args !== "object" || Array.isArray(args)) {
+    throw validationError(`running ${name} on ${host}: args must be an object`, where);
+  }
+  try {
+    encodeEnvelope({ operation: name, host, args: args as Record<string, unknown> });
+  } catch (err) {
+    throw validationError(`running ${name} on ${host}: ${(err as Error).message}`, where);
   }
 }
 
@@ -91,9 +102,14 @@ export async function runOperation<T>(connection: Connection, op: OperationSpec<
   const timeoutMs = op.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const spec = { key: transport.targetKey(conn), host: conn.host, connection: conn, transport };
 
-  const outcome = await runOnTarget(spec, (session) =>
-    session.runScript({ name: op.name, script: op.script, args: op.args, host: conn.host, timeoutMs }),
-  );
+  const outcome = await runOnTarget(spec, async (session) => {
+    let args = op.args;
+    if (typeof args === "function") {
+      args = args();
+      checkArgs(op.name, conn.host, args);
+    }
+    return session.runScript({ name: op.name, script: op.script, args, host: conn.host, timeoutMs });
+  });
   const ctx = { host: conn.host, operation: op.name, durationMs: outcome.durationMs, stderr: outcome.stderr || undefined };
   if (!outcome.document.ok) throw errorFromDocument(outcome.document.error, ctx);
   return validateResult(op.result, outcome.document.result, ctx);

@@ -12,6 +12,7 @@
  * test/fixtures/azure-native; `pulumi-rds-licensing` is the project's sources, not an installed copy.
  */
 import { runExampleUnderMocks, type ExampleRun } from "./support";
+import { connectionSchema } from "../../provider/powershell/transport";
 
 const LS = "pulumi-nodejs:dynamic/rds:LicenseServer";
 const PACK = "pulumi-nodejs:dynamic/rds:CalPack";
@@ -171,6 +172,7 @@ describe.each([
     company: "Contoso Ltd",
     countryRegion: "United Kingdom",
     agreementNumber: "1234567",
+    sshKnownHostsFile: "/home/ci/.ssh/known_hosts",
   };
   beforeAll(async () => {
     run = await runExampleUnderMocks("azure", { project: "rds-licensing-azure", config, secretKeys: ["adminPassword", "agreementNumber"] });
@@ -243,16 +245,22 @@ describe.each([
     }
   });
 
-  test("the licensing resources use the planned connection shape, secret, to the VMs' private addresses", () => {
+  test("the licensing resources reach the VMs by name at their private addresses, with a connection the provider accepts, secret", () => {
     const ls = run.get("farm-ls");
     expect(ls.secretInputs).toContain("connection");
     const expected =
       transport === "winrm"
-        ? { transport, port: 5986, username: "rdsadmin", password: "Str0ng!Passw0rd", authentication: "negotiate" }
-        : { transport, port: 22, username: "rdsadmin", password: "Str0ng!Passw0rd" };
-    expect(ls.inputs.connection).toEqual({ ...expected, host: expect.stringMatching(/^10\.20\.1\.\d+$/) });
+        ? { transport, user: "rdsadmin", password: "Str0ng!Passw0rd", authentication: "negotiate", skipCertificateChecks: true }
+        : { transport, user: "rdsadmin", password: "Str0ng!Passw0rd", knownHostsFile: "/home/ci/.ssh/known_hosts" };
+    expect(ls.inputs.connection).toEqual({ ...expected, host: "ls01", address: expect.stringMatching(/^10\.20\.1\.\d+$/) });
+    // The provider's own schema (what its check runs) accepts every connection the program declares.
+    for (const name of ["farm-ls", "farm-sh01", "farm-sh02"]) {
+      const parsed = connectionSchema.safeParse(run.get(name).inputs.connection);
+      expect(parsed.error?.issues ?? []).toEqual([]);
+    }
+    expect(run.get("farm-sh02").inputs.connection).toMatchObject({ host: "sh02" });
     expect(run.get("farm-sh01").inputs.mode).toBe("perDevice");
-    expect(run.outputs.licenseServerPrivateAddress).toBe((ls.inputs.connection as { host: string }).host);
+    expect(run.outputs.licenseServerPrivateAddress).toBe((ls.inputs.connection as { address: string }).address);
   });
 
   test("licensing waits for the VMs' remoting setup; packs depend on the server, hosts on the packs", () => {

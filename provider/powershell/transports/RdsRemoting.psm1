@@ -375,7 +375,7 @@ function Get-RdsWinRmSessionParameters {
         Port              = [int]$Settings.port
         Authentication    = $authentication
         ConfigurationName = [string]$Settings.configurationName
-        SessionOption     = New-PSSessionOption @optionArguments
+        SessionOption     = New-RdsSessionOption -Arguments $optionArguments
         ErrorAction       = 'Stop'
     }
     if ($https) { $parameters.UseSSL = $true }
@@ -387,6 +387,22 @@ function Get-RdsWinRmSessionParameters {
         throw (New-RdsScriptError -Code VALIDATION -Message "authentication `"$($Settings.authentication)`" needs user and password")
     }
     return @{ Parameters = $parameters; SessionOption = $optionArguments; Environment = [ordered]@{} }
+}
+
+function New-RdsSessionOption {
+    <#
+    The PSSessionOption that `New-PSSessionOption @Arguments` makes on Windows, built from its
+    properties: pwsh on Linux and macOS offers only -SkipCACheck / -SkipCNCheck as parameters.
+    #>
+    [CmdletBinding()]
+    param([Parameter(Mandatory)][System.Collections.IDictionary]$Arguments)
+    $option = [System.Management.Automation.Remoting.PSSessionOption]::new()
+    foreach ($name in $Arguments.Keys) {
+        $value = $Arguments[$name]
+        if ($name -eq 'OpenTimeout') { $option.OpenTimeout = [TimeSpan]::FromMilliseconds([double]$value) }
+        else { $option.$name = $value }
+    }
+    return $option
 }
 
 function Format-RdsSessionCommand {

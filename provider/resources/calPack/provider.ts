@@ -10,9 +10,11 @@ import { checkWithSchema } from "../../check";
 import { compare, containsUnknown, UNKNOWN } from "../../diff";
 import { ErrorCode, isRdsError, RdsError } from "../../errors";
 import { providerFile } from "../../paths";
-import { runOperation } from "../../powershell/runner";
-import type { Connection } from "../../powershell/transport";
+import { Coalescer } from "../../powershell/coalesce";
+import { parseConnection, runOperation } from "../../powershell/runner";
+import { targetKey, type Connection } from "../../powershell/transport";
 import { operationTimeout } from "../timeouts";
+import { unwrapSecrets, wrapSecrets } from "../secrets";
 import * as journal from "./journal";
 import {
   AGREEMENT_TYPE,
@@ -21,6 +23,7 @@ import {
   calTypeLabel,
   DIFF_SPEC,
   EXPECTED_KEY_PACK_TYPES,
+  getManyResultSchema,
   getResultSchema,
   inspectResultSchema,
   installResultSchema,
@@ -43,9 +46,6 @@ import {
 
 type Props = Record<string, unknown>;
 
-const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
-const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
-
 const script = (name: string) => providerFile(`resources/calPack/${name}.ps1`);
 
 /** Error codes of install.ps1 that prove the install call did not install anything. */
@@ -62,18 +62,6 @@ const NOTHING_INSTALLED = new Set<string>([
 const TIMEOUT = { read: 60_000, install: 300_000, change: 120_000 } as const;
 
 // ---- small helpers --------------------------------------------------------------------------------
-
-/** Secret wrappers removed (the engine strips them for a host that does not accept secrets; be sure). */
-function unwrap<T>(value: T): T {
-  if (typeof value === "object" && value !== null && (value as Props)[SECRET_SIG_KEY] === SECRET_SIG) {
-    return unwrap((value as Props).value) as T;
-  }
-  if (Array.isArray(value)) return value.map(unwrap) as T;
-  if (value !== null && typeof value === "object") {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unwrap(v)])) as T;
-  }
-  return value;
-}
 
 function withoutProvider(props: Props): Props {
   const { __provider: _ignored, ...rest } = props;
@@ -139,6 +127,28 @@ async function run<T>(
   timeoutMs: number,
 ): Promise<T> {
   return runOperation(connection, { name: `calPack.${name}`, script: script(name), args, result: schema, timeoutMs: operationTimeout(timeoutMs) });
+}
+
+/**
+ * Refresh reads every pack at once: concurrent reads of one license server run as ONE get.ps1 with
+ * the list of KeyPackIds (coalesce.ts: the batch takes every read that arrives until the script
+ * starts), and each read gets its own pack back.
+ */
+const packReads = new Coalescer<{ connection: Connection; keyPackId: number }, Pack | null>(async (_key, first, take) => {
+  const got = await runOperation(first.connection, {
+    name: "calPack.get",
+    script: script("get"),
+    args: () => ({ keyPackIds: take().map((read) => read.keyPackId) }),
+    result: getManyResultSchema,
+    timeoutMs: operationTimeout(TIMEOUT.read),
+  });
+  return got.packs;
+});
+
+/** The live pack with this KeyPackId, or null, through the coalesced batch of its license server. */
+function readPack(connection: Connection, keyPackId: number): Promise<Pack | null> {
+  // parseConnection: a bad connection fails here as RDS_VALIDATION, as runOperation would fail it.
+  return packReads.join(targetKey(parseConnection(connection)), { connection, keyPackId });
 }
 
 function hostOf(inputs: { connection?: { host?: string } }): string {
@@ -239,15 +249,7 @@ async function codeFingerprint(d: CalPackInputs): Promise<string | undefined> {
 
 /** The secret outputs wrapped as secrets, so no response of the host carries them in plain text. */
 function secretOutputs<T extends object>(outs: T): T {
-  const o = { ...(outs as Props) };
-  for (const k of SECRET_OUTPUTS) {
-    if (o[k] !== undefined && o[k] !== null && !isSecretValue(o[k])) o[k] = { [SECRET_SIG_KEY]: SECRET_SIG, value: o[k] };
-  }
-  return o as T;
-}
-
-function isSecretValue(v: unknown): boolean {
-  return typeof v === "object" && v !== null && (v as Props)[SECRET_SIG_KEY] === SECRET_SIG;
+  return wrapSecrets(outs, SECRET_OUTPUTS);
 }
 
 /** The flat view the comparator sees (DIFF_SPEC): host and transport pulled out of the connection. */
@@ -361,7 +363,7 @@ async function adopt(d: CalPackInputs, inputs: Props, secrets: string[]): Promis
 }
 
 async function create(rawInputs: Props): Promise<pulumi.dynamic.CreateResult> {
-  const inputs = unwrap(rawInputs);
+  const inputs = unwrapSecrets(rawInputs);
   const d = inputs as unknown as CalPackInputs;
   const host = hostOf(d);
   const secrets = secretValues(inputs);
@@ -577,14 +579,14 @@ function explainInstallFailure(
 
 export const provider: pulumi.dynamic.ResourceProvider = {
   async check(_olds: Props, news: Props): Promise<pulumi.dynamic.CheckResult> {
-    const res = checkWithSchema(argsSchema, unwrap(news));
+    const res = checkWithSchema(argsSchema, unwrapSecrets(news));
     // The checked inputs go back to the engine: their secrets travel wrapped, never in plain text.
     return { ...res, inputs: secretOutputs(res.inputs ?? {}) };
   },
 
   async diff(_id: string, rawOlds: Props, rawNews: Props): Promise<pulumi.dynamic.DiffResult> {
-    const olds = unwrap(rawOlds);
-    const news = unwrap(rawNews);
+    const olds = unwrapSecrets(rawOlds);
+    const news = unwrapSecrets(rawNews);
     const { result } = compare(DIFF_SPEC, diffView(news), diffView(olds));
     let changes = result.changes;
     const replaces = [...result.replaces];
@@ -610,20 +612,19 @@ export const provider: pulumi.dynamic.ResourceProvider = {
   create,
 
   async read(id: string, rawProps?: Props): Promise<pulumi.dynamic.ReadResult> {
-    const props = unwrap(rawProps ?? {});
+    const props = unwrapSecrets(rawProps ?? {});
     const connection = props.connection as Connection | undefined;
     if (!connection || typeof connection !== "object") return { id, props: rawProps };
     const host = hostOf(props as { connection?: { host?: string } });
     const keyPackId = Number(id);
-    let got;
+    let p: Pack | null;
     try {
-      got = await run(connection, "get", { keyPackId }, getResultSchema, TIMEOUT.read);
+      p = await readPack(connection, keyPackId);
     } catch (err) {
       throw rephrase(err, `reading CAL pack #${id}`, host, secretValues(props));
     }
-    if (!got.pack) return {};
+    if (!p) return {};
     // The same KeyPackId with another version or type is not the pack this resource installed.
-    const p = got.pack;
     const stateVersion = props.productVersion;
     const stateType = props.calType;
     if (
@@ -637,12 +638,12 @@ export const provider: pulumi.dynamic.ResourceProvider = {
   },
 
   async update(id: string, rawOlds: Props, rawNews: Props): Promise<pulumi.dynamic.UpdateResult> {
-    const news = unwrap(rawNews);
+    const news = unwrapSecrets(rawNews);
     const d = news as unknown as CalPackInputs;
     const host = hostOf(d);
     const keyPackId = Number(id);
     const secrets = secretValues(news);
-    const olds = unwrap(rawOlds);
+    const olds = unwrapSecrets(rawOlds);
     let pack: Pack | null;
     try {
       if (takesQuantity(d.program) && d.quantity !== undefined && quantityRule(d.quantity, olds.totalLicenses as number | undefined) === "shrink") {
@@ -678,7 +679,7 @@ export const provider: pulumi.dynamic.ResourceProvider = {
   },
 
   async delete(id: string, rawProps: Props): Promise<void> {
-    const props = unwrap(rawProps);
+    const props = unwrapSecrets(rawProps);
     const connection = props.connection as Connection;
     const host = hostOf(props as { connection?: { host?: string } });
     const keyPackId = Number(id);

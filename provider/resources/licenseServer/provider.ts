@@ -18,6 +18,7 @@ import { ErrorCode, RdsError, isRdsError } from "../../errors";
 import { providerFile } from "../../paths";
 import { runOperation } from "../../powershell/runner";
 import type { Connection } from "../../powershell/transport";
+import { unwrapSecrets, wrapSecrets } from "../secrets";
 import { operationTimeout } from "../timeouts";
 import {
   ACTIVATION_WEB_SITE,
@@ -414,7 +415,7 @@ async function converge(
     const reason = e instanceof Error ? (withCode(e) as Error).message : String(e);
     // The host does not add __provider to an init failure's properties: without it the engine could not
     // read or delete the recorded resource later.
-    const properties: Props = { ...(outputs as unknown as Props) };
+    const properties: Props = wrapSecrets({ ...(outputs as unknown as Props) }, SECRET_OUTPUTS);
     if (providerCode !== undefined) properties.__provider = providerCode;
     throw new PartialFailure(id, properties, [`${reason} (already done: ${done.join("; ")})`], `${reason} (already done: ${done.join("; ")})`);
   }
@@ -436,21 +437,27 @@ function idFor(inputs: LicenseServerInputs): string {
   return (inputs.connection as Connection).host;
 }
 
+/** The connection holds credentials: secret in every answer (provider/resources/secrets.ts). */
+const SECRET_OUTPUTS = ["connection"] as const;
+
 export const provider: pulumi.dynamic.ResourceProvider = {
   async check(_olds: Props, news: Props): Promise<pulumi.dynamic.CheckResult> {
-    return checkWithSchema(argsSchema, news);
+    const res = checkWithSchema(argsSchema, unwrapSecrets(news));
+    return { ...res, inputs: wrapSecrets(res.inputs, SECRET_OUTPUTS) };
   },
 
   async diff(_id: string, olds: Props, news: Props): Promise<pulumi.dynamic.DiffResult> {
-    return compare(diffSpec, desiredView(news, olds), actualView(olds)).result;
+    const o = unwrapSecrets(olds);
+    return compare(diffSpec, desiredView(unwrapSecrets(news), o), actualView(o)).result;
   },
 
-  async create(news: Props): Promise<pulumi.dynamic.CreateResult> {
+  async create(rawNews: Props): Promise<pulumi.dynamic.CreateResult> {
+    const news = unwrapSecrets(rawNews);
     try {
       const inputs = parseInputs(news);
       const id = idFor(inputs);
       const { outputs } = await converge(id, inputs, undefined, news.__provider);
-      return { id, outs: outputs };
+      return { id, outs: wrapSecrets(outputs, SECRET_OUTPUTS) };
     } catch (e) {
       throw withCode(e);
     }
@@ -458,7 +465,8 @@ export const provider: pulumi.dynamic.ResourceProvider = {
 
   async read(id: string, props?: Props): Promise<pulumi.dynamic.ReadResult> {
     try {
-      return await readState(id, props);
+      const res = await readState(id, unwrapSecrets(props));
+      return res.props ? { ...res, props: wrapSecrets(res.props, SECRET_OUTPUTS) } : res;
     } catch (e) {
       throw withCode(e);
     }
@@ -466,14 +474,15 @@ export const provider: pulumi.dynamic.ResourceProvider = {
 
   async update(id: string, olds: Props, news: Props): Promise<pulumi.dynamic.UpdateResult> {
     try {
-      return await updateState(id, olds, news);
+      const res = await updateState(id, unwrapSecrets(olds), unwrapSecrets(news));
+      return { ...res, outs: wrapSecrets(res.outs, SECRET_OUTPUTS) };
     } catch (e) {
       throw withCode(e);
     }
   },
 
-  async delete(_id: string, props: Props): Promise<void> {
-    const state = props as Props;
+  async delete(_id: string, rawProps: Props): Promise<void> {
+    const state = unwrapSecrets(rawProps) as Props;
     if (state.deactivateOnDelete !== true) return; // default: the activation stays in place, nothing runs
     const connection = state.connection as Connection | undefined;
     if (!connection || typeof connection.host !== "string") return;

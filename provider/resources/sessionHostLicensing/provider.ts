@@ -17,6 +17,7 @@ import { providerFile } from "../../paths";
 import { runOperation } from "../../powershell/runner";
 import { DEFAULT_TIMEOUT_MS } from "../../powershell/runner";
 import type { Connection } from "../../powershell/transport";
+import { unwrapSecrets, wrapSecrets } from "../secrets";
 import { operationTimeout } from "../timeouts";
 import {
   calTypeFromProductType,
@@ -44,6 +45,7 @@ import {
   resetResultSchema,
   setResultSchema,
   type GetResult,
+  SECRET_OUTPUTS,
   type SessionHostLicensingInputs,
   type SessionHostLicensingOutputs,
   type Source,
@@ -294,7 +296,7 @@ async function converge(
       (after.effectiveMode !== before.effectiveMode || !sameServerList(after.effectiveLicenseServers, before.effectiveLicenseServers));
     if (!changed) throw error;
     const message = withCode(error);
-    throw { id, properties: toOutputs(args, after!), reasons: [message], message };
+    throw { id, properties: wrapSecrets(toOutputs(args, after!), SECRET_OUTPUTS), reasons: [message], message };
   }
   try {
     return toOutputs(args, await readLive(args));
@@ -307,7 +309,7 @@ async function converge(
       effectiveMode: plan.mode ?? before.effectiveMode,
       effectiveLicenseServers: plan.licenseServers ?? before.effectiveLicenseServers,
     };
-    throw { id, properties: toOutputs(args, set), reasons: [`${message} (already done: ${plan.mode ? `mode set to ${plan.mode}` : ""}${plan.mode && plan.licenseServers ? "; " : ""}${plan.licenseServers ? "license server list set" : ""})`], message };
+    throw { id, properties: wrapSecrets(toOutputs(args, set), SECRET_OUTPUTS), reasons: [`${message} (already done: ${plan.mode ? `mode set to ${plan.mode}` : ""}${plan.mode && plan.licenseServers ? "; " : ""}${plan.licenseServers ? "license server list set" : ""})`], message };
   }
 }
 
@@ -382,16 +384,21 @@ function diffView(o: Record<string, unknown>, live: boolean): Record<string, unk
 }
 
 export const provider: pulumi.dynamic.ResourceProvider = {
-  async check(_olds: Record<string, unknown>, news: Record<string, unknown>): Promise<pulumi.dynamic.CheckResult> {
+  async check(_olds: Record<string, unknown>, rawNews: Record<string, unknown>): Promise<pulumi.dynamic.CheckResult> {
+    const news = unwrapSecrets(rawNews);
     const base = checkWithSchema(argsSchema, news);
     const { __provider, ...raw } = news as Record<string, unknown> & { __provider?: unknown };
     void __provider;
     const extra = checkModeAgainstDeclaredPacks(raw);
     const failures = [...(base.failures ?? []), ...extra];
-    return failures.length > 0 ? { inputs: base.inputs, failures } : { inputs: base.inputs };
+    // The connection (credentials) and the packs (their license server's connection) stay secret.
+    const inputs = wrapSecrets(base.inputs, SECRET_OUTPUTS);
+    return failures.length > 0 ? { inputs, failures } : { inputs };
   },
 
-  async diff(_id: string, olds: Record<string, unknown>, news: Record<string, unknown>): Promise<pulumi.dynamic.DiffResult> {
+  async diff(_id: string, rawOlds: Record<string, unknown>, rawNews: Record<string, unknown>): Promise<pulumi.dynamic.DiffResult> {
+    const olds = unwrapSecrets(rawOlds);
+    const news = unwrapSecrets(rawNews);
     const { result } = compare(DIFF_SPEC, diffView(news, false), diffView(olds, true));
     // Replacing with resetOnDelete on the same host: delete (reset) first, or the reset would undo the new one.
     const deleteBeforeReplace = result.replaces.length > 0 && olds.resetOnDelete === true;
@@ -399,14 +406,14 @@ export const provider: pulumi.dynamic.ResourceProvider = {
   },
 
   async create(inputs: Record<string, unknown>): Promise<pulumi.dynamic.CreateResult> {
-    const args = parseInputs(inputs);
+    const args = parseInputs(unwrapSecrets(inputs));
     const id = resourceId(args);
     const outs = await converge(id, args, true);
-    return { id, outs };
+    return { id, outs: wrapSecrets(outs, SECRET_OUTPUTS) };
   },
 
-  async read(id: string, props?: Record<string, unknown>): Promise<pulumi.dynamic.ReadResult> {
-    const state = (props ?? {}) as unknown as SessionHostLicensingOutputs;
+  async read(id: string, rawProps?: Record<string, unknown>): Promise<pulumi.dynamic.ReadResult> {
+    const state = unwrapSecrets(rawProps ?? {}) as unknown as SessionHostLicensingOutputs;
     const args: SessionHostLicensingInputs = {
       connection: state.connection,
       scope: state.scope ?? "sessionHost",
@@ -416,21 +423,22 @@ export const provider: pulumi.dynamic.ResourceProvider = {
       resetOnDelete: state.resetOnDelete ?? false,
     };
     const live = await readLive(args);
-    return { id, props: toOutputs(args, live) };
+    return { id, props: wrapSecrets(toOutputs(args, live), SECRET_OUTPUTS) };
   },
 
-  async update(id: string, olds: Record<string, unknown>, news: Record<string, unknown>): Promise<pulumi.dynamic.UpdateResult> {
-    const args = parseInputs(news);
+  async update(id: string, rawOlds: Record<string, unknown>, rawNews: Record<string, unknown>): Promise<pulumi.dynamic.UpdateResult> {
+    const olds = unwrapSecrets(rawOlds);
+    const args = parseInputs(unwrapSecrets(rawNews));
     // The declaration is re-validated when the mode or the packs changed; otherwise only when the
     // host is about to change (converge decides).
     const declarationChanged =
       olds.mode !== args.mode || JSON.stringify(olds.calPacks ?? null) !== JSON.stringify(args.calPacks ?? null);
     const outs = await converge(id, args, declarationChanged);
-    return { outs };
+    return { outs: wrapSecrets(outs, SECRET_OUTPUTS) };
   },
 
   async delete(_id: string, props: Record<string, unknown>): Promise<void> {
-    const state = props as unknown as SessionHostLicensingOutputs;
+    const state = unwrapSecrets(props) as unknown as SessionHostLicensingOutputs;
     if (state.resetOnDelete !== true) return; // default: the host stays configured
     await runOperation(state.connection, {
       name: `${OP}.reset`,

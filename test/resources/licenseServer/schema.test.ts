@@ -70,7 +70,8 @@ describe("when the inputs are good", () => {
     const res = await check(valid());
     expect(res.failures).toBeUndefined();
     expect(res.inputs).toEqual({
-      connection: { transport: "simulator", host: "ls01", stateDir },
+      // Secret in every answer of the provider (provider/resources/secrets.ts).
+      connection: { "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", value: { transport: "simulator", host: "ls01", stateDir } },
       contact: {
         firstName: "Ada",
         lastName: "Lovelace",

@@ -1,0 +1,35 @@
+/**
+ * Secret values in the provider's answers. The dynamic-provider host accepts no secrets
+ * (`acceptSecrets: false`): the engine strips the wrappers before calling the provider and reads them
+ * back in what the provider returns. The engine also re-marks an output secret when an input of the
+ * same name was, but that happens after the answer has crossed the host: so the provider wraps the
+ * secret fields (the connection, which holds credentials; packs that carry a connection) itself, in
+ * every answer (check inputs, create/read/update outputs, init-failure properties), and no response
+ * of the host carries them in plain text. RdsCalPack does the same for its program data.
+ */
+const SIG_KEY = "4dabf18193072939515e22adb298388d";
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+
+export function isSecretValue(value: unknown): boolean {
+  return typeof value === "object" && value !== null && (value as Record<string, unknown>)[SIG_KEY] === SECRET_SIG;
+}
+
+/** Every secret wrapper removed, at any depth (what the engine sends a host that accepts no secrets). */
+export function unwrapSecrets<T>(value: T): T {
+  if (isSecretValue(value)) return unwrapSecrets((value as Record<string, unknown>).value) as T;
+  if (Array.isArray(value)) return value.map(unwrapSecrets) as T;
+  if (value !== null && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unwrapSecrets(v)])) as T;
+  }
+  return value;
+}
+
+/** A copy of `props` with the named top-level fields wrapped as secrets (absent ones left absent). */
+export function wrapSecrets<T extends object | undefined>(props: T, keys: readonly string[]): T {
+  if (props === undefined || props === null) return props;
+  const out = { ...(props as Record<string, unknown>) };
+  for (const k of keys) {
+    if (out[k] !== undefined && out[k] !== null && !isSecretValue(out[k])) out[k] = { [SIG_KEY]: SECRET_SIG, value: out[k] };
+  }
+  return out as T;
+}

@@ -1,0 +1,179 @@
+/**
+ * Reliability: crashes. The dynamic-provider host is killed (SIGKILL of its process group, pwsh
+ * included) at each point of a multi-resource `pulumi up` — while each state-changing remote call is
+ * in flight (its effect saved by the emulator, its result not yet back: the latency fault holds every
+ * emulated call open), and just before it (the call before it done, it not started) — and the next
+ * `up`, on a restarted host, must converge without a double install, a double activation or an
+ * orphaned pack: the Install and Activate calls are counted in the emulator's call log, and the packs on the
+ * server are compared with the packs in state. A second up then changes nothing and a refresh shows no
+ * drift.
+ *
+ * The program: the RdsLicensing component (license server with automatic activation, two CAL packs,
+ * the session host on the license server itself, a common small deployment, which keeps one pwsh per
+ * run).
+ *
+ * Real: the Pulumi SDK running the program (component and classes), the serialized providers, the
+ * dynamic-provider host process and gRPC, the built providers (bin/), the runner, pwsh 7, the operation
+ * scripts, the install journal. Stands in: the Pulumi CLI engine (test/helpers/engine.ts through
+ * test/resources/component/liveProgram.ts), Windows (the emulator, slowed by latencyMs so a kill lands
+ * inside a call).
+ */
+import * as fs from "fs";
+import { closeAll } from "../../provider/powershell/pool";
+import { RdsLicensing } from "../../provider/resources/component/rdsLicensing";
+import { createEngine, type Engine } from "../helpers/engine";
+import { assertBuilt, startProviderHost, type ProviderHost } from "../helpers/providerHost";
+import { componentResources, runProgram } from "../resources/component/liveProgram";
+import { ACTIVATE_METHODS, INSTALL_METHODS, installedPacks, Sim, tempDir, waitFor, type CallRow } from "./support";
+
+jest.setTimeout(1_200_000);
+
+const stateDir = tempDir("crash");
+const journalDir = tempDir("crash-journal");
+const sim = new Sim(stateDir);
+const LATENCY_MS = 120;
+const MUTATING = new Set([
+  "Install-WindowsFeature",
+  "Set-CimInstance",
+  ...ACTIVATE_METHODS,
+  ...INSTALL_METHODS,
+  "ChangeMode",
+  "SetSpecifiedLicenseServerList",
+]);
+
+function isMutating(r: CallRow): boolean {
+  return MUTATING.has(r.cmdlet) || (r.method !== null && MUTATING.has(r.method));
+}
+
+function program(host: string) {
+  const conn = { transport: "simulator" as const, host, stateDir };
+  return () => {
+    const env = new RdsLicensing("farm", {
+      licenseServer: { connection: conn, contact: { firstName: "Ada", lastName: "Lovelace", company: "Contoso", countryRegion: "United Kingdom" }, activation: { method: "automatic" } },
+      calPacks: [
+        { name: "users", program: "enterpriseAgreement", agreementNumber: "2468135", productVersion: "2022", calType: "perUser", quantity: 25 },
+        { name: "more", program: "openLicense", licenseNumber: "13572468", authorizationNumber: "QW12ER34TY56UI7", productVersion: "2019", calType: "perUser", quantity: 10 },
+      ],
+      mode: "perUser",
+      sessionHosts: [{ name: "sh", connection: conn }],
+    });
+    return componentResources(env);
+  };
+}
+
+async function startHost(): Promise<ProviderHost> {
+  return startProviderHost({ env: { RDS_JOURNAL_DIR: journalDir, RDS_SIM_STATE_DIR: stateDir } });
+}
+
+function successful(host: string, methods: string[]): number {
+  return sim.callRows(host).filter((r) => r.method !== null && methods.includes(r.method) && r.result === 0).length;
+}
+
+/** After recovery: converged, nothing doubled, nothing orphaned, and idempotent. */
+async function expectConverged(host: string, engine: Engine, label: string): Promise<void> {
+  const h = await sim.host(host);
+  expect({ label, activated: h.licenseServer.activated }).toEqual({ label, activated: true });
+  expect({ label, activations: successful(host, ACTIVATE_METHODS) }).toEqual({ label, activations: 1 });
+  expect({ label, installs: successful(host, INSTALL_METHODS) }).toEqual({ label, installs: 2 });
+  const onServer = installedPacks(h).map((p) => String(p.KeyPackId)).sort();
+  const inState = [...engine.state.values()].filter((e) => e.type.endsWith(":CalPack")).map((e) => e.id).sort();
+  expect({ label, packs: onServer }).toEqual({ label, packs: inState });
+  expect(h.sessionHost.licensingType).toBe(4);
+  expect(engine.state.size).toBe(4);
+  for (const e of engine.state.values()) expect({ label, urn: e.urn, initErrors: e.initErrors }).toEqual({ label, urn: e.urn, initErrors: undefined });
+}
+
+let reference: { rows: CallRow[]; points: { at: number; why: string }[] };
+
+beforeAll(async () => {
+  assertBuilt(["provider/resources", "provider/shim.ts", "provider/diff.ts", "provider/check.ts", "provider/powershell"]);
+  // A clean run: the calls of a whole up, and the kill points.
+  const HOST = "ls-crash-reference.contoso.com";
+  const host = await startHost();
+  try {
+    const engine = createEngine(host);
+    const run = await runProgram(engine, program(HOST));
+    expect(run.errors).toEqual([]);
+    await expectConverged(HOST, engine, "reference run");
+  } finally {
+    await host.close();
+  }
+  const rows = sim.callRows(HOST);
+  const points: { at: number; why: string }[] = [];
+  rows.forEach((r, i) => {
+    if (!isMutating(r)) return;
+    const name = r.method ?? r.cmdlet;
+    points.push({ at: i, why: `before ${name} (#${i + 1})` });
+    points.push({ at: i + 1, why: `during ${name} (#${i + 1})` });
+  });
+  points.push({ at: rows.length, why: `after the last call (#${rows.length})` });
+  reference = { rows, points: points.filter((p, i, all) => all.findIndex((q) => q.at === p.at) === i) };
+});
+
+afterAll(async () => {
+  await closeAll();
+  for (const d of [stateDir, journalDir]) fs.rmSync(d, { recursive: true, force: true });
+});
+
+async function crashAt(point: { at: number; why: string }, i: number, failures: string[]): Promise<void> {
+  const HOST = `ls-crash-${i}.contoso.com`;
+  const host = await startHost();
+  try {
+    const engine = createEngine(host);
+    // Every emulated call now stays open LATENCY_MS after its effect is saved and logged.
+    await sim.fault(HOST, "latencyMs", LATENCY_MS);
+    const base = sim.callRows(HOST).length;
+    const run = runProgram(engine, program(HOST));
+    const reached = () => sim.callRows(HOST).length - base >= point.at;
+    let killed = false;
+    let finished = false;
+    await Promise.race([
+      waitFor(`call #${point.at}`, () => finished || reached(), 600_000, 5).then(async () => {
+        if (finished) return;
+        await host.kill("SIGKILL");
+        killed = true;
+      }),
+      run.then(() => {
+        finished = true;
+      }),
+    ]);
+    const first = await run;
+    if (!killed) await host.kill("SIGKILL"); // the up finished first (the last point): kill the idle host
+    else if (point.at < reference.rows.length && first.errors.length === 0) failures.push(`${point.why}: the killed up reported no error`);
+    await sim.admin({ action: "clearFaults", host: HOST });
+
+    await host.restart();
+    const second = await runProgram(engine, program(HOST));
+    if (second.errors.length) failures.push(`${point.why}: recovery up failed: ${second.errors.map((e) => e.error.message).join(" | ")}`);
+    else {
+      try {
+        await expectConverged(HOST, engine, point.why);
+        const third = await runProgram(engine, program(HOST));
+        const ops = third.steps.map((s) => s.op);
+        if (third.errors.length || ops.some((o) => o !== "same")) failures.push(`${point.why}: a second up did ${JSON.stringify(ops)}`);
+        const drift = await engine.refresh();
+        if (drift.some((d) => d.op !== "same")) failures.push(`${point.why}: refresh shows ${JSON.stringify(drift.map((d) => [d.urn.split("::").pop(), d.op]))}`);
+      } catch (e) {
+        failures.push(`${point.why}: ${(e as Error).message}`);
+      }
+    }
+  } finally {
+    await host.close();
+  }
+}
+
+describe("the provider host killed at each point of a multi-resource up", () => {
+  test("the clean run has the remote calls to crash in", () => {
+    expect(reference.rows.filter(isMutating).length).toBeGreaterThanOrEqual(6);
+    // eslint-disable-next-line no-console
+    console.log(`crash points: ${reference.points.length} (${reference.rows.length} emulated calls in a clean up)`);
+  });
+
+  test("every kill point: the next up on a restarted host converges, nothing doubled, nothing orphaned", async () => {
+    const failures: string[] = [];
+    // One at a time: the program runs under the SDK's (process-wide) mocks.
+    for (const [i, point] of reference.points.entries()) await crashAt(point, i, failures);
+    expect(failures).toEqual([]);
+  });
+});
+

@@ -1,0 +1,154 @@
+/**
+ * Reliability: timeouts. A hung script (the emulator's latencyMs fault, larger than the operation
+ * timeout) is stopped at the operation's timeout with RDS_TIMEOUT naming the host and the step; its pwsh
+ * (the dotnet-tool launcher and the real pwsh behind it) is killed and the next operation gets a fresh
+ * one; nothing is left running.
+ *
+ * The resources' own timeouts are minutes long (an install talks to the Clearinghouse); the
+ * `RDS_OPERATION_TIMEOUT_MS` knob (provider/resources/timeouts.ts, documented in each resource README)
+ * replaces them, and is set here to 1.5 s while the hung operation runs.
+ *
+ * Real: the three providers (TypeScript sources, in process), the runner and pool, pwsh 7, the emulator.
+ * Stands in: the engine (MiniEngine), Windows (the emulator, made slow with latencyMs).
+ */
+import * as fs from "fs";
+import { isRdsError } from "../../provider/errors";
+import { closeAll, poolStats } from "../../provider/powershell/pool";
+import { MiniEngine, processAlive, providers, Sim, strip, tempDir, waitFor, type Props } from "./support";
+
+jest.setTimeout(300_000);
+
+const TIMEOUT_MS = 1500;
+const LATENCY_MS = 6000;
+const stateDir = tempDir("timeouts");
+const journalDir = tempDir("timeouts-journal");
+const sim = new Sim(stateDir);
+const P = providers();
+const seenPids = new Set<number>();
+
+function rememberPids(): void {
+  for (const s of poolStats().sessions) {
+    if (s.pid) seenPids.add(s.pid);
+    if (s.pwshPid) seenPids.add(s.pwshPid);
+  }
+}
+
+function sessionOf(host: string) {
+  return poolStats().sessions.find((s) => JSON.parse(s.key)[2] === host);
+}
+
+beforeAll(() => {
+  process.env.RDS_JOURNAL_DIR = journalDir;
+});
+
+afterAll(async () => {
+  delete process.env.RDS_OPERATION_TIMEOUT_MS;
+  delete process.env.RDS_JOURNAL_DIR;
+  await closeAll();
+  for (const d of [stateDir, journalDir]) fs.rmSync(d, { recursive: true, force: true });
+});
+
+/**
+ * Runs `act` with every emulated call on `host` made slower than the timeout; checks the typed error,
+ * the replaced pwsh, and that the next run (fault cleared) works on a fresh pwsh.
+ */
+async function hang(host: string, step: RegExp, act: () => Promise<unknown>, again: () => Promise<unknown>): Promise<void> {
+  // A warm session on the host first, so we know which processes must be stopped.
+  const before = sessionOf(host);
+  expect(before).toBeDefined();
+  rememberPids();
+  const timeoutsBefore = poolStats().timeouts;
+  await sim.fault(host, "latencyMs", LATENCY_MS);
+  // The knob shortens the hung operation's timeout (set and preparation run with the defaults).
+  process.env.RDS_OPERATION_TIMEOUT_MS = String(TIMEOUT_MS);
+  const started = Date.now();
+  let failure: unknown;
+  try {
+    await act();
+  } catch (e) {
+    failure = e;
+  } finally {
+    delete process.env.RDS_OPERATION_TIMEOUT_MS;
+  }
+  const took = Date.now() - started;
+  const message = failure instanceof Error ? failure.message : String((failure as Props)?.message ?? failure);
+  expect(isRdsError(failure) ? failure.code : /\[(RDS_[A-Z_]+)\]/.exec(message)?.[1]).toBe("RDS_TIMEOUT");
+  expect(message).toContain(host);
+  expect(message).toMatch(step);
+  expect(message).toMatch(/timed out after 1500 ms; its pwsh was stopped and will be replaced/);
+  if (isRdsError(failure)) {
+    expect(failure.durationMs).toBeGreaterThanOrEqual(TIMEOUT_MS);
+    expect(failure.durationMs).toBeLessThan(LATENCY_MS);
+  }
+  expect(took).toBeLessThan(LATENCY_MS + 5000);
+  expect(poolStats().timeouts).toBe(timeoutsBefore + 1);
+  // The hung pwsh and its launcher are gone.
+  await waitFor("the timed-out pwsh to exit", () => !processAlive(before!.pid) && !processAlive(before!.pwshPid), 10_000);
+  expect(sessionOf(host)).toBeUndefined();
+  // The fault cleared, the next operation works, on a fresh pwsh.
+  await sim.clearFaults(host);
+  await again();
+  const after = sessionOf(host);
+  expect(after).toBeDefined();
+  expect(after!.pid).not.toBe(before!.pid);
+  expect(after!.pwshPid).not.toBe(before!.pwshPid);
+  rememberPids();
+}
+
+test("RdsLicenseServer: create hangs in its first step; stopped at the timeout, the next up converges", async () => {
+  const host = "ls-hang.contoso.com";
+  const desired = { connection: sim.conn(host), contact: { firstName: "Ada", lastName: "Lovelace", company: "Contoso", countryRegion: "UK" }, activation: { method: "automatic" } };
+  // Warm the host's pwsh: a read of a server without the role (nothing there yet).
+  await sim.config(host, { osVersion: "2022" });
+  await expect(P.licenseServer.read(host, { connection: sim.conn(host) })).resolves.toEqual({});
+  const engine = new MiniEngine(P.licenseServer);
+  await hang(
+    host,
+    /installing the RDS-Licensing role on ls-hang\.contoso\.com/,
+    () => engine.up(desired),
+    async () => {
+      expect(await engine.up(desired)).toBe("create");
+      expect(strip(engine.entry!.outputs).activationStatus).toBe("activated");
+      expect(await engine.up(desired)).toBe("same");
+    },
+  );
+});
+
+test("RdsCalPack: a refresh hangs; stopped at the timeout, the next refresh works", async () => {
+  const host = "ls-hang-pack.contoso.com";
+  await sim.prepareLicenseServer(host, [], "2022");
+  const engine = new MiniEngine(P.calPack);
+  const desired = { connection: sim.conn(host), program: "select", agreementNumber: "5550123", productVersion: "2022", calType: "perDevice", quantity: 4 };
+  expect(await engine.up(desired)).toBe("create");
+  await hang(
+    host,
+    /reading CAL pack #\d+ on ls-hang-pack\.contoso\.com/,
+    () => engine.refresh(),
+    async () => expect((await engine.refresh()).op).toBe("same"),
+  );
+});
+
+test("RdsSessionHostLicensing: an update hangs; stopped at the timeout, the next up converges", async () => {
+  const host = "sh-hang.contoso.com";
+  const engine = new MiniEngine(P.sessionHost);
+  const desired = { connection: sim.conn(host), mode: "perDevice", licenseServers: ["ls1.contoso.com"] };
+  expect(await engine.up(desired)).toBe("create");
+  const changed = { ...desired, licenseServers: ["ls2.contoso.com"] };
+  await hang(
+    host,
+    /sessionHostLicensing\.read on sh-hang\.contoso\.com/,
+    () => engine.up(changed),
+    async () => {
+      expect(await engine.up(changed)).toBe("update");
+      expect(strip(engine.entry!.outputs).effectiveLicenseServers).toEqual(["ls2.contoso.com"]);
+    },
+  );
+});
+
+test("nothing is left running: every pwsh this file started is gone after the pool closes", async () => {
+  rememberPids();
+  expect(seenPids.size).toBeGreaterThanOrEqual(4);
+  await closeAll();
+  await waitFor("every pwsh to exit", () => [...seenPids].every((pid) => !processAlive(pid)), 15_000);
+  expect(poolStats().alive).toBe(0);
+});

@@ -12,11 +12,10 @@
  * Exit codes: 0 success, 1 the emulator (or pwsh) reported an error, 2 bad arguments.
  */
 import { spawn } from "child_process";
-import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { parseArgs } from "util";
 import { providerFile } from "../paths";
+import { findPwsh as findRunnerPwsh, PWSH_INSTALL_HINT } from "../powershell/executable";
 
 // ------------------------------------------------------------------------------------------------
 // Errors and exit codes
@@ -600,51 +599,11 @@ function productSource(p: Parsed, cmd: Command): { host?: string; productId?: st
 // pwsh
 // ------------------------------------------------------------------------------------------------
 
-const INSTALL_HINT =
-  "install PowerShell 7: `dotnet tool install --global PowerShell --version 7.6.9`, then add ~/.dotnet/tools to PATH " +
-  "(or set RDS_PWSH to the pwsh executable)";
-
-function isExecutable(file: string): boolean {
-  try {
-    const st = fs.statSync(file);
-    if (!st.isFile()) return false;
-    if (process.platform === "win32") return true;
-    fs.accessSync(file, fs.constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** env RDS_PWSH, else pwsh on PATH, else ~/.dotnet/tools/pwsh. */
+/** The runner's lookup (executable.ts): env RDS_PWSH, else pwsh on PATH, else ~/.dotnet/tools/pwsh. */
 export function findPwsh(env: NodeJS.ProcessEnv = process.env): string {
-  const explicit = env.RDS_PWSH;
-  if (explicit !== undefined && explicit !== "") {
-    if (!explicit.includes(path.sep) && !explicit.includes("/")) {
-      const onPath = searchPath(explicit, env);
-      if (onPath) return onPath;
-    } else if (isExecutable(explicit)) {
-      return path.resolve(explicit);
-    }
-    throw new CliError(`RDS_PWSH is set to '${explicit}', which is not an executable file; ${INSTALL_HINT}`);
-  }
-  const onPath = searchPath("pwsh", env);
-  if (onPath) return onPath;
-  const dotnetTool = path.join(os.homedir(), ".dotnet", "tools", process.platform === "win32" ? "pwsh.exe" : "pwsh");
-  if (isExecutable(dotnetTool)) return dotnetTool;
-  throw new CliError(`pwsh (PowerShell 7) was not found on PATH or in ~/.dotnet/tools; ${INSTALL_HINT}`);
-}
-
-function searchPath(name: string, env: NodeJS.ProcessEnv): string | undefined {
-  const exts = process.platform === "win32" ? (env.PATHEXT ?? ".EXE;.CMD;.BAT").split(";").concat([""]) : [""];
-  for (const dir of (env.PATH ?? "").split(path.delimiter)) {
-    if (!dir) continue;
-    for (const ext of exts) {
-      const candidate = path.join(dir, name + ext);
-      if (isExecutable(candidate)) return candidate;
-    }
-  }
-  return undefined;
+  const found = findRunnerPwsh(env);
+  if (found.found) return found.path;
+  throw new CliError(`${found.reason}; ${PWSH_INSTALL_HINT}`);
 }
 
 const MARKER = "@@rds-sim@@";
@@ -687,7 +646,7 @@ async function callEmulator<T = any>(ctx: Context, action: string, args: Record<
 
   if (exit.error) {
     const e = exit.error as NodeJS.ErrnoException;
-    if (e.code === "ENOENT") throw new CliError(`pwsh could not be started (${pwsh} not found); ${INSTALL_HINT}`);
+    if (e.code === "ENOENT") throw new CliError(`pwsh could not be started (${pwsh} not found); ${PWSH_INSTALL_HINT}`);
     throw new CliError(`pwsh could not be started (${pwsh}): ${e.message}`);
   }
   const out = Buffer.concat(stdout).toString("utf8");

@@ -17,6 +17,7 @@ import { z } from "zod";
 import { packageRoot } from "../../provider/paths";
 import { runOperation } from "../../provider/powershell/runner";
 import type { Connection } from "../../provider/powershell/transport";
+import type { CallLogRow } from "../resources/sessionHostLicensing/simAdmin";
 
 export const REL_ADMIN = path.join(packageRoot(), "test", "reliability", "fixtures", "RelAdmin.ps1");
 export const ADMIN_HOST = "rel-admin.invalid";
@@ -27,16 +28,8 @@ export function tempDir(prefix: string): string {
 
 export type Props = Record<string, unknown>;
 
-export interface CallRow {
-  seq: number;
-  at: string;
-  pid: number;
-  cmdlet: string;
-  className: string | null;
-  method: string | null;
-  result: number;
-  properties?: string[];
-}
+/** One emulator call-log row (Get-RdsSimCallLog). */
+export type CallRow = CallLogRow;
 
 export const INSTALL_METHODS = [
   "InstallRetailPurchaseLicenseKeyPack",

@@ -20,7 +20,7 @@ import { closeAll, onCommand, poolStats } from "../../provider/powershell/pool";
 import { runOperation } from "../../provider/powershell/runner";
 import { targetKey, type SshConnection } from "../../provider/powershell/transport";
 import { echoSchema, fixture, rdsErrorOf, sleepSchema, tempDir, removeTempDirs, waitFor } from "../powershell/support";
-import { SshLab } from "./sshLab";
+import { childPidsOf, isAlive, SshLab } from "./sshLab";
 
 const lab = new SshLab();
 const commands: string[] = [];
@@ -55,31 +55,6 @@ function target(auth: "key" | "password", extra: Partial<SshConnection> = {}): S
 function logsFor(c: SshConnection): ConnectLogEvent[] {
   const key = targetKey(c);
   return logs.filter((e) => e.key === key);
-}
-
-/** Children of a process, from every thread (dotnet starts ssh from a worker thread). */
-function childPids(pid: number | undefined): number[] {
-  if (pid === undefined) return [];
-  try {
-    return fs.readdirSync(`/proc/${pid}/task`).flatMap((tid) => {
-      try {
-        return fs.readFileSync(`/proc/${pid}/task/${tid}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number);
-      } catch {
-        return [];
-      }
-    });
-  } catch {
-    return [];
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
-  } catch {
-    return false;
-  }
 }
 
 describe("one warm session per target", () => {
@@ -302,7 +277,7 @@ describe("secrets", () => {
     // The ssh clients the warm pwsh runs: options on the command line, no secret.
     const sshCommandLines: string[] = [];
     for (const session of poolStats().sessions) {
-      for (const child of childPids(session.pwshPid)) {
+      for (const child of session.pwshPid === undefined ? [] : childPidsOf(session.pwshPid)) {
         const argv = fs.readFileSync(`/proc/${child}/cmdline`, "utf8").split("\0");
         if (path.basename(argv[0]) === "ssh") sshCommandLines.push(argv.join(" "));
       }

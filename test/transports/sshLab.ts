@@ -70,8 +70,8 @@ function keygen(file: string, comment: string): void {
   execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", file], { stdio: "ignore" });
 }
 
-/** Children of a process, from every one of its threads. */
-function childPidsOf(pid: number): number[] {
+/** Children of a process, from every one of its threads (dotnet starts ssh from a worker thread). */
+export function childPidsOf(pid: number): number[] {
   try {
     return fs.readdirSync(`/proc/${pid}/task`).flatMap((tid) => {
       try {
@@ -109,7 +109,8 @@ function commandOf(pid: number): string {
   }
 }
 
-function alive(pid: number): boolean {
+/** A process that exists and is not a zombie. */
+export function isAlive(pid: number): boolean {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
     return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
@@ -233,8 +234,8 @@ export class SshLab {
       const started = [...descendantsOf(pid), pid];
       for (const each of started) this.signal(each, "SIGTERM");
       const deadline = Date.now() + 5000;
-      while (started.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-      for (const left of started.filter(alive)) this.signal(left, "SIGKILL");
+      while (started.some(isAlive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      for (const left of started.filter(isAlive)) this.signal(left, "SIGKILL");
     }
     this.sshd = undefined;
     this.sshdPid = undefined;

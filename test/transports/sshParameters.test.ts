@@ -12,8 +12,8 @@ import * as path from "path";
 import { parseConnection } from "../../provider/powershell/runner";
 import type { SshConnection } from "../../provider/powershell/transport";
 import { sshSettings } from "../../provider/powershell/transports/ssh";
-import { providerFile } from "../../provider/paths";
-import { PwshSession } from "../helpers/pwshSession";
+import type { PwshSession } from "../helpers/pwshSession";
+import { startRemotingPwsh } from "./remotingPwsh";
 import { removeTempDirs, tempDir } from "../powershell/support";
 
 const SECRET = "pa$$'w\"ord `(x)";
@@ -22,11 +22,7 @@ const HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHkXx5Q0u6c2fJm0Q5o6rM3c0W
 let pwsh: PwshSession;
 
 beforeAll(async () => {
-  pwsh = await PwshSession.start();
-  await pwsh.run("Import-Module -Name $data.common -Global -Force; Import-Module -Name $data.remoting -Global -Force", {
-    common: providerFile("powershell/RdsCommon.psm1"),
-    remoting: providerFile("powershell/transports/RdsRemoting.psm1"),
-  });
+  pwsh = await startRemotingPwsh();
 }, 60_000);
 
 afterAll(async () => {

@@ -17,19 +17,15 @@ import { closeAll, onCommand, poolStats } from "../../provider/powershell/pool";
 import { parseConnection, runOperation } from "../../provider/powershell/runner";
 import { targetKey, type WinRmConnection } from "../../provider/powershell/transport";
 import { winrmSettings } from "../../provider/powershell/transports/winrm";
-import { providerFile } from "../../provider/paths";
-import { PwshError, PwshSession } from "../helpers/pwshSession";
+import { PwshError, type PwshSession } from "../helpers/pwshSession";
+import { startRemotingPwsh } from "./remotingPwsh";
 import { echoSchema, fixture, rdsErrorOf } from "../powershell/support";
 
 const SECRET = "S3cr3t'pa$$\"`(word)";
 let pwsh: PwshSession;
 
 beforeAll(async () => {
-  pwsh = await PwshSession.start();
-  await pwsh.run("Import-Module -Name $data.common -Global -Force; Import-Module -Name $data.remoting -Global -Force", {
-    common: providerFile("powershell/RdsCommon.psm1"),
-    remoting: providerFile("powershell/transports/RdsRemoting.psm1"),
-  });
+  pwsh = await startRemotingPwsh();
 }, 60_000);
 
 afterAll(async () => {

@@ -6,8 +6,9 @@
  *   on one pwsh, in the order they were queued; different targets run in parallel.
  * - A fresh pwsh loads Bootstrap.ps1, runs the transport's preamble and init operation, then serves
  *   operations until it has been idle for `idleMs`, is evicted by the cap (least recently used idle
- *   session first; when every session is busy the cap is exceeded until one goes idle), times out,
- *   or dies. The next operation on the target then gets a fresh pwsh.
+ *   session first; when every session is busy, an operation that needs a new pwsh waits until one
+ *   goes idle, so pwsh processes never exceed the cap), times out, or dies. The next operation on
+ *   the target then gets a fresh pwsh.
  * - Timers are unref'd, and an idle pwsh's process and pipes are unref'd too, so the pool never keeps
  *   Node alive. A busy pwsh is ref'd: a pending operation does.
  * - No pwsh outlives Node: sessions are killed on `exit`, SIGINT, SIGTERM and SIGHUP and closed on
@@ -38,10 +39,18 @@ import { TRANSIENT_CONNECT_CODES, connectBackoffMs } from "./transports/remote";
 export interface PoolOptions {
   /** Close a warm pwsh after this long without work (ms). Default 60 000, or `$RDS_POOL_IDLE_MS`. */
   idleMs: number;
-  /** Warm sessions kept at most; over it the least recently used idle one is closed. Default 8, or `$RDS_POOL_MAX_SESSIONS`. */
+  /**
+   * pwsh processes at most (starting, warm or closing): a new one first closes the least recently
+   * used idle session, or waits for a session to go idle. Default 8, or `$RDS_POOL_MAX_SESSIONS`.
+   */
   maxSessions: number;
   /** Time allowed to start pwsh and bind it to its target (ms). Default 120 000, or `$RDS_POOL_STARTUP_TIMEOUT_MS`. */
   startupTimeoutMs: number;
+  /**
+   * The naive baseline, for benchmarks: every operation gets a fresh pwsh, closed as soon as the
+   * operation ends, and read coalescing (coalesce.ts) is off. Default false, or `$RDS_POOL_NAIVE=1`.
+   */
+  naive: boolean;
 }
 
 function positiveIntFromEnv(name: string, fallback: number): number {
@@ -60,6 +69,7 @@ export function poolOptions(): PoolOptions {
       idleMs: positiveIntFromEnv("RDS_POOL_IDLE_MS", 60_000),
       maxSessions: positiveIntFromEnv("RDS_POOL_MAX_SESSIONS", 8),
       startupTimeoutMs: positiveIntFromEnv("RDS_POOL_STARTUP_TIMEOUT_MS", 120_000),
+      naive: process.env.RDS_POOL_NAIVE === "1",
     };
   }
   return options;
@@ -69,7 +79,11 @@ export function poolOptions(): PoolOptions {
 export function configurePool(changes: Partial<PoolOptions>): PoolOptions {
   const next = { ...poolOptions(), ...changes };
   for (const [name, value] of Object.entries(next)) {
-    if (!Number.isInteger(value) || value <= 0) throw new RangeError(`pool option ${name} must be a positive integer`);
+    if (name === "naive") {
+      if (typeof value !== "boolean") throw new RangeError("pool option naive must be a boolean");
+    } else if (!Number.isInteger(value) || (value as number) <= 0) {
+      throw new RangeError(`pool option ${name} must be a positive integer`);
+    }
   }
   options = next;
   for (const target of targets.values()) scheduleIdleClose(target);
@@ -156,6 +170,40 @@ export function onCommand(listener: CommandListener): () => void {
   return () => {
     commandListeners.delete(listener);
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pool events (benchmarks count pwsh processes and script time from inside the provider host)
+
+export type PoolEvent =
+  /** A pwsh process was spawned for `key`. */
+  | { type: "start"; key: string; pid: number | undefined }
+  /** That process exited (closed, evicted, killed or died). */
+  | { type: "exit"; key: string; pid: number | undefined }
+  /**
+   * One script ran (operations and init operations alike): `durationMs` as the pool saw it (command
+   * sent to document parsed), `scriptMs` the script's own run time measured in pwsh (Bootstrap.ps1).
+   */
+  | { type: "script"; key: string; pid: number | undefined; operation: string; durationMs: number; scriptMs: number | undefined };
+type PoolListener = (event: PoolEvent) => void;
+const poolListeners = new Set<PoolListener>();
+
+/** Calls `listener` with every pool event. Returns the unsubscribe function. */
+export function onPoolEvent(listener: PoolListener): () => void {
+  poolListeners.add(listener);
+  return () => {
+    poolListeners.delete(listener);
+  };
+}
+
+function emitPoolEvent(event: PoolEvent): void {
+  for (const listener of poolListeners) {
+    try {
+      listener(event);
+    } catch {
+      // a debug hook never breaks an operation
+    }
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -273,7 +321,9 @@ class Session {
         this.exited = true;
         this.exitCode = code;
         this.exitSignal = signal;
+        emitPoolEvent({ type: "exit", key: this.key, pid: this.pid });
         resolve();
+        wakeSlotWaiters();
       };
       this.child.once("exit", done);
       this.child.once("error", () => {
@@ -392,10 +442,14 @@ class Session {
   async runScript(run: ScriptRun): Promise<ScriptOutcome> {
     const envelopePath = writeEnvelopeFile({ operation: run.name, host: run.host, args: run.args });
     try {
-      return await this.sendForDocument(operationCommand(run.script, envelopePath), run.timeoutMs, {
+      const outcome = await this.sendForDocument(operationCommand(run.script, envelopePath), run.timeoutMs, {
         host: run.host,
         operation: run.name,
       });
+      if (poolListeners.size > 0) {
+        emitPoolEvent({ type: "script", key: this.key, pid: this.pid, operation: run.name, durationMs: outcome.durationMs, scriptMs: outcome.document.scriptMs });
+      }
+      return outcome;
     } finally {
       removeEnvelopeFile(envelopePath);
     }
@@ -526,9 +580,12 @@ async function pump(target: Target): Promise<void> {
       target.session = undefined;
       void dead.kill().finally(() => sessions.delete(dead));
     }
+    // Naive baseline: no pwsh survives its operation (the next one starts a fresh pwsh).
+    if (poolOptions().naive && target.session !== undefined) void retire(target);
     target.running = false;
     if (target.session !== undefined && target.queue.length === 0) target.session.unref();
     enforceCap(poolOptions().maxSessions);
+    wakeSlotWaiters();
     void pump(target);
   }
 }
@@ -537,10 +594,65 @@ async function ensureSession(target: Target): Promise<Session> {
   const current = target.session;
   if (current !== undefined && !current.exited && !current.closing) return current;
   target.session = undefined;
-  enforceCap(poolOptions().maxSessions - 1);
-  const session = await startSession(target.spec);
-  target.session = session;
-  return session;
+  const slot = await acquireSlot(target);
+  try {
+    const session = await startSession(target.spec, slot);
+    target.session = session;
+    return session;
+  } finally {
+    slot.release();
+  }
+}
+
+/**
+ * A place under the cap, held from the moment it is granted until the new pwsh is in `sessions`
+ * (which then counts it), so concurrent starts cannot all see the same free place.
+ */
+interface Slot {
+  release(): void;
+}
+let reservedSlots = 0;
+
+/** Woken whenever a slot may have freed: a pwsh exited or a session went idle (evictable). */
+let slotWaiters: (() => void)[] = [];
+/** Bumped by closeAll(): an operation waiting for a slot then fails instead of starting a pwsh. */
+let poolGeneration = 0;
+
+function wakeSlotWaiters(): void {
+  const waiting = slotWaiters;
+  slotWaiters = [];
+  for (const wake of waiting) wake();
+}
+
+/**
+ * Waits until a new pwsh fits under the cap: fewer than `maxSessions` processes alive (starting,
+ * warm, busy or still closing all count), evicting least recently used idle sessions to make room.
+ * When every session is busy the operation waits for one to go idle, so the number of pwsh
+ * processes never exceeds the cap (an operation never holds a session while it waits for another,
+ * so this cannot deadlock).
+ */
+async function acquireSlot(target: Target): Promise<Slot> {
+  const generation = poolGeneration;
+  for (;;) {
+    if (generation !== poolGeneration) {
+      throw new RdsError(ErrorCode.HostUnreachable, `running an operation on ${target.spec.host}: the session pool was closed`, { host: target.spec.host });
+    }
+    const max = poolOptions().maxSessions;
+    enforceCap(max - 1 - reservedSlots);
+    if ([...sessions].filter((s) => !s.exited).length + reservedSlots < max) {
+      reservedSlots++;
+      let held = true;
+      return {
+        release: () => {
+          if (!held) return;
+          held = false;
+          reservedSlots--;
+          wakeSlotWaiters();
+        },
+      };
+    }
+    await new Promise<void>((resolve) => slotWaiters.push(resolve));
+  }
 }
 
 function cancelIdleClose(target: Target): void {
@@ -606,7 +718,7 @@ function hostUnreachable(spec: TargetSpec, cause: string, extra: { stderr?: stri
   });
 }
 
-async function startSession(spec: TargetSpec): Promise<Session> {
+async function startSession(spec: TargetSpec, slot?: Slot): Promise<Session> {
   const lookup = spec.transport.executable ? spec.transport.executable(spec.connection) : findPwsh();
   if (!lookup.found) {
     if (lookup.unavailable) {
@@ -621,7 +733,9 @@ async function startSession(spec: TargetSpec): Promise<Session> {
 
   const session = new Session(spec.key, lookup.path);
   stats.started++;
+  emitPoolEvent({ type: "start", key: spec.key, pid: session.pid });
   sessions.add(session);
+  slot?.release(); // `sessions` counts it from here
   session.ref();
   const deadline = Date.now() + poolOptions().startupTimeoutMs;
   const remaining = () => Math.max(deadline - Date.now(), 1);
@@ -773,6 +887,8 @@ function startupError(spec: TargetSpec, err: unknown, session: Session, diedOnIt
 
 /** Closes every session (gracefully, then by force) and rejects queued operations. For tests and shutdown. */
 export async function closeAll(): Promise<void> {
+  poolGeneration++;
+  wakeSlotWaiters();
   const closing: Promise<void>[] = [];
   const handled = new Set<Session>();
   for (const target of targets.values()) {

@@ -21,12 +21,15 @@ export const scriptErrorSchema = z.object({
 });
 export type ScriptErrorDocument = z.infer<typeof scriptErrorSchema>;
 
-/** The outer document: `{ok:true, result}` or `{ok:false, error}`. */
+/**
+ * The outer document: `{ok:true, result}` or `{ok:false, error}`, each with `scriptMs` (the script's
+ * own run time in pwsh, measured by Bootstrap.ps1; absent from older bootstraps).
+ */
 export const resultDocumentSchema = z.discriminatedUnion("ok", [
-  z.object({ ok: z.literal(true), result: z.unknown() }),
-  z.object({ ok: z.literal(false), error: scriptErrorSchema }),
+  z.object({ ok: z.literal(true), result: z.unknown(), scriptMs: z.number().nonnegative().optional() }),
+  z.object({ ok: z.literal(false), error: scriptErrorSchema, scriptMs: z.number().nonnegative().optional() }),
 ]);
-export type ResultDocument = { ok: true; result: unknown } | { ok: false; error: ScriptErrorDocument };
+export type ResultDocument = ({ ok: true; result: unknown } | { ok: false; error: ScriptErrorDocument }) & { scriptMs?: number };
 
 /** What an error message needs to name. */
 export interface CallContext {

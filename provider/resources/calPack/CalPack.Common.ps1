@@ -112,6 +112,25 @@ function Get-CalPackById {
     return $null
 }
 
+function Get-CalPackByIds {
+    # For each KeyPackId (in order): its key pack as plain data, or $null (built-in or absent). One
+    # enumeration of the packs and of the issued licenses serves the whole list (coalesced reads).
+    param([Parameter(Mandatory)][AllowEmptyCollection()][int64[]]$KeyPackIds)
+    $byId = @{}
+    $issued = $null
+    foreach ($pack in @(Get-CimInstance -Namespace root/cimv2 -ClassName Win32_TSLicenseKeyPack -ErrorAction Stop)) {
+        if ($null -eq $pack) { continue }
+        $id = [int64](Get-RdsProperty $pack 'KeyPackId' -1)
+        if ($byId.ContainsKey($id) -or $KeyPackIds -notcontains $id) { continue }
+        if (Test-CalPackBuiltIn $pack) { $byId[$id] = $null; continue }
+        if ($null -eq $issued) { $issued = Get-CalPackIssuedCounts }
+        $byId[$id] = ConvertTo-CalPackFacts $pack $issued
+    }
+    $list = [System.Collections.Generic.List[object]]::new()
+    foreach ($id in $KeyPackIds) { $list.Add($(if ($byId.ContainsKey($id)) { $byId[$id] } else { $null })) }
+    return , $list.ToArray()
+}
+
 function Get-CalPackServerVersion {
     # The license server's Windows Server version ("2022"), from Win32_OperatingSystem; "" when unknown.
     $os = Get-CimInstance -ClassName Win32_OperatingSystem -ErrorAction SilentlyContinue | Select-Object -First 1

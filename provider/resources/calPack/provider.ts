@@ -10,8 +10,9 @@ import { checkWithSchema } from "../../check";
 import { compare, containsUnknown, UNKNOWN } from "../../diff";
 import { ErrorCode, isRdsError, RdsError } from "../../errors";
 import { providerFile } from "../../paths";
-import { runOperation } from "../../powershell/runner";
-import type { Connection } from "../../powershell/transport";
+import { Coalescer } from "../../powershell/coalesce";
+import { parseConnection, runOperation } from "../../powershell/runner";
+import { targetKey, type Connection } from "../../powershell/transport";
 import { operationTimeout } from "../timeouts";
 import { unwrapSecrets, wrapSecrets } from "../secrets";
 import * as journal from "./journal";
@@ -22,6 +23,7 @@ import {
   calTypeLabel,
   DIFF_SPEC,
   EXPECTED_KEY_PACK_TYPES,
+  getManyResultSchema,
   getResultSchema,
   inspectResultSchema,
   installResultSchema,
@@ -125,6 +127,28 @@ async function run<T>(
   timeoutMs: number,
 ): Promise<T> {
   return runOperation(connection, { name: `calPack.${name}`, script: script(name), args, result: schema, timeoutMs: operationTimeout(timeoutMs) });
+}
+
+/**
+ * Refresh reads every pack at once: concurrent reads of one license server run as ONE get.ps1 with
+ * the list of KeyPackIds (coalesce.ts: the batch takes every read that arrives until the script
+ * starts), and each read gets its own pack back.
+ */
+const packReads = new Coalescer<{ connection: Connection; keyPackId: number }, Pack | null>(async (_key, first, take) => {
+  const got = await runOperation(first.connection, {
+    name: "calPack.get",
+    script: script("get"),
+    args: () => ({ keyPackIds: take().map((read) => read.keyPackId) }),
+    result: getManyResultSchema,
+    timeoutMs: operationTimeout(TIMEOUT.read),
+  });
+  return got.packs;
+});
+
+/** The live pack with this KeyPackId, or null, through the coalesced batch of its license server. */
+function readPack(connection: Connection, keyPackId: number): Promise<Pack | null> {
+  // parseConnection: a bad connection fails here as RDS_VALIDATION, as runOperation would fail it.
+  return packReads.join(targetKey(parseConnection(connection)), { connection, keyPackId });
 }
 
 function hostOf(inputs: { connection?: { host?: string } }): string {
@@ -593,15 +617,14 @@ export const provider: pulumi.dynamic.ResourceProvider = {
     if (!connection || typeof connection !== "object") return { id, props: rawProps };
     const host = hostOf(props as { connection?: { host?: string } });
     const keyPackId = Number(id);
-    let got;
+    let p: Pack | null;
     try {
-      got = await run(connection, "get", { keyPackId }, getResultSchema, TIMEOUT.read);
+      p = await readPack(connection, keyPackId);
     } catch (err) {
       throw rephrase(err, `reading CAL pack #${id}`, host, secretValues(props));
     }
-    if (!got.pack) return {};
+    if (!p) return {};
     // The same KeyPackId with another version or type is not the pack this resource installed.
-    const p = got.pack;
     const stateVersion = props.productVersion;
     const stateType = props.calType;
     if (

@@ -403,6 +403,9 @@ export type Pack = z.infer<typeof packSchema>;
 /** get.ps1: the pack with the KeyPackId, or null. */
 export const getResultSchema = z.object({ pack: packSchema.nullable() });
 
+/** get.ps1 with `keyPackIds` (a batch of coalesced reads): one pack or null per id, in order. */
+export const getManyResultSchema = z.object({ packs: z.array(packSchema.nullable()) });
+
 /** inspect.ps1: the server facts the install decision needs (it refuses when the server cannot take the pack). */
 export const inspectResultSchema = z.object({
   activationStatus: z.number().int(),

@@ -1,0 +1,164 @@
+/**
+ * Read coalescing (provider/powershell/coalesce.ts).
+ *
+ * Unit part — real: the Coalescer; stands in: the batch runner (a function that records each batch
+ * and lets the test decide when its "script" starts). These fail if batching breaks: they count runs.
+ * Pool part — real: the runner, the pool, pwsh, Bootstrap.ps1 and the simulator transport; the
+ * "read" script is the Echo fixture, which returns the batch's envelope. The pool's own command hook
+ * (onCommand) counts the invocations: 30 concurrent reads must be at most 3 scripts, not 30.
+ */
+import { z } from "zod";
+import { Coalescer, type CoalesceOptions } from "../../provider/powershell/coalesce";
+import { closeAll, onCommand } from "../../provider/powershell/pool";
+import { runOperation } from "../../provider/powershell/runner";
+import { targetKey } from "../../provider/powershell/transport";
+import { fixture, removeTempDirs, sim, tempDir } from "./support";
+
+const options = (o: Partial<CoalesceOptions> = {}) => () => ({ windowMs: 5, maxWaitMs: 50, maxBatch: 256, ...o });
+
+/** A batch runner whose scripts start only when the test says so. */
+function controlledRunner() {
+  const batches: { key: string; items?: number[]; start: () => void; fail: (e: unknown) => void }[] = [];
+  const run = (key: string, _first: number, take: () => readonly number[]) =>
+    new Promise<readonly number[]>((resolve, reject) => {
+      const batch = {
+        key,
+        items: undefined as number[] | undefined,
+        start: () => {
+          batch.items = [...take()];
+          resolve(batch.items.map((i) => i * 10));
+        },
+        fail: (e: unknown) => reject(e),
+      };
+      batches.push(batch);
+    });
+  return { batches, run };
+}
+
+const tick = (ms = 20) => new Promise((r) => setTimeout(r, ms));
+
+describe("Coalescer", () => {
+  it("runs 30 concurrent reads of one target as one batch, each caller getting its own result", async () => {
+    const runs: number[][] = [];
+    const c = new Coalescer<number, number>(async (_key, _first, take) => {
+      const items = [...take()];
+      runs.push(items);
+      return items.map((i) => i * 10);
+    }, options());
+    const results = await Promise.all(Array.from({ length: 30 }, (_, i) => c.join("ls01", i)));
+    expect(runs).toHaveLength(1);
+    expect(runs[0]).toEqual(Array.from({ length: 30 }, (_, i) => i));
+    expect(results).toEqual(Array.from({ length: 30 }, (_, i) => i * 10));
+  });
+
+  it("keeps a handed-over batch open until its script starts, then starts a new one", async () => {
+    const { batches, run } = controlledRunner();
+    const c = new Coalescer<number, number>(run, options());
+    const first = [c.join("ls01", 1), c.join("ls01", 2)];
+    await tick();
+    expect(batches).toHaveLength(1); // handed over, waiting for the target
+    const late = c.join("ls01", 3); // the target is busy: joins the batch that has not started
+    await tick();
+    expect(batches).toHaveLength(1);
+    batches[0].start();
+    const after = c.join("ls01", 4); // after the start: a new batch
+    await tick();
+    expect(batches).toHaveLength(2);
+    batches[1].start();
+    expect(await Promise.all([...first, late, after])).toEqual([10, 20, 30, 40]);
+    expect(batches.map((b) => b.items)).toEqual([[1, 2, 3], [4]]);
+  });
+
+  it("never mixes targets", async () => {
+    const { batches, run } = controlledRunner();
+    const c = new Coalescer<number, number>(run, options());
+    const all = [c.join("ls01", 1), c.join("ls02", 2), c.join("ls01", 3)];
+    await tick();
+    expect(batches.map((b) => b.key).sort()).toEqual(["ls01", "ls02"]);
+    batches.forEach((b) => b.start());
+    await Promise.all(all);
+    expect(batches.find((b) => b.key === "ls01")!.items).toEqual([1, 3]);
+    expect(batches.find((b) => b.key === "ls02")!.items).toEqual([2]);
+  });
+
+  it("gives every caller of a failed batch the failure", async () => {
+    const { batches, run } = controlledRunner();
+    const c = new Coalescer<number, number>(run, options());
+    const all = [1, 2, 3].map((i) => c.join("ls01", i));
+    await tick();
+    const boom = new Error("pwsh would not start");
+    batches[0].fail(boom);
+    const settled = await Promise.allSettled(all);
+    expect(settled.map((s) => (s.status === "rejected" ? s.reason : "fulfilled"))).toEqual([boom, boom, boom]);
+    // The failed batch is closed: the next read runs a batch of its own.
+    const next = c.join("ls01", 4);
+    await tick();
+    expect(batches).toHaveLength(2);
+    batches[1].start();
+    expect(await next).toBe(40);
+  });
+
+  it("rejects every caller when the runner returns the wrong number of results", async () => {
+    const c = new Coalescer<number, number>(async (_k, _f, take) => take().slice(1), options());
+    const settled = await Promise.allSettled([c.join("ls01", 1), c.join("ls01", 2)]);
+    expect(settled.every((s) => s.status === "rejected")).toBe(true);
+  });
+
+  it("hands a full batch over at once and starts a new one (maxBatch)", async () => {
+    const { batches, run } = controlledRunner();
+    const c = new Coalescer<number, number>(run, options({ maxBatch: 2, windowMs: 10_000, maxWaitMs: 10_000 }));
+    const all = [1, 2, 3].map((i) => c.join("ls01", i));
+    expect(batches).toHaveLength(1); // full: handed over without waiting for the window
+    batches[0].start();
+    await tick();
+    expect(batches[0].items).toEqual([1, 2]);
+    expect(batches).toHaveLength(1); // 3 waits for its window
+    c.join("ls01", 4).catch(() => undefined);
+    expect(batches).toHaveLength(2); // 3 and 4: full
+    batches[1].start();
+    expect(await Promise.all(all)).toEqual([10, 20, 30]);
+  });
+
+  it("windowMs 0 turns coalescing off: one run per read, even while the target is busy", async () => {
+    const { batches, run } = controlledRunner();
+    const c = new Coalescer<number, number>(run, options({ windowMs: 0 }));
+    const all = Array.from({ length: 5 }, (_, i) => c.join("ls01", i));
+    expect(batches).toHaveLength(5);
+    batches.forEach((b) => b.start());
+    expect(await Promise.all(all)).toEqual([0, 10, 20, 30, 40]);
+    expect(batches.map((b) => b.items)).toEqual([[0], [1], [2], [3], [4]]);
+  });
+});
+
+describe("Coalescer on the real pool", () => {
+  const stateDir = tempDir("rds-coalesce-test");
+  afterAll(async () => {
+    await closeAll();
+    removeTempDirs();
+  });
+
+  it("30 concurrent reads of one target are at most 3 pwsh invocations, each read answered with its own item", async () => {
+    const conn = sim("coalesce-ls", stateDir);
+    const key = targetKey(conn);
+    const echoed = z.object({ envelope: z.object({ args: z.object({ ids: z.array(z.number()) }) }) });
+    const reads = new Coalescer<number, number>(async (_key, _first, take) => {
+      const out = await runOperation(conn, { name: "test.readMany", script: fixture("Echo"), args: () => ({ ids: [...take()] }), result: echoed });
+      return out.envelope.args.ids.map((id) => id * 10);
+    }, options());
+    // Warm the target first: a cold start would hold every read in one batch anyway.
+    expect(await reads.join(key, -1)).toBe(-10);
+
+    const commands: string[] = [];
+    const stop = onCommand((command, event) => {
+      if (event.key === key && command.startsWith("Invoke-RdsOperation")) commands.push(command);
+    });
+    try {
+      const results = await Promise.all(Array.from({ length: 30 }, (_, i) => reads.join(key, i)));
+      expect(results).toEqual(Array.from({ length: 30 }, (_, i) => i * 10));
+    } finally {
+      stop();
+    }
+    expect(commands.length).toBeGreaterThanOrEqual(1);
+    expect(commands.length).toBeLessThanOrEqual(3);
+  });
+});

@@ -1,0 +1,372 @@
+/**
+ * Fleet benchmark: a fleet through the REAL dynamic-provider host, pooled vs naive.
+ *
+ *   npm run bench [-- --scale 0.2] [--parallel 16] [--cap 64] [--check-cap 8] [--no-naive]
+ *
+ * What is real: the host process (`@pulumi/pulumi`'s dynamic-provider, spoken to over gRPC as the
+ * engine does: test/helpers/providerHost.ts), the serialized `__provider` strings and inputs the SDK
+ * registers (test/helpers/captureProvider.ts), the built providers, the pool, pwsh and the operation
+ * scripts. What stands in: the Pulumi CLI engine (driver.ts: the engine emulation's step logic with
+ * `--parallel` operations in flight and the dependency order), Windows (the simulator's emulator).
+ *
+ * Modes, each with its own host process, simulator state and install journal:
+ * - pooled: warm pwsh per target, read coalescing on; cap `--cap` warm sessions (64: all 50 targets
+ *   stay warm), idle close after 10 min (longer than the run). Phases up, second up, refresh, then an
+ *   overhead probe (sequential reads; see `probe`), a refresh by a second host capped at
+ *   `--check-cap` sessions (the cap under a 50-target fleet), and destroy.
+ * - naive: `RDS_POOL_NAIVE=1`: a fresh pwsh for every script, closed right after; no coalescing.
+ *
+ * Counting inside the host: hostTap.ts is preloaded into the host (NODE_OPTIONS=--require) and logs
+ * the pool's events (pwsh start/exit, each script with its time) to a file; tapLog.ts reads it.
+ * Host memory: VmHWM of the host process, reset per phase through /proc/<pid>/clear_refs.
+ *
+ * A benchmark, never a test: nothing here asserts a timing. It prints a table and writes
+ * bench/results/fleet.json and bench/results/fleet.svg (at scale 1; other scales write to the temp dir).
+ */
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { targetKey } from "../provider/powershell/transport";
+import { startProviderHost, stripSecrets, PROJECT_ROOT, type ProviderHost } from "../test/helpers/providerHost";
+import { phaseChart } from "./chart";
+import { ConcurrentEngine, now, type PhaseRun } from "./driver";
+import { buildFleet, FULL_FLEET, scaled, type Fleet, type FleetNode, type FleetSize, type Kind } from "./fleet";
+import { mib, peakRss, resetPeakRss } from "./procMemory";
+import { summarize, type Summary } from "./stats";
+import { countWindow, readTap, type TapEvent } from "./tapLog";
+
+// ---- options ----------------------------------------------------------------------------------------
+
+function option(name: string, fallback: number): number {
+  const at = process.argv.indexOf(`--${name}`);
+  if (at < 0) return fallback;
+  const value = Number(process.argv[at + 1]);
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} needs a positive number`);
+  return value;
+}
+const SCALE = option("scale", 1);
+const PARALLEL = option("parallel", 16);
+const CAP = option("cap", 64);
+const CHECK_CAP = option("check-cap", 8);
+const NAIVE = !process.argv.includes("--no-naive");
+const PROBE_ROUNDS = 2;
+
+// ---- one phase --------------------------------------------------------------------------------------
+
+interface PhaseResult {
+  phase: string;
+  wallMs: number;
+  operations: number;
+  opsPerSec: number;
+  latencyMs: Summary;
+  latencyByKindMs: Partial<Record<Kind, Summary>>;
+  steps: Record<string, number>;
+  pwshStarted: number;
+  peakPwshAlive: number;
+  pwshAliveAtEnd: number;
+  scripts: number;
+  /** Scripts on the license server holding the packs, per operation name. */
+  packServerScripts: Record<string, number>;
+  hostPeakRssMiB: number;
+  /** 1-minute load average when the phase ended (the machine is shared: read timings with it). */
+  loadAverage1m: number;
+  /** Script run time in pwsh (Bootstrap's scriptMs) per operation name. */
+  scriptMsByOperation: Record<string, Summary>;
+  errors: { urn: string; message: string }[];
+}
+
+interface ModeContext {
+  name: string;
+  host: ProviderHost;
+  tapFile: string;
+  fleet: Fleet;
+  stateDir: string;
+  driver: ConcurrentEngine;
+}
+
+const flushDelay = () => new Promise((r) => setTimeout(r, 300)); // the tap flushes every 100 ms
+
+function aliveAt(events: readonly TapEvent[], t: number): number {
+  let alive = 0;
+  for (const e of events) {
+    if (e.t > t) break;
+    if (e.type === "start") alive++;
+    if (e.type === "exit") alive--;
+  }
+  return alive;
+}
+
+async function phase(ctx: ModeContext, label: string, run: () => Promise<PhaseRun>): Promise<PhaseResult> {
+  const resetOk = resetPeakRss(ctx.host.pid);
+  const result = await run();
+  const hwm = peakRss(ctx.host.pid);
+  await flushDelay();
+  const events = readTap(ctx.tapFile);
+  const counts = countWindow(events, result.start, result.end);
+  const packKey = targetKey({ transport: "simulator", host: ctx.fleet.packServer, stateDir: ctx.stateDir });
+  const packServerScripts: Record<string, number> = {};
+  for (const [k, n] of Object.entries(counts.scriptsByKeyAndOperation)) {
+    const [key, op] = [k.slice(0, k.lastIndexOf("|")), k.slice(k.lastIndexOf("|") + 1)];
+    if (key === packKey) packServerScripts[op] = n;
+  }
+  const wallMs = result.end - result.start;
+  const byKind: Partial<Record<Kind, Summary>> = {};
+  for (const kind of ["licenseServer", "calPack", "sessionHost"] as const) {
+    const ms = result.records.filter((r) => r.kind === kind).map((r) => r.ms);
+    if (ms.length) byKind[kind] = summarize(ms);
+  }
+  const steps: Record<string, number> = {};
+  for (const r of result.records) steps[r.op] = (steps[r.op] ?? 0) + 1;
+  const out: PhaseResult = {
+    phase: label,
+    wallMs: Math.round(wallMs),
+    operations: result.records.length,
+    opsPerSec: Math.round((result.records.length / (wallMs / 1000)) * 10) / 10,
+    latencyMs: summarize(result.records.map((r) => r.ms)),
+    latencyByKindMs: byKind,
+    steps,
+    pwshStarted: counts.pwshStarted,
+    peakPwshAlive: counts.peakPwshAlive,
+    pwshAliveAtEnd: aliveAt(events, result.end),
+    scripts: counts.scripts,
+    packServerScripts,
+    hostPeakRssMiB: mib(hwm),
+    loadAverage1m: Math.round(os.loadavg()[0] * 100) / 100,
+    scriptMsByOperation: Object.fromEntries(Object.entries(counts.scriptMsByOperation).map(([op, ms]) => [op, summarize(ms)])),
+    errors: result.errors,
+  };
+  if (!resetOk) (out as PhaseResult & { note?: string }).note = "clear_refs refused: host peak is since the host started";
+  printPhase(ctx.name, out);
+  return out;
+}
+
+// ---- the overhead probe -------------------------------------------------------------------------------
+
+interface ProbeResult {
+  samples: number;
+  /** RPC latency seen by the gRPC client, one Read at a time on warm sessions. */
+  readLatencyMs: Summary;
+  /** The scripts' own run time (Bootstrap.ps1's scriptMs), summed per Read. */
+  scriptMs: Summary;
+  /** Latency minus script time: host, gRPC, provider code, pool, envelope, bootstrap. */
+  overheadMs: Summary;
+  overheadByKindMs: Partial<Record<Kind, Summary>>;
+}
+
+/**
+ * Provider overhead per operation: Reads sent one at a time (no queueing, no coalescing partner),
+ * every target warm. For each Read, the tap's script events inside its window give the script time.
+ * CAL pack reads include the coalescing window (they wait for quiet before their batch runs).
+ */
+async function probe(ctx: ModeContext): Promise<ProbeResult> {
+  const samples: { kind: Kind; t0: number; t1: number }[] = [];
+  const engine = ctx.driver.engine;
+  for (let round = 0; round < PROBE_ROUNDS; round++) {
+    for (const n of ctx.fleet.nodes) {
+      const entry = engine.entry(n.spec.urn);
+      const t0 = now();
+      await engine.host.read({ urn: entry.urn, id: entry.id, properties: stripSecrets(entry.outputs), inputs: stripSecrets(entry.inputs) });
+      samples.push({ kind: n.kind, t0, t1: now() });
+    }
+  }
+  await flushDelay();
+  const scripts = readTap(ctx.tapFile).filter((e): e is Extract<TapEvent, { type: "script" }> => e.type === "script");
+  const rows = samples.map((s) => {
+    const inside = scripts.filter((e) => e.t >= s.t0 && e.t <= s.t1 + 1);
+    const script = inside.reduce((a, e) => a + (e.scriptMs ?? 0), 0);
+    return { kind: s.kind, latency: s.t1 - s.t0, script, overhead: s.t1 - s.t0 - script };
+  });
+  const byKind: Partial<Record<Kind, Summary>> = {};
+  for (const kind of ["licenseServer", "calPack", "sessionHost"] as const) {
+    const o = rows.filter((r) => r.kind === kind).map((r) => r.overhead);
+    if (o.length) byKind[kind] = summarize(o);
+  }
+  const result = {
+    samples: rows.length,
+    readLatencyMs: summarize(rows.map((r) => r.latency)),
+    scriptMs: summarize(rows.map((r) => r.script)),
+    overheadMs: summarize(rows.map((r) => r.overhead)),
+    overheadByKindMs: byKind,
+  };
+  console.log(
+    `  [${ctx.name}] overhead probe: ${result.samples} sequential Reads: latency p50 ${result.readLatencyMs.p50} ms, script p50 ${result.scriptMs.p50} ms, ` +
+      `overhead p50 ${result.overheadMs.p50} / p95 ${result.overheadMs.p95} ms` +
+      Object.entries(byKind)
+        .map(([k, s]) => `; ${k} ${s!.p50}/${s!.p95}`)
+        .join(""),
+  );
+  return result;
+}
+
+// ---- modes --------------------------------------------------------------------------------------------
+
+function tempDir(prefix: string): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), `rds-bench-${prefix}-`));
+}
+
+async function startHost(stateDir: string, journalDir: string, tapFile: string, env: Record<string, string>): Promise<ProviderHost> {
+  return startProviderHost({
+    callTimeoutMs: 900_000,
+    startTimeoutMs: 120_000,
+    env: {
+      RDS_SIM_STATE_DIR: stateDir,
+      RDS_JOURNAL_DIR: journalDir,
+      RDS_BENCH_TAP_FILE: tapFile,
+      NODE_OPTIONS: `--require ${path.join(PROJECT_ROOT, "bin", "bench", "hostTap.js")}`,
+      ...env,
+    },
+  });
+}
+
+interface ModeResult {
+  mode: string;
+  env: Record<string, string>;
+  phases: PhaseResult[];
+  probe?: ProbeResult;
+  capCheck?: { cap: number; phase: PhaseResult; boundedByCap: boolean };
+  hostPeakRssMiB: number;
+  peakPwshAlive: number;
+}
+
+async function runMode(name: string, size: FleetSize, env: Record<string, string>, extras: boolean): Promise<ModeResult> {
+  const stateDir = tempDir(`${name}-state`);
+  const journalDir = tempDir(`${name}-journal`);
+  const tapDir = tempDir(`${name}-tap`);
+  const tapFile = path.join(tapDir, "pool.jsonl");
+  const fleet = await buildFleet(size, stateDir);
+  const host = await startHost(stateDir, journalDir, tapFile, env);
+  const driver = new ConcurrentEngine(host, fleet.nodes, PARALLEL);
+  const ctx: ModeContext = { name, host, tapFile, fleet, stateDir, driver };
+  const phases: PhaseResult[] = [];
+  const result: ModeResult = { mode: name, env, phases, hostPeakRssMiB: NaN, peakPwshAlive: 0 };
+  console.log(`\n== ${name} (${Object.entries(env).map(([k, v]) => `${k}=${v}`).join(" ")}) host pid ${host.pid}`);
+  try {
+    phases.push(await phase(ctx, "up", () => driver.up()));
+    phases.push(await phase(ctx, "second up", () => driver.up()));
+    phases.push(await phase(ctx, "refresh", () => driver.refresh()));
+    if (extras) {
+      // The coalescing case on its own: a refresh of just the packs (`--target` them), all on one server.
+      phases.push(await phase(ctx, "refresh (packs)", () => driver.refresh((n) => n.kind === "calPack")));
+      result.probe = await probe(ctx);
+      // The cap under a 50-target fleet: a second host with the default-sized cap refreshes the fleet.
+      const capTap = path.join(tapDir, "capped.jsonl");
+      const capped = await startHost(stateDir, journalDir, capTap, { ...env, RDS_POOL_MAX_SESSIONS: String(CHECK_CAP) });
+      driver.useHost(capped);
+      try {
+        const p = await phase({ ...ctx, name: `${name}, cap ${CHECK_CAP}`, host: capped, tapFile: capTap }, `refresh (cap ${CHECK_CAP})`, () => driver.refresh());
+        result.capCheck = { cap: CHECK_CAP, phase: p, boundedByCap: p.peakPwshAlive <= CHECK_CAP };
+      } finally {
+        await capped.close();
+        driver.useHost(host);
+      }
+    }
+    phases.push(await phase(ctx, "destroy", () => driver.destroy()));
+  } finally {
+    await host.close();
+    for (const d of [stateDir, journalDir, tapDir]) fs.rmSync(d, { recursive: true, force: true });
+  }
+  result.hostPeakRssMiB = Math.max(...phases.map((p) => p.hostPeakRssMiB));
+  result.peakPwshAlive = Math.max(...phases.map((p) => p.peakPwshAlive));
+  return result;
+}
+
+// ---- output -----------------------------------------------------------------------------------------
+
+function printPhase(mode: string, p: PhaseResult): void {
+  const pack = Object.entries(p.packServerScripts)
+    .map(([op, n]) => `${op}×${n}`)
+    .join(" ");
+  console.log(
+    `  [${mode}] ${p.phase.padEnd(16)} ${(p.wallMs / 1000).toFixed(1).padStart(7)} s  ${String(p.operations).padStart(3)} ops  ${String(p.opsPerSec).padStart(6)} ops/s  ` +
+      `p50 ${String(p.latencyMs.p50).padStart(7)} ms  p95 ${String(p.latencyMs.p95).padStart(7)} ms  pwsh started ${String(p.pwshStarted).padStart(3)}  ` +
+      `peak alive ${String(p.peakPwshAlive).padStart(3)}  scripts ${String(p.scripts).padStart(4)}  host peak ${p.hostPeakRssMiB} MiB  load ${p.loadAverage1m}` +
+      (pack ? `\n      scripts on the pack server: ${pack}` : "") +
+      (Object.keys(p.scriptMsByOperation).length
+        ? `\n      script time p50/p95 ms: ${Object.entries(p.scriptMsByOperation)
+            .map(([op, s]) => `${op} ${s.p50}/${s.p95}`)
+            .join(", ")}`
+        : "") +
+      (p.errors.length ? `\n      ERRORS: ${p.errors.map((e) => `${e.urn.split("::").pop()}: ${e.message}`).join("\n              ")}` : ""),
+  );
+}
+
+function machine() {
+  const cpus = os.cpus();
+  return {
+    platform: `${os.type()} ${os.release()} ${os.arch()}`,
+    cpus: cpus.length,
+    cpuModel: cpus[0]?.model ?? "unknown",
+    totalMemMiB: Math.round(os.totalmem() / 1048576),
+    node: process.version,
+    loadAverageAtStart: os.loadavg().map((x) => Math.round(x * 100) / 100),
+  };
+}
+
+async function main(): Promise<void> {
+  const size = SCALE === 1 ? FULL_FLEET : scaled(SCALE);
+  const started = new Date().toISOString();
+  const m = machine();
+  console.log(`fleet benchmark: ${size.licenseServers} license servers, ${size.calPacks} CAL packs (all on ls01), ${size.sessionHosts} session hosts; ${PARALLEL} operations in flight`);
+  console.log(`machine: ${m.platform}, ${m.cpus} × ${m.cpuModel}, ${m.totalMemMiB} MiB, node ${m.node}, load average ${m.loadAverageAtStart.join(" ")}`);
+
+  const pooled = await runMode("pooled", size, { RDS_POOL_MAX_SESSIONS: String(CAP), RDS_POOL_IDLE_MS: "600000" }, true);
+  const naive = NAIVE ? await runMode("naive", size, { RDS_POOL_NAIVE: "1", RDS_POOL_MAX_SESSIONS: String(CAP) }, false) : undefined;
+
+  const wall = (r: ModeResult | undefined, p: string) => r?.phases.find((x) => x.phase === p)?.wallMs ?? NaN;
+  const labels = ["up", "second up", "refresh", "destroy"];
+  const ratios: Record<string, number> = {};
+  for (const l of labels) ratios[l] = Math.round((wall(naive, l) / wall(pooled, l)) * 10) / 10;
+  const upRefresh = { pooledMs: wall(pooled, "up") + wall(pooled, "refresh"), naiveMs: wall(naive, "up") + wall(naive, "refresh") };
+  ratios["up + refresh"] = Math.round((upRefresh.naiveMs / upRefresh.pooledMs) * 10) / 10;
+
+  const refresh = pooled.phases.find((p) => p.phase === "refresh")!;
+  const warmTargets = pooled.phases.find((p) => p.phase === "up")?.pwshAliveAtEnd ?? 0;
+  const packsOnly = pooled.phases.find((p) => p.phase === "refresh (packs)")!;
+  const calPackReadInvocations = packsOnly.packServerScripts["calPack.get"] ?? 0;
+  const fleetRefreshCalPackInvocations = refresh.packServerScripts["calPack.get"] ?? 0;
+  const must = {
+    upPlusRefreshSpeedup: ratios["up + refresh"],
+    providerOverheadP50Ms: pooled.probe?.overheadMs.p50 ?? NaN,
+    providerOverheadP95Ms: pooled.probe?.overheadMs.p95 ?? NaN,
+    refreshCalPackReads: size.calPacks,
+    refreshCalPackReadInvocationsOnPackServer: calPackReadInvocations,
+    fleetRefreshCalPackReadInvocationsOnPackServer: fleetRefreshCalPackInvocations,
+    hostPeakRssMiBPooled: pooled.hostPeakRssMiB,
+    warmTargetsAfterUp: warmTargets,
+    pooledCap: CAP,
+    pooledPeakPwshAlive: pooled.peakPwshAlive,
+    capCheck: pooled.capCheck ? { cap: pooled.capCheck.cap, peakPwshAlive: pooled.capCheck.phase.peakPwshAlive, bounded: pooled.capCheck.boundedByCap } : undefined,
+  };
+
+  console.log("\n== ratios (naive wall time / pooled wall time)");
+  for (const [k, v] of Object.entries(ratios)) console.log(`  ${k.padEnd(14)} ${v}×`);
+  console.log("\n== must-show numbers");
+  console.log(`  whole-fleet up + refresh: pooled ${(upRefresh.pooledMs / 1000).toFixed(1)} s, naive ${(upRefresh.naiveMs / 1000).toFixed(1)} s: ${must.upPlusRefreshSpeedup}× faster`);
+  console.log(`  provider overhead per operation (probe): p50 ${must.providerOverheadP50Ms} ms, p95 ${must.providerOverheadP95Ms} ms`);
+  console.log(`  refresh of the ${size.calPacks} CAL packs on ls01 (packs only): ${calPackReadInvocations} calPack.get invocation(s) on that host (all its scripts: ${JSON.stringify(packsOnly.packServerScripts)})`);
+  console.log(`  ... inside the whole-fleet refresh (${refresh.operations} resources, ${PARALLEL} in flight): ${fleetRefreshCalPackInvocations} calPack.get invocation(s) for the ${size.calPacks} pack reads (all scripts on ls01: ${JSON.stringify(refresh.packServerScripts)})`);
+  console.log(`  host peak memory with ${warmTargets} warm targets (cap ${CAP}): ${must.hostPeakRssMiBPooled} MiB; peak pwsh alive ${must.pooledPeakPwshAlive} (≤ cap ${CAP}: ${must.pooledPeakPwshAlive <= CAP})`);
+  if (must.capCheck) console.log(`  refresh with cap ${must.capCheck.cap}: peak pwsh alive ${must.capCheck.peakPwshAlive} (bounded by the cap: ${must.capCheck.bounded})`);
+
+  const doc = { started, finished: new Date().toISOString(), machine: { ...m, loadAverageAtEnd: os.loadavg().map((x) => Math.round(x * 100) / 100) }, fleet: { ...size, packServer: "ls01", parallel: PARALLEL, scale: SCALE }, must, ratios, pooled, naive };
+  const resultsDir = SCALE === 1 ? path.join(PROJECT_ROOT, "bench", "results") : tempDir("results");
+  fs.mkdirSync(resultsDir, { recursive: true });
+  fs.writeFileSync(path.join(resultsDir, "fleet.json"), JSON.stringify(doc, null, 2) + "\n");
+  if (naive) {
+    const rows = labels.map((l) => ({ label: l, pooledMs: wall(pooled, l), naiveMs: wall(naive, l) }));
+    rows.push({ label: "up + refresh", ...upRefresh });
+    const subtitle = `${size.licenseServers} LS, ${size.calPacks} CAL packs, ${size.sessionHosts} session hosts; ${PARALLEL} in flight; ${m.cpus} CPUs, load ${m.loadAverageAtStart[0]}`;
+    fs.writeFileSync(path.join(resultsDir, "fleet.svg"), phaseChart(rows, "Fleet through the provider host: pooled vs naive", subtitle));
+  }
+  console.log(`\nwrote ${path.join(resultsDir, "fleet.json")}${naive ? ` and fleet.svg` : ""}`);
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
+
+export type { FleetNode };

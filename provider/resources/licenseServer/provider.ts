@@ -84,8 +84,19 @@ function desiredView(news: Props, olds: Props): Props {
     installRole: news.installRole,
     discoveryScope: news.discoveryScope,
     deactivateOnDelete: news.deactivateOnDelete,
-    activationStatus: wantsActivated(news.activation) ? "activated" : olds.activationStatus,
+    activationStatus: desiredStatus(news.activation, olds.activationStatus),
   };
+}
+
+/**
+ * The status an up should leave. A declaration that can activate wants "activated". A pending
+ * web/telephone one leaves the server as it is, except when the last read could not tell
+ * ("unknown": the TermServLicensing service was stopped): then the up must run, because converging
+ * starts the service (wait.ps1) and reads the real status again.
+ */
+function desiredStatus(activation: unknown, stored: unknown): unknown {
+  if (wantsActivated(activation)) return "activated";
+  return stored === "unknown" ? "pending" : stored;
 }
 
 function actualView(olds: Props): Props {
@@ -525,7 +536,7 @@ async function readState(id: string, props?: Props): Promise<pulumi.dynamic.Read
       props: {
         ...state,
         activationStatus: "unknown",
-        nextStep: `Win32_TSLicenseServer does not answer (TermServLicensing service: ${live.serviceStatus || "missing"}): start the service, then run pulumi up`,
+        nextStep: `Win32_TSLicenseServer does not answer (TermServLicensing service: ${live.serviceStatus || "missing"}): run pulumi up, which starts the service, or start it by hand`,
       },
     };
   }

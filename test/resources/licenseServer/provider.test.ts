@@ -373,6 +373,32 @@ describe("refresh shows drift, and the next up repairs it", () => {
     expect((await engine.refresh()).map((d) => d.op)).toEqual(["same"]);
   });
 
+  // Found by the convergence property (seed 1411265304): a pending web declaration kept "unknown" and
+  // the stopped service forever, because its desired status was whatever the last read said.
+  test.each(["web", "automatic"] as const)(
+    "%s: service stopped out of band -> refresh says unknown; up starts the service and reads the real status",
+    async (method) => {
+      const admin = await fresh();
+      const engine = createEngine(host);
+      const spec = await program(args({ activation: { method } }));
+      await engine.up([spec]);
+      if (method === "web") await admin.invoke("ActivateServerAutomatic"); // activated by hand while pending
+      await admin.config({ serviceStatus: "Stopped" });
+
+      const drift = await engine.refresh();
+      expect(drift[0].op).toBe("update");
+      expect(engine.outputs(spec.urn)).toMatchObject({ activationStatus: "unknown" });
+      expect(String(engine.outputs(spec.urn).nextStep)).toContain("run pulumi up, which starts the service");
+
+      const steps = await engine.up([spec]);
+      expect(steps.map((s) => s.op)).toEqual(["update"]);
+      expect((await admin.host()).serviceStatus).toBe("Running");
+      expect(engine.outputs(spec.urn)).toMatchObject({ activationStatus: "activated" });
+      expect((await engine.up([spec])).map((s) => s.op)).toEqual(["same"]);
+      expect((await engine.refresh()).map((d) => d.op)).toEqual(["same"]);
+    },
+  );
+
   test("web: deactivated out of band -> drift; up reactivates with ReactivateServer and the given id", async () => {
     const admin = await fresh();
     const engine = createEngine(host);

@@ -4,6 +4,10 @@
  *
  * - A target is a pool key (Transport.targetKey): operations on one target run one after the other
  *   on one pwsh, in the order they were queued; different targets run in parallel.
+ * - Shared workers: targets of a transport with a worker group (the simulator's, per state
+ *   directory) have no pwsh of their own: each operation takes an idle worker of the group (at most
+ *   `simulatorWorkers` of them), which selects the target from the operation's envelope. The
+ *   per-target FIFO is unchanged. Remote transports keep one pwsh per target (it holds the PSSession).
  * - A fresh pwsh loads Bootstrap.ps1, runs the transport's preamble and init operation, then serves
  *   operations until it has been idle for `idleMs`, is evicted by the cap (least recently used idle
  *   session first; when every session is busy, an operation that needs a new pwsh waits until one
@@ -21,7 +25,9 @@
  * serialized provider shim, never captured (style habit 9).
  */
 import type { ChildProcess } from "child_process";
+import * as crypto from "crypto";
 import * as fs from "fs";
+import * as os from "os";
 import { PowerShell } from "node-powershell";
 import { z } from "zod";
 import { ErrorCode, RdsError, isRdsError } from "../errors";
@@ -51,13 +57,23 @@ export interface PoolOptions {
    * operation ends, and read coalescing (coalesce.ts) is off. Default false, or `$RDS_POOL_NAIVE=1`.
    */
   naive: boolean;
+  /**
+   * Shared pwsh workers per worker group (Transport.workerGroup: the simulator's targets of one
+   * state directory). 0: one pwsh per target, as for every remote transport. Default: the number
+   * of CPUs (at least 2), or `$RDS_SIM_WORKERS`. Workers count against `maxSessions`.
+   */
+  simulatorWorkers: number;
 }
 
-function positiveIntFromEnv(name: string, fallback: number): number {
+function intFromEnv(name: string, fallback: number, min: number): number {
   const raw = process.env[name];
   if (raw === undefined || raw.trim() === "") return fallback;
   const value = Number(raw);
-  return Number.isInteger(value) && value > 0 ? value : fallback;
+  return Number.isInteger(value) && value >= min ? value : fallback;
+}
+
+function positiveIntFromEnv(name: string, fallback: number): number {
+  return intFromEnv(name, fallback, 1);
 }
 
 let options: PoolOptions | undefined;
@@ -70,6 +86,7 @@ export function poolOptions(): PoolOptions {
       maxSessions: positiveIntFromEnv("RDS_POOL_MAX_SESSIONS", 8),
       startupTimeoutMs: positiveIntFromEnv("RDS_POOL_STARTUP_TIMEOUT_MS", 120_000),
       naive: process.env.RDS_POOL_NAIVE === "1",
+      simulatorWorkers: intFromEnv("RDS_SIM_WORKERS", Math.max(2, os.cpus().length), 0),
     };
   }
   return options;
@@ -81,12 +98,15 @@ export function configurePool(changes: Partial<PoolOptions>): PoolOptions {
   for (const [name, value] of Object.entries(next)) {
     if (name === "naive") {
       if (typeof value !== "boolean") throw new RangeError("pool option naive must be a boolean");
+    } else if (name === "simulatorWorkers") {
+      if (!Number.isInteger(value) || (value as number) < 0) throw new RangeError("pool option simulatorWorkers must be 0 or a positive integer");
     } else if (!Number.isInteger(value) || (value as number) <= 0) {
       throw new RangeError(`pool option ${name} must be a positive integer`);
     }
   }
   options = next;
   for (const target of targets.values()) scheduleIdleClose(target);
+  for (const group of groups.values()) for (const worker of group.workers) scheduleWorkerIdleClose(group, worker);
   return next;
 }
 
@@ -106,7 +126,7 @@ export interface PoolStats {
   started: number;
   /** pwsh processes that have not exited yet (including ones being closed). */
   alive: number;
-  /** Sessions currently attached to a target (warm). */
+  /** Warm pwsh: sessions attached to a target, plus shared workers (their key is the worker group's). */
   warm: number;
   /** Operations that timed out (each replaced its pwsh). */
   timeouts: number;
@@ -139,6 +159,11 @@ export function poolStats(): PoolStats {
     const s = target.session;
     if (s !== undefined && !s.exited) {
       warmSessions.push({ key: target.key, pid: s.pid, pwshPid: s.pwshPid, busy: s.busy, lastUsed: s.lastUsed });
+    }
+  }
+  for (const group of groups.values()) {
+    for (const s of group.workers) {
+      if (!s.exited) warmSessions.push({ key: group.key, pid: s.pid, pwshPid: s.pwshPid, busy: s.busy, lastUsed: s.lastUsed });
     }
   }
   return {
@@ -181,8 +206,9 @@ export type PoolEvent =
   /** That process exited (closed, evicted, killed or died). */
   | { type: "exit"; key: string; pid: number | undefined }
   /**
-   * One script ran (operations and init operations alike): `durationMs` as the pool saw it (command
-   * sent to document parsed), `scriptMs` the script's own run time measured in pwsh (Bootstrap.ps1).
+   * One script ran (operations and init operations alike): `key` is the target it ran for (a shared
+   * worker's init: the worker group), `pid` the pwsh that ran it; `durationMs` as the pool saw it
+   * (command sent to document parsed), `scriptMs` the script's own run time in pwsh (Bootstrap.ps1).
    */
   | { type: "script"; key: string; pid: number | undefined; operation: string; durationMs: number; scriptMs: number | undefined };
 type PoolListener = (event: PoolEvent) => void;
@@ -209,11 +235,47 @@ function emitPoolEvent(event: PoolEvent): void {
 // ---------------------------------------------------------------------------------------------
 // One pwsh process
 
+/** child-shell internals the one-line invocation below uses (node-powershell 5 / child-shell 5). */
+interface ShellGuts {
+  streams: { stdin: NodeJS.WritableStream; stdout: NodeJS.ReadableStream; stderr: NodeJS.ReadableStream };
+  exitPromise: Promise<void>;
+  isExited: boolean;
+  readBulkFromOutput(stream: NodeJS.ReadableStream, delimiter: string): Promise<Buffer>;
+}
+
+const DELIMITER_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+/** 16 random characters of [0-9A-Za-z], like child-shell's own delimiters (recentStderr drops such lines). */
+function newDelimiter(): string {
+  return [...crypto.randomBytes(16)].map((b) => DELIMITER_ALPHABET[b % DELIMITER_ALPHABET.length]).join("");
+}
+
 /** node-powershell's PowerShell, pinned to the executable we found (it would prefer $NODE_POWERSHELL). */
 class PinnedPowerShell extends PowerShell {
   protected override setExecutable(opts: { executable?: string }): string {
     return opts.executable as string;
   }
+}
+
+/**
+ * Replaces child-shell's (private) invokeCommand on a shell: each command goes to pwsh as ONE line.
+ * child-shell sends five (two delimiter prints, the command, two more), and `pwsh -Command -` parses
+ * and runs every stdin line as a pipeline of its own: four extra pipelines per operation. The
+ * closing delimiters are printed in a `finally`, so a command that throws still ends its output.
+ * Measured with the runner benchmark: provider/powershell/README.md ("One line per command").
+ */
+function sendCommandsAsOneLine(shell: PowerShell): void {
+  const guts = shell as unknown as ShellGuts & { invokeCommand: (command: string) => Promise<unknown> };
+  guts.invokeCommand = async (command: string) => {
+    const delimiter = newDelimiter();
+    const output = Promise.all([guts.readBulkFromOutput(guts.streams.stdout, delimiter), guts.readBulkFromOutput(guts.streams.stderr, delimiter)]);
+    const marks = `[Console]::Error.WriteLine('${delimiter}'); [Console]::Out.WriteLine('${delimiter}')`;
+    guts.streams.stdin.write(`${marks}; try { ${command} } finally { ${marks} }${os.EOL}`);
+    await Promise.race([guts.exitPromise, output]);
+    if (guts.isExited) return { hadErrors: true, raw: "" };
+    const [stdout, stderr] = await output;
+    return { stdout, stderr, hadErrors: stderr.length !== 0, raw: "" };
+  };
 }
 
 interface ShellInternals {
@@ -306,6 +368,7 @@ class Session {
       throwOnInvocationError: false,
       spawnOptions: { env: childEnvironment() },
     });
+    if (process.env.RDS_POOL_FIVE_LINE_INVOKE !== "1") sendCommandsAsOneLine(this.shell);
     const internals = this.shell as unknown as ShellInternals;
     // node-powershell rejects this when pwsh exits abnormally; we watch the process ourselves.
     internals.exitPromise.catch(() => undefined);
@@ -439,7 +502,7 @@ class Session {
    * `Invoke-RdsOperation` command, parses the document. The envelope file is gone afterwards
    * whatever happened.
    */
-  async runScript(run: ScriptRun): Promise<ScriptOutcome> {
+  async runScript(run: ScriptRun, targetKey: string = this.key): Promise<ScriptOutcome> {
     const envelopePath = writeEnvelopeFile({ operation: run.name, host: run.host, args: run.args });
     try {
       const outcome = await this.sendForDocument(operationCommand(run.script, envelopePath), run.timeoutMs, {
@@ -447,7 +510,7 @@ class Session {
         operation: run.name,
       });
       if (poolListeners.size > 0) {
-        emitPoolEvent({ type: "script", key: this.key, pid: this.pid, operation: run.name, durationMs: outcome.durationMs, scriptMs: outcome.document.scriptMs });
+        emitPoolEvent({ type: "script", key: targetKey, pid: this.pid, operation: run.name, durationMs: outcome.durationMs, scriptMs: outcome.document.scriptMs });
       }
       return outcome;
     } finally {
@@ -524,6 +587,30 @@ interface Target {
 
 const targets = new Map<string, Target>();
 const sessions = new Set<Session>();
+
+/**
+ * Shared workers (Transport.workerGroup): pwsh processes that serve any target of their group, one
+ * operation at a time each. A target's FIFO still orders its own operations; a worker is held only
+ * for the one operation it runs.
+ */
+interface WorkerGroup {
+  key: string;
+  workers: Session[];
+  /** Workers being started (counted against the group's size before they exist). */
+  starting: number;
+  /** Woken when a worker goes idle or exits, or the pool closes. */
+  waiters: (() => void)[];
+  idleTimers: Map<Session, NodeJS.Timeout>;
+}
+const groups = new Map<string, WorkerGroup>();
+
+/** The worker group a target's operations run in, or undefined for a pwsh of its own. */
+function workerGroupOf(spec: TargetSpec): string | undefined {
+  const options = poolOptions();
+  if (options.naive || options.simulatorWorkers === 0) return undefined;
+  if (spec.transport.workerGroup === undefined || spec.transport.workerInitOperation === undefined) return undefined;
+  return spec.transport.workerGroup(spec.connection);
+}
 /** Operations started per target key, over the life of the process. */
 const invocationCounts = new Map<string, number>();
 
@@ -555,8 +642,9 @@ async function pump(target: Target): Promise<void> {
   }
   target.running = true;
   let session: Session | undefined;
+  const groupKey = workerGroupOf(target.spec);
   try {
-    session = await ensureSession(target);
+    session = groupKey === undefined ? await ensureSession(target) : await acquireWorker(target, groupKey);
     session.busy = true;
     session.ref();
     invocationCounts.set(target.key, (invocationCounts.get(target.key) ?? 0) + 1);
@@ -574,6 +662,7 @@ async function pump(target: Target): Promise<void> {
     if (session !== undefined) {
       session.busy = false;
       session.lastUsed = Date.now();
+      if (groupKey !== undefined) releaseWorker(groupKey, session);
     }
     if (target.session !== undefined && (target.session.exited || target.session.closing)) {
       const dead = target.session;
@@ -604,6 +693,113 @@ async function ensureSession(target: Target): Promise<Session> {
   }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Shared workers
+
+function groupFor(key: string): WorkerGroup {
+  let group = groups.get(key);
+  if (group === undefined) {
+    group = { key, workers: [], starting: 0, waiters: [], idleTimers: new Map() };
+    groups.set(key, group);
+  }
+  return group;
+}
+
+function wakeGroup(group: WorkerGroup): void {
+  const waiting = group.waiters;
+  group.waiters = [];
+  for (const wake of waiting) wake();
+}
+
+/**
+ * An idle worker of the group for one operation of `target` (marked busy), or a new one while the
+ * group has fewer than `simulatorWorkers` (and the cap allows: acquireSlot); otherwise waits for
+ * one to go idle.
+ */
+async function acquireWorker(target: Target, groupKey: string): Promise<Session> {
+  const generation = poolGeneration;
+  const group = groupFor(groupKey);
+  for (;;) {
+    if (generation !== poolGeneration) {
+      throw new RdsError(ErrorCode.HostUnreachable, `running an operation on ${target.spec.host}: the session pool was closed`, { host: target.spec.host });
+    }
+    group.workers = group.workers.filter((w) => !w.exited && !w.closing);
+    const idle = group.workers.find((w) => !w.busy);
+    if (idle !== undefined) {
+      cancelWorkerIdleClose(group, idle);
+      idle.busy = true;
+      return idle;
+    }
+    // Grow while the group is under its size, but past its first worker only into a free place
+    // under the cap: evicting an idle session to start one more worker would just trade processes.
+    const size = group.workers.length + group.starting;
+    if (size < Math.max(1, poolOptions().simulatorWorkers) && (size === 0 || freePlaces() > 0)) {
+      group.starting++;
+      try {
+        const slot = await acquireSlot(target);
+        const worker = await startSession(workerSpec(target.spec, groupKey), slot);
+        worker.busy = true;
+        group.workers.push(worker);
+        return worker;
+      } finally {
+        group.starting--;
+        wakeGroup(group);
+      }
+    }
+    await new Promise<void>((resolve) => group.waiters.push(resolve));
+  }
+}
+
+/** How a worker of the group is started: the target's transport, bound by its worker init (no host of its own). */
+function workerSpec(spec: TargetSpec, groupKey: string): TargetSpec {
+  const transport = spec.transport;
+  const init = transport.workerInitOperation!;
+  return {
+    key: groupKey,
+    host: spec.host,
+    connection: spec.connection,
+    transport: { ...transport, initOperation: (connection: Connection) => init(connection) },
+  };
+}
+
+/** After an operation: a dead worker leaves the group; a live one idles (naive mode never gets here). */
+function releaseWorker(groupKey: string, worker: Session): void {
+  const group = groupFor(groupKey);
+  if (worker.exited || worker.closing) {
+    group.workers = group.workers.filter((w) => w !== worker);
+    void worker.kill().finally(() => sessions.delete(worker));
+  } else {
+    worker.unref();
+    scheduleWorkerIdleClose(group, worker);
+  }
+  wakeGroup(group);
+}
+
+function cancelWorkerIdleClose(group: WorkerGroup, worker: Session): void {
+  const timer = group.idleTimers.get(worker);
+  if (timer !== undefined) clearTimeout(timer);
+  group.idleTimers.delete(worker);
+}
+
+function scheduleWorkerIdleClose(group: WorkerGroup, worker: Session): void {
+  cancelWorkerIdleClose(group, worker);
+  if (worker.busy || worker.exited) return;
+  const timer = setTimeout(() => {
+    group.idleTimers.delete(worker);
+    if (!worker.busy) retireWorker(group, worker);
+  }, poolOptions().idleMs);
+  timer.unref();
+  group.idleTimers.set(worker, timer);
+}
+
+/** Takes an idle worker out of its group and closes it gracefully. */
+function retireWorker(group: WorkerGroup, worker: Session): Promise<void> {
+  cancelWorkerIdleClose(group, worker);
+  group.workers = group.workers.filter((w) => w !== worker);
+  if (group.workers.length === 0 && group.starting === 0 && group.waiters.length === 0) groups.delete(group.key);
+  return worker.close().finally(() => sessions.delete(worker));
+}
+
 /**
  * A place under the cap, held from the moment it is granted until the new pwsh is in `sessions`
  * (which then counts it), so concurrent starts cannot all see the same free place.
@@ -622,6 +818,11 @@ function wakeSlotWaiters(): void {
   const waiting = slotWaiters;
   slotWaiters = [];
   for (const wake of waiting) wake();
+}
+
+/** pwsh processes that could start now without evicting anything. */
+function freePlaces(): number {
+  return poolOptions().maxSessions - [...sessions].filter((s) => !s.exited).length - reservedSlots;
 }
 
 /**
@@ -691,17 +892,37 @@ function retire(target: Target): Promise<void> {
   return session.close().finally(() => sessions.delete(session));
 }
 
-/** Closes least recently used idle sessions until at most `limit` are warm. */
+/** A warm pwsh the cap may close: a target's own session, or a shared worker. */
+interface WarmEntry {
+  session: Session;
+  idle: boolean;
+  retire(): void;
+}
+
+function warmEntries(): WarmEntry[] {
+  const entries: WarmEntry[] = [];
+  for (const t of targets.values()) {
+    const session = t.session;
+    if (session === undefined || session.exited) continue;
+    entries.push({ session, idle: !t.running && t.queue.length === 0 && !session.busy, retire: () => void retire(t) });
+  }
+  for (const group of groups.values()) {
+    for (const worker of group.workers) {
+      if (worker.exited || worker.closing) continue;
+      entries.push({ session: worker, idle: !worker.busy, retire: () => void retireWorker(group, worker) });
+    }
+  }
+  return entries;
+}
+
+/** Closes least recently used idle sessions (own or shared) until at most `limit` are warm. */
 function enforceCap(limit: number): void {
   for (;;) {
-    const warm = [...targets.values()].filter((t) => t.session !== undefined && !t.session.exited);
+    const warm = warmEntries();
     if (warm.length <= Math.max(limit, 0)) return;
-    const idle = warm
-      .filter((t) => !t.running && t.queue.length === 0 && !(t.session as Session).busy)
-      .sort((a, b) => (a.session as Session).lastUsed - (b.session as Session).lastUsed);
-    const victim = idle[0];
+    const victim = warm.filter((e) => e.idle).sort((a, b) => a.session.lastUsed - b.session.lastUsed)[0];
     if (victim === undefined) return; // every warm session is busy: over the cap until one idles
-    void retire(victim);
+    victim.retire();
   }
 }
 
@@ -850,13 +1071,13 @@ const CONNECTION_LOST_PENDING = "CONNECTION_LOST_PENDING";
  * run marker for it. Otherwise the operation fails with RDS_CONNECTION_LOST (it may have run).
  */
 async function runWithReconnect(target: Target, session: Session, run: ScriptRun): Promise<ScriptOutcome> {
-  const first = await session.runScript(run);
+  const first = await session.runScript(run, target.key);
   const spec = target.spec;
   if (first.document.ok || spec.transport.connect === undefined) return first;
   const code = first.document.error.code;
   if (code !== SESSION_LOST && code !== CONNECTION_LOST_PENDING) return first;
   const info = await bindTarget(session, spec, "reconnect", Date.now() + poolOptions().startupTimeoutMs);
-  if (code === SESSION_LOST || info?.pendingRunStarted === false) return session.runScript(run);
+  if (code === SESSION_LOST || info?.pendingRunStarted === false) return session.runScript(run, target.key);
   throw new RdsError(
     ErrorCode.ConnectionLost,
     `running ${run.name} on ${run.host}: the connection to the target dropped while the operation was running; it may or may not have completed (the session has been reopened: read the state again before retrying)`,
@@ -907,6 +1128,15 @@ export async function closeAll(): Promise<void> {
       closing.push((target.running ? session.kill() : session.close()).finally(() => sessions.delete(session)));
     }
   }
+  for (const group of groups.values()) {
+    for (const worker of group.workers) {
+      cancelWorkerIdleClose(group, worker);
+      handled.add(worker);
+      closing.push((worker.busy ? worker.kill() : worker.close()).finally(() => sessions.delete(worker)));
+    }
+    group.workers = [];
+    wakeGroup(group);
+  }
   // Sessions still starting, or detached and still closing.
   for (const session of sessions) {
     if (!handled.has(session)) closing.push(session.kill().finally(() => sessions.delete(session)));
@@ -914,6 +1144,9 @@ export async function closeAll(): Promise<void> {
   await Promise.all(closing);
   for (const [key, target] of targets) {
     if (!target.running && target.queue.length === 0) targets.delete(key);
+  }
+  for (const [key, group] of groups) {
+    if (group.starting === 0 && group.waiters.length === 0) groups.delete(key);
   }
   // Nothing is in flight any more: drop the private envelope directory (recreated on next use).
   if (targets.size === 0) removeEnvelopeDir();

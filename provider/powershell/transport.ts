@@ -326,6 +326,16 @@ export interface Transport<C extends Connection = Connection> {
    * failures, logs each attempt, and runs it again to reconnect when the session is lost.
    */
   connect?: ConnectPolicy<C>;
+  /**
+   * Targets whose scripts may run in a shared pwsh: the key of their worker group. Only for a
+   * transport whose per-target binding is cheap and travels with each operation (the simulator:
+   * the host is the envelope's `host`). The pool then serves the group's targets from a few shared
+   * pwsh workers (pool option `simulatorWorkers`) instead of one pwsh per target; the per-target
+   * FIFO stays. Remote transports keep one pwsh per target: it holds that target's PSSession.
+   */
+  workerGroup?(connection: C): string;
+  /** The init operation of a shared worker: binds what the group has in common; each operation binds its own target. */
+  workerInitOperation?(connection: C): InitOperation;
 }
 
 /** How the pool connects a remote transport (transports/remote.ts). */

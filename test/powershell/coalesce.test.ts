@@ -9,10 +9,14 @@
  */
 import { z } from "zod";
 import { Coalescer, type CoalesceOptions } from "../../provider/powershell/coalesce";
-import { closeAll, onCommand } from "../../provider/powershell/pool";
+import { closeAll, configurePool, onCommand } from "../../provider/powershell/pool";
 import { runOperation } from "../../provider/powershell/runner";
 import { targetKey } from "../../provider/powershell/transport";
 import { fixture, removeTempDirs, sim, tempDir } from "./support";
+
+// These tests are about a pwsh per target (what the remote transports always get): the simulator's
+// shared workers are off here and tested in sharedWorkers.test.ts.
+configurePool({ simulatorWorkers: 0 });
 
 const options = (o: Partial<CoalesceOptions> = {}) => () => ({ windowMs: 5, maxWaitMs: 50, maxBatch: 256, ...o });
 

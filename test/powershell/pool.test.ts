@@ -19,6 +19,10 @@ import { runOperation } from "../../provider/powershell/runner";
 import { targetKey } from "../../provider/powershell/transport";
 import { echoSchema, fixture, isRunning, ProcessRef, processRef, rdsErrorOf, removeTempDirs, sim, sleepSchema, tempDir, waitFor } from "./support";
 
+// These tests are about a pwsh per target (what the remote transports always get): the simulator's
+// shared workers are off here and tested in sharedWorkers.test.ts.
+configurePool({ simulatorWorkers: 0 });
+
 const stateDir = tempDir("rds-pool-test");
 const anything = z.unknown();
 const defaults = { ...poolOptions() };

@@ -10,6 +10,10 @@ import { runOperation } from "../../provider/powershell/runner";
 import { targetKey } from "../../provider/powershell/transport";
 import { echoSchema, fixture, removeTempDirs, sim, sleepSchema, tempDir } from "./support";
 
+// These tests are about a pwsh per target (what the remote transports always get): the simulator's
+// shared workers are off here and tested in sharedWorkers.test.ts.
+configurePool({ simulatorWorkers: 0 });
+
 const stateDir = tempDir("rds-pool-modes");
 const defaults = { ...poolOptions() };
 let events: PoolEvent[] = [];

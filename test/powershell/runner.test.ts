@@ -12,10 +12,14 @@ import * as fs from "fs";
 import * as path from "path";
 import { z } from "zod";
 import { ErrorCode } from "../../provider/errors";
-import { closeAll, onCommand, poolStats } from "../../provider/powershell/pool";
+import { closeAll, configurePool, onCommand, poolStats } from "../../provider/powershell/pool";
 import { runOperation } from "../../provider/powershell/runner";
 import { targetKey } from "../../provider/powershell/transport";
 import { echoSchema, fixture, rdsErrorOf, removeTempDirs, sim, sleepSchema, tempDir, waitFor } from "./support";
+
+// These tests are about a pwsh per target (what the remote transports always get): the simulator's
+// shared workers are off here and tested in sharedWorkers.test.ts.
+configurePool({ simulatorWorkers: 0 });
 
 const stateDir = tempDir("rds-runner-test");
 const main = sim("runner-main", stateDir);

@@ -45,6 +45,7 @@ interface Window {
 }
 const windows: Window[] = [];
 const savedCap = poolOptions().maxSessions;
+const savedWorkers = poolOptions().simulatorWorkers;
 
 beforeAll(() => {
   process.env.RDS_JOURNAL_DIR = journalDir;
@@ -118,13 +119,31 @@ function expectNoInterleaving(host: string, results: StepResult[]): void {
     const owner = windowsOf.filter((w) => w.begin <= get && set <= w.end);
     if (owner.length !== 1) throw new Error(`call pair ${i / 2} on ${host} is inside ${owner.length} operation windows`);
   }
-  // One pwsh per target: every call from the same process.
-  expect(new Set(rows.map((r) => r.pid)).size).toBe(1);
+  // Each operation's Get and Set come from one pwsh; with a pwsh per target, every call does.
+  for (let i = 0; i < rows.length; i += 2) expect(rows[i + 1].pid).toBe(rows[i].pid);
+  if (poolOptions().simulatorWorkers === 0) expect(new Set(rows.map((r) => r.pid)).size).toBe(1);
 }
 
-describe("emulator level: read-modify-write operations queued at once", () => {
+// Both ways the pool runs simulator targets: shared workers (the default) and a pwsh per target
+// (what remote transports always get).
+describe.each([
+  ["shared simulator workers", 2],
+  ["a pwsh per target", 0],
+])("emulator level, %s: read-modify-write operations queued at once", (_mode, workers) => {
+  beforeAll(async () => {
+    await closeAll();
+    configurePool({ simulatorWorkers: workers });
+  });
+  afterAll(async () => {
+    await closeAll();
+    configurePool({ simulatorWorkers: savedWorkers });
+  });
+  // Hosts of their own per mode: each test counts from a fresh host.
+  const oneHost = `w${workers}-${ONE_HOST}`;
+  const tenHosts = TEN_HOSTS.map((h) => `w${workers}-${h}`);
+
   test(`${N} operations on one host: no lost update, none inside another`, async () => {
-    const host = ONE_HOST;
+    const host = oneHost;
     await sim.config(host, { roleInstalled: true });
     const results = await counterSteps([host]);
     expect((await sim.host(host)).licenseServer.contact.OrgUnit).toBe(String(N));
@@ -133,7 +152,7 @@ describe("emulator level: read-modify-write operations queued at once", () => {
   });
 
   test(`${N} operations over ten hosts: no lost update, none inside another on a host`, async () => {
-    const hosts = TEN_HOSTS;
+    const hosts = tenHosts;
     for (const h of hosts) await sim.config(h, { roleInstalled: true });
     const results = await counterSteps(hosts);
     for (const [i, h] of hosts.entries()) {

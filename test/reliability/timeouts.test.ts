@@ -13,7 +13,7 @@
  */
 import * as fs from "fs";
 import { isRdsError } from "../../provider/errors";
-import { closeAll, poolStats } from "../../provider/powershell/pool";
+import { closeAll, configurePool, poolStats } from "../../provider/powershell/pool";
 import { MiniEngine, processAlive, providers, Sim, strip, tempDir, waitFor, type Props } from "./support";
 
 jest.setTimeout(300_000);
@@ -36,6 +36,10 @@ function rememberPids(): void {
 function sessionOf(host: string) {
   return poolStats().sessions.find((s) => JSON.parse(s.key)[2] === host);
 }
+
+// Each resource's pwsh is found by its target key: a pwsh per target, as remote transports get. A
+// timeout on a shared simulator worker: test/powershell/sharedWorkers.test.ts.
+configurePool({ simulatorWorkers: 0 });
 
 beforeAll(() => {
   process.env.RDS_JOURNAL_DIR = journalDir;

@@ -6,6 +6,8 @@
  * A fresh pwsh imports the emulator (preamble: a package path only), then runs SimulatorInit.ps1,
  * which calls `Set-RdsEmulatorContext -StateDir -HostName`. The host name and the state directory are
  * user data, so they travel in that init operation's envelope file, never in command text.
+ * A shared worker (workerGroup) is bound to the state directory only; SimulatorInit.ps1 then installs
+ * an operation invoker that selects each operation's host from its envelope before the script runs.
  */
 import * as path from "path";
 import { providerFile } from "../../paths";
@@ -39,6 +41,21 @@ export const simulatorTransport: Transport<SimulatorConnection> = {
       name: "session.init",
       script: providerFile("powershell/transports/SimulatorInit.ps1"),
       args: { stateDir: resolveStateDir(connection) },
+    };
+  },
+
+  // Simulated hosts live in files and the emulator's only per-pwsh state is "which host am I": a
+  // shared worker selects it from each operation's envelope, so a fleet of simulated targets needs a
+  // few pwsh, not one each (pool option simulatorWorkers).
+  workerGroup(connection: SimulatorConnection): string {
+    return JSON.stringify(["simulator-workers", resolveStateDir(connection)]);
+  },
+
+  workerInitOperation(connection: SimulatorConnection): InitOperation {
+    return {
+      name: "session.init",
+      script: providerFile("powershell/transports/SimulatorInit.ps1"),
+      args: { stateDir: resolveStateDir(connection), shared: true },
     };
   },
 };

@@ -3,12 +3,13 @@
  *
  * A refresh reads every resource at once (the engine keeps up to 16 operations in flight). Thirty CAL
  * packs on one license server would otherwise be thirty scripts queued on that server's one pwsh,
- * each enumerating the same WMI class. Here a read joins the pending batch of its target key; the
- * batch is handed to the pool once no read has joined for `windowMs` (at most `maxWaitMs` after its
- * first read), and it stays open until its script actually STARTS on the pwsh (the runner calls
- * `take()` then): reads that arrive while the target is busy with earlier work all join it. Sealing
- * at the start, never earlier, is also what keeps a read fresh: it never gets an answer computed
- * before it was asked.
+ * each enumerating the same WMI class. Here a read joins the pending batch of its target key. A lone
+ * read goes to the pool at once; while a batch of the key is in flight, later reads gather in the
+ * next one, handed over once that batch has finished and no read has joined for `windowMs` (at most
+ * `maxWaitMs`); see `join`. A handed-over batch stays open until its script actually STARTS on the
+ * pwsh (the runner calls `take()` then): reads that arrive while the target is busy with other work
+ * join it. Sealing at the start, never earlier, is also what keeps a read fresh: it never gets an
+ * answer computed before it was asked.
  *
  * Each caller gets its own slice of the batch's results; when the batch fails, every caller gets the
  * failure (each re-phrases it for its own resource). One job: batching. The script and the slicing
@@ -19,13 +20,22 @@ import { poolOptions } from "./pool";
 export interface CoalesceOptions {
   /**
    * Quiet time (ms): a batch is handed to the pool once no read has joined it for this long.
-   * Default 5, or `$RDS_COALESCE_WINDOW_MS`; 0 turns coalescing off (every read runs on its own).
+   * Only reads in a burst wait for it (a lone read goes at once: see `join`), so it can be generous:
+   * an engine's wave of reads comes in clusters a few ms to about 25 ms apart (fleet bench, 2 CPUs).
+   * Default 30, or `$RDS_COALESCE_WINDOW_MS`; 0 turns coalescing off (every read runs on its own).
    */
   windowMs: number;
-  /** Longest a batch waits for quiet before it is handed to the pool (ms). Default 50, or `$RDS_COALESCE_MAX_WAIT_MS`. */
+  /** Longest a batch waits for quiet before it is handed to the pool (ms). Default 100, or `$RDS_COALESCE_MAX_WAIT_MS`. */
   maxWaitMs: number;
   /** Most reads in one batch; a full batch is handed over at once and later reads start a new one. Default 256. */
   maxBatch: number;
+  /**
+   * After a batch of several reads finishes (ms): a read that arrives within this time is taken for
+   * one of the next wave (the batch's callers' engine slots free up together, and each sends its
+   * next read once it has finished its own step, e.g. a refresh's diff), so it waits for the quiet
+   * window to gather the others. Default 250, or `$RDS_COALESCE_FOLLOW_MS`.
+   */
+  followMs: number;
 }
 
 function nonNegativeIntFromEnv(name: string, fallback: number): number {
@@ -38,9 +48,10 @@ function nonNegativeIntFromEnv(name: string, fallback: number): number {
 /** The options from the environment; `windowMs` is 0 (off) in the pool's naive mode (the baseline has no coalescing). */
 export function coalesceOptionsFromEnv(): CoalesceOptions {
   return {
-    windowMs: poolOptions().naive ? 0 : nonNegativeIntFromEnv("RDS_COALESCE_WINDOW_MS", 5),
-    maxWaitMs: nonNegativeIntFromEnv("RDS_COALESCE_MAX_WAIT_MS", 50),
+    windowMs: poolOptions().naive ? 0 : nonNegativeIntFromEnv("RDS_COALESCE_WINDOW_MS", 30),
+    maxWaitMs: nonNegativeIntFromEnv("RDS_COALESCE_MAX_WAIT_MS", 100),
     maxBatch: Math.max(1, nonNegativeIntFromEnv("RDS_COALESCE_MAX_BATCH", 256)),
+    followMs: nonNegativeIntFromEnv("RDS_COALESCE_FOLLOW_MS", 250),
   };
 }
 
@@ -64,6 +75,10 @@ interface Batch<I, R> {
   timer: NodeJS.Timeout | undefined;
   handedOver: boolean;
   sealed: boolean;
+  /** When the last read joined (ms since epoch). */
+  lastJoinAt: number;
+  /** It gathered reads while another batch of its key was in flight. */
+  gathered: boolean;
 }
 
 export interface CoalescerStats {
@@ -75,6 +90,10 @@ export interface CoalescerStats {
 
 export class Coalescer<I, R> {
   private readonly pending = new Map<string, Batch<I, R>>();
+  /** Batches handed to the pool and not finished yet, per key. */
+  private readonly inFlight = new Map<string, number>();
+  /** The last batch of each key to finish: when, and how many reads it had. */
+  private readonly lastEnd = new Map<string, { at: number; size: number }>();
   readonly stats: CoalescerStats = { joined: 0, batches: 0 };
 
   constructor(
@@ -82,33 +101,85 @@ export class Coalescer<I, R> {
     private readonly options: () => CoalesceOptions = coalesceOptionsFromEnv,
   ) {}
 
-  /** Adds `item` to the open batch of `key` (or a new one) and resolves with its own result. */
+  /**
+   * Adds `item` to the open batch of `key` (or a new one) and resolves with its own result.
+   *
+   * When a batch is handed to the pool:
+   * - a lone read (nothing of its key in flight or waiting, and the key's last batch had one read
+   *   or finished more than followMs ago) goes at once: it pays no window;
+   * - while a batch of the key is in flight, later reads gather in the next batch, handed over once
+   *   that one has finished and then no read has joined for windowMs (at most maxWaitMs);
+   * - a read that comes within followMs after a batch of several reads is the start of the next
+   *   wave (the engine sends the next reads as the finished batch's slots free up): it waits for
+   *   quiet too. That is what keeps an engine's waves together.
+   */
   join(key: string, item: I): Promise<R> {
     const opts = this.options();
     this.stats.joined++;
     let batch = this.pending.get(key);
     // windowMs 0: coalescing off, every read is a batch of its own (even one not started yet is not joined).
     if (opts.windowMs <= 0 || batch === undefined || batch.sealed || batch.items.length >= opts.maxBatch) {
-      batch = { key, items: [], waiters: [], firstAt: Date.now(), timer: undefined, handedOver: false, sealed: false };
+      batch = { key, items: [], waiters: [], firstAt: Date.now(), timer: undefined, handedOver: false, sealed: false, lastJoinAt: 0, gathered: false };
       this.pending.set(key, batch);
     }
     const joined = batch;
     const result = new Promise<R>((resolve, reject) => joined.waiters.push({ resolve, reject }));
     joined.items.push(item);
+    joined.lastJoinAt = Date.now();
     if (opts.windowMs <= 0 || joined.items.length >= opts.maxBatch) {
       this.handOver(joined);
-    } else if (!joined.handedOver) {
-      // Debounce: wait for quiet, but never longer than maxWaitMs after the first read.
-      if (joined.timer !== undefined) clearTimeout(joined.timer);
-      const wait = Math.max(0, Math.min(opts.windowMs, joined.firstAt + opts.maxWaitMs - Date.now()));
-      joined.timer = setTimeout(() => this.handOver(joined), wait);
+    } else {
+      this.schedule(joined, opts, joined.lastJoinAt);
     }
     return result;
+  }
+
+  /**
+   * Arms (or re-arms) the hand-over of a batch that is not handed over yet. Not while a batch of the
+   * key is in flight (`finished` arms it). A lone read goes at once: the first read of a batch when
+   * the key's previous batch had one read, or finished more than followMs ago. Otherwise the batch
+   * waits for quiet: windowMs after its last join, at most maxWaitMs after `firstAt`.
+   */
+  private schedule(batch: Batch<I, R>, opts: CoalesceOptions, lastJoinAt: number): void {
+    if (batch.handedOver) return;
+    if (batch.timer !== undefined) clearTimeout(batch.timer);
+    batch.timer = undefined;
+    const key = batch.key;
+    if ((this.inFlight.get(key) ?? 0) > 0) return;
+    const now = Date.now();
+    const previous = this.lastEnd.get(key);
+    const following = previous !== undefined && previous.size > 1 && now - previous.at < opts.followMs;
+    if (batch.items.length === 1 && !batch.gathered && !following) {
+      this.handOver(batch);
+      return;
+    }
+    const at = Math.min(lastJoinAt + opts.windowMs, batch.firstAt + opts.maxWaitMs);
+    if (at <= now) {
+      this.handOver(batch);
+      return;
+    }
+    batch.timer = setTimeout(() => this.handOver(batch), at - now);
   }
 
   private seal(batch: Batch<I, R>): void {
     batch.sealed = true;
     if (this.pending.get(batch.key) === batch) this.pending.delete(batch.key);
+  }
+
+  /** A batch of `key` finished: the next one (gathered meanwhile) waits for the reads this one sets free. */
+  private finished(key: string, size: number): void {
+    const left = (this.inFlight.get(key) ?? 1) - 1;
+    if (left > 0) this.inFlight.set(key, left);
+    else this.inFlight.delete(key);
+    const now = Date.now();
+    this.lastEnd.set(key, { at: now, size });
+    const next = this.pending.get(key);
+    if (next !== undefined && !next.handedOver && !next.sealed) {
+      next.firstAt = now; // its longest wait counts from here: before, it could not have started anyway
+      next.gathered = true; // it gathered while another ran: a burst, not a lone read
+      // Quiet counts from this end too: the finished batch's callers send their next reads now.
+      this.schedule(next, this.options(), now);
+    }
   }
 
   private handOver(batch: Batch<I, R>): void {
@@ -117,6 +188,7 @@ export class Coalescer<I, R> {
     if (batch.handedOver) return;
     batch.handedOver = true;
     this.stats.batches++;
+    this.inFlight.set(batch.key, (this.inFlight.get(batch.key) ?? 0) + 1);
     const take = (): readonly I[] => {
       this.seal(batch);
       return [...batch.items];
@@ -131,6 +203,7 @@ export class Coalescer<I, R> {
       (results) => {
         // A runner that never started its script leaves the batch open: close it now.
         this.seal(batch);
+        this.finished(batch.key, batch.items.length);
         if (results.length !== batch.items.length) {
           const err = new Error(`coalesced read of ${batch.items.length} item(s) returned ${results.length} result(s)`);
           for (const w of batch.waiters) w.reject(err);
@@ -140,6 +213,7 @@ export class Coalescer<I, R> {
       },
       (err: unknown) => {
         this.seal(batch);
+        this.finished(batch.key, batch.items.length);
         for (const w of batch.waiters) w.reject(err);
       },
     );

@@ -18,7 +18,7 @@ import { fixture, removeTempDirs, sim, tempDir } from "./support";
 // shared workers are off here and tested in sharedWorkers.test.ts.
 configurePool({ simulatorWorkers: 0 });
 
-const options = (o: Partial<CoalesceOptions> = {}) => () => ({ windowMs: 5, maxWaitMs: 50, maxBatch: 256, ...o });
+const options = (o: Partial<CoalesceOptions> = {}) => () => ({ windowMs: 5, maxWaitMs: 50, maxBatch: 256, followMs: 250, ...o });
 
 /** A batch runner whose scripts start only when the test says so. */
 function controlledRunner() {
@@ -42,7 +42,7 @@ function controlledRunner() {
 const tick = (ms = 20) => new Promise((r) => setTimeout(r, ms));
 
 describe("Coalescer", () => {
-  it("runs 30 concurrent reads of one target as one batch, each caller getting its own result", async () => {
+  it("runs 30 concurrent reads of one target as two batches: the first at once, the other 29 together", async () => {
     const runs: number[][] = [];
     const c = new Coalescer<number, number>(async (_key, _first, take) => {
       const items = [...take()];
@@ -50,9 +50,75 @@ describe("Coalescer", () => {
       return items.map((i) => i * 10);
     }, options());
     const results = await Promise.all(Array.from({ length: 30 }, (_, i) => c.join("ls01", i)));
-    expect(runs).toHaveLength(1);
-    expect(runs[0]).toEqual(Array.from({ length: 30 }, (_, i) => i));
+    expect(runs).toEqual([[0], Array.from({ length: 29 }, (_, i) => i + 1)]);
     expect(results).toEqual(Array.from({ length: 30 }, (_, i) => i * 10));
+  });
+
+  it("a lone read goes at once: it waits for no window", async () => {
+    const { batches, run } = controlledRunner();
+    const c = new Coalescer<number, number>(run, options({ windowMs: 10_000, maxWaitMs: 10_000 }));
+    const one = c.join("ls01", 1);
+    expect(batches).toHaveLength(1); // handed over synchronously
+    batches[0].start();
+    expect(await one).toBe(10);
+  });
+
+  it("while a batch is in flight the next one waits for it, and gathers the reads its finish releases", async () => {
+    // Scripts that start at once (take) and finish when the test says so.
+    const batches: { items: number[]; finish: () => void }[] = [];
+    const c = new Coalescer<number, number>(
+      (_key, _first, take) =>
+        new Promise<readonly number[]>((resolve) => {
+          const items = [...take()];
+          batches.push({ items, finish: () => resolve(items.map((i) => i * 10)) });
+        }),
+      options({ windowMs: 30, maxWaitMs: 1000 }),
+    );
+    const first = c.join("ls01", 1);
+    expect(batches).toHaveLength(1); // running, in flight until it finishes
+    const wave = Array.from({ length: 15 }, (_, i) => c.join("ls01", i + 2));
+    await tick(100);
+    expect(batches).toHaveLength(1); // not handed over while the first is in flight
+    batches[0].finish();
+    await first; // the first finished: its caller's slot frees, and the engine sends one more read
+    const follower = c.join("ls01", 17);
+    await tick(100);
+    expect(batches).toHaveLength(2);
+    batches[1].finish();
+    expect(batches[1].items).toEqual(Array.from({ length: 16 }, (_, i) => i + 2));
+    expect(await Promise.all([...wave, follower])).toEqual(Array.from({ length: 16 }, (_, i) => (i + 2) * 10));
+  });
+
+  it("a read soon after a batch of several waits for the rest of its wave; long after, a lone read goes at once", async () => {
+    const batches: { items: number[]; finish: () => void }[] = [];
+    const c = new Coalescer<number, number>(
+      (_key, _first, take) =>
+        new Promise<readonly number[]>((resolve) => {
+          const items = [...take()];
+          batches.push({ items, finish: () => resolve(items.map((i) => i * 10)) });
+        }),
+      options({ windowMs: 30, followMs: 300, maxWaitMs: 1000 }),
+    );
+    const wave = [c.join("ls01", 1), c.join("ls01", 2), c.join("ls01", 3)]; // 1 goes at once; 2 and 3 gather while it runs
+    batches[0].finish();
+    await wave[0];
+    await tick(80);
+    expect(batches.map((b) => b.items)).toEqual([[1], [2, 3]]);
+    batches[1].finish(); // two slots free up; their next reads come a little apart
+    await Promise.all(wave);
+    const followers = [c.join("ls01", 4)];
+    await tick(15);
+    followers.push(c.join("ls01", 5));
+    expect(batches).toHaveLength(2); // the first follower did not go alone
+    await tick(80);
+    expect(batches.map((b) => b.items)).toEqual([[1], [2, 3], [4, 5]]);
+    batches[2].finish();
+    expect(await Promise.all(followers)).toEqual([40, 50]);
+    await tick(350); // past followMs
+    const lone = c.join("ls01", 6);
+    expect(batches).toHaveLength(4);
+    batches[3].finish();
+    expect(await lone).toBe(60);
   });
 
   it("keeps a handed-over batch open until its script starts, then starts a new one", async () => {

@@ -25,4 +25,58 @@ if (file) {
   });
   setInterval(flush, 100).unref();
   process.on("exit", flush);
+
+  // Each resource's provider methods, timed inside the host: the provider's own overhead (its code,
+  // the runner, the envelope) is their time minus the scripts', without gRPC and the host around it.
+  // The shim requires these same modules (by the package's name, which resolves to these files).
+  for (const resource of ["licenseServer", "calPack", "sessionHostLicensing"]) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const impl = require(`../provider/resources/${resource}/provider`).provider as Record<string, unknown>;
+    for (const method of ["check", "diff", "create", "read", "update", "delete"]) {
+      const original = impl[method];
+      if (typeof original !== "function") continue;
+      impl[method] = async (...args: unknown[]) => {
+        const started = performance.now();
+        try {
+          return await (original as (...a: unknown[]) => Promise<unknown>).apply(impl, args);
+        } finally {
+          const end = performance.now();
+          buffer.push(JSON.stringify({ t: performance.timeOrigin + end, type: "provider", resource, method, ms: end - started }) + "\n");
+        }
+      };
+    }
+  }
+}
+
+// Ad-hoc memory look (not used by the benchmark's results): with $RDS_BENCH_MEMORY_FILE set, the
+// host's process.memoryUsage() every $RDS_BENCH_MEMORY_MS (default 200) as JSON lines.
+const memoryFile = process.env.RDS_BENCH_MEMORY_FILE;
+if (memoryFile) {
+  const every = Number(process.env.RDS_BENCH_MEMORY_MS ?? 200);
+  setInterval(() => {
+    const status = fs.readFileSync("/proc/self/status", "utf8");
+    const kib = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+)`, "m").exec(status)?.[1] ?? NaN);
+    const threads = kib("Threads");
+    fs.appendFileSync(memoryFile, JSON.stringify({ t: Date.now(), ...process.memoryUsage(), rssAnonKiB: kib("RssAnon"), rssFileKiB: kib("RssFile"), threads }) + "\n");
+  }, every).unref();
+}
+
+// Ad-hoc CPU profile of the host (not used by the benchmark's results): with $RDS_BENCH_CPU_PROFILE
+// set to a file, the V8 profiler runs from load to exit and writes a .cpuprofile there.
+const profileFile = process.env.RDS_BENCH_CPU_PROFILE;
+if (profileFile) {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const inspector = require("inspector") as typeof import("inspector");
+  const session = new inspector.Session();
+  session.connect();
+  session.post("Profiler.enable", () => session.post("Profiler.start"));
+  const stop = () =>
+    session.post("Profiler.stop", (err, result) => {
+      if (!err) fs.writeFileSync(profileFile, JSON.stringify(result.profile));
+    });
+  process.once("SIGTERM", () => {
+    stop();
+    setTimeout(() => process.exit(0), 200);
+  });
+  process.once("beforeExit", stop);
 }

@@ -1,7 +1,7 @@
 /**
  * Fleet benchmark: a fleet through the REAL dynamic-provider host, pooled vs naive.
  *
- *   npm run bench [-- --scale 0.2] [--parallel 16] [--cap 64] [--check-cap 8] [--no-naive]
+ *   npm run bench [-- --scale 0.2] [--parallel 16] [--cap 64] [--check-cap 8] [--no-naive] [--quick]
  *
  * What is real: the host process (`@pulumi/pulumi`'s dynamic-provider, spoken to over gRPC as the
  * engine does: test/helpers/providerHost.ts), the serialized `__provider` strings and inputs the SDK
@@ -10,10 +10,12 @@
  * `--parallel` operations in flight and the dependency order), Windows (the simulator's emulator).
  *
  * Modes, each with its own host process, simulator state and install journal:
- * - pooled: warm pwsh per target, read coalescing on; cap `--cap` warm sessions (64: all 50 targets
- *   stay warm), idle close after 10 min (longer than the run). Phases up, second up, refresh, then an
- *   overhead probe (sequential reads; see `probe`), a refresh by a second host capped at
- *   `--check-cap` sessions (the cap under a 50-target fleet), and destroy.
+ * - pooled: the defaults: warm pwsh, the simulator's targets on shared workers (RDS_SIM_WORKERS:
+ *   one per CPU), read coalescing on; cap `--cap` (64), idle close after 10 min (longer than the run).
+ *   Phases up, second up, refresh, then an overhead probe (sequential reads; see `probe`), a refresh
+ *   by a second host with a pwsh per target (RDS_SIM_WORKERS=0, as the remote transports run: all
+ *   50 targets warm), one more with that and a cap of `--check-cap` (the cap under a 50-target
+ *   fleet), and destroy.
  * - naive: `RDS_POOL_NAIVE=1`: a fresh pwsh for every script, closed right after; no coalescing.
  *
  * Counting inside the host: hostTap.ts is preloaded into the host (NODE_OPTIONS=--require) and logs
@@ -49,6 +51,8 @@ const PARALLEL = option("parallel", 16);
 const CAP = option("cap", 64);
 const CHECK_CAP = option("check-cap", 8);
 const NAIVE = !process.argv.includes("--no-naive");
+/** No per-target and capped refreshes: for quick looks, never for the results. */
+const QUICK = process.argv.includes("--quick");
 const PROBE_ROUNDS = 2;
 
 // ---- one phase --------------------------------------------------------------------------------------
@@ -151,6 +155,16 @@ interface ProbeResult {
   /** Latency minus script time: host, gRPC, provider code, pool, envelope, bootstrap. */
   overheadMs: Summary;
   overheadByKindMs: Partial<Record<Kind, Summary>>;
+  /** Of the overhead: the pool's part (command sent to document parsed, minus the script's time). */
+  poolOverheadMs: Summary;
+  /** Of the overhead: the rest (gRPC, the host, the provider code before and after its scripts). */
+  hostOverheadMs: Summary;
+  /**
+   * Inside the host only: the provider method's time (timed by hostTap.ts around the resource's
+   * provider object) minus its scripts' time: the provider's code, the runner, the pool and the
+   * envelope, without gRPC and the host's request handling.
+   */
+  inHostOverheadMs: Summary;
 }
 
 /**
@@ -170,11 +184,16 @@ async function probe(ctx: ModeContext): Promise<ProbeResult> {
     }
   }
   await flushDelay();
-  const scripts = readTap(ctx.tapFile).filter((e): e is Extract<TapEvent, { type: "script" }> => e.type === "script");
+  const tapped = readTap(ctx.tapFile);
+  const scripts = tapped.filter((e): e is Extract<TapEvent, { type: "script" }> => e.type === "script");
+  const reads = tapped.filter((e): e is Extract<TapEvent, { type: "provider" }> => e.type === "provider" && e.method === "read");
   const rows = samples.map((s) => {
     const inside = scripts.filter((e) => e.t >= s.t0 && e.t <= s.t1 + 1);
     const script = inside.reduce((a, e) => a + (e.scriptMs ?? 0), 0);
-    return { kind: s.kind, latency: s.t1 - s.t0, script, overhead: s.t1 - s.t0 - script };
+    const pooled = inside.reduce((a, e) => a + e.durationMs, 0);
+    const providerMs = reads.filter((e) => e.t >= s.t0 && e.t <= s.t1 + 1).reduce((a, e) => a + e.ms, 0);
+    return {
+      inHost: providerMs - script, kind: s.kind, latency: s.t1 - s.t0, script, overhead: s.t1 - s.t0 - script, pool: pooled - script, rest: s.t1 - s.t0 - pooled };
   });
   const byKind: Partial<Record<Kind, Summary>> = {};
   for (const kind of ["licenseServer", "calPack", "sessionHost"] as const) {
@@ -187,10 +206,13 @@ async function probe(ctx: ModeContext): Promise<ProbeResult> {
     scriptMs: summarize(rows.map((r) => r.script)),
     overheadMs: summarize(rows.map((r) => r.overhead)),
     overheadByKindMs: byKind,
+    poolOverheadMs: summarize(rows.map((r) => r.pool)),
+    hostOverheadMs: summarize(rows.map((r) => r.rest)),
+    inHostOverheadMs: summarize(rows.map((r) => r.inHost)),
   };
   console.log(
     `  [${ctx.name}] overhead probe: ${result.samples} sequential Reads: latency p50 ${result.readLatencyMs.p50} ms, script p50 ${result.scriptMs.p50} ms, ` +
-      `overhead p50 ${result.overheadMs.p50} / p95 ${result.overheadMs.p95} ms` +
+      `overhead p50 ${result.overheadMs.p50} / p95 ${result.overheadMs.p95} ms (pool p50 ${result.poolOverheadMs.p50}, host and gRPC p50 ${result.hostOverheadMs.p50}); inside the host (provider method minus scripts) p50 ${result.inHostOverheadMs.p50} / p95 ${result.inHostOverheadMs.p95} ms` +
       Object.entries(byKind)
         .map(([k, s]) => `; ${k} ${s!.p50}/${s!.p95}`)
         .join(""),
@@ -212,7 +234,7 @@ async function startHost(stateDir: string, journalDir: string, tapFile: string, 
       RDS_SIM_STATE_DIR: stateDir,
       RDS_JOURNAL_DIR: journalDir,
       RDS_BENCH_TAP_FILE: tapFile,
-      NODE_OPTIONS: `--require ${path.join(PROJECT_ROOT, "bin", "bench", "hostTap.js")}`,
+      NODE_OPTIONS: `--require ${path.join(PROJECT_ROOT, "bin", "bench", "hostTap.js")} ${process.env.RDS_BENCH_HOST_NODE_OPTIONS ?? ""}`.trim(),
       ...env,
     },
   });
@@ -224,6 +246,8 @@ interface ModeResult {
   phases: PhaseResult[];
   probe?: ProbeResult;
   capCheck?: { cap: number; phase: PhaseResult; boundedByCap: boolean };
+  /** The fleet refreshed by a host with a pwsh per target (RDS_SIM_WORKERS=0, as remote transports run). */
+  perTarget?: PhaseResult;
   hostPeakRssMiB: number;
   peakPwshAlive: number;
 }
@@ -244,13 +268,24 @@ async function runMode(name: string, size: FleetSize, env: Record<string, string
     phases.push(await phase(ctx, "up", () => driver.up()));
     phases.push(await phase(ctx, "second up", () => driver.up()));
     phases.push(await phase(ctx, "refresh", () => driver.refresh()));
+    // The coalescing case on its own: a refresh of just the packs (`--target` them), all on one server.
+    phases.push(await phase(ctx, "refresh (packs)", () => driver.refresh((n) => n.kind === "calPack")));
+    if (name === "pooled") result.probe = await probe(ctx);
     if (extras) {
-      // The coalescing case on its own: a refresh of just the packs (`--target` them), all on one server.
-      phases.push(await phase(ctx, "refresh (packs)", () => driver.refresh((n) => n.kind === "calPack")));
-      result.probe = await probe(ctx);
-      // The cap under a 50-target fleet: a second host with the default-sized cap refreshes the fleet.
+      // A pwsh per target, as the remote transports always run (no shared simulator workers): a
+      // second host refreshes the fleet, leaving every target warm (host memory with 50 warm targets).
+      const ownTap = path.join(tapDir, "per-target.jsonl");
+      const own = await startHost(stateDir, journalDir, ownTap, { ...env, RDS_SIM_WORKERS: "0" });
+      driver.useHost(own);
+      try {
+        result.perTarget = await phase({ ...ctx, name: `${name}, a pwsh per target`, host: own, tapFile: ownTap }, "refresh (a pwsh per target)", () => driver.refresh());
+      } finally {
+        await own.close();
+        driver.useHost(host);
+      }
+      // The cap under a 50-target fleet: a host with a pwsh per target and the default-sized cap.
       const capTap = path.join(tapDir, "capped.jsonl");
-      const capped = await startHost(stateDir, journalDir, capTap, { ...env, RDS_POOL_MAX_SESSIONS: String(CHECK_CAP) });
+      const capped = await startHost(stateDir, journalDir, capTap, { ...env, RDS_SIM_WORKERS: "0", RDS_POOL_MAX_SESSIONS: String(CHECK_CAP) });
       driver.useHost(capped);
       try {
         const p = await phase({ ...ctx, name: `${name}, cap ${CHECK_CAP}`, host: capped, tapFile: capTap }, `refresh (cap ${CHECK_CAP})`, () => driver.refresh());
@@ -263,7 +298,7 @@ async function runMode(name: string, size: FleetSize, env: Record<string, string
     phases.push(await phase(ctx, "destroy", () => driver.destroy()));
   } finally {
     await host.close();
-    for (const d of [stateDir, journalDir, tapDir]) fs.rmSync(d, { recursive: true, force: true });
+    for (const d of [stateDir, journalDir, tapDir]) if (!process.env.RDS_BENCH_KEEP_TAP) fs.rmSync(d, { recursive: true, force: true });
   }
   result.hostPeakRssMiB = Math.max(...phases.map((p) => p.hostPeakRssMiB));
   result.peakPwshAlive = Math.max(...phases.map((p) => p.peakPwshAlive));
@@ -309,7 +344,7 @@ async function main(): Promise<void> {
   console.log(`fleet benchmark: ${size.licenseServers} license servers, ${size.calPacks} CAL packs (all on ls01), ${size.sessionHosts} session hosts; ${PARALLEL} operations in flight`);
   console.log(`machine: ${m.platform}, ${m.cpus} × ${m.cpuModel}, ${m.totalMemMiB} MiB, node ${m.node}, load average ${m.loadAverageAtStart.join(" ")}`);
 
-  const pooled = await runMode("pooled", size, { RDS_POOL_MAX_SESSIONS: String(CAP), RDS_POOL_IDLE_MS: "600000" }, true);
+  const pooled = await runMode("pooled", size, { RDS_POOL_MAX_SESSIONS: String(CAP), RDS_POOL_IDLE_MS: "600000" }, !QUICK);
   const naive = NAIVE ? await runMode("naive", size, { RDS_POOL_NAIVE: "1", RDS_POOL_MAX_SESSIONS: String(CAP) }, false) : undefined;
 
   const wall = (r: ModeResult | undefined, p: string) => r?.phases.find((x) => x.phase === p)?.wallMs ?? NaN;
@@ -321,13 +356,15 @@ async function main(): Promise<void> {
 
   const refresh = pooled.phases.find((p) => p.phase === "refresh")!;
   const warmTargets = pooled.phases.find((p) => p.phase === "up")?.pwshAliveAtEnd ?? 0;
-  const packsOnly = pooled.phases.find((p) => p.phase === "refresh (packs)")!;
-  const calPackReadInvocations = packsOnly.packServerScripts["calPack.get"] ?? 0;
+  const packsOnly = pooled.phases.find((p) => p.phase === "refresh (packs)");
+  const calPackReadInvocations = packsOnly?.packServerScripts["calPack.get"] ?? NaN;
   const fleetRefreshCalPackInvocations = refresh.packServerScripts["calPack.get"] ?? 0;
   const must = {
     upPlusRefreshSpeedup: ratios["up + refresh"],
     providerOverheadP50Ms: pooled.probe?.overheadMs.p50 ?? NaN,
     providerOverheadP95Ms: pooled.probe?.overheadMs.p95 ?? NaN,
+    providerOverheadInHostP50Ms: pooled.probe?.inHostOverheadMs.p50 ?? NaN,
+    providerOverheadInHostP95Ms: pooled.probe?.inHostOverheadMs.p95 ?? NaN,
     refreshCalPackReads: size.calPacks,
     refreshCalPackReadInvocationsOnPackServer: calPackReadInvocations,
     fleetRefreshCalPackReadInvocationsOnPackServer: fleetRefreshCalPackInvocations,
@@ -335,6 +372,9 @@ async function main(): Promise<void> {
     warmTargetsAfterUp: warmTargets,
     pooledCap: CAP,
     pooledPeakPwshAlive: pooled.peakPwshAlive,
+    perTarget: pooled.perTarget
+      ? { warmTargets: pooled.perTarget.pwshAliveAtEnd, hostPeakRssMiB: pooled.perTarget.hostPeakRssMiB, peakPwshAlive: pooled.perTarget.peakPwshAlive, cap: CAP }
+      : undefined,
     capCheck: pooled.capCheck ? { cap: pooled.capCheck.cap, peakPwshAlive: pooled.capCheck.phase.peakPwshAlive, bounded: pooled.capCheck.boundedByCap } : undefined,
   };
 
@@ -342,14 +382,15 @@ async function main(): Promise<void> {
   for (const [k, v] of Object.entries(ratios)) console.log(`  ${k.padEnd(14)} ${v}×`);
   console.log("\n== must-show numbers");
   console.log(`  whole-fleet up + refresh: pooled ${(upRefresh.pooledMs / 1000).toFixed(1)} s, naive ${(upRefresh.naiveMs / 1000).toFixed(1)} s: ${must.upPlusRefreshSpeedup}× faster`);
-  console.log(`  provider overhead per operation (probe): p50 ${must.providerOverheadP50Ms} ms, p95 ${must.providerOverheadP95Ms} ms`);
-  console.log(`  refresh of the ${size.calPacks} CAL packs on ls01 (packs only): ${calPackReadInvocations} calPack.get invocation(s) on that host (all its scripts: ${JSON.stringify(packsOnly.packServerScripts)})`);
+  console.log(`  provider overhead per operation (probe): p50 ${must.providerOverheadP50Ms} ms, p95 ${must.providerOverheadP95Ms} ms through gRPC; inside the host p50 ${must.providerOverheadInHostP50Ms} ms, p95 ${must.providerOverheadInHostP95Ms} ms`);
+  console.log(`  refresh of the ${size.calPacks} CAL packs on ls01 (packs only): ${calPackReadInvocations} calPack.get invocation(s) on that host (all its scripts: ${JSON.stringify(packsOnly?.packServerScripts ?? {})})`);
   console.log(`  ... inside the whole-fleet refresh (${refresh.operations} resources, ${PARALLEL} in flight): ${fleetRefreshCalPackInvocations} calPack.get invocation(s) for the ${size.calPacks} pack reads (all scripts on ls01: ${JSON.stringify(refresh.packServerScripts)})`);
   console.log(`  host peak memory with ${warmTargets} warm targets (cap ${CAP}): ${must.hostPeakRssMiBPooled} MiB; peak pwsh alive ${must.pooledPeakPwshAlive} (≤ cap ${CAP}: ${must.pooledPeakPwshAlive <= CAP})`);
+  if (must.perTarget) console.log(`  a pwsh per target (RDS_SIM_WORKERS=0): host peak memory with ${must.perTarget.warmTargets} warm targets: ${must.perTarget.hostPeakRssMiB} MiB; peak pwsh alive ${must.perTarget.peakPwshAlive} (cap ${CAP})`);
   if (must.capCheck) console.log(`  refresh with cap ${must.capCheck.cap}: peak pwsh alive ${must.capCheck.peakPwshAlive} (bounded by the cap: ${must.capCheck.bounded})`);
 
   const doc = { started, finished: new Date().toISOString(), machine: { ...m, loadAverageAtEnd: os.loadavg().map((x) => Math.round(x * 100) / 100) }, fleet: { ...size, packServer: "ls01", parallel: PARALLEL, scale: SCALE }, must, ratios, pooled, naive };
-  const resultsDir = SCALE === 1 ? path.join(PROJECT_ROOT, "bench", "results") : tempDir("results");
+  const resultsDir = SCALE === 1 && !QUICK ? path.join(PROJECT_ROOT, "bench", "results") : tempDir("results");
   fs.mkdirSync(resultsDir, { recursive: true });
   fs.writeFileSync(path.join(resultsDir, "fleet.json"), JSON.stringify(doc, null, 2) + "\n");
   if (naive) {

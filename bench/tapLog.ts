@@ -8,7 +8,9 @@ import * as fs from "fs";
 
 export type TapEvent =
   | { t: number; type: "start" | "exit"; key: string; pid?: number }
-  | { t: number; type: "script"; key: string; pid?: number; operation: string; durationMs: number; scriptMs?: number };
+  | { t: number; type: "script"; key: string; pid?: number; operation: string; durationMs: number; scriptMs?: number }
+  /** One provider method inside the host, from entry to its promise settling (hostTap.ts wraps them). */
+  | { t: number; type: "provider"; resource: string; method: string; ms: number };
 
 export function readTap(file: string): TapEvent[] {
   if (!fs.existsSync(file)) return [];

@@ -41,6 +41,20 @@ function controlledRunner() {
 
 const tick = (ms = 20) => new Promise((r) => setTimeout(r, ms));
 
+/** A coalescer whose scripts start at once (take) and finish when the test says so. */
+function startedAtOnce(opts: () => CoalesceOptions) {
+  const batches: { items: number[]; finish: () => void }[] = [];
+  const c = new Coalescer<number, number>(
+    (_key, _first, take) =>
+      new Promise<readonly number[]>((resolve) => {
+        const items = [...take()];
+        batches.push({ items, finish: () => resolve(items.map((i) => i * 10)) });
+      }),
+    opts,
+  );
+  return { batches, c };
+}
+
 describe("Coalescer", () => {
   it("runs 30 concurrent reads of one target as two batches: the first at once, the other 29 together", async () => {
     const runs: number[][] = [];
@@ -64,16 +78,7 @@ describe("Coalescer", () => {
   });
 
   it("while a batch is in flight the next one waits for it, and gathers the reads its finish releases", async () => {
-    // Scripts that start at once (take) and finish when the test says so.
-    const batches: { items: number[]; finish: () => void }[] = [];
-    const c = new Coalescer<number, number>(
-      (_key, _first, take) =>
-        new Promise<readonly number[]>((resolve) => {
-          const items = [...take()];
-          batches.push({ items, finish: () => resolve(items.map((i) => i * 10)) });
-        }),
-      options({ windowMs: 30, maxWaitMs: 1000 }),
-    );
+    const { batches, c } = startedAtOnce(options({ windowMs: 30, maxWaitMs: 1000 }));
     const first = c.join("ls01", 1);
     expect(batches).toHaveLength(1); // running, in flight until it finishes
     const wave = Array.from({ length: 15 }, (_, i) => c.join("ls01", i + 2));
@@ -90,15 +95,7 @@ describe("Coalescer", () => {
   });
 
   it("a read soon after a batch of several waits for the rest of its wave; long after, a lone read goes at once", async () => {
-    const batches: { items: number[]; finish: () => void }[] = [];
-    const c = new Coalescer<number, number>(
-      (_key, _first, take) =>
-        new Promise<readonly number[]>((resolve) => {
-          const items = [...take()];
-          batches.push({ items, finish: () => resolve(items.map((i) => i * 10)) });
-        }),
-      options({ windowMs: 30, followMs: 300, maxWaitMs: 1000 }),
-    );
+    const { batches, c } = startedAtOnce(options({ windowMs: 30, followMs: 300, maxWaitMs: 1000 }));
     const wave = [c.join("ls01", 1), c.join("ls01", 2), c.join("ls01", 3)]; // 1 goes at once; 2 and 3 gather while it runs
     batches[0].finish();
     await wave[0];

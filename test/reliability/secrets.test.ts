@@ -25,9 +25,10 @@ import { RdsLicenseServer } from "../../provider/resources/licenseServer/resourc
 import { RdsSessionHostLicensing } from "../../provider/resources/sessionHostLicensing/resource";
 import { captureRegistrations } from "../helpers/captureProvider";
 import { createEngine, DeploymentError, type Engine } from "../helpers/engine";
-import { assertBuilt, PROJECT_ROOT, startProviderHost, type ProviderHost } from "../helpers/providerHost";
+import { assertBuilt, type ProviderHost } from "../helpers/providerHost";
 import { componentResources, runProgram } from "../resources/component/liveProgram";
 import { expectNoSecrets, isSecret, redact, Sim, tempDir } from "./support";
+import { startCommandTappedHost } from "../helpers/commandTappedHost";
 
 jest.setTimeout(600_000);
 
@@ -87,14 +88,7 @@ beforeAll(async () => {
   keyPack = await sim.keyPackId(LS, "enterpriseAgreement", "2022", "perUser", 9);
   secrets.push(retail, keyPack);
   await sim.reset(LS); // the program itself installs, activates and configures from scratch (the Clearinghouse remembers the ids)
-  host = await startProviderHost({
-    env: {
-      RDS_SIM_STATE_DIR: stateDir,
-      RDS_JOURNAL_DIR: journalDir,
-      RDS_TEST_COMMAND_LOG: commandLog,
-      NODE_OPTIONS: `--require ${path.join(PROJECT_ROOT, "test", "resources", "calPack", "fixtures", "commandTap.js")}`,
-    },
-  });
+  host = await startCommandTappedHost({ stateDir, journalDir, commandLog });
   engine = createEngine(host);
 });
 

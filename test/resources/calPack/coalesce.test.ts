@@ -17,8 +17,9 @@ import { RdsCalPack } from "../../../provider/resources/calPack/resource";
 import { RdsLicenseServer } from "../../../provider/resources/licenseServer/resource";
 import { captureRegistrations } from "../../helpers/captureProvider";
 import { apply, createEngine, specOf, type ResourceSpec } from "../../helpers/engine";
-import { assertBuilt, PROJECT_ROOT, startProviderHost, stripSecrets, type ProviderHost } from "../../helpers/providerHost";
+import { assertBuilt, stripSecrets, type ProviderHost } from "../../helpers/providerHost";
 import { tempDir } from "./support";
+import { startCommandTappedHost } from "../../helpers/commandTappedHost";
 
 const PACKS = 30;
 const stateDir = tempDir("calpack-coalesce");
@@ -32,14 +33,7 @@ let host: ProviderHost;
 
 beforeAll(async () => {
   assertBuilt(["provider/resources/calPack", "provider/resources/licenseServer", "provider/powershell"]);
-  host = await startProviderHost({
-    env: {
-      RDS_SIM_STATE_DIR: stateDir,
-      RDS_JOURNAL_DIR: journalDir,
-      RDS_TEST_COMMAND_LOG: commandLog,
-      NODE_OPTIONS: `--require ${path.join(PROJECT_ROOT, "test", "resources", "calPack", "fixtures", "commandTap.js")}`,
-    },
-  });
+  host = await startCommandTappedHost({ stateDir, journalDir, commandLog });
 });
 
 afterAll(async () => {

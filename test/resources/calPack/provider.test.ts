@@ -19,8 +19,9 @@ import { RdsCalPack, type RdsCalPackArgs } from "../../../provider/resources/cal
 import { RdsLicenseServer } from "../../../provider/resources/licenseServer/resource";
 import { captureRegistrations, type Registration } from "../../helpers/captureProvider";
 import { apply, createEngine, DeploymentError, specOf, type Engine, type ResourceSpec } from "../../helpers/engine";
-import { assertBuilt, DiffChanges, isSecret, PROJECT_ROOT, startProviderHost, stripSecrets, type ProviderHost, type Props } from "../../helpers/providerHost";
+import { assertBuilt, DiffChanges, isSecret, stripSecrets, type ProviderHost, type Props } from "../../helpers/providerHost";
 import { admin, callLog, callLogText, expectNoSecrets, installCalls, sim, simPacks, tempDir, waitFor, type SimCall } from "./support";
+import { startCommandTappedHost } from "../../helpers/commandTappedHost";
 
 const stateDir = tempDir("calpack-provider");
 const journalDir = tempDir("calpack-journal");
@@ -44,14 +45,7 @@ const errors: string[] = [];
 
 beforeAll(async () => {
   assertBuilt(["provider/resources/calPack", "provider/resources/licenseServer", "provider/shim.ts", "provider/diff.ts", "provider/check.ts", "provider/powershell"]);
-  host = await startProviderHost({
-    env: {
-      RDS_SIM_STATE_DIR: stateDir,
-      RDS_JOURNAL_DIR: journalDir,
-      RDS_TEST_COMMAND_LOG: commandLog,
-      NODE_OPTIONS: `--require ${path.join(PROJECT_ROOT, "test", "resources", "calPack", "fixtures", "commandTap.js")}`,
-    },
-  });
+  host = await startCommandTappedHost({ stateDir, journalDir, commandLog });
 });
 
 afterAll(async () => {

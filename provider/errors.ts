@@ -63,6 +63,8 @@ export const ErrorCode = {
   ConnectionLost: "RDS_CONNECTION_LOST",
   /** This machine cannot use the requested transport (no WS-Management client for pwsh here, no Windows PowerShell off Windows). */
   TransportUnavailable: "RDS_TRANSPORT_UNAVAILABLE",
+  /** An error the provider did not expect (a bug in this package): the message says what happened. */
+  Internal: "RDS_INTERNAL",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -106,43 +108,54 @@ export class RdsError extends Error implements RdsErrorDetails {
   }
 }
 
+/** The message with its stable code at the end (`... [RDS_REJECTED]`), added once. */
+export function withCodeSuffix(message: string, code: ErrorCode): string {
+  return message.endsWith(`[${code}]`) ? message : `${message} [${code}]`;
+}
+
+const PARTIAL_BRAND = Symbol.for("pulumi-rds-licensing.PartialFailure");
+
+/**
+ * A partial success: a step changed the host before a later step failed. The dynamic-provider host
+ * turns an error that has `id`, `properties` and `reasons` into ErrorResourceInitFailed, so the engine
+ * records the resource with what is live instead of forgetting what was done. One class for every
+ * resource; `code` is the code of the failure that stopped the run, and the message ends with it.
+ */
+export class PartialFailure extends Error {
+  readonly code: ErrorCode;
+
+  constructor(
+    readonly id: string,
+    /** The outputs as they are now, secret fields wrapped, `__provider` included. */
+    readonly properties: Record<string, unknown>,
+    /** The failure that stopped the run. */
+    readonly failure: RdsError,
+    /** What was done before it, in the user's words ("set the contact"). */
+    readonly done: readonly string[],
+  ) {
+    const text = withCodeSuffix(failure.message, failure.code);
+    const message = done.length > 0 ? `${text} (already done: ${done.join("; ")})` : text;
+    super(message);
+    this.name = "PartialFailure";
+    this.code = failure.code;
+    Object.defineProperty(this, PARTIAL_BRAND, { value: true, enumerable: false });
+  }
+
+  /** What the engine shows as the resource's init errors. */
+  get reasons(): string[] {
+    return [this.message];
+  }
+}
+
+/** True for a PartialFailure even when it comes from another copy of this module. */
+export function isPartialFailure(value: unknown): value is PartialFailure {
+  return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[PARTIAL_BRAND] === true;
+}
+
 /** True for an RdsError even when it comes from another copy of this module. */
 export function isRdsError(value: unknown): value is RdsError {
   return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
 }
 
-/** WBEM error codes from the RD Licensing WMI provider table (reference section 8), plus the general
- * WMI codes the reference names (invalid class). Keys are unsigned decimal return values. */
-export const WBEM_ERRORS: Readonly<Record<number, string>> = {
-  0x80041001: "WBEM_E_FAILED",
-  0x80041002: "WBEM_E_NOT_FOUND",
-  0x80041003: "WBEM_E_ACCESS_DENIED",
-  0x80041004: "WBEM_E_PROVIDER_FAILURE",
-  0x80041005: "WBEM_E_TYPE_MISMATCH",
-  0x80041006: "WBEM_E_OUT_OF_MEMORY",
-  0x80041008: "WBEM_E_INVALID_PARAMETER",
-  0x80041009: "WBEM_E_NOT_AVAILABLE",
-  0x8004100c: "WBEM_E_NOT_SUPPORTED",
-  0x8004100e: "WBEM_E_INVALID_NAMESPACE",
-  0x8004100f: "WBEM_E_INVALID_OBJECT",
-  0x80041010: "WBEM_E_INVALID_CLASS",
-  0x80041014: "WBEM_E_INITIALIZATION_FAILURE",
-  0x80041016: "WBEM_E_INVALID_OPERATION",
-  0x80041017: "WBEM_E_INVALID_QUERY",
-  0x80041018: "WBEM_E_INVALID_QUERY_TYPE",
-  0x80041019: "WBEM_E_ALREADY_EXISTS",
-  0x80041021: "WBEM_E_INVALID_SYNTAX",
-  0x80041023: "WBEM_E_READ_ONLY",
-  0x80041024: "WBEM_E_PROVIDER_NOT_CAPABLE",
-  0x80041028: "WBEM_E_ILLEGAL_NULL",
-  0x8004102b: "WBEM_E_VALUE_OUT_OF_RANGE",
-  0x8004102e: "WBEM_E_INVALID_METHOD",
-  0x8004102f: "WBEM_E_INVALID_METHOD_PARAMETERS",
-  0x8004103a: "WBEM_E_INVALID_OBJECT_PATH",
-};
-
-/** The WBEM symbol for a return value (signed HRESULTs are accepted and made unsigned). */
-export function wbemName(returnValue: number): string {
-  const unsigned = returnValue >>> 0;
-  return WBEM_ERRORS[unsigned] ?? `0x${unsigned.toString(16).toUpperCase().padStart(8, "0")}`;
-}
+/** The WBEM names live with the other Windows facts (provider/licensing/facts.ts). */
+export { WBEM_ERRORS, wbemName } from "./licensing/facts";

@@ -1,7 +1,7 @@
 /**
- * Best Practices Analyzer-style findings for an RDS licensing environment (reference section 10),
+ * Best Practices Analyzer-style findings for an RDS licensing environment,
  * computed from the resources' outputs. Pure: the RdsLicensing component feeds it the outputs; tests
- * call it directly. The ids are ours (the BPA's own rule ids are not documented, reference 10/14).
+ * call it directly. The ids are ours (the BPA's own rule ids are not documented).
  */
 import {
   calCoversHost,

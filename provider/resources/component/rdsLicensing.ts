@@ -186,7 +186,7 @@ export function validateRdsLicensingArgs(args: RdsLicensingArgs): { modeProblems
     }
   });
 
-  // Mode vs CAL types and versions (reference 9.4, 9.5), with what is declared.
+  // Mode vs CAL types and versions (the mode rule of rules.ts), with what is declared.
   if (isMode(mode) && packs.length > 0 && packs.every((p) => p !== null && typeof p === "object")) {
     const facts: PackFact[] = packs.map((p) => ({
       calType: isPlain(p.calType) ? (isMode(p.calType) ? p.calType : null) : undefined,

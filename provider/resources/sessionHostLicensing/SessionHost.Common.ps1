@@ -10,13 +10,13 @@
 
 Set-StrictMode -Version 3.0
 
-# The Group Policy key of the Remote Desktop Services licensing policies (reference 7.1).
+# The Group Policy key of the Remote Desktop Services licensing policies (docs/windows-facts.md).
 $script:ShlPolicyKey = 'HKLM:\SOFTWARE\Policies\Microsoft\Windows NT\Terminal Services'
 $script:ShlNamespace = 'root/cimv2/TerminalServices'
 $script:ShlClass = 'Win32_TerminalServiceSetting'
 
 function Get-ShlSetting {
-    # The host's one Win32_TerminalServiceSetting instance (methods are called on the instance, reference 5.1).
+    # The host's one Win32_TerminalServiceSetting instance (methods are called on the instance).
     $setting = Get-CimInstance -Namespace $script:ShlNamespace -ClassName $script:ShlClass -ErrorAction Stop | Select-Object -First 1
     if ($null -eq $setting) {
         throw (New-RdsScriptError -Code NOT_FOUND -ClassName $script:ShlClass -Message 'Win32_TerminalServiceSetting returned no instance')

@@ -48,7 +48,7 @@ $result = [ordered]@{
 }
 
 if ($scope -eq 'deployment') {
-    # Deployment-wide settings through the RD Connection Broker (reference 6). The cmdlet defaults to
+    # Deployment-wide settings through the RD Connection Broker. The cmdlet defaults to
     # the local broker: the script runs on the broker the connection points at.
     $config = Get-RDLicenseConfiguration -ErrorAction Stop
     $mode = Get-RdsProperty $config 'Mode'

@@ -7,7 +7,7 @@
     Args: scope ("sessionHost" | "deployment").
     sessionHost: EmptySpecifiedLicenseServerList, unless a Group Policy sets the list (the policy wins;
     it is left alone and reported in `skipped`). The mode is left as it is: ChangeMode takes only
-    0, 1, 2 and 4, so "not configured" (5) cannot be set back through WMI (reference 5.3, 5.4).
+    0, 1, 2 and 4, so "not configured" (5) cannot be set back through WMI.
     deployment: Set-RDLicenseConfiguration -Mode NotConfigured -LicenseServer @() -Force on the broker
     (the RDMS cmdlet documents NotConfigured; whether the real cmdlet takes an empty list is
     UNCONFIRMED, the emulator does).

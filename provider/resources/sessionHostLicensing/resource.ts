@@ -6,6 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { lazyProvider } from "../../shim";
 import type { Connection } from "../../powershell/transport";
+import { withOutputSeeds } from "../fields";
 import { OUTPUT_KEYS, SECRET_OUTPUTS } from "./schema";
 
 /** One provider object for every instance: it captures only the module name (serialized once). */
@@ -118,19 +119,17 @@ export class RdsSessionHostLicensing extends pulumi.dynamic.Resource {
   declare readonly domainJoined: pulumi.Output<boolean | null>;
 
   constructor(name: string, args: RdsSessionHostLicensingArgs, opts?: pulumi.CustomResourceOptions) {
-    const outputs = Object.fromEntries(OUTPUT_KEYS.map((k) => [k, undefined]));
     super(
       sessionHostLicensingProvider,
       name,
-      {
-        ...outputs,
+      withOutputSeeds(OUTPUT_KEYS, {
         scope: args.scope,
         mode: args.mode,
         licenseServers: args.licenseServers,
         calPacks: args.calPacks === undefined ? undefined : pulumi.all(args.calPacks.map(packRef)),
         resetOnDelete: args.resetOnDelete,
         connection: pulumi.secret(args.connection),
-      },
+      }),
       { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), ...SECRET_OUTPUTS] },
       "rds",
       "SessionHostLicensing",

@@ -1,41 +1,38 @@
 /**
- * Pure licensing rules for session hosts: value maps (reference 3.4, 3.6, 5.3), the CAL version vs
- * host OS table (reference 9.5), and the mode-vs-CALs rule (reference 9.4, 10). No I/O: check(),
- * the live pre-flight in create/update, and the RdsLicensing component all call these, so the rule
- * is written once.
+ * The pure decisions of RdsSessionHostLicensing, free of I/O: value maps, the mode-vs-CALs rule, how
+ * get.ps1's result is read (Group Policy wins over WMI), what set.ps1 must change, which declared
+ * values a policy contradicts, and the flat view the comparator compares. check(), the live pre-flight
+ * in create/update and the RdsLicensing component all call these, so each rule is written once. The
+ * Windows values behind them (CAL versions, LicensingType, which CAL covers which OS) come from
+ * provider/licensing/facts.ts; docs/windows-facts.md gives their sources.
  */
 
-import { PRODUCT_VERSIONS, productVersionFromId, type ProductVersion } from "../calPack/schema";
+import { UNKNOWN, containsUnknown } from "../../check";
+import {
+  HOST_OS_VERSIONS,
+  LICENSING_TYPE,
+  MINIMUM_CAL,
+  PRODUCT_VERSIONS,
+  calCoversHost,
+  calTypeFromProductType as calTypeOf,
+  isHostOsVersion,
+  productVersionFromId,
+  type HostOsVersion,
+  type ProductVersion,
+} from "../../licensing/facts";
+import type { GetResult, SessionHostLicensingInputs, Source } from "./schema";
+
+export { HOST_OS_VERSIONS, calCoversHost, isHostOsVersion, type HostOsVersion };
 
 export type Mode = "perUser" | "perDevice";
 export type Scope = "sessionHost" | "deployment";
 
-/** CAL versions, oldest first: the one table lives with the CAL pack schema (reference 3.6). */
+/** CAL versions, oldest first (the one table is in provider/licensing/facts.ts). */
 export const CAL_VERSIONS = PRODUCT_VERSIONS;
 export type CalVersion = ProductVersion;
 
-/** Session host OS versions, oldest first. */
-export const HOST_OS_VERSIONS = ["2008", "2008R2", "2012", "2012R2", "2016", "2019", "2022", "2025"] as const;
-export type HostOsVersion = (typeof HOST_OS_VERSIONS)[number];
-
-/** The oldest CAL version that covers a host OS (reference 9.5: newer CALs cover older hosts). */
-const MINIMUM_CAL: Readonly<Record<HostOsVersion, CalVersion>> = {
-  "2008": "2008R2",
-  "2008R2": "2008R2",
-  "2012": "2012",
-  "2012R2": "2012",
-  "2016": "2016",
-  "2019": "2019",
-  "2022": "2022",
-  "2025": "2025",
-};
-
 export function isCalVersion(value: unknown): value is CalVersion {
   return typeof value === "string" && (CAL_VERSIONS as readonly string[]).includes(value);
-}
-
-export function isHostOsVersion(value: unknown): value is HostOsVersion {
-  return typeof value === "string" && (HOST_OS_VERSIONS as readonly string[]).includes(value);
 }
 
 export function isMode(value: unknown): value is Mode {
@@ -47,51 +44,29 @@ export function minimumCalFor(os: HostOsVersion): CalVersion {
   return MINIMUM_CAL[os];
 }
 
-/** True when a CAL of version `cal` licenses a session host running `os`. */
-export function calCoversHost(cal: CalVersion, os: HostOsVersion): boolean {
-  return CAL_VERSIONS.indexOf(cal) >= CAL_VERSIONS.indexOf(MINIMUM_CAL[os]);
-}
-
 /** CAL versions that cover `os`, oldest first. */
 export function calVersionsCovering(os: HostOsVersion): CalVersion[] {
   return CAL_VERSIONS.filter((cal) => calCoversHost(cal, os));
 }
 
-/** Win32_TSLicenseKeyPack.ProductType (reference 3.4) to a CAL type; null for built-in / not valid. */
+/** Win32_TSLicenseKeyPack.ProductType to a CAL type; null for built-in / not valid. */
 export function calTypeFromProductType(productType: number | null | undefined): Mode | null {
-  if (productType === 0) return "perDevice";
-  if (productType === 1) return "perUser";
-  return null;
+  return calTypeOf(productType);
 }
 
-/** Win32_TSLicenseKeyPack.ProductVersionID (reference 3.6) to a CAL version; null when not supported. */
+/** Win32_TSLicenseKeyPack.ProductVersionID to a CAL version; null when not supported. */
 export const calVersionFromProductVersionId = productVersionFromId;
 
-/** Win32_TerminalServiceSetting.LicensingType / ChangeMode / GPO LicensingMode value for a mode (reference 5.3). */
-export function licensingTypeFor(mode: Mode): 2 | 4 {
-  return mode === "perDevice" ? 2 : 4;
+/** Win32_TerminalServiceSetting.LicensingType / ChangeMode / GPO LicensingMode value for a mode. */
+export function licensingTypeFor(mode: Mode): number {
+  return LICENSING_TYPE[mode];
 }
 
 /** What a LicensingType (or GPO LicensingMode) value means, as reported in `effectiveMode`. */
 export function modeFromLicensingType(value: number | null | undefined): string {
-  switch (value) {
-    case 2:
-      return "perDevice";
-    case 4:
-      return "perUser";
-    case 5:
-    case null:
-    case undefined:
-      return "notConfigured";
-    case 0:
-      return "personalTerminalServer";
-    case 1:
-      return "remoteDesktopForAdministration";
-    case 6:
-      return "aadPerUser";
-    default:
-      return `unknown(${value})`;
-  }
+  if (value === null || value === undefined) return "notConfigured";
+  const name = (Object.keys(LICENSING_TYPE) as (keyof typeof LICENSING_TYPE)[]).find((k) => LICENSING_TYPE[k] === value);
+  return name ?? `unknown(${value})`;
 }
 
 /** RDMS `Mode` (PerUser / PerDevice / NotConfigured) to the values used in `effectiveMode`. */
@@ -250,24 +225,217 @@ export function evaluateModeAgainstCals(input: ModeRuleInput): ModeRuleResult {
   return { ok: problems.length === 0, problems, fixes, packsFound };
 }
 
-/** The RDS_MODE_MISMATCH message: names the host, the mode, the packs found and what would fix it. */
-export function modeMismatchMessage(input: ModeRuleInput, result: ModeRuleResult): string {
-  return (
-    `checking licensing mode ${input.mode} on ${input.host}: ${result.problems.join("; ")}` +
-    ` (host OS: ${input.osVersion ? osLabel(input.osVersion) : "unknown"}, packs found: ${result.packsFound});` +
-    ` to fix: ${result.fixes.join("; ")}`
-  );
-}
-
 /** Case-insensitive, order-sensitive comparison of license server lists. */
 export function sameServerList(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((name, i) => name.toLowerCase() === b[i]!.toLowerCase());
 }
 
-/** The GPO `LicenseServers` REG_SZ is one comma-separated string (reference 7.1); order kept. */
+/** The GPO `LicenseServers` REG_SZ is one comma-separated string; order kept. */
 export function parsePolicyServerList(value: string): string[] {
   return value
     .split(/[,;]/)
     .map((s) => s.trim())
     .filter((s) => s !== "");
+}
+
+// ---- the live state, read ------------------------------------------------------------------------
+
+/** get.ps1's result as the outputs see it. */
+export interface LiveState {
+  raw: GetResult;
+  serverName: string;
+  effectiveMode: string;
+  effectiveLicenseServers: string[];
+  modeSource: Source;
+  licenseServersSource: Source;
+  /** The policy's own values, when a policy sets them. */
+  policyMode: number | null;
+  policyLicenseServers: string[] | null;
+  gracePeriodDaysLeft: number | null;
+  osVersion: string;
+  domainJoined: boolean | null;
+}
+
+/** get.ps1's result as the outputs see it: Group Policy wins over the local (WMI) values. */
+export function interpret(raw: GetResult): LiveState {
+  const osVersion = osVersionFromWindows(raw.os) ?? "";
+  const common = { raw, serverName: raw.serverName, gracePeriodDaysLeft: raw.gracePeriodDaysLeft, osVersion, domainJoined: raw.partOfDomain };
+  if (raw.scope === "deployment") {
+    return {
+      ...common,
+      effectiveMode: modeFromRdmsMode(raw.rdmsMode),
+      effectiveLicenseServers: raw.licenseServers,
+      modeSource: "deployment",
+      licenseServersSource: "deployment",
+      policyMode: null,
+      policyLicenseServers: null,
+    };
+  }
+  const policyMode = raw.policy.licensingMode;
+  const policyList = raw.policy.licenseServers === null ? null : parsePolicyServerList(raw.policy.licenseServers);
+  const modeByPolicy = policyMode !== null || raw.policySourceLicensingType === 1;
+  const listByPolicy = policyList !== null || raw.policySourceConfiguredLicenseServers === 1;
+  return {
+    ...common,
+    effectiveMode: modeFromLicensingType(policyMode ?? raw.licensingType),
+    effectiveLicenseServers: policyList ?? raw.licenseServers,
+    modeSource: modeByPolicy ? "groupPolicy" : "local",
+    licenseServersSource: listByPolicy ? "groupPolicy" : "local",
+    policyMode,
+    policyLicenseServers: policyList,
+  };
+}
+
+// ---- what to change ------------------------------------------------------------------------------
+
+/** What set.ps1 must change (null: leave it). */
+export interface Plan {
+  mode: Mode | null;
+  licenseServers: string[] | null;
+}
+
+/** Only what differs and is not controlled by Group Policy (a policy-controlled value is never written). */
+export function planChanges(args: SessionHostLicensingInputs, live: LiveState): Plan {
+  const mode = live.effectiveMode === args.mode || live.modeSource === "groupPolicy" ? null : args.mode;
+  const list =
+    sameServerList(live.effectiveLicenseServers, args.licenseServers) || live.licenseServersSource === "groupPolicy"
+      ? null
+      : args.licenseServers;
+  return { mode, licenseServers: list };
+}
+
+/** What a plan does, in the user's words, for the "already done" part of a partial success. */
+export function describePlan(plan: { mode: string | null; licenseServers: readonly string[] | null }): string[] {
+  const done: string[] = [];
+  if (plan.mode !== null) done.push(`mode set to ${plan.mode}`);
+  if (plan.licenseServers !== null) done.push("license server list set");
+  return done;
+}
+
+/** What changed on the host between two reads (after a set that failed half way). */
+export function changesBetween(before: LiveState, after: LiveState): string[] {
+  return describePlan({
+    mode: after.effectiveMode !== before.effectiveMode ? after.effectiveMode : null,
+    licenseServers: sameServerList(after.effectiveLicenseServers, before.effectiveLicenseServers) ? null : after.effectiveLicenseServers,
+  });
+}
+
+/** The live state once a plan is applied, as far as it is known without reading the host again. */
+export function applyPlan(live: LiveState, plan: Plan): LiveState {
+  return {
+    ...live,
+    effectiveMode: plan.mode ?? live.effectiveMode,
+    effectiveLicenseServers: plan.licenseServers ?? live.effectiveLicenseServers,
+  };
+}
+
+// ---- Group Policy --------------------------------------------------------------------------------
+
+/** A declared value a Group Policy contradicts. */
+export type PolicyConflict =
+  | { setting: "mode"; policyValue: number | null; effective: string; declared: Mode }
+  | { setting: "licenseServers"; effective: string[]; declared: string[] };
+
+/** The declared values a policy sets otherwise (none for scope deployment: its settings are not policy-controlled). */
+export function policyConflicts(args: SessionHostLicensingInputs, live: LiveState): PolicyConflict[] {
+  if (args.scope === "deployment") return [];
+  const out: PolicyConflict[] = [];
+  if (live.modeSource === "groupPolicy" && live.effectiveMode !== args.mode) {
+    out.push({ setting: "mode", policyValue: live.policyMode ?? live.raw.licensingType, effective: live.effectiveMode, declared: args.mode });
+  }
+  if (live.licenseServersSource === "groupPolicy" && !sameServerList(live.effectiveLicenseServers, args.licenseServers)) {
+    out.push({ setting: "licenseServers", effective: live.effectiveLicenseServers, declared: args.licenseServers });
+  }
+  return out;
+}
+
+// ---- the mode rule with what the program declares (check) ----------------------------------------
+
+/**
+ * The mode rule's input from the declared packs (check, preview included): each pack's calType and
+ * productVersion when known, unknowns tolerated. Undefined when there is nothing to check yet, or
+ * when a value is wrong in a way the schema reports.
+ */
+export function modeRuleFromDeclaration(raw: Record<string, unknown>): ModeRuleInput | undefined {
+  const mode = raw.mode;
+  if (!isMode(mode)) return undefined;
+  const packsRaw = raw.calPacks;
+  if (packsRaw === undefined || packsRaw === null || !Array.isArray(packsRaw)) return undefined;
+  const packs: PackFact[] = [];
+  for (const entry of packsRaw) {
+    if (entry === UNKNOWN) {
+      packs.push({});
+      continue;
+    }
+    if (entry === null || typeof entry !== "object") return undefined; // the schema reports it
+    const e = entry as Record<string, unknown>;
+    const fact: PackFact = {};
+    if (typeof e.keyPackId === "number") fact.keyPackId = e.keyPackId;
+    if (isMode(e.calType)) fact.calType = e.calType;
+    else if (!containsUnknown(e.calType)) return undefined;
+    if (isCalVersion(e.productVersion)) fact.productVersion = e.productVersion;
+    else if (!containsUnknown(e.productVersion)) return undefined;
+    if (typeof e.licenseServerName === "string" && e.licenseServerName !== "") fact.licenseServer = e.licenseServerName;
+    packs.push(fact);
+  }
+  const conn = raw.connection as Record<string, unknown> | undefined;
+  const host = conn && typeof conn.host === "string" && conn.host !== UNKNOWN ? conn.host : "the session host";
+  return { host, mode, packs };
+}
+
+// ---- the comparator's view -----------------------------------------------------------------------
+
+/**
+ * The flat view the comparator compares (schema.ts FIELDS): inputs on one side, state on the other.
+ * The host and transport are pulled out of the connection (identity); on the state side, mode and
+ * licenseServers are the LIVE values, so a refresh shows drift and the next up repairs it.
+ */
+export function diffView(o: Record<string, unknown>, live: boolean): Record<string, unknown> {
+  const conn = o.connection;
+  const connObj = conn !== null && typeof conn === "object" ? (conn as Record<string, unknown>) : undefined;
+  return {
+    targetHost: conn === UNKNOWN ? UNKNOWN : connObj?.host,
+    transport: conn === UNKNOWN ? UNKNOWN : connObj?.transport,
+    scope: o.scope ?? "sessionHost",
+    connection: conn,
+    mode: live ? o.effectiveMode : o.mode,
+    licenseServers: live ? o.effectiveLicenseServers : o.licenseServers,
+    calPacks: o.calPacks,
+    resetOnDelete: o.resetOnDelete ?? false,
+  };
+}
+
+/** The packs grouped by license server (one packs.ps1 per server), in declaration order. */
+export function packsByServer<C>(
+  refs: readonly { keyPackId: number; licenseServerConnection: C; licenseServerName: string }[],
+  keyOf: (connection: C) => string,
+): { connection: C; ids: number[]; name: string }[] {
+  const byServer = new Map<string, { connection: C; ids: number[]; name: string }>();
+  for (const ref of refs) {
+    const key = keyOf(ref.licenseServerConnection);
+    const group = byServer.get(key) ?? { connection: ref.licenseServerConnection, ids: [], name: ref.licenseServerName };
+    group.ids.push(ref.keyPackId);
+    byServer.set(key, group);
+  }
+  return [...byServer.values()];
+}
+
+/** The packs packs.ps1 found (or did not) on one license server, as facts of the mode rule. */
+export function packFactsFrom(
+  ids: readonly number[],
+  found: readonly { keyPackId: number; productType: number; productVersionId: number; availableLicenses: number }[],
+  licenseServer: string,
+): PackFact[] {
+  return ids.map((id) => {
+    const pack = found.find((p) => p.keyPackId === id);
+    if (!pack) return { keyPackId: id, found: false, licenseServer };
+    return {
+      keyPackId: id,
+      found: true,
+      calType: calTypeFromProductType(pack.productType),
+      productVersion: calVersionFromProductVersionId(pack.productVersionId),
+      availableLicenses: pack.availableLicenses,
+      licenseServer,
+    };
+  });
 }

@@ -1,10 +1,12 @@
 /**
- * RdsSessionHostLicensing: the zod schemas (inputs, state, script results), the defaults and the diff
- * field spec. Pure: no host, no runner, no I/O. The licensing rules themselves live in rules.ts.
+ * RdsSessionHostLicensing: the field table (each field declared once: input type and default,
+ * secrecy, what a change does, output), the input and script-result schemas derived from it. Pure: no
+ * host, no runner, no I/O. The licensing rules themselves live in rules.ts.
  */
 import { z } from "zod";
 import { connectionSchema } from "../../powershell/transport";
-import { CAL_VERSIONS, HOST_OS_VERSIONS } from "./rules";
+import { deriveFields } from "../fields";
+import { CAL_VERSIONS } from "./rules";
 
 function describe(value: unknown): string {
   if (value === null) return "null";
@@ -22,7 +24,7 @@ const modeSchema = z.enum(MODES, {
 });
 
 /** One license server name: a NetBIOS name, an FQDN or an address; no spaces, commas or semicolons
- * (the Group Policy value is one comma-separated string, reference 7.1, so a comma could never match). */
+ * (the Group Policy value is one comma-separated string, so a comma could never match). */
 const serverNameSchema = z
   .string({ error: (issue) => `a license server name must be text, got ${describe(issue.input)}` })
   .transform((s) => s.trim())
@@ -63,67 +65,100 @@ export const calPackRefSchema = z.strictObject(
 );
 export type CalPackRef = z.infer<typeof calPackRefSchema>;
 
-const ARG_FIELDS = ["connection", "scope", "mode", "licenseServers", "calPacks", "resetOnDelete"] as const;
+const scopeSchema = z
+  .enum(SCOPES, {
+    error: (issue) => `scope must be "sessionHost" or "deployment", got ${JSON.stringify(issue.input) ?? "nothing"}`,
+  })
+  .default("sessionHost");
 
-/** The provider inputs after check: validated, normalised, defaults filled in. */
-export const argsSchema = z.strictObject(
-  {
-    connection: connectionSchema,
-    /** Default "sessionHost" (Win32_TerminalServiceSetting on the host); "deployment" goes through the broker. */
-    scope: z
-      .enum(SCOPES, {
-        error: (issue) => `scope must be "sessionHost" or "deployment", got ${JSON.stringify(issue.input) ?? "nothing"}`,
-      })
-      .default("sessionHost"),
-    mode: modeSchema,
-    licenseServers: z
-      .array(serverNameSchema, {
-        error: (issue) => `licenseServers must be a list of license server names, got ${describe(issue.input)}`,
-      })
-      .min(1, { error: "licenseServers is empty: give at least one license server (usually the RdsLicenseServer's serverName)" })
-      .superRefine((list, ctx) => {
-        const seen = new Map<string, number>();
-        list.forEach((name, i) => {
-          const key = name.toLowerCase();
-          if (seen.has(key)) {
-            ctx.addIssue({
-              code: "custom",
-              path: [i],
-              message: `license server ${JSON.stringify(name)} is listed twice (entries ${seen.get(key)} and ${i}): list each server once`,
-            });
-          } else seen.set(key, i);
+const licenseServersSchema = z
+  .array(serverNameSchema, {
+    error: (issue) => `licenseServers must be a list of license server names, got ${describe(issue.input)}`,
+  })
+  .min(1, { error: "licenseServers is empty: give at least one license server (usually the RdsLicenseServer's serverName)" })
+  .superRefine((list, ctx) => {
+    const seen = new Map<string, number>();
+    list.forEach((name, i) => {
+      const key = name.toLowerCase();
+      if (seen.has(key)) {
+        ctx.addIssue({
+          code: "custom",
+          path: [i],
+          message: `license server ${JSON.stringify(name)} is listed twice (entries ${seen.get(key)} and ${i}): list each server once`,
         });
-      }),
-    /** Default: none (only the workgroup rule is checked). */
-    calPacks: z
+      } else seen.set(key, i);
+    });
+  });
+
+/**
+ * Every field of the resource, once. What a difference between state (outputs, refreshed by read) and
+ * inputs does, on the flat view `diffView` (rules.ts) builds:
+ * - targetHost, transport (pulled out of the connection), scope: another host, or the deployment
+ *   instead of the host, is another resource: replace. The host compares case-insensitively.
+ * - connection: credentials and the rest: state only.
+ * - mode / licenseServers: compared with the LIVE effectiveMode / effectiveLicenseServers (so refresh
+ *   shows drift and the next up repairs it); list order matters, case does not.
+ * - calPacks, resetOnDelete: state only on the host (a change of calPacks re-runs the live pre-flight,
+ *   which only reads).
+ * The connection and the packs (which hold their license server's connection) are secret.
+ */
+export const FIELDS = deriveFields({
+  targetHost: { change: "replace", rule: { normalize: "caseInsensitive" } },
+  transport: { change: "replace" },
+  connection: { input: connectionSchema, output: true, secret: true, change: "stateOnly" },
+  /** Default "sessionHost" (Win32_TerminalServiceSetting on the host); "deployment" goes through the broker. */
+  scope: { input: scopeSchema, output: true, change: "replace" },
+  mode: { input: modeSchema, output: true, change: "update" },
+  licenseServers: { input: licenseServersSchema, output: true, change: "update", rule: { normalize: "caseInsensitive" } },
+  /** Default: none (only the workgroup rule is checked). */
+  calPacks: {
+    input: z
       .array(calPackRefSchema, { error: (issue) => `calPacks must be a list of CAL packs, got ${describe(issue.input)}` })
       .optional(),
-    /** Default false: delete leaves the host configured. */
-    resetOnDelete: z
-      .boolean({ error: (issue) => `resetOnDelete must be true or false, got ${describe(issue.input)}` })
-      .default(false),
+    output: true,
+    secret: true,
+    change: "stateOnly",
   },
-  {
-    error: (issue) => {
-      const i = issue as { code?: string; keys?: string[] };
-      if (i.code === "unrecognized_keys") {
-        const keys = i.keys ?? [];
-        return `unknown field${keys.length > 1 ? "s" : ""} ${keys.map((k) => `"${k}"`).join(", ")}: remove ${
-          keys.length > 1 ? "them" : "it"
-        } (allowed: ${ARG_FIELDS.join(", ")})`;
-      }
-      if (i.code === "invalid_type") return "the session host licensing inputs must be an object";
-      return undefined;
-    },
+  /** Default false: delete leaves the host configured. */
+  resetOnDelete: {
+    input: z.boolean({ error: (issue) => `resetOnDelete must be true or false, got ${describe(issue.input)}` }).default(false),
+    output: true,
+    change: "stateOnly",
   },
-);
+  // Read live on every create, update and refresh (SessionHostLicensingOutputs documents each).
+  serverName: { output: true },
+  effectiveMode: { output: true },
+  effectiveLicenseServers: { output: true },
+  modeSource: { output: true },
+  licenseServersSource: { output: true },
+  gracePeriodDaysLeft: { output: true },
+  osVersion: { output: true },
+  domainJoined: { output: true },
+});
+
+const INPUT_FIELDS = Object.keys(FIELDS.inputShape);
+
+/** The provider inputs after check: validated, normalised, defaults filled in. */
+export const argsSchema = z.strictObject(FIELDS.inputShape, {
+  error: (issue) => {
+    const i = issue as { code?: string; keys?: string[] };
+    if (i.code === "unrecognized_keys") {
+      const keys = i.keys ?? [];
+      return `unknown field${keys.length > 1 ? "s" : ""} ${keys.map((k) => `"${k}"`).join(", ")}: remove ${
+        keys.length > 1 ? "them" : "it"
+      } (allowed: ${INPUT_FIELDS.join(", ")})`;
+    }
+    if (i.code === "invalid_type") return "the session host licensing inputs must be an object";
+    return undefined;
+  },
+});
 export type SessionHostLicensingInputs = z.infer<typeof argsSchema>;
 
 /** The state: the checked inputs plus what was read live. */
-export interface SessionHostLicensingOutputs extends SessionHostLicensingInputs {
+export type SessionHostLicensingOutputs = SessionHostLicensingInputs & {
   /** The host (or broker) name as it reports itself. */
   serverName: string;
-  /** perUser, perDevice, notConfigured, or another LicensingType meaning (reference 5.3). */
+  /** perUser, perDevice, notConfigured, or another LicensingType meaning. */
   effectiveMode: string;
   /** The license servers in effect, in order. */
   effectiveLicenseServers: string[];
@@ -135,23 +170,16 @@ export interface SessionHostLicensingOutputs extends SessionHostLicensingInputs 
   osVersion: string;
   /** Domain membership of the host (workgroup hosts cannot use Per User). */
   domainJoined: boolean | null;
-}
+};
 
 /** Every output key the class declares (so the SDK makes each an Output). */
-export const OUTPUT_KEYS = [
-  ...ARG_FIELDS,
-  "serverName",
-  "effectiveMode",
-  "effectiveLicenseServers",
-  "modeSource",
-  "licenseServersSource",
-  "gracePeriodDaysLeft",
-  "osVersion",
-  "domainJoined",
-] as const;
+export const OUTPUT_KEYS = FIELDS.outputKeys;
 
 /** Outputs kept secret (the engine re-marks outputs that share a top-level name with a secret input). */
-export const SECRET_OUTPUTS = ["connection", "calPacks"] as const;
+export const SECRET_OUTPUTS = FIELDS.secretFields;
+
+/** What the comparator compares, and what a difference does. */
+export const DIFF_SPEC = FIELDS.diffSpec;
 
 // ---- script results ----------------------------------------------------------------------------
 
@@ -205,29 +233,3 @@ export const packsResultSchema = z.object({
   missing: z.array(z.number().int()),
 });
 export type PacksResult = z.infer<typeof packsResultSchema>;
-
-// ---- diff field spec ---------------------------------------------------------------------------
-
-/**
- * What a difference between state (outputs, refreshed by read) and inputs does. The comparator sees a
- * flat view built by `diffView` in provider.ts:
- * - targetHost, transport, scope: another host (or the deployment instead of the host) is another
- *   resource: replace.
- * - connection: credentials and the rest: state only.
- * - mode / licenseServers: compared with the LIVE effectiveMode / effectiveLicenseServers (so refresh
- *   shows drift and the next up repairs it); list order matters, case does not.
- * - calPacks, resetOnDelete: state only (calPacks re-runs the pre-flight check on update).
- */
-export const DIFF_SPEC = {
-  targetHost: { replace: true, normalize: "caseInsensitive" },
-  transport: { replace: true },
-  scope: { replace: true },
-  connection: {},
-  mode: {},
-  licenseServers: { normalize: "caseInsensitive" },
-  calPacks: {},
-  resetOnDelete: {},
-} as const;
-
-/** OS versions accepted in an explicit osVersion (component). */
-export const osVersionSchema = z.enum(HOST_OS_VERSIONS);

@@ -7,10 +7,10 @@
     Args: scope ("sessionHost" | "deployment"); mode ("perUser" | "perDevice" | $null = leave);
     licenseServers (string[] | $null = leave), order kept.
     sessionHost: Win32_TerminalServiceSetting.ChangeMode with LicensingType [uint32] 2 (Per Device)
-    or 4 (Per User), then SetSpecifiedLicenseServerList with a real [string[]] (reference 5.4, 11.1).
+    or 4 (Per User), then SetSpecifiedLicenseServerList with a real [string[]] (see docs/windows-facts.md).
     Mode first, then the list: a host is pointed at the license server last.
     deployment: one Set-RDLicenseConfiguration call on the broker, always with -Force (a prompt would
-    block a non-interactive session, reference 6).
+    block a non-interactive session).
     Never writes the Group Policy key. Result: { calls: [names of the calls made, in order] }.
 #>
 param([Parameter(Mandatory)][string]$Envelope)

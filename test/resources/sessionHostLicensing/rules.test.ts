@@ -1,31 +1,38 @@
 /**
  * Pure rules of RdsSessionHostLicensing and the RdsLicensing findings: value maps, the CAL version vs
- * host OS table (reference 9.5), the mode-vs-CALs rule, check() and diff() of the provider, the
- * Group Policy decisions, and the findings catalogue.
+ * host OS table, the mode-vs-CALs rule, check() and diff() of the provider, the Group Policy
+ * decisions, the plan and partial-success decisions, the field table, and the findings catalogue.
  *
- * Real: the rule functions, the zod schemas, the provider's check/diff (they touch no host), the
- * findings computation, the SDK's registration and closure serializer (for the class's `__provider`).
- * Stands in: nothing runs pwsh here; live states are literal get.ps1 results.
+ * Real: the rule functions (rules.ts), the messages (messages.ts), the zod schemas and field table,
+ * the provider's check/diff (they touch no host), the findings computation, the SDK's registration
+ * and closure serializer (for the class's `__provider`).
+ * Stands in: nothing runs pwsh here; live states are literal get.ps1 results, packs literal packs.ps1 results.
  */
 import { ErrorCode } from "../../../provider/errors";
 import { computeFindings, FINDINGS, type FindingsInput } from "../../../provider/resources/component/findings";
-import {
-  groupPolicyConflict,
-  interpret,
-  planChanges,
-  provider,
-} from "../../../provider/resources/sessionHostLicensing/provider";
+import { groupPolicyConflict } from "../../../provider/resources/sessionHostLicensing/messages";
+import { provider } from "../../../provider/resources/sessionHostLicensing/provider";
 import { RdsSessionHostLicensing } from "../../../provider/resources/sessionHostLicensing/resource";
 import {
+  applyPlan,
   CAL_VERSIONS,
   calCoversHost,
+  changesBetween,
+  describePlan,
   evaluateModeAgainstCals,
   HOST_OS_VERSIONS,
+  interpret,
+  licensingTypeFor,
   modeFromLicensingType,
+  modeRuleFromDeclaration,
   osVersionFromWindows,
+  packFactsFrom,
+  packsByServer,
   parsePolicyServerList,
+  planChanges,
+  policyConflicts,
 } from "../../../provider/resources/sessionHostLicensing/rules";
-import { argsSchema, type GetResult } from "../../../provider/resources/sessionHostLicensing/schema";
+import { argsSchema, FIELDS, type GetResult } from "../../../provider/resources/sessionHostLicensing/schema";
 import { captureProvider } from "../../helpers/captureProvider";
 
 const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
@@ -33,7 +40,7 @@ const conn = { transport: "simulator", host: "sh1.contoso.com" };
 const ls = { transport: "simulator", host: "ls01.contoso.com" };
 const pack = (calType: string, productVersion: string, keyPackId = 3) => ({ keyPackId, calType, productVersion, licenseServerConnection: ls });
 
-describe("CAL version vs session host OS (reference 9.5)", () => {
+describe("CAL version vs session host OS (newer CALs cover older hosts)", () => {
   // Rows: host OS; columns: 2008R2-era, 2012, 2016, 2019, 2022, 2025 CALs.
   const table: Record<string, boolean[]> = {
     "2008": [true, true, true, true, true, true],
@@ -59,7 +66,7 @@ describe("CAL version vs session host OS (reference 9.5)", () => {
     expect(osVersionFromWindows({ caption: "Microsoft Windows 11 Enterprise multi-session", version: "10.0.22631" })).toBeNull();
   });
 
-  it("maps LicensingType values as reconciled in reference 5.3", () => {
+  it("maps LicensingType values (docs/windows-facts.md) both ways", () => {
     expect([2, 4, 5, 0, 1, 6, 3].map(modeFromLicensingType)).toEqual([
       "perDevice",
       "perUser",
@@ -69,6 +76,7 @@ describe("CAL version vs session host OS (reference 9.5)", () => {
       "aadPerUser",
       "unknown(3)",
     ]);
+    expect([licensingTypeFor("perDevice"), licensingTypeFor("perUser")]).toEqual([2, 4]);
   });
 
   it("splits the GPO LicenseServers REG_SZ on commas, keeping order", () => {
@@ -97,7 +105,7 @@ describe("the mode-vs-CALs rule", () => {
     const r = evaluateModeAgainstCals({ host: "wg", mode: "perUser", domainJoined: false, packs: [{ calType: "perUser", productVersion: "2025" }] });
     expect(r.ok).toBe(false);
     expect(r.problems.join()).toContain("wg is in a workgroup");
-    // Per Device in a workgroup is what the reference prescribes.
+    // Per Device is what a workgroup host must use.
     expect(evaluateModeAgainstCals({ host: "wg", mode: "perDevice", domainJoined: false, packs: [{ calType: "perDevice", productVersion: "2022" }] }).ok).toBe(true);
   });
 });
@@ -196,13 +204,15 @@ describe("Group Policy decisions", () => {
   it("a policy equal to the desired values: no conflict, nothing to set, source groupPolicy", () => {
     const live = interpret(raw({ licensingType: 4, policySourceLicensingType: 1, policySourceConfiguredLicenseServers: 1, licenseServers: ["ls01.contoso.com"], policy: { licensingMode: 4, licenseServers: "ls01.contoso.com" } }));
     expect(live).toMatchObject({ modeSource: "groupPolicy", licenseServersSource: "groupPolicy", effectiveMode: "perUser" });
-    expect(groupPolicyConflict(args, live)).toBeNull();
+    expect(policyConflicts(args, live)).toEqual([]);
     expect(planChanges(args, live)).toEqual({ mode: null, licenseServers: null });
   });
 
   it("a policy that contradicts: RDS_GROUP_POLICY_CONFLICT; the planner never targets a policy-controlled value", () => {
     const live = interpret(raw({ licensingType: 2, policySourceLicensingType: 1, policy: { licensingMode: 2, licenseServers: null } }));
-    const err = groupPolicyConflict(args, live)!;
+    const conflicts = policyConflicts(args, live);
+    expect(conflicts).toEqual([{ setting: "mode", policyValue: 2, effective: "perDevice", declared: "perUser" }]);
+    const err = groupPolicyConflict(live.serverName, conflicts);
     expect(err.code).toBe(ErrorCode.GroupPolicyConflict);
     expect(err.message).toContain("value LicensingMode = 4 for Per User");
     expect(planChanges(args, live)).toEqual({ mode: null, licenseServers: ["ls01.contoso.com"] });
@@ -212,9 +222,69 @@ describe("Group Policy decisions", () => {
     expect(planChanges(args, interpret(raw({ licensingType: 4 })))).toEqual({ mode: null, licenseServers: ["ls01.contoso.com"] });
     expect(planChanges(args, interpret(raw({ licenseServers: ["ls01.contoso.com"] })))).toEqual({ mode: "perUser", licenseServers: null });
   });
+
+  it("a policy that contradicts the list, on scope deployment: no conflict (its settings are not policy-controlled)", () => {
+    const live = interpret(raw({ policySourceConfiguredLicenseServers: 1, policy: { licensingMode: null, licenseServers: "gp-ls" } }));
+    expect(policyConflicts(args, live)).toEqual([{ setting: "licenseServers", effective: ["gp-ls"], declared: ["ls01.contoso.com"] }]);
+    expect(policyConflicts({ ...args, scope: "deployment" }, live)).toEqual([]);
+  });
 });
 
-describe("findings (reference section 10)", () => {
+describe("partial success: what was done", () => {
+  const live = interpret({
+    scope: "sessionHost", serverName: "sh1", licensingType: 2, rdmsMode: null, policySourceLicensingType: 0,
+    policySourceConfiguredLicenseServers: 0, licenseServers: ["a"], policy: { licensingMode: null, licenseServers: null },
+    gracePeriodDaysLeft: 120, os: { caption: null, version: null, buildNumber: null }, partOfDomain: true, domain: null,
+  });
+
+  it("describes a plan in the user's words, and what changed between two reads", () => {
+    expect(describePlan({ mode: "perUser", licenseServers: ["b"] })).toEqual(["mode set to perUser", "license server list set"]);
+    expect(describePlan({ mode: null, licenseServers: null })).toEqual([]);
+    expect(changesBetween(live, { ...live, effectiveMode: "perUser" })).toEqual(["mode set to perUser"]);
+    expect(changesBetween(live, { ...live, effectiveLicenseServers: ["A"] })).toEqual([]);
+  });
+
+  it("the state after a plan, without reading the host again", () => {
+    expect(applyPlan(live, { mode: "perUser", licenseServers: null })).toMatchObject({ effectiveMode: "perUser", effectiveLicenseServers: ["a"] });
+  });
+});
+
+describe("the live packs", () => {
+  const ref = (keyPackId: number, host: string, name = "") => ({ keyPackId, licenseServerConnection: { host }, licenseServerName: name });
+
+  it("groups the packs by license server (one packs.ps1 each), in declaration order", () => {
+    const groups = packsByServer([ref(3, "ls1", "LS1"), ref(4, "ls2"), ref(5, "ls1")], (c) => c.host);
+    expect(groups.map((g) => [g.connection.host, g.ids, g.name])).toEqual([["ls1", [3, 5], "LS1"], ["ls2", [4], ""]]);
+  });
+
+  it("turns packs.ps1's answer into facts; a pack not there is 'not found'", () => {
+    const found = [{ keyPackId: 3, productType: 1, productVersionId: 7, availableLicenses: 9 }];
+    expect(packFactsFrom([3, 4], found, "ls1")).toEqual([
+      { keyPackId: 3, found: true, calType: "perUser", productVersion: "2022", availableLicenses: 9, licenseServer: "ls1" },
+      { keyPackId: 4, found: false, licenseServer: "ls1" },
+    ]);
+  });
+
+  it("reads the declared packs for check, tolerating unknowns and leaving wrong values to the schema", () => {
+    const declared = { connection: conn, mode: "perUser", calPacks: [pack("perDevice", "2022", 7), UNKNOWN] };
+    expect(modeRuleFromDeclaration(declared)).toEqual({ host: "sh1.contoso.com", mode: "perUser", packs: [{ keyPackId: 7, calType: "perDevice", productVersion: "2022" }, {}] });
+    expect(modeRuleFromDeclaration({ ...declared, calPacks: [pack("perSocket", "2022")] })).toBeUndefined();
+    expect(modeRuleFromDeclaration({ ...declared, calPacks: undefined })).toBeUndefined();
+    expect(modeRuleFromDeclaration({ ...declared, connection: UNKNOWN })?.host).toBe("the session host");
+  });
+});
+
+describe("the field table", () => {
+  it("derives the secrets, the outputs and the comparator spec from one declaration per field", () => {
+    expect(FIELDS.secretFields).toEqual(["connection", "calPacks"]);
+    expect(Object.keys(FIELDS.inputShape)).toEqual(["connection", "scope", "mode", "licenseServers", "calPacks", "resetOnDelete"]);
+    expect(FIELDS.outputKeys).toEqual([...Object.keys(FIELDS.inputShape), "serverName", "effectiveMode", "effectiveLicenseServers", "modeSource", "licenseServersSource", "gracePeriodDaysLeft", "osVersion", "domainJoined"]);
+    expect(Object.entries(FIELDS.diffSpec).filter(([, r]) => r.replace).map(([k]) => k)).toEqual(["targetHost", "transport", "scope"]);
+    expect([...FIELDS.stateOnlyFields]).toEqual(["connection", "calPacks", "resetOnDelete"]);
+  });
+});
+
+describe("findings (Best Practices Analyzer-style)", () => {
   const healthy = (): FindingsInput => ({
     mode: "perUser",
     licenseServer: { serverName: "ls01.contoso.com", activationStatus: "activated", productId: "00490-92005-99454-AT527", nextStep: "" },

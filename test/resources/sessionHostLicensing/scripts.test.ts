@@ -19,7 +19,8 @@ import { closeAll } from "../../../provider/powershell/pool";
 import { runOperation } from "../../../provider/powershell/runner";
 import type { Connection } from "../../../provider/powershell/transport";
 import { providerFile } from "../../../provider/paths";
-import { interpret, provider } from "../../../provider/resources/sessionHostLicensing/provider";
+import { provider } from "../../../provider/resources/sessionHostLicensing/provider";
+import { interpret } from "../../../provider/resources/sessionHostLicensing/rules";
 import {
   getResultSchema,
   packsResultSchema,

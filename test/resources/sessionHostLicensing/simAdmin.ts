@@ -79,6 +79,11 @@ export async function setHostConfig(stateDir: string, host: string, settings: Re
   await admin(stateDir, { action: "hostConfig", host, settings }, z.unknown());
 }
 
+/** Set-RdsSimFault: switches one emulator fault on a host (accessDenied, providerFailure, latencyMs, classNotReadyCalls...). */
+export async function setFault(stateDir: string, host: string, fault: string, value: unknown): Promise<void> {
+  await admin(stateDir, { action: "fault", host, fault, value }, z.unknown());
+}
+
 /** An administrator's own WMI call on a session host (out-of-band drift). */
 export async function outOfBand(
   stateDir: string,

@@ -1,0 +1,104 @@
+/**
+ * Every user-visible error of RdsSessionHostLicensing, in one place: one function per message, each
+ * returning an RdsError with its stable code. Messages read `<doing> on <host>: <cause>: <fix>`; the
+ * kit (provider/resources/kit.ts) puts the code at the end when the error leaves the provider.
+ * The errors of a step (a script on a host) come from the runner, rephrased by the kit; their codes
+ * are listed in RUNNER_CODES. README.md's "Errors" table says when each code occurs and what to do.
+ */
+import { ErrorCode, RdsError } from "../../errors";
+import { licensingTypeFor, modeLabel, osLabel, type ModeRuleInput, type ModeRuleResult, type PolicyConflict } from "./rules";
+
+/** The operation named by errors found by the pre-flight check (between the read and the set). */
+export const CHECK_OPERATION = "sessionHostLicensing.check";
+
+/** Where the licensing policies live in the registry (what a GPO writes). */
+export const POLICY_REGISTRY_KEY = "HKLM\\SOFTWARE\\Policies\\Microsoft\\Windows NT\\Terminal Services";
+/** Where the licensing policies are in the Group Policy editor. */
+export const POLICY_GPO_PATH =
+  "Computer Configuration > Administrative Templates > Windows Components > Remote Desktop Services > Remote Desktop Session Host > Licensing";
+
+// ---- RDS_MODE_MISMATCH ---------------------------------------------------------------------------
+
+/** The mode-vs-CALs text: the host, the mode, the packs found and what would fix it. */
+export function modeMismatchText(input: ModeRuleInput, result: ModeRuleResult): string {
+  return (
+    `checking licensing mode ${input.mode} on ${input.host}: ${result.problems.join("; ")}` +
+    ` (host OS: ${input.osVersion ? osLabel(input.osVersion) : "unknown"}, packs found: ${result.packsFound});` +
+    ` to fix: ${result.fixes.join("; ")}`
+  );
+}
+
+/** The same, as a check failure's reason (check reports data, so the code leads). */
+export function modeMismatchReason(input: ModeRuleInput, result: ModeRuleResult): string {
+  return `${ErrorCode.ModeMismatch}: ${modeMismatchText(input, result)}`;
+}
+
+/** The live pre-flight found the mode does not match the CALs or the host: nothing was changed. */
+export function modeMismatch(input: ModeRuleInput, result: ModeRuleResult): RdsError {
+  return new RdsError(ErrorCode.ModeMismatch, modeMismatchText(input, result), { host: input.host, operation: CHECK_OPERATION });
+}
+
+// ---- RDS_GROUP_POLICY_CONFLICT -------------------------------------------------------------------
+
+function conflictCause(c: PolicyConflict): string {
+  return c.setting === "mode"
+    ? `a Group Policy controls the licensing mode and sets ${c.effective} (LicensingMode = ${c.policyValue}) while mode ${c.declared} is declared`
+    : `a Group Policy controls the license server list and sets [${c.effective.join(", ")}] while [${c.declared.join(", ")}] is declared`;
+}
+
+function conflictFix(c: PolicyConflict): string {
+  if (c.setting === "mode") {
+    const policy = `change or remove the policy "Set the Remote Desktop licensing mode" (${POLICY_GPO_PATH}; registry ${POLICY_REGISTRY_KEY}, value LicensingMode = ${licensingTypeFor(c.declared)} for ${modeLabel(c.declared)})`;
+    return c.effective === "perUser" || c.effective === "perDevice" ? `${policy}, or declare mode "${c.effective}" to match it` : policy;
+  }
+  return `change or remove the policy "Use the specified Remote Desktop license servers" (${POLICY_GPO_PATH}; registry ${POLICY_REGISTRY_KEY}, value LicenseServers = "${c.declared.join(",")}"), or declare licenseServers to match it`;
+}
+
+/** The pre-flight found a policy that contradicts the declaration: nothing was changed. */
+export function groupPolicyConflict(host: string, conflicts: readonly PolicyConflict[]): RdsError {
+  return new RdsError(
+    ErrorCode.GroupPolicyConflict,
+    `configuring licensing on ${host}: ${conflicts.map(conflictCause).join("; ")}; Group Policy wins over WMI, so nothing was changed (this provider never writes policy keys); to fix: ${conflicts.map(conflictFix).join("; ")}`,
+    { host, operation: CHECK_OPERATION },
+  );
+}
+
+/** A setter returned WBEM_E_INVALID_OPERATION: a policy took the setting between the read and the set. */
+export function policyTookSetting(host: string, refused: RdsError): RdsError {
+  return new RdsError(
+    ErrorCode.GroupPolicyConflict,
+    `configuring licensing on ${host}: ${refused.method ?? "the WMI setter"} returned WBEM_E_INVALID_OPERATION, which means a Group Policy controls the setting (${POLICY_GPO_PATH}; registry ${POLICY_REGISTRY_KEY}): change or remove the policy, or declare its values`,
+    { host, operation: "sessionHostLicensing.set", returnValue: refused.returnValue, method: refused.method, cause: refused },
+  );
+}
+
+// ---- the codes -----------------------------------------------------------------------------------
+
+/** The codes of this resource's own messages (RDS_VALIDATION: the kit's parse; RDS_INTERNAL: its guard). */
+export const OWN_CODES = [
+  ErrorCode.Validation,
+  ErrorCode.ModeMismatch,
+  ErrorCode.GroupPolicyConflict,
+  ErrorCode.Internal,
+] as const;
+
+/**
+ * The runner's codes this resource passes through (rephrased, code kept) from its scripts: get, set,
+ * reset on the session host or broker, packs on each pack's license server. The connection codes of
+ * the remote transports (RDS_NAME_NOT_RESOLVED, RDS_AUTH_REFUSED, ...) pass through too; they are the
+ * same for every resource and documented in provider/powershell/CONNECTIONS.md.
+ */
+export const RUNNER_CODES = [
+  ErrorCode.ScriptError,
+  ErrorCode.InvalidResult,
+  ErrorCode.Timeout,
+  ErrorCode.HostUnreachable,
+  ErrorCode.Wmi,
+  ErrorCode.AccessDenied,
+  ErrorCode.ClassNotReady,
+  // get/set/reset: the host has no Win32_TerminalServiceSetting instance (SessionHost.Common.ps1).
+  ErrorCode.NotFound,
+] as const;
+
+/** Every code an error of this resource can carry (besides the connection codes above). */
+export const ERROR_CODES: readonly ErrorCode[] = [...OWN_CODES, ...RUNNER_CODES];

@@ -1,0 +1,147 @@
+/**
+ * Every code RdsSessionHostLicensing can raise (messages.ts ERROR_CODES), provoked through the REAL
+ * dynamic-provider host: the user-visible message ends with `[THAT_CODE]`.
+ *
+ * Real: the dynamic-provider host process and gRPC, the built provider (bin/) with the resource kit,
+ * the serialized `__provider` the class registers (captured from the SDK), the runner, pwsh 7 and the
+ * operation scripts.
+ * Stands in: the engine (each case sends the one RPC that provokes its code), Windows (the WMI
+ * emulator, one state directory for every case, each case on its own host) and the administrator who
+ * switches a fault, a Group Policy or a host fact (fixtures/SimAdmin.ps1).
+ * Lean on purpose: one host process and one simulator state directory for every case.
+ */
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { closeAll } from "../../../provider/powershell/pool";
+import { ERROR_CODES } from "../../../provider/resources/sessionHostLicensing/messages";
+import { RdsSessionHostLicensing } from "../../../provider/resources/sessionHostLicensing/resource";
+import { captureProvider } from "../../helpers/captureProvider";
+import { assertBuilt, HostRpcError, makeUrn, startProviderHost, type ProviderHost } from "../../helpers/providerHost";
+import { prepareLicenseServer, setFault, setGroupPolicy, setHostConfig } from "./simAdmin";
+
+/** The operation timeout of the host: normal steps take well under a second, a hung one is stopped at it. */
+const TIMEOUT_MS = 5000;
+
+const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "rds-shl-codes-"));
+const sim = (host: string) => ({ transport: "simulator" as const, host, stateDir });
+const urn = makeUrn("pulumi-nodejs:dynamic/rds:SessionHostLicensing", "sh");
+let host: ProviderHost;
+let providerCode: string;
+
+/** Inputs as check would leave them, for a host of its own. */
+const inputs = (h: string, extra: Record<string, unknown> = {}) => ({
+  __provider: providerCode,
+  connection: sim(h),
+  scope: "sessionHost",
+  mode: "perDevice",
+  licenseServers: ["ls01.contoso.com"],
+  resetOnDelete: false,
+  ...extra,
+});
+
+/** The message the user sees for a failed RPC (an init failure's reason when the host recorded one). */
+async function failure(rpc: Promise<unknown>): Promise<string> {
+  const err = await rpc.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  if (!(err instanceof HostRpcError)) throw new Error(`expected the RPC to fail, got ${String(err)}`);
+  return err.initFailure?.reasons[0] ?? err.details;
+}
+
+const create = (h: string, extra?: Record<string, unknown>) => failure(host.create({ urn, properties: inputs(h, extra) }));
+const read = (properties: Record<string, unknown>) => failure(host.read({ urn, id: "sessionHost:x", properties }));
+
+/** How each code is provoked, and what its message says besides the code (so the right failure was provoked). */
+const PROVOKE: Record<string, { run: () => Promise<string>; says: RegExp }> = {
+  RDS_VALIDATION: { run: () => create("sh-validation", { mode: "perSocket" }), says: /^configuring licensing on sh-validation: mode must be/ },
+  RDS_MODE_MISMATCH: {
+    run: async () => {
+      await setHostConfig(stateDir, "sh-workgroup", { domain: null, partOfDomain: false });
+      return create("sh-workgroup", { mode: "perUser" });
+    },
+    says: /^checking licensing mode perUser on sh-workgroup: .*in a workgroup/,
+  },
+  RDS_GROUP_POLICY_CONFLICT: {
+    run: async () => {
+      await setGroupPolicy(stateDir, "sh-gpo", { licensingMode: 4 });
+      return create("sh-gpo");
+    },
+    says: /^configuring licensing on sh-gpo\.contoso\.com: a Group Policy controls the licensing mode/,
+  },
+  // A state with no connection reaches the runner with nothing to run on: a bug, not a user error.
+  RDS_INTERNAL: { run: () => read({ __provider: providerCode }), says: /^unexpected error in the provider: / },
+  RDS_SCRIPT_ERROR: { run: () => create("sh-not-broker", { scope: "deployment" }), says: /on sh-not-broker: .*deployment does not exist/ },
+  // The simulator's state directory cannot be created (under a file): its pwsh never starts.
+  RDS_HOST_UNREACHABLE: {
+    run: () => read(inputs("sh-unreachable", { connection: { ...sim("sh-unreachable"), stateDir: path.join(stateDir, "a-file", "sub") } })),
+    says: /starting pwsh for sh-unreachable/,
+  },
+  RDS_WMI_ERROR: {
+    run: async () => {
+      await setFault(stateDir, "sh-wmi", "providerFailure", true);
+      return read(inputs("sh-wmi"));
+    },
+    says: /sessionHostLicensing\.read on sh-wmi: .*WBEM_E_PROVIDER_FAILURE/,
+  },
+  RDS_ACCESS_DENIED: {
+    run: async () => {
+      await setFault(stateDir, "sh-denied", "accessDenied", true);
+      return read(inputs("sh-denied"));
+    },
+    says: /sessionHostLicensing\.read on sh-denied: .*WBEM_E_ACCESS_DENIED/,
+  },
+  // The pre-flight reads the declared pack on its license server, whose licensing class is not registered yet.
+  RDS_CLASS_NOT_READY: {
+    run: async () => {
+      const [id] = await prepareLicenseServer(stateDir, "ls-not-ready", [{ productVersion: "2022", calType: "perDevice", count: 5 }]);
+      await setFault(stateDir, "ls-not-ready", "classNotReadyCalls", 5);
+      const pack = { keyPackId: id, calType: "perDevice", productVersion: "2022", licenseServerConnection: sim("ls-not-ready"), licenseServerName: "" };
+      return create("sh-packs", { calPacks: [pack] });
+    },
+    says: /sessionHostLicensing\.packs on ls-not-ready: .*Win32_TSLicenseKeyPack/,
+  },
+  // Last: the hung pwsh is stopped and replaced, which the other cases need not wait for.
+  RDS_TIMEOUT: {
+    run: async () => {
+      await setFault(stateDir, "sh-hang", "latencyMs", TIMEOUT_MS * 2);
+      return read(inputs("sh-hang"));
+    },
+    says: new RegExp(`sessionHostLicensing\\.read on sh-hang: timed out after ${TIMEOUT_MS} ms`),
+  },
+};
+
+/** Codes no emulator state can provoke, each with the reason (test/powershell covers the runner's side). */
+const NOT_PROVOKED: Record<string, string> = {
+  RDS_INVALID_RESULT: "every value the scripts print is cast to its type: only a broken script prints an invalid result",
+  RDS_NOT_FOUND: "every emulated host has its one Win32_TerminalServiceSetting instance",
+};
+
+beforeAll(async () => {
+  assertBuilt(["provider/resources/sessionHostLicensing", "provider/resources/kit.ts", "provider/errors.ts"]);
+  fs.writeFileSync(path.join(stateDir, "a-file"), "");
+  const reg = await captureProvider(
+    () => new RdsSessionHostLicensing("sh", { connection: sim("sh"), mode: "perDevice", licenseServers: ["ls01.contoso.com"] }),
+  );
+  providerCode = reg.provider;
+  host = await startProviderHost({ env: { RDS_OPERATION_TIMEOUT_MS: String(TIMEOUT_MS) } });
+}, 120_000);
+
+afterAll(async () => {
+  await host?.close();
+  await closeAll();
+  fs.rmSync(stateDir, { recursive: true, force: true });
+});
+
+test("every code of the catalogue is provoked here, or listed with the reason it cannot be", () => {
+  expect([...Object.keys(PROVOKE), ...Object.keys(NOT_PROVOKED)].sort()).toEqual([...ERROR_CODES].sort());
+});
+
+test.each(Object.keys(PROVOKE))("%s: the message ends with the code", async (code) => {
+  const message = await PROVOKE[code].run();
+  expect(message).toMatch(PROVOKE[code].says);
+  expect(message.endsWith(`[${code}]`)).toBe(true);
+  // The code is said once, at the end.
+  expect(message.split(`[${code}]`)).toHaveLength(2);
+}, 120_000);

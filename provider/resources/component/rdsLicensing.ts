@@ -6,7 +6,7 @@
  * validated before any resource is registered. See README.md in this folder.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { ErrorCode, RdsError } from "../../errors";
+import { ErrorCode, RdsError, withCodeSuffix } from "../../errors";
 import type { Connection } from "../../powershell/transport";
 import { RdsCalPack, type RdsCalPackArgs } from "../calPack/resource";
 import { RdsLicenseServer, type RdsLicenseServerArgs } from "../licenseServer/resource";
@@ -232,7 +232,9 @@ export class RdsLicensing extends pulumi.ComponentResource {
     const { modeProblems, otherProblems } = validateRdsLicensingArgs(args);
     if (modeProblems.length || otherProblems.length) {
       const code = modeProblems.length ? ErrorCode.ModeMismatch : ErrorCode.Validation;
-      throw new RdsError(code, `validating RdsLicensing "${name}": ${[...modeProblems, ...otherProblems].join(" | ")}`, {
+      // The program's error output shows only the message: it ends with the code, as the resources' do.
+      const problems = [...modeProblems, ...otherProblems].join(" | ");
+      throw new RdsError(code, withCodeSuffix(`validating RdsLicensing "${name}": ${problems}`, code), {
         operation: "rdsLicensing.validate",
       });
     }

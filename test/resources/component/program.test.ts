@@ -244,6 +244,7 @@ describe("RdsLicensing validation before anything is registered", () => {
     expect(err.message).toContain("mode perUser needs Per User CALs");
     expect(err.message).toContain("devices (perDevice 2022)");
     expect(err.message).toContain('or set mode to "perDevice"');
+    expect(err.message.endsWith(`[${ErrorCode.ModeMismatch}]`)).toBe(true);
   });
 
   it("refuses CALs older than a declared host OS", async () => {

@@ -1,0 +1,129 @@
+# Admin functions: faults and Group Policy values of a host.
+
+$script:FaultNames = @('clearinghouseUnreachable', 'accessDenied', 'providerFailure', 'latencyMs', 'classNotReadyCalls', 'activationStatusUnknown', 'failureStyle', 'groupPolicy')
+
+function Get-RdsFaultView($S) {
+    [pscustomobject][ordered]@{
+        clearinghouseUnreachable = [bool]$S.faults.clearinghouseUnreachable
+        accessDenied             = [bool]$S.faults.accessDenied
+        providerFailure          = [bool]$S.faults.providerFailure
+        latencyMs                = [int]$S.faults.latencyMs
+        classNotReadyCalls       = [int]$S.faults.classNotReadyCalls
+        activationStatusUnknown  = [bool]$S.faults.activationStatusUnknown
+        failureStyle             = [string]$S.faults.failureStyle
+        groupPolicy              = [pscustomobject][ordered]@{ LicensingMode = $S.groupPolicy.LicensingMode; LicenseServers = (ConvertFrom-RdsStored $S.groupPolicy.LicenseServers) }
+    }
+}
+
+function ConvertTo-RdsPolicyValues([object]$LicensingMode, [object]$LicenseServers, [bool]$HasMode, [bool]$HasServers) {
+    $r = @{}
+    if ($HasMode) {
+        if ($null -eq $LicensingMode) { $r.LicensingMode = $null }
+        else {
+            $m = ConvertTo-RdsInt $LicensingMode 'LicensingMode' 0 4294967295
+            if ($m -notin 2, 4, 6) { throw [System.ArgumentException]::new('RdsEmulator: the LicensingMode policy value must be 2 (Per Device), 4 (Per User) or 6 (AAD Per User)') }
+            $r.LicensingMode = [int]$m
+        }
+    }
+    if ($HasServers) {
+        if ($null -eq $LicenseServers) { $r.LicenseServers = $null }
+        else {
+            $v = $LicenseServers.PSObject.BaseObject
+            $s = if ($v -is [string]) { $v } elseif ($v -is [System.Collections.IEnumerable]) { (@($v) | ForEach-Object { [string]$_ }) -join ',' } else { [string]$v }
+            if ([string]::IsNullOrWhiteSpace($s)) { throw [System.ArgumentException]::new('RdsEmulator: the LicenseServers policy value must name at least one server (clear it instead)') }
+            $r.LicenseServers = $s
+        }
+    }
+    $r
+}
+
+function Set-RdsSimFault {
+    <# Switch a fault on a host. Fault names: clearinghouseUnreachable, accessDenied, providerFailure,
+       activationStatusUnknown (bool); latencyMs, classNotReadyCalls (int >= 0); failureStyle
+       (return|exception); groupPolicy (@{ LicensingMode = 2|4|6; LicenseServers = 'a,b' }). #>
+    [CmdletBinding()]
+    param(
+        [string]$HostName,
+        [Parameter(Mandatory)][string]$Fault,
+        [Parameter(Mandatory)][AllowNull()][object]$Value
+    )
+    $h = Resolve-RdsAdminHost $HostName
+    $name = $script:FaultNames | Where-Object { $_ -eq $Fault } | Select-Object -First 1
+    if (-not $name) { throw [System.ArgumentException]::new("RdsEmulator: unknown fault '$Fault' (known: $($script:FaultNames -join ', '))") }
+    $v = switch ($name) {
+        { $_ -in 'clearinghouseUnreachable', 'accessDenied', 'providerFailure', 'activationStatusUnknown' } { ConvertTo-RdsBool $Value $name }
+        'latencyMs' { [int](ConvertTo-RdsInt $Value $name 0 600000) }
+        'classNotReadyCalls' { [int](ConvertTo-RdsInt $Value $name 0 1000000) }
+        'failureStyle' {
+            $s = [string]$Value
+            if ($s -notin 'return', 'exception') { throw [System.ArgumentException]::new("RdsEmulator: failureStyle must be 'return' or 'exception'") }
+            $s.ToLowerInvariant()
+        }
+        'groupPolicy' {
+            $d = $Value
+            if ($d -isnot [System.Collections.IDictionary]) {
+                if ($null -ne $d -and $d -isnot [string]) { $tmp = @{}; foreach ($p in $d.PSObject.Properties) { $tmp[$p.Name] = $p.Value }; $d = $tmp }
+                else { throw [System.ArgumentException]::new('RdsEmulator: the groupPolicy fault takes @{ LicensingMode = ...; LicenseServers = ... }') }
+            }
+            $hasMode = $false; $hasServers = $false; $mode = $null; $servers = $null
+            foreach ($k in $d.Keys) {
+                if ([string]$k -eq 'LicensingMode') { $hasMode = $true; $mode = $d[$k] }
+                elseif ([string]$k -eq 'LicenseServers') { $hasServers = $true; $servers = $d[$k] }
+                else { throw [System.ArgumentException]::new("RdsEmulator: unknown policy value '$k' (LicensingMode, LicenseServers)") }
+            }
+            ConvertTo-RdsPolicyValues $mode $servers $hasMode $hasServers
+        }
+    }
+    Invoke-RdsAdmin $h {
+        param($S)
+        if ($name -eq 'groupPolicy') {
+            if ($v.ContainsKey('LicensingMode')) { $S.groupPolicy.LicensingMode = $v.LicensingMode }
+            if ($v.ContainsKey('LicenseServers')) { $S.groupPolicy.LicenseServers = ConvertTo-RdsStored $v.LicenseServers }
+        }
+        else { $S.faults[$name] = $v }
+        Get-RdsFaultView $S
+    }
+}
+
+function Clear-RdsSimFault {
+    <# Clear one fault (or all of them, Group Policy values included) on a host. #>
+    [CmdletBinding()]
+    param([string]$HostName, [string]$Fault)
+    $h = Resolve-RdsAdminHost $HostName
+    $name = $null
+    if ($Fault) {
+        $name = $script:FaultNames | Where-Object { $_ -eq $Fault } | Select-Object -First 1
+        if (-not $name) { throw [System.ArgumentException]::new("RdsEmulator: unknown fault '$Fault' (known: $($script:FaultNames -join ', '))") }
+    }
+    Invoke-RdsAdmin $h {
+        param($S)
+        $defaults = New-RdsFaults
+        if (-not $name) {
+            $S.faults = $defaults
+            $S.groupPolicy = [ordered]@{ LicensingMode = $null; LicenseServers = $null }
+        }
+        elseif ($name -eq 'groupPolicy') { $S.groupPolicy = [ordered]@{ LicensingMode = $null; LicenseServers = $null } }
+        else { $S.faults[$name] = $defaults[$name] }
+        Get-RdsFaultView $S
+    }
+}
+
+function Set-RdsSimGroupPolicy {
+    <# Write the Group Policy licensing values of a host (HKLM\SOFTWARE\Policies\Microsoft\Windows NT\Terminal
+       Services): -LicensingMode 2|4|6 (REG_DWORD) and -LicenseServers 'ls1,ls2' (REG_SZ, comma-separated).
+       Pass $null to remove a value. Policy overrides what WMI set (docs/windows-facts.md). #>
+    [CmdletBinding()]
+    param(
+        [string]$HostName,
+        [AllowNull()][object]$LicensingMode,
+        [AllowNull()][object]$LicenseServers
+    )
+    $h = Resolve-RdsAdminHost $HostName
+    $v = ConvertTo-RdsPolicyValues $LicensingMode $LicenseServers $PSBoundParameters.ContainsKey('LicensingMode') $PSBoundParameters.ContainsKey('LicenseServers')
+    Invoke-RdsAdmin $h {
+        param($S)
+        if ($v.ContainsKey('LicensingMode')) { $S.groupPolicy.LicensingMode = $v.LicensingMode }
+        if ($v.ContainsKey('LicenseServers')) { $S.groupPolicy.LicenseServers = ConvertTo-RdsStored $v.LicenseServers }
+        [pscustomobject][ordered]@{ LicensingMode = $S.groupPolicy.LicensingMode; LicenseServers = (ConvertFrom-RdsStored $S.groupPolicy.LicenseServers) }
+    }
+}

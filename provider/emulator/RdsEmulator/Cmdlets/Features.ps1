@@ -1,0 +1,86 @@
+# Cmdlet stand-ins: Get-WindowsFeature, Install-WindowsFeature (RDS-Licensing and its tools).
+
+$script:Features = [ordered]@{
+    'RDS-Licensing'    = @{ DisplayName = 'Remote Desktop Licensing'; FeatureType = 'Role Service'; Path = 'Remote Desktop Services\Remote Desktop Licensing' }
+    'RDS-Licensing-UI' = @{ DisplayName = 'Remote Desktop Licensing Tools'; FeatureType = 'Feature'; Path = 'Remote Server Administration Tools\Role Administration Tools\Remote Desktop Services Tools\Remote Desktop Licensing Tools' }
+}
+
+function New-RdsFeatureObject($S, [string]$Name) {
+    $installed = [bool]$S.features[$Name]
+    $f = $script:Features[$Name]
+    $o = [pscustomobject][ordered]@{
+        Name         = $Name
+        DisplayName  = $f.DisplayName
+        Installed    = $installed
+        InstallState = $(if ($installed) { 'Installed' } else { 'Available' })
+        FeatureType  = $f.FeatureType
+        Path         = $f.Path
+    }
+    $o.PSObject.TypeNames.Insert(0, 'Microsoft.Windows.ServerManager.Commands.Feature')
+    $o
+}
+
+function Get-WindowsFeature {
+    <# Emulated for RDS-Licensing and RDS-Licensing-UI. Unknown names return nothing, like the real cmdlet. #>
+    [CmdletBinding()]
+    param([Parameter(Position = 0)][string[]]$Name)
+    . $script:CallerPreference
+    $names = if ($Name) { $Name } else { @($script:Features.Keys) }
+    $r = $script:Isolated.InvokeReturnAsIs({
+            Invoke-RdsSimpleCall 'Get-WindowsFeature' $null {
+                param($S)
+                $list = [System.Collections.Generic.List[object]]::new()
+                foreach ($n in $script:Features.Keys) {
+                    foreach ($pattern in $names) { if ($n -like $pattern) { $list.Add((New-RdsFeatureObject $S $n)); break } }
+                }
+                , $list.ToArray()
+            }
+        })
+    if ($r.ok) { foreach ($o in $r.value) { $o } }
+    else { Write-RdsSimError $PSCmdlet $r.err 'Get-WindowsFeature' $Name }
+}
+
+function Install-WindowsFeature {
+    <# Emulated: Install-WindowsFeature -Name RDS-Licensing [-IncludeManagementTools] [-IncludeAllSubFeature].
+       Installing the role starts TermServLicensing and makes the license server classes available. #>
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory, Position = 0)][string[]]$Name,
+        [switch]$IncludeManagementTools,
+        [switch]$IncludeAllSubFeature,
+        [switch]$Restart
+    )
+    . $script:CallerPreference
+    foreach ($n in $Name) {
+        if (-not $script:Features.Contains($n)) {
+            $ex = [System.ArgumentException]::new("ArgumentNotValid: The role, role service, or feature name is not valid: '$n'. The name was not found.")
+            $PSCmdlet.WriteError([System.Management.Automation.ErrorRecord]::new($ex, 'NameDoesNotExist', 'InvalidArgument', $n))
+            return
+        }
+    }
+    $r = $script:Isolated.InvokeReturnAsIs({
+            Invoke-RdsSimpleCall 'Install-WindowsFeature' $null {
+                param($S)
+                if ($S.faults.accessDenied) { throw (New-RdsWmiError $script:WBEM_E_ACCESS_DENIED 'Install-WindowsFeature requires elevation (the caller is not a local administrator)' -Infra) }
+                $want = [System.Collections.Generic.List[string]]::new()
+                foreach ($n in $Name) { foreach ($k in $script:Features.Keys) { if ($k -eq $n) { $want.Add($k) } } }
+                if ($IncludeManagementTools -and $want.Contains('RDS-Licensing') -and -not $want.Contains('RDS-Licensing-UI')) { $want.Add('RDS-Licensing-UI') }
+                $changed = [System.Collections.Generic.List[object]]::new()
+                foreach ($n in $want) {
+                    if (-not $S.features[$n]) {
+                        $S.features[$n] = $true
+                        $changed.Add([pscustomobject][ordered]@{ Name = $n; DisplayName = $script:Features[$n].DisplayName; Success = $true; RestartNeeded = $false })
+                    }
+                }
+                if ($want.Contains('RDS-Licensing') -and $S.features['RDS-Licensing']) { $S.service = 'Running' }
+                [pscustomobject][ordered]@{
+                    Success       = $true
+                    RestartNeeded = 'No'
+                    ExitCode      = $(if ($changed.Count -gt 0) { 'Success' } else { 'NoChangeNeeded' })
+                    FeatureResult = $changed.ToArray()
+                }
+            }
+        })
+    if ($r.ok) { $r.value }
+    else { Write-RdsSimError $PSCmdlet $r.err 'Install-WindowsFeature' $Name }
+}

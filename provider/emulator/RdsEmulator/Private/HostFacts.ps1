@@ -1,0 +1,75 @@
+# Facts derived from a host's state (computer name, domain, product ID, effective licensing settings).
+
+function Get-RdsHostName($S) { ConvertFrom-RdsStored $S.hostName }
+
+function Get-RdsComputerName($S) {
+    $h = Get-RdsHostName $S
+    $dot = $h.IndexOf('.')
+    $(if ($dot -gt 0) { $h.Substring(0, $dot) } else { $h }).ToUpperInvariant()
+}
+
+function Get-RdsDomain($S) {
+    $d = ConvertFrom-RdsStored $S.config.domain
+    if ([string]::IsNullOrEmpty($d)) { $null } else { $d }
+}
+
+function Get-RdsOs($S) { $script:OsTable[[string]$S.config.osVersion] }
+
+$script:ProductIdCache = [System.Collections.Generic.Dictionary[string, string]]::new([StringComparer]::Ordinal)
+
+function Get-RdsProductId($S) {
+    if ($null -ne $S.config.productId) { return ConvertFrom-RdsStored $S.config.productId }
+    $key = (Get-RdsHostName $S).ToLowerInvariant()
+    $cached = $null
+    if ($script:ProductIdCache.TryGetValue($key, [ref]$cached)) { return $cached }
+    $script:ProductIdCache[$key] = Get-RdsDerivedProductId $key
+    $script:ProductIdCache[$key]
+}
+
+function Get-RdsDerivedProductId([string]$LowerHostName) {
+    # Format ddddd-ddddd-ddddd-LLddd (like 00490-92005-99454-AT527), from SHA-256 of the host name.
+    $h = [System.Security.Cryptography.SHA256]::HashData($script:Utf8NoBom.GetBytes('rds-sim/product-id/v1/' + $LowerHostName))
+    $sb = [System.Text.StringBuilder]::new(23)
+    for ($i = 0; $i -lt 15; $i++) {
+        if ($i -gt 0 -and $i % 5 -eq 0) { [void]$sb.Append('-') }
+        [void]$sb.Append([char](48 + $h[$i] % 10))
+    }
+    [void]$sb.Append('-').Append($script:Alphabet36[$h[15] % 26]).Append($script:Alphabet36[$h[16] % 26])
+    for ($i = 17; $i -lt 20; $i++) { [void]$sb.Append([char](48 + $h[$i] % 10)) }
+    $sb.ToString()
+}
+
+function Test-RdsRoleInstalled($S) { [bool]$S.features['RDS-Licensing'] }
+
+function Get-RdsActivationStatus($S) { if ($S.licenseServer.activated) { 0 } else { 1 } }
+
+function Get-RdsEffectiveLicensingType($S) {
+    if ($null -ne $S.groupPolicy.LicensingMode) { return [uint32]$S.groupPolicy.LicensingMode }
+    [uint32]$S.sessionHost.licensingType
+}
+
+function Get-RdsPolicyServerList($S) {
+    $raw = ConvertFrom-RdsStored $S.groupPolicy.LicenseServers
+    $list = [System.Collections.Generic.List[string]]::new()
+    foreach ($p in $raw.Split(',')) { $t = $p.Trim(); if ($t.Length -gt 0) { $list.Add($t) } }
+    , $list.ToArray()
+}
+
+function Get-RdsEffectiveServerList($S) {
+    if ($null -ne $S.groupPolicy.LicenseServers) { return , (Get-RdsPolicyServerList $S) }
+    $list = [string[]]::new(@($S.sessionHost.specifiedLSList).Count)
+    $i = 0
+    foreach ($e in @($S.sessionHost.specifiedLSList)) { $list[$i++] = ConvertFrom-RdsStored $e }
+    , $list
+}
+
+function Get-RdsGraceDaysLeft($S) {
+    $start = ConvertFrom-RdsIso $S.config.gracePeriodStart
+    $elapsed = [Math]::Floor(([DateTime]::UtcNow - $start).TotalDays)
+    [uint32][Math]::Max(0, [Math]::Min($script:GracePeriodDays, $script:GracePeriodDays - $elapsed))
+}
+
+function Get-RdsServiceStatus($S) {
+    if (-not (Test-RdsRoleInstalled $S) -or $null -eq $S.service) { return $null }
+    [string]$S.service
+}

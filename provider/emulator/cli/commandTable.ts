@@ -1,0 +1,48 @@
+/** Every command, in the order help lists them, and the command groups (two-word commands). */
+import type { Command } from "./command";
+import { confirmationCodeCommand, keyPackIdCommand, licenseServerIdCommand, retailCodeCommand } from "./commands/clearinghouse";
+import { faultClearCommand, faultSetCommand } from "./commands/fault";
+import { gpoClearCommand, gpoSetCommand } from "./commands/gpo";
+import { hostsCommand, showCommand } from "./commands/hosts";
+import { hostSetCommand } from "./commands/hostSet";
+import { issueCommand } from "./commands/issue";
+import { logCommand } from "./commands/log";
+import { resetCommand } from "./commands/reset";
+
+export const commands: Command[] = [
+  hostsCommand,
+  showCommand,
+  licenseServerIdCommand,
+  confirmationCodeCommand,
+  keyPackIdCommand,
+  retailCodeCommand,
+  hostSetCommand,
+  issueCommand,
+  faultSetCommand,
+  faultClearCommand,
+  gpoSetCommand,
+  gpoClearCommand,
+  resetCommand,
+  logCommand,
+];
+
+export const GROUPS: Record<string, string> = {
+  clearinghouse: "play Microsoft's Clearinghouse (web site / telephone)",
+  host: "configure simulated hosts",
+  fault: "inject faults",
+  gpo: "simulate Group Policy licensing values",
+};
+
+export function topWords(): string[] {
+  const seen: string[] = [];
+  for (const c of commands) {
+    const w = c.name.split(" ")[0]!;
+    if (!seen.includes(w)) seen.push(w);
+  }
+  return [...seen, "help"];
+}
+
+export function subcommandsOf(group: string): Command[] {
+  return commands.filter((c) => c.name.startsWith(group + " "));
+}
+

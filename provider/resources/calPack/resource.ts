@@ -3,7 +3,8 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { lazyProvider } from "../../shim";
-import type { CalType, Program, ProductVersion } from "./schema";
+import { withOutputSeeds } from "../fields";
+import { OUTPUT_KEYS, SECRET_OUTPUTS, type CalType, type Program, type ProductVersion } from "./schema";
 
 export type { CalType, Program, ProductVersion } from "./schema";
 
@@ -87,16 +88,6 @@ export interface RdsCalPackArgs {
   knownOtherPacks?: pulumi.Input<pulumi.Input<number>[]>;
 }
 
-/** Secret in state: the connection and every program-data field (see schema.ts SECRET_OUTPUTS). */
-const SECRET_OUTPUT_NAMES = [
-  "connection",
-  "licenseCode",
-  "licenseNumber",
-  "authorizationNumber",
-  "agreementNumber",
-  "licenseKeyPackId",
-];
-
 /**
  * One RDS CAL key pack on an RD license server (Win32_TSLicenseKeyPack), installed through the license
  * program's own WMI method, only once the server is activated.
@@ -128,7 +119,7 @@ export class RdsCalPack extends pulumi.dynamic.Resource {
   declare readonly keyPackId: pulumi.Output<number>;
   /** e.g. "RDS Per User CAL". */
   declare readonly typeAndModel: pulumi.Output<string>;
-  /** How the pack was acquired (reference 3.3: 1 retail, 2 volume, 5 open...). */
+  /** How the pack was acquired (KeyPackType: 1 retail, 2 volume, 5 Open License...). */
   declare readonly keyPackType: pulumi.Output<number>;
   /** CALs in the pack, read live. */
   declare readonly totalLicenses: pulumi.Output<number>;
@@ -142,7 +133,8 @@ export class RdsCalPack extends pulumi.dynamic.Resource {
   constructor(name: string, args: RdsCalPackArgs, opts?: pulumi.CustomResourceOptions) {
     const ls = args.licenseServer;
     const secret = <T>(v: pulumi.Input<T> | undefined) => (v === undefined ? undefined : pulumi.secret(v));
-    const props = {
+    // Every output key is seeded (so the SDK makes each an Output), then the args fill in the inputs.
+    const props = withOutputSeeds(OUTPUT_KEYS, {
       connection: pulumi.secret(ls.connection),
       licenseServerName: ls.serverName,
       licenseServerActivationMethod: pulumi
@@ -161,19 +153,12 @@ export class RdsCalPack extends pulumi.dynamic.Resource {
       allowRemovingIssuedLicenses: args.allowRemovingIssuedLicenses,
       adoptKeyPackId: args.adoptKeyPackId,
       knownOtherPacks: args.knownOtherPacks,
-      keyPackId: undefined,
-      typeAndModel: undefined,
-      keyPackType: undefined,
-      totalLicenses: undefined,
-      issuedLicenses: undefined,
-      availableLicenses: undefined,
-      expirationDate: undefined,
-    };
+    });
     super(
       lazyProvider("pulumi-rds-licensing/resources/calPack/provider"),
       name,
       props,
-      { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), ...SECRET_OUTPUT_NAMES] },
+      { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), ...SECRET_OUTPUTS] },
       "rds",
       "CalPack",
     );

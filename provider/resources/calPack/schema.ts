@@ -1,17 +1,18 @@
 /**
- * RdsCalPack: the zod schemas (inputs, state, script results), the defaults, the value maps
- * (reference 3.3-3.7) and the diff field spec. Pure: no host, no runner, no I/O.
+ * RdsCalPack: the field table (each field once: input type and default, secrecy, what a change does,
+ * output), the zod schemas derived from it and of the script results, and the program value maps
+ * (docs/windows-facts.md gives their sources). Pure: no host, no runner, no I/O.
  * `check` is `checkWithSchema(argsSchema, news)`.
  *
  * Secrets: licenseCode, licenseNumber, authorizationNumber, agreementNumber and licenseKeyPackId are
  * never echoed in a message (only their length and which kind of character is wrong).
  */
-import { z } from "zod";
 import { connectionSchema } from "../../powershell/transport";
+import { deriveFields, z } from "../fields";
 
 // ---- value maps ------------------------------------------------------------------------------
 
-/** The license programs (reference 9.2), as the RD Licensing Manager wizard lists them. */
+/** The license programs, as the RD Licensing Manager install wizard lists them. */
 export const PROGRAMS = [
   "retail",
   "openLicense",
@@ -25,7 +26,7 @@ export const PROGRAMS = [
 ] as const;
 export type Program = (typeof PROGRAMS)[number];
 
-/** The agreement programs and their InstallAgreementLicenseKeyPack `AgreementType` (reference 3.7). */
+/** The agreement programs and their InstallAgreementLicenseKeyPack `AgreementType`. */
 export const AGREEMENT_TYPE = {
   select: 0,
   enterpriseAgreement: 1,
@@ -40,74 +41,34 @@ export function isAgreementProgram(program: string): program is AgreementProgram
   return Object.prototype.hasOwnProperty.call(AGREEMENT_TYPE, program);
 }
 
-/** CAL versions, oldest first. "2008R2" is the 2008 R2-era CAL (ProductVersionID 2 or 3). */
-export const PRODUCT_VERSIONS = ["2008R2", "2012", "2016", "2019", "2022", "2025"] as const;
-export type ProductVersion = (typeof PRODUCT_VERSIONS)[number];
+// CAL versions, CAL types and their WMI codes are Windows facts, kept in one table for every module.
+export {
+  CAL_TYPES,
+  PRODUCT_TYPE_CODE,
+  PRODUCT_VERSION_CODE,
+  PRODUCT_VERSIONS,
+  calTypeFromProductType,
+  calTypeLabel,
+  productVersionFromId,
+  type CalType,
+  type ProductVersion,
+} from "../../licensing/facts";
+import { CAL_TYPES, KEY_PACK_TYPES, PRODUCT_VERSIONS } from "../../licensing/facts";
 
 /**
- * `ProductVersion` input of InstallAgreement/InstallOpen (reference 3.7, newest table; pitfall 14):
- * 2 = WS2008/2008 R2, 4 = 2012, 5 = 2016, 6 = 2019, 7 = 2022 (likely), 8 = 2025 (UNCONFIRMED).
- */
-export const PRODUCT_VERSION_CODE: Readonly<Record<ProductVersion, number>> = {
-  "2008R2": 2,
-  "2012": 4,
-  "2016": 5,
-  "2019": 6,
-  "2022": 7,
-  "2025": 8,
-};
-
-/** Win32_TSLicenseKeyPack.ProductVersionID (reference 3.6) to a CAL version; null when not a CAL version. */
-export function productVersionFromId(id: number | null | undefined): ProductVersion | null {
-  switch (id) {
-    case 2:
-    case 3:
-      return "2008R2";
-    case 4:
-      return "2012";
-    case 5:
-      return "2016";
-    case 6:
-      return "2019";
-    case 7:
-      return "2022";
-    case 8:
-      return "2025";
-    default:
-      return null;
-  }
-}
-
-export const CAL_TYPES = ["perUser", "perDevice"] as const;
-export type CalType = (typeof CAL_TYPES)[number];
-
-/** `ProductType` input and property (reference 3.4): 0 = Per Device, 1 = Per User. */
-export const PRODUCT_TYPE_CODE: Readonly<Record<CalType, number>> = { perDevice: 0, perUser: 1 };
-
-export function calTypeFromProductType(code: number | null | undefined): CalType | null {
-  if (code === 0) return "perDevice";
-  if (code === 1) return "perUser";
-  return null;
-}
-
-export function calTypeLabel(t: CalType): string {
-  return t === "perUser" ? "Per User" : "Per Device";
-}
-
-/**
- * KeyPackType values (reference 3.3) a pack installed through each program is expected to show.
+ * KeyPackType values a pack installed through each program is expected to show.
  * Only used to narrow the candidates of the "is it already installed?" look-up, never to derive a
  * program (the mapping is inferred; unknown (0) and undocumented (7) types always stay candidates).
  */
 export const EXPECTED_KEY_PACK_TYPES: Readonly<Record<Program, readonly number[] | "any">> = {
-  retail: [1],
-  openLicense: [5],
-  select: [2],
-  enterpriseAgreement: [2],
-  campus: [2],
-  school: [2],
-  spla: [2],
-  otherAgreement: [2],
+  retail: [KEY_PACK_TYPES.retail],
+  openLicense: [KEY_PACK_TYPES.openLicense],
+  select: [KEY_PACK_TYPES.volume],
+  enterpriseAgreement: [KEY_PACK_TYPES.volume],
+  campus: [KEY_PACK_TYPES.volume],
+  school: [KEY_PACK_TYPES.volume],
+  spla: [KEY_PACK_TYPES.volume],
+  otherAgreement: [KEY_PACK_TYPES.volume],
   keyPackId: "any",
 };
 
@@ -152,7 +113,7 @@ interface CodeFormat {
   what: string;
 }
 
-/** Identifier formats (reference 2.7). */
+/** Identifier formats, as Microsoft issues them. */
 export const CODE_FORMATS: Readonly<Record<SecretField, CodeFormat>> = {
   licenseCode: { length: 25, digitsOnly: false, what: "the retail license code (5 groups of 5)" },
   licenseNumber: { length: 8, digitsOnly: true, what: "the Open License number" },
@@ -165,7 +126,7 @@ export const CODE_FORMATS: Readonly<Record<SecretField, CodeFormat>> = {
   },
 };
 
-/** Hyphens and whitespace removed, letters upper-cased: the form the WMI methods take (reference 2.7, pitfall 5). */
+/** Hyphens and whitespace removed, letters upper-cased: the form the WMI methods take (docs/windows-facts.md). */
 export function normalizeCode(raw: string): string {
   return raw.replace(/[-\s]/g, "").toUpperCase();
 }
@@ -206,21 +167,6 @@ function enumError(field: string, values: readonly string[]) {
     }`;
 }
 
-const ARG_FIELDS = [
-  "connection",
-  "licenseServerName",
-  "licenseServerActivationMethod",
-  "journalKey",
-  "program",
-  ...SECRET_FIELDS,
-  "productVersion",
-  "calType",
-  "quantity",
-  "allowRemovingIssuedLicenses",
-  "adoptKeyPackId",
-  "knownOtherPacks",
-] as const;
-
 const keyPackIdNumber = (field: string) =>
   z
     .number({ error: (issue) => `${field} must be a KeyPackId (a whole number), got ${describe(issue.input)}` })
@@ -228,68 +174,107 @@ const keyPackIdNumber = (field: string) =>
     .min(1, { error: `${field} must be 1 or more` })
     .max(0xffffffff, { error: `${field} must fit in 32 bits` });
 
+/** A program-data field: secret in every answer, never in a message, carried from state (WMI cannot show it). */
+function programData(field: SecretField) {
+  return { input: codeSchema(field).optional(), output: true, secret: true, secretValue: true, change: "replace", rule: { carried: true } } as const;
+}
+
 /**
- * The provider inputs after check: validated, normalised (codes without hyphens or spaces, upper case),
- * defaults filled in. The resource class fills connection/licenseServerName/licenseServerActivationMethod
- * from the RdsLicenseServer and journalKey from the stack and resource name.
+ * Every field of RdsCalPack, once. `input`: the provider input after check (validated, normalised:
+ * codes without hyphens or spaces, upper case; defaults filled in). The resource class fills
+ * connection/licenseServerName/licenseServerActivationMethod from the RdsLicenseServer and journalKey
+ * from the stack and resource name. `change` is what a difference between state (refreshed by read)
+ * and the inputs does (provider/diff.ts compares them):
+ * - targetHost, transport (views of the connection, not inputs): another license server is another pack.
+ * - connection: the rest of it (credentials, ports, stateDir) is how we reach the host: state only.
+ *   An unknown connection (the license server is being updated) means "may change", never "replace".
+ * - program, productVersion, calType: a key pack is immutable (productVersion and calType are compared
+ *   with the live pack).
+ * - the program data: carried from state (WMI cannot report it): replace when changed.
+ * - quantity: compared with the live TotalLicenses by `quantityRule` (rules.ts) instead: fewer CALs
+ *   shrink the pack in place with RemoveLicensesWithIdCount, more CALs replace it.
+ * - adoptKeyPackId, knownOtherPacks, journalKey: only read by create; never a difference.
  */
+export const FIELDS = deriveFields({
+  targetHost: { change: "replace", rule: { normalize: "caseInsensitive" } },
+  transport: { change: "replace" },
+  connection: { input: connectionSchema, output: true, secret: true, change: "stateOnly" },
+  /** The license server's computer name (RdsLicenseServer.serverName), for messages. Default "". */
+  licenseServerName: {
+    input: z.string({ error: (issue) => `licenseServerName must be text, got ${describe(issue.input)}` }).default(""),
+    output: true,
+    change: "stateOnly",
+    rule: { normalize: "caseInsensitive" },
+  },
+  /** RdsLicenseServer.activationMethod: chooses the "next step" of the not-activated error. Default "". */
+  licenseServerActivationMethod: {
+    input: z.string({ error: (issue) => `licenseServerActivationMethod must be text, got ${describe(issue.input)}` }).default(""),
+    output: true,
+    change: "stateOnly",
+  },
+  /** Install-journal key: "<project>/<stack>/<resource name>" (set by the class). Default "": content only. */
+  journalKey: { input: z.string({ error: (issue) => `journalKey must be text, got ${describe(issue.input)}` }).default(""), output: true },
+  program: { input: z.enum(PROGRAMS, { error: enumError("program", PROGRAMS) }), output: true, change: "replace" },
+  licenseCode: programData("licenseCode"),
+  licenseNumber: programData("licenseNumber"),
+  authorizationNumber: programData("authorizationNumber"),
+  agreementNumber: programData("agreementNumber"),
+  licenseKeyPackId: programData("licenseKeyPackId"),
+  /** As an output: the pack's CAL version as installed, read live. */
+  productVersion: { input: z.enum(PRODUCT_VERSIONS, { error: enumError("productVersion", PRODUCT_VERSIONS) }), output: true, change: "replace" },
+  /** As an output: the pack's CAL type as installed, read live. */
+  calType: { input: z.enum(CAL_TYPES, { error: enumError("calType", CAL_TYPES) }), output: true, change: "replace" },
+  quantity: {
+    input: z
+      .number({ error: (issue) => `quantity must be a whole number of CALs, got ${describe(issue.input)}` })
+      .int({ error: "quantity must be a whole number of CALs" })
+      .min(1, { error: "quantity must be at least 1" })
+      .max(MAX_QUANTITY, { error: `quantity must be at most ${MAX_QUANTITY}: declare several packs for more` })
+      .optional(),
+    output: true,
+  },
+  /** Default false. */
+  allowRemovingIssuedLicenses: {
+    input: z.boolean({ error: (issue) => `allowRemovingIssuedLicenses must be true or false, got ${describe(issue.input)}` }).default(false),
+    output: true,
+    change: "stateOnly",
+  },
+  /** Default: install (no adoption). */
+  adoptKeyPackId: { input: keyPackIdNumber("adoptKeyPackId").optional(), output: true },
+  /** Default []. */
+  knownOtherPacks: {
+    input: z
+      .array(keyPackIdNumber("knownOtherPacks[]"), { error: (issue) => `knownOtherPacks must be a list of KeyPackIds, got ${describe(issue.input)}` })
+      .default([]),
+    output: true,
+  },
+  // The pack's live facts (PackFacts), outputs only.
+  keyPackId: { output: true },
+  typeAndModel: { output: true },
+  keyPackType: { output: true },
+  totalLicenses: { output: true },
+  issuedLicenses: { output: true },
+  availableLicenses: { output: true },
+  expirationDate: { output: true },
+});
+
+const ARG_FIELDS = Object.keys(FIELDS.inputShape);
+
+/** The provider inputs after check; cross-field rules (which data each program takes) on top of the table. */
 export const argsSchema = z
-  .strictObject(
-    {
-      connection: connectionSchema,
-      /** The license server's computer name (RdsLicenseServer.serverName), for messages. Default "". */
-      licenseServerName: z
-        .string({ error: (issue) => `licenseServerName must be text, got ${describe(issue.input)}` })
-        .default(""),
-      /** RdsLicenseServer.activationMethod: chooses the "next step" of the not-activated error. Default "". */
-      licenseServerActivationMethod: z
-        .string({ error: (issue) => `licenseServerActivationMethod must be text, got ${describe(issue.input)}` })
-        .default(""),
-      /** Install-journal key: "<project>/<stack>/<resource name>" (set by the class). Default "": content only. */
-      journalKey: z
-        .string({ error: (issue) => `journalKey must be text, got ${describe(issue.input)}` })
-        .default(""),
-      program: z.enum(PROGRAMS, { error: enumError("program", PROGRAMS) }),
-      licenseCode: codeSchema("licenseCode").optional(),
-      licenseNumber: codeSchema("licenseNumber").optional(),
-      authorizationNumber: codeSchema("authorizationNumber").optional(),
-      agreementNumber: codeSchema("agreementNumber").optional(),
-      licenseKeyPackId: codeSchema("licenseKeyPackId").optional(),
-      productVersion: z.enum(PRODUCT_VERSIONS, { error: enumError("productVersion", PRODUCT_VERSIONS) }),
-      calType: z.enum(CAL_TYPES, { error: enumError("calType", CAL_TYPES) }),
-      quantity: z
-        .number({ error: (issue) => `quantity must be a whole number of CALs, got ${describe(issue.input)}` })
-        .int({ error: "quantity must be a whole number of CALs" })
-        .min(1, { error: "quantity must be at least 1" })
-        .max(MAX_QUANTITY, { error: `quantity must be at most ${MAX_QUANTITY}: declare several packs for more` })
-        .optional(),
-      /** Default false. */
-      allowRemovingIssuedLicenses: z
-        .boolean({ error: (issue) => `allowRemovingIssuedLicenses must be true or false, got ${describe(issue.input)}` })
-        .default(false),
-      /** Default: install (no adoption). */
-      adoptKeyPackId: keyPackIdNumber("adoptKeyPackId").optional(),
-      /** Default []. */
-      knownOtherPacks: z
-        .array(keyPackIdNumber("knownOtherPacks[]"), {
-          error: (issue) => `knownOtherPacks must be a list of KeyPackIds, got ${describe(issue.input)}`,
-        })
-        .default([]),
+  .strictObject(FIELDS.inputShape, {
+    error: (issue) => {
+      const i = issue as { code?: string; keys?: string[] };
+      if (i.code === "unrecognized_keys") {
+        const keys = i.keys ?? [];
+        return `unknown field${keys.length > 1 ? "s" : ""} ${keys.map((k) => `"${k}"`).join(", ")}: remove ${
+          keys.length > 1 ? "them" : "it"
+        } (allowed: ${ARG_FIELDS.join(", ")})`;
+      }
+      if (i.code === "invalid_type") return "the CAL pack inputs must be an object";
+      return undefined;
     },
-    {
-      error: (issue) => {
-        const i = issue as { code?: string; keys?: string[] };
-        if (i.code === "unrecognized_keys") {
-          const keys = i.keys ?? [];
-          return `unknown field${keys.length > 1 ? "s" : ""} ${keys.map((k) => `"${k}"`).join(", ")}: remove ${
-            keys.length > 1 ? "them" : "it"
-          } (allowed: ${ARG_FIELDS.join(", ")})`;
-        }
-        if (i.code === "invalid_type") return "the CAL pack inputs must be an object";
-        return undefined;
-      },
-    },
-  )
+  })
   .superRefine((v, ctx) => {
     const needed = PROGRAM_FIELDS[v.program];
     for (const field of SECRET_FIELDS) {
@@ -353,31 +338,14 @@ export interface PackFacts {
 /** The state: the checked inputs plus the pack's live facts. */
 export type CalPackOutputs = Omit<CalPackInputs, "productVersion" | "calType"> & PackFacts;
 
-/** Outputs that hold secrets (the engine re-marks outputs that share a top-level name with a secret input). */
-export const SECRET_OUTPUTS = ["connection", ...SECRET_FIELDS] as const;
+/** Outputs that hold secrets: the connection and the program data. */
+export const SECRET_OUTPUTS = FIELDS.secretFields;
 
 /** Every output key the class declares (so the SDK makes each an Output). */
-export const OUTPUT_KEYS = [
-  "connection",
-  "licenseServerName",
-  "licenseServerActivationMethod",
-  "journalKey",
-  "program",
-  ...SECRET_FIELDS,
-  "productVersion",
-  "calType",
-  "quantity",
-  "allowRemovingIssuedLicenses",
-  "adoptKeyPackId",
-  "knownOtherPacks",
-  "keyPackId",
-  "typeAndModel",
-  "keyPackType",
-  "totalLicenses",
-  "issuedLicenses",
-  "availableLicenses",
-  "expirationDate",
-] as const;
+export const OUTPUT_KEYS = FIELDS.outputKeys;
+
+/** The comparator's field spec (provider/diff.ts), from the table. */
+export const DIFF_SPEC = FIELDS.diffSpec;
 
 // ---- script results ----------------------------------------------------------------------------
 
@@ -417,7 +385,7 @@ export const inspectResultSchema = z.object({
 });
 export type InspectResult = z.infer<typeof inspectResultSchema>;
 
-/** The WMI install methods (reference 3.7). */
+/** The WMI install methods, one per kind of program. */
 export const INSTALL_METHODS = [
   "InstallRetailPurchaseLicenseKeyPack",
   "InstallOpenLicenseKeyPack",
@@ -444,74 +412,3 @@ export const removeResultSchema = z.object({
   removed: z.boolean(),
   reason: z.enum(["removed", "absent", "replaced"]),
 });
-
-// ---- version rule (reference 9.5) -------------------------------------------------------------
-
-/** License server versions. */
-export const SERVER_VERSIONS = ["2008", "2008R2", "2012", "2012R2", "2016", "2019", "2022", "2025"] as const;
-export type ServerVersion = (typeof SERVER_VERSIONS)[number];
-
-/**
- * The newest CAL version a license server accepts (reference 9.5: the server must be the same
- * version as the CAL or newer; 2008/2008 R2 take only 2008 R2-era CALs, 2012/2012 R2 take up to 2012).
- * The rule lives in CalPack.psm1 too (the scripts refuse on their own); this copy serves messages and tests.
- */
-export const NEWEST_ACCEPTED_CAL: Readonly<Record<ServerVersion, ProductVersion>> = {
-  "2008": "2008R2",
-  "2008R2": "2008R2",
-  "2012": "2012",
-  "2012R2": "2012",
-  "2016": "2016",
-  "2019": "2019",
-  "2022": "2022",
-  "2025": "2025",
-};
-
-export function serverAcceptsCal(server: ServerVersion, cal: ProductVersion): boolean {
-  return PRODUCT_VERSIONS.indexOf(cal) <= PRODUCT_VERSIONS.indexOf(NEWEST_ACCEPTED_CAL[server]);
-}
-
-// ---- diff field spec ---------------------------------------------------------------------------
-
-/**
- * What a difference between state (outputs, refreshed by read) and the inputs does. The comparator
- * (provider/diff.ts) sees a flat view built by `diffView` in provider.ts:
- * - targetHost, transport: another license server is another pack: replace.
- * - connection: the rest of the connection (credentials, ports, stateDir) is how we reach the host:
- *   updated in state, nothing changes on the server. An unknown connection (the license server is
- *   being updated) means "may change", never "replace".
- * - program, productVersion, calType: a key pack is immutable: replace (productVersion and calType
- *   are compared with the live pack).
- * - the secret program data: carried from state (WMI cannot report them): replace when changed.
- * - quantity: not in this spec: compared with the live TotalLicenses by `quantityRule` (fewer CALs
- *   shrink the pack in place with RemoveLicensesWithIdCount; more CALs replace it).
- * - allowRemovingIssuedLicenses, licenseServerName, licenseServerActivationMethod: state only.
- * - adoptKeyPackId, knownOtherPacks, journalKey: only read by create; never a difference.
- */
-export const DIFF_SPEC = {
-  targetHost: { replace: true, normalize: "caseInsensitive" },
-  transport: { replace: true },
-  connection: {},
-  program: { replace: true },
-  licenseCode: { replace: true, carried: true },
-  licenseNumber: { replace: true, carried: true },
-  authorizationNumber: { replace: true, carried: true },
-  agreementNumber: { replace: true, carried: true },
-  licenseKeyPackId: { replace: true, carried: true },
-  productVersion: { replace: true },
-  calType: { replace: true },
-  allowRemovingIssuedLicenses: {},
-  licenseServerName: { normalize: "caseInsensitive" },
-  licenseServerActivationMethod: {},
-} as const;
-
-/**
- * quantity against the live TotalLicenses: "shrink" (update in place), "grow" (replace), or "same".
- * Programs without a quantity (retail, keyPackId) are never compared: the code fixes the count.
- */
-export function quantityRule(quantity: number | undefined, totalLicenses: number | undefined): "same" | "shrink" | "grow" {
-  if (quantity === undefined || totalLicenses === undefined) return "same";
-  if (totalLicenses > quantity) return "shrink";
-  if (totalLicenses < quantity) return "grow";
-  return "same";
-}

@@ -1,13 +1,14 @@
 /**
- * RdsCalPack schema and pure rules: check (validation and normalisation per program), the value maps
- * of reference 3.7, the version rule of reference 9.5, the diff (replace vs update), the install args.
+ * RdsCalPack schema: check (validation and normalisation per program), the WMI value maps, the install
+ * args, the diff (replace vs update) derived from the field table. The other pure rules: rules.test.ts.
  *
- * What is real: schema.ts, check.ts, diff.ts, the provider's check/diff and installArgs (pure).
+ * What is real: schema.ts, check.ts, diff.ts, the provider's check/diff (pure) and rules.ts's installArgs.
  * What stands in: nothing (no host, no pwsh).
  */
 import { checkWithSchema } from "../../../provider/check";
 import { UNKNOWN } from "../../../provider/diff";
-import { installArgs, matchesDeclaration, provider } from "../../../provider/resources/calPack/provider";
+import { provider } from "../../../provider/resources/calPack/provider";
+import { installArgs } from "../../../provider/resources/calPack/rules";
 import {
   AGREEMENT_TYPE,
   argsSchema,
@@ -18,10 +19,7 @@ import {
   PRODUCT_VERSIONS,
   productVersionFromId,
   PROGRAMS,
-  quantityRule,
-  serverAcceptsCal,
   type CalPackInputs,
-  type Pack,
 } from "../../../provider/resources/calPack/schema";
 
 const CONNECTION = { transport: "simulator", host: "ls01" };
@@ -151,7 +149,7 @@ describe("check: bad input per program, each failure naming its field", () => {
   });
 });
 
-describe("value maps (reference 3.4, 3.6, 3.7)", () => {
+describe("value maps (WMI codes of versions, CAL types and agreement programs)", () => {
   it("maps versions to the ProductVersion input codes and back from ProductVersionID", () => {
     expect(PRODUCT_VERSION_CODE).toEqual({ "2008R2": 2, "2012": 4, "2016": 5, "2019": 6, "2022": 7, "2025": 8 });
     for (const v of PRODUCT_VERSIONS) expect(productVersionFromId(PRODUCT_VERSION_CODE[v])).toBe(v);
@@ -180,27 +178,6 @@ describe("value maps (reference 3.4, 3.6, 3.7)", () => {
 
   it("normalises codes: hyphens and spaces out, upper case", () => {
     expect(normalizeCode(" ab-cd ef\t12 ")).toBe("ABCDEF12");
-  });
-});
-
-describe("version rule (reference 9.5)", () => {
-  it("accepts CALs of the server's version and older only", () => {
-    expect(serverAcceptsCal("2008", "2008R2")).toBe(true);
-    expect(serverAcceptsCal("2008R2", "2012")).toBe(false);
-    expect(serverAcceptsCal("2012R2", "2012")).toBe(true);
-    expect(serverAcceptsCal("2012R2", "2016")).toBe(false);
-    expect(serverAcceptsCal("2019", "2022")).toBe(false);
-    expect(serverAcceptsCal("2022", "2008R2")).toBe(true);
-    expect(serverAcceptsCal("2025", "2025")).toBe(true);
-  });
-});
-
-describe("quantity rule", () => {
-  it("shrinks in place, grows by replacement", () => {
-    expect(quantityRule(10, 20)).toBe("shrink");
-    expect(quantityRule(30, 20)).toBe("grow");
-    expect(quantityRule(20, 20)).toBe("same");
-    expect(quantityRule(undefined, 20)).toBe("same");
   });
 });
 
@@ -269,33 +246,6 @@ describe("diff", () => {
   it("never replaces because an upstream output is unknown in preview", async () => {
     const res = await provider.diff!("5", state("spla"), { ...checked("spla"), connection: UNKNOWN, licenseServerName: UNKNOWN });
     expect(res).toEqual({ changes: true, replaces: [], deleteBeforeReplace: false });
-  });
-});
-
-describe("matching an existing pack to a declaration", () => {
-  const pack = (over: Partial<Pack> = {}): Pack => ({
-    keyPackId: 4,
-    keyPackType: 2,
-    productType: 1,
-    productVersion: "Windows Server 2022",
-    productVersionId: 7,
-    totalLicenses: 50,
-    issuedLicenses: 0,
-    availableLicenses: 50,
-    typeAndModel: "RDS Per User CAL",
-    description: "",
-    expirationDate: "",
-    issuedPerDevice: 0,
-    ...over,
-  });
-  const d = argsSchema.parse(news("spla")) as CalPackInputs;
-  it("matches version, type, acquisition kind and count", () => {
-    expect(matchesDeclaration(pack(), d)).toBe(true);
-    expect(matchesDeclaration(pack({ productVersionId: 6 }), d)).toBe(false);
-    expect(matchesDeclaration(pack({ productType: 0 }), d)).toBe(false);
-    expect(matchesDeclaration(pack({ totalLicenses: 49 }), d)).toBe(false);
-    expect(matchesDeclaration(pack({ keyPackType: 1 }), d)).toBe(false);
-    expect(matchesDeclaration(pack({ keyPackType: 0 }), d)).toBe(true);
   });
 });
 

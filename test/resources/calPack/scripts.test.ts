@@ -17,7 +17,7 @@ import { providerFile } from "../../../provider/paths";
 import { closeAll, onCommand } from "../../../provider/powershell/pool";
 import { runOperation } from "../../../provider/powershell/runner";
 import type { Connection } from "../../../provider/powershell/transport";
-import { installArgs } from "../../../provider/resources/calPack/provider";
+import { installArgs } from "../../../provider/resources/calPack/rules";
 import {
   argsSchema,
   CAL_TYPES,
@@ -41,7 +41,7 @@ const stateDir = tempDir("calpack-scripts");
 const LS = sim("ls-scripts.contoso.com", stateDir);
 
 // Program data. Agreement/open numbers are not single use (the Clearinghouse does not check what you
-// own, reference 9.2); retail codes and key pack ids are minted per install by the emulator.
+// own); retail codes and key pack ids are minted per install by the emulator.
 const AGREEMENT = "7130542";
 const LICENSE_NUMBER = "6120-4583";
 const AUTHORIZATION = "Q7W8E9R1T2Y3U4I";

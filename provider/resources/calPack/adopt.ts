@@ -1,0 +1,47 @@
+/**
+ * Create with `adoptKeyPackId`: take an existing pack instead of installing one. The pack must exist,
+ * be the declared CAL version and type, and not be claimed by another resource in the install
+ * journal; it is then journalled as this resource's (`returned`), so no other declaration takes it.
+ */
+import type * as pulumi from "@pulumi/pulumi";
+import * as journal from "./journal";
+import * as messages from "./messages";
+import { adoptionOwner, factsOf, fingerprintContent, isDeclaredKind, singleUseCodeContent } from "./rules";
+import type { CalPackInputs } from "./schema";
+import { getPack, hostOf, kit } from "./steps";
+
+type Props = Record<string, unknown>;
+
+/** The fingerprint of a single-use code (retail code, key pack id), or undefined for the other programs. */
+export async function codeFingerprint(d: CalPackInputs): Promise<string | undefined> {
+  const content = singleUseCodeContent(d);
+  return content === undefined ? undefined : journal.fingerprint(content);
+}
+
+/** `props`: the inputs as given (they become the outputs); `d`: the same, parsed. */
+export async function adopt(d: CalPackInputs, props: Props, secrets: readonly string[]): Promise<pulumi.dynamic.CreateResult> {
+  const host = hostOf(d);
+  const id = d.adoptKeyPackId!;
+  const doing = `adopting CAL pack #${id}`;
+  const p = await getPack(d.connection, id, doing, secrets);
+  if (!p) throw messages.adoptedPackMissing(doing, host, id);
+  if (!isDeclaredKind(p, d)) throw messages.adoptedPackOtherKind(doing, host, p, d);
+  const fp = await journal.fingerprint(fingerprintContent(d));
+  const owner = adoptionOwner(journal.entriesFor(host), id, { journalKey: d.journalKey, fingerprint: fp });
+  if (owner) throw messages.adoptedPackOwned(doing, host, id, owner, journal.journalDir());
+  journal.writeEntry(
+    journal.newEntry({
+      journalKey: d.journalKey,
+      host,
+      fingerprint: fp,
+      codeFingerprint: await codeFingerprint(d),
+      status: "returned",
+      keyPackId: id,
+      packsBefore: [],
+      program: d.program,
+      productVersion: d.productVersion,
+      calType: d.calType,
+    }),
+  );
+  return { id: String(id), outs: kit.encode({ ...props, ...factsOf(p) }) };
+}

@@ -1,0 +1,209 @@
+/**
+ * Every error code RdsCalPack can raise (messages.ts ERROR_CODES), provoked through the real
+ * dynamic-provider host, with the user-visible message ending in `[THAT_CODE]`.
+ *
+ * What is real: the dynamic-provider host process and gRPC, the `__provider` string the SDK registers
+ * for RdsCalPack (captured under setMocks), the built provider (bin/), the runner and its warm pwsh,
+ * this folder's scripts, the install journal on disk.
+ * What stands in: the engine (each case is one raw RPC with the props it would send), Windows WMI and
+ * the Clearinghouse (the emulator, with its faults), the administrator (fixtures/SimAdmin.ps1).
+ * One host and one simulator state directory serve every case; a second host, with a short operation
+ * timeout and an unusable install journal, serves RDS_TIMEOUT and RDS_INTERNAL. Codes that only the
+ * transports or a broken pwsh produce are passed through unchanged (kit.ts rephrases, keeping the
+ * code) and are provoked by the tests named in RAISED_BELOW_THE_RESOURCE.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { ErrorCode } from "../../../provider/errors";
+import { closeAll } from "../../../provider/powershell/pool";
+import type { Connection } from "../../../provider/powershell/transport";
+import { ERROR_CODES } from "../../../provider/resources/calPack/messages";
+import { RdsCalPack } from "../../../provider/resources/calPack/resource";
+import { captureRegistrations } from "../../helpers/captureProvider";
+import { assertBuilt, HostRpcError, PROJECT_ROOT, startProviderHost, type ProviderHost, type Props } from "../../helpers/providerHost";
+import { admin, tempDir } from "./support";
+
+jest.setTimeout(300_000);
+
+const stateDir = tempDir("calpack-codes");
+const journalDir = tempDir("calpack-codes-journal");
+const LS = "codes-ls.contoso.com";
+const NEW = "codes-new.contoso.com";
+const conn = (host: string): Connection => ({ transport: "simulator", host, stateDir });
+const URN = "urn:pulumi:stack::proj::pulumi-nodejs:dynamic/rds:CalPack::codes";
+
+/** Codes only the runner, a transport or a broken pwsh produce: the test that provokes each. */
+const RAISED_BELOW_THE_RESOURCE: Partial<Record<ErrorCode, string>> = {
+  RDS_HOST_UNREACHABLE: "test/powershell/pool.test.ts",
+  RDS_SCRIPT_ERROR: "test/transports/local.test.ts",
+  RDS_INVALID_RESULT: "test/powershell/runner.test.ts",
+  RDS_NAME_NOT_RESOLVED: "test/transports/ssh.test.ts",
+  RDS_PORT_CLOSED: "test/transports/ssh.test.ts",
+  RDS_CONNECT_TIMEOUT: "test/transports/schema.test.ts",
+  RDS_AUTH_REFUSED: "test/transports/ssh.test.ts",
+  RDS_HOST_KEY_UNKNOWN: "test/transports/ssh.test.ts",
+  RDS_HOST_KEY_CHANGED: "test/transports/ssh.test.ts",
+  RDS_CERTIFICATE_UNTRUSTED: "test/transports/schema.test.ts",
+  RDS_REMOTING_NOT_ENABLED: "test/transports/ssh.test.ts",
+  RDS_CONNECTION_LOST: "test/transports/ssh.test.ts",
+  RDS_TRANSPORT_UNAVAILABLE: "test/transports/local.test.ts",
+};
+
+let host: ProviderHost;
+let providerCode: unknown;
+const provoked = new Set<string>();
+
+beforeAll(async () => {
+  assertBuilt(["provider/resources/calPack", "provider/resources/kit.ts", "provider/resources/fields.ts", "provider/errors.ts", "provider/powershell"]);
+  const [reg] = await captureRegistrations(() =>
+    new RdsCalPack("codes", {
+      licenseServer: { connection: pulumi.output(conn(LS)), serverName: pulumi.output("LS") },
+      program: "spla",
+      agreementNumber: "1234567",
+      productVersion: "2022",
+      calType: "perDevice",
+      quantity: 1,
+    }),
+  );
+  providerCode = reg.inputs.__provider;
+  host = await startProviderHost({ env: { RDS_SIM_STATE_DIR: stateDir, RDS_JOURNAL_DIR: journalDir } });
+  expect((await admin<{ returnValue: number }>(conn(LS), { action: "activate" })).returnValue).toBe(0);
+});
+
+afterAll(async () => {
+  await host?.close();
+  await closeAll();
+  for (const d of [stateDir, journalDir]) fs.rmSync(d, { recursive: true, force: true });
+});
+
+/** Inputs as check leaves them (defaults filled), for a pack on `target`. */
+function inputs(target: string, over: Props = {}): Props {
+  return {
+    connection: conn(target),
+    licenseServerName: "LS",
+    licenseServerActivationMethod: "automatic",
+    journalKey: "proj/stack/codes",
+    program: "spla",
+    agreementNumber: "1234567",
+    productVersion: "2022",
+    calType: "perDevice",
+    quantity: 12,
+    allowRemovingIssuedLicenses: false,
+    knownOtherPacks: [],
+    __provider: providerCode,
+    ...over,
+  };
+}
+
+/** The message the user sees for a failed RPC (an init failure's reason, else the error). */
+async function failure(call: Promise<unknown>): Promise<string> {
+  try {
+    await call;
+  } catch (e) {
+    if (!(e instanceof HostRpcError)) throw e;
+    return e.initFailure ? e.initFailure.reasons.join("; ") : e.details;
+  }
+  throw new Error("expected the call to fail");
+}
+
+async function expectCode(code: ErrorCode, call: Promise<unknown>, text?: RegExp): Promise<void> {
+  const message = await failure(call);
+  expect(message.trimEnd()).toMatch(new RegExp(`\\[${code}\\]$`));
+  if (text) expect(message).toMatch(text);
+  provoked.add(code);
+}
+
+const fault = (target: string, name: string, value: unknown) => admin(conn(target), { action: "fault", fault: name, value });
+const clearFaults = (target: string) => admin(conn(target), { action: "clearFaults" });
+
+describe("through the real provider host, every message ends with its code", () => {
+  let manual: number;
+
+  test("RDS_VALIDATION: inputs that skipped check", async () => {
+    await expectCode(ErrorCode.Validation, host.create({ urn: URN, properties: inputs(LS, { program: "lottery" }) }), /installing CAL pack on codes-ls\.contoso\.com: program must be one of/);
+  });
+
+  test("RDS_NOT_FOUND: adopting a pack that is not there", async () => {
+    await expectCode(ErrorCode.NotFound, host.create({ urn: URN, properties: inputs(LS, { adoptKeyPackId: 999 }) }), /there is no key pack with KeyPackId 999/);
+  });
+
+  test("RDS_AMBIGUOUS_PACK: a matching pack installed by hand", async () => {
+    const r = await admin<{ returnValue: number; keyPackId: number }>(conn(LS), {
+      action: "installAgreement",
+      agreementType: 4,
+      agreementNumber: "1234567",
+      productVersionCode: 7,
+      productTypeCode: 0,
+      licenseCount: 12,
+    });
+    expect(r.returnValue).toBe(0);
+    manual = r.keyPackId;
+    await expectCode(ErrorCode.AmbiguousPack, host.create({ urn: URN, properties: inputs(LS) }), new RegExp(`#${manual} \\(2022 Per Device, 12 CALs`));
+  });
+
+  test("RDS_REJECTED: a single-use retail code declared by a second resource", async () => {
+    const licenseCode = await admin<string>(conn(LS), { action: "retailCode", productVersion: "2022", calType: "perUser", quantity: 3 });
+    const retail = inputs(LS, { program: "retail", agreementNumber: undefined, quantity: undefined, licenseCode, calType: "perUser" });
+    expect((await host.create({ urn: URN, properties: retail })).id).toMatch(/^\d+$/);
+    const again = { ...retail, journalKey: "proj/stack/again" };
+    await expectCode(ErrorCode.Rejected, host.create({ urn: URN, properties: again }), /the Clearinghouse did not accept the license code: the same license code is already installed here/);
+  });
+
+  test("RDS_VERSION_NOT_ACCEPTED: a 2025 CAL on a 2022 license server", async () => {
+    await expectCode(ErrorCode.VersionNotAccepted, host.create({ urn: URN, properties: inputs(LS, { productVersion: "2025" }) }));
+  });
+
+  test("RDS_ISSUED_LICENSES: deleting a pack whose per-device licenses are issued", async () => {
+    await admin(conn(LS), { action: "issue", keyPackId: manual, count: 2 });
+    const state = { ...inputs(LS), keyPackId: manual, totalLicenses: 12 };
+    await expectCode(ErrorCode.IssuedLicenses, host.delete({ urn: URN, id: String(manual), properties: state }), /still has 2 per-device licenses issued/);
+  });
+
+  test("RDS_CLEARINGHOUSE_UNREACHABLE, RDS_WMI_ERROR, RDS_ACCESS_DENIED, RDS_CLASS_NOT_READY: the emulator's faults", async () => {
+    const other = inputs(LS, { quantity: 7 });
+    await fault(LS, "clearinghouseUnreachable", true);
+    await expectCode(ErrorCode.ClearinghouseUnreachable, host.create({ urn: URN, properties: other }), /could not reach the Microsoft Clearinghouse/);
+    await clearFaults(LS);
+    const adopt = inputs(LS, { adoptKeyPackId: manual });
+    await fault(LS, "providerFailure", true);
+    await expectCode(ErrorCode.Wmi, host.create({ urn: URN, properties: adopt }), /WBEM_E_PROVIDER_FAILURE/);
+    await clearFaults(LS);
+    await fault(LS, "accessDenied", true);
+    await expectCode(ErrorCode.AccessDenied, host.create({ urn: URN, properties: adopt }));
+    await clearFaults(LS);
+    await fault(LS, "classNotReadyCalls", 5);
+    await expectCode(ErrorCode.ClassNotReady, host.create({ urn: URN, properties: adopt }));
+    await clearFaults(LS);
+  });
+
+  test("RDS_NOT_ACTIVATED: a license server with the role, not activated", async () => {
+    await admin(conn(NEW), { action: "installRole" });
+    await expectCode(ErrorCode.NotActivated, host.create({ urn: URN, properties: inputs(NEW) }), /must be activated before you can install RDS CALs/);
+  });
+
+  test("RDS_TIMEOUT and RDS_INTERNAL: a host with a short operation timeout and a journal it cannot write", async () => {
+    const blocker = path.join(journalDir, "not-a-directory");
+    fs.writeFileSync(blocker, "");
+    const second = await startProviderHost({ env: { RDS_SIM_STATE_DIR: stateDir, RDS_JOURNAL_DIR: path.join(blocker, "journal"), RDS_OPERATION_TIMEOUT_MS: "8000" } });
+    try {
+      // The journal is only touched after the pack is read: an error nobody planned for.
+      await expectCode(ErrorCode.Internal, second.create({ urn: URN, properties: inputs(LS, { adoptKeyPackId: manual }) }), /unexpected error in the provider/);
+      await fault(NEW, "latencyMs", 10_000);
+      await expectCode(ErrorCode.Timeout, second.create({ urn: URN, properties: inputs(NEW) }), /installing 2022 Per Device CAL pack \(spla\) on codes-new\.contoso\.com/);
+    } finally {
+      await second.close();
+    }
+  });
+
+  test("every code of the catalogue was provoked here, or is raised below the resource and provoked there", () => {
+    for (const code of ERROR_CODES) {
+      if (provoked.has(code)) continue;
+      const where = RAISED_BELOW_THE_RESOURCE[code];
+      if (!where) throw new Error(`${code} is in the catalogue but provoked nowhere`);
+      const name = Object.entries(ErrorCode).find(([, c]) => c === code)![0];
+      const text = fs.readFileSync(path.join(PROJECT_ROOT, where), "utf8");
+      expect({ code, where, named: text.includes(code) || new RegExp(`ErrorCode\\.${name}\\b`).test(text) }).toEqual({ code, where, named: true });
+    }
+  });
+});

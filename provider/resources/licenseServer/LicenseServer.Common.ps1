@@ -30,7 +30,7 @@ $script:LsContactProperties = [ordered]@{
 }
 
 # WBEM codes that mean "the licensing class is not there (yet)": invalid class, invalid namespace,
-# not found (reference 8: querying a class whose role is missing gives WBEM_E_INVALID_CLASS).
+# not found (querying a class whose role is missing gives WBEM_E_INVALID_CLASS; docs/windows-facts.md).
 $script:LsNotReadyCodes = @([uint32]'0x80041010', [uint32]'0x8004100E', [uint32]'0x80041002')
 
 function Test-LsRoleInstalled {
@@ -71,7 +71,7 @@ function Get-LsInstance {
 }
 
 function Get-LsActivationStatus {
-    # GetActivationStatus (static): 0 activated, 1 not activated, 2 unknown (reference 2.5).
+    # GetActivationStatus (static): 0 activated, 1 not activated, 2 unknown (docs/windows-facts.md).
     $r = Invoke-RdsWmiMethod -Namespace $script:LsNamespace -ClassName $script:LsClassName -MethodName GetActivationStatus
     return [int](Get-RdsProperty $r 'ActivationStatus' 2)
 }

@@ -5,7 +5,7 @@
 .DESCRIPTION
     Args: call (ActivateServerAutomatic | ReactivateServerAutomatic | ActivateServer | ReactivateServer),
     licenseServerId (35 characters, already normalised by check; ActivateServer/ReactivateServer only),
-    reason (ReactivateServerAutomatic Reason, reference 2.6).
+    reason (ReactivateServerAutomatic Reason; docs/windows-facts.md).
     Reads GetActivationStatus first: an activated server is left alone (call 'none'), so the
     Clearinghouse is never asked twice; an undeterminable state (2) is an error, never a blind
     activation. The contact must have been committed before (set.ps1).

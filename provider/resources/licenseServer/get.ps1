@@ -25,7 +25,7 @@ if ($roleInstalled) {
         $status = Get-LsActivationStatus
         $licenseServerId = ''
         if ($status -eq 0) {
-            # GetLicenseServerId answers only while activated (reference 2.4).
+            # GetLicenseServerId answers only while activated (docs/windows-facts.md).
             $r = Invoke-RdsWmiMethod -Namespace $script:LsNamespace -ClassName $script:LsClassName -MethodName GetLicenseServerId
             $licenseServerId = [string](Get-RdsProperty $r 'sLicenseServerId' '')
         }

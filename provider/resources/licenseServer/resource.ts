@@ -5,6 +5,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import { lazyProvider } from "../../shim";
 import type { Connection } from "../../powershell/transport";
+import { withOutputSeeds } from "../fields";
+import { FIELDS } from "./schema";
 
 /** The connection as the program gives it (see provider/powershell/transport.ts). */
 export type RdsConnectionArgs = Connection;
@@ -50,7 +52,7 @@ export interface RdsLicenseServerContact {
   postalCode: string;
 }
 
-/** How the server is activated (reference 9.1). */
+/** How the server is activated with Microsoft's Clearinghouse: automatic, web or telephone. */
 export interface RdsLicenseServerActivationArgs {
   /**
    * `"automatic"`: the server contacts the Clearinghouse itself (outbound TCP 443).
@@ -134,21 +136,7 @@ export class RdsLicenseServer extends pulumi.dynamic.Resource {
     super(
       licenseServerProvider,
       name,
-      {
-        serverName: undefined,
-        productId: undefined,
-        licenseServerId: undefined,
-        activationStatus: undefined,
-        activationMethod: undefined,
-        activatedProductId: undefined,
-        nextStep: undefined,
-        version: undefined,
-        installRole: undefined,
-        discoveryScope: undefined,
-        deactivateOnDelete: undefined,
-        ...args,
-        connection: pulumi.secret(args.connection),
-      },
+      withOutputSeeds(FIELDS.outputKeys, { ...args, connection: pulumi.secret(args.connection) }),
       { ...opts, additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "connection"] },
       "rds",
       "LicenseServer",

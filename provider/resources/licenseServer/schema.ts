@@ -1,18 +1,19 @@
 /**
- * RdsLicenseServer: the zod schemas (inputs, state, script results), the defaults, the value maps
- * and the diff field spec. Pure: no host, no runner, no I/O. `check` is `checkWithSchema(argsSchema)`.
+ * RdsLicenseServer: the field table (each field once: its input type and default, secrecy, what a
+ * change does, whether it is an output), the zod schemas derived from it and those of the script
+ * results, and the value maps. Pure: no host, no runner, no I/O.
  */
 import { z } from "zod";
-import type { DiffSpec } from "../../diff";
 import { connectionSchema } from "../../powershell/transport";
+import { deriveFields } from "../fields";
 
-/** Where Microsoft's Remote Desktop Licensing web site lives (reference 9.1). */
+/** Where Microsoft's Remote Desktop Licensing web site lives (docs/windows-facts.md). */
 export const ACTIVATION_WEB_SITE = "https://activate.microsoft.com";
 
-/** Length of a license server id once hyphens and spaces are removed (reference 2.7). */
+/** Length of a license server id once hyphens and spaces are removed (7 groups of 5). */
 export const LICENSE_SERVER_ID_LENGTH = 35;
 
-/** Hyphens and whitespace removed, upper-cased: the form ActivateServer takes (reference 2.7, pitfall 5). */
+/** Hyphens and whitespace removed, upper-cased: the form ActivateServer takes (docs/windows-facts.md). */
 export function normalizeLicenseServerId(raw: string): string {
   return raw.replace(/[-\s]/g, "").toUpperCase();
 }
@@ -121,7 +122,7 @@ const licenseServerIdSchema = z
     },
   });
 
-/** How the license server is activated with Microsoft's Clearinghouse (reference 9.1). */
+/** How the license server is activated with Microsoft's Clearinghouse: automatic, web or telephone. */
 export const activationSchema = z
   .strictObject(
     {
@@ -153,38 +154,72 @@ export type Activation = z.infer<typeof activationSchema>;
 
 export const DISCOVERY_SCOPES = ["workgroup", "domain", "forest"] as const;
 export type DiscoveryScope = (typeof DISCOVERY_SCOPES)[number];
-/** ChangeRole / ServerRole values (reference 2.3). */
+/** ChangeRole / ServerRole values: 0 workgroup, 1 domain, 2 forest (docs/windows-facts.md). */
 export const DISCOVERY_SCOPE_ROLE: Readonly<Record<DiscoveryScope, number>> = { workgroup: 0, domain: 1, forest: 2 };
 export function discoveryScopeFromRole(role: number | null | undefined): DiscoveryScope | undefined {
   return DISCOVERY_SCOPES.find((s) => DISCOVERY_SCOPE_ROLE[s] === role);
 }
 
-const ARG_FIELDS = ["connection", "contact", "activation", "installRole", "discoveryScope", "deactivateOnDelete"] as const;
-
-/** The resource inputs after check: validated, normalised, defaults filled in. */
-export const argsSchema = z.strictObject(
-  {
-    connection: connectionSchema,
-    contact: contactSchema,
-    activation: activationSchema,
-    /** Default true. */
-    installRole: z
-      .boolean({ error: (issue) => `installRole must be true or false, got ${describe(issue.input)}` })
-      .default(true),
-    /** Default: not managed (left as it is on the server). */
-    discoveryScope: z
+/**
+ * The fields of RdsLicenseServer, each declared once. The comparator (provider/diff.ts) compares the
+ * state (outputs, refreshed by read) with the inputs as "views" of these fields (rules.ts builds them):
+ * - `host`, `transport` (from the connection): replace. Another host is another license server. An
+ *   unknown host at preview means "may change", not "replace".
+ * - `connection` (whole, host compared case-insensitively): the rest of the connection (credentials, the
+ *   simulator's stateDir) is how we reach the host, not what is on it: a change updates state only.
+ *   Secret in state: the resource class marks it secret and the provider returns it under the same
+ *   top-level name, so the engine keeps it secret.
+ * - `contact`, `discoveryScope`: in place, compared with their LIVE values (drift).
+ * - `activation`: in place (phase two of web/telephone; a method switch on an activated server only
+ *   changes state).
+ * - `installRole`, `deactivateOnDelete`: state only.
+ * - `activationStatus` (derived): desired "activated" when the inputs can activate (automatic, or a
+ *   license server id given), otherwise whatever the server has (pending is not drift).
+ */
+export const FIELDS = deriveFields({
+  host: { change: "replace", rule: { normalize: "caseInsensitive" } },
+  transport: { change: "replace" },
+  connection: { input: connectionSchema, secret: true, output: true, change: "stateOnly", rule: { normalize: lowerConnectionHost } },
+  contact: { input: contactSchema, output: true, change: "update" },
+  activation: { input: activationSchema, output: true, change: "update" },
+  /** Default true. */
+  installRole: {
+    input: z.boolean({ error: (issue) => `installRole must be true or false, got ${describe(issue.input)}` }).default(true),
+    output: true,
+    change: "stateOnly",
+  },
+  /** Default: not managed (left as it is on the server). */
+  discoveryScope: {
+    input: z
       .enum(DISCOVERY_SCOPES, {
-        error: (issue) =>
-          `discoveryScope must be "workgroup", "domain" or "forest", got ${JSON.stringify(issue.input) ?? "nothing"}`,
+        error: (issue) => `discoveryScope must be "workgroup", "domain" or "forest", got ${JSON.stringify(issue.input) ?? "nothing"}`,
       })
       .optional(),
-    /** Default false. */
-    deactivateOnDelete: z
-      .boolean({ error: (issue) => `deactivateOnDelete must be true or false, got ${describe(issue.input)}` })
-      .default(false),
+    output: true,
+    change: "update",
   },
-  { error: (issue) => unknownKeys("", ARG_FIELDS)(issue as { code?: string; keys?: string[] }) },
-);
+  /** Default false. */
+  deactivateOnDelete: {
+    input: z.boolean({ error: (issue) => `deactivateOnDelete must be true or false, got ${describe(issue.input)}` }).default(false),
+    output: true,
+    change: "stateOnly",
+  },
+  activationStatus: { output: true, change: "update" },
+  serverName: { output: true },
+  productId: { output: true },
+  licenseServerId: { output: true },
+  activationMethod: { output: true },
+  activatedProductId: { output: true },
+  nextStep: { output: true },
+  version: { output: true },
+});
+
+const ARG_FIELDS = Object.keys(FIELDS.inputShape);
+
+/** The resource inputs after check: validated, normalised, defaults filled in. */
+export const argsSchema = z.strictObject(FIELDS.inputShape, {
+  error: (issue) => unknownKeys("", ARG_FIELDS)(issue as { code?: string; keys?: string[] }),
+});
 export type LicenseServerInputs = z.infer<typeof argsSchema>;
 
 export const ACTIVATION_STATUSES = ["activated", "pending", "notActivated", "unknown"] as const;
@@ -285,46 +320,14 @@ export const deactivateResultSchema = z.object({
 });
 export type DeactivateResult = z.infer<typeof deactivateResultSchema>;
 
-// ---- diff field spec ---------------------------------------------------------------------------
-
-/**
- * What the comparator (provider/diff.ts) compares between the state (outputs, refreshed by read) and
- * the inputs. provider.ts builds both sides as "views" with these top-level fields:
- * - `host`, `transport` (from the connection): replace. Another host is another license server. An
- *   unknown host at preview means "may change", not "replace".
- * - `connection` (whole, host compared case-insensitively): the rest of the connection (credentials, the
- *   simulator's stateDir) is how we reach the host, not what is on it: a change updates state only.
- *   Secret in state: the resource class marks it secret and the provider returns it under the same
- *   top-level name, so the engine keeps it secret.
- * - `contact`, `discoveryScope`: in place, compared with their LIVE values (drift).
- * - `activation`: in place (phase two of web/telephone; a method switch on an activated server only
- *   changes state).
- * - `installRole`, `deactivateOnDelete`: state only.
- * - `activationStatus` (derived): desired "activated" when the inputs can activate (automatic, or a
- *   license server id given), otherwise whatever the server has (pending is not drift).
- */
-export const diffSpec: DiffSpec = {
-  host: { replace: true, normalize: "caseInsensitive" },
-  transport: { replace: true },
-  connection: { normalize: lowerConnectionHost },
-  contact: {},
-  activation: {},
-  installRole: {},
-  discoveryScope: {},
-  deactivateOnDelete: {},
-  activationStatus: {},
-};
-
-/** Fields whose change alone only updates state: nothing runs on the host. */
-export const STATE_ONLY_FIELDS: ReadonlySet<string> = new Set(["connection", "installRole", "deactivateOnDelete"]);
-
+/** The connection as the comparator sees it: the host compared case-insensitively. */
 function lowerConnectionHost(value: unknown): unknown {
   if (value === null || typeof value !== "object") return value;
   const v = value as Record<string, unknown>;
   return typeof v.host === "string" ? { ...v, host: v.host.toLowerCase() } : v;
 }
 
-/** ReactivateServerAutomatic Reason (reference 2.6): 0, "server redeployed". */
+/** ReactivateServerAutomatic Reason: 0, "server redeployed" (docs/windows-facts.md). */
 export const REACTIVATION_REASON = 0;
 
 /** Role/service wait: the bound and the first poll interval (doubling, capped). */

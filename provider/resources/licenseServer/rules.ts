@@ -1,0 +1,214 @@
+/**
+ * RdsLicenseServer's decisions, free of I/O: what the comparator compares, the status an up should
+ * leave, which activation call to make, how the current activation came about, what the administrator
+ * does next, and the outputs built from what is live. provider.ts runs the steps around them.
+ */
+import { sameValue } from "../../diff";
+import {
+  ACTIVATION_WEB_SITE,
+  DISCOVERY_SCOPE_ROLE,
+  FIELDS,
+  discoveryScopeFromRole,
+  type ActivationCall,
+  type ActivationMethod,
+  type ActivationOrigin,
+  type ActivationStatus,
+  type Contact,
+  type GetResult,
+  type LicenseServerInputs,
+  type LicenseServerOutputs,
+} from "./schema";
+
+type Props = Record<string, unknown>;
+export type LiveServer = NonNullable<GetResult["server"]>;
+export type Prior = Partial<LicenseServerOutputs> | undefined;
+/** How the current (or last) activation came about: the outputs `activationMethod` and `activatedProductId`. */
+export interface Origin {
+  activationMethod: ActivationOrigin | "";
+  activatedProductId: string;
+}
+
+// ---- comparator views --------------------------------------------------------------------------------
+
+function connectionPart(connection: unknown, key: string): unknown {
+  return connection !== null && typeof connection === "object" ? (connection as Props)[key] : connection;
+}
+
+/** True when these inputs ask for an activated server (not a pending web/telephone activation). */
+export function wantsActivated(activation: unknown): boolean {
+  if (activation === null || typeof activation !== "object") return false;
+  const a = activation as Props;
+  return a.method === "automatic" || (a.licenseServerId !== undefined && a.licenseServerId !== null && a.licenseServerId !== "");
+}
+
+/**
+ * The status an up should leave. A declaration that can activate wants "activated". A pending
+ * web/telephone one leaves the server as it is, except when the last read could not tell
+ * ("unknown": the TermServLicensing service was stopped): then the up must run, because converging
+ * starts the service (wait.ps1) and reads the real status again.
+ */
+export function desiredStatus(activation: unknown, stored: unknown): unknown {
+  if (wantsActivated(activation)) return "activated";
+  return stored === "unknown" ? "pending" : stored;
+}
+
+/** One side of the comparison: every compared field of FIELDS, host and transport taken from the connection. */
+function view(props: Props, activationStatus: unknown): Props {
+  const out: Props = {};
+  for (const key of Object.keys(FIELDS.diffSpec)) {
+    out[key] = key === "host" || key === "transport" ? connectionPart(props.connection, key) : props[key];
+  }
+  out.activationStatus = activationStatus;
+  return out;
+}
+
+/** What the inputs ask for (news), given what state holds (olds). */
+export function desiredView(news: Props, olds: Props): Props {
+  return view(news, desiredStatus(news.activation, olds.activationStatus));
+}
+
+/** What state holds (the outputs, refreshed by read). */
+export function actualView(olds: Props): Props {
+  return view(olds, olds.activationStatus);
+}
+
+// ---- converge decisions ------------------------------------------------------------------------------
+
+/** What set.ps1 must write: the contact and/or the ServerRole, only where they differ (null: leave it). */
+export function settingsToWrite(inputs: LicenseServerInputs, live: LiveServer): { contact: Contact | null; serverRole: number | null } {
+  const contactDiffers = !sameValue(live.contact, inputs.contact);
+  const wantRole = inputs.discoveryScope === undefined ? undefined : DISCOVERY_SCOPE_ROLE[inputs.discoveryScope];
+  const roleDiffers = wantRole !== undefined && live.serverRole !== wantRole;
+  return { contact: contactDiffers ? inputs.contact : null, serverRole: roleDiffers ? wantRole : null };
+}
+
+/**
+ * The activation step: none (already activated, or a pending web/telephone declaration), a call, or a
+ * refusal (a rebuilt server whose declared license server id was issued for its old product id).
+ */
+export type ActivationDecision =
+  | { kind: "none" }
+  | { kind: "call"; call: ActivationCall; licenseServerId?: string }
+  | { kind: "rebuilt"; method: ActivationMethod; oldProductId: string; newProductId: string };
+
+export function activationCallFor(inputs: LicenseServerInputs, live: LiveServer, prior: Prior): ActivationDecision {
+  if (live.activationStatus === 0) return { kind: "none" };
+  // Activated before on this very server (same product id): WMI wants a reactivation.
+  const activatedBefore = !!prior?.activatedProductId && prior.activatedProductId === live.productId;
+  const { method, licenseServerId } = inputs.activation;
+  if (method === "automatic") {
+    return { kind: "call", call: activatedBefore ? "ReactivateServerAutomatic" : "ActivateServerAutomatic" };
+  }
+  if (!licenseServerId) return { kind: "none" }; // pending: phase one of web/telephone
+  const rebuilt = !!prior?.activatedProductId && !!live.productId && prior.activatedProductId !== live.productId;
+  if (rebuilt && prior?.activation?.licenseServerId === licenseServerId) {
+    return { kind: "rebuilt", method, oldProductId: prior.activatedProductId!, newProductId: live.productId };
+  }
+  return { kind: "call", call: activatedBefore ? "ReactivateServer" : "ActivateServer", licenseServerId };
+}
+
+/** How the server's activation came about, given what state knew and what is live now. */
+export function originOf(live: LiveServer, prior: Prior): Origin {
+  const sameServer = !!prior?.activatedProductId && prior.activatedProductId === live.productId;
+  if (live.activationStatus === 0) {
+    if (sameServer && prior?.activationMethod) return { activationMethod: prior.activationMethod, activatedProductId: live.productId };
+    return { activationMethod: "external", activatedProductId: live.productId };
+  }
+  // Not activated now: keep the record of the last activation (it decides between activate and reactivate).
+  return priorOrigin(prior);
+}
+
+/** The origin state recorded (when nothing live says otherwise). */
+export function priorOrigin(prior: Prior): Origin {
+  return { activationMethod: prior?.activationMethod ?? "", activatedProductId: prior?.activatedProductId ?? "" };
+}
+
+// ---- outputs -----------------------------------------------------------------------------------------
+
+export function statusOf(liveStatus: number | undefined, activation: { method: string; licenseServerId?: string }): ActivationStatus {
+  if (liveStatus === 0) return "activated";
+  if (liveStatus === 1) return wantsActivated(activation) ? "notActivated" : "pending";
+  return "unknown";
+}
+
+function formatProductId(productId: string): string {
+  return productId || "(unknown: the server did not report one)";
+}
+
+const UNDETERMINED =
+  "the activation state of the license server cannot be determined: check the TermServLicensing service, then run pulumi up";
+
+/** What the administrator does next, for a server that is not activated (or "" when nothing). */
+export function nextStepFor(
+  status: ActivationStatus,
+  inputs: { activation: { method: string; licenseServerId?: string }; contact?: { countryRegion?: string } },
+  productId: string,
+  prior?: { activatedProductId?: string; licenseServerId?: string },
+): string {
+  if (status === "activated") return "";
+  const method = inputs.activation.method;
+  const pid = formatProductId(productId);
+  const getId =
+    method === "telephone"
+      ? `call the Microsoft Clearinghouse at the telephone number RD Licensing Manager's Activate Server wizard shows for your country/region` +
+        `${inputs.contact?.countryRegion ? ` (${inputs.contact.countryRegion})` : ""}, read product id ${pid} to the operator, and write down the license server id (35 characters) you are given`
+      : `go to ${ACTIVATION_WEB_SITE}, choose to activate a license server, enter product id ${pid} and your contact details, and copy the license server id (35 characters) it gives you`;
+  const simulator = `(on the simulator, run: npx rds-sim clearinghouse license-server-id ${pid})`;
+  const rebuilt =
+    prior?.activatedProductId && productId && prior.activatedProductId !== productId
+      ? `the server's product id changed from ${prior.activatedProductId} to ${productId} (the server was rebuilt), so a license server id issued for ${prior.activatedProductId} no longer fits: `
+      : "";
+  if (status === "unknown") return UNDETERMINED;
+  if (method === "automatic") {
+    return `${rebuilt}the license server is not activated: run pulumi up to activate it automatically (the server needs outbound HTTPS to the Clearinghouse; otherwise use method "web" or "telephone")`;
+  }
+  if (status === "pending" || rebuilt) {
+    return `${rebuilt}to activate by ${method}: ${getId} ${simulator}; then set activation.licenseServerId to it and run pulumi up again`;
+  }
+  // notActivated with a license server id given: the next up activates (or reactivates) with it.
+  return `the license server is not activated: run pulumi up to activate it with activation.licenseServerId`;
+}
+
+/** The outputs: the inputs as applied, the contact and scope as live, the activation as live and as recorded. */
+export function buildOutputs(inputs: LicenseServerInputs, live: LiveServer | undefined, origin: Origin, prior: Prior): LicenseServerOutputs {
+  const status = statusOf(live?.activationStatus, inputs.activation);
+  const productId = live?.productId ?? prior?.productId ?? "";
+  const out: LicenseServerOutputs = {
+    connection: inputs.connection as unknown as Record<string, unknown>,
+    contact: live?.contact ?? (prior?.contact as Contact | undefined) ?? inputs.contact,
+    activation: inputs.activation,
+    installRole: inputs.installRole,
+    deactivateOnDelete: inputs.deactivateOnDelete,
+    serverName: live?.serverName ?? prior?.serverName ?? "",
+    productId,
+    licenseServerId: live && status === "activated" ? live.licenseServerId : "",
+    activationStatus: status,
+    activationMethod: origin.activationMethod,
+    activatedProductId: origin.activatedProductId,
+    nextStep: nextStepFor(status, inputs, productId, { activatedProductId: origin.activatedProductId }),
+    version: live?.version ?? prior?.version ?? "",
+  };
+  // Managed only when declared: then the live value (undefined when the server reports none, or a
+  // value outside 0..2, which the comparator sees as a difference).
+  if (inputs.discoveryScope !== undefined) {
+    out.discoveryScope = live ? discoveryScopeFromRole(live.serverRole) : prior?.discoveryScope;
+  }
+  return out;
+}
+
+/** The inputs a read works from: what state recorded, with the defaults where it recorded nothing. */
+export function inputsFromState(state: Props, prior: Prior): LicenseServerInputs {
+  return {
+    connection: state.connection,
+    contact: prior?.contact,
+    activation: prior?.activation ?? { method: "automatic" },
+    installRole: prior?.installRole ?? true,
+    discoveryScope: prior?.discoveryScope,
+    deactivateOnDelete: prior?.deactivateOnDelete ?? false,
+  } as unknown as LicenseServerInputs;
+}
+
+/** The nextStep of a read that found the role but not the class (service stopped). */
+export function classNotAnsweringStep(serviceStatus: string): string {
+  return `Win32_TSLicenseServer does not answer (TermServLicensing service: ${serviceStatus || "missing"}): run pulumi up, which starts the service, or start it by hand`;
+}

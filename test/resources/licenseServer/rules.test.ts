@@ -1,0 +1,190 @@
+/**
+ * RdsLicenseServer's pure decisions (provider/resources/licenseServer/rules.ts): the activation call,
+ * the activation origin, the desired status and the comparator views, what set.ps1 must write, the
+ * next step text and the outputs; and the derived field lists (schema.ts FIELDS), the messages catalogue.
+ *
+ * Real: the rule functions, the field table and what is derived from it, the message functions.
+ * Stands in: nothing runs pwsh here; live states are literal get.ps1 results.
+ */
+import { compare } from "../../../provider/diff";
+import { isRdsError } from "../../../provider/errors";
+import { LICENSE_SERVER_CODES, rebuiltServer, roleNotInstalled } from "../../../provider/resources/licenseServer/messages";
+import {
+  activationCallFor,
+  actualView,
+  buildOutputs,
+  desiredStatus,
+  desiredView,
+  nextStepFor,
+  originOf,
+  settingsToWrite,
+  statusOf,
+  type LiveServer,
+} from "../../../provider/resources/licenseServer/rules";
+import { FIELDS, argsSchema, type LicenseServerInputs } from "../../../provider/resources/licenseServer/schema";
+
+const CONTACT = { firstName: "Ada", lastName: "Lovelace", company: "Contoso Ltd", countryRegion: "United Kingdom" };
+const ID = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345678";
+const PID = "00001-00002-00003-AA004";
+
+function inputs(over: Record<string, unknown> = {}): LicenseServerInputs {
+  return argsSchema.parse({ connection: { transport: "simulator", host: "ls01" }, contact: CONTACT, activation: { method: "automatic" }, ...over });
+}
+
+function live(over: Partial<LiveServer> = {}): LiveServer {
+  const contact = { ...CONTACT, email: "", orgUnit: "", address: "", city: "", state: "", postalCode: "" };
+  return { serverName: "ls01", productId: PID, version: "10.0.20348", activationStatus: 1, licenseServerId: "", serverRole: 0, contact, ...over };
+}
+
+describe("the field table", () => {
+  test("derives the secret field, the state-only fields, the replace fields and the output keys", () => {
+    expect(FIELDS.secretFields).toEqual(["connection"]);
+    expect([...FIELDS.stateOnlyFields].sort()).toEqual(["connection", "deactivateOnDelete", "installRole"]);
+    const replace = Object.entries(FIELDS.diffSpec).filter(([, r]) => r.replace).map(([k]) => k);
+    expect(replace).toEqual(["host", "transport"]);
+    expect(Object.keys(FIELDS.inputShape)).toEqual(["connection", "contact", "activation", "installRole", "discoveryScope", "deactivateOnDelete"]);
+    for (const key of ["serverName", "productId", "licenseServerId", "activationStatus", "activationMethod", "activatedProductId", "nextStep", "version", "installRole", "discoveryScope", "deactivateOnDelete"]) {
+      expect(FIELDS.outputKeys).toContain(key);
+    }
+  });
+
+  test("defaults come from the table: installRole true, deactivateOnDelete false, discoveryScope unmanaged", () => {
+    const i = inputs();
+    expect(i.installRole).toBe(true);
+    expect(i.deactivateOnDelete).toBe(false);
+    expect(i.discoveryScope).toBeUndefined();
+  });
+});
+
+describe("the activation call", () => {
+  test("an activated server gets none", () => {
+    expect(activationCallFor(inputs(), live({ activationStatus: 0 }), undefined)).toEqual({ kind: "none" });
+  });
+
+  test("automatic: activate the first time, reactivate the same server after a deactivation", () => {
+    expect(activationCallFor(inputs(), live(), undefined)).toEqual({ kind: "call", call: "ActivateServerAutomatic" });
+    expect(activationCallFor(inputs(), live(), { activatedProductId: PID })).toEqual({ kind: "call", call: "ReactivateServerAutomatic" });
+    // a rebuilt server (another product id) is activated afresh
+    expect(activationCallFor(inputs(), live({ productId: "9" }), { activatedProductId: PID })).toEqual({ kind: "call", call: "ActivateServerAutomatic" });
+  });
+
+  test("web without a license server id: none (pending); with one: ActivateServer, or ReactivateServer", () => {
+    expect(activationCallFor(inputs({ activation: { method: "web" } }), live(), undefined)).toEqual({ kind: "none" });
+    const withId = inputs({ activation: { method: "telephone", licenseServerId: ID } });
+    expect(activationCallFor(withId, live(), undefined)).toEqual({ kind: "call", call: "ActivateServer", licenseServerId: ID });
+    expect(activationCallFor(withId, live(), { activatedProductId: PID })).toEqual({ kind: "call", call: "ReactivateServer", licenseServerId: ID });
+  });
+
+  test("a rebuilt server with the license server id of its old product id is refused", () => {
+    const withId = inputs({ activation: { method: "web", licenseServerId: ID } });
+    const prior = { activatedProductId: PID, activation: { method: "web" as const, licenseServerId: ID } };
+    const decision = activationCallFor(withId, live({ productId: "11111-22222-33333-BB444" }), prior);
+    expect(decision).toEqual({ kind: "rebuilt", method: "web", oldProductId: PID, newProductId: "11111-22222-33333-BB444" });
+    // a new id for the new product id is used
+    const fresh = inputs({ activation: { method: "web", licenseServerId: "Z".repeat(35) } });
+    expect(activationCallFor(fresh, live({ productId: "11111-22222-33333-BB444" }), prior)).toMatchObject({ kind: "call", call: "ActivateServer" });
+  });
+});
+
+describe("origin and status", () => {
+  test("activated: the recorded method on the same server, external otherwise", () => {
+    expect(originOf(live({ activationStatus: 0 }), { activatedProductId: PID, activationMethod: "web" })).toEqual({ activationMethod: "web", activatedProductId: PID });
+    expect(originOf(live({ activationStatus: 0 }), undefined)).toEqual({ activationMethod: "external", activatedProductId: PID });
+    expect(originOf(live({ activationStatus: 0 }), { activatedProductId: "other", activationMethod: "web" })).toEqual({ activationMethod: "external", activatedProductId: PID });
+  });
+
+  test("not activated: the record of the last activation is kept", () => {
+    expect(originOf(live(), { activatedProductId: PID, activationMethod: "automatic" })).toEqual({ activationMethod: "automatic", activatedProductId: PID });
+    expect(originOf(live(), undefined)).toEqual({ activationMethod: "", activatedProductId: "" });
+  });
+
+  test("status: activated, notActivated when the inputs can activate, pending otherwise, unknown", () => {
+    expect(statusOf(0, { method: "web" })).toBe("activated");
+    expect(statusOf(1, { method: "automatic" })).toBe("notActivated");
+    expect(statusOf(1, { method: "web", licenseServerId: ID })).toBe("notActivated");
+    expect(statusOf(1, { method: "web" })).toBe("pending");
+    expect(statusOf(2, { method: "automatic" })).toBe("unknown");
+    expect(statusOf(undefined, { method: "automatic" })).toBe("unknown");
+  });
+
+  test("desired status: activated when the inputs can activate; a pending declaration keeps what is there, except unknown", () => {
+    expect(desiredStatus({ method: "automatic" }, "notActivated")).toBe("activated");
+    expect(desiredStatus({ method: "web", licenseServerId: ID }, "pending")).toBe("activated");
+    expect(desiredStatus({ method: "web" }, "activated")).toBe("activated");
+    expect(desiredStatus({ method: "web" }, "pending")).toBe("pending");
+    expect(desiredStatus({ method: "web" }, "unknown")).toBe("pending");
+  });
+});
+
+describe("comparator views", () => {
+  const conn = { transport: "simulator", host: "LS01" };
+  const olds = { ...inputs(), connection: conn, activationStatus: "activated" } as unknown as Record<string, unknown>;
+
+  test("host and transport come from the connection; the host is compared case-insensitively", () => {
+    const news = { ...olds, connection: { ...conn, host: "ls01" } };
+    expect(desiredView(news, olds)).toMatchObject({ host: "ls01", transport: "simulator" });
+    expect(compare(FIELDS.diffSpec, desiredView(news, olds), actualView(olds)).diffs).toEqual([]);
+    const moved = { ...olds, connection: { ...conn, host: "ls02" } };
+    expect(compare(FIELDS.diffSpec, desiredView(moved, olds), actualView(olds)).replaces).toEqual(["host"]);
+  });
+
+  test("another stateDir is a state-only change", () => {
+    const news = { ...olds, connection: { ...conn, stateDir: "/tmp/x" } };
+    const { diffs } = compare(FIELDS.diffSpec, desiredView(news, olds), actualView(olds));
+    expect(diffs).toEqual(["connection"]);
+    expect(diffs.every((d) => FIELDS.stateOnlyFields.has(d))).toBe(true);
+  });
+
+  test("a deactivated server differs from an automatic declaration", () => {
+    const deactivated = { ...olds, activationStatus: "notActivated" };
+    expect(compare(FIELDS.diffSpec, desiredView(olds, deactivated), actualView(deactivated)).diffs).toEqual(["activationStatus"]);
+  });
+});
+
+describe("what set.ps1 writes", () => {
+  test("only what differs: the whole contact, and the role when the scope is managed", () => {
+    expect(settingsToWrite(inputs(), live())).toEqual({ contact: null, serverRole: null });
+    expect(settingsToWrite(inputs({ contact: { ...CONTACT, city: "Leeds" } }), live())).toEqual({ contact: expect.objectContaining({ city: "Leeds" }), serverRole: null });
+    expect(settingsToWrite(inputs({ discoveryScope: "forest" }), live())).toEqual({ contact: null, serverRole: 2 });
+    expect(settingsToWrite(inputs({ discoveryScope: "workgroup" }), live())).toEqual({ contact: null, serverRole: null });
+  });
+});
+
+describe("next step", () => {
+  test("nothing when activated; the way to the license server id when pending", () => {
+    expect(nextStepFor("activated", inputs(), PID)).toBe("");
+    const web = nextStepFor("pending", inputs({ activation: { method: "web" } }), PID);
+    expect(web).toContain("https://activate.microsoft.com");
+    expect(web).toContain(`npx rds-sim clearinghouse license-server-id ${PID}`);
+    const phone = nextStepFor("pending", inputs({ activation: { method: "telephone" } }), PID);
+    expect(phone).toContain("country/region (United Kingdom)");
+  });
+
+  test("automatic not activated: run pulumi up; unknown: check the service; rebuilt: a new id is needed", () => {
+    expect(nextStepFor("notActivated", inputs(), PID)).toContain("run pulumi up to activate it automatically");
+    expect(nextStepFor("unknown", inputs({ activation: { method: "web" } }), PID)).toContain("check the TermServLicensing service");
+    const rebuilt = nextStepFor("notActivated", inputs({ activation: { method: "web", licenseServerId: ID } }), "new", { activatedProductId: PID });
+    expect(rebuilt).toContain(`changed from ${PID} to new`);
+  });
+});
+
+describe("outputs", () => {
+  test("the contact and scope as live, the status derived, the license server id only while activated", () => {
+    const out = buildOutputs(inputs({ discoveryScope: "domain" }), live({ serverRole: 1, licenseServerId: ID }), { activationMethod: "", activatedProductId: "" }, undefined);
+    expect(out).toMatchObject({ activationStatus: "notActivated", licenseServerId: "", discoveryScope: "domain", productId: PID, serverName: "ls01" });
+    expect(buildOutputs(inputs(), live({ activationStatus: 0, licenseServerId: ID }), { activationMethod: "automatic", activatedProductId: PID }, undefined)).toMatchObject({ licenseServerId: ID, nextStep: "" });
+    expect("discoveryScope" in buildOutputs(inputs(), live(), { activationMethod: "", activatedProductId: "" }, undefined)).toBe(false);
+  });
+});
+
+describe("messages", () => {
+  test("each message is an RdsError with a code of the catalogue, in the form <doing> on <host>: <cause>: <fix>", () => {
+    const errors = [roleNotInstalled("reading license server", "ls01"), rebuiltServer("ls01", { method: "web", oldProductId: PID, newProductId: "new" })];
+    for (const e of errors) {
+      expect(isRdsError(e)).toBe(true);
+      expect(LICENSE_SERVER_CODES).toContain(e.code);
+      expect(e.message).toMatch(/^[a-z][^:]* on ls01: [^:]+: /);
+      expect(e.message).not.toMatch(/failed to/i);
+    }
+  });
+});

@@ -117,7 +117,8 @@ function loneSurrogatePaths(value: unknown, at: PropertyKey[]): PropertyKey[][] 
   return [];
 }
 
-function valueAt(root: unknown, path: ReadonlyArray<PropertyKey>): unknown {
+/** The value at a zod issue path (undefined where the path leads nowhere). */
+export function valueAt(root: unknown, path: ReadonlyArray<PropertyKey>): unknown {
   let cur: unknown = root;
   for (const key of path) {
     if (cur === null || typeof cur !== "object") return undefined;

@@ -133,9 +133,11 @@ export class PartialFailure extends Error {
     /** What was done before it, in the user's words ("set the contact"). */
     readonly done: readonly string[],
   ) {
-    const text = withCodeSuffix(failure.message, failure.code);
+    // What was done goes before the code, so the message still ends with `[RDS_…]` like every other.
+    const suffix = ` [${failure.code}]`;
+    const text = failure.message.endsWith(suffix) ? failure.message.slice(0, -suffix.length) : failure.message;
     const message = done.length > 0 ? `${text} (already done: ${done.join("; ")})` : text;
-    super(message);
+    super(withCodeSuffix(message, failure.code));
     this.name = "PartialFailure";
     this.code = failure.code;
     Object.defineProperty(this, PARTIAL_BRAND, { value: true, enumerable: false });

@@ -16,7 +16,7 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
-import { checkWithSchema, fixItReason, issuePath } from "../check";
+import { checkWithSchema, fixItReason, issuePath, valueAt } from "../check";
 import { ErrorCode, PartialFailure, RdsError, isPartialFailure, isRdsError, withCodeSuffix, type RdsErrorDetails } from "../errors";
 import { providerFile } from "../paths";
 import { runOperation } from "../powershell/runner";
@@ -138,7 +138,12 @@ export function resourceKit<Op extends string>(spec: ResourceKitSpec<Op>): Resou
   }
 
   function rephrase(error: unknown, doing: string, host: string, secrets: readonly string[] = []): RdsError {
-    if (!isRdsError(error)) return internal(error, secrets);
+    if (!isRdsError(error)) {
+      const e = internal(error, secrets);
+      e.message = scrub(`${doing} on ${host}: ${e.message}`, secrets);
+      e.host = host;
+      return e;
+    }
     const hint = spec.hints?.[error.code];
     const cause = causeOf(error.message, error.host ?? host) + (hint && !error.message.includes(hint) ? `: ${hint}` : "");
     return new RdsError(error.code, scrub(`${doing} on ${host}: ${cause}`, secrets), detailsOf(error, host, secrets));
@@ -176,7 +181,7 @@ export function resourceKit<Op extends string>(spec: ResourceKitSpec<Op>): Resou
       const host = typeof connection?.host === "string" ? ` on ${connection.host}` : "";
       const reasons = parsed.error.issues.map((issue) => {
         const where = issuePath(issue.path) || "(inputs)";
-        const reason = fixItReason(issue as Parameters<typeof fixItReason>[0], undefined);
+        const reason = fixItReason(issue as Parameters<typeof fixItReason>[0], valueAt(rest, issue.path));
         return reason.startsWith(where) ? reason : `${where}: ${reason}`;
       });
       throw new RdsError(ErrorCode.Validation, scrub(`${doing}${host}: ${reasons.join("; ")}`, secretValues(rest)));

@@ -151,7 +151,7 @@ const IN_PROCESS: Partial<Record<ErrorCode, { failure: () => Error; starts: stri
   },
   [ErrorCode.Internal]: {
     failure: () => new TypeError("Cannot read properties of undefined (reading 'server')"),
-    starts: "unexpected error in the provider: Cannot read properties of undefined",
+    starts: "reading license server on odd.test: unexpected error in the provider: Cannot read properties of undefined",
   },
 };
 

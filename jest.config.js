@@ -1,5 +1,6 @@
-/** Tests run from TypeScript sources through ts-jest (transpile only: `npm run build` type-checks).
- * The provider-host tests need the built JS in bin/ as well, which `npm test` builds first. */
+/** Tests run from TypeScript sources through ts-jest (transpile only: `npm run typecheck`, part of
+ * `npm test`, type-checks them with tsconfig.test.json). The provider-host tests need the built
+ * product JS in bin/ as well (the real host loads bin/provider), which `npm test` builds first. */
 module.exports = {
   testEnvironment: "node",
   roots: ["<rootDir>/test"],

@@ -1,16 +1,18 @@
 /**
- * A concurrent driver over test/helpers/engine.ts: the engine emulation runs one step at a time; the
+ * A concurrent driver over engine/engine.ts: the engine emulation runs one step at a time; the
  * Pulumi engine runs up to `--parallel` (16) resource operations at once, each as soon as the
  * resources it depends on are done (dependents first on destroy). This driver keeps the engine's
- * per-resource step logic (check, create / diff+update, the secret handling, reached through its
- * private `upOne`, `deleteEntry` and `begin`, as test/resources/component/liveProgram.ts does) and
- * adds the scheduling: a dependency graph and a limit on operations in flight.
+ * per-resource step logic (check, create / diff+update, the secret handling, through its building
+ * blocks `begin`, `upOne` and `deleteEntry`, as engine/program.ts does) and adds the scheduling: a dependency graph and a limit on operations in flight.
  *
  * It times each resource operation (all its RPCs: up = Check + Create or Check + Diff [+ Update];
  * refresh = Read + Diff; destroy = Delete) as the engine would see it.
  */
-import { DiffChanges, annotateSecrets, stripSecrets, type ProviderHost } from "../test/helpers/providerHost";
-import { createEngine, type Engine, type Refs, type Step } from "../test/helpers/engine";
+import { createEngine, type Engine } from "../engine/engine";
+import { DiffChanges, type ProviderHost } from "../engine/hostProtocol";
+import { annotateSecrets, stripSecrets } from "../engine/secrets";
+import type { Refs } from "../engine/spec";
+import type { Step } from "../engine/state";
 import type { FleetNode, Kind } from "./fleet";
 
 export interface OpRecord {
@@ -50,16 +52,8 @@ class Limiter {
   }
 }
 
-// The engine's private step logic (see the header).
-interface EngineInternals {
-  begin(): Promise<void>;
-  upOne(spec: FleetNode["spec"], refs: Refs, steps: Step[]): Promise<void>;
-  deleteEntry(entry: unknown, steps: Step[], onDone: () => void): Promise<void>;
-}
-
 export class ConcurrentEngine {
   readonly engine: Engine;
-  private readonly internals: EngineInternals;
 
   constructor(
     host: ProviderHost,
@@ -67,17 +61,16 @@ export class ConcurrentEngine {
     private readonly parallel: number,
   ) {
     this.engine = createEngine(host);
-    this.internals = this.engine as unknown as EngineInternals;
   }
 
   /** Points the engine at another host process (the state stays). */
   useHost(host: ProviderHost): void {
-    (this.engine as unknown as { host: ProviderHost }).host = host;
+    this.engine.useHost(host);
   }
 
   /** Runs `work` per node once its `after` nodes are done, at most `parallel` at once. */
   private async schedule(after: (n: FleetNode) => string[], work: (n: FleetNode) => Promise<string>, nodes: readonly FleetNode[] = this.nodes): Promise<PhaseRun> {
-    await this.internals.begin();
+    await this.engine.begin();
     const limiter = new Limiter(this.parallel);
     const done = new Map<string, Promise<void>>();
     const records: OpRecord[] = [];
@@ -115,7 +108,7 @@ export class ConcurrentEngine {
       (n) => n.deps,
       async (n) => {
         const steps: Step[] = [];
-        await this.internals.upOne(n.spec, refs, steps);
+        await this.engine.upOne(n.spec, refs, steps);
         return steps.map((s) => s.op).join("+") || "none";
       },
     );
@@ -152,7 +145,7 @@ export class ConcurrentEngine {
       async (n) => {
         const entry = this.engine.state.get(n.spec.urn);
         if (!entry) return "absent";
-        await this.internals.deleteEntry(entry, [], () => this.engine.state.delete(entry.urn));
+        await this.engine.deleteEntry(entry, [], () => this.engine.state.delete(entry.urn));
         return "delete";
       },
     );

@@ -12,9 +12,10 @@ import { RdsCalPack } from "../provider/resources/calPack/resource";
 import { RdsLicenseServer } from "../provider/resources/licenseServer/resource";
 import { RdsSessionHostLicensing } from "../provider/resources/sessionHostLicensing/resource";
 import type { Connection } from "../provider/powershell/transport";
-import { captureRegistrations } from "../test/helpers/captureProvider";
-import { apply, type ResourceSpec } from "../test/helpers/engine";
-import { secret, type Props } from "../test/helpers/providerHost";
+import { calPackInputsFromServer } from "../engine/calPackWiring";
+import { captureRegistrations } from "../engine/capture";
+import { secret, type Props } from "../engine/secrets";
+import type { ResourceSpec } from "../engine/spec";
 
 export interface FleetSize {
   licenseServers: number;
@@ -110,17 +111,7 @@ export async function buildFleet(size: FleetSize, stateDir: string): Promise<Fle
       spec: {
         urn: reg.urn,
         additionalSecretOutputs: PACK_SECRET_OUTPUTS,
-        inputs: (refs) => {
-          const o = refs.outputs(server);
-          return {
-            ...reg.inputs,
-            connection: o.connection,
-            licenseServerName: o.serverName,
-            licenseServerActivationMethod: apply([o.activationMethod, o.activation] as const, ([made, declared]) =>
-              made && made !== "external" ? made : ((declared as { method?: string } | undefined)?.method ?? ""),
-            ),
-          };
-        },
+        inputs: (refs) => calPackInputsFromServer(reg.inputs, refs.outputs(server)),
       },
     });
   }

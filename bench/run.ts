@@ -4,8 +4,8 @@
  *   npm run bench [-- --scale 0.2] [--parallel 16] [--cap 64] [--check-cap 8] [--no-naive] [--quick]
  *
  * What is real: the host process (`@pulumi/pulumi`'s dynamic-provider, spoken to over gRPC as the
- * engine does: test/helpers/providerHost.ts), the serialized `__provider` strings and inputs the SDK
- * registers (test/helpers/captureProvider.ts), the built providers, the pool, pwsh and the operation
+ * engine does: engine/grpcHost.ts), the serialized `__provider` strings and inputs the SDK
+ * registers (engine/capture.ts), the built providers, the pool, pwsh and the operation
  * scripts. What stands in: the Pulumi CLI engine (driver.ts: the engine emulation's step logic with
  * `--parallel` operations in flight and the dependency order), Windows (the simulator's emulator).
  *
@@ -29,7 +29,10 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { targetKey } from "../provider/powershell/transport";
-import { startProviderHost, stripSecrets, PROJECT_ROOT, type ProviderHost } from "../test/helpers/providerHost";
+import { startProviderHost } from "../engine/grpcHost";
+import { PROJECT_ROOT } from "../engine/hostProcess";
+import type { ProviderHost } from "../engine/hostProtocol";
+import { stripSecrets } from "../engine/secrets";
 import { phaseChart } from "./chart";
 import { ConcurrentEngine, now, type PhaseRun } from "./driver";
 import { buildFleet, FULL_FLEET, scaled, type Fleet, type FleetNode, type FleetSize, type Kind } from "./fleet";

@@ -309,7 +309,7 @@ async function runWithHarness(options: Options, p: Places, why: string): Promise
   say(why);
   say("");
   say("=== BUNDLED HARNESS, NOT `pulumi up` ===");
-  say("The Pulumi engine is stood in for by this project's engine emulation (test/helpers/engine.ts).");
+  say("The Pulumi engine is stood in for by this project's engine emulation (engine/engine.ts).");
   say("Real: the quickstart program, the Pulumi SDK, the dynamic-provider host from @pulumi/pulumi,");
   say("the providers, pwsh and the PowerShell scripts. Windows is the simulator (the WMI emulator).");
   say("");

@@ -8,8 +8,8 @@
  * the RdsLicensing component, apply callbacks, closure serialization of each `__provider`); the
  * dynamic-provider host process shipped in @pulumi/pulumi, spawned with the program directory as its
  * cwd and driven over gRPC; the providers (bin/), the PowerShell runner, pwsh and every operation script.
- * What stands in: the Pulumi engine and resource monitor (test/helpers/engine.ts's step logic, driven
- * per registration by test/resources/component/liveProgram.ts under `pulumi.runtime.setMocks`); the
+ * What stands in: the Pulumi engine and resource monitor (engine/engine.ts's step logic, driven
+ * per registration by engine/program.ts under `pulumi.runtime.setMocks`); the
  * state backend (one JSON file, see `stateFile`, NOT encrypted: fine for the simulator, never for real
  * credentials); Windows, when the program uses the simulator transport (the WMI emulator).
  * Not emulated: preview, refresh, parallel steps, config from Pulumi.<stack>.yaml (the program runs
@@ -18,9 +18,12 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { createEngine, type Engine, type PendingOperation, type StateEntry, type Step } from "../test/helpers/engine";
-import { parseUrn, startProviderHost, stripSecrets, type ProviderHost } from "../test/helpers/providerHost";
-import { runProgram } from "../test/resources/component/liveProgram";
+import { createEngine, type Engine } from "../engine/engine";
+import { startProviderHost } from "../engine/grpcHost";
+import { parseUrn, type ProviderHost } from "../engine/hostProtocol";
+import { runProgram } from "../engine/program";
+import { stripSecrets } from "../engine/secrets";
+import type { PendingOperation, StateEntry, Step } from "../engine/state";
 
 /** What the harness reads from Pulumi.yaml. */
 export interface PulumiProject {

@@ -63,7 +63,7 @@ interface Finding {
 }
 
 beforeAll(() => {
-  assertBuilt(["scripts", "provider", "test/helpers", "test/resources/component/liveProgram.ts"]);
+  assertBuilt(["scripts", "provider", "engine"]);
 });
 
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));

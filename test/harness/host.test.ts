@@ -4,7 +4,7 @@
  * What is real: the Pulumi dynamic-provider host process shipped in @pulumi/pulumi, gRPC and the generated
  * stubs, Struct encoding, the `__provider` strings (produced by the SDK under setMocks, through the
  * product's shim), and the fixture's built JS running inside the host.
- * What stands in: the Pulumi CLI engine, emulated by test/helpers/engine.ts (step order, request shapes,
+ * What stands in: the Pulumi CLI engine, emulated by engine/engine.ts (step order, request shapes,
  * secret stripping and re-marking, unknowns in preview, partial failures, pending operations), and the
  * program (resources declared as data).
  *
@@ -37,7 +37,7 @@ let host: ProviderHost;
 const dirs: string[] = [];
 
 beforeAll(async () => {
-  assertBuilt(["provider/shim.ts", "provider/diff.ts", "test/fixtures/noteProvider"]);
+  assertBuilt(["provider/shim.ts", "provider/diff.ts"]);
   host = await startProviderHost();
 });
 

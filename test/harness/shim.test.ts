@@ -1,5 +1,5 @@
 /**
- * The serialized shim (provider/shim.ts) and the capture helpers (test/helpers/captureProvider.ts).
+ * The serialized shim (provider/shim.ts) and the capture helpers (engine/capture.ts).
  * What is real: the SDK's closure serializer (`serializeFunction`, the same call that produces
  * `__provider`), `require-from-string` (what the host uses to rehydrate it), and Node's module loading.
  * What stands in: the host process (rehydrated in this process instead) and the implementation
@@ -12,7 +12,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { lazyProvider } from "../../provider/shim";
 import { assertSerializable, captureProvider, captureRegistrations } from "../helpers/captureProvider";
 import { SECRET_SIG_KEY, isSecret } from "../helpers/providerHost";
-import { Note, NOTE_IMPL, NOTE_TYPE } from "../fixtures/noteProvider/resource";
+import { noteImplementation } from "../fixtures/noteProvider/build";
+import { Note, NOTE_TYPE } from "../fixtures/noteProvider/resource";
 const requireFromString: (code: string) => { handler: () => pulumi.dynamic.ResourceProvider } = require("require-from-string");
 
 const REAL_MODULE = "pulumi-rds-licensing/resources/sessionHostLicensing/provider";
@@ -132,7 +133,7 @@ describe("captureProvider", () => {
     expect(reg.urn).toBe(`urn:pulumi:stack::proj::${NOTE_TYPE}::n1`);
     expect(reg.providerIsSecret).toBe(false);
     expect(reg.inputs.__provider).toBe(reg.provider);
-    expect(reg.provider).toContain(JSON.stringify(NOTE_IMPL));
+    expect(reg.provider).toContain(JSON.stringify(noteImplementation()));
     expect(Buffer.byteLength(reg.provider)).toBeLessThan(3000);
     expect(isSecret(reg.inputs.content)).toBe(true);
     expect(reg.inputs.content).toEqual({ [SECRET_SIG_KEY]: "1b47061264138c4ac30d75fd1eb44270", value: "s3cret" });
@@ -153,7 +154,7 @@ describe("captureProvider", () => {
     expect(regs[0].provider).toBe(regs[1].provider);
   });
 
-  /** A provider that captures a module-level-style Set and reads its size (the notes' failing case). */
+  /** A provider that captures a module-level-style Set and reads its size: the SDK cannot serialize that capture. */
   function providerCapturingSetSize(): pulumi.dynamic.ResourceProvider {
     const seen = new Set<string>();
     return {

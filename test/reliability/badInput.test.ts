@@ -10,15 +10,15 @@
  *
  * Real: the three providers (TypeScript sources, in process) with the real runner, pool, pwsh 7 and
  * the emulator (RdsEmulator.psm1); the RdsLicensing component's constructor and validation.
- * Stands in: the Pulumi engine (MiniEngine in support.ts: check -> diff -> create/update, the rejected
- * cases stop at check as the engine does); Windows (the emulator). The component is constructed
+ * Stands in: the Pulumi engine (engine/engine.ts for one resource, ResourceUnderTest in support.ts, over
+ * the in-process host: check -> diff -> create/update, the rejected cases stop at check as the engine does); Windows (the emulator). The component is constructed
  * outside a Pulumi program: its validation throws before anything is registered.
  */
 import * as fs from "fs";
 import { ErrorCode, isRdsError } from "../../provider/errors";
 import { closeAll } from "../../provider/powershell/pool";
 import { RdsLicensing, validateRdsLicensingArgs, type RdsLicensingArgs, type RdsLicensingSessionHostArgs } from "../../provider/resources/component/rdsLicensing";
-import { CheckFailed, MiniEngine, providers, Sim, snapshotDir, strip, tempDir, type Props } from "./support";
+import { CheckFailed, ResourceUnderTest, providers, Sim, snapshotDir, strip, tempDir, type Props } from "./support";
 
 jest.setTimeout(300_000);
 
@@ -243,15 +243,15 @@ function namesField(f: { property: string; reason: string }, field: string): boo
   return f.property.startsWith(field.split("[")[0]) && f.reason.includes(last);
 }
 
-let lsEngine: MiniEngine;
-let shEngine: MiniEngine;
+let lsEngine: ResourceUnderTest;
+let shEngine: ResourceUnderTest;
 
 beforeAll(async () => {
   process.env.RDS_JOURNAL_DIR = journalDir;
   // A live license server (and session host) whose state the bad input must never touch.
-  lsEngine = new MiniEngine(P.licenseServer);
+  lsEngine = new ResourceUnderTest(P.licenseServer);
   expect(await lsEngine.up(LS_BASE)).toBe("create");
-  shEngine = new MiniEngine(P.sessionHost);
+  shEngine = new ResourceUnderTest(P.sessionHost);
   expect(await shEngine.up(SH_BASE)).toBe("create");
 });
 
@@ -279,7 +279,7 @@ describe("resource check: rejected with the field named, or passed at preview; t
       counts.preview++;
     } else {
       // As the engine does: check first; a failure stops the run before any other call.
-      const engine = new MiniEngine(provider);
+      const engine = new ResourceUnderTest(provider);
       let failure: unknown;
       try {
         await engine.up(JSON.parse(JSON.stringify(c.news)));
@@ -412,7 +412,7 @@ describe("legitimate data is carried byte for byte to the emulator and back", ()
   test("license server names and a host name with injection characters are data: carried exactly", async () => {
     const names = ["$(Stop-Computer)", "ls'01.contoso.com", "`whoami`", "東京.contoso.com", '"quoted"', "${env:PATH}"];
     const host = "sh-'$(x)`y`.contoso.com";
-    const engine = new MiniEngine(P.sessionHost);
+    const engine = new ResourceUnderTest(P.sessionHost);
     const before = snapshotDir(stateDir);
     expect(await engine.up({ ...SH_BASE, connection: sim.conn(host), licenseServers: names })).toBe("create");
     expect(snapshotDir(stateDir)).not.toEqual(before);

@@ -16,7 +16,7 @@
  *
  * Real: the three providers (TypeScript sources, in process), the runner, pool, pwsh 7, every operation
  * script, the emulator and its fault switches (set with Set-RdsSimFault through fixtures/RelAdmin.ps1).
- * Stands in: the engine (MiniEngine), Windows (the emulator). A spy on runner.runOperation only inserts
+ * Stands in: the engine (engine/engine.ts over the in-process host, through ResourceUnderTest), Windows (the emulator). A spy on runner.runOperation only inserts
  * the admin calls that switch a fault on and off around the chosen step; the step itself runs unchanged.
  * Starting states are restored by writing back the host state files and the install journal (the
  * emulator re-reads a file whose text changed).
@@ -26,7 +26,7 @@ import * as path from "path";
 import { isRdsError } from "../../provider/errors";
 import { closeAll } from "../../provider/powershell/pool";
 import type { Connection } from "../../provider/powershell/transport";
-import { ACTIVATE_METHODS, INSTALL_METHODS, initFailureOf, MiniEngine, providers, Sim, strip, tempDir, type Entry, type Props, type Provider } from "./support";
+import { ACTIVATE_METHODS, INSTALL_METHODS, initFailureOf, ResourceUnderTest, providers, Sim, strip, tempDir, type Entry, type Props, type Provider } from "./support";
 
 jest.setTimeout(900_000);
 
@@ -173,7 +173,7 @@ interface CaseResult {
   problems: string[];
 }
 
-async function act(engine: MiniEngine, op: OpKind, desired: Props): Promise<void> {
+async function act(engine: ResourceUnderTest, op: OpKind, desired: Props): Promise<void> {
   if (op === "read") await engine.refresh();
   else if (op === "delete") await engine.destroy();
   else await engine.up(desired);
@@ -191,14 +191,14 @@ function successful(sim: Sim, hosts: string[], methods: string[]): number {
 }
 
 /** Runs every (step, fault) case of a scenario; returns the results (problems empty when the case holds). */
-async function runScenario(sim: Sim, sc: Scenario, converge: (engine: MiniEngine, ctx: { fault: string; failure: unknown }) => Promise<string[]>): Promise<CaseResult[]> {
+async function runScenario(sim: Sim, sc: Scenario, converge: (engine: ResourceUnderTest, ctx: { fault: string; failure: unknown }) => Promise<string[]>): Promise<CaseResult[]> {
   const results: CaseResult[] = [];
   for (let k = 0; k < sc.steps.length; k++) {
     for (const fault of FAULTS) {
       const problems: string[] = [];
       const label = `${sc.resource} ${sc.op}`;
       const entry = restore(sc.saved, sc.hosts);
-      const engine = new MiniEngine(sc.provider);
+      const engine = new ResourceUnderTest(sc.provider);
       engine.entry = entry;
       const before = sc.hosts.map(essence);
       const installsBefore = successful(sim, sc.hosts, INSTALL_METHODS);
@@ -276,7 +276,7 @@ function isBiting(fault: string, op: string, sc: Scenario): boolean {
 
 // ---- the three pipelines ---------------------------------------------------------------------------------
 
-async function record(engine: MiniEngine, op: OpKind, desired: Props, hosts: string[]): Promise<{ op: string; host: string }[]> {
+async function record(engine: ResourceUnderTest, op: OpKind, desired: Props, hosts: string[]): Promise<{ op: string; host: string }[]> {
   const inj: Injection = { sim: undefined as unknown as Sim, at: -1, faults: {}, seen: [] };
   for (const h of hosts) injections.set(h, inj);
   try {
@@ -303,7 +303,7 @@ async function licenseServerPipeline(): Promise<CaseResult[]> {
   const scenarios: Scenario[] = [];
 
   // create: install, wait, get, set, activate, get
-  let e = new MiniEngine(P.licenseServer);
+  let e = new ResourceUnderTest(P.licenseServer);
   let steps = await record(e, "create", automatic, hosts);
   scenarios.push({ resource: "RdsLicenseServer", op: "create", hosts, provider: P.licenseServer, saved: fresh, desired: automatic, steps });
   const activated = save(hosts, e.entry);
@@ -313,14 +313,14 @@ async function licenseServerPipeline(): Promise<CaseResult[]> {
   // delete with deactivateOnDelete: deactivate
   const deactivating = { ...automatic, deactivateOnDelete: true };
   restore(fresh, hosts);
-  e = new MiniEngine(P.licenseServer);
+  e = new ResourceUnderTest(P.licenseServer);
   await e.up(deactivating);
   const toDelete = save(hosts, e.entry);
   steps = await record(e, "delete", deactivating, hosts);
   scenarios.push({ resource: "RdsLicenseServer", op: "delete", hosts, provider: P.licenseServer, saved: toDelete, desired: deactivating, steps });
   // update: a web activation pending -> the license server id given and the company changed
   restore(fresh, hosts);
-  e = new MiniEngine(P.licenseServer);
+  e = new ResourceUnderTest(P.licenseServer);
   await e.up(web);
   const pending = save(hosts, e.entry);
   const id = await sim.licenseServerId(String(e.entry!.outputs.productId));
@@ -368,7 +368,7 @@ async function calPackPipeline(): Promise<CaseResult[]> {
   const desired = { connection: conn, program: "enterpriseAgreement", agreementNumber: "3141592", productVersion: "2022", calType: "perUser", quantity: 10, journalKey: "proj/stack/users" };
   const shrunk = { ...desired, quantity: 6 };
   const scenarios: Scenario[] = [];
-  const e = new MiniEngine(P.calPack);
+  const e = new ResourceUnderTest(P.calPack);
   let steps = await record(e, "create", desired, hosts);
   scenarios.push({ resource: "RdsCalPack", op: "create", hosts, provider: P.calPack, saved: fresh, desired, steps });
   const installed = save(hosts, e.entry);
@@ -429,7 +429,7 @@ async function sessionHostPipeline(): Promise<CaseResult[]> {
   const created = { connection: sim.conn(host), mode: "perUser", licenseServers: [lsHost], calPacks: [ref(userPack, "perUser")], resetOnDelete: true };
   const updated = { ...created, mode: "perDevice", licenseServers: [lsHost, "ls2.contoso.com"], calPacks: [ref(devicePack, "perDevice")] };
   const scenarios: Scenario[] = [];
-  const e = new MiniEngine(P.sessionHost);
+  const e = new ResourceUnderTest(P.sessionHost);
   let steps = await record(e, "create", created, hosts);
   scenarios.push({ resource: "RdsSessionHostLicensing", op: "create", hosts, provider: P.sessionHost, saved: fresh, desired: created, steps });
   const configured = save(hosts, e.entry);

@@ -7,13 +7,21 @@
  *   that nothing reached the emulator.
  * - `providers()`: the three resource providers, in process, from the TypeScript sources (ts-jest),
  *   with the real runner, pool and pwsh underneath.
- * - `MiniEngine`: the Pulumi engine's step logic for one resource, in process (check -> diff ->
- *   create / update / replace / delete; read -> diff for refresh; init failures recorded).
+ * - `ResourceUnderTest`: one resource deployed by THE engine emulation (engine/engine.ts: check -> diff
+ *   -> create / update / replace / delete; read -> diff for refresh; init failures recorded) through
+ *   the in-process host (engine/inProcessHost.ts: what the dynamic-provider host does around each call,
+ *   without a process, so spies on the runner see every call).
  */
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import type * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
+import { createEngine, type Engine } from "../../engine/engine";
+import { HostRpcError, makeUrn } from "../../engine/hostProtocol";
+import { providerRef, startInProcessHost } from "../../engine/inProcessHost";
+import { isSecret, stripSecrets } from "../../engine/secrets";
+import { DeploymentError, type StateEntry } from "../../engine/state";
 import { packageRoot } from "../../provider/paths";
 import { runOperation } from "../../provider/powershell/runner";
 import type { Connection } from "../../provider/powershell/transport";
@@ -220,20 +228,10 @@ export function providers(): { licenseServer: Provider; calPack: Provider; sessi
 
 // ---- secrets in engine form ---------------------------------------------------------------------
 
-export const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
-export const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
-
-export function isSecret(v: unknown): boolean {
-  return typeof v === "object" && v !== null && (v as Props)[SECRET_SIG_KEY] === SECRET_SIG;
-}
+export { isSecret, SECRET_SIG, SECRET_SIG_KEY } from "../../engine/secrets";
 
 /** What the engine sends a host that does not accept secrets: the wrappers removed. */
-export function strip<T>(v: T): T {
-  if (isSecret(v)) return strip((v as Props).value) as T;
-  if (Array.isArray(v)) return v.map(strip) as T;
-  if (v !== null && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, strip(x)])) as T;
-  return v;
-}
+export const strip = stripSecrets;
 
 /** Secret wrappers replaced by "[secret]": what is left is readable in plain text. */
 export function redact(v: unknown): unknown {
@@ -252,8 +250,9 @@ export function expectNoSecrets(where: string, text: string, secrets: readonly s
   }
 }
 
-// ---- the engine's step logic, in process ----------------------------------------------------------
+// ---- one resource under the engine, in process --------------------------------------------------
 
+/** A resource's state as the tests read it: the engine's entry with secrets unwrapped and `__provider` left out. */
 export interface Entry {
   id: string;
   inputs: Props;
@@ -279,103 +278,98 @@ export function initFailureOf(e: unknown): { id: string; properties: Props; reas
 
 export type Op = "same" | "create" | "update" | "replace";
 
+const RESOURCE_URN = makeUrn("pulumi-nodejs:dynamic:Resource", "resource");
+const PROVIDER_REF = providerRef("resource");
+
 /**
- * The Pulumi engine's step logic for one resource, calling a provider in process. What it mimics
- * (test/helpers/engine.ts does the same over gRPC): Check(olds = old inputs) -> Diff(old outputs,
- * checked inputs) -> Create | Update | Replace (Check again with empty olds, then create-before-delete,
- * or delete-before-replace when Diff asks) | nothing; an init failure is recorded in state (create: new
- * inputs; update: the old inputs) and the next up updates even without a diff; refresh is Read(old
- * outputs) -> Diff(refreshed outputs, old inputs). Secrets are stripped before every call (a host that
- * does not accept secrets), as the engine does.
+ * One resource, deployed by the engine (engine/engine.ts, the same step logic as every other test and
+ * the demo's harness) through the in-process host over `provider`: Check(olds = old inputs) -> Diff(old
+ * outputs, checked inputs) -> Create | Update | Replace (Check again with empty olds, then
+ * create-before-delete, or delete-before-replace when Diff asks) | nothing; an init failure is recorded
+ * in state (create: new inputs; update: the old inputs) and the next up updates even without a diff;
+ * refresh is Read(old outputs) -> Diff(refreshed outputs, old inputs). Secrets are stripped before
+ * every call, as the engine does for the dynamic-provider host.
+ *
+ * A failed step rejects with what the provider threw (an RdsError, an init failure carrying `id`), or
+ * `CheckFailed` for failed checks, so tests assert on the provider's own errors.
  */
-export class MiniEngine {
-  entry: Entry | undefined;
+export class ResourceUnderTest {
+  readonly engine: Engine;
+  /** The steps that succeeded, in order. */
   readonly ops: Op[] = [];
-  constructor(readonly provider: Provider) {}
 
-  private async check(olds: Props, news: Props): Promise<Props> {
-    const res = await this.provider.check(strip(olds), news);
-    if (res.failures && res.failures.length) throw new CheckFailed(res.failures);
-    return strip(res.inputs ?? {});
+  constructor(provider: Provider) {
+    const host = startInProcessHost({ providers: { [PROVIDER_REF]: provider as unknown as pulumi.dynamic.ResourceProvider } });
+    this.engine = createEngine(host);
   }
 
-  private record(e: unknown, inputs: Props, old?: Entry): never {
-    const f = initFailureOf(e);
-    if (f) this.entry = { id: old ? old.id : f.id, inputs: old ? old.inputs : inputs, outputs: strip(f.properties), initErrors: f.reasons };
-    throw e;
+  /** The state of the resource (undefined when not deployed). Setting it replaces the engine's state. */
+  get entry(): Entry | undefined {
+    const e = this.engine.state.get(RESOURCE_URN);
+    if (!e) return undefined;
+    const view: Entry = { id: e.id, inputs: withoutProvider(e.inputs), outputs: withoutProvider(e.outputs) };
+    if (e.initErrors) view.initErrors = [...e.initErrors];
+    return view;
   }
 
-  private async create(checked: Props): Promise<void> {
-    let res;
-    try {
-      res = await this.provider.create(checked);
-    } catch (e) {
-      this.record(e, checked);
+  set entry(entry: Entry | undefined) {
+    if (!entry) {
+      this.engine.state.delete(RESOURCE_URN);
+      return;
     }
-    this.entry = { id: res.id, inputs: checked, outputs: strip(res.outs ?? {}) };
+    const state: StateEntry = {
+      urn: RESOURCE_URN,
+      type: "pulumi-nodejs:dynamic:Resource",
+      id: entry.id,
+      inputs: { ...entry.inputs, __provider: PROVIDER_REF },
+      outputs: { ...entry.outputs, __provider: PROVIDER_REF },
+    };
+    if (entry.initErrors) state.initErrors = [...entry.initErrors];
+    this.engine.state.set(RESOURCE_URN, state);
   }
 
+  /** `pulumi up` with `news` as the resource's inputs; resolves with what the engine did. */
   async up(news: Props): Promise<Op> {
-    const old = this.entry;
-    const checked = await this.check(old ? old.inputs : {}, news);
-    if (!old) {
-      await this.create(checked);
-      this.ops.push("create");
-      return "create";
-    }
-    const diff = await this.provider.diff(old.id, old.outputs, checked);
-    const changes = diff.changes ?? JSON.stringify(old.inputs) !== JSON.stringify(checked);
-    if (!changes && !old.initErrors?.length) {
-      this.entry = { ...old, inputs: checked };
-      this.ops.push("same");
-      return "same";
-    }
-    if (changes && diff.replaces && diff.replaces.length > 0) {
-      const rechecked = await this.check({}, news);
-      if (diff.deleteBeforeReplace) {
-        await this.provider.delete(old.id, old.outputs);
-        this.entry = undefined;
-        await this.create(rechecked);
-      } else {
-        try {
-          await this.create(rechecked);
-        } catch (e) {
-          // The old resource is still there (and still in state unless the new one was recorded).
-          if (!initFailureOf(e)) this.entry = old;
-          throw e;
-        }
-        await this.provider.delete(old.id, old.outputs);
-      }
-      this.ops.push("replace");
-      return "replace";
-    }
-    let res;
-    try {
-      res = await this.provider.update(old.id, old.outputs, checked);
-    } catch (e) {
-      this.record(e, checked, old);
-    }
-    this.entry = { id: old.id, inputs: checked, outputs: strip(res.outs ?? {}) };
-    this.ops.push("update");
-    return "update";
+    const steps = await unwrapping(() => this.engine.up([{ urn: RESOURCE_URN, inputs: { ...news, __provider: PROVIDER_REF } }]));
+    const op = steps.find((s) => s.urn === RESOURCE_URN)!.op as Op;
+    this.ops.push(op);
+    return op;
   }
 
   /** `pulumi refresh`: "gone", or whether the refreshed outputs differ from the inputs. */
   async refresh(): Promise<{ op: "same" | "update" | "gone"; diff?: unknown }> {
-    const old = this.entry;
-    if (!old) return { op: "gone" };
-    const read = await this.provider.read(old.id, old.outputs);
-    if (!read.id) {
-      this.entry = undefined;
-      return { op: "gone" };
-    }
-    this.entry = { id: read.id, inputs: old.inputs, outputs: strip(read.props ?? {}), initErrors: old.initErrors };
-    const diff = await this.provider.diff(read.id, this.entry.outputs, old.inputs);
-    return { op: diff.changes ? "update" : "same", diff };
+    if (!this.engine.state.has(RESOURCE_URN)) return { op: "gone" };
+    const reports = await unwrapping(() => this.engine.refresh());
+    const report = reports.find((r) => r.urn === RESOURCE_URN)!;
+    return report.op === "delete" ? { op: "gone" } : { op: report.op, diff: report.diff };
   }
 
+  /** `pulumi destroy`. */
   async destroy(): Promise<void> {
-    if (this.entry) await this.provider.delete(this.entry.id, this.entry.outputs);
-    this.entry = undefined;
+    await unwrapping(() => this.engine.destroy());
   }
+}
+
+function withoutProvider(props: Props): Props {
+  const { __provider: _ignored, ...rest } = stripSecrets(props);
+  return rest;
+}
+
+/** Runs an engine operation; a failure rejects with the provider's own error (see ResourceUnderTest). */
+async function unwrapping<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (e) {
+    throw providerErrorOf(e);
+  }
+}
+
+function providerErrorOf(e: unknown): unknown {
+  if (e instanceof DeploymentError) {
+    if (e.kind === "checkFailed") return new CheckFailed(e.details.failures ?? []);
+    return providerErrorOf(e.details.cause ?? e);
+  }
+  // The in-process host keeps what the provider threw as the cause of the RPC error.
+  if (e instanceof HostRpcError && e.cause !== undefined) return e.cause;
+  return e;
 }

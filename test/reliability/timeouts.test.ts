@@ -9,12 +9,13 @@
  * replaces them, and is set here to 1.5 s while the hung operation runs.
  *
  * Real: the three providers (TypeScript sources, in process), the runner and pool, pwsh 7, the emulator.
- * Stands in: the engine (MiniEngine), Windows (the emulator, made slow with latencyMs).
+ * Stands in: the engine (engine/engine.ts over the in-process host, through ResourceUnderTest), Windows
+ * (the emulator, made slow with latencyMs).
  */
 import * as fs from "fs";
 import { isRdsError } from "../../provider/errors";
 import { closeAll, configurePool, poolStats } from "../../provider/powershell/pool";
-import { MiniEngine, processAlive, providers, Sim, strip, tempDir, waitFor, type Props } from "./support";
+import { ResourceUnderTest, processAlive, providers, Sim, strip, tempDir, waitFor, type Props } from "./support";
 
 jest.setTimeout(300_000);
 
@@ -105,7 +106,7 @@ test("RdsLicenseServer: create hangs in its first step; stopped at the timeout, 
   // Warm the host's pwsh: a read of a server without the role (nothing there yet).
   await sim.config(host, { osVersion: "2022" });
   await expect(P.licenseServer.read(host, { connection: sim.conn(host) })).resolves.toEqual({});
-  const engine = new MiniEngine(P.licenseServer);
+  const engine = new ResourceUnderTest(P.licenseServer);
   await hang(
     host,
     /installing the RDS-Licensing role on ls-hang\.contoso\.com/,
@@ -121,7 +122,7 @@ test("RdsLicenseServer: create hangs in its first step; stopped at the timeout, 
 test("RdsCalPack: a refresh hangs; stopped at the timeout, the next refresh works", async () => {
   const host = "ls-hang-pack.contoso.com";
   await sim.prepareLicenseServer(host, [], "2022");
-  const engine = new MiniEngine(P.calPack);
+  const engine = new ResourceUnderTest(P.calPack);
   const desired = { connection: sim.conn(host), program: "select", agreementNumber: "5550123", productVersion: "2022", calType: "perDevice", quantity: 4 };
   expect(await engine.up(desired)).toBe("create");
   await hang(
@@ -134,7 +135,7 @@ test("RdsCalPack: a refresh hangs; stopped at the timeout, the next refresh work
 
 test("RdsSessionHostLicensing: an update hangs; stopped at the timeout, the next up converges", async () => {
   const host = "sh-hang.contoso.com";
-  const engine = new MiniEngine(P.sessionHost);
+  const engine = new ResourceUnderTest(P.sessionHost);
   const desired = { connection: sim.conn(host), mode: "perDevice", licenseServers: ["ls1.contoso.com"] };
   expect(await engine.up(desired)).toBe("create");
   const changed = { ...desired, licenseServers: ["ls2.contoso.com"] };

@@ -122,6 +122,23 @@ function internal(error: unknown, secrets: readonly string[]): RdsError {
   return e;
 }
 
+/**
+ * A copy without `undefined` members, at any depth: the dynamic-provider host encodes every answer as
+ * a protobuf Struct, and Struct.fromJavaScript throws on `undefined` ("Unexpected struct type"), which
+ * would fail the whole operation (a refresh of a session host without calPacks did).
+ */
+export function withoutUndefined<T>(value: T): T {
+  if (Array.isArray(value)) return value.map(withoutUndefined) as T;
+  if (value !== null && typeof value === "object") {
+    return Object.fromEntries(
+      Object.entries(value)
+        .filter(([, v]) => v !== undefined)
+        .map(([k, v]) => [k, withoutUndefined(v)]),
+    ) as T;
+  }
+  return value;
+}
+
 export function resourceKit<Op extends string>(spec: ResourceKitSpec<Op>): ResourceKit<Op> {
   const script = (op: string) => providerFile(`resources/${spec.folder}/${op}.ps1`);
 
@@ -163,14 +180,14 @@ export function resourceKit<Op extends string>(spec: ResourceKitSpec<Op>): Resou
       return { props, providerCode };
     },
     encode(props) {
-      return wrapSecrets(props, spec.secretFields);
+      return wrapSecrets(withoutUndefined(props), spec.secretFields);
     },
     check(schema, raw, extra) {
       const news = unwrapSecrets(raw);
       const res = checkWithSchema(schema, news);
       const { __provider: _ignored, ...props } = news;
       const failures = [...(res.failures ?? []), ...(extra ? extra(props) : [])];
-      const inputs = wrapSecrets(res.inputs, spec.secretFields);
+      const inputs = wrapSecrets(withoutUndefined(res.inputs), spec.secretFields);
       return failures.length > 0 ? { inputs, failures } : { inputs };
     },
     parse(schema, props, doing) {
@@ -204,7 +221,7 @@ export function resourceKit<Op extends string>(spec: ResourceKitSpec<Op>): Resou
     partial(id, outputs, providerCode, failure, done, host) {
       // The host does not add __provider to an init failure's properties: without it the engine could
       // not read or delete the recorded resource later.
-      const properties: Props = wrapSecrets({ ...outputs }, spec.secretFields);
+      const properties: Props = wrapSecrets(withoutUndefined({ ...outputs }), spec.secretFields);
       delete properties.__provider;
       if (providerCode !== undefined) properties.__provider = providerCode;
       const rds = isRdsError(failure) ? failure : rephrase(failure, "finishing", host);

@@ -1,6 +1,9 @@
 /**
- * Reliability: convergence, property-based (fast-check). For each resource, 300 random short sequences
- * of desired states and out-of-band changes; each ends with an up (after an out-of-band change with a
+ * Reliability: convergence, property-based (fast-check), through real pwsh. For each resource, 12 random
+ * short sequences of desired states and out-of-band changes (the same property runs 300 sequences per
+ * resource in process, with shrinking and richer generators, in convergence.fast.test.ts, over the fake
+ * world that test/fake/world.contract.test.ts holds to the emulator; this run keeps the real scripts and
+ * the emulator honest under the same property); each ends with an up (after an out-of-band change with a
  * refresh first, as `pulumi up --refresh`), then a second up that changes nothing (no step, the emulator's host state byte-identical)
  * and a refresh that shows no drift.
  *
@@ -8,8 +11,8 @@
  * per simulated host, every operation script, the emulator. Out-of-band changes are an administrator's
  * own calls (emulator admin functions and plain WMI calls through fixtures/RelAdmin.ps1, on a separate
  * warm pwsh).
- * Stands in: the engine (MiniEngine: check -> diff -> create/update/replace/delete; read -> diff for
- * refresh), Windows (the emulator). Sequences follow one another on one stack, as a long-lived stack
+ * Stands in: the engine (engine/engine.ts for one resource, ResourceUnderTest in support.ts, over the
+ * in-process host: check -> diff -> create/update/replace/delete; read -> diff for refresh), Windows (the emulator). Sequences follow one another on one stack, as a long-lived stack
  * sees them: each starts from where the previous one converged (the first from an empty state), and a
  * sequence may destroy the resource or wipe the simulated host (Reset-RdsSim), so creates from nothing
  * recur. fast-check generates the runs from its seed in order, so a seed replays the whole history.
@@ -24,11 +27,11 @@ import fc from "fast-check";
 import { isRdsError } from "../../provider/errors";
 import { closeAll } from "../../provider/powershell/pool";
 import type { Connection } from "../../provider/powershell/transport";
-import { MiniEngine, providers, Sim, strip, tempDir, type Props, type SimPack } from "./support";
+import { ResourceUnderTest, providers, Sim, strip, tempDir, type Props, type SimPack } from "./support";
 
 jest.setTimeout(900_000);
 
-const RUNS = 300;
+const RUNS = Number(process.env.REL_PWSH_RUNS ?? 12);
 const stateDir = tempDir("convergence");
 const journalDir = tempDir("convergence-journal");
 const P = providers();
@@ -48,7 +51,7 @@ type Step<D, O> = { up: D; refreshFirst: boolean } | { oob: O } | { destroy: tru
 
 /** Runs one sequence and the final checks; throws with a readable reason when the property breaks. */
 async function runSequence<D extends Props, O>(
-  engine: MiniEngine,
+  engine: ResourceUnderTest,
   steps: Step<D, O>[],
   final: D,
   oob: (o: O) => Promise<void>,
@@ -99,6 +102,8 @@ function steps<D, O>(desired: fc.Arbitrary<D>, oob: fc.Arbitrary<O>): fc.Arbitra
 
 const params = (seedOffset: number) => ({
   numRuns: RUNS,
+  // No shrinking here: the sequences share one long-lived stack, so a shrunk run would not replay alone.
+  // convergence.fast.test.ts starts each sequence afresh and shrinks.
   endOnFailure: true,
   ...(process.env.REL_SEED ? { seed: Number(process.env.REL_SEED) + seedOffset } : {}),
 });
@@ -141,7 +146,7 @@ async function licenseServerProperty(): Promise<void> {
     fc.record({ kind: fc.constant("wipe") }),
   );
   type Oob = { kind: string; company?: string; role?: number };
-  const engine = new MiniEngine(P.licenseServer);
+  const engine = new ResourceUnderTest(P.licenseServer);
 
   await fc.assert(
     fc.asyncProperty(steps(desired, oob as fc.Arbitrary<Oob>), desired, async (seq, final) => {
@@ -204,7 +209,7 @@ async function calPackProperty(): Promise<void> {
   type Oob = { kind: string; count?: number };
   await sim.reset(host);
   await sim.prepareLicenseServer(host, [], "2022");
-  const engine = new MiniEngine(P.calPack);
+  const engine = new ResourceUnderTest(P.calPack);
   let manual = 0;
 
   await fc.assert(
@@ -275,7 +280,7 @@ async function sessionHostProperty(): Promise<void> {
   );
   type Oob = { kind: string; type?: number; list?: string[] };
   await sim.reset(host);
-  const engine = new MiniEngine(P.sessionHost);
+  const engine = new ResourceUnderTest(P.sessionHost);
   const TS = { className: "Win32_TerminalServiceSetting", namespace: "root/cimv2/TerminalServices", instance: true };
 
   await fc.assert(

@@ -1,0 +1,249 @@
+/**
+ * The RdsLicenseServer operation scripts (provider/resources/licenseServer/*.ps1) in the fake world:
+ * install, wait, get, set, activate, deactivate. Each follows its script step by step (same checks,
+ * same order, same messages), over the fake WMI. Verified against the emulator by
+ * test/fake/world.contract.test.ts.
+ */
+import { CONTACT_FIELDS, fqdn, os, productIdOf, roleInstalled, serviceStatus } from "./host";
+import { cim, returnValueOf, scriptError, uncaught, wmiCall, type ScriptCtx } from "./script";
+import { setContact, WBEM, WmiFault } from "./wmi";
+
+type Args = Record<string, unknown>;
+const LS = "Win32_TSLicenseServer";
+const ENVELOPE_FIELDS = ["firstName", "lastName", "company", "countryRegion", "email", "orgUnit", "address", "city", "state", "postalCode"] as const;
+const NOT_READY = new Set<number>([WBEM.INVALID_CLASS, 0x8004100e, WBEM.NOT_FOUND]);
+
+/** Get-LsInstance: the singleton (with `denied` when its properties are hidden), or null when the class does not answer. */
+function lsInstance(c: ScriptCtx): { denied: boolean } | null {
+  try {
+    return cim(c, LS);
+  } catch (e) {
+    if (e instanceof WmiFault && NOT_READY.has(e.code)) return null;
+    throw e;
+  }
+}
+
+function activationStatus(c: ScriptCtx): number {
+  return Number(wmiCall(c, LS, "GetActivationStatus").ActivationStatus ?? 2);
+}
+
+function liveContact(c: ScriptCtx, denied: boolean): Record<string, string> {
+  return Object.fromEntries(ENVELOPE_FIELDS.map((f, i) => [f, denied ? "" : (c.h.licenseServer.contact[CONTACT_FIELDS[i]] ?? "")]));
+}
+
+const NOT_ANSWERING = "Win32_TSLicenseServer does not answer: the RDS-Licensing role is missing or its service is not running";
+
+function install(c: ScriptCtx, a: Args): unknown {
+  if (roleInstalled(c.h)) return { installedNow: false, restartNeeded: false };
+  if (!a.installRole) {
+    throw scriptError(
+      "CLASS_NOT_READY",
+      "the RDS-Licensing role is not installed and installRole is false: install it (Install-WindowsFeature RDS-Licensing -IncludeManagementTools) or set installRole to true",
+    );
+  }
+  if (c.h.faults.accessDenied) throw new WmiFault(WBEM.ACCESS_DENIED, "Install-WindowsFeature requires elevation (the caller is not a local administrator)", true);
+  c.h.features["RDS-Licensing"] = true;
+  c.h.features["RDS-Licensing-UI"] = true;
+  c.h.service = "Running";
+  return { installedNow: true, restartNeeded: false };
+}
+
+/** wait.ps1, on a virtual clock: each poll "sleeps" its interval, so the bound is reached without waiting. */
+function wait(c: ScriptCtx, a: Args): unknown {
+  const timeoutMs = Number(a.timeoutSeconds) * 1000;
+  let poll = Math.max(1, Number(a.firstPollMs));
+  const maxPoll = Math.max(poll, Number(a.maxPollMs));
+  if (!roleInstalled(c.h)) throw scriptError("CLASS_NOT_READY", "the RDS-Licensing role is not installed: Win32_TSLicenseServer cannot answer");
+  let elapsed = 0;
+  let attempts = 0;
+  let serviceStarted = false;
+  for (;;) {
+    attempts++;
+    let status = serviceStatus(c.h) ?? "";
+    if (status === "Stopped") {
+      if (c.h.faults.accessDenied) throw new WmiFault(WBEM.ACCESS_DENIED, "Service 'Remote Desktop Licensing (TermServLicensing)' cannot be started: access is denied", true);
+      c.h.service = "Running";
+      serviceStarted = true;
+      status = "Running";
+    }
+    if (status === "Running" && lsInstance(c) !== null) break;
+    const remaining = timeoutMs - elapsed;
+    if (remaining <= 0) {
+      throw scriptError(
+        "CLASS_NOT_READY",
+        `Win32_TSLicenseServer did not answer within ${String(a.timeoutSeconds)} s (${attempts} attempts; TermServLicensing service: ${status || "not found"}): ` +
+          "check the Remote Desktop Licensing service and the event log, then run again",
+      );
+    }
+    elapsed += Math.max(1, Math.min(poll, remaining));
+    poll = Math.min(poll * 2, maxPoll);
+  }
+  return { attempts, waitedMs: elapsed, serviceStarted };
+}
+
+function get(c: ScriptCtx): unknown {
+  const role = roleInstalled(c.h);
+  let server = null;
+  if (role) {
+    const inst = lsInstance(c);
+    if (inst !== null) {
+      const status = activationStatus(c);
+      const licenseServerId = status === 0 ? String(wmiCall(c, LS, "GetLicenseServerId").sLicenseServerId ?? "") : "";
+      server = {
+        serverName: fqdn(c.h),
+        productId: inst.denied ? "" : productIdOf(c.h),
+        version: inst.denied ? "" : os(c.h).version,
+        activationStatus: status,
+        licenseServerId,
+        serverRole: inst.denied ? null : c.h.licenseServer.serverRole,
+        contact: liveContact(c, inst.denied),
+      };
+    }
+  }
+  return { roleInstalled: role, serviceStatus: serviceStatus(c.h) ?? "", classReady: server !== null, server };
+}
+
+function set(c: ScriptCtx, a: Args): unknown {
+  const inst = lsInstance(c);
+  if (inst === null) throw scriptError("CLASS_NOT_READY", NOT_ANSWERING);
+  const changed: string[] = [];
+  const contact = a.contact as Record<string, unknown> | null;
+  if (contact !== null && contact !== undefined) {
+    const live = liveContact(c, inst.denied);
+    const properties: Record<string, string> = {};
+    ENVELOPE_FIELDS.forEach((field, i) => {
+      const value = contact[field] !== undefined && contact[field] !== null ? String(contact[field]) : "";
+      properties[CONTACT_FIELDS[i]] = value;
+      if (live[field] !== value) changed.push(CONTACT_FIELDS[i]);
+    });
+    if (changed.length > 0) {
+      // One Set-CimInstance with all ten properties (see set.ps1).
+      setContact(c.h, properties);
+    }
+  }
+  let roleChanged = false;
+  if (a.serverRole !== null && a.serverRole !== undefined) {
+    const have = inst.denied ? null : c.h.licenseServer.serverRole;
+    if (have === null || have !== Number(a.serverRole)) {
+      wmiCall(c, LS, "ChangeRole", { ServerRole: Number(a.serverRole) });
+      roleChanged = true;
+    }
+  }
+  return { changedProperties: changed, roleChanged };
+}
+
+const ACTIVATION_CALLS = ["ActivateServerAutomatic", "ReactivateServerAutomatic", "ActivateServer", "ReactivateServer"];
+
+function activate(c: ScriptCtx, a: Args): unknown {
+  let call = String(a.call);
+  if (!ACTIVATION_CALLS.includes(call)) throw scriptError("VALIDATION", `unknown activation call '${call}' (expected one of: ${ACTIVATION_CALLS.join(", ")})`);
+  const inst = lsInstance(c);
+  if (inst === null) throw scriptError("CLASS_NOT_READY", NOT_ANSWERING);
+  const before = activationStatus(c);
+  if (before === 0) return { call: "none", activationStatus: 0 };
+  if (before !== 1) {
+    throw scriptError(
+      "ACTIVATION_STATUS_UNKNOWN",
+      `GetActivationStatus reports ${before} (the activation state cannot be determined), so ${call} was not attempted: ` +
+        "check the license server in RD Licensing Manager and its event log, then run again",
+    );
+  }
+  const productId = inst.denied ? "" : productIdOf(c.h);
+  const invoke = (name: string) => {
+    const args =
+      name === "ActivateServer" ? { sLicenseServerId: String(a.licenseServerId ?? "") } : name === "ReactivateServer" ? { sNewLicenseServerId: String(a.licenseServerId ?? "") } : name === "ReactivateServerAutomatic" ? { Reason: Number(a.reason) } : {};
+    return wmiCall(c, LS, name, args);
+  };
+  const typed = (e: unknown, name: string): unknown => {
+    const code = returnValueOf(e);
+    if (code === WBEM.NOT_AVAILABLE && name.endsWith("Automatic")) {
+      return scriptError(
+        "CLEARINGHOUSE_UNREACHABLE",
+        `${name} could not reach the Microsoft Clearinghouse (WBEM_E_NOT_AVAILABLE, 0x80041009): ` +
+          "allow outbound HTTPS (TCP 443) from the license server, or activate without Internet access: " +
+          `set activation.method to "web" (https://activate.microsoft.com, from any computer with a browser) or "telephone", with product id ${productId}`,
+        { method: name, className: LS },
+      );
+    }
+    if (code === WBEM.INVALID_PARAMETER && !name.endsWith("Automatic")) {
+      return scriptError(
+        "REJECTED",
+        `the Clearinghouse did not accept activation.licenseServerId for product id ${productId} (${name} returned WBEM_E_INVALID_PARAMETER, 0x80041008): ` +
+          "check that you copied all 35 characters and that the id was issued for this product id (a rebuilt server has a new product id and needs a new license server id); nothing was changed",
+        { method: name, className: LS },
+      );
+    }
+    return e;
+  };
+  let reported: unknown;
+  try {
+    reported = invoke(call).ActivationStatus;
+  } catch (first) {
+    if (call.startsWith("Reactivate") && returnValueOf(first) === WBEM.INVALID_OPERATION) {
+      call = call.replace(/^Reactivate/, "Activate");
+      try {
+        reported = invoke(call).ActivationStatus;
+      } catch (e) {
+        throw typed(e, call);
+      }
+    } else {
+      throw typed(first, call);
+    }
+  }
+  const after = activationStatus(c);
+  if (after !== 0) {
+    throw scriptError("WMI_ERROR", `${call} returned success but GetActivationStatus reports ${after} (the method said ${String(reported)})`, { method: call, className: LS, returnValue: WBEM.FAILED });
+  }
+  return { call, activationStatus: after };
+}
+
+function deactivate(c: ScriptCtx): unknown {
+  if (!roleInstalled(c.h)) return { call: "none", activationStatus: null };
+  if (lsInstance(c) === null) {
+    throw scriptError("CLASS_NOT_READY", "Win32_TSLicenseServer does not answer (is the TermServLicensing service running?), so the server cannot be deactivated");
+  }
+  const status = activationStatus(c);
+  if (status === 2) {
+    throw scriptError(
+      "ACTIVATION_STATUS_UNKNOWN",
+      "GetActivationStatus reports 2 (the activation state cannot be determined), so DeactivateServerAutomatic was not attempted " +
+        "and the server may still be activated: check the license server in RD Licensing Manager and its event log, then run destroy again",
+    );
+  }
+  if (status !== 0) return { call: "none", activationStatus: status };
+  try {
+    wmiCall(c, LS, "DeactivateServerAutomatic");
+  } catch (e) {
+    if (returnValueOf(e) === WBEM.NOT_AVAILABLE) {
+      throw scriptError(
+        "CLEARINGHOUSE_UNREACHABLE",
+        "DeactivateServerAutomatic could not reach the Microsoft Clearinghouse (WBEM_E_NOT_AVAILABLE, 0x80041009); the server stays activated. " +
+          "Deactivation works only automatically (Internet) or by telephone: allow outbound HTTPS (TCP 443) and run destroy again, " +
+          "or deactivate by telephone in RD Licensing Manager (the operator gives you a confirmation code), then run destroy again; " +
+          "or set deactivateOnDelete to false and run pulumi up first to leave the activation in place",
+        { method: "DeactivateServerAutomatic", className: LS },
+      );
+    }
+    throw e;
+  }
+  return { call: "DeactivateServerAutomatic", activationStatus: activationStatus(c) };
+}
+
+/** The scripts by file name (the runner names the operation `licenseServer.<name>`). */
+export const LICENSE_SERVER_SCRIPTS: Record<string, (c: ScriptCtx, a: Args) => unknown> = {
+  install: (c, a) => guarded(() => install(c, a)),
+  wait: (c, a) => guarded(() => wait(c, a)),
+  get: (c) => guarded(() => get(c)),
+  set: (c, a) => guarded(() => set(c, a)),
+  activate: (c, a) => guarded(() => activate(c, a)),
+  deactivate: (c) => guarded(() => deactivate(c)),
+};
+
+/** Anything the script did not catch ends as its error document. */
+export function guarded(body: () => unknown): unknown {
+  try {
+    return body();
+  } catch (e) {
+    throw uncaught(e);
+  }
+}

@@ -59,7 +59,7 @@ export class Engine {
 
   private recording(host: ProviderHost): ProviderHost {
     // Route every RPC through a recorder, so the log holds this engine's calls only (a host may be shared).
-    const self = this;
+    const log = this.log;
     return new Proxy(host, {
       get(target, key, receiver) {
         const value = Reflect.get(target, key, receiver);
@@ -69,7 +69,7 @@ export class Engine {
           try {
             return await value.apply(target, args);
           } finally {
-            self.log.push(...target.log.slice(before));
+            log.push(...target.log.slice(before));
           }
         };
       },

@@ -104,7 +104,6 @@ export function fixItReason(
   return issue.message;
 }
 
-// eslint-disable-next-line no-control-regex
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /** Paths of the strings (values and keys) holding an unpaired surrogate. */

@@ -1,12 +1,14 @@
 import type * as pulumi from "@pulumi/pulumi";
 
+type Props = Record<string, unknown>;
+
 /**
- * The thin provider that Pulumi serializes into every resource's `__provider` (design.md section 2).
+ * The thin provider that Pulumi serializes into every resource's `__provider` (docs/architecture.md#data-path).
  *
  * Each method resolves the implementation module at call time, inside its own body, in the process
  * that runs it (the dynamic-provider host, whose cwd is the program directory). So the serialized
  * closure captures one string (the module name) and nothing else: no zod schema, no pwsh pool, no
- * `Set`/`Date`/`Map` (see the notes, section 2). The string is about 2.5 KB whatever the implementation
+ * `Set`/`Date`/`Map`, which Pulumi's function serializer cannot carry or breaks (docs/architecture.md#pulumi-limits). The string is about 2.5 KB whatever the implementation
  * (the serializer wraps each function in ~200 B of `with` boilerplate, so six methods cannot get much
  * smaller), and upgrading the package fixes existing resources without re-creating them.
  *
@@ -26,29 +28,31 @@ import type * as pulumi from "@pulumi/pulumi";
  */
 export function lazyProvider(implModule: string): pulumi.dynamic.ResourceProvider {
   // Serialized with the methods: it captures implModule and nothing else.
-  const load = () => require(implModule).provider;
+  // A require() at call time, never an import: an import would be serialized by value with the closure.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const load = (): pulumi.dynamic.ResourceProvider => require(implModule).provider;
   return {
-    async check(olds: any, news: any): Promise<pulumi.dynamic.CheckResult> {
+    async check(olds: Props, news: Props): Promise<pulumi.dynamic.CheckResult> {
       const impl = load();
       return impl.check ? impl.check(olds, news) : { inputs: news };
     },
-    async diff(id: string, olds: any, news: any): Promise<pulumi.dynamic.DiffResult> {
+    async diff(id: string, olds: Props, news: Props): Promise<pulumi.dynamic.DiffResult> {
       const impl = load();
       return impl.diff ? impl.diff(id, olds, news) : {};
     },
-    async create(inputs: any): Promise<pulumi.dynamic.CreateResult> {
+    async create(inputs: Props): Promise<pulumi.dynamic.CreateResult> {
       return load().create(inputs);
     },
-    async read(id: string, props?: any): Promise<pulumi.dynamic.ReadResult> {
+    async read(id: string, props?: Props): Promise<pulumi.dynamic.ReadResult> {
       const impl = load();
       return impl.read ? impl.read(id, props) : { id, props };
     },
-    async update(id: string, olds: any, news: any): Promise<pulumi.dynamic.UpdateResult> {
+    async update(id: string, olds: Props, news: Props): Promise<pulumi.dynamic.UpdateResult> {
       const impl = load();
       if (!impl.update) throw new Error(`${implModule} has no update(): the host would drop every output`);
       return impl.update(id, olds, news);
     },
-    async delete(id: string, props: any): Promise<void> {
+    async delete(id: string, props: Props): Promise<void> {
       const impl = load();
       if (impl.delete) await impl.delete(id, props);
     },

@@ -17,6 +17,13 @@ export function findPwsh(env: NodeJS.ProcessEnv = process.env): string {
 
 export const MARKER = "@@rds-sim@@";
 
+/**
+ * A JSON view the emulator answers (a host, a fault list, the call log): the CLI prints it as it comes
+ * and the emulator owns its shape, so it is not typed field by field here.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- see above: the one untyped document type of the CLI
+export type EmulatorView = any;
+
 export interface DriverError {
   message: string;
   type?: string;
@@ -24,7 +31,7 @@ export interface DriverError {
 }
 
 /** Runs one driver action in a fresh pwsh; resolves to its result, or throws CliError. */
-export async function callEmulator<T = any>(ctx: Context, action: string, args: Record<string, unknown>): Promise<T> {
+export async function callEmulator<T = EmulatorView>(ctx: Context, action: string, args: Record<string, unknown>): Promise<T> {
   const pwsh = findPwsh();
   const request = Buffer.from(JSON.stringify({ stateDir: ctx.stateDir, action, args }), "utf8").toString("base64");
   const child = spawn(

@@ -5,6 +5,8 @@ import { FAULTS, LICENSING_TYPES, WBEM_NAMES } from "./values";
 /** Shows control characters (and only those) escaped, so a hostile name cannot drive the terminal. */
 export function printable(s: unknown): string {
   if (s === null || s === undefined) return "";
+  // Control characters are exactly what this pattern is for.
+  // eslint-disable-next-line no-control-regex
   return String(s).replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => {
     const map: Record<string, string> = { "\n": "\\n", "\r": "\\r", "\t": "\\t" };
     return map[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`;

@@ -1,7 +1,7 @@
 /** `rds-sim fault set|clear`: inject and clear faults on a host. */
 import type { Command, Context, Parsed } from "../command";
 import { HOST_ARG } from "../command";
-import { callEmulator } from "../driver";
+import { callEmulator, type EmulatorView } from "../driver";
 import { UsageError } from "../errors";
 import { activeFaults, emit, printable } from "../format";
 import { boolValue, hostArg, oneOf, wholeNumber } from "../validate";
@@ -50,7 +50,7 @@ async function runFaultSet(ctx: Context, p: Parsed, cmd: Command): Promise<void>
   emit(ctx, r, () => [`${printable(host)}: ${fault} ${String(value)}`, ...summarizeFaults(r)]);
 }
 
-function summarizeFaults(view: any): string[] {
+function summarizeFaults(view: EmulatorView): string[] {
   const active = activeFaults(view);
   return [`  active faults: ${active.length ? active.join(", ") : "none"}`];
 }

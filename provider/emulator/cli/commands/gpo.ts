@@ -1,7 +1,7 @@
 /** `rds-sim gpo set|clear`: the Group Policy licensing values of a host (they override WMI). */
 import type { Command, Context, Parsed } from "../command";
 import { HOST_ARG } from "../command";
-import { callEmulator } from "../driver";
+import { callEmulator, type EmulatorView } from "../driver";
 import { UsageError } from "../errors";
 import { emit, kv, modeName, printable } from "../format";
 import { hostArg, oneOf } from "../validate";
@@ -52,7 +52,7 @@ async function runGpoSet(ctx: Context, p: Parsed, cmd: Command): Promise<void> {
   emit(ctx, r, () => [`${printable(host)}: Group Policy`, ...formatPolicy(r)]);
 }
 
-function formatPolicy(r: any): string[] {
+function formatPolicy(r: EmulatorView): string[] {
   return kv([
     ["LicensingMode", r.LicensingMode === null || r.LicensingMode === undefined ? "not set" : modeName(r.LicensingMode)],
     ["LicenseServers", r.LicenseServers === null || r.LicenseServers === undefined ? "not set" : printable(r.LicenseServers)],

@@ -1,7 +1,7 @@
 /** `rds-sim hosts` and `rds-sim show`: list the hosts, show one host's whole state. */
 import type { Command, Context, Parsed } from "../command";
 import { HOST_ARG } from "../command";
-import { callEmulator } from "../driver";
+import { callEmulator, type EmulatorView } from "../driver";
 import { activeFaults, day, emit, kv, modeName, moment, printable, table, yesNo } from "../format";
 import { hostArg } from "../validate";
 import { LICENSE_STATUS, LICENSING_TYPES, SERVER_ROLES } from "../values";
@@ -67,7 +67,7 @@ async function runShow(ctx: Context, p: Parsed, cmd: Command): Promise<void> {
   emit(ctx, h, () => formatHost(h));
 }
 
-function formatHost(h: any): string[] {
+function formatHost(h: EmulatorView): string[] {
   const c = h.config;
   const ls = h.licenseServer;
   const sh = h.sessionHost;
@@ -107,7 +107,7 @@ function formatHost(h: any): string[] {
   const extra = ["OrgUnit", "Address", "City", "State", "PostalCode"].filter((f) => contact[f]);
   if (extra.length > 0) lines.push(...kv(extra.map((f) => [`  ${f}`, printable(contact[f])] as [string, string])));
 
-  const packs: any[] = ls.keyPacks ?? [];
+  const packs: EmulatorView[] = ls.keyPacks ?? [];
   lines.push("", "Key packs");
   lines.push(
     ...table(
@@ -125,7 +125,7 @@ function formatHost(h: any): string[] {
     ).map((l) => `  ${l}`),
   );
 
-  const issued: any[] = ls.issuedLicenses ?? [];
+  const issued: EmulatorView[] = ls.issuedLicenses ?? [];
   lines.push("", "Issued per-device licenses");
   if (issued.length === 0) lines.push("  none");
   else

@@ -1,7 +1,7 @@
 /** `rds-sim issue`: fake clients take licenses from an installed key pack. */
 import type { Command, Context, Parsed } from "../command";
 import { HOST_ARG } from "../command";
-import { callEmulator } from "../driver";
+import { callEmulator, type EmulatorView } from "../driver";
 import { UsageError } from "../errors";
 import { emit, printable, table } from "../format";
 import { hostArg, req, wholeNumber } from "../validate";
@@ -36,7 +36,7 @@ async function runIssue(ctx: Context, p: Parsed, cmd: Command): Promise<void> {
     const lines = [
       `${printable(host)}: issued ${r.count} license${r.count === 1 ? "" : "s"} from key pack ${r.KeyPackId} (now ${r.IssuedLicenses} issued, ${r.AvailableLicenses} available)`,
     ];
-    const licenses: any[] = r.licenses ?? [];
+    const licenses: EmulatorView[] = r.licenses ?? [];
     if (licenses.length > 0) lines.push(...table(["LICENSE", "COMPUTER", "STATUS"], licenses.map((l) => [String(l.LicenseId), l.sIssuedToComputer, LICENSE_STATUS[l.LicenseStatus] ?? String(l.LicenseStatus)])).map((l) => `  ${l}`));
     else lines.push("  per-user pack: counted only (per-user CALs are tracked in Active Directory)");
     return lines;

@@ -1,7 +1,7 @@
 /** `rds-sim log`: the emulated calls made on a host. */
 import type { Command, Context, Parsed } from "../command";
 import { HOST_ARG } from "../command";
-import { callEmulator } from "../driver";
+import { callEmulator, type EmulatorView } from "../driver";
 import { emit, moment, printable, table, wbem } from "../format";
 import { hostArg, wholeNumber } from "../validate";
 
@@ -17,7 +17,7 @@ export const logCommand: Command = {
 async function runLog(ctx: Context, p: Parsed, cmd: Command): Promise<void> {
   const host = hostArg(p, cmd);
   const last = p.values.last === undefined ? undefined : wholeNumber("--last", p.values.last as string, 1, Number.MAX_SAFE_INTEGER, cmd);
-  let rows = await callEmulator<any[]>(ctx, "log", { host });
+  let rows = await callEmulator<EmulatorView[]>(ctx, "log", { host });
   if (last !== undefined) rows = rows.slice(-last);
   emit(ctx, rows, () => {
     if (rows.length === 0) return [`${printable(host)}: no calls logged`];

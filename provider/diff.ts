@@ -1,5 +1,5 @@
 /**
- * The one comparator (design.md section 2, style habit 4): desired state against actual state, driven
+ * The one comparator (docs/architecture.md#data-path): desired state against actual state, driven
  * by a per-resource field spec. Every resource's `diff` goes through it, and so does drift after a
  * refresh, because the engine calls the same `diff(id, olds = refreshed outputs, news = old inputs)`.
  *
@@ -13,7 +13,7 @@
  *
  * Unknown values (the preview sentinel, anywhere inside a value) mean "may change": the field is
  * reported and `changes` is true, but it forces replacement only when the field says
- * `replaceOnUnknown` (design.md section 6: a CAL pack must not preview as "replace" because an upstream
+ * `replaceOnUnknown` (docs/architecture.md#pulumi-limits: a CAL pack must not preview as "replace" because an upstream
  * output it reads is being recomputed).
  */
 

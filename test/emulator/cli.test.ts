@@ -77,20 +77,42 @@ function pwshScript(name: string, body: string, args: string[]): string[] {
   return r.stdout.split(/\r?\n/).filter((l) => l.length > 0);
 }
 
-/** pids of running processes whose command line mentions the CLI driver (Linux only). */
-function driverPids(): number[] {
-  if (process.platform !== "linux") return [];
-  const pids: number[] = [];
+/** The parent pid of every running process (Linux /proc); processes that end while we look are skipped. */
+function parentsByPid(): Map<number, number> {
+  const parents = new Map<number, number>();
   for (const entry of fs.readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      const cmdline = fs.readFileSync(`/proc/${entry}/cmdline`, "utf8");
-      if (cmdline.includes(DRIVER)) pids.push(Number(entry));
+      // /proc/<pid>/stat: "pid (comm) state ppid ...": comm may hold spaces and parentheses, so split after the last ")".
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      parents.set(Number(entry), ppid);
     } catch {
       // the process ended while we looked
     }
   }
-  return pids;
+  return parents;
+}
+
+/** Running descendants of `root` (children, grandchildren, ...), by walking the parent links. */
+function descendantsOf(root: number): number[] {
+  const parents = parentsByPid();
+  const isDescendant = (pid: number): boolean => {
+    for (let p = parents.get(pid), hops = 0; p !== undefined && p > 1 && hops < 64; p = parents.get(p), hops++) {
+      if (p === root) return true;
+    }
+    return false;
+  };
+  return [...parents.keys()].filter(isDescendant);
+}
+
+/** True while `pid` still runs the CLI driver (a pid reused by another program does not count; a zombie has an empty cmdline). */
+function runsDriver(pid: number): boolean {
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(DRIVER);
+  } catch {
+    return false;
+  }
 }
 
 beforeAll(() => {
@@ -397,17 +419,41 @@ test("stopping the CLI stops its pwsh, and no pwsh is left running", async () =>
   if (process.platform !== "linux") return; // finds processes through /proc
   const child = spawn(process.execPath, [CLI, "--state-dir", stateDir, "hosts"], { env: baseEnv(), stdio: "ignore" });
   const closed = new Promise<number | null>((resolve) => child.once("close", (code) => resolve(code)));
-  // Wait until the CLI's pwsh is running, then stop the CLI.
+  // Wait until the CLI's own pwsh is running (a descendant of this CLI running the driver: other test
+  // files running at the same time have CLIs and pwsh of their own), then stop the CLI.
   let driver: number[] = [];
   const deadline = Date.now() + 30_000;
   while (driver.length === 0 && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 50));
-    driver = driverPids();
+    driver = descendantsOf(child.pid!).filter(runsDriver);
   }
   expect(driver.length).toBeGreaterThan(0);
+  // Everything the CLI started: once it is stopped these are orphans, no longer found under it, so they are
+  // followed by pid.
+  const started = descendantsOf(child.pid!);
   child.kill("SIGTERM");
   await closed;
+  const stillRunning = () => started.filter((pid) => running(pid) && (runsDriver(pid) || /pwsh/.test(commOf(pid))));
   const gone = Date.now() + 10_000;
-  while (driverPids().length > 0 && Date.now() < gone) await new Promise((r) => setTimeout(r, 100));
-  expect(driverPids()).toEqual([]);
+  while (stillRunning().length > 0 && Date.now() < gone) await new Promise((r) => setTimeout(r, 100));
+  expect(stillRunning()).toEqual([]);
 });
+
+/** A process's command name (/proc/<pid>/comm), "" once it is gone. */
+function commOf(pid: number): string {
+  try {
+    return fs.readFileSync(`/proc/${pid}/comm`, "utf8").trim();
+  } catch {
+    return "";
+  }
+}
+
+/** True while `pid` exists and is not a zombie (an exited process its parent has not reaped yet). */
+function running(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
+  } catch {
+    return false;
+  }
+}

@@ -8,7 +8,7 @@ import * as os from "os";
 import * as path from "path";
 import { PwshSession } from "../helpers/pwshSession";
 
-/** WBEM return values (unsigned), reference section 8 plus the general WMI codes the emulator uses. */
+/** WBEM return values (unsigned), the RD licensing WMI table (docs/windows-facts.md#wbem-errors) plus the general WMI codes the emulator uses. */
 export const WBEM = {
   FAILED: 0x80041001,
   NOT_FOUND: 0x80041002,

@@ -29,7 +29,7 @@ const AGREEMENT = "@{ AgreementType = [uint32]1; sAgreementNumber = '1234567'; P
 const OPEN = "@{ sLicenseNumber = '12345678'; sAuthorizationNumber = 'ABCDE12345FGHIJ'; ProductVersion = [uint32]7; ProductType = [uint32]1; LicenseCount = [uint32]5 }";
 
 describe("calls WMI would reject before the provider runs (always errors, whatever the failure style)", () => {
-  test("unknown methods are WBEM_E_INVALID_METHOD (pitfall 12.1, and the methods removed in WS2008 R2)", async () => {
+  test("unknown methods are WBEM_E_INVALID_METHOD (docs/windows-facts.md#pitfalls, and the methods removed in WS2008 R2)", async () => {
     const host = uniqueHost("nomethod");
     const r = await fx.on<number[]>(
       host,
@@ -103,7 +103,7 @@ describe("calls WMI would reject before the provider runs (always errors, whatev
   });
 });
 
-describe("failure styles (reference 2.5: which one Windows uses is unconfirmed)", () => {
+describe("failure styles (docs/windows-facts.md#failure-style: which one Windows uses is unconfirmed)", () => {
   test("'return' (default): a failing method returns its WBEM code in ReturnValue, out params null", async () => {
     const host = uniqueHost("styleret");
     const r = await fx.on<MethodResult>(host, `${PS_ROLE}${LS("ActivateServerAutomatic")}`);
@@ -170,7 +170,7 @@ describe("fault switches", () => {
     expect(later).toBe(0);
   });
 
-  test("accessDenied: license server properties read empty (reference 1), everything else licensing is WBEM_E_ACCESS_DENIED", async () => {
+  test("accessDenied: license server properties read empty (docs/windows-facts.md#license-server-class), everything else licensing is WBEM_E_ACCESS_DENIED", async () => {
     const host = uniqueHost("denied");
     const r = await fx.on<Record<string, unknown>>(
       host,

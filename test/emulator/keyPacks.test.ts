@@ -1,6 +1,6 @@
 /**
  * Conformance of the emulated CAL key packs: Win32_TSLicenseKeyPack (built-in pack, every install method,
- * removal), the value tables of reference section 3, the license-server-version rule of 9.5, the
+ * removal), the key pack value tables and the license-server-version rule (docs/windows-facts.md#key-pack-class, #install-preconditions), the
  * Clearinghouse's retail codes and key pack ids, and Win32_TSIssuedLicense.
  *
  * Real: pwsh 7 and the emulator module provider/emulator/RdsEmulator.psm1. Stands in: the emulator
@@ -49,7 +49,7 @@ interface Pack {
   ExpirationType: string;
 }
 
-describe("the built-in key pack (reference 3.8)", () => {
+describe("the built-in key pack (docs/windows-facts.md#built-in-pack)", () => {
   test("is always there, with the observed row's values, before anything is installed", async () => {
     const host = uniqueHost("builtin");
     const packs = await fx.on<Pack[]>(host, `${PS_ROLE},${PS_PACKS}`);
@@ -73,7 +73,7 @@ describe("the built-in key pack (reference 3.8)", () => {
   });
 });
 
-describe("installing CALs needs an activated license server (BPA rule, reference 10)", () => {
+describe("installing CALs needs an activated license server (BPA rule, docs/windows-facts.md#install-preconditions)", () => {
   test("every install method fails with WBEM_E_INVALID_OPERATION and installs nothing", async () => {
     const host = uniqueHost("notact");
     const r = await fx.on<{ results: MethodResult[]; packs: number }>(
@@ -98,7 +98,7 @@ describe("installing CALs needs an activated license server (BPA rule, reference
   });
 });
 
-describe("InstallAgreementLicenseKeyPack (reference 3.7)", () => {
+describe("InstallAgreementLicenseKeyPack (docs/windows-facts.md#key-pack-methods)", () => {
   test.each([
     [0, "select"],
     [1, "enterpriseAgreement"],
@@ -206,7 +206,7 @@ describe("InstallAgreementLicenseKeyPack (reference 3.7)", () => {
   });
 });
 
-describe("the license server version must be the CAL version or newer (reference 9.5)", () => {
+describe("the license server version must be the CAL version or newer (docs/windows-facts.md#install-preconditions)", () => {
   test.each([
     ["2008R2", [2]],
     ["2012", [2, 4]],

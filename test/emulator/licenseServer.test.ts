@@ -119,7 +119,7 @@ describe("when the RDS-Licensing role is not installed", () => {
 });
 
 describe("Win32_TSLicenseServer properties", () => {
-  test("one singleton instance with exactly the properties of reference 2.2 and no ActivationStatus property", async () => {
+  test("one singleton instance with exactly the documented properties (docs/windows-facts.md#license-server-class) and no ActivationStatus property", async () => {
     const host = uniqueHost("props");
     const r = await fx.on<{ count: number; names: string[]; activationStatus: unknown; hasProp: boolean; inst: Record<string, unknown>; typeName: string }>(
       host,
@@ -290,7 +290,7 @@ describe("Win32_TSLicenseServer properties", () => {
   });
 });
 
-describe("activation (reference 2.4-2.7, 9.1)", () => {
+describe("activation (docs/windows-facts.md#activation-methods, #activation-paths)", () => {
   test("a fresh server is not activated: status 1, and GetLicenseServerId has no id to give", async () => {
     const host = uniqueHost("act");
     const r = await fx.on<{ status: MethodResult; id: MethodResult }>(
@@ -446,7 +446,7 @@ describe("activation (reference 2.4-2.7, 9.1)", () => {
     expect(r[5]).toEqual({ ReturnValue: 0, reactivations: 1 });
   });
 
-  test("ReactivateServerAutomatic takes Reason 0..4 (reference 2.6) and needs FirstName, LastName and the Clearinghouse", async () => {
+  test("ReactivateServerAutomatic takes Reason 0..4 (docs/windows-facts.md#reactivation-reason) and needs FirstName, LastName and the Clearinghouse", async () => {
     const host = uniqueHost("reauto");
     const never = await fx.on<MethodResult>(host, `${PS_ROLE}${PS_CONTACT}${CALL("ReactivateServerAutomatic", "@{ Reason = [uint32]0 }")}`);
     expect(never).toEqual({ ReturnValue: WBEM.INVALID_OPERATION, ActivationStatus: null });
@@ -481,7 +481,7 @@ describe("activation (reference 2.4-2.7, 9.1)", () => {
     ]);
   });
 
-  test("ChangeRole sets ServerRole 0/1/2 (reference 2.3); a workgroup server can only use 0", async () => {
+  test("ChangeRole sets ServerRole 0/1/2 (docs/windows-facts.md#server-role); a workgroup server can only use 0", async () => {
     const host = uniqueHost("role");
     const r = await fx.on<Array<[number, number]>>(
       host,

@@ -28,7 +28,7 @@ const M = (method: string, args = "") => `Invoke-CimMethod -InputObject $ts -Met
 const PS_SETTING = `(Get-CimInstance -Namespace root/cimv2/TerminalServices -ClassName Win32_TerminalServiceSetting | Select-Object ServerName, TerminalServerMode, LicensingType, PolicySourceLicensingType, LicensingName, PolicySourceConfiguredLicenseServers)`;
 const POLICY_KEY = "HKLM:\\SOFTWARE\\Policies\\Microsoft\\Windows NT\\Terminal Services";
 
-describe("Win32_TerminalServiceSetting (reference 5)", () => {
+describe("Win32_TerminalServiceSetting (docs/windows-facts.md#session-host-class)", () => {
   test("exists on every host (no role needed), only in root\\cimv2\\TerminalServices, not configured at first", async () => {
     const host = uniqueHost("rdsh");
     const r = await fx.on<{ inst: Record<string, unknown>; variants: number[]; wrongNs: number; licenseServers: unknown; hasProp: boolean }>(
@@ -52,7 +52,7 @@ describe("Win32_TerminalServiceSetting (reference 5)", () => {
     });
     expect(r.variants).toEqual([1, 1]);
     expect(r.wrongNs).toBe(WBEM.INVALID_CLASS);
-    expect(r.licenseServers).toBeNull(); // pitfall 12.3: there is no LicenseServers property
+    expect(r.licenseServers).toBeNull(); // there is no LicenseServers property
     expect(r.hasProp).toBe(false);
   });
 
@@ -127,7 +127,7 @@ describe("Win32_TerminalServiceSetting (reference 5)", () => {
     ]);
   });
 
-  test("a comma-joined string instead of string[] is a type mismatch (pitfall 12.2)", async () => {
+  test("a comma-joined string instead of string[] is a type mismatch (docs/windows-facts.md#pitfalls)", async () => {
     const host = uniqueHost("listtype");
     const r = await fx.capture(host, `${TS}${M("SetSpecifiedLicenseServerList", "@{ SpecifiedLSList = 'ls1.contoso.com,ls2.contoso.com' }")}`);
     expect(r).toMatchObject({ ok: false, hresult: WBEM.TYPE_MISMATCH, type: "System.Runtime.InteropServices.COMException" });
@@ -185,7 +185,7 @@ describe("Win32_TerminalServiceSetting (reference 5)", () => {
   });
 });
 
-describe("Group Policy overrides WMI (reference 5.4, 7)", () => {
+describe("Group Policy overrides WMI (docs/windows-facts.md#group-policy)", () => {
   test("policy values become the effective mode and list, the sources say 1, and the WMI setters get WBEM_E_INVALID_OPERATION", async () => {
     const host = uniqueHost("gpo");
     const r = await fx.on<{ setting: Record<string, unknown>; list: MethodResult; setters: number[]; view: Record<string, unknown> }>(
@@ -299,7 +299,7 @@ describe("Group Policy overrides WMI (reference 5.4, 7)", () => {
   });
 });
 
-describe("deployment licensing on a connection broker (reference 5.7, 6)", () => {
+describe("deployment licensing on a connection broker (docs/windows-facts.md#deployment-licensing)", () => {
   test("a host that is not a broker has no Win32_TSDeploymentLicensing and the RDMS cmdlets fail clearly", async () => {
     const host = uniqueHost("nobroker");
     const r = await fx.on<{ cls: number; get: Record<string, unknown>; set: Record<string, unknown> }>(

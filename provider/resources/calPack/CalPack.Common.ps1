@@ -10,7 +10,7 @@
 
 Set-StrictMode -Version 3.0
 
-# License server version -> the newest CAL version it accepts (reference 9.5: the license server
+# License server version -> the newest CAL version it accepts (docs/windows-facts.md#install-preconditions: the license server
 # must be the same version as the CAL or newer; 2008/2008 R2 take only 2008 R2-era CALs,
 # 2012/2012 R2 take up to 2012 CALs). Mirrored in schema.ts (NEWEST_ACCEPTED_CAL) for messages.
 $script:CalPackVersions = @('2008R2', '2012', '2016', '2019', '2022', '2025')
@@ -45,7 +45,7 @@ function ConvertTo-CalPackIsoDate {
 }
 
 function Test-CalPackBuiltIn {
-    # The built-in pack (reference 3.8): ProductType 3, ProductVersionID 0/1, or "Built-in" in TypeAndModel.
+    # The built-in pack (docs/windows-facts.md#built-in-pack): ProductType 3, ProductVersionID 0/1, or "Built-in" in TypeAndModel.
     param($Pack)
     $type = Get-RdsProperty $Pack 'ProductType'
     $pvid = Get-RdsProperty $Pack 'ProductVersionID'
@@ -173,7 +173,7 @@ function Assert-CalPackInstallable {
     .DESCRIPTION
         Returns @{ activationStatus; productId; serverVersion } when it may install. Throws
         NOT_ACTIVATED (GetActivationStatus is not 0: the Best Practices Analyzer rule) or
-        VERSION_NOT_ACCEPTED (reference 9.5) before anything is installed.
+        VERSION_NOT_ACCEPTED (docs/windows-facts.md#install-preconditions) before anything is installed.
     #>
     param(
         [Parameter(Mandatory)][string]$ProductVersion,

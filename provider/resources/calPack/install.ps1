@@ -1,6 +1,6 @@
 <#
 .SYNOPSIS
-    RdsCalPack install: one WMI install call, the one its license program takes (reference 3.7, 9.2).
+    RdsCalPack install: one WMI install call, the one its license program takes (docs/windows-facts.md#key-pack-methods, docs/windows-facts.md#install-preconditions).
 
 .DESCRIPTION
     Args: program, productVersion ("2022"), activationMethod, and the program's data:

@@ -1,6 +1,6 @@
 <#
 .SYNOPSIS
-    RdsCalPack delete: UninstallLicenseKeyPackWithId on one pack (reference 3.7).
+    RdsCalPack delete: UninstallLicenseKeyPackWithId on one pack (docs/windows-facts.md#key-pack-methods).
 
 .DESCRIPTION
     Args: keyPackId, productVersionId, productType (what the pack was when installed: a pack with

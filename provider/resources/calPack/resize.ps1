@@ -1,6 +1,6 @@
 <#
 .SYNOPSIS
-    RdsCalPack shrink: RemoveLicensesWithIdCount on one pack (reference 3.7).
+    RdsCalPack shrink: RemoveLicensesWithIdCount on one pack (docs/windows-facts.md#key-pack-methods).
 
 .DESCRIPTION
     Args: keyPackId, quantity (the total wanted), allowRemovingIssuedLicenses.

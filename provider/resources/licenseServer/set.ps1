@@ -5,7 +5,7 @@
 .DESCRIPTION
     Args: contact ({ firstName, ... postalCode } or null: leave the contact alone), serverRole (0/1/2
     or null: leave the scope alone). The contact is written with ONE Set-CimInstance on the singleton,
-    all ten properties at once (ActivateServerAutomatic reads what was committed: pitfall 4).
+    all ten properties at once (ActivateServerAutomatic reads what was committed: docs/windows-facts.md#pitfalls).
     ChangeRole runs only when the live ServerRole differs.
     Result: { changedProperties: [WMI names that differed], roleChanged }.
 #>

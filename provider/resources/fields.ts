@@ -73,6 +73,29 @@ export function deriveFields<T extends FieldTable>(table: T): DerivedFields<T> {
   };
 }
 
+/** "unknown field "x": remove it (allowed: ...)": the fix-it reason for keys a strict object does not know. */
+export function unknownFieldsReason(issue: { code?: string; keys?: string[] }, allowed: readonly string[], where = ""): string | undefined {
+  if (issue.code !== "unrecognized_keys") return undefined;
+  const keys = issue.keys ?? [];
+  const many = keys.length > 1;
+  return `unknown field${many ? "s" : ""} ${keys.map((k) => `"${where}${k}"`).join(", ")}: remove ${many ? "them" : "it"} (allowed: ${allowed.join(", ")})`;
+}
+
+/**
+ * The strict zod object of a resource's inputs, from its field table: an unknown key is refused with
+ * the list of allowed ones, and a non-object says what the inputs must be (`what`: "the CAL pack inputs").
+ */
+export function inputObject<T extends FieldTable>(fields: DerivedFields<T>, what?: string) {
+  const allowed = Object.keys(fields.inputShape);
+  return z.strictObject(fields.inputShape, {
+    error: (issue) => {
+      const i = issue as { code?: string; keys?: string[] };
+      if (what !== undefined && i.code === "invalid_type") return `${what} must be an object`;
+      return unknownFieldsReason(i, allowed);
+    },
+  });
+}
+
 /** The props seed of a resource class: every output key present (as `undefined`), then the args. */
 export function withOutputSeeds<A extends object>(outputKeys: readonly string[], args: A): A & Record<string, unknown> {
   return { ...Object.fromEntries(outputKeys.map((k) => [k, undefined])), ...args };

@@ -8,7 +8,7 @@
  * never echoed in a message (only their length and which kind of character is wrong).
  */
 import { connectionSchema } from "../../powershell/transport";
-import { deriveFields, z } from "../fields";
+import { deriveFields, inputObject, z } from "../fields";
 
 // ---- value maps ------------------------------------------------------------------------------
 
@@ -258,23 +258,9 @@ export const FIELDS = deriveFields({
   expirationDate: { output: true },
 });
 
-const ARG_FIELDS = Object.keys(FIELDS.inputShape);
 
 /** The provider inputs after check; cross-field rules (which data each program takes) on top of the table. */
-export const argsSchema = z
-  .strictObject(FIELDS.inputShape, {
-    error: (issue) => {
-      const i = issue as { code?: string; keys?: string[] };
-      if (i.code === "unrecognized_keys") {
-        const keys = i.keys ?? [];
-        return `unknown field${keys.length > 1 ? "s" : ""} ${keys.map((k) => `"${k}"`).join(", ")}: remove ${
-          keys.length > 1 ? "them" : "it"
-        } (allowed: ${ARG_FIELDS.join(", ")})`;
-      }
-      if (i.code === "invalid_type") return "the CAL pack inputs must be an object";
-      return undefined;
-    },
-  })
+export const argsSchema = inputObject(FIELDS, "the CAL pack inputs")
   .superRefine((v, ctx) => {
     const needed = PROGRAM_FIELDS[v.program];
     for (const field of SECRET_FIELDS) {

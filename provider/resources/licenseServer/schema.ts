@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import { connectionSchema } from "../../powershell/transport";
-import { deriveFields } from "../fields";
+import { deriveFields, inputObject, unknownFieldsReason } from "../fields";
 
 /** Where Microsoft's Remote Desktop Licensing web site lives (docs/windows-facts.md). */
 export const ACTIVATION_WEB_SITE = "https://activate.microsoft.com";
@@ -42,12 +42,7 @@ function describe(value: unknown): string {
 }
 
 function unknownKeys(where: string, allowed: readonly string[]) {
-  return (issue: { code?: string; keys?: string[] }) =>
-    issue.code === "unrecognized_keys"
-      ? `unknown field${(issue.keys ?? []).length > 1 ? "s" : ""} ${(issue.keys ?? [])
-          .map((k) => `"${where}${k}"`)
-          .join(", ")}: remove ${(issue.keys ?? []).length > 1 ? "them" : "it"} (allowed: ${allowed.join(", ")})`
-      : undefined;
+  return (issue: { code?: string; keys?: string[] }) => unknownFieldsReason(issue, allowed, where);
 }
 
 const CONTACT_FIELDS = [
@@ -214,12 +209,9 @@ export const FIELDS = deriveFields({
   version: { output: true },
 });
 
-const ARG_FIELDS = Object.keys(FIELDS.inputShape);
 
 /** The resource inputs after check: validated, normalised, defaults filled in. */
-export const argsSchema = z.strictObject(FIELDS.inputShape, {
-  error: (issue) => unknownKeys("", ARG_FIELDS)(issue as { code?: string; keys?: string[] }),
-});
+export const argsSchema = inputObject(FIELDS);
 export type LicenseServerInputs = z.infer<typeof argsSchema>;
 
 export const ACTIVATION_STATUSES = ["activated", "pending", "notActivated", "unknown"] as const;

@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import { connectionSchema } from "../../powershell/transport";
-import { deriveFields } from "../fields";
+import { deriveFields, inputObject } from "../fields";
 import { CAL_VERSIONS } from "./rules";
 
 function describe(value: unknown): string {
@@ -136,22 +136,9 @@ export const FIELDS = deriveFields({
   domainJoined: { output: true },
 });
 
-const INPUT_FIELDS = Object.keys(FIELDS.inputShape);
 
 /** The provider inputs after check: validated, normalised, defaults filled in. */
-export const argsSchema = z.strictObject(FIELDS.inputShape, {
-  error: (issue) => {
-    const i = issue as { code?: string; keys?: string[] };
-    if (i.code === "unrecognized_keys") {
-      const keys = i.keys ?? [];
-      return `unknown field${keys.length > 1 ? "s" : ""} ${keys.map((k) => `"${k}"`).join(", ")}: remove ${
-        keys.length > 1 ? "them" : "it"
-      } (allowed: ${INPUT_FIELDS.join(", ")})`;
-    }
-    if (i.code === "invalid_type") return "the session host licensing inputs must be an object";
-    return undefined;
-  },
-});
+export const argsSchema = inputObject(FIELDS, "the session host licensing inputs");
 export type SessionHostLicensingInputs = z.infer<typeof argsSchema>;
 
 /** The state: the checked inputs plus what was read live. */

@@ -3,36 +3,43 @@
  * host are coalesced into a few get.ps1 runs (provider/powershell/coalesce.ts), each Read still
  * answering with its own pack.
  *
- * What is real: the host process and gRPC, the `__provider` strings and inputs the SDK registers for
- * RdsLicenseServer and RdsCalPack, the built providers (bin/), the pool, pwsh, every operation script.
- * What stands in: the Pulumi CLI engine (engine.ts for the sequential setup; the 30 Reads are sent at
- * once, as a refresh with enough parallelism does), Windows (the emulator). A preload
+ * What is real: the host process and gRPC, the `__provider` string and inputs the SDK registers for
+ * RdsCalPack (one registration captured, its inputs varied per pack), the built provider (bin/), the pool, pwsh, get.ps1 and the emulator it reads.
+ * What stands in: the Pulumi CLI engine (the 30 Reads are sent at once, as a refresh with enough
+ * parallelism does, each with the state a create would have left: the registered inputs, the license
+ * server's outputs and the pack's id); the packs are installed out of band (fixtures/SimAdmin.ps1, one
+ * command for the fleet) rather than created one by one through the host: creating them is covered by
+ * provider.test.ts, and here only the Reads matter. Windows is the emulator. A preload
  * (fixtures/commandTap.js) records the commands the runner sends to pwsh inside the host: that is the
  * count of invocations, so this fails if reads stop being coalesced (it would be 30).
+ * The coalescing logic itself has unit tests in test/powershell/coalesce.test.ts.
  */
 import * as fs from "fs";
 import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { PRODUCT_TYPE_CODE, PRODUCT_VERSION_CODE } from "../../../provider/licensing/facts";
 import { closeAll } from "../../../provider/powershell/pool";
+import type { SimulatorConnection } from "../../../provider/powershell/transport";
 import { RdsCalPack } from "../../../provider/resources/calPack/resource";
-import { RdsLicenseServer } from "../../../provider/resources/licenseServer/resource";
+import { AGREEMENT_TYPE } from "../../../provider/resources/calPack/schema";
 import { captureRegistrations } from "../../helpers/captureProvider";
-import { apply, createEngine, specOf, type ResourceSpec } from "../../helpers/engine";
-import { assertBuilt, stripSecrets, type ProviderHost } from "../../helpers/providerHost";
-import { tempDir } from "./support";
 import { startCommandTappedHost } from "../../helpers/commandTappedHost";
+import { assertBuilt, stripSecrets, type ProviderHost } from "../../helpers/providerHost";
+import { admin, tempDir } from "./support";
 
 const PACKS = 30;
+const LS = "ls-coalesce";
 const stateDir = tempDir("calpack-coalesce");
 const journalDir = tempDir("calpack-coalesce-journal");
 const commandLog = path.join(tempDir("calpack-coalesce-commands"), "commands.log");
-const SECRET_OUTPUTS = ["connection", "licenseCode", "licenseNumber", "authorizationNumber", "agreementNumber", "licenseKeyPackId"];
+const connection: SimulatorConnection = { transport: "simulator", host: LS, stateDir };
 
-jest.setTimeout(600_000);
+jest.setTimeout(300_000);
 
 let host: ProviderHost;
 
 beforeAll(async () => {
-  assertBuilt(["provider/resources/calPack", "provider/resources/licenseServer", "provider/powershell"]);
+  assertBuilt(["provider/resources/calPack", "provider/powershell"]);
   host = await startCommandTappedHost({ stateDir, journalDir, commandLog });
 });
 
@@ -52,51 +59,47 @@ function getCommands(): number {
     .filter((line) => line.startsWith("Invoke-RdsOperation") && line.includes(script)).length;
 }
 
+const calTypeOf = (i: number) => (i % 2 === 0 ? "perUser" : "perDevice");
+
 describe("RdsCalPack reads of one license server", () => {
   it(`coalesces ${PACKS} concurrent Reads into at most 3 get.ps1 invocations, each Read getting its own pack`, async () => {
-    const regs = await captureRegistrations(() => {
-      const ls = new RdsLicenseServer("ls", {
-        connection: { transport: "simulator", host: "ls-coalesce", stateDir },
-        contact: { firstName: "Ada", lastName: "Lovelace", company: "Contoso", countryRegion: "United Kingdom" },
-        activation: { method: "automatic" },
-      });
-      const packs = Array.from(
-        { length: PACKS },
-        (_, i) =>
-          new RdsCalPack(`pack${i}`, {
-            licenseServer: ls,
-            program: "enterpriseAgreement",
-            agreementNumber: String(5528400 + i),
-            productVersion: "2022",
-            calType: i % 2 === 0 ? "perUser" : "perDevice",
-            quantity: 10 + i,
-          }),
-      );
-      return [ls, ...packs];
-    });
-    const ls = specOf(regs[0], { additionalSecretOutputs: ["connection"] });
-    const packs: ResourceSpec[] = regs.slice(1).map((reg) => ({
-      urn: reg.urn,
-      additionalSecretOutputs: SECRET_OUTPUTS,
-      inputs: (refs) => {
-        const o = refs.outputs(ls.urn);
-        return {
-          ...reg.inputs,
-          connection: o.connection,
-          licenseServerName: o.serverName,
-          licenseServerActivationMethod: apply(o.activationMethod, (m) => m ?? ""),
-        };
-      },
+    // Every pack registers the same `__provider` string: one registration gives it; the inputs differ per pack.
+    const [reg] = await captureRegistrations(() =>
+      new RdsCalPack("pack0", {
+        licenseServer: { connection: pulumi.output(connection), serverName: pulumi.output(LS) },
+        program: "enterpriseAgreement",
+        agreementNumber: "5528400",
+        productVersion: "2022",
+        calType: calTypeOf(0),
+        quantity: 10,
+      }),
+    );
+    const packs = Array.from({ length: PACKS }, (_, i) => ({
+      urn: reg.urn.replace(/::pack0$/, `::pack${i}`),
+      inputs: { ...stripSecrets(reg.inputs), agreementNumber: String(5528400 + i), calType: calTypeOf(i), quantity: 10 + i },
     }));
-    const engine = createEngine(host);
-    await engine.up([ls, ...packs]);
-    const entries = packs.map((p) => engine.entry(p.urn));
-    expect(new Set(entries.map((e) => e.id)).size).toBe(PACKS);
+    // An activated license server and the 30 packs, as the creates would have left them.
+    expect((await admin<{ returnValue: number }>(connection, { action: "activate" })).returnValue).toBe(0);
+    const installed = await admin<{ returnValue: number; keyPackId: number }[]>(connection, {
+      action: "installAgreements",
+      packs: packs.map((_, i) => ({
+        agreementType: AGREEMENT_TYPE.enterpriseAgreement,
+        agreementNumber: String(5528400 + i),
+        productVersionCode: PRODUCT_VERSION_CODE["2022"],
+        productTypeCode: PRODUCT_TYPE_CODE[calTypeOf(i)],
+        licenseCount: 10 + i,
+      })),
+    });
+    expect(installed.map((r) => r.returnValue)).toEqual(packs.map(() => 0));
+    const ids = installed.map((r) => String(r.keyPackId));
+    expect(new Set(ids).size).toBe(PACKS);
+    const states = packs.map((pack, i) => {
+      const inputs = { ...pack.inputs, connection, licenseServerName: LS, licenseServerActivationMethod: "automatic" };
+      return { urn: pack.urn, id: ids[i], inputs, properties: { ...inputs, keyPackId: Number(ids[i]), totalLicenses: 10 + i } };
+    });
 
     const before = getCommands();
-    const reads = await Promise.all(
-      entries.map((e) => host.read({ urn: e.urn, id: e.id, properties: stripSecrets(e.outputs), inputs: stripSecrets(e.inputs) })),
-    );
+    const reads = await Promise.all(states.map((s) => host.read(s)));
     // The tap appends synchronously inside the host before each command is sent: the count is complete.
     const invocations = getCommands() - before;
     expect(invocations).toBeGreaterThanOrEqual(1);
@@ -104,12 +107,8 @@ describe("RdsCalPack reads of one license server", () => {
 
     // Each Read answered with its own pack (its id, its quantity and CAL type), not a neighbour's.
     reads.forEach((r, i) => {
-      expect(r.id).toBe(entries[i].id);
-      expect(r.properties).toMatchObject({
-        keyPackId: Number(entries[i].id),
-        totalLicenses: 10 + i,
-        calType: i % 2 === 0 ? "perUser" : "perDevice",
-      });
+      expect(r.id).toBe(ids[i]);
+      expect(r.properties).toMatchObject({ keyPackId: Number(ids[i]), totalLicenses: 10 + i, calType: calTypeOf(i) });
     });
   });
 });

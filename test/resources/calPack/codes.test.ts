@@ -7,8 +7,10 @@
  * this folder's scripts, the install journal on disk.
  * What stands in: the engine (each case is one raw RPC with the props it would send), Windows WMI and
  * the Clearinghouse (the emulator, with its faults), the administrator (fixtures/SimAdmin.ps1).
- * One host and one simulator state directory serve every case; a second host, with a short operation
- * timeout and an unusable install journal, serves RDS_TIMEOUT and RDS_INTERNAL. Codes that only the
+ * One host (started once) and one simulator state directory serve every case. The host runs with a short
+ * operation timeout (TIMEOUT_MS; every other call takes well under it) for RDS_TIMEOUT, whose hang is three
+ * times as long; RDS_INTERNAL comes from an install journal the host cannot use (its directory replaced
+ * by a file for that one case, then put back). Codes that only the
  * transports or a broken pwsh produce are passed through unchanged (kit.ts rephrases, keeping the
  * code) and are provoked by the tests named in RAISED_BELOW_THE_RESOURCE.
  */
@@ -26,8 +28,12 @@ import { admin, tempDir } from "./support";
 
 jest.setTimeout(300_000);
 
+/** The host's operation timeout; the RDS_TIMEOUT case hangs the emulated host for three times as long. */
+const TIMEOUT_MS = 2000;
 const stateDir = tempDir("calpack-codes");
-const journalDir = tempDir("calpack-codes-journal");
+const journalRoot = tempDir("calpack-codes-journal");
+/** The host's install journal: a directory of its own under journalRoot, so a case can swap it for a file. */
+const journalDir = path.join(journalRoot, "journal");
 const LS = "codes-ls.contoso.com";
 const NEW = "codes-new.contoso.com";
 const conn = (host: string): Connection => ({ transport: "simulator", host, stateDir });
@@ -67,14 +73,14 @@ beforeAll(async () => {
     }),
   );
   providerCode = reg.inputs.__provider;
-  host = await startProviderHost({ env: { RDS_SIM_STATE_DIR: stateDir, RDS_JOURNAL_DIR: journalDir } });
+  host = await startProviderHost({ env: { RDS_SIM_STATE_DIR: stateDir, RDS_JOURNAL_DIR: journalDir, RDS_OPERATION_TIMEOUT_MS: String(TIMEOUT_MS) } });
   expect((await admin<{ returnValue: number }>(conn(LS), { action: "activate" })).returnValue).toBe(0);
 });
 
 afterAll(async () => {
   await host?.close();
   await closeAll();
-  for (const d of [stateDir, journalDir]) fs.rmSync(d, { recursive: true, force: true });
+  for (const d of [stateDir, journalRoot]) fs.rmSync(d, { recursive: true, force: true });
 });
 
 /** Inputs as check leaves them (defaults filled), for a pack on `target`. */
@@ -182,18 +188,26 @@ describe("through the real provider host, every message ends with its code", () 
     await expectCode(ErrorCode.NotActivated, host.create({ urn: URN, properties: inputs(NEW) }), /must be activated before you can install RDS CALs/);
   });
 
-  test("RDS_TIMEOUT and RDS_INTERNAL: a host with a short operation timeout and a journal it cannot write", async () => {
-    const blocker = path.join(journalDir, "not-a-directory");
-    fs.writeFileSync(blocker, "");
-    const second = await startProviderHost({ env: { RDS_SIM_STATE_DIR: stateDir, RDS_JOURNAL_DIR: path.join(blocker, "journal"), RDS_OPERATION_TIMEOUT_MS: "8000" } });
+  test("RDS_INTERNAL: an install journal the host cannot use", async () => {
+    // The journal's directory becomes a file for this case only: the earlier cases' entries are put back after.
+    const aside = path.join(journalRoot, "journal.aside");
+    fs.mkdirSync(journalDir, { recursive: true });
+    fs.renameSync(journalDir, aside);
+    fs.writeFileSync(journalDir, "");
     try {
       // The journal is only touched after the pack is read: an error nobody planned for.
-      await expectCode(ErrorCode.Internal, second.create({ urn: URN, properties: inputs(LS, { adoptKeyPackId: manual }) }), /unexpected error in the provider/);
-      await fault(NEW, "latencyMs", 10_000);
-      await expectCode(ErrorCode.Timeout, second.create({ urn: URN, properties: inputs(NEW) }), /installing 2022 Per Device CAL pack \(spla\) on codes-new\.contoso\.com/);
+      await expectCode(ErrorCode.Internal, host.create({ urn: URN, properties: inputs(LS, { adoptKeyPackId: manual }) }), /unexpected error in the provider/);
     } finally {
-      await second.close();
+      fs.rmSync(journalDir, { force: true });
+      fs.renameSync(aside, journalDir);
     }
+  });
+
+  // Last: it hangs the emulated host, and the host's pwsh for it is replaced.
+  test("RDS_TIMEOUT: every emulated call hangs far past the host's operation timeout", async () => {
+    // Setting the fault waits out the hang once, here, in this process (whose admin timeout is long).
+    await fault(NEW, "latencyMs", TIMEOUT_MS * 3);
+    await expectCode(ErrorCode.Timeout, host.create({ urn: URN, properties: inputs(NEW) }), /installing 2022 Per Device CAL pack \(spla\) on codes-new\.contoso\.com/);
   });
 
   test("every code of the catalogue was provoked here, or is raised below the resource and provoked there", () => {

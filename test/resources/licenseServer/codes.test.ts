@@ -8,8 +8,9 @@
  * serve every case; each case resets the emulated host it uses.
  * What stands in: the engine (the calls are made to the host directly, as the engine would make them,
  * so that even inputs check would refuse reach create); Windows and the Clearinghouse (the WMI
- * emulator, its faults set through fixtures/SimAdmin.ps1). The host runs with RDS_OPERATION_TIMEOUT_MS
- * at 10 s so that a hung call (latencyMs) times out quickly (every other call takes well under it), and
+ * emulator, its faults set through fixtures/SimAdmin.ps1). The host runs with a short
+ * RDS_OPERATION_TIMEOUT_MS (TIMEOUT_MS: every other call takes well under it) so that a hung call times
+ * out quickly; the hang (latencyMs) is three times that, so the timeout never depends on machine speed; and
  * with RDS_SIM_WORKERS=0: a pwsh per target, as remote transports have, so a target that cannot be
  * reached fails at its pwsh's start.
  * Two codes cannot be provoked on the simulator without a bug or a broken script (RDS_INVALID_RESULT:
@@ -32,6 +33,9 @@ import { simAdmin } from "./simAdmin";
 
 jest.setTimeout(300_000);
 
+/** The host's operation timeout; the RDS_TIMEOUT case hangs every emulated call for three times as long. */
+const TIMEOUT_MS = 2000;
+
 const TYPE = "pulumi-nodejs:dynamic/rds:LicenseServer";
 const URN = makeUrn(TYPE, "ls");
 /** The emulated host of every case but one: each case starts it afresh (one warm pwsh serves them all). */
@@ -43,7 +47,7 @@ let providerCode: string;
 
 beforeAll(async () => {
   assertBuilt(["provider/resources/licenseServer", "provider/resources/kit.ts", "provider/shim.ts", "provider/powershell"]);
-  host = await startProviderHost({ env: { RDS_SIM_STATE_DIR: stateDir, RDS_OPERATION_TIMEOUT_MS: "10000", RDS_SIM_WORKERS: "0" } });
+  host = await startProviderHost({ env: { RDS_SIM_STATE_DIR: stateDir, RDS_OPERATION_TIMEOUT_MS: String(TIMEOUT_MS), RDS_SIM_WORKERS: "0" } });
   providerCode = (await captureProvider(() => new RdsLicenseServer("ls", { connection: conn("x"), contact: CONTACT, activation: { method: "automatic" } }))).provider;
 });
 
@@ -136,8 +140,9 @@ const THROUGH_HOST: Partial<Record<ErrorCode, { host: string; provoke: (h: strin
   [ErrorCode.Timeout]: {
     host: HOST,
     provoke: async (h) => {
-      // Every emulated call now hangs past the host's 10 s (setting the fault is one of them: keep it short).
-      await (await readyHost(h)).fault("latencyMs", 11_000);
+      // Every emulated call now hangs far past the host's timeout (setting the fault is one of them: it
+      // waits out the hang once, in this process, which has no short timeout).
+      await (await readyHost(h)).fault("latencyMs", TIMEOUT_MS * 3);
       return read(h);
     },
   },

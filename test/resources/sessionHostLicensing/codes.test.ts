@@ -8,7 +8,8 @@
  * Stands in: the engine (each case sends the one RPC that provokes its code), Windows (the WMI
  * emulator, one state directory for every case, each case on its own host) and the administrator who
  * switches a fault, a Group Policy or a host fact (fixtures/SimAdmin.ps1).
- * Lean on purpose: one host process and one simulator state directory for every case.
+ * Lean on purpose: one host process (started once) and one simulator state directory for every case,
+ * and a short operation timeout so that the hung call is stopped in seconds.
  */
 import * as fs from "fs";
 import * as os from "os";
@@ -20,8 +21,11 @@ import { captureProvider } from "../../helpers/captureProvider";
 import { assertBuilt, HostRpcError, makeUrn, startProviderHost, type ProviderHost } from "../../helpers/providerHost";
 import { prepareLicenseServer, setFault, setGroupPolicy, setHostConfig } from "./simAdmin";
 
-/** The operation timeout of the host: normal steps take well under a second, a hung one is stopped at it. */
-const TIMEOUT_MS = 5000;
+/**
+ * The operation timeout of the host: normal steps take well under a second, a hung one is stopped at it.
+ * The RDS_TIMEOUT case hangs for three times as long, so it times out whatever the machine's speed.
+ */
+const TIMEOUT_MS = 2000;
 
 const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "rds-shl-codes-"));
 const sim = (host: string) => ({ transport: "simulator" as const, host, stateDir });
@@ -105,7 +109,7 @@ const PROVOKE: Record<string, { run: () => Promise<string>; says: RegExp }> = {
   // Last: the hung pwsh is stopped and replaced, which the other cases need not wait for.
   RDS_TIMEOUT: {
     run: async () => {
-      await setFault(stateDir, "sh-hang", "latencyMs", TIMEOUT_MS * 2);
+      await setFault(stateDir, "sh-hang", "latencyMs", TIMEOUT_MS * 3);
       return read(inputs("sh-hang"));
     },
     says: new RegExp(`sessionHostLicensing\\.read on sh-hang: timed out after ${TIMEOUT_MS} ms`),

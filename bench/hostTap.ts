@@ -9,7 +9,11 @@
  * operations it measures. Nothing here carries an argument or a command: keys, pids, names, times.
  */
 import * as fs from "fs";
-import { onPoolEvent } from "../provider/powershell/pool";
+import { freshPwshPerOperation, onPoolEvent, setPoolHooks } from "../provider/powershell/pool";
+
+// The naive baseline: the pool's session policy is set once here, by the benchmark, never a branch
+// per call in the pool (a fresh pwsh for every script, closed right after).
+if (process.env.RDS_BENCH_NAIVE === "1") setPoolHooks(freshPwshPerOperation);
 
 const file = process.env.RDS_BENCH_TAP_FILE;
 if (file) {

@@ -16,7 +16,8 @@
  *   by a second host with a pwsh per target (RDS_SIM_WORKERS=0, as the remote transports run: all
  *   50 targets warm), one more with that and a cap of `--check-cap` (the cap under a 50-target
  *   fleet), and destroy.
- * - naive: `RDS_POOL_NAIVE=1`: a fresh pwsh for every script, closed right after; no coalescing.
+ * - naive: `RDS_BENCH_NAIVE=1` (read by hostTap.ts, which sets the pool's fresh-pwsh-per-operation policy) and
+ *   `RDS_COALESCE_WINDOW_MS=0`: a fresh pwsh for every script, closed right after; no coalescing.
  *
  * Counting inside the host: hostTap.ts is preloaded into the host (NODE_OPTIONS=--require) and logs
  * the pool's events (pwsh start/exit, each script with its time) to a file; tapLog.ts reads it.
@@ -348,7 +349,7 @@ async function main(): Promise<void> {
   console.log(`machine: ${m.platform}, ${m.cpus} × ${m.cpuModel}, ${m.totalMemMiB} MiB, node ${m.node}, load average ${m.loadAverageAtStart.join(" ")}`);
 
   const pooled = await runMode("pooled", size, { RDS_POOL_MAX_SESSIONS: String(CAP), RDS_POOL_IDLE_MS: "600000" }, !QUICK);
-  const naive = NAIVE ? await runMode("naive", size, { RDS_POOL_NAIVE: "1", RDS_POOL_MAX_SESSIONS: String(CAP) }, false) : undefined;
+  const naive = NAIVE ? await runMode("naive", size, { RDS_BENCH_NAIVE: "1", RDS_COALESCE_WINDOW_MS: "0", RDS_POOL_MAX_SESSIONS: String(CAP) }, false) : undefined;
 
   const wall = (r: ModeResult | undefined, p: string) => r?.phases.find((x) => x.phase === p)?.wallMs ?? NaN;
   const labels = ["up", "second up", "refresh", "destroy"];

@@ -252,7 +252,7 @@ function Invoke-RdsWmiMethod {
         -ClassName then only names the class in errors). A non-zero ReturnValue (unless listed in
         -AllowReturnValue) and an exception carrying a WBEM HRESULT (0x8004xxxx) both throw
         WMI_ERROR with the unsigned code, the method and the class: which of the two the real
-        provider does is not confirmed (reference 2.5). Other exceptions pass through unchanged.
+        provider does is not confirmed (docs/windows-facts.md). Other exceptions pass through unchanged.
         Returns the method's result object (ReturnValue plus out parameters).
     #>
     [CmdletBinding()]

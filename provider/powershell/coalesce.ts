@@ -15,8 +15,6 @@
  * failure (each re-phrases it for its own resource). One job: batching. The script and the slicing
  * are the caller's (e.g. provider/resources/calPack/provider.ts, read).
  */
-import { poolOptions } from "./pool";
-
 export interface CoalesceOptions {
   /**
    * Quiet time (ms): a batch is handed to the pool once no read has joined it for this long.
@@ -45,10 +43,10 @@ function nonNegativeIntFromEnv(name: string, fallback: number): number {
   return Number.isInteger(value) && value >= 0 ? value : fallback;
 }
 
-/** The options from the environment; `windowMs` is 0 (off) in the pool's naive mode (the baseline has no coalescing). */
+/** The options from the environment (the benchmark's naive baseline turns coalescing off with `$RDS_COALESCE_WINDOW_MS=0`). */
 export function coalesceOptionsFromEnv(): CoalesceOptions {
   return {
-    windowMs: poolOptions().naive ? 0 : nonNegativeIntFromEnv("RDS_COALESCE_WINDOW_MS", 30),
+    windowMs: nonNegativeIntFromEnv("RDS_COALESCE_WINDOW_MS", 30),
     maxWaitMs: nonNegativeIntFromEnv("RDS_COALESCE_MAX_WAIT_MS", 100),
     maxBatch: Math.max(1, nonNegativeIntFromEnv("RDS_COALESCE_MAX_BATCH", 256)),
     followMs: nonNegativeIntFromEnv("RDS_COALESCE_FOLLOW_MS", 250),

@@ -2,7 +2,8 @@
  * runOperation(): one PowerShell script + one JSON argument envelope -> one validated JSON result.
  *
  * The script runs on the target's warm pwsh (pool.ts), after every earlier operation on the same
- * target. Its arguments travel in an envelope file (envelope.ts); pwsh only ever receives
+ * target; a test may replace that step for the whole process (`setOperationRunner`, below). Its
+ * arguments travel in an envelope file (envelope.ts); pwsh only ever receives
  * `Invoke-RdsOperation -ScriptPath '<path>' -EnvelopePath '<path>'`. The result document it prints
  * is validated with zod (result.ts); failures are RdsErrors with stable codes:
  *
@@ -26,7 +27,7 @@ import { z } from "zod";
 import { ErrorCode, RdsError } from "../errors";
 import { encodeEnvelope } from "./envelope";
 import { runOnTarget } from "./pool";
-import { errorFromDocument, validateResult } from "./result";
+import { ResultDocument, errorFromDocument, parseResultDocument, validateResult } from "./result";
 import { Connection, connectionSchema, transportFor } from "./transport";
 
 /** Default per-operation timeout (ms). */
@@ -91,6 +92,61 @@ function checkArgs(name: string, host: string, args: unknown): asserts args is R
   }
 }
 
+/** One operation as the runner's core receives it: validated, with its timeout resolved. */
+export interface OperationCall {
+  name: string;
+  /** Absolute path of the .ps1 (it exists). */
+  script: string;
+  /** The connection's host, for messages. */
+  host: string;
+  /**
+   * The operation's arguments, checked (RDS_VALIDATION otherwise). Call it when the script starts:
+   * a function `args` (a coalesced batch, coalesce.ts) takes its reads at that moment.
+   */
+  args(): Record<string, unknown>;
+  /** The result schema (runOperation applies it to the document's `result`). */
+  result: z.ZodType<unknown>;
+  timeoutMs: number;
+}
+
+/** What the core hands back: the script's result document, as pwsh printed it, parsed. */
+export interface OperationOutcome {
+  document: ResultDocument;
+  durationMs: number;
+  stderr: string;
+}
+
+/** The step of runOperation that runs a script: by default on the target's warm pwsh (`poolRunner`). */
+export type OperationRunner = (connection: Connection, call: OperationCall) => Promise<OperationOutcome>;
+
+/** The default core: the target's warm pwsh, through the pool (after the target's earlier operations). */
+export const poolRunner: OperationRunner = (connection, call) => {
+  const transport = transportFor(connection);
+  const spec = { key: transport.targetKey(connection), host: connection.host, connection, transport };
+  return runOnTarget(spec, (session) => session.runScript({ name: call.name, script: call.script, args: call.args(), host: call.host, timeoutMs: call.timeoutMs }));
+};
+
+let core: OperationRunner = poolRunner;
+
+/**
+ * Replaces the core for the rest of the process (until resetOperationRunner): e.g. a fake that
+ * answers from recorded result documents, in process, without pwsh. Validation before the core and
+ * the result schema after it still run, and the fake's document goes through the same JSON text
+ * parse as pwsh's output, so a fake cannot return what a real script could not.
+ */
+export function setOperationRunner(runner: OperationRunner): void {
+  core = async (connection, call) => {
+    const outcome = await runner(connection, call);
+    const ctx = { host: call.host, operation: call.name, durationMs: outcome.durationMs };
+    return { ...outcome, document: parseResultDocument(JSON.stringify(outcome.document) ?? "", ctx) };
+  };
+}
+
+/** Puts the pool core back. */
+export function resetOperationRunner(): void {
+  core = poolRunner;
+}
+
 /**
  * Runs one operation script on the connection's target and returns its validated result.
  * Rejects with an RdsError (see the table above).
@@ -98,18 +154,16 @@ function checkArgs(name: string, host: string, args: unknown): asserts args is R
 export async function runOperation<T>(connection: Connection, op: OperationSpec<T>): Promise<T> {
   const conn = parseConnection(connection);
   checkSpec(op, conn.host);
-  const transport = transportFor(conn);
-  const timeoutMs = op.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const spec = { key: transport.targetKey(conn), host: conn.host, connection: conn, transport };
-
-  const outcome = await runOnTarget(spec, async (session) => {
-    let args = op.args;
-    if (typeof args === "function") {
-      args = args();
-      checkArgs(op.name, conn.host, args);
-    }
-    return session.runScript({ name: op.name, script: op.script, args, host: conn.host, timeoutMs });
-  });
+  const given = op.args;
+  const args =
+    typeof given === "function"
+      ? () => {
+          const taken = given();
+          checkArgs(op.name, conn.host, taken);
+          return taken;
+        }
+      : () => given;
+  const outcome = await core(conn, { name: op.name, script: op.script, host: conn.host, args, result: op.result, timeoutMs: op.timeoutMs ?? DEFAULT_TIMEOUT_MS });
   const ctx = { host: conn.host, operation: op.name, durationMs: outcome.durationMs, stderr: outcome.stderr || undefined };
   if (!outcome.document.ok) throw errorFromDocument(outcome.document.error, ctx);
   return validateResult(op.result, outcome.document.result, ctx);

@@ -38,6 +38,10 @@ import { simulatorTransport } from "./transports/simulator";
 import { sshTransport } from "./transports/ssh";
 import { winrmTransport } from "./transports/winrm";
 
+
+/** What ends or cuts the one line ssh reads a secret from: line breaks, and NUL (a C string's end). */
+// eslint-disable-next-line no-control-regex -- NUL is exactly the character this pattern must find
+const ONE_LINE_BREAKERS = /[\r\n\u0000]/;
 export { resolveStateDir } from "./transports/simulator";
 export { quotePowerShellLiteral } from "./envelope";
 
@@ -169,7 +173,7 @@ export const sshConnectionSchema = z
       .string()
       .min(1, "password must not be empty")
       .max(1024, "password must be at most 1024 characters")
-      .refine((value) => !/[\r\n\u0000]/.test(value), "password must not contain line breaks or NUL (ssh reads one line)")
+      .refine((value) => !ONE_LINE_BREAKERS.test(value), "password must not contain line breaks or NUL (ssh reads one line)")
       .optional(),
     /** A private key, OpenSSH or PEM text (secret); written to a 0600 file only while connecting. Default: none. */
     privateKey: z.string().min(1, "privateKey must not be empty").max(65536, "privateKey must be at most 65536 characters").optional(),
@@ -180,7 +184,7 @@ export const sshConnectionSchema = z
       .string()
       .min(1, "privateKeyPassphrase must not be empty")
       .max(1024, "privateKeyPassphrase must be at most 1024 characters")
-      .refine((value) => !/[\r\n\u0000]/.test(value), "privateKeyPassphrase must not contain line breaks or NUL")
+      .refine((value) => !ONE_LINE_BREAKERS.test(value), "privateKeyPassphrase must not contain line breaks or NUL")
       .optional(),
     /**
      * The target's public host key(s), pinned: only these are accepted (ssh runs with a private

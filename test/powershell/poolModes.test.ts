@@ -1,11 +1,12 @@
 /**
- * The pool's strict cap, its naive mode and its event hook (what the fleet benchmark relies on).
+ * The pool's strict cap, the naive baseline's session policy (freshPwshPerOperation) and its event
+ * hook (what the fleet benchmark relies on).
  *
  * Real: pwsh processes, Bootstrap.ps1 (its scriptMs), the simulator transport with the emulator.
  * Stand-ins: the operation scripts are the Sleep and Echo fixtures. Process counts come from the
  * pool's own events (onPoolEvent), checked against poolStats().
  */
-import { closeAll, configurePool, onPoolEvent, poolOptions, poolStats, type PoolEvent } from "../../provider/powershell/pool";
+import { closeAll, configurePool, freshPwshPerOperation, onPoolEvent, poolOptions, poolStats, setPoolHooks, warmSessions, type PoolEvent } from "../../provider/powershell/pool";
 import { runOperation } from "../../provider/powershell/runner";
 import { targetKey } from "../../provider/powershell/transport";
 import { echoSchema, fixture, removeTempDirs, sim, sleepSchema, tempDir } from "./support";
@@ -28,6 +29,7 @@ afterEach(async () => {
   stop();
   await closeAll();
   configurePool(defaults);
+  setPoolHooks(warmSessions);
 });
 
 afterAll(() => removeTempDirs());
@@ -75,9 +77,9 @@ describe("the cap", () => {
   }, 120_000);
 });
 
-describe("naive mode", () => {
+describe("the naive baseline (freshPwshPerOperation)", () => {
   it("gives every operation a fresh pwsh and keeps none", async () => {
-    configurePool({ naive: true });
+    setPoolHooks(freshPwshPerOperation);
     const conn = sim("naive-a", stateDir);
     const pids: number[] = [];
     for (let i = 0; i < 3; i++) pids.push((await runOperation(conn, { name: "test.echo", script: fixture("Echo"), args: { i }, result: echoSchema })).pid);

@@ -9,7 +9,7 @@
  */
 import { z } from "zod";
 import { ErrorCode } from "../../provider/errors";
-import { closeAll, configurePool, onPoolEvent, poolOptions, poolStats, type PoolEvent } from "../../provider/powershell/pool";
+import { closeAll, configurePool, freshPwshPerOperation, onPoolEvent, poolOptions, poolStats, setPoolHooks, warmSessions, type PoolEvent } from "../../provider/powershell/pool";
 import { runOperation } from "../../provider/powershell/runner";
 import { targetKey } from "../../provider/powershell/transport";
 import { fixture, rdsErrorOf, removeTempDirs, sim, sleepSchema, tempDir } from "./support";
@@ -17,7 +17,7 @@ import { fixture, rdsErrorOf, removeTempDirs, sim, sleepSchema, tempDir } from "
 jest.setTimeout(180_000);
 
 const stateDir = tempDir("rds-shared-workers");
-const defaults = { ...poolOptions(), simulatorWorkers: 2, maxSessions: 8, naive: false };
+const defaults = { ...poolOptions(), simulatorWorkers: 2, maxSessions: 8 };
 let events: PoolEvent[] = [];
 let stop: () => void = () => undefined;
 
@@ -29,6 +29,7 @@ function who(host: string, ms = 0, dir = stateDir) {
 
 beforeEach(() => {
   configurePool(defaults);
+  setPoolHooks(warmSessions);
   events = [];
   stop = onPoolEvent((e) => events.push(e));
 });
@@ -131,9 +132,11 @@ describe("limits and failures", () => {
   });
 
   test("simulatorWorkers 0 and naive mode give each target a pwsh of its own", async () => {
-    for (const change of [{ simulatorWorkers: 0 }, { naive: true }]) {
+    const setups = [() => configurePool({ ...defaults, simulatorWorkers: 0 }), () => setPoolHooks(freshPwshPerOperation)];
+    for (const setup of setups) {
       await closeAll();
-      configurePool({ ...defaults, ...change });
+      configurePool(defaults);
+      setup();
       events = [];
       const hosts = ["own-a", "own-b", "own-c"];
       await Promise.all(hosts.map((h) => who(h)));

@@ -1,0 +1,129 @@
+/**
+ * Binding a pwsh to its target: the transport's init operation. For remote transports
+ * (`transport.connect`) that is a connect step with bounded retries for transient failures, a log
+ * line per attempt, typed errors (RDS_AUTH_REFUSED, RDS_HOST_KEY_UNKNOWN, ...), and a reconnect when
+ * the remote invoker reports its session lost.
+ */
+import { z } from "zod";
+import { ErrorCode, RdsError, isRdsError } from "../../errors";
+import { emitConnectLog } from "../connectLog";
+import { errorFromDocument } from "../result";
+import { TRANSIENT_CONNECT_CODES, connectBackoffMs } from "../transports/remote";
+import { delay } from "./processes";
+import type { ScriptOutcome, ScriptRun, Session } from "./session";
+import type { TargetSpec } from "./target";
+import type { PoolTelemetry } from "./telemetry";
+
+/** `operation` of the errors the connect step raises. */
+export const CONNECT_OPERATION = "session.connect";
+
+/** What a remote transport's connect operation reports (transports/RemoteConnect.ps1). */
+const connectInfoSchema = z
+  .object({
+    opens: z.number().optional(),
+    remotePid: z.number().optional(),
+    pendingRunStarted: z.boolean().nullable().optional(),
+    command: z.string().optional(),
+  })
+  .passthrough();
+type ConnectInfo = z.infer<typeof connectInfoSchema>;
+
+export function hostUnreachable(spec: TargetSpec, cause: string, extra: { stderr?: string; cause?: unknown } = {}): RdsError {
+  return new RdsError(ErrorCode.HostUnreachable, `starting pwsh for ${spec.host}: ${cause}`, {
+    host: spec.host,
+    operation: "session.start",
+    ...extra,
+  });
+}
+
+/**
+ * Runs the transport's init operation on a fresh (or disconnected) pwsh, within `deadline`.
+ * Connect counts and failures go to `telemetry`, per target key.
+ */
+export async function bindTarget(
+  session: Session,
+  spec: TargetSpec,
+  phase: "connect" | "reconnect",
+  deadline: number,
+  telemetry: PoolTelemetry,
+): Promise<ConnectInfo | undefined> {
+  const init = spec.transport.initOperation(spec.connection);
+  if (init === undefined) return undefined;
+  const remaining = () => Math.max(deadline - Date.now(), 1);
+  const policy = spec.transport.connect;
+  if (policy === undefined) {
+    const outcome = await session.runScript({ ...init, host: spec.host, timeoutMs: remaining() });
+    if (!outcome.document.ok) {
+      throw errorFromDocument(outcome.document.error, { host: spec.host, operation: init.name, durationMs: outcome.durationMs });
+    }
+    return undefined;
+  }
+
+  const attempts = Math.max(1, policy.attempts(spec.connection));
+  const target = policy.describe(spec.connection);
+  const base = { phase, key: spec.key, host: spec.host, target, attempts };
+  for (let attempt = 1; ; attempt++) {
+    emitConnectLog({ ...base, event: "attempt", attempt, message: `${phase === "reconnect" ? "reconnecting" : "connecting"} to ${spec.host} over ${target}: attempt ${attempt} of ${attempts}` });
+    const started = Date.now();
+    let failure: RdsError;
+    try {
+      const outcome = await session.runScript({ ...init, host: spec.host, timeoutMs: remaining() });
+      if (outcome.document.ok) {
+        const info = connectInfoSchema.safeParse(outcome.document.result);
+        telemetry.connected(spec.key);
+        emitConnectLog({ ...base, event: "connected", attempt, durationMs: Date.now() - started, message: `connected to ${spec.host} over ${target} in ${Date.now() - started} ms (attempt ${attempt} of ${attempts})` });
+        return info.success ? info.data : {};
+      }
+      const raw = errorFromDocument(outcome.document.error, { host: spec.host, operation: CONNECT_OPERATION, durationMs: outcome.durationMs });
+      failure = policy.classify(raw, outcome.stderr, spec.connection);
+    } catch (err) {
+      // The pwsh died or timed out while connecting: not worth another attempt on this pwsh.
+      const wrapped = isRdsError(err) ? err : hostUnreachable(spec, String(err));
+      telemetry.connectFailed(spec.key);
+      emitConnectLog({ ...base, event: "failed", attempt, code: wrapped.code, durationMs: Date.now() - started, message: `connecting to ${spec.host} over ${target} failed on attempt ${attempt} of ${attempts}: ${wrapped.code}` });
+      throw wrapped;
+    }
+    failure.operation = CONNECT_OPERATION;
+    telemetry.connectFailed(spec.key);
+    const delayMs = connectBackoffMs(attempt);
+    const transient = TRANSIENT_CONNECT_CODES.has(failure.code);
+    if (!transient || attempt >= attempts || remaining() <= delayMs) {
+      const why = !transient ? "not retried" : attempt >= attempts ? "no attempts left" : "no time left";
+      emitConnectLog({ ...base, event: "failed", attempt, code: failure.code, durationMs: Date.now() - started, message: `connecting to ${spec.host} over ${target} failed on attempt ${attempt} of ${attempts} (${failure.code}, ${why})` });
+      throw failure;
+    }
+    emitConnectLog({ ...base, event: "retry", attempt, code: failure.code, delayMs, durationMs: Date.now() - started, message: `connecting to ${spec.host} over ${target} failed on attempt ${attempt} of ${attempts} (${failure.code}); retrying in ${delayMs / 1000} s` });
+    await delay(delayMs);
+  }
+}
+
+/** Error codes the remote invoker (RdsRemoting.psm1) reports instead of running an operation. */
+const SESSION_LOST = "SESSION_LOST";
+const CONNECTION_LOST_PENDING = "CONNECTION_LOST_PENDING";
+
+/**
+ * Runs an operation; when the invoker of a remote transport reports its session lost, reconnects
+ * (the connect step again, with its retries, within `startupTimeoutMs`) and runs the operation once
+ * more, but only when it provably never started on the target: it was never sent (SESSION_LOST), or
+ * the reconnect found no run marker for it. Otherwise the operation fails with RDS_CONNECTION_LOST
+ * (it may have run).
+ */
+export async function runWithReconnect(
+  session: Session,
+  spec: TargetSpec,
+  run: ScriptRun,
+  startupTimeoutMs: number,
+  telemetry: PoolTelemetry,
+): Promise<ScriptOutcome> {
+  const first = await session.runScript(run, spec.key);
+  if (first.document.ok || spec.transport.connect === undefined) return first;
+  const code = first.document.error.code;
+  if (code !== SESSION_LOST && code !== CONNECTION_LOST_PENDING) return first;
+  const info = await bindTarget(session, spec, "reconnect", Date.now() + startupTimeoutMs, telemetry);
+  if (code === SESSION_LOST || info?.pendingRunStarted === false) return session.runScript(run, spec.key);
+  throw new RdsError(
+    ErrorCode.ConnectionLost,
+    `running ${run.name} on ${run.host}: the connection to the target dropped while the operation was running; it may or may not have completed (the session has been reopened: read the state again before retrying)`,
+    { host: run.host, operation: run.name, durationMs: first.durationMs, stderr: first.stderr || undefined },
+  );
+}

@@ -1,0 +1,139 @@
+/**
+ * The pwsh process of a session, through node-powershell: spawned with our options, pinned to the
+ * executable we found, each command sent as ONE stdin line and its output read between delimiters.
+ *
+ * Why our own framing: child-shell's `invoke()` writes five stdin lines per command (a delimiter
+ * print to stderr and one to stdout, the command, the same two again), and `pwsh -Command -` handles
+ * every stdin line as an input of its own (blank or not, each costs a round of its input loop). We
+ * write one line on the shell's public stdin stream instead,
+ * `<prints>; try { <command> } finally { <prints> }` (a command that throws still ends its output),
+ * and read the text between the delimiters from its public stdout / stderr streams. Measured:
+ * provider/powershell/README.md ("One line per command").
+ *
+ * node-powershell exposes no handle on the child process, and the pool needs one (its pid, its exit
+ * code, ref/unref so an idle pwsh never keeps Node alive, kill). `childProcessOf` reads it (and the
+ * exit promise, to silence its rejection) from the shell, read-only; nothing of node-powershell is
+ * replaced or patched, and its `invoke()` is not used.
+ */
+import type { ChildProcess } from "child_process";
+import * as crypto from "crypto";
+import * as os from "os";
+import { Writable } from "stream";
+import { PowerShell } from "node-powershell";
+
+/** The pieces of child-shell's Shell the pool reads but the typings keep private. */
+interface ShellProcessFields {
+  process: ChildProcess;
+  exitPromise: Promise<void>;
+}
+
+/** node-powershell's PowerShell, pinned to the executable we found (it would prefer `$NODE_POWERSHELL`). */
+class PinnedPowerShell extends PowerShell {
+  protected override setExecutable(opts: { executable?: string }): string {
+    return opts.executable as string;
+  }
+}
+
+const DELIMITER_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+/** 16 random characters of [0-9A-Za-z], like child-shell's (Session.recentStderr drops such lines). */
+function newDelimiter(): string {
+  return [...crypto.randomBytes(16)].map((b) => DELIMITER_ALPHABET[b % DELIMITER_ALPHABET.length]).join("");
+}
+
+/** A reader of one stream: the text between the first two occurrences of `delimiter`, trimmed. */
+function readBetween(stream: NodeJS.ReadableStream, delimiter: string): { text: Promise<string>; stop(): void } {
+  let buffer = "";
+  let start = -1;
+  let onData: (chunk: string | Buffer) => void = () => undefined;
+  const text = new Promise<string>((resolve) => {
+    onData = (chunk) => {
+      const from = Math.max(0, buffer.length - delimiter.length); // a delimiter may straddle two chunks
+      buffer += chunk.toString();
+      if (start < 0) {
+        const at = buffer.indexOf(delimiter, from);
+        if (at < 0) return;
+        start = at + delimiter.length;
+      }
+      const end = buffer.indexOf(delimiter, Math.max(start, from));
+      if (end < 0) return;
+      stream.removeListener("data", onData);
+      resolve(buffer.slice(start, end).trim());
+    };
+    stream.on("data", onData);
+  });
+  return { text, stop: () => stream.removeListener("data", onData) };
+}
+
+/** One command's output, and a way to stop reading (the command timed out or pwsh exited). */
+export interface Invocation {
+  output: Promise<{ stdout: string; stderr: string }>;
+  stop(): void;
+}
+
+const STDERR_TAIL = 8192;
+
+/** A pwsh process that runs one command at a time, each as one stdin line. */
+export class PwshProcess {
+  private readonly shell: PinnedPowerShell;
+  readonly child: ChildProcess;
+  /** The last 8 KiB pwsh wrote to stderr (delimiter lines included). */
+  stderrTail = "";
+
+  constructor(executable: string) {
+    const executableOptions: Record<string, boolean | string> = { "-NoProfile": true, "-NonInteractive": true };
+    if (process.platform === "win32") executableOptions["-ExecutionPolicy"] = "Bypass";
+    this.shell = new PinnedPowerShell({ executable, executableOptions, throwOnInvocationError: false, spawnOptions: { env: childEnvironment() } });
+    this.child = childProcessOf(this.shell);
+    // The tail is kept by a pipe that stays for the life of the process, and it must be a pipe:
+    // child-shell pipes stderr into its own exit reader and unpipes it after three chunks, and Node
+    // pauses a stream when its last pipe goes, which would stall the command readers below.
+    this.shell.streams.stderr.pipe(
+      new Writable({
+        write: (chunk: Buffer | string, _encoding, done) => {
+          this.stderrTail = (this.stderrTail + chunk.toString()).slice(-STDERR_TAIL);
+          done();
+        },
+      }),
+    );
+  }
+
+  /** Sends `command` (one line, never a newline in it) and reads what it prints. One at a time. */
+  invoke(command: string): Invocation {
+    const delimiter = newDelimiter();
+    const { stdin, stdout, stderr } = this.shell.streams;
+    const out = readBetween(stdout, delimiter);
+    const err = readBetween(stderr, delimiter);
+    const prints = `[Console]::Error.WriteLine('${delimiter}'); [Console]::Out.WriteLine('${delimiter}')`;
+    stdin.write(`${prints}; try { ${command} } finally { ${prints} }${os.EOL}`);
+    return {
+      output: Promise.all([out.text, err.text]).then(([stdoutText, stderrText]) => ({ stdout: stdoutText, stderr: stderrText })),
+      stop: () => {
+        out.stop();
+        err.stop();
+      },
+    };
+  }
+}
+
+/** The spawned process behind a shell (see the file comment for why this is read from the shell). */
+function childProcessOf(shell: PowerShell): ChildProcess {
+  const fields = shell as unknown as ShellProcessFields;
+  // child-shell rejects this promise when pwsh exits abnormally; the session watches the process itself.
+  fields.exitPromise.catch(() => undefined);
+  return fields.process;
+}
+
+/** The environment of a pwsh: no colour, no telemetry, and our pid for its parent watchdog (Bootstrap.ps1). */
+function childEnvironment(): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    TERM: "dumb",
+    NO_COLOR: "1",
+    POWERSHELL_TELEMETRY_OPTOUT: "1",
+    POWERSHELL_UPDATECHECK: "Off",
+    DOTNET_CLI_TELEMETRY_OPTOUT: "1",
+    DOTNET_NOLOGO: "1",
+    RDS_RUNNER_PARENT_PID: String(process.pid),
+  };
+}

@@ -5,6 +5,8 @@ import tseslint from "typescript-eslint";
 
 export default tseslint.config(
   { ignores: ["bin/**", "node_modules/**", "examples/**/node_modules/**", ".rds-sim/**", ".pulumi/**", "**/*.js", "**/*.mjs"] },
+  // A disable comment that suppresses nothing is an error: every one left is there for a real finding.
+  { linterOptions: { reportUnusedDisableDirectives: "error" } },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -16,7 +18,10 @@ export default tseslint.config(
       "@typescript-eslint/no-floating-promises": "error",
       "@typescript-eslint/no-misused-promises": "error",
       // `_name` marks a parameter or binding that is there for its position or to be dropped from a spread.
-      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_", destructuredArrayIgnorePattern: "^_" }],
+      "@typescript-eslint/no-unused-vars": [
+        "error",
+        { argsIgnorePattern: "^_", varsIgnorePattern: "^_", destructuredArrayIgnorePattern: "^_" },
+      ],
     },
   },
 );

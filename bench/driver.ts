@@ -69,7 +69,11 @@ export class ConcurrentEngine {
   }
 
   /** Runs `work` per node once its `after` nodes are done, at most `parallel` at once. */
-  private async schedule(after: (n: FleetNode) => string[], work: (n: FleetNode) => Promise<string>, nodes: readonly FleetNode[] = this.nodes): Promise<PhaseRun> {
+  private async schedule(
+    after: (n: FleetNode) => string[],
+    work: (n: FleetNode) => Promise<string>,
+    nodes: readonly FleetNode[] = this.nodes,
+  ): Promise<PhaseRun> {
     await this.engine.begin();
     const limiter = new Limiter(this.parallel);
     const done = new Map<string, Promise<void>>();
@@ -121,7 +125,12 @@ export class ConcurrentEngine {
       async (n) => {
         const entry = this.engine.entry(n.spec.urn);
         const host = this.engine.host;
-        const read = await host.read({ urn: entry.urn, id: entry.id, properties: stripSecrets(entry.outputs), inputs: stripSecrets(entry.inputs) });
+        const read = await host.read({
+          urn: entry.urn,
+          id: entry.id,
+          properties: stripSecrets(entry.outputs),
+          inputs: stripSecrets(entry.inputs),
+        });
         if (!read.id) {
           this.engine.state.delete(entry.urn);
           return "gone";
@@ -129,7 +138,13 @@ export class ConcurrentEngine {
         const outputs = annotateSecrets(read.properties ?? {}, entry.outputs)!;
         const inputs = read.inputs ? annotateSecrets(read.inputs, entry.inputs)! : entry.inputs;
         this.engine.state.set(entry.urn, { ...entry, id: read.id, inputs, outputs });
-        const diff = await host.diff({ urn: entry.urn, id: read.id, olds: stripSecrets(outputs), news: stripSecrets(entry.inputs), oldInputs: stripSecrets(inputs) });
+        const diff = await host.diff({
+          urn: entry.urn,
+          id: read.id,
+          olds: stripSecrets(outputs),
+          news: stripSecrets(entry.inputs),
+          oldInputs: stripSecrets(inputs),
+        });
         return diff.changes === DiffChanges.DIFF_SOME ? "drift" : "read";
       },
       this.nodes.filter(only),

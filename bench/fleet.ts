@@ -96,7 +96,12 @@ export async function buildFleet(size: FleetSize, stateDir: string): Promise<Fle
   const nodes: FleetNode[] = [];
   for (const h of lsHosts) {
     const reg = byName.get(h)!;
-    nodes.push({ kind: "licenseServer", host: h, deps: [], spec: { urn: reg.urn, inputs: reg.inputs, additionalSecretOutputs: ["connection"] } });
+    nodes.push({
+      kind: "licenseServer",
+      host: h,
+      deps: [],
+      spec: { urn: reg.urn, inputs: reg.inputs, additionalSecretOutputs: ["connection"] },
+    });
   }
   // Each pack's license-server inputs come from the server's outputs in state (as the SDK resolves them).
   const packUrns: string[] = [];

@@ -61,7 +61,10 @@ if (memoryFile) {
     const status = fs.readFileSync("/proc/self/status", "utf8");
     const kib = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+)`, "m").exec(status)?.[1] ?? NaN);
     const threads = kib("Threads");
-    fs.appendFileSync(memoryFile, JSON.stringify({ t: Date.now(), ...process.memoryUsage(), rssAnonKiB: kib("RssAnon"), rssFileKiB: kib("RssFile"), threads }) + "\n");
+    fs.appendFileSync(
+      memoryFile,
+      JSON.stringify({ t: Date.now(), ...process.memoryUsage(), rssAnonKiB: kib("RssAnon"), rssFileKiB: kib("RssFile"), threads }) + "\n",
+    );
   }, every).unref();
 }
 

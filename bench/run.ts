@@ -197,7 +197,14 @@ async function probe(ctx: ModeContext): Promise<ProbeResult> {
     const pooled = inside.reduce((a, e) => a + e.durationMs, 0);
     const providerMs = reads.filter((e) => e.t >= s.t0 && e.t <= s.t1 + 1).reduce((a, e) => a + e.ms, 0);
     return {
-      inHost: providerMs - script, kind: s.kind, latency: s.t1 - s.t0, script, overhead: s.t1 - s.t0 - script, pool: pooled - script, rest: s.t1 - s.t0 - pooled };
+      inHost: providerMs - script,
+      kind: s.kind,
+      latency: s.t1 - s.t0,
+      script,
+      overhead: s.t1 - s.t0 - script,
+      pool: pooled - script,
+      rest: s.t1 - s.t0 - pooled,
+    };
   });
   const byKind: Partial<Record<Kind, Summary>> = {};
   for (const kind of ["licenseServer", "calPack", "sessionHost"] as const) {
@@ -238,7 +245,8 @@ async function startHost(stateDir: string, journalDir: string, tapFile: string, 
       RDS_SIM_STATE_DIR: stateDir,
       RDS_JOURNAL_DIR: journalDir,
       RDS_BENCH_TAP_FILE: tapFile,
-      NODE_OPTIONS: `--require ${path.join(PROJECT_ROOT, "bin", "bench", "hostTap.js")} ${process.env.RDS_BENCH_HOST_NODE_OPTIONS ?? ""}`.trim(),
+      NODE_OPTIONS:
+        `--require ${path.join(PROJECT_ROOT, "bin", "bench", "hostTap.js")} ${process.env.RDS_BENCH_HOST_NODE_OPTIONS ?? ""}`.trim(),
       ...env,
     },
   });
@@ -267,7 +275,11 @@ async function runMode(name: string, size: FleetSize, env: Record<string, string
   const ctx: ModeContext = { name, host, tapFile, fleet, stateDir, driver };
   const phases: PhaseResult[] = [];
   const result: ModeResult = { mode: name, env, phases, hostPeakRssMiB: NaN, peakPwshAlive: 0 };
-  console.log(`\n== ${name} (${Object.entries(env).map(([k, v]) => `${k}=${v}`).join(" ")}) host pid ${host.pid}`);
+  console.log(
+    `\n== ${name} (${Object.entries(env)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(" ")}) host pid ${host.pid}`,
+  );
   try {
     phases.push(await phase(ctx, "up", () => driver.up()));
     phases.push(await phase(ctx, "second up", () => driver.up()));
@@ -282,17 +294,29 @@ async function runMode(name: string, size: FleetSize, env: Record<string, string
       const own = await startHost(stateDir, journalDir, ownTap, { ...env, RDS_SIM_WORKERS: "0" });
       driver.useHost(own);
       try {
-        result.perTarget = await phase({ ...ctx, name: `${name}, a pwsh per target`, host: own, tapFile: ownTap }, "refresh (a pwsh per target)", () => driver.refresh());
+        result.perTarget = await phase(
+          { ...ctx, name: `${name}, a pwsh per target`, host: own, tapFile: ownTap },
+          "refresh (a pwsh per target)",
+          () => driver.refresh(),
+        );
       } finally {
         await own.close();
         driver.useHost(host);
       }
       // The cap under a 50-target fleet: a host with a pwsh per target and the default-sized cap.
       const capTap = path.join(tapDir, "capped.jsonl");
-      const capped = await startHost(stateDir, journalDir, capTap, { ...env, RDS_SIM_WORKERS: "0", RDS_POOL_MAX_SESSIONS: String(CHECK_CAP) });
+      const capped = await startHost(stateDir, journalDir, capTap, {
+        ...env,
+        RDS_SIM_WORKERS: "0",
+        RDS_POOL_MAX_SESSIONS: String(CHECK_CAP),
+      });
       driver.useHost(capped);
       try {
-        const p = await phase({ ...ctx, name: `${name}, cap ${CHECK_CAP}`, host: capped, tapFile: capTap }, `refresh (cap ${CHECK_CAP})`, () => driver.refresh());
+        const p = await phase(
+          { ...ctx, name: `${name}, cap ${CHECK_CAP}`, host: capped, tapFile: capTap },
+          `refresh (cap ${CHECK_CAP})`,
+          () => driver.refresh(),
+        );
         result.capCheck = { cap: CHECK_CAP, phase: p, boundedByCap: p.peakPwshAlive <= CHECK_CAP };
       } finally {
         await capped.close();
@@ -325,7 +349,9 @@ function printPhase(mode: string, p: PhaseResult): void {
             .map(([op, s]) => `${op} ${s.p50}/${s.p95}`)
             .join(", ")}`
         : "") +
-      (p.errors.length ? `\n      ERRORS: ${p.errors.map((e) => `${e.urn.split("::").pop()}: ${e.message}`).join("\n              ")}` : ""),
+      (p.errors.length
+        ? `\n      ERRORS: ${p.errors.map((e) => `${e.urn.split("::").pop()}: ${e.message}`).join("\n              ")}`
+        : ""),
   );
 }
 
@@ -345,11 +371,17 @@ async function main(): Promise<void> {
   const size = SCALE === 1 ? FULL_FLEET : scaled(SCALE);
   const started = new Date().toISOString();
   const m = machine();
-  console.log(`fleet benchmark: ${size.licenseServers} license servers, ${size.calPacks} CAL packs (all on ls01), ${size.sessionHosts} session hosts; ${PARALLEL} operations in flight`);
-  console.log(`machine: ${m.platform}, ${m.cpus} × ${m.cpuModel}, ${m.totalMemMiB} MiB, node ${m.node}, load average ${m.loadAverageAtStart.join(" ")}`);
+  console.log(
+    `fleet benchmark: ${size.licenseServers} license servers, ${size.calPacks} CAL packs (all on ls01), ${size.sessionHosts} session hosts; ${PARALLEL} operations in flight`,
+  );
+  console.log(
+    `machine: ${m.platform}, ${m.cpus} × ${m.cpuModel}, ${m.totalMemMiB} MiB, node ${m.node}, load average ${m.loadAverageAtStart.join(" ")}`,
+  );
 
   const pooled = await runMode("pooled", size, { RDS_POOL_MAX_SESSIONS: String(CAP), RDS_POOL_IDLE_MS: "600000" }, !QUICK);
-  const naive = NAIVE ? await runMode("naive", size, { RDS_BENCH_NAIVE: "1", RDS_COALESCE_WINDOW_MS: "0", RDS_POOL_MAX_SESSIONS: String(CAP) }, false) : undefined;
+  const naive = NAIVE
+    ? await runMode("naive", size, { RDS_BENCH_NAIVE: "1", RDS_COALESCE_WINDOW_MS: "0", RDS_POOL_MAX_SESSIONS: String(CAP) }, false)
+    : undefined;
 
   const wall = (r: ModeResult | undefined, p: string) => r?.phases.find((x) => x.phase === p)?.wallMs ?? NaN;
   const labels = ["up", "second up", "refresh", "destroy"];
@@ -377,23 +409,55 @@ async function main(): Promise<void> {
     pooledCap: CAP,
     pooledPeakPwshAlive: pooled.peakPwshAlive,
     perTarget: pooled.perTarget
-      ? { warmTargets: pooled.perTarget.pwshAliveAtEnd, hostPeakRssMiB: pooled.perTarget.hostPeakRssMiB, peakPwshAlive: pooled.perTarget.peakPwshAlive, cap: CAP }
+      ? {
+          warmTargets: pooled.perTarget.pwshAliveAtEnd,
+          hostPeakRssMiB: pooled.perTarget.hostPeakRssMiB,
+          peakPwshAlive: pooled.perTarget.peakPwshAlive,
+          cap: CAP,
+        }
       : undefined,
-    capCheck: pooled.capCheck ? { cap: pooled.capCheck.cap, peakPwshAlive: pooled.capCheck.phase.peakPwshAlive, bounded: pooled.capCheck.boundedByCap } : undefined,
+    capCheck: pooled.capCheck
+      ? { cap: pooled.capCheck.cap, peakPwshAlive: pooled.capCheck.phase.peakPwshAlive, bounded: pooled.capCheck.boundedByCap }
+      : undefined,
   };
 
   console.log("\n== ratios (naive wall time / pooled wall time)");
   for (const [k, v] of Object.entries(ratios)) console.log(`  ${k.padEnd(14)} ${v}×`);
   console.log("\n== must-show numbers");
-  console.log(`  whole-fleet up + refresh: pooled ${(upRefresh.pooledMs / 1000).toFixed(1)} s, naive ${(upRefresh.naiveMs / 1000).toFixed(1)} s: ${must.upPlusRefreshSpeedup}× faster`);
-  console.log(`  provider overhead per operation (probe): p50 ${must.providerOverheadP50Ms} ms, p95 ${must.providerOverheadP95Ms} ms through gRPC; inside the host p50 ${must.providerOverheadInHostP50Ms} ms, p95 ${must.providerOverheadInHostP95Ms} ms`);
-  console.log(`  refresh of the ${size.calPacks} CAL packs on ls01 (packs only): ${calPackReadInvocations} calPack.get invocation(s) on that host (all its scripts: ${JSON.stringify(packsOnly?.packServerScripts ?? {})})`);
-  console.log(`  ... inside the whole-fleet refresh (${refresh.operations} resources, ${PARALLEL} in flight): ${fleetRefreshCalPackInvocations} calPack.get invocation(s) for the ${size.calPacks} pack reads (all scripts on ls01: ${JSON.stringify(refresh.packServerScripts)})`);
-  console.log(`  host peak memory with ${warmTargets} warm targets (cap ${CAP}): ${must.hostPeakRssMiBPooled} MiB; peak pwsh alive ${must.pooledPeakPwshAlive} (≤ cap ${CAP}: ${must.pooledPeakPwshAlive <= CAP})`);
-  if (must.perTarget) console.log(`  a pwsh per target (RDS_SIM_WORKERS=0): host peak memory with ${must.perTarget.warmTargets} warm targets: ${must.perTarget.hostPeakRssMiB} MiB; peak pwsh alive ${must.perTarget.peakPwshAlive} (cap ${CAP})`);
-  if (must.capCheck) console.log(`  refresh with cap ${must.capCheck.cap}: peak pwsh alive ${must.capCheck.peakPwshAlive} (bounded by the cap: ${must.capCheck.bounded})`);
+  console.log(
+    `  whole-fleet up + refresh: pooled ${(upRefresh.pooledMs / 1000).toFixed(1)} s, naive ${(upRefresh.naiveMs / 1000).toFixed(1)} s: ${must.upPlusRefreshSpeedup}× faster`,
+  );
+  console.log(
+    `  provider overhead per operation (probe): p50 ${must.providerOverheadP50Ms} ms, p95 ${must.providerOverheadP95Ms} ms through gRPC; inside the host p50 ${must.providerOverheadInHostP50Ms} ms, p95 ${must.providerOverheadInHostP95Ms} ms`,
+  );
+  console.log(
+    `  refresh of the ${size.calPacks} CAL packs on ls01 (packs only): ${calPackReadInvocations} calPack.get invocation(s) on that host (all its scripts: ${JSON.stringify(packsOnly?.packServerScripts ?? {})})`,
+  );
+  console.log(
+    `  ... inside the whole-fleet refresh (${refresh.operations} resources, ${PARALLEL} in flight): ${fleetRefreshCalPackInvocations} calPack.get invocation(s) for the ${size.calPacks} pack reads (all scripts on ls01: ${JSON.stringify(refresh.packServerScripts)})`,
+  );
+  console.log(
+    `  host peak memory with ${warmTargets} warm targets (cap ${CAP}): ${must.hostPeakRssMiBPooled} MiB; peak pwsh alive ${must.pooledPeakPwshAlive} (≤ cap ${CAP}: ${must.pooledPeakPwshAlive <= CAP})`,
+  );
+  if (must.perTarget)
+    console.log(
+      `  a pwsh per target (RDS_SIM_WORKERS=0): host peak memory with ${must.perTarget.warmTargets} warm targets: ${must.perTarget.hostPeakRssMiB} MiB; peak pwsh alive ${must.perTarget.peakPwshAlive} (cap ${CAP})`,
+    );
+  if (must.capCheck)
+    console.log(
+      `  refresh with cap ${must.capCheck.cap}: peak pwsh alive ${must.capCheck.peakPwshAlive} (bounded by the cap: ${must.capCheck.bounded})`,
+    );
 
-  const doc = { started, finished: new Date().toISOString(), machine: { ...m, loadAverageAtEnd: os.loadavg().map((x) => Math.round(x * 100) / 100) }, fleet: { ...size, packServer: "ls01", parallel: PARALLEL, scale: SCALE }, must, ratios, pooled, naive };
+  const doc = {
+    started,
+    finished: new Date().toISOString(),
+    machine: { ...m, loadAverageAtEnd: os.loadavg().map((x) => Math.round(x * 100) / 100) },
+    fleet: { ...size, packServer: "ls01", parallel: PARALLEL, scale: SCALE },
+    must,
+    ratios,
+    pooled,
+    naive,
+  };
   const resultsDir = SCALE === 1 && !QUICK ? path.join(PROJECT_ROOT, "bench", "results") : tempDir("results");
   fs.mkdirSync(resultsDir, { recursive: true });
   fs.writeFileSync(path.join(resultsDir, "fleet.json"), JSON.stringify(doc, null, 2) + "\n");

@@ -99,7 +99,12 @@ async function main(): Promise<void> {
   const report = {
     benchmark: "runner",
     date: new Date().toISOString(),
-    machine: { platform: process.platform, cpus: os.cpus().length, loadAverage: os.loadavg().map((x) => Math.round(x * 100) / 100), node: process.version },
+    machine: {
+      platform: process.platform,
+      cpus: os.cpus().length,
+      loadAverage: os.loadavg().map((x) => Math.round(x * 100) / 100),
+      node: process.version,
+    },
     firstCall,
     warm: { ...warmSummary, pwshStarted: startedAfterWarm },
     naiveFreshPwshPerCall: naiveSummary,
@@ -114,11 +119,19 @@ async function main(): Promise<void> {
     ["  init operation (select host)", "", String(firstCall.initOperationMs), "", ""],
     ["  the call itself", "", String(firstCall.callMs), "", ""],
     ["warm call (same pwsh)", String(warmSummary.n), String(warmSummary.p50Ms), String(warmSummary.p95Ms), String(warmSummary.maxMs)],
-    ["naive: fresh pwsh per call", String(naiveSummary.n), String(naiveSummary.p50Ms), String(naiveSummary.p95Ms), String(naiveSummary.maxMs)],
+    [
+      "naive: fresh pwsh per call",
+      String(naiveSummary.n),
+      String(naiveSummary.p50Ms),
+      String(naiveSummary.p95Ms),
+      String(naiveSummary.maxMs),
+    ],
   ];
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
   for (const row of rows) console.log(row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join("  "));
-  console.log(`warm p50 is ${report.speedupP50}x faster than a fresh pwsh per call; load average ${report.machine.loadAverage.join(" ")} on ${report.machine.cpus} cpus`);
+  console.log(
+    `warm p50 is ${report.speedupP50}x faster than a fresh pwsh per call; load average ${report.machine.loadAverage.join(" ")} on ${report.machine.cpus} cpus`,
+  );
 
   const outDir = path.join(packageRoot(), "bench", "results");
   fs.mkdirSync(outDir, { recursive: true });

@@ -43,7 +43,14 @@ export interface WindowCounts {
 export function countWindow(events: readonly TapEvent[], from: number, to: number): WindowCounts {
   let alive = 0;
   let peak = 0;
-  const out: WindowCounts = { pwshStarted: 0, peakPwshAlive: 0, scripts: 0, scriptsByKey: {}, scriptsByKeyAndOperation: {}, scriptMsByOperation: {} };
+  const out: WindowCounts = {
+    pwshStarted: 0,
+    peakPwshAlive: 0,
+    scripts: 0,
+    scriptsByKey: {},
+    scriptsByKeyAndOperation: {},
+    scriptMsByOperation: {},
+  };
   for (const e of events) {
     if (e.type === "start") alive++;
     if (e.type === "exit") alive--;

@@ -105,10 +105,7 @@ export async function captureRegistrations(
 }
 
 /** Registers exactly one resource and returns its registration. */
-export async function captureProvider(
-  build: () => pulumi.Resource,
-  options: CaptureOptions = {},
-): Promise<Registration> {
+export async function captureProvider(build: () => pulumi.Resource, options: CaptureOptions = {}): Promise<Registration> {
   const regs = await captureRegistrations(build, options);
   if (regs.length !== 1) throw new Error(`captureProvider: expected one registration, got ${regs.length}`);
   return regs[0];

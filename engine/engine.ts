@@ -18,7 +18,15 @@
 import { DiffChanges, HostRpcError, GrpcCode, parseUrn, type CallRecord, type DiffResponse, type ProviderHost } from "./hostProtocol";
 import { annotateSecrets, isSecret, markSecret, stripSecrets, UNKNOWN, type Props } from "./secrets";
 import type { Refs, ResourceSpec } from "./spec";
-import { DeploymentError, type DriftReport, type EngineEvent, type PendingOperation, type StateEntry, type Step, type StepOp } from "./state";
+import {
+  DeploymentError,
+  type DriftReport,
+  type EngineEvent,
+  type PendingOperation,
+  type StateEntry,
+  type Step,
+  type StepOp,
+} from "./state";
 
 const RPC_METHODS = new Set(["getPluginInfo", "configure", "check", "diff", "create", "read", "update", "delete"]);
 
@@ -177,7 +185,11 @@ export class Engine {
         const failure = e instanceof HostRpcError ? e.initFailure : undefined;
         if (!failure) throw new DeploymentError("rpc", entry.urn, `refreshing ${entry.urn}: ${(e as Error).message}`, [], { cause: e });
         // A partial failure does not fail a refresh: the engine warns and keeps the init errors.
-        this.events.push({ severity: "warning", urn: entry.urn, message: `Refreshed resource is in an unhealthy state: ${failure.reasons.join("; ")}` });
+        this.events.push({
+          severity: "warning",
+          urn: entry.urn,
+          message: `Refreshed resource is in an unhealthy state: ${failure.reasons.join("; ")}`,
+        });
         read = { id: failure.id || entry.id, properties: failure.properties, inputs: failure.inputs, initErrors: failure.reasons };
       }
       if (!read.id) {
@@ -202,7 +214,13 @@ export class Engine {
         refreshed.inputs,
         entry.inputs,
       );
-      reports.push({ urn: entry.urn, op: diff.changes === DiffChanges.DIFF_SOME ? "update" : "same", diff, before: entry.outputs, after: outputs });
+      reports.push({
+        urn: entry.urn,
+        op: diff.changes === DiffChanges.DIFF_SOME ? "update" : "same",
+        diff,
+        before: entry.outputs,
+        after: outputs,
+      });
     }
     return reports;
   }
@@ -256,12 +274,10 @@ export class Engine {
   private programInputs(spec: ResourceSpec, refs: Refs): Props {
     const raw = typeof spec.inputs === "function" ? spec.inputs(refs) : spec.inputs;
     // The SDK never sends undefined members.
-    const inputs = markSecret(
-      Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined)),
-      spec.secretInputs,
-    );
+    const inputs = markSecret(Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined)), spec.secretInputs);
     const provider = isSecret(inputs.__provider) ? inputs.__provider.value : inputs.__provider;
-    if (typeof provider !== "string") throw new Error(`${spec.urn}: inputs carry no __provider string (take them from a capture.ts registration)`);
+    if (typeof provider !== "string")
+      throw new Error(`${spec.urn}: inputs carry no __provider string (take them from a capture.ts registration)`);
     return inputs;
   }
 
@@ -383,11 +399,26 @@ export class Engine {
       this.failOperation(e, op, spec, old.type, checked, steps, "updating", old);
     }
     this.removeOperation(op);
-    this.state.set(spec.urn, { urn: spec.urn, type: old.type, id: old.id, inputs: checked, outputs: this.outputsOf(res.properties, checked, spec) });
+    this.state.set(spec.urn, {
+      urn: spec.urn,
+      type: old.type,
+      id: old.id,
+      inputs: checked,
+      outputs: this.outputsOf(res.properties, checked, spec),
+    });
   }
 
   /** Records a partial failure in state (or leaves the operation pending when the host died), then throws. */
-  private failOperation(e: unknown, op: PendingOperation, spec: ResourceSpec, type: string, checked: Props, steps: Step[], doing: string, old?: StateEntry): never {
+  private failOperation(
+    e: unknown,
+    op: PendingOperation,
+    spec: ResourceSpec,
+    type: string,
+    checked: Props,
+    steps: Step[],
+    doing: string,
+    old?: StateEntry,
+  ): never {
     const failure = e instanceof HostRpcError ? e.initFailure : undefined;
     if (failure) {
       // A partial create records the new inputs; a partial update keeps the OLD inputs with the new
@@ -401,7 +432,13 @@ export class Engine {
         outputs: this.outputsOf(failure.properties ?? {}, checked, spec),
         initErrors: failure.reasons,
       });
-      throw new DeploymentError("initFailed", spec.urn, `${doing} ${spec.urn}: ${failure.reasons.join("; ") || (e as Error).message}`, steps, { initFailure: failure, cause: e });
+      throw new DeploymentError(
+        "initFailed",
+        spec.urn,
+        `${doing} ${spec.urn}: ${failure.reasons.join("; ") || (e as Error).message}`,
+        steps,
+        { initFailure: failure, cause: e },
+      );
     }
     // A provider error (gRPC UNKNOWN, the engine's StatusUnknown) or a dead host: nothing recorded.
     // The engine clears the operation when the provider answered; a lost connection leaves it pending.
@@ -430,7 +467,12 @@ export class Engine {
     const op: PendingOperation = { urn: entry.urn, type: "deleting" };
     this.pendingOperations.push(op);
     try {
-      await this.host.delete({ urn: entry.urn, id: entry.id, properties: stripSecrets(entry.outputs), oldInputs: stripSecrets(entry.inputs) });
+      await this.host.delete({
+        urn: entry.urn,
+        id: entry.id,
+        properties: stripSecrets(entry.outputs),
+        oldInputs: stripSecrets(entry.inputs),
+      });
     } catch (e) {
       if (!(e instanceof HostRpcError) || e.code !== GrpcCode.UNAVAILABLE) this.removeOperation(op);
       throw new DeploymentError("rpc", entry.urn, `deleting ${entry.urn}: ${(e as Error).message}`, steps, { cause: e });

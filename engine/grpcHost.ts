@@ -64,7 +64,17 @@ class GrpcProviderHost extends HostProcess implements ProviderHost {
     await this.start();
   }
 
-  private call<Req, Res>(method: string, urn: string | undefined, request: unknown, send: (client: provrpc.ResourceProviderClient, cb: (err: grpc.ServiceError | null, res: Req) => void, options: Partial<grpc.CallOptions>) => void, decode: (res: Req) => Res): Promise<Res> {
+  private call<Req, Res>(
+    method: string,
+    urn: string | undefined,
+    request: unknown,
+    send: (
+      client: provrpc.ResourceProviderClient,
+      cb: (err: grpc.ServiceError | null, res: Req) => void,
+      options: Partial<grpc.CallOptions>,
+    ) => void,
+    decode: (res: Req) => Res,
+  ): Promise<Res> {
     const started = Date.now();
     const record: CallRecord = { seq: ++callSeq, method, urn, hostPid: this.pid, request, ms: 0 };
     this.log.push(record);
@@ -93,7 +103,13 @@ class GrpcProviderHost extends HostProcess implements ProviderHost {
   }
 
   getPluginInfo(): Promise<{ version: string }> {
-    return this.call<plugproto.PluginInfo, { version: string }>("GetPluginInfo", undefined, {}, (c, cb, o) => c.getPluginInfo(new Empty(), new grpc.Metadata(), o, cb), (r) => ({ version: r.getVersion() }));
+    return this.call<plugproto.PluginInfo, { version: string }>(
+      "GetPluginInfo",
+      undefined,
+      {},
+      (c, cb, o) => c.getPluginInfo(new Empty(), new grpc.Metadata(), o, cb),
+      (r) => ({ version: r.getVersion() }),
+    );
   }
 
   configure(args: Props = this.hostOptions.config ?? {}): Promise<ConfigureResult> {
@@ -190,7 +206,11 @@ class GrpcProviderHost extends HostProcess implements ProviderHost {
       r.urn,
       { id: r.id, properties: r.properties, inputs: r.inputs },
       (c, cb, o) => c.read(req, new grpc.Metadata(), o, cb),
-      (res) => ({ id: res.getId(), properties: fromStruct(res.getProperties()), inputs: res.hasInputs() ? fromStruct(res.getInputs()) : undefined }),
+      (res) => ({
+        id: res.getId(),
+        properties: fromStruct(res.getProperties()),
+        inputs: res.hasInputs() ? fromStruct(res.getInputs()) : undefined,
+      }),
     );
   }
 

@@ -88,7 +88,9 @@ export class HostProcess {
     if (!fs.existsSync(script)) throw new Error(`no dynamic-provider host at ${script}: is ${cwd} a program directory?`);
     const project = this.options.project ?? "proj";
     const config = this.options.config ?? {};
-    const plainConfig = Object.fromEntries(Object.entries(stripSecrets(config)).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
+    const plainConfig = Object.fromEntries(
+      Object.entries(stripSecrets(config)).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]),
+    );
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       PULUMI_NODEJS_PROJECT: project,
@@ -137,7 +139,9 @@ export class HostProcess {
         else fail(new Error(`host ${this.pid} printed "${out.slice(0, nl)}" instead of a port`));
       };
       child.stdout!.setEncoding("utf8").on("data", onData);
-      child.once("close", (code, signal) => fail(new Error(`host ${this.pid} exited (code ${code}, signal ${signal}) before printing its port`)));
+      child.once("close", (code, signal) =>
+        fail(new Error(`host ${this.pid} exited (code ${code}, signal ${signal}) before printing its port`)),
+      );
     }).catch(async (e) => {
       await this.kill("SIGKILL");
       throw e;

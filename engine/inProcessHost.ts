@@ -110,7 +110,11 @@ class InProcessHost implements ProviderHost {
     return this.call("Configure", undefined, { args, acceptSecrets: true, acceptResources: true }, false, async () => {
       const wire = fromWire(args);
       // The host unwraps top-level secrets only, and keeps no `__provider` in the config.
-      this.config = Object.fromEntries(Object.entries(wire).filter(([k]) => k !== PROVIDER_KEY).map(([k, v]) => [k, isSecret(v) ? v.value : v]));
+      this.config = Object.fromEntries(
+        Object.entries(wire)
+          .filter(([k]) => k !== PROVIDER_KEY)
+          .map(([k, v]) => [k, isSecret(v) ? v.value : v]),
+      );
       return { acceptSecrets: false, supportsPreview: false, acceptResources: false, acceptOutputs: false };
     });
   }
@@ -213,7 +217,13 @@ class InProcessHost implements ProviderHost {
    * turns a throw into the error the real host would send (`initFailures`: Create and Update pack an
    * init failure for an error carrying an `id`).
    */
-  private async call<Res>(method: string, urn: string | undefined, request: unknown, initFailures: boolean, run: () => Promise<Res>): Promise<Res> {
+  private async call<Res>(
+    method: string,
+    urn: string | undefined,
+    request: unknown,
+    initFailures: boolean,
+    run: () => Promise<Res>,
+  ): Promise<Res> {
     const started = Date.now();
     const record: CallRecord = { seq: ++callSeq, method, urn, hostPid: this.pid, request, ms: 0 };
     this.log.push(record);
@@ -228,10 +238,12 @@ class InProcessHost implements ProviderHost {
     try {
       response = await run();
     } catch (e) {
-      if (generation !== this.generation) fail(new HostRpcError(method, GrpcCode.UNAVAILABLE, "the in-process host was killed during the call", undefined, e));
+      if (generation !== this.generation)
+        fail(new HostRpcError(method, GrpcCode.UNAVAILABLE, "the in-process host was killed during the call", undefined, e));
       fail(rpcErrorOf(method, e, initFailures));
     }
-    if (generation !== this.generation) fail(new HostRpcError(method, GrpcCode.UNAVAILABLE, "the in-process host was killed during the call"));
+    if (generation !== this.generation)
+      fail(new HostRpcError(method, GrpcCode.UNAVAILABLE, "the in-process host was killed during the call"));
     record.ms = Date.now() - started;
     record.response = response!;
     return response!;
@@ -260,7 +272,14 @@ function withProvider(result: Props | undefined, props: Props): Props {
 
 /** The status the host's gRPC server sends for a thrown value (grpc-js serverErrorToStatus; the host's grpcResponseFromError). */
 function rpcErrorOf(method: string, e: unknown, initFailures: boolean): HostRpcError {
-  const x = (typeof e === "object" && e !== null ? e : {}) as { message?: unknown; code?: unknown; details?: unknown; id?: unknown; properties?: unknown; reasons?: unknown };
+  const x = (typeof e === "object" && e !== null ? e : {}) as {
+    message?: unknown;
+    code?: unknown;
+    details?: unknown;
+    id?: unknown;
+    properties?: unknown;
+    reasons?: unknown;
+  };
   const message = typeof e === "object" && e !== null ? ("message" in x ? String(x.message) : "Unknown Error") : String(e);
   if (initFailures) {
     // Create and Update answer UNKNOWN with the message, whatever the error's own code.

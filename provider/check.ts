@@ -25,8 +25,7 @@ export function checkWithSchema<T>(
   news: Record<string, unknown>,
 ): pulumi.dynamic.CheckResult<Record<string, unknown>> {
   const { __provider, ...rest } = news as Record<string, unknown> & { __provider?: unknown };
-  const withProvider = (inputs: Record<string, unknown>) =>
-    __provider === undefined ? inputs : { ...inputs, __provider };
+  const withProvider = (inputs: Record<string, unknown>) => (__provider === undefined ? inputs : { ...inputs, __provider });
   // Text with an unpaired UTF-16 surrogate is not Unicode: it cannot travel to the host and back
   // unchanged (UTF-8 has no form for it), so it is refused here rather than silently altered.
   const broken = loneSurrogatePaths(rest, []);
@@ -80,7 +79,15 @@ function describeValue(value: unknown): string {
  * field's path and what to give. Values are never echoed (a misplaced secret must not reach a message).
  */
 export function fixItReason(
-  issue: { code?: string; message: string; path: ReadonlyArray<PropertyKey>; expected?: unknown; keys?: string[]; options?: unknown[]; discriminator?: string },
+  issue: {
+    code?: string;
+    message: string;
+    path: ReadonlyArray<PropertyKey>;
+    expected?: unknown;
+    keys?: string[];
+    options?: unknown[];
+    discriminator?: string;
+  },
   value: unknown,
 ): string {
   const where = issuePath(issue.path) || "the inputs";

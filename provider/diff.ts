@@ -78,11 +78,7 @@ export interface Comparison {
 }
 
 /** Compares `desired` with `actual` field by field according to `spec`. Pure; never throws for data. */
-export function compare<K extends string>(
-  spec: DiffSpec<K>,
-  desired: object | undefined,
-  actual: object | undefined,
-): Comparison {
+export function compare<K extends string>(spec: DiffSpec<K>, desired: object | undefined, actual: object | undefined): Comparison {
   const diffs: string[] = [];
   const replaces: string[] = [];
   const unknowns: string[] = [];

@@ -313,7 +313,9 @@ async function runWithHarness(options: Options, p: Places, why: string): Promise
   say("Real: the quickstart program, the Pulumi SDK, the dynamic-provider host from @pulumi/pulumi,");
   say("the providers, pwsh and the PowerShell scripts. Windows is the simulator (the WMI emulator).");
   say("");
-  say(`Project ${project.name}, program ${path.relative(p.projectDir, project.program) || "."}, stack ${options.stack}: ${options.destroy ? "destroy" : "up"}`);
+  say(
+    `Project ${project.name}, program ${path.relative(p.projectDir, project.program) || "."}, stack ${options.stack}: ${options.destroy ? "destroy" : "up"}`,
+  );
   const result = await runHarness({
     projectDir: p.projectDir,
     stack: options.stack,

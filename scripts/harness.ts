@@ -281,7 +281,9 @@ async function runProgramOnce(
     return [{ urn: pulumi.output(settled) } as unknown as pulumi.Resource];
   };
 
-  options.log?.(`running ${path.relative(options.projectDir, project.program) || "."} (TypeScript, type-checked as the Node language host does)`);
+  options.log?.(
+    `running ${path.relative(options.projectDir, project.program) || "."} (TypeScript, type-checked as the Node language host does)`,
+  );
   const run = await runProgram(engine, build, { project: project.name, stack: options.stack });
   options.log?.(run.steps.length ? "steps:" : "steps: none completed");
   run.steps.forEach(stepLog);
@@ -307,7 +309,11 @@ async function runProgramOnce(
 
 /** The host, with a progress line when a create, update or delete starts and when it ends. */
 function withProgress(host: ProviderHost, log: (line: string) => void): ProviderHost {
-  const verbs: Record<string, [string, string]> = { create: ["creating", "created"], update: ["updating", "updated"], delete: ["deleting", "deleted"] };
+  const verbs: Record<string, [string, string]> = {
+    create: ["creating", "created"],
+    update: ["updating", "updated"],
+    delete: ["deleting", "deleted"],
+  };
   return new Proxy(host, {
     get(target, key, receiver) {
       const value = Reflect.get(target, key, receiver);

@@ -127,13 +127,11 @@ function windowsVm(name: string, computerName: string): WindowsVm {
       commandToExecute: `powershell.exe -NoProfile -ExecutionPolicy Bypass -EncodedCommand ${encodedSetup}`,
     },
   });
-  const privateAddress = pulumi
-    .all([nic.ipConfigurations, remoting.provisioningState])
-    .apply(([ipConfigurations]) => {
-      const address = ipConfigurations?.[0]?.privateIPAddress;
-      if (!address) throw new Error(`network interface ${name} has no private address`);
-      return address;
-    });
+  const privateAddress = pulumi.all([nic.ipConfigurations, remoting.provisioningState]).apply(([ipConfigurations]) => {
+    const address = ipConfigurations?.[0]?.privateIPAddress;
+    if (!address) throw new Error(`network interface ${name} has no private address`);
+    return address;
+  });
   return { vm, privateAddress };
 }
 

@@ -95,10 +95,14 @@ export const activationStatus = licenseServer.activationStatus;
 /** Per pack: KeyPackId, total and available CALs, as read from the server (refresh updates them). */
 export const packTotals = pulumi.all(
   calPacks.map((p) =>
-    pulumi.all([p.keyPackId, p.totalLicenses, p.availableLicenses]).apply(([keyPackId, total, available]) => ({ keyPackId, total, available })),
+    pulumi
+      .all([p.keyPackId, p.totalLicenses, p.availableLicenses])
+      .apply(([keyPackId, total, available]) => ({ keyPackId, total, available })),
   ),
 );
 /** Per host: the mode in effect and where it comes from ("local" or "groupPolicy"). */
 export const sessionHostModes = pulumi.all(
-  sessionHosts.map((h) => pulumi.all([h.serverName, h.effectiveMode, h.modeSource]).apply(([host, effective, source]) => ({ host, effective, source }))),
+  sessionHosts.map((h) =>
+    pulumi.all([h.serverName, h.effectiveMode, h.modeSource]).apply(([host, effective, source]) => ({ host, effective, source })),
+  ),
 );

@@ -61,7 +61,5 @@ if (licenseServerId !== undefined) {
 export const productId = licenseServer.productId;
 export const activationStatus = licenseServer.activationStatus;
 export const nextStep = licenseServer.nextStep;
-export const calsAvailable = pulumi
-  .all(calPacks.map((p) => p.availableLicenses))
-  .apply((counts) => counts.reduce((sum, n) => sum + n, 0));
+export const calsAvailable = pulumi.all(calPacks.map((p) => p.availableLicenses)).apply((counts) => counts.reduce((sum, n) => sum + n, 0));
 export const sessionHostModes = pulumi.all(sessionHosts.map((h) => h.effectiveMode));

@@ -65,7 +65,5 @@ export const productId = licenseServer.productId;
 export const activationStatus = licenseServer.activationStatus;
 /** What to do next ("" once activated). */
 export const nextStep = licenseServer.nextStep;
-export const calsAvailable = pulumi
-  .all(calPacks.map((p) => p.availableLicenses))
-  .apply((counts) => counts.reduce((sum, n) => sum + n, 0));
+export const calsAvailable = pulumi.all(calPacks.map((p) => p.availableLicenses)).apply((counts) => counts.reduce((sum, n) => sum + n, 0));
 export const sessionHostModes = pulumi.all(sessionHosts.map((h) => h.effectiveMode));

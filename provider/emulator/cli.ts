@@ -28,7 +28,7 @@ if (require.main === module) {
       process.exitCode = code;
     },
     (e) => {
-      process.stderr.write(`rds-sim: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
+      process.stderr.write(`rds-sim: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
       process.exitCode = EXIT_ERROR;
     },
   );

@@ -117,7 +117,17 @@ export class Coalescer<I, R> {
     let batch = this.pending.get(key);
     // windowMs 0: coalescing off, every read is a batch of its own (even one not started yet is not joined).
     if (opts.windowMs <= 0 || batch === undefined || batch.sealed || batch.items.length >= opts.maxBatch) {
-      batch = { key, items: [], waiters: [], firstAt: Date.now(), timer: undefined, handedOver: false, sealed: false, lastJoinAt: 0, gathered: false };
+      batch = {
+        key,
+        items: [],
+        waiters: [],
+        firstAt: Date.now(),
+        timer: undefined,
+        handedOver: false,
+        sealed: false,
+        lastJoinAt: 0,
+        gathered: false,
+      };
       this.pending.set(key, batch);
     }
     const joined = batch;

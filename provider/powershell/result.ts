@@ -112,7 +112,7 @@ function invalidResult(ctx: CallContext, cause: string): RdsError {
 
 /** True for an unsigned code in the WBEM / FACILITY_ITF range 0x8004xxxx. */
 export function isWbemCode(code: number): boolean {
-  return (code >>> 16) === 0x8004;
+  return code >>> 16 === 0x8004;
 }
 
 /** The specific code for a WBEM return value: access denied and invalid class have their own. */

@@ -67,7 +67,8 @@ export function parseConnection(connection: unknown): Connection {
 
 function checkSpec<T>(spec: OperationSpec<T>, host: string): void {
   const where = { host, operation: spec.name };
-  if (typeof spec.name !== "string" || spec.name.length === 0) throw validationError(`running an operation on ${host}: the operation has no name`, where);
+  if (typeof spec.name !== "string" || spec.name.length === 0)
+    throw validationError(`running an operation on ${host}: the operation has no name`, where);
   if (typeof spec.script !== "string" || !path.isAbsolute(spec.script)) {
     throw validationError(`running ${spec.name} on ${host}: the script path must be absolute`, where);
   }
@@ -123,7 +124,9 @@ export type OperationRunner = (connection: Connection, call: OperationCall) => P
 export const poolRunner: OperationRunner = (connection, call) => {
   const transport = transportFor(connection);
   const spec = { key: transport.targetKey(connection), host: connection.host, connection, transport };
-  return runOnTarget(spec, (session) => session.runScript({ name: call.name, script: call.script, args: call.args(), host: call.host, timeoutMs: call.timeoutMs }));
+  return runOnTarget(spec, (session) =>
+    session.runScript({ name: call.name, script: call.script, args: call.args(), host: call.host, timeoutMs: call.timeoutMs }),
+  );
 };
 
 let core: OperationRunner = poolRunner;
@@ -163,7 +166,14 @@ export async function runOperation<T>(connection: Connection, op: OperationSpec<
           return taken;
         }
       : () => given;
-  const outcome = await core(conn, { name: op.name, script: op.script, host: conn.host, args, result: op.result, timeoutMs: op.timeoutMs ?? DEFAULT_TIMEOUT_MS });
+  const outcome = await core(conn, {
+    name: op.name,
+    script: op.script,
+    host: conn.host,
+    args,
+    result: op.result,
+    timeoutMs: op.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+  });
   const ctx = { host: conn.host, operation: op.name, durationMs: outcome.durationMs, stderr: outcome.stderr || undefined };
   if (!outcome.document.ok) throw errorFromDocument(outcome.document.error, ctx);
   return validateResult(op.result, outcome.document.result, ctx);

@@ -38,7 +38,6 @@ import { simulatorTransport } from "./transports/simulator";
 import { sshTransport } from "./transports/ssh";
 import { winrmTransport } from "./transports/winrm";
 
-
 /** What ends or cuts the one line ssh reads a secret from: line breaks, and NUL (a C string's end). */
 // eslint-disable-next-line no-control-regex -- NUL is exactly the character this pattern must find
 const ONE_LINE_BREAKERS = /[\r\n\u0000]/;
@@ -118,11 +117,15 @@ export const localConnectionSchema = z
   .strict();
 
 /** `ssh-ed25519 AAAA... [comment]`: a public host key as in a .pub file or after the host field of a known_hosts line. */
-const HOST_KEY = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com|rsa-sha2-256|rsa-sha2-512) [A-Za-z0-9+/]+={0,3}( [^\r\n]*)?$/;
+const HOST_KEY =
+  /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com|rsa-sha2-256|rsa-sha2-512) [A-Za-z0-9+/]+={0,3}( [^\r\n]*)?$/;
 const hostKeySchema = z
   .string()
   .max(16384, "hostKey must be at most 16384 characters")
-  .refine((value) => HOST_KEY.test(value.trim()), 'hostKey must be a public key such as "ssh-ed25519 AAAAC3Nz... [comment]" (the content of the host\'s /etc/ssh/ssh_host_ed25519_key.pub)');
+  .refine(
+    (value) => HOST_KEY.test(value.trim()),
+    'hostKey must be a public key such as "ssh-ed25519 AAAAC3Nz... [comment]" (the content of the host\'s /etc/ssh/ssh_host_ed25519_key.pub)',
+  );
 
 /** Connect settings shared by the remote transports. */
 const remoteCommon = {
@@ -192,7 +195,9 @@ export const sshConnectionSchema = z
      * must already be in `knownHostsFile` (or ssh's own ~/.ssh/known_hosts): an unknown host is refused
      * (RDS_HOST_KEY_UNKNOWN), a different key too (RDS_HOST_KEY_CHANGED).
      */
-    hostKey: z.union([hostKeySchema, z.array(hostKeySchema).min(1, "hostKey must list at least one key").max(16, "hostKey lists at most 16 keys")]).optional(),
+    hostKey: z
+      .union([hostKeySchema, z.array(hostKeySchema).min(1, "hostKey must list at least one key").max(16, "hostKey lists at most 16 keys")])
+      .optional(),
     /** A known_hosts file to check the host key against (instead of ssh's default ~/.ssh/known_hosts). Default: none. */
     knownHostsFile: plainText("knownHostsFile", 4096).optional(),
     /** The ssh subsystem that runs PowerShell on the target. Default: `"powershell"`. */
@@ -208,14 +213,22 @@ export const sshConnectionSchema = z
     const auth = (["password", "privateKey", "privateKeyFile"] as const).filter((k) => c[k] !== undefined);
     if (auth.length > 1) {
       for (const field of auth.slice(1)) {
-        ctx.addIssue({ code: "custom", path: [field], message: `${field} cannot be combined with ${auth[0]}: give one of password, privateKey, privateKeyFile` });
+        ctx.addIssue({
+          code: "custom",
+          path: [field],
+          message: `${field} cannot be combined with ${auth[0]}: give one of password, privateKey, privateKeyFile`,
+        });
       }
     }
     if (c.privateKeyPassphrase !== undefined && c.privateKey === undefined && c.privateKeyFile === undefined) {
       ctx.addIssue({ code: "custom", path: ["privateKeyPassphrase"], message: "privateKeyPassphrase needs privateKey or privateKeyFile" });
     }
     if (c.hostKey !== undefined && c.knownHostsFile !== undefined) {
-      ctx.addIssue({ code: "custom", path: ["knownHostsFile"], message: "knownHostsFile cannot be combined with hostKey: pin the key with hostKey, or trust a known_hosts file" });
+      ctx.addIssue({
+        code: "custom",
+        path: ["knownHostsFile"],
+        message: "knownHostsFile cannot be combined with hostKey: pin the key with hostKey, or trust a known_hosts file",
+      });
     }
   });
 
@@ -267,7 +280,11 @@ export const winrmConnectionSchema = z
     const scheme = c.scheme ?? "https";
     const authentication = c.authentication ?? "negotiate";
     if (authentication === "basic" && scheme !== "https") {
-      ctx.addIssue({ code: "custom", path: ["authentication"], message: 'authentication "basic" sends the password readably: it is allowed only with scheme "https"' });
+      ctx.addIssue({
+        code: "custom",
+        path: ["authentication"],
+        message: 'authentication "basic" sends the password readably: it is allowed only with scheme "https"',
+      });
     }
     if ((authentication === "basic" || authentication === "credssp") && c.user === undefined) {
       ctx.addIssue({ code: "custom", path: ["user"], message: `authentication "${authentication}" needs user and password` });

@@ -15,6 +15,7 @@ import * as os from "os";
 import * as path from "path";
 import { packageRoot } from "../../provider/paths";
 import { findPwsh } from "../../provider/emulator/cli";
+import type { EmulatorView } from "../../provider/emulator/cli/driver";
 
 const ROOT = packageRoot();
 const CLI = path.join(ROOT, "bin", "provider", "emulator", "cli.js");
@@ -51,7 +52,7 @@ function cli(args: string[], opts: { stateDir?: string | null; env?: Record<stri
 }
 
 /** Runs a command that must succeed with --json and returns the parsed output. */
-function cliJson<T = any>(args: string[]): T {
+function cliJson<T = EmulatorView>(args: string[]): T {
   const r = cli([...args, "--json"]);
   if (r.status !== 0) throw new Error(`rds-sim ${args.join(" ")} exited ${r.status}: ${r.stderr}`);
   return JSON.parse(r.stdout) as T;
@@ -64,7 +65,7 @@ function ok(args: string[]): string {
   return r.stdout;
 }
 
-function show(host: string): any {
+function show(host: string): EmulatorView {
   return cliJson(["show", host]);
 }
 
@@ -129,7 +130,20 @@ afterAll(() => {
 describe("help", () => {
   test("--help lists every command and exits 0", () => {
     const out = ok(["--help"]);
-    for (const c of ["hosts", "show", "clearinghouse license-server-id", "clearinghouse key-pack-id", "host set", "issue", "fault set", "fault clear", "gpo set", "gpo clear", "reset", "log"]) {
+    for (const c of [
+      "hosts",
+      "show",
+      "clearinghouse license-server-id",
+      "clearinghouse key-pack-id",
+      "host set",
+      "issue",
+      "fault set",
+      "fault clear",
+      "gpo set",
+      "gpo clear",
+      "reset",
+      "log",
+    ]) {
       expect(out).toContain(`  ${c} `);
     }
   });
@@ -157,20 +171,70 @@ describe("bad arguments exit 2, name the argument, and give a usage hint", () =>
     ["flag followed by another flag", ["issue", "ls01", "--count", "--key-pack", "3"], /option --count needs a value <N>/],
     ["value for a switch", ["hosts", "--json=yes"], /option --json takes no value/],
     ["missing required flag", ["issue", "ls01", "--key-pack", "3"], /missing option --count <N>/],
-    ["non-numeric count", ["issue", "ls01", "--key-pack", "3", "--count", "many"], /--count must be a whole number from 1 to 100000 \(got 'many'\)/],
+    [
+      "non-numeric count",
+      ["issue", "ls01", "--key-pack", "3", "--count", "many"],
+      /--count must be a whole number from 1 to 100000 \(got 'many'\)/,
+    ],
     ["zero count", ["issue", "ls01", "--key-pack", "3", "--count", "0"], /--count must be a whole number from 1 to 100000/],
     ["bad os", ["host", "set", "ls01", "--os", "2003"], /--os must be one of 2008R2, 2012, 2016, 2019, 2022, 2025 \(got '2003'\)/],
     ["nothing to set", ["host", "set", "ls01"], /nothing to set: give at least one of --os/],
     ["contradicting flags", ["host", "set", "ls01", "--domain", "contoso.com", "--workgroup"], /--domain and --workgroup contradict/],
     ["grace days out of range", ["host", "set", "ls01", "--grace-days", "121"], /--grace-days must be a whole number from 0 to 120/],
-    ["bad cal type", ["clearinghouse", "key-pack-id", "--host", "ls01", "--program", "select", "--version", "2019", "--cal-type", "perSeat", "--quantity", "5"], /--cal-type must be one of perUser, perDevice \(got 'perSeat'\)/],
-    ["bad program", ["clearinghouse", "key-pack-id", "--product-id", "1", "--program", "oem", "--version", "2019", "--cal-type", "perUser", "--quantity", "5"], /--program must be one of retail, openLicense, select, enterpriseAgreement/],
-    ["missing program", ["clearinghouse", "key-pack-id", "--host", "ls01", "--version", "2019", "--cal-type", "perUser", "--quantity", "5"], /missing option --program <PROGRAM>/],
+    [
+      "bad cal type",
+      [
+        "clearinghouse",
+        "key-pack-id",
+        "--host",
+        "ls01",
+        "--program",
+        "select",
+        "--version",
+        "2019",
+        "--cal-type",
+        "perSeat",
+        "--quantity",
+        "5",
+      ],
+      /--cal-type must be one of perUser, perDevice \(got 'perSeat'\)/,
+    ],
+    [
+      "bad program",
+      [
+        "clearinghouse",
+        "key-pack-id",
+        "--product-id",
+        "1",
+        "--program",
+        "oem",
+        "--version",
+        "2019",
+        "--cal-type",
+        "perUser",
+        "--quantity",
+        "5",
+      ],
+      /--program must be one of retail, openLicense, select, enterpriseAgreement/,
+    ],
+    [
+      "missing program",
+      ["clearinghouse", "key-pack-id", "--host", "ls01", "--version", "2019", "--cal-type", "perUser", "--quantity", "5"],
+      /missing option --program <PROGRAM>/,
+    ],
     ["no product id", ["clearinghouse", "license-server-id"], /missing product ID: give <productId> or --host <HOST>/],
     ["product id and host", ["clearinghouse", "license-server-id", "123", "--host", "ls01"], /either a product ID or --host, not both/],
-    ["unknown fault", ["fault", "set", "ls01", "meteorStrike"], /<fault> must be one of clearinghouseUnreachable, accessDenied, providerFailure/],
+    [
+      "unknown fault",
+      ["fault", "set", "ls01", "meteorStrike"],
+      /<fault> must be one of clearinghouseUnreachable, accessDenied, providerFailure/,
+    ],
     ["fault without its value", ["fault", "set", "ls01", "latencyMs"], /missing argument <value> for latencyMs \(a whole number\)/],
-    ["non-numeric fault value", ["fault", "set", "ls01", "latencyMs", "fast"], /the value of latencyMs must be a whole number from 0 to 600000 \(got 'fast'\)/],
+    [
+      "non-numeric fault value",
+      ["fault", "set", "ls01", "latencyMs", "fast"],
+      /the value of latencyMs must be a whole number from 0 to 600000 \(got 'fast'\)/,
+    ],
     ["bad failure style", ["fault", "set", "ls01", "failureStyle", "loud"], /the value of failureStyle must be one of return, exception/],
     ["bad boolean", ["fault", "set", "ls01", "accessDenied", "maybe"], /the value of accessDenied must be true or false/],
     ["bad gpo mode", ["gpo", "set", "ls01", "--mode", "perSeat"], /--mode must be one of perDevice, perUser, aadPerUser/],
@@ -237,7 +301,7 @@ describe("commands against the emulator (one shared state dir, in order)", () =>
     expect(ls.licenseServer.activated).toBe(false);
 
     // `show ghost` above did not create a host.
-    const rows = cliJson<any[]>(["hosts"]);
+    const rows = cliJson<EmulatorView[]>(["hosts"]);
     expect(rows.map((r) => r.hostName)).toEqual(["ls01", "rdsh01"]);
     expect(rows[0]).toMatchObject({ roleInstalled: true, activated: false, keyPacks: 0, licensingType: 5, osVersion: "2019" });
     expect(rows[1]).toMatchObject({ roleInstalled: false, partOfDomain: false, isConnectionBroker: true, osVersion: "2022" });
@@ -254,7 +318,20 @@ describe("commands against the emulator (one shared state dir, in order)", () =>
   });
 
   test("clearinghouse key-pack-id and retail-code give codes the emulator installs; the license server id activates", () => {
-    keyPackCode = ok(["clearinghouse", "key-pack-id", "--host", "ls01", "--program", "select", "--version", "2019", "--cal-type", "perDevice", "--quantity", "10"]).trim();
+    keyPackCode = ok([
+      "clearinghouse",
+      "key-pack-id",
+      "--host",
+      "ls01",
+      "--program",
+      "select",
+      "--version",
+      "2019",
+      "--cal-type",
+      "perDevice",
+      "--quantity",
+      "10",
+    ]).trim();
     expect(keyPackCode).toMatch(/^[A-Z0-9]{35}$/);
     retailCode = ok(["clearinghouse", "retail-code", "--version", "2016", "--cal-type", "perUser", "--quantity", "5"]).trim();
     expect(retailCode).toMatch(/^[A-Z0-9]{25}$/);
@@ -289,8 +366,19 @@ describe("commands against the emulator (one shared state dir, in order)", () =>
     expect(h.licenseServer.activated).toBe(true);
     expect(h.licenseServer.licenseServerId).toBe(lsid);
     const packs = h.licenseServer.keyPacks;
-    expect(packs.find((p: any) => p.KeyPackId === selectPack)).toMatchObject({ program: "select", ProductType: 0, ProductVersion: "Windows Server 2019", TotalLicenses: 10, AvailableLicenses: 10 });
-    expect(packs.find((p: any) => p.KeyPackId === retailPack)).toMatchObject({ program: "retail", ProductType: 1, ProductVersion: "Windows Server 2016", TotalLicenses: 5 });
+    expect(packs.find((p: EmulatorView) => p.KeyPackId === selectPack)).toMatchObject({
+      program: "select",
+      ProductType: 0,
+      ProductVersion: "Windows Server 2019",
+      TotalLicenses: 10,
+      AvailableLicenses: 10,
+    });
+    expect(packs.find((p: EmulatorView) => p.KeyPackId === retailPack)).toMatchObject({
+      program: "retail",
+      ProductType: 1,
+      ProductVersion: "Windows Server 2016",
+      TotalLicenses: 5,
+    });
   });
 
   test("clearinghouse confirmation-code gives a code for telephone deactivation", () => {
@@ -328,7 +416,9 @@ describe("commands against the emulator (one shared state dir, in order)", () =>
   });
 
   test("fault set / fault clear", () => {
-    expect(ok(["fault", "set", "ls01", "clearinghouseUnreachable"])).toBe("ls01: clearinghouseUnreachable true\n  active faults: clearinghouseUnreachable true\n");
+    expect(ok(["fault", "set", "ls01", "clearinghouseUnreachable"])).toBe(
+      "ls01: clearinghouseUnreachable true\n  active faults: clearinghouseUnreachable true\n",
+    );
     ok(["fault", "set", "ls01", "latencyMs", "15"]);
     ok(["fault", "set", "ls01", "failureStyle", "EXCEPTION"]);
     ok(["fault", "set", "ls01", "classNotReadyCalls", "2"]);
@@ -341,9 +431,18 @@ describe("commands against the emulator (one shared state dir, in order)", () =>
       activationStatusUnknown: false,
       failureStyle: "exception",
     });
-    expect(cliJson(["fault", "clear", "ls01", "latencyMs"])).toMatchObject({ latencyMs: 0, clearinghouseUnreachable: true, failureStyle: "exception" });
+    expect(cliJson(["fault", "clear", "ls01", "latencyMs"])).toMatchObject({
+      latencyMs: 0,
+      clearinghouseUnreachable: true,
+      failureStyle: "exception",
+    });
     expect(ok(["fault", "clear", "ls01"])).toBe("ls01: all faults and Group Policy values cleared\n  active faults: none\n");
-    expect(show("ls01").faults).toMatchObject({ clearinghouseUnreachable: false, latencyMs: 0, classNotReadyCalls: 0, failureStyle: "return" });
+    expect(show("ls01").faults).toMatchObject({
+      clearinghouseUnreachable: false,
+      latencyMs: 0,
+      classNotReadyCalls: 0,
+      failureStyle: "return",
+    });
   });
 
   test("gpo set / gpo clear override the session host's WMI settings", () => {
@@ -352,12 +451,19 @@ describe("commands against the emulator (one shared state dir, in order)", () =>
     );
     const h = show("rdsh01");
     expect(h.groupPolicy).toEqual({ LicensingMode: 4, LicenseServers: "ls01.contoso.com,ls02.contoso.com" });
-    expect(h.sessionHost).toMatchObject({ effectiveLicensingType: 4, policySourceLicensingType: 1, effectiveLicenseServers: ["ls01.contoso.com", "ls02.contoso.com"] });
+    expect(h.sessionHost).toMatchObject({
+      effectiveLicensingType: 4,
+      policySourceLicensingType: 1,
+      effectiveLicenseServers: ["ls01.contoso.com", "ls02.contoso.com"],
+    });
     // and what `host set` gave it earlier
     expect(h.config).toMatchObject({ workgroup: "LAB", partOfDomain: false, isConnectionBroker: true });
     expect(h.sessionHost.graceDaysLeft).toBe(30);
 
-    expect(cliJson(["gpo", "clear", "rdsh01", "--mode"])).toEqual({ LicensingMode: null, LicenseServers: "ls01.contoso.com,ls02.contoso.com" });
+    expect(cliJson(["gpo", "clear", "rdsh01", "--mode"])).toEqual({
+      LicensingMode: null,
+      LicenseServers: "ls01.contoso.com,ls02.contoso.com",
+    });
     expect(cliJson(["gpo", "clear", "rdsh01"])).toEqual({ LicensingMode: null, LicenseServers: null });
   });
 
@@ -366,7 +472,7 @@ describe("commands against the emulator (one shared state dir, in order)", () =>
     expect(out[0]).toMatch(/^SEQ\s+TIME \(UTC\)\s+PID\s+CMDLET\s+CLASS\s+METHOD\s+RESULT$/);
     expect(out[1]).toMatch(/^1\s.*Invoke-CimMethod\s+Win32_TSLicenseServer\s+ActivateServer\s+0x80041008 WBEM_E_INVALID_PARAMETER$/);
     expect(out[2]).toMatch(/^2\s.*ActivateServer\s+0$/);
-    const last = cliJson<any[]>(["log", "ls01", "--last", "1"]);
+    const last = cliJson<EmulatorView[]>(["log", "ls01", "--last", "1"]);
     expect(last).toHaveLength(1);
     expect(last[0]).toMatchObject({ seq: 4, cmdlet: "Invoke-CimMethod", method: "InstallRetailPurchaseLicenseKeyPack", result: 0 });
   });
@@ -391,7 +497,7 @@ test("a hostile host name is data, end to end", () => {
   const h = show(name);
   expect(h.hostName).toBe(name);
   expect(h.config.osVersion).toBe("2016");
-  expect(cliJson<any[]>(["hosts"]).map((r) => r.hostName)).toContain(name);
+  expect(cliJson<EmulatorView[]>(["hosts"]).map((r) => r.hostName)).toContain(name);
   expect(cliJson(["clearinghouse", "license-server-id", "--host", name]).productId).toBe(h.licenseServer.productId);
   // Human output shows control characters escaped: no raw escape sequence or newline reaches the terminal.
   const human = ok(["show", name]);

@@ -70,10 +70,11 @@ export class EmulatorFixture {
 
   /** Run `code` with the emulator context set to `host` in this fixture's state directory. */
   on<T = unknown>(host: string, code: string, data: Record<string, unknown> = {}): Promise<T> {
-    return this.session.run<T>(
-      "Set-RdsEmulatorContext -StateDir $data.__dir -HostName $data.__host\n" + code,
-      { ...data, __dir: this.stateDir, __host: host },
-    );
+    return this.session.run<T>("Set-RdsEmulatorContext -StateDir $data.__dir -HostName $data.__host\n" + code, {
+      ...data,
+      __dir: this.stateDir,
+      __host: host,
+    });
   }
 
   /** Invoke-Captured around `code`, on `host`. */

@@ -22,11 +22,15 @@ afterAll(async () => {
   expect(liveSessionCount()).toBe(0);
 });
 
-const LS = (method: string, args = "") => `Invoke-CimMethod -ClassName Win32_TSLicenseServer -MethodName ${method}${args ? ` -Arguments ${args}` : ""}`;
-const KP = (method: string, args = "") => `Invoke-CimMethod -ClassName Win32_TSLicenseKeyPack -MethodName ${method}${args ? ` -Arguments ${args}` : ""}`;
+const LS = (method: string, args = "") =>
+  `Invoke-CimMethod -ClassName Win32_TSLicenseServer -MethodName ${method}${args ? ` -Arguments ${args}` : ""}`;
+const KP = (method: string, args = "") =>
+  `Invoke-CimMethod -ClassName Win32_TSLicenseKeyPack -MethodName ${method}${args ? ` -Arguments ${args}` : ""}`;
 const TS = "$ts = Get-CimInstance -Namespace root/cimv2/TerminalServices -ClassName Win32_TerminalServiceSetting\n";
-const AGREEMENT = "@{ AgreementType = [uint32]1; sAgreementNumber = '1234567'; ProductVersion = [uint32]7; ProductType = [uint32]1; LicenseCount = [uint32]5 }";
-const OPEN = "@{ sLicenseNumber = '12345678'; sAuthorizationNumber = 'ABCDE12345FGHIJ'; ProductVersion = [uint32]7; ProductType = [uint32]1; LicenseCount = [uint32]5 }";
+const AGREEMENT =
+  "@{ AgreementType = [uint32]1; sAgreementNumber = '1234567'; ProductVersion = [uint32]7; ProductType = [uint32]1; LicenseCount = [uint32]5 }";
+const OPEN =
+  "@{ sLicenseNumber = '12345678'; sAuthorizationNumber = 'ABCDE12345FGHIJ'; ProductVersion = [uint32]7; ProductType = [uint32]1; LicenseCount = [uint32]5 }";
 
 describe("calls WMI would reject before the provider runs (always errors, whatever the failure style)", () => {
   test("unknown methods are WBEM_E_INVALID_METHOD (docs/windows-facts.md#pitfalls, and the methods removed in WS2008 R2)", async () => {
@@ -98,7 +102,10 @@ describe("calls WMI would reject before the provider runs (always errors, whatev
 
   test("an InputObject that is not an emulated CIM instance is refused", async () => {
     const host = uniqueHost("notcim");
-    const r = await fx.capture(host, "Invoke-CimMethod -InputObject ([pscustomobject]@{ ServerName = 'x' }) -MethodName GetGracePeriodDays");
+    const r = await fx.capture(
+      host,
+      "Invoke-CimMethod -InputObject ([pscustomobject]@{ ServerName = 'x' }) -MethodName GetGracePeriodDays",
+    );
     expect(r).toMatchObject({ ok: false, hresult: WBEM.INVALID_OBJECT_PATH });
   });
 });
@@ -112,7 +119,14 @@ describe("failure styles (docs/windows-facts.md#failure-style: which one Windows
 
   test("'exception': the same failure is a COMException carrying the HRESULT, and success still returns ReturnValue 0", async () => {
     const host = uniqueHost("styleexc");
-    const r = await fx.on<{ failure: Captured; signed: number; success: MethodResult; silent: unknown; errors: number; continued: boolean }>(
+    const r = await fx.on<{
+      failure: Captured;
+      signed: number;
+      success: MethodResult;
+      silent: unknown;
+      errors: number;
+      continued: boolean;
+    }>(
       host,
       `${PS_ROLE}Set-RdsSimFault -Fault failureStyle -Value exception | Out-Null
        $failure = Invoke-Captured { ${LS("ActivateServerAutomatic")} }
@@ -122,7 +136,12 @@ describe("failure styles (docs/windows-facts.md#failure-style: which one Windows
        $silent = ${LS("ActivateServer", "@{ sLicenseServerId = 'x' }")} -ErrorAction SilentlyContinue -ErrorVariable ev
        [pscustomobject]@{ failure = $failure; signed = $signed; success = (${LS("ActivateServerAutomatic")}); silent = $silent; errors = $ev.Count; continued = $true }`,
     );
-    expect(r.failure).toMatchObject({ ok: false, hresult: WBEM.INVALID_PARAMETER, type: "System.Runtime.InteropServices.COMException", errorId: "HRESULT 0x80041008,Invoke-CimMethod" });
+    expect(r.failure).toMatchObject({
+      ok: false,
+      hresult: WBEM.INVALID_PARAMETER,
+      type: "System.Runtime.InteropServices.COMException",
+      errorId: "HRESULT 0x80041008,Invoke-CimMethod",
+    });
     expect(r.failure.message).toContain("WBEM_E_INVALID_PARAMETER");
     expect(r.signed).toBe(WBEM.INVALID_PARAMETER - 2 ** 32);
     expect(r.success).toEqual({ ReturnValue: 0, ActivationStatus: 0 });
@@ -162,11 +181,20 @@ describe("fault switches", () => {
          offlinePack = (${KP("InstallLicenseKeyPack", "@{ sLicenseKeyPackId = $kpid }")}).ReturnValue }`,
     );
     expect(r).toEqual({
-      auto: WBEM.NOT_AVAILABLE, offline: 0, reactivate: WBEM.NOT_AVAILABLE, deactivate: WBEM.NOT_AVAILABLE,
-      retail: WBEM.NOT_AVAILABLE, open: WBEM.NOT_AVAILABLE, agreement: WBEM.NOT_AVAILABLE, offlinePack: 0,
+      auto: WBEM.NOT_AVAILABLE,
+      offline: 0,
+      reactivate: WBEM.NOT_AVAILABLE,
+      deactivate: WBEM.NOT_AVAILABLE,
+      retail: WBEM.NOT_AVAILABLE,
+      open: WBEM.NOT_AVAILABLE,
+      agreement: WBEM.NOT_AVAILABLE,
+      offlinePack: 0,
     });
     // The retail code was not used up while the Clearinghouse was unreachable.
-    const later = await fx.on<number>(host, `Clear-RdsSimFault -Fault clearinghouseUnreachable | Out-Null\n(${KP("InstallRetailPurchaseLicenseKeyPack", "@{ sLicenseCode = 'ABCDEFGHIJKLMNOPQRST14257' }")}).ReturnValue`);
+    const later = await fx.on<number>(
+      host,
+      `Clear-RdsSimFault -Fault clearinghouseUnreachable | Out-Null\n(${KP("InstallRetailPurchaseLicenseKeyPack", "@{ sLicenseCode = 'ABCDEFGHIJKLMNOPQRST14257' }")}).ReturnValue`,
+    );
     expect(later).toBe(0);
   });
 
@@ -196,19 +224,34 @@ describe("fault switches", () => {
          getService = [string](Get-Service TermServLicensing).Status }`,
     );
     expect(r).toEqual({
-      lsProps: 0, lsCount: 1,
-      keyPacks: WBEM.ACCESS_DENIED, issued: WBEM.ACCESS_DENIED, setting: WBEM.ACCESS_DENIED,
-      method: WBEM.ACCESS_DENIED, install: WBEM.ACCESS_DENIED, setCim: WBEM.ACCESS_DENIED,
-      feature: WBEM.ACCESS_DENIED, service: WBEM.ACCESS_DENIED, rdms: WBEM.ACCESS_DENIED,
-      os: "10.0.20348", policy: 2, getService: "Running",
+      lsProps: 0,
+      lsCount: 1,
+      keyPacks: WBEM.ACCESS_DENIED,
+      issued: WBEM.ACCESS_DENIED,
+      setting: WBEM.ACCESS_DENIED,
+      method: WBEM.ACCESS_DENIED,
+      install: WBEM.ACCESS_DENIED,
+      setCim: WBEM.ACCESS_DENIED,
+      feature: WBEM.ACCESS_DENIED,
+      service: WBEM.ACCESS_DENIED,
+      rdms: WBEM.ACCESS_DENIED,
+      os: "10.0.20348",
+      policy: 2,
+      getService: "Running",
     });
-    const back = await fx.on<string>(host, "Clear-RdsSimFault -Fault accessDenied | Out-Null\n(Get-CimInstance -ClassName Win32_TSLicenseServer).FirstName");
+    const back = await fx.on<string>(
+      host,
+      "Clear-RdsSimFault -Fault accessDenied | Out-Null\n(Get-CimInstance -ClassName Win32_TSLicenseServer).FirstName",
+    );
     expect(back).toBe("Ada");
   });
 
   test("accessDenied in the exception style throws from the method instead", async () => {
     const host = uniqueHost("denied2");
-    const r = await fx.capture(host, `${PS_ROLE}Set-RdsSimFault -Fault accessDenied -Value 1 | Out-Null\nSet-RdsSimFault -Fault failureStyle -Value 'exception' | Out-Null\n${LS("GetActivationStatus")}`);
+    const r = await fx.capture(
+      host,
+      `${PS_ROLE}Set-RdsSimFault -Fault accessDenied -Value 1 | Out-Null\nSet-RdsSimFault -Fault failureStyle -Value 'exception' | Out-Null\n${LS("GetActivationStatus")}`,
+    );
     expect(r).toMatchObject({ ok: false, hresult: WBEM.ACCESS_DENIED, type: "System.Runtime.InteropServices.COMException" });
   });
 
@@ -225,7 +268,14 @@ describe("fault switches", () => {
          set = (Invoke-Captured { Set-CimInstance -InputObject $ts -Property @{ LicensingType = 4 } }).hresult
          os = @(Get-CimInstance -ClassName Win32_OperatingSystem).Count }`,
     );
-    expect(r).toEqual({ get: WBEM.PROVIDER_FAILURE, getSetting: WBEM.PROVIDER_FAILURE, method: WBEM.PROVIDER_FAILURE, tsMethod: WBEM.PROVIDER_FAILURE, set: WBEM.PROVIDER_FAILURE, os: 1 });
+    expect(r).toEqual({
+      get: WBEM.PROVIDER_FAILURE,
+      getSetting: WBEM.PROVIDER_FAILURE,
+      method: WBEM.PROVIDER_FAILURE,
+      tsMethod: WBEM.PROVIDER_FAILURE,
+      set: WBEM.PROVIDER_FAILURE,
+      os: 1,
+    });
   });
 
   test("latencyMs adds that much time to each call", async () => {
@@ -277,12 +327,24 @@ describe("fault switches", () => {
        [pscustomobject]@{ set = $set; cleared = (Clear-RdsSimFault) }`,
     );
     expect(r.set).toEqual({
-      clearinghouseUnreachable: true, accessDenied: true, providerFailure: true, latencyMs: 5, classNotReadyCalls: 2,
-      activationStatusUnknown: true, failureStyle: "exception", groupPolicy: { LicensingMode: 4, LicenseServers: "a" },
+      clearinghouseUnreachable: true,
+      accessDenied: true,
+      providerFailure: true,
+      latencyMs: 5,
+      classNotReadyCalls: 2,
+      activationStatusUnknown: true,
+      failureStyle: "exception",
+      groupPolicy: { LicensingMode: 4, LicenseServers: "a" },
     });
     expect(r.cleared).toEqual({
-      clearinghouseUnreachable: false, accessDenied: false, providerFailure: false, latencyMs: 0, classNotReadyCalls: 0,
-      activationStatusUnknown: false, failureStyle: "return", groupPolicy: { LicensingMode: null, LicenseServers: null },
+      clearinghouseUnreachable: false,
+      accessDenied: false,
+      providerFailure: false,
+      latencyMs: 0,
+      classNotReadyCalls: 0,
+      activationStatusUnknown: false,
+      failureStyle: "return",
+      groupPolicy: { LicensingMode: null, LicenseServers: null },
     });
   });
 

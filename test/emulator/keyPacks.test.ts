@@ -55,9 +55,19 @@ describe("the built-in key pack (docs/windows-facts.md#built-in-pack)", () => {
     const packs = await fx.on<Pack[]>(host, `${PS_ROLE},${PS_PACKS}`);
     expect(packs).toEqual([
       {
-        KeyPackId: 2, Description: "A02-5.00-EX", KeyPackType: 6, ProductType: 3, ProductVersion: "Windows 2000 Server",
-        ProductVersionID: 0, TotalLicenses: 4294967295, IssuedLicenses: 0, AvailableLicenses: 4294967295, AccessRights: 7,
-        TypeAndModel: "Built-in TS Per Device CAL", ExpirationDate: "2035-12-31T23:00:00Z", ExpirationType: "DateTime",
+        KeyPackId: 2,
+        Description: "A02-5.00-EX",
+        KeyPackType: 6,
+        ProductType: 3,
+        ProductVersion: "Windows 2000 Server",
+        ProductVersionID: 0,
+        TotalLicenses: 4294967295,
+        IssuedLicenses: 0,
+        AvailableLicenses: 4294967295,
+        AccessRights: 7,
+        TypeAndModel: "Built-in TS Per Device CAL",
+        ExpirationDate: "2035-12-31T23:00:00Z",
+        ExpirationType: "DateTime",
       },
     ]);
   });
@@ -115,7 +125,15 @@ describe("InstallAgreementLicenseKeyPack (docs/windows-facts.md#key-pack-methods
       { t: agreementType },
     );
     expect(r.res).toEqual({ ReturnValue: 0, KeyPackId: 3 });
-    expect(r.pack).toMatchObject({ KeyPackId: 3, KeyPackType: 2, ProductType: 1, ProductVersionID: 6, TotalLicenses: 25, IssuedLicenses: 0, AvailableLicenses: 25 });
+    expect(r.pack).toMatchObject({
+      KeyPackId: 3,
+      KeyPackType: 2,
+      ProductType: 1,
+      ProductVersionID: 6,
+      TotalLicenses: 25,
+      IssuedLicenses: 0,
+      AvailableLicenses: 25,
+    });
     expect(r.program).toBe(program);
   });
 
@@ -144,10 +162,19 @@ describe("InstallAgreementLicenseKeyPack (docs/windows-facts.md#key-pack-methods
       for (const pt of [0, 1]) {
         const prefix = pv === 2 ? "TS or RDS" : "RDS";
         expected.push({
-          KeyPackId: id++, Description: `${pt === 1 ? "C50" : "C40"}-${descVersion[pv]}-S`, KeyPackType: 2, ProductType: pt,
-          ProductVersion: strings[pv], ProductVersionID: pv, TotalLicenses: pv * 10 + pt, IssuedLicenses: 0,
-          AvailableLicenses: pv * 10 + pt, AccessRights: 7, TypeAndModel: `${prefix} Per ${pt === 1 ? "User" : "Device"} CAL`,
-          ExpirationDate: "2038-01-01T01:00:00Z", ExpirationType: "DateTime",
+          KeyPackId: id++,
+          Description: `${pt === 1 ? "C50" : "C40"}-${descVersion[pv]}-S`,
+          KeyPackType: 2,
+          ProductType: pt,
+          ProductVersion: strings[pv],
+          ProductVersionID: pv,
+          TotalLicenses: pv * 10 + pt,
+          IssuedLicenses: 0,
+          AvailableLicenses: pv * 10 + pt,
+          AccessRights: 7,
+          TypeAndModel: `${prefix} Per ${pt === 1 ? "User" : "Device"} CAL`,
+          ExpirationDate: "2038-01-01T01:00:00Z",
+          ExpirationType: "DateTime",
         });
       }
     }
@@ -186,9 +213,21 @@ describe("InstallAgreementLicenseKeyPack (docs/windows-facts.md#key-pack-methods
     );
     expect(r).toEqual(cases.map(([name]) => ({ name, rv: WBEM.INVALID_PARAMETER })));
     expect(await fx.on<number>(host, "@(Get-CimInstance -ClassName Win32_TSLicenseKeyPack).Count")).toBe(1);
-    const missing = await fx.on<MethodResult>(host, KP("InstallAgreementLicenseKeyPack", "@{ AgreementType = [uint32]1; sAgreementNumber = '1234567'; ProductVersion = [uint32]7; ProductType = [uint32]1 }"));
+    const missing = await fx.on<MethodResult>(
+      host,
+      KP(
+        "InstallAgreementLicenseKeyPack",
+        "@{ AgreementType = [uint32]1; sAgreementNumber = '1234567'; ProductVersion = [uint32]7; ProductType = [uint32]1 }",
+      ),
+    );
     expect(missing).toEqual({ ReturnValue: WBEM.INVALID_PARAMETER, KeyPackId: null });
-    const other = await fx.on<MethodResult>(host, KP("InstallAgreementLicenseKeyPack", "@{ AgreementType = [uint32]5; sAgreementNumber = 'V1234567'; ProductVersion = [uint32]7; ProductType = [uint32]0; LicenseCount = [uint32]5 }"));
+    const other = await fx.on<MethodResult>(
+      host,
+      KP(
+        "InstallAgreementLicenseKeyPack",
+        "@{ AgreementType = [uint32]5; sAgreementNumber = 'V1234567'; ProductVersion = [uint32]7; ProductType = [uint32]0; LicenseCount = [uint32]5 }",
+      ),
+    );
     expect(other).toEqual({ ReturnValue: 0, KeyPackId: 3 });
   });
 
@@ -236,7 +275,14 @@ describe("InstallOpenLicenseKeyPack", () => {
        [pscustomobject]@{ res = $res; pack = (${PS_PACKS} | Select-Object -Last 1); program = ((Get-RdsSimHost).licenseServer.keyPacks | Select-Object -Last 1).program }`,
     );
     expect(r.res).toEqual({ ReturnValue: 0, KeyPackId: 3 });
-    expect(r.pack).toMatchObject({ KeyPackType: 5, ProductType: 0, ProductVersionID: 5, ProductVersion: "Windows Server 2016", TotalLicenses: 40, TypeAndModel: "RDS Per Device CAL" });
+    expect(r.pack).toMatchObject({
+      KeyPackType: 5,
+      ProductType: 0,
+      ProductVersionID: 5,
+      ProductVersion: "Windows Server 2016",
+      TotalLicenses: 40,
+      TypeAndModel: "RDS Per Device CAL",
+    });
     expect(r.program).toBe("openLicense");
   });
 
@@ -282,7 +328,13 @@ describe("InstallRetailPurchaseLicenseKeyPack and the retail-code rule", () => {
     ]);
     expect(r[0].pack).toMatchObject({ KeyPackType: 1, ProductType: 1, ProductVersionID: 7, TotalLicenses: 25, AvailableLicenses: 25 });
     expect(r[1].pack).toMatchObject({ KeyPackType: 1, ProductType: 1, ProductVersionID: 7, TotalLicenses: 50 });
-    expect(r[2].pack).toMatchObject({ KeyPackType: 1, ProductType: 0, ProductVersionID: 5, TotalLicenses: 100, TypeAndModel: "RDS Per Device CAL" });
+    expect(r[2].pack).toMatchObject({
+      KeyPackType: 1,
+      ProductType: 0,
+      ProductVersionID: 5,
+      TotalLicenses: 100,
+      TypeAndModel: "RDS Per Device CAL",
+    });
     expect(r.every((x) => x.program === "retail")).toBe(true);
   });
 
@@ -318,11 +370,23 @@ describe("InstallRetailPurchaseLicenseKeyPack and the retail-code rule", () => {
       { code },
     );
     expect(onOld).toEqual({ ReturnValue: WBEM.NOT_SUPPORTED, KeyPackId: null });
-    const first = await fx.on<MethodResult>(a, `${PS_ACTIVATED}${KP("InstallRetailPurchaseLicenseKeyPack", "@{ sLicenseCode = $data.code }")}`, { code });
+    const first = await fx.on<MethodResult>(
+      a,
+      `${PS_ACTIVATED}${KP("InstallRetailPurchaseLicenseKeyPack", "@{ sLicenseCode = $data.code }")}`,
+      { code },
+    );
     expect(first).toEqual({ ReturnValue: 0, KeyPackId: 3 });
-    const again = await fx.on<MethodResult>(a, KP("InstallRetailPurchaseLicenseKeyPack", "@{ sLicenseCode = $data.code.ToLowerInvariant() }"), { code });
+    const again = await fx.on<MethodResult>(
+      a,
+      KP("InstallRetailPurchaseLicenseKeyPack", "@{ sLicenseCode = $data.code.ToLowerInvariant() }"),
+      { code },
+    );
     expect(again).toEqual({ ReturnValue: WBEM.INVALID_PARAMETER, KeyPackId: null });
-    const elsewhere = await fx.on<MethodResult>(b, `${PS_ACTIVATED}${KP("InstallRetailPurchaseLicenseKeyPack", "@{ sLicenseCode = $data.code }")}`, { code });
+    const elsewhere = await fx.on<MethodResult>(
+      b,
+      `${PS_ACTIVATED}${KP("InstallRetailPurchaseLicenseKeyPack", "@{ sLicenseCode = $data.code }")}`,
+      { code },
+    );
     expect(elsewhere).toEqual({ ReturnValue: WBEM.INVALID_PARAMETER, KeyPackId: null });
     const chFile = fs.readFileSync(path.join(fx.stateDir, "clearinghouse.json"), "utf8");
     expect(chFile).not.toContain(code);
@@ -332,7 +396,15 @@ describe("InstallRetailPurchaseLicenseKeyPack and the retail-code rule", () => {
   test("checks the 25-character format (no hyphens, ASCII letters and digits only)", async () => {
     const host = uniqueHost("retailbad");
     const good = "ABCDEFGHIJKLMNOPQRST14257";
-    const bad = [good.slice(0, 24), good + "A", good.match(/.{5}/g)!.join("-"), good.slice(0, 24) + "\u00DF", good.slice(0, 24) + " ", good + "\n", ""];
+    const bad = [
+      good.slice(0, 24),
+      good + "A",
+      good.match(/.{5}/g)!.join("-"),
+      good.slice(0, 24) + "\u00DF",
+      good.slice(0, 24) + " ",
+      good + "\n",
+      "",
+    ];
     const r = await fx.on<number[]>(
       host,
       `${PS_ACTIVATED},@(foreach ($c in $data.bad) { (${KP("InstallRetailPurchaseLicenseKeyPack", "@{ sLicenseCode = $c }")}).ReturnValue })`,
@@ -364,7 +436,13 @@ describe("InstallLicenseKeyPack (offline key pack id from the web site or teleph
     );
     expect(r.id).toMatch(/^[A-Z0-9]{35}$/);
     expect(r.res).toEqual({ ReturnValue: 0, KeyPackId: 3 });
-    expect(r.pack).toMatchObject({ KeyPackType: keyPackType, ProductType: 0, ProductVersionID: 6, TotalLicenses: 33, AvailableLicenses: 33 });
+    expect(r.pack).toMatchObject({
+      KeyPackType: keyPackType,
+      ProductType: 0,
+      ProductVersionID: 6,
+      TotalLicenses: 33,
+      AvailableLicenses: 33,
+    });
     expect(r.program).toBe(program);
     expect(r.method).toBe("InstallLicenseKeyPack");
   });
@@ -390,7 +468,16 @@ describe("InstallLicenseKeyPack (offline key pack id from the web site or teleph
          (${KP("InstallLicenseKeyPack", "@{ sLicenseKeyPackId = ($id1.Substring(0, 5) + '-' + $id1.Substring(5, 30)) }")}).ReturnValue) }`,
     );
     expect(r.id1).not.toBe(r.id2);
-    expect(r.results).toEqual([0, WBEM.INVALID_PARAMETER, 0, WBEM.INVALID_PARAMETER, WBEM.NOT_SUPPORTED, WBEM.INVALID_PARAMETER, WBEM.INVALID_PARAMETER, WBEM.INVALID_PARAMETER]);
+    expect(r.results).toEqual([
+      0,
+      WBEM.INVALID_PARAMETER,
+      0,
+      WBEM.INVALID_PARAMETER,
+      WBEM.NOT_SUPPORTED,
+      WBEM.INVALID_PARAMETER,
+      WBEM.INVALID_PARAMETER,
+      WBEM.INVALID_PARAMETER,
+    ]);
   });
 
   test("Get-RdsSimClearinghouseKeyPackId validates its arguments", async () => {
@@ -453,7 +540,13 @@ describe("removing CALs", () => {
 describe("Win32_TSIssuedLicense and Add-RdsSimIssuedLicense", () => {
   test("per-device CALs issued to fake clients appear as rows (LicenseStatus 2) and the pack's counts follow", async () => {
     const host = uniqueHost("issued");
-    const r = await fx.on<{ added: Record<string, unknown>; rows: Array<Record<string, unknown>>; pack: Pack; days: number[]; kinds: string[] }>(
+    const r = await fx.on<{
+      added: Record<string, unknown>;
+      rows: Array<Record<string, unknown>>;
+      pack: Pack;
+      days: number[];
+      kinds: string[];
+    }>(
       host,
       `${PS_ACTIVATED}$id = (${PS_INSTALL_AGREEMENT}).KeyPackId
        $added = Add-RdsSimIssuedLicense -KeyPackId $id -Count 3 -Computer 'PC'
@@ -508,7 +601,9 @@ describe("Win32_TSIssuedLicense and Add-RdsSimIssuedLicense", () => {
     expect(r.map((x) => x.ok)).toEqual([false, false, false]);
     expect(r[0].message).toContain("only 10 available");
     expect(r[1].message).toContain("no installed key pack 77");
-    expect(await fx.on<number>(host, "(Get-CimInstance -ClassName Win32_TSLicenseKeyPack | Where-Object KeyPackId -eq 3).AvailableLicenses")).toBe(10);
+    expect(
+      await fx.on<number>(host, "(Get-CimInstance -ClassName Win32_TSLicenseKeyPack | Where-Object KeyPackId -eq 3).AvailableLicenses"),
+    ).toBe(10);
   });
 
   test("Revoke is a real instance method the emulator does not model (WBEM_E_NOT_SUPPORTED)", async () => {

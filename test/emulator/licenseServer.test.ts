@@ -35,7 +35,10 @@ describe("when the RDS-Licensing role is not installed", () => {
     }
     const m = await fx.capture(host, CALL("GetActivationStatus"));
     expect(m).toMatchObject({ ok: false, hresult: WBEM.INVALID_CLASS });
-    const k = await fx.capture(host, "Invoke-CimMethod -ClassName Win32_TSLicenseKeyPack -MethodName UninstallLicenseKeyPackWithId -Arguments @{ KeyPackId = [uint32]3 }");
+    const k = await fx.capture(
+      host,
+      "Invoke-CimMethod -ClassName Win32_TSLicenseKeyPack -MethodName UninstallLicenseKeyPackWithId -Arguments @{ KeyPackId = [uint32]3 }",
+    );
     expect(k).toMatchObject({ ok: false, hresult: WBEM.INVALID_CLASS });
   });
 
@@ -63,7 +66,14 @@ describe("when the RDS-Licensing role is not installed", () => {
 
   test("Install-WindowsFeature installs the role, starts the service and makes the class available", async () => {
     const host = uniqueHost("install");
-    const r = await fx.on<{ install: Record<string, unknown>; again: Record<string, unknown>; features: Array<Record<string, unknown>>; status: string; statusJson: number; ls: number }>(
+    const r = await fx.on<{
+      install: Record<string, unknown>;
+      again: Record<string, unknown>;
+      features: Array<Record<string, unknown>>;
+      status: string;
+      statusJson: number;
+      ls: number;
+    }>(
       host,
       `$install = Install-WindowsFeature -Name RDS-Licensing -IncludeManagementTools
        $again = Install-WindowsFeature -Name RDS-Licensing
@@ -121,7 +131,14 @@ describe("when the RDS-Licensing role is not installed", () => {
 describe("Win32_TSLicenseServer properties", () => {
   test("one singleton instance with exactly the documented properties (docs/windows-facts.md#license-server-class) and no ActivationStatus property", async () => {
     const host = uniqueHost("props");
-    const r = await fx.on<{ count: number; names: string[]; activationStatus: unknown; hasProp: boolean; inst: Record<string, unknown>; typeName: string }>(
+    const r = await fx.on<{
+      count: number;
+      names: string[];
+      activationStatus: unknown;
+      hasProp: boolean;
+      inst: Record<string, unknown>;
+      typeName: string;
+    }>(
       host,
       `${PS_ROLE}$all = @(Get-CimInstance -ClassName Win32_TSLicenseServer)
        $i = $all[0]
@@ -135,15 +152,36 @@ describe("Win32_TSLicenseServer properties", () => {
     );
     expect(r.count).toBe(1);
     expect(r.names).toEqual([
-      "FirstName", "LastName", "Company", "CountryRegion", "eMail", "OrgUnit", "Address", "City", "State", "PostalCode",
-      "ServerRole", "DatabasePath", "ProductId", "Version", "VersionNumber", "CimSystemProperties",
+      "FirstName",
+      "LastName",
+      "Company",
+      "CountryRegion",
+      "eMail",
+      "OrgUnit",
+      "Address",
+      "City",
+      "State",
+      "PostalCode",
+      "ServerRole",
+      "DatabasePath",
+      "ProductId",
+      "Version",
+      "VersionNumber",
+      "CimSystemProperties",
     ]);
     expect(r.activationStatus).toBeNull();
     expect(r.hasProp).toBe(false);
     expect(r.typeName).toBe("Microsoft.Management.Infrastructure.CimInstance#root/cimv2/Win32_TSLicenseServer");
     expect(r.inst).toMatchObject({
-      FirstName: null, LastName: null, Company: null, CountryRegion: null, eMail: null,
-      ServerRole: 1, DatabasePath: "C:\\Windows\\system32\\LServer\\", Version: "10.0.20348", VersionNumber: "20348",
+      FirstName: null,
+      LastName: null,
+      Company: null,
+      CountryRegion: null,
+      eMail: null,
+      ServerRole: 1,
+      DatabasePath: "C:\\Windows\\system32\\LServer\\",
+      Version: "10.0.20348",
+      VersionNumber: "20348",
       CimSystemProperties: { Namespace: "root/cimv2", ClassName: "Win32_TSLicenseServer", ServerName: host.toUpperCase() },
     });
     expect(r.inst.ProductId).toMatch(/^\d{5}-\d{5}-\d{5}-[A-Z]{2}\d{3}$/);
@@ -186,7 +224,11 @@ describe("Win32_TSLicenseServer properties", () => {
     );
     expect(r.v).toBe(version);
     expect(r.vn).toBe(build);
-    expect(r.os).toEqual({ Caption: expect.stringContaining(`Windows Server ${osVersion.replace("R2", " R2").replace("2012", "2012 R2")}`), Version: version, BuildNumber: build });
+    expect(r.os).toEqual({
+      Caption: expect.stringContaining(`Windows Server ${osVersion.replace("R2", " R2").replace("2012", "2012 R2")}`),
+      Version: version,
+      BuildNumber: build,
+    });
   });
 
   test("the namespace may be written root\\cimv2, root/cimv2 or left out; a wrong one fails like WMI", async () => {
@@ -223,8 +265,16 @@ describe("Win32_TSLicenseServer properties", () => {
     );
     expect(r.piped).toBe("Grace");
     expect(r.passThru).toEqual({
-      FirstName: "Grace", LastName: "Hopper", Company: "Navy", eMail: "g@navy.example", OrgUnit: "R&D",
-      Address: "1 Main", City: "Arlington", State: "VA", PostalCode: "22202", CountryRegion: "United States",
+      FirstName: "Grace",
+      LastName: "Hopper",
+      Company: "Navy",
+      eMail: "g@navy.example",
+      OrgUnit: "R&D",
+      Address: "1 Main",
+      City: "Arlington",
+      State: "VA",
+      PostalCode: "22202",
+      CountryRegion: "United States",
     });
     expect(r.local).toEqual({ City: "Washington", Company: "Navy" });
     // Without -Property only the changed property is written (and logged by name).
@@ -354,7 +404,10 @@ describe("activation (docs/windows-facts.md#activation-methods, #activation-path
 
   test("ActivateServer checks the 35-character format (WMI itself takes no hyphens) and that the Clearinghouse issued it", async () => {
     const host = uniqueHost("format");
-    const good = await fx.on<string>(host, `${PS_ROLE}Get-RdsSimClearinghouseLicenseServerId -ProductId (Get-CimInstance -ClassName Win32_TSLicenseServer).ProductId`);
+    const good = await fx.on<string>(
+      host,
+      `${PS_ROLE}Get-RdsSimClearinghouseLicenseServerId -ProductId (Get-CimInstance -ClassName Win32_TSLicenseServer).ProductId`,
+    );
     const grouped = good.match(/.{5}/g)!.join("-");
     const candidates = [
       good.slice(0, 34), // 34 characters
@@ -365,7 +418,7 @@ describe("activation (docs/windows-facts.md#activation-methods, #activation-path
       good.slice(0, 34) + "_", // punctuation
       good + "\n", // trailing newline
       "",
-      (await fx.on<string>(host, "Get-RdsSimClearinghouseLicenseServerId -ProductId '00000-00000-00000-AA000'")), // another server's id
+      await fx.on<string>(host, "Get-RdsSimClearinghouseLicenseServerId -ProductId '00000-00000-00000-AA000'"), // another server's id
     ];
     const r = await fx.on<MethodResult[]>(
       host,
@@ -382,7 +435,14 @@ describe("activation (docs/windows-facts.md#activation-methods, #activation-path
 
   test("DeactivateServer takes the telephone confirmation code; the id is gone afterwards", async () => {
     const host = uniqueHost("deact");
-    const r = await fx.on<{ notActive: MethodResult; wrong: MethodResult; bad: MethodResult; ok: MethodResult; status: number; id: MethodResult }>(
+    const r = await fx.on<{
+      notActive: MethodResult;
+      wrong: MethodResult;
+      bad: MethodResult;
+      ok: MethodResult;
+      status: number;
+      id: MethodResult;
+    }>(
       host,
       `${PS_ROLE}$pid_ = (Get-CimInstance -ClassName Win32_TSLicenseServer).ProductId
        $code = Get-RdsSimClearinghouseConfirmationCode -ProductId $pid_

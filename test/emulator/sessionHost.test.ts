@@ -31,7 +31,13 @@ const POLICY_KEY = "HKLM:\\SOFTWARE\\Policies\\Microsoft\\Windows NT\\Terminal S
 describe("Win32_TerminalServiceSetting (docs/windows-facts.md#session-host-class)", () => {
   test("exists on every host (no role needed), only in root\\cimv2\\TerminalServices, not configured at first", async () => {
     const host = uniqueHost("rdsh");
-    const r = await fx.on<{ inst: Record<string, unknown>; variants: number[]; wrongNs: number; licenseServers: unknown; hasProp: boolean }>(
+    const r = await fx.on<{
+      inst: Record<string, unknown>;
+      variants: number[];
+      wrongNs: number;
+      licenseServers: unknown;
+      hasProp: boolean;
+    }>(
       host,
       `$i = Get-CimInstance -Namespace 'root\\cimv2\\TerminalServices' -ClassName Win32_TerminalServiceSetting
        [pscustomobject]@{ inst = $i
@@ -48,7 +54,12 @@ describe("Win32_TerminalServiceSetting (docs/windows-facts.md#session-host-class
       LicensingName: "Not configured",
       LicensingDescription: "The licensing mode is not configured",
       PolicySourceConfiguredLicenseServers: 0,
-      CimSystemProperties: { Namespace: "root/cimv2/TerminalServices", ServerName: host.toUpperCase(), ClassName: "Win32_TerminalServiceSetting", Path: null },
+      CimSystemProperties: {
+        Namespace: "root/cimv2/TerminalServices",
+        ServerName: host.toUpperCase(),
+        ClassName: "Win32_TerminalServiceSetting",
+        Path: null,
+      },
     });
     expect(r.variants).toEqual([1, 1]);
     expect(r.wrongNs).toBe(WBEM.INVALID_CLASS);
@@ -80,7 +91,10 @@ describe("Win32_TerminalServiceSetting (docs/windows-facts.md#session-host-class
 
   test("its methods are instance methods: called on the class they fail with WBEM_E_INVALID_METHOD", async () => {
     const host = uniqueHost("static");
-    const r = await fx.capture(host, "Invoke-CimMethod -Namespace root/cimv2/TerminalServices -ClassName Win32_TerminalServiceSetting -MethodName GetGracePeriodDays");
+    const r = await fx.capture(
+      host,
+      "Invoke-CimMethod -Namespace root/cimv2/TerminalServices -ClassName Win32_TerminalServiceSetting -MethodName GetGracePeriodDays",
+    );
     expect(r).toMatchObject({ ok: false, hresult: WBEM.INVALID_METHOD });
     expect(r.message).toContain("not a static method");
   });
@@ -129,7 +143,10 @@ describe("Win32_TerminalServiceSetting (docs/windows-facts.md#session-host-class
 
   test("a comma-joined string instead of string[] is a type mismatch (docs/windows-facts.md#pitfalls)", async () => {
     const host = uniqueHost("listtype");
-    const r = await fx.capture(host, `${TS}${M("SetSpecifiedLicenseServerList", "@{ SpecifiedLSList = 'ls1.contoso.com,ls2.contoso.com' }")}`);
+    const r = await fx.capture(
+      host,
+      `${TS}${M("SetSpecifiedLicenseServerList", "@{ SpecifiedLSList = 'ls1.contoso.com,ls2.contoso.com' }")}`,
+    );
     expect(r).toMatchObject({ ok: false, hresult: WBEM.TYPE_MISMATCH, type: "System.Runtime.InteropServices.COMException" });
     const list = await fx.on<string[]>(host, `${TS},(${M("GetSpecifiedLicenseServerList")}).SpecifiedLSList`);
     expect(list).toEqual([]);
@@ -149,7 +166,8 @@ describe("Win32_TerminalServiceSetting (docs/windows-facts.md#session-host-class
 
   test("GetGracePeriodDays counts down from 120 from the host's grace-period start", async () => {
     const host = uniqueHost("grace");
-    const at = (iso: string) => `Set-RdsSimHostConfig -Settings @{ gracePeriodStart = '${iso}' } | Out-Null\n(${M("GetGracePeriodDays")}).DaysLeft`;
+    const at = (iso: string) =>
+      `Set-RdsSimHostConfig -Settings @{ gracePeriodStart = '${iso}' } | Out-Null\n(${M("GetGracePeriodDays")}).DaysLeft`;
     const daysAgo = (n: number) => new Date(Date.now() - n * 86_400_000 - 3_600_000).toISOString();
     const r = await fx.on<number[]>(
       host,
@@ -176,7 +194,13 @@ describe("Win32_TerminalServiceSetting (docs/windows-facts.md#session-host-class
     const shortName = fqdn.split(".")[0];
     expect(await fx.on(fqdn, read)).toEqual({
       domain: "fabrikam.com",
-      cs: { Name: shortName.toUpperCase(), DNSHostName: shortName.toLowerCase(), Domain: "fabrikam.com", PartOfDomain: true, Workgroup: null },
+      cs: {
+        Name: shortName.toUpperCase(),
+        DNSHostName: shortName.toLowerCase(),
+        Domain: "fabrikam.com",
+        PartOfDomain: true,
+        Workgroup: null,
+      },
     });
     expect(await fx.on(wg, `Set-RdsSimHostConfig -Settings @{ partOfDomain = $false; workgroup = 'LAB' } | Out-Null\n${read}`)).toEqual({
       domain: "LAB",
@@ -203,12 +227,21 @@ describe("Group Policy overrides WMI (docs/windows-facts.md#group-policy)", () =
          view = (Get-RdsSimHost).sessionHost }`,
     );
     expect(r.setting).toEqual({
-      ServerName: host.toUpperCase(), TerminalServerMode: 1, LicensingType: 4, PolicySourceLicensingType: 1,
-      LicensingName: "Per User", PolicySourceConfiguredLicenseServers: 1,
+      ServerName: host.toUpperCase(),
+      TerminalServerMode: 1,
+      LicensingType: 4,
+      PolicySourceLicensingType: 1,
+      LicensingName: "Per User",
+      PolicySourceConfiguredLicenseServers: 1,
     });
     expect(r.list).toEqual({ ReturnValue: 0, SpecifiedLSList: ["ls1.contoso.com", "ls2.contoso.com"] });
     expect(r.setters).toEqual(Array(5).fill(WBEM.INVALID_OPERATION));
-    expect(r.view).toMatchObject({ licensingType: 2, effectiveLicensingType: 4, specifiedLicenseServers: ["wmi.contoso.com"], effectiveLicenseServers: ["ls1.contoso.com", "ls2.contoso.com"] });
+    expect(r.view).toMatchObject({
+      licensingType: 2,
+      effectiveLicensingType: 4,
+      specifiedLicenseServers: ["wmi.contoso.com"],
+      effectiveLicenseServers: ["ls1.contoso.com", "ls2.contoso.com"],
+    });
   });
 
   test("each policy value overrides only its own setting; removing it brings the WMI values back", async () => {
@@ -227,10 +260,20 @@ describe("Group Policy overrides WMI (docs/windows-facts.md#group-policy)", () =
        $d = ${PS_SETTING}
        ,@($a, [pscustomobject]@{ add = $add }, $b, $c, $d, [pscustomobject]@{ list = @((${M("GetSpecifiedLicenseServerList")}).SpecifiedLSList) })`,
     );
-    expect(r[0]).toMatchObject({ LicensingType: 2, PolicySourceLicensingType: 1, PolicySourceConfiguredLicenseServers: 0, LicensingName: "Per Device" });
+    expect(r[0]).toMatchObject({
+      LicensingType: 2,
+      PolicySourceLicensingType: 1,
+      PolicySourceConfiguredLicenseServers: 0,
+      LicensingName: "Per Device",
+    });
     expect(r[1]).toEqual({ add: 0 });
     expect(r[2]).toMatchObject({ LicensingType: 4, PolicySourceLicensingType: 0, PolicySourceConfiguredLicenseServers: 0 });
-    expect(r[3]).toMatchObject({ LicensingType: 6, PolicySourceLicensingType: 1, PolicySourceConfiguredLicenseServers: 1, LicensingName: "AAD Per User" });
+    expect(r[3]).toMatchObject({
+      LicensingType: 6,
+      PolicySourceLicensingType: 1,
+      PolicySourceConfiguredLicenseServers: 1,
+      LicensingName: "AAD Per User",
+    });
     expect(r[4]).toMatchObject({ LicensingType: 4, PolicySourceLicensingType: 0, PolicySourceConfiguredLicenseServers: 0 });
     expect(r[5]).toEqual({ list: ["ls9.contoso.com"] });
   });
@@ -238,7 +281,11 @@ describe("Group Policy overrides WMI (docs/windows-facts.md#group-policy)", () =
   test("Get-ItemProperty reads the policy key like the registry provider (REG_DWORD LicensingMode, REG_SZ LicenseServers)", async () => {
     const host = uniqueHost("reg");
     const none = await fx.capture(host, "Get-ItemProperty -Path $data.key", { key: POLICY_KEY });
-    expect(none).toMatchObject({ ok: false, type: "System.Management.Automation.ItemNotFoundException", errorId: "PathNotFound,Get-ItemProperty" });
+    expect(none).toMatchObject({
+      ok: false,
+      type: "System.Management.Automation.ItemNotFoundException",
+      errorId: "PathNotFound,Get-ItemProperty",
+    });
     expect(await fx.on(host, "Get-ItemProperty -Path $data.key -ErrorAction SilentlyContinue", { key: POLICY_KEY })).toBeNull();
     const r = await fx.on<Record<string, unknown>>(
       host,

@@ -26,7 +26,12 @@ afterAll(async () => {
 const hex = (host: string) => Buffer.from(host.toLowerCase(), "utf8").toString("hex");
 const hostsDir = () => path.join(fx.stateDir, "hosts");
 
-async function withSessions<T>(count: number, stateDir: string, hosts: string[], body: (sessions: PwshSession[]) => Promise<T>): Promise<T> {
+async function withSessions<T>(
+  count: number,
+  stateDir: string,
+  hosts: string[],
+  body: (sessions: PwshSession[]) => Promise<T>,
+): Promise<T> {
   const sessions = await Promise.all(Array.from({ length: count }, () => PwshSession.start()));
   try {
     await Promise.all(sessions.map((s, i) => s.importEmulator(stateDir, hosts[i % hosts.length])));
@@ -40,7 +45,11 @@ describe("state files", () => {
   test("one JSON file per host, named by the hex of the lower-cased UTF-8 host name; ASCII only; no temp files left", async () => {
     const upper = `LS${process.pid}STATE`;
     const unicode = `s\u00E9rveur-${process.pid}`;
-    await fx.on(upper, `${PS_ROLE}Get-CimInstance -ClassName Win32_TSLicenseServer | Set-CimInstance -Property @{ FirstName = $data.name }`, { name: "Zo\u00EB \u{1F600} \uD800" });
+    await fx.on(
+      upper,
+      `${PS_ROLE}Get-CimInstance -ClassName Win32_TSLicenseServer | Set-CimInstance -Property @{ FirstName = $data.name }`,
+      { name: "Zo\u00EB \u{1F600} \uD800" },
+    );
     await fx.on(upper.toLowerCase(), "$null = Get-CimInstance -ClassName Win32_OperatingSystem");
     await fx.on(unicode, "$null = Get-CimInstance -ClassName Win32_OperatingSystem");
     const files = fs.readdirSync(hostsDir());
@@ -54,12 +63,17 @@ describe("state files", () => {
     const state = JSON.parse(text);
     expect(state.schema).toBe(1);
     expect(state.hostName).toBe(upper); // the first spelling used is kept
-    expect(await fx.on<string>(upper.toLowerCase(), "(Get-CimInstance -ClassName Win32_TSLicenseServer).FirstName")).toBe("Zo\u00EB \u{1F600} \uD800");
+    expect(await fx.on<string>(upper.toLowerCase(), "(Get-CimInstance -ClassName Win32_TSLicenseServer).FirstName")).toBe(
+      "Zo\u00EB \u{1F600} \uD800",
+    );
   });
 
   test("host names are data: a hostile name is just a file name in hex and comes back exactly", async () => {
     const host = `a"; Remove-Item -Recurse / # $(x) ${process.pid}`;
-    const r = await fx.on<{ view: string; list: string[] }>(host, "[pscustomobject]@{ view = (Get-RdsSimHost).hostName; list = @(Get-RdsSimHostList | ForEach-Object hostName) }");
+    const r = await fx.on<{ view: string; list: string[] }>(
+      host,
+      "[pscustomobject]@{ view = (Get-RdsSimHost).hostName; list = @(Get-RdsSimHostList | ForEach-Object hostName) }",
+    );
     expect(r.view).toBe(host);
     expect(r.list).toContain(host);
     expect(fs.existsSync(path.join(hostsDir(), `${hex(host)}.json`))).toBe(true);
@@ -107,7 +121,12 @@ describe("concurrency", () => {
     );
     const all = perProcess.flatMap((p) => p.ids).sort((a, b) => a - b);
     expect(all).toEqual(Array.from({ length: 52 }, (_, i) => i + 3));
-    const r = await fx.on<{ packs: Array<[number, number, number, number]>; licenses: Array<[number, number, string]>; installs: number; pids: number[] }>(
+    const r = await fx.on<{
+      packs: Array<[number, number, number, number]>;
+      licenses: Array<[number, number, string]>;
+      installs: number;
+      pids: number[];
+    }>(
       host,
       `$log = @(Get-RdsSimCallLog | Where-Object method -eq 'InstallAgreementLicenseKeyPack')
        [pscustomobject]@{
@@ -133,7 +152,10 @@ describe("concurrency", () => {
   test("4 processes on 4 hosts racing for the same retail codes: each code installs exactly once; Clearinghouse ids stay unique", async () => {
     const hosts = [uniqueHost("race"), uniqueHost("race"), uniqueHost("race"), uniqueHost("race")];
     for (const h of hosts) await fx.on(h, PS_ACTIVATED);
-    const codes = await fx.on<string[]>(hosts[0], ",@(1..5 | ForEach-Object { New-RdsSimRetailLicenseCode -ProductVersion 2019 -CalType perUser -Quantity 5 })");
+    const codes = await fx.on<string[]>(
+      hosts[0],
+      ",@(1..5 | ForEach-Object { New-RdsSimRetailLicenseCode -ProductVersion 2019 -CalType perUser -Quantity 5 })",
+    );
     const results = await withSessions(4, fx.stateDir, hosts, (sessions) =>
       Promise.all(
         sessions.map((s) =>
@@ -154,7 +176,8 @@ describe("concurrency", () => {
     const ids = results.flatMap((x) => x.ids);
     expect(new Set(ids).size).toBe(20);
     const ch = JSON.parse(fs.readFileSync(path.join(fx.stateDir, "clearinghouse.json"), "utf8"));
-    for (const id of ids) expect(ch.keyPackIds[id]).toMatchObject({ program: "spla", productVersion: "2019", calType: "perUser", quantity: 1, usedBy: null });
+    for (const id of ids)
+      expect(ch.keyPackIds[id]).toMatchObject({ program: "spla", productVersion: "2019", calType: "perUser", quantity: 1, usedBy: null });
   }, 900_000);
 });
 
@@ -212,7 +235,9 @@ describe("admin functions", () => {
       serviceStatus: "Running",
       faults: { failureStyle: "return", latencyMs: 0 },
       licenseServer: {
-        activationStatus: 0, activated: true, activationMethod: "automatic",
+        activationStatus: 0,
+        activated: true,
+        activationMethod: "automatic",
         contact: { FirstName: "Ada", LastName: "Lovelace", Company: "Contoso", CountryRegion: "United Kingdom" },
       },
       sessionHost: { licensingType: 5, effectiveLicensingType: 5, specifiedLicenseServers: [], graceDaysLeft: 120 },
@@ -224,7 +249,12 @@ describe("admin functions", () => {
       [2, "builtIn"],
       [3, "spla"],
     ]);
-    expect(view.licenseServer.keyPacks[1]).toMatchObject({ ExpirationDate: "2038-01-01T01:00:00.0000000Z", IssuedLicenses: 1, AvailableLicenses: 2, installMethod: "InstallAgreementLicenseKeyPack" });
+    expect(view.licenseServer.keyPacks[1]).toMatchObject({
+      ExpirationDate: "2038-01-01T01:00:00.0000000Z",
+      IssuedLicenses: 1,
+      AvailableLicenses: 2,
+      installMethod: "InstallAgreementLicenseKeyPack",
+    });
     expect(view.licenseServer.issuedLicenses).toEqual([
       expect.objectContaining({ LicenseId: 1, KeyPackId: 3, sIssuedToComputer: "PC1", LicenseStatus: 2 }),
     ]);
@@ -251,7 +281,13 @@ describe("admin functions", () => {
     expect(JSON.parse(r.policy)).toEqual({ LicensingMode: 2, LicenseServers: null });
     const list = JSON.parse(r.list);
     expect(Array.isArray(list)).toBe(true);
-    expect(list.find((x: { hostName: string }) => x.hostName === host)).toMatchObject({ osVersion: "2022", roleInstalled: true, activated: true, keyPacks: 1, licensingType: 2 });
+    expect(list.find((x: { hostName: string }) => x.hostName === host)).toMatchObject({
+      osVersion: "2022",
+      roleInstalled: true,
+      activated: true,
+      keyPacks: 1,
+      licensingType: 2,
+    });
     expect(JSON.parse(r.log).length).toBeGreaterThan(3);
     expect(JSON.parse(r.lsid)).toMatch(/^[A-Z0-9]{35}$/);
     expect(JSON.parse(r.config)).toMatchObject({ config: { osVersion: "2019" } });
@@ -287,7 +323,14 @@ describe("admin functions", () => {
         view = (Get-RdsSimHost | Select-Object roleInstalled, serviceStatus) }`,
     );
     expect(r.unknown).toContain("unknown host setting 'osVerzion'");
-    expect(r).toMatchObject({ badOs: false, badBool: false, badGrace: false, badStatus: false, removed: WBEM.INVALID_CLASS, statusWithoutRole: false });
+    expect(r).toMatchObject({
+      badOs: false,
+      badBool: false,
+      badGrace: false,
+      badStatus: false,
+      removed: WBEM.INVALID_CLASS,
+      statusWithoutRole: false,
+    });
     expect(r.view).toEqual({ roleInstalled: false, serviceStatus: null });
   });
 
@@ -312,7 +355,15 @@ describe("admin functions", () => {
           { dir },
         ),
       );
-      expect(r).toEqual({ first: 0, afterOne: ["r2"], logAfterOne: 0, fresh: false, reused: WBEM.INVALID_PARAMETER, afterAll: 0, again: 0 });
+      expect(r).toEqual({
+        first: 0,
+        afterOne: ["r2"],
+        logAfterOne: 0,
+        fresh: false,
+        reused: WBEM.INVALID_PARAMETER,
+        afterAll: 0,
+        again: 0,
+      });
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
@@ -342,9 +393,12 @@ describe("context", () => {
     const s = await PwshSession.start({ env: { RDS_SIM_STATE_DIR: dir, RDS_SIM_HOST: "" } });
     try {
       const err = await s
-        .run("Import-Module -Name $data.module -Force -Global\nGet-CimInstance -ClassName Win32_OperatingSystem -ErrorAction SilentlyContinue", {
-          module: path.join(__dirname, "..", "..", "provider", "emulator", "RdsEmulator.psm1"),
-        })
+        .run(
+          "Import-Module -Name $data.module -Force -Global\nGet-CimInstance -ClassName Win32_OperatingSystem -ErrorAction SilentlyContinue",
+          {
+            module: path.join(__dirname, "..", "..", "provider", "emulator", "RdsEmulator.psm1"),
+          },
+        )
         .then(
           () => null,
           (e: unknown) => e,

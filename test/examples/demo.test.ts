@@ -43,10 +43,14 @@ function demo(args: string[], env: NodeJS.ProcessEnv = {}): SpawnSyncReturns<str
 }
 
 function rdsSim(args: string[]): unknown {
-  const r = spawnSync(process.execPath, [path.join(ROOT, "bin/provider/emulator/cli.js"), "--state-dir", path.join(stateDir, ".rds-sim"), "--json", ...args], {
-    encoding: "utf8",
-    timeout: 120_000,
-  });
+  const r = spawnSync(
+    process.execPath,
+    [path.join(ROOT, "bin/provider/emulator/cli.js"), "--state-dir", path.join(stateDir, ".rds-sim"), "--json", ...args],
+    {
+      encoding: "utf8",
+      timeout: 120_000,
+    },
+  );
   if (r.status !== 0) throw new Error(`rds-sim ${args.join(" ")}: exit ${r.status}\n${r.stderr}`);
   return JSON.parse(r.stdout);
 }
@@ -94,7 +98,12 @@ describe("without the Pulumi CLI: the bundled harness", () => {
   }, 300_000);
 
   test("the simulated farm is really there (rds-sim): server activated, two packs, both hosts Per User", () => {
-    const hosts = rdsSim(["hosts"]) as { hostName: string; activated: boolean | null; keyPacks: number | null; licensingType: number | null }[];
+    const hosts = rdsSim(["hosts"]) as {
+      hostName: string;
+      activated: boolean | null;
+      keyPacks: number | null;
+      licensingType: number | null;
+    }[];
     const byName = Object.fromEntries(hosts.map((h) => [h.hostName, h]));
     expect(Object.keys(byName).sort()).toEqual(["ls01.contoso.com", "sh01.contoso.com", "sh02.contoso.com"]);
     expect(byName["ls01.contoso.com"]).toMatchObject({ activated: true, keyPacks: 2 });
@@ -155,12 +164,28 @@ require("fs").appendFileSync(${JSON.stringify(record)}, JSON.stringify({ args: p
 
   test("selects or creates the stack and runs `pulumi up --yes` in the project, on a local file backend, empty passphrase", () => {
     const cliState = path.join(tmp, "cli-state");
-    const env = { PATH: `${fakeBin}${path.delimiter}${pathWithout("pulumi")}`, PULUMI_CONFIG_PASSPHRASE: undefined, PULUMI_CONFIG_PASSPHRASE_FILE: undefined };
+    const env = {
+      PATH: `${fakeBin}${path.delimiter}${pathWithout("pulumi")}`,
+      PULUMI_CONFIG_PASSPHRASE: undefined,
+      PULUMI_CONFIG_PASSPHRASE_FILE: undefined,
+    };
     const r = succeeded(demo(["--state-dir", cliState], env));
     expect(r.stdout).not.toContain("BUNDLED HARNESS");
     expect(calls()).toEqual([
-      { args: ["stack", "select", "--create", "dev", "--non-interactive"], cwd: ROOT, backend: `file://${cliState}/.pulumi`, passphrase: "", sim: `${cliState}/.rds-sim` },
-      { args: ["up", "--yes", "--stack", "dev"], cwd: ROOT, backend: `file://${cliState}/.pulumi`, passphrase: "", sim: `${cliState}/.rds-sim` },
+      {
+        args: ["stack", "select", "--create", "dev", "--non-interactive"],
+        cwd: ROOT,
+        backend: `file://${cliState}/.pulumi`,
+        passphrase: "",
+        sim: `${cliState}/.rds-sim`,
+      },
+      {
+        args: ["up", "--yes", "--stack", "dev"],
+        cwd: ROOT,
+        backend: `file://${cliState}/.pulumi`,
+        passphrase: "",
+        sim: `${cliState}/.rds-sim`,
+      },
     ]);
     fs.rmSync(record);
     succeeded(demo(["--destroy", "--stack", "test", "--state-dir", cliState], { ...env, PULUMI_CONFIG_PASSPHRASE: "kept" }));

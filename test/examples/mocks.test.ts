@@ -71,7 +71,9 @@ describe("quickstart", () => {
 
   test("program data and connections are secret", () => {
     expect(run.get("quickstart-users-ea").secretInputs).toEqual(expect.arrayContaining(["agreementNumber", "connection"]));
-    expect(run.get("quickstart-users-open").secretInputs).toEqual(expect.arrayContaining(["licenseNumber", "authorizationNumber", "connection"]));
+    expect(run.get("quickstart-users-open").secretInputs).toEqual(
+      expect.arrayContaining(["licenseNumber", "authorizationNumber", "connection"]),
+    );
     expect(run.get("quickstart-ls").secretInputs).toContain("connection");
   });
 
@@ -80,15 +82,38 @@ describe("quickstart", () => {
     expect(run.outputs.activationStatus).toBe("activated");
     expect(run.outputs.calsAvailable).toBe(75); // 50 + 25 (the mocks answer the declared quantities)
     const findings = run.outputs.findings as FindingLike[];
-    expect(findings.map((f) => f.id)).toEqual(["RDS-LIC-001", "RDS-LIC-002", "RDS-LIC-003", "RDS-LIC-004", "RDS-LIC-005", "RDS-LIC-006", "RDS-LIC-007", "RDS-LIC-008"]);
+    expect(findings.map((f) => f.id)).toEqual([
+      "RDS-LIC-001",
+      "RDS-LIC-002",
+      "RDS-LIC-003",
+      "RDS-LIC-004",
+      "RDS-LIC-005",
+      "RDS-LIC-006",
+      "RDS-LIC-007",
+      "RDS-LIC-008",
+    ]);
     expect(findings.filter((f) => f.status !== "pass")).toEqual([]);
     expect(run.secretOutputs).toEqual([]);
   });
 });
 
 describe.each([
-  { example: "web-activation", project: "rds-licensing-web-activation", method: "web", mode: "perUser", calType: "perUser", pack: "users-2022" },
-  { example: "telephone-activation", project: "rds-licensing-telephone-activation", method: "telephone", mode: "perDevice", calType: "perDevice", pack: "devices-2022" },
+  {
+    example: "web-activation",
+    project: "rds-licensing-web-activation",
+    method: "web",
+    mode: "perUser",
+    calType: "perUser",
+    pack: "users-2022",
+  },
+  {
+    example: "telephone-activation",
+    project: "rds-licensing-telephone-activation",
+    method: "telephone",
+    mode: "perDevice",
+    calType: "perDevice",
+    pack: "devices-2022",
+  },
 ])("$example (two phases)", ({ example, project, method, mode, calType, pack }) => {
   const licenseServerId = "ABCDE12345ABCDE12345ABCDE12345ABCDE";
   const licenseKeyPackId = "KPKPK12345KPKPK12345KPKPK12345KPKPK";
@@ -136,8 +161,20 @@ describe("existing-deployment", () => {
   test("adopts the activated server (automatic, no role install, no deactivation) and the packs by KeyPackId", () => {
     expect(typesOf(run)).toEqual([`${PACK}::users-2019`, `${PACK}::users-2022`, `${LS}::ls`, `${HOST}::sh01`, `${HOST}::sh02`]);
     expect(run.get("ls").inputs).toMatchObject({ activation: { method: "automatic" }, installRole: false, deactivateOnDelete: false });
-    expect(run.get("users-2019").inputs).toMatchObject({ adoptKeyPackId: 3, program: "select", productVersion: "2019", calType: "perUser", quantity: 20 });
-    expect(run.get("users-2022").inputs).toMatchObject({ adoptKeyPackId: 4, program: "enterpriseAgreement", productVersion: "2022", calType: "perUser", quantity: 40 });
+    expect(run.get("users-2019").inputs).toMatchObject({
+      adoptKeyPackId: 3,
+      program: "select",
+      productVersion: "2019",
+      calType: "perUser",
+      quantity: 20,
+    });
+    expect(run.get("users-2022").inputs).toMatchObject({
+      adoptKeyPackId: 4,
+      program: "enterpriseAgreement",
+      productVersion: "2022",
+      calType: "perUser",
+      quantity: 40,
+    });
     for (const p of ["users-2019", "users-2022"]) expect(run.get(p).secretInputs).toContain("agreementNumber");
   });
 
@@ -220,7 +257,14 @@ describe.each([
   test(`the NSG opens only port ${port}, only from the configured CIDR; the subnet uses it`, () => {
     const [nsg] = ofType(run, "azure-native:network:NetworkSecurityGroup");
     expect(nsg.inputs.securityRules).toEqual([
-      expect.objectContaining({ name: rule, direction: "Inbound", access: "Allow", protocol: "Tcp", sourceAddressPrefix: "198.51.100.0/24", destinationPortRange: port }),
+      expect.objectContaining({
+        name: rule,
+        direction: "Inbound",
+        access: "Allow",
+        protocol: "Tcp",
+        sourceAddressPrefix: "198.51.100.0/24",
+        destinationPortRange: port,
+      }),
     ]);
     const [subnet] = ofType(run, "azure-native:network:Subnet");
     expect(subnet.dependencies).toContain(nsg.key);

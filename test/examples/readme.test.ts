@@ -60,13 +60,21 @@ test("CI runs the README's test command, after npm ci", () => {
 
 test("the README/CI check fails when they disagree (it is not vacuous)", () => {
   const ci = read(".ci/run");
-  expect(() => assertCiRunsTestCommand(readme, ci.replace(/^npm test$/m, "npm run test:unit"))).toThrow(/README's test command is "npm test"/);
-  expect(() => assertCiRunsTestCommand(readme.replace("npm test       #", "npx jest       #"), ci)).toThrow(/README's test command is "npx jest"/);
+  expect(() => assertCiRunsTestCommand(readme, ci.replace(/^npm test$/m, "npm run test:unit"))).toThrow(
+    /README's test command is "npm test"/,
+  );
+  expect(() => assertCiRunsTestCommand(readme.replace("npm test       #", "npx jest       #"), ci)).toThrow(
+    /README's test command is "npx jest"/,
+  );
   expect(() => assertCiRunsTestCommand(readme, `${ci}\nnpx jest --ci\n`)).toThrow();
 });
 
 test("the main command is package.json's demo script, which runs the demo the tests run", () => {
-  const pkg = JSON.parse(read("package.json")) as { scripts: Record<string, string>; dependencies: Record<string, string>; devDependencies: Record<string, string> };
+  const pkg = JSON.parse(read("package.json")) as {
+    scripts: Record<string, string>;
+    dependencies: Record<string, string>;
+    devDependencies: Record<string, string>;
+  };
   expect(pkg.scripts.demo).toBe(`npm run build && node ${DEMO_SCRIPT}`);
   expect(pkg.scripts.test.startsWith("npm run build && ")).toBe(true);
   expect(fs.existsSync(path.join(ROOT, "scripts", "demo.ts"))).toBe(true);
@@ -87,7 +95,8 @@ test("every example is a standalone program depending on pulumi-rds-licensing by
   expect(examples.sort()).toEqual(["azure", "existing-deployment", "quickstart", "telephone-activation", "web-activation"]);
   for (const example of examples) {
     const dir = path.join(EXAMPLES_DIR, example);
-    for (const f of ["Pulumi.yaml", "package.json", "tsconfig.json", "index.ts", "README.md"]) expect(`${example}/${f}: ${fs.existsSync(path.join(dir, f))}`).toBe(`${example}/${f}: true`);
+    for (const f of ["Pulumi.yaml", "package.json", "tsconfig.json", "index.ts", "README.md"])
+      expect(`${example}/${f}: ${fs.existsSync(path.join(dir, f))}`).toBe(`${example}/${f}: true`);
     const pkg = JSON.parse(fs.readFileSync(path.join(dir, "package.json"), "utf8")) as { dependencies: Record<string, string> };
     expect(pkg.dependencies["pulumi-rds-licensing"]).toBe("file:../..");
     expect(pkg.dependencies["@pulumi/pulumi"]).toBeDefined();

@@ -139,7 +139,10 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>):
       return {
         ...inputs,
         name,
-        ipConfigurations: (i.ipConfigurations ?? []).map((c: Record<string, unknown>) => ({ ...c, privateIPAddress: `10.20.1.${addressSeq++}` })),
+        ipConfigurations: (i.ipConfigurations ?? []).map((c: Record<string, unknown>) => ({
+          ...c,
+          privateIPAddress: `10.20.1.${addressSeq++}`,
+        })),
       };
     case "azure-native:compute:VirtualMachineExtension":
       return { ...inputs, name, provisioningState: "Succeeded" };
@@ -172,7 +175,7 @@ function loadProgram(example: string): Record<string, unknown> {
     compiled.set(file, code);
   }
   const module = { exports: {} as Record<string, unknown> };
-  // eslint-disable-next-line @typescript-eslint/no-implied-eval
+
   new Function("exports", "require", "module", "__filename", "__dirname", code)(module.exports, require, module, file, path.dirname(file));
   return module.exports;
 }

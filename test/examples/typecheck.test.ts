@@ -26,12 +26,16 @@ const AZURE_STUB = path.join(ROOT, "test", "fixtures", "azure-native", "index.ts
 
 function parse(example: string): ts.ParsedCommandLine {
   const file = path.join(EXAMPLES_DIR, example, "tsconfig.json");
-  const parsed = ts.getParsedCommandLineOfConfigFile(file, {}, {
-    ...ts.sys,
-    onUnRecoverableConfigFileDiagnostic: (d) => {
-      throw new Error(ts.flattenDiagnosticMessageText(d.messageText, "\n"));
+  const parsed = ts.getParsedCommandLineOfConfigFile(
+    file,
+    {},
+    {
+      ...ts.sys,
+      onUnRecoverableConfigFileDiagnostic: (d) => {
+        throw new Error(ts.flattenDiagnosticMessageText(d.messageText, "\n"));
+      },
     },
-  });
+  );
   if (!parsed) throw new Error(`cannot read ${file}`);
   return parsed;
 }

@@ -53,11 +53,24 @@ function toInt(v: unknown, name: string, min: number, max: number): number {
 
 /** Set-RdsSimHostConfig: validated first, then applied in the order given. */
 function config(h: FakeHost, settings: Args): void {
-  const known = ["osVersion", "domain", "workgroup", "partOfDomain", "isConnectionBroker", "productId", "roleInstalled", "serviceStatus", "gracePeriodDaysLeft"];
+  const known = [
+    "osVersion",
+    "domain",
+    "workgroup",
+    "partOfDomain",
+    "isConnectionBroker",
+    "productId",
+    "roleInstalled",
+    "serviceStatus",
+    "gracePeriodDaysLeft",
+  ];
   for (const k of Object.keys(settings)) if (!known.includes(k)) refuse(`unknown host setting '${k}'`);
-  if (settings.osVersion !== undefined && !(String(settings.osVersion) in OS_TABLE)) refuse(`osVersion must be one of ${Object.keys(OS_TABLE).join(", ")}`);
-  if (settings.serviceStatus !== undefined && !["Running", "Stopped"].includes(String(settings.serviceStatus))) refuse("serviceStatus must be Running or Stopped");
-  if (settings.serviceStatus !== undefined && settings.roleInstalled !== undefined && !toBool(settings.roleInstalled, "roleInstalled")) refuse("serviceStatus needs the role installed");
+  if (settings.osVersion !== undefined && !(String(settings.osVersion) in OS_TABLE))
+    refuse(`osVersion must be one of ${Object.keys(OS_TABLE).join(", ")}`);
+  if (settings.serviceStatus !== undefined && !["Running", "Stopped"].includes(String(settings.serviceStatus)))
+    refuse("serviceStatus must be Running or Stopped");
+  if (settings.serviceStatus !== undefined && settings.roleInstalled !== undefined && !toBool(settings.roleInstalled, "roleInstalled"))
+    refuse("serviceStatus needs the role installed");
   for (const [name, value] of Object.entries(settings)) {
     switch (name) {
       case "osVersion":
@@ -81,7 +94,10 @@ function config(h: FakeHost, settings: Args): void {
         const old = productIdOf(h);
         h.config.productId = value === null || String(value).trim() === "" ? null : String(value);
         // Another product id is a rebuilt server: its activation is gone.
-        if (productIdOf(h) !== old) (setDeactivated(h), (h.licenseServer.everActivated = false));
+        if (productIdOf(h) !== old) {
+          setDeactivated(h);
+          h.licenseServer.everActivated = false;
+        }
         break;
       }
       case "roleInstalled": {
@@ -101,13 +117,23 @@ function config(h: FakeHost, settings: Args): void {
   }
 }
 
-const FAULTS = ["clearinghouseUnreachable", "accessDenied", "providerFailure", "latencyMs", "classNotReadyCalls", "activationStatusUnknown", "failureStyle", "groupPolicy"];
+const FAULTS = [
+  "clearinghouseUnreachable",
+  "accessDenied",
+  "providerFailure",
+  "latencyMs",
+  "classNotReadyCalls",
+  "activationStatusUnknown",
+  "failureStyle",
+  "groupPolicy",
+];
 
 function policyValues(h: FakeHost, values: Args): void {
   const out: Partial<FakeHost["groupPolicy"]> = {};
   if ("licensingMode" in values || "LicensingMode" in values) {
     const m = values.licensingMode ?? values.LicensingMode ?? null;
-    if (m !== null && ![2, 4, 6].includes(toInt(m, "LicensingMode", 0, 4294967295))) refuse("the LicensingMode policy value must be 2 (Per Device), 4 (Per User) or 6 (AAD Per User)");
+    if (m !== null && ![2, 4, 6].includes(toInt(m, "LicensingMode", 0, 4294967295)))
+      refuse("the LicensingMode policy value must be 2 (Per Device), 4 (Per User) or 6 (AAD Per User)");
     out.LicensingMode = m === null ? null : Number(m);
   }
   if ("licenseServers" in values || "LicenseServers" in values) {
@@ -208,8 +234,18 @@ export function adminAction(w: AdminWorld, a: Args): unknown {
       const productId = productIdOf(host());
       const seq = ++w.ch.sequence;
       const cal = a.calType === "perUser" ? "perUser" : "perDevice";
-      const id = alnumId(`rds-sim/key-pack-id/v1/${productId}/${String(a.program)}/${String(a.productVersion)}/${cal}/${Number(a.quantity)}/${seq}`, 35);
-      w.ch.keyPackIds.set(id, { productId, program: String(a.program), productVersionId: VERSION_NAME_TO_ID[String(a.productVersion)], calType: cal, quantity: Number(a.quantity), usedBy: null });
+      const id = alnumId(
+        `rds-sim/key-pack-id/v1/${productId}/${String(a.program)}/${String(a.productVersion)}/${cal}/${Number(a.quantity)}/${seq}`,
+        35,
+      );
+      w.ch.keyPackIds.set(id, {
+        productId,
+        program: String(a.program),
+        productVersionId: VERSION_NAME_TO_ID[String(a.productVersion)],
+        calType: cal,
+        quantity: Number(a.quantity),
+        usedBy: null,
+      });
       return id;
     }
     case "retailCode": {

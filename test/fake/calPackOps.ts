@@ -11,7 +11,16 @@ import { cim, scriptError, wmiCall, type ScriptCtx } from "./script";
 type Args = Record<string, unknown>;
 const KP = "Win32_TSLicenseKeyPack";
 const VERSIONS = ["2008R2", "2012", "2016", "2019", "2022", "2025"];
-const NEWEST_ACCEPTED: Record<string, string> = { "2008": "2008R2", "2008R2": "2008R2", "2012": "2012", "2012R2": "2012", "2016": "2016", "2019": "2019", "2022": "2022", "2025": "2025" };
+const NEWEST_ACCEPTED: Record<string, string> = {
+  "2008": "2008R2",
+  "2008R2": "2008R2",
+  "2012": "2012",
+  "2012R2": "2012",
+  "2016": "2016",
+  "2019": "2019",
+  "2022": "2022",
+  "2025": "2025",
+};
 
 function allPacks(c: ScriptCtx): FakePack[] {
   cim(c, KP);
@@ -133,7 +142,10 @@ function install(c: ScriptCtx, a: Args): unknown {
   const code = (name: string, length: number, digitsOnly: boolean, what: string) => {
     const value = String(arg(name)).replace(/[-\s]/g, "").toUpperCase();
     if (!(digitsOnly ? new RegExp(`^[0-9]{${length}}$`) : new RegExp(`^[A-Z0-9]{${length}}$`)).test(value)) {
-      throw scriptError("VALIDATION", `${name} is malformed: ${what} must be ${length} ${digitsOnly ? "digits" : "letters and digits"} (got ${value.length} characters); nothing was installed`);
+      throw scriptError(
+        "VALIDATION",
+        `${name} is malformed: ${what} must be ${length} ${digitsOnly ? "digits" : "letters and digits"} (got ${value.length} characters); nothing was installed`,
+      );
     }
     return value;
   };
@@ -163,7 +175,10 @@ function install(c: ScriptCtx, a: Args): unknown {
     method = "InstallAgreementLicenseKeyPack";
     const type = uint("agreementType", 0, 5);
     if (type !== AGREEMENT_TYPES[program]) {
-      throw scriptError("VALIDATION", `agreementType ${type} is not the code of program ${program} (${AGREEMENT_TYPES[program]}); nothing was installed`);
+      throw scriptError(
+        "VALIDATION",
+        `agreementType ${type} is not the code of program ${program} (${AGREEMENT_TYPES[program]}); nothing was installed`,
+      );
     }
     args = {
       AgreementType: type,
@@ -195,11 +210,17 @@ function resize(c: ScriptCtx, a: Args): unknown {
   const quantity = Number(a.quantity);
   const pack = packById(c, id);
   if (pack === null) {
-    throw scriptError("NOT_FOUND", `key pack ${id} is not on the license server (removed outside Pulumi?): run pulumi refresh, then pulumi up to install it again`);
+    throw scriptError(
+      "NOT_FOUND",
+      `key pack ${id} is not on the license server (removed outside Pulumi?): run pulumi refresh, then pulumi up to install it again`,
+    );
   }
   const total = pack.totalLicenses;
   if (quantity > total) {
-    throw scriptError("VALIDATION", `key pack ${id} holds ${total} CALs and cannot grow to ${quantity} in place (RemoveLicensesWithIdCount only removes): the pack must be replaced`);
+    throw scriptError(
+      "VALIDATION",
+      `key pack ${id} holds ${total} CALs and cannot grow to ${quantity} in place (RemoveLicensesWithIdCount only removes): the pack must be replaced`,
+    );
   }
   const remove = total - quantity;
   if (remove === 0) return { removed: 0, pack };
@@ -220,7 +241,8 @@ function remove(c: ScriptCtx, a: Args): unknown {
   const id = Number(a.keyPackId);
   const pack = packById(c, id);
   if (pack === null) return { removed: false, reason: "absent" };
-  const sameVersion = a.productVersionId === undefined || a.productVersionId === null || Number(a.productVersionId) === pack.productVersionId;
+  const sameVersion =
+    a.productVersionId === undefined || a.productVersionId === null || Number(a.productVersionId) === pack.productVersionId;
   const sameType = a.productType === undefined || a.productType === null || Number(a.productType) === pack.productType;
   if (!(sameVersion && sameType)) return { removed: false, reason: "replaced" };
   let issued = pack.issuedPerDevice;

@@ -10,7 +10,18 @@
  */
 import { createHash } from "crypto";
 
-export const CONTACT_FIELDS = ["FirstName", "LastName", "Company", "CountryRegion", "eMail", "OrgUnit", "Address", "City", "State", "PostalCode"] as const;
+export const CONTACT_FIELDS = [
+  "FirstName",
+  "LastName",
+  "Company",
+  "CountryRegion",
+  "eMail",
+  "OrgUnit",
+  "Address",
+  "City",
+  "State",
+  "PostalCode",
+] as const;
 export type ContactField = (typeof CONTACT_FIELDS)[number];
 
 export interface FakePack {
@@ -35,7 +46,14 @@ export interface Faults {
 
 export interface FakeHost {
   hostName: string;
-  config: { osVersion: OsVersion; domain: string | null; workgroup: string; isConnectionBroker: boolean; productId: string | null; graceDaysLeft: number };
+  config: {
+    osVersion: OsVersion;
+    domain: string | null;
+    workgroup: string;
+    isConnectionBroker: boolean;
+    productId: string | null;
+    graceDaysLeft: number;
+  };
   features: { "RDS-Licensing": boolean; "RDS-Licensing-UI": boolean };
   service: "Running" | "Stopped" | null;
   faults: Faults;
@@ -80,7 +98,15 @@ export const CAL_VERSIONS: Record<number, { string: string; description: string 
 export const VERSION_NAME_TO_ID: Record<string, number> = { "2008R2": 2, "2012": 4, "2016": 5, "2019": 6, "2022": 7, "2025": 8 };
 
 export function newFaults(): Faults {
-  return { clearinghouseUnreachable: false, accessDenied: false, providerFailure: false, latencyMs: 0, classNotReadyCalls: 0, activationStatusUnknown: false, failureStyle: "return" };
+  return {
+    clearinghouseUnreachable: false,
+    accessDenied: false,
+    providerFailure: false,
+    latencyMs: 0,
+    classNotReadyCalls: 0,
+    activationStatusUnknown: false,
+    failureStyle: "return",
+  };
 }
 
 /** A host as the emulator creates it on first use. */
@@ -95,7 +121,17 @@ export function newHost(hostName: string): FakeHost {
     service: null,
     faults: newFaults(),
     groupPolicy: { LicensingMode: null, LicenseServers: null },
-    licenseServer: { contact, serverRole: 1, activated: false, everActivated: false, licenseServerId: null, activationMethod: null, reactivations: 0, nextKeyPackId: 3, keyPacks: [] },
+    licenseServer: {
+      contact,
+      serverRole: 1,
+      activated: false,
+      everActivated: false,
+      licenseServerId: null,
+      activationMethod: null,
+      reactivations: 0,
+      nextKeyPackId: 3,
+      keyPacks: [],
+    },
     sessionHost: { licensingType: 5, specifiedLSList: [] },
     deployment: { useCentralLicensingSettings: true, licenseServers: [], licensingType: 5 },
   };
@@ -194,7 +230,12 @@ export const BUILT_IN_PACK: FakePack = {
 /** Win32_TSLicenseKeyPack's display properties of a pack. */
 export function packView(p: FakePack): { ProductVersion: string; TypeAndModel: string; Description: string; ExpirationDate: string } {
   if (p.KeyPackId === 2) {
-    return { ProductVersion: CAL_VERSIONS[0].string, TypeAndModel: "Built-in TS Per Device CAL", Description: "A02-5.00-EX", ExpirationDate: "2035-12-31T23:00:00.000Z" };
+    return {
+      ProductVersion: CAL_VERSIONS[0].string,
+      TypeAndModel: "Built-in TS Per Device CAL",
+      Description: "A02-5.00-EX",
+      ExpirationDate: "2035-12-31T23:00:00.000Z",
+    };
   }
   const prefix = p.ProductVersionID === 2 ? "TS or RDS" : "RDS";
   return {

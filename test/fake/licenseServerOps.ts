@@ -10,7 +10,18 @@ import { setContact, WBEM, WmiFault } from "./wmi";
 
 type Args = Record<string, unknown>;
 const LS = "Win32_TSLicenseServer";
-const ENVELOPE_FIELDS = ["firstName", "lastName", "company", "countryRegion", "email", "orgUnit", "address", "city", "state", "postalCode"] as const;
+const ENVELOPE_FIELDS = [
+  "firstName",
+  "lastName",
+  "company",
+  "countryRegion",
+  "email",
+  "orgUnit",
+  "address",
+  "city",
+  "state",
+  "postalCode",
+] as const;
 const NOT_READY = new Set<number>([WBEM.INVALID_CLASS, 0x8004100e, WBEM.NOT_FOUND]);
 
 /** Get-LsInstance: the singleton (with `denied` when its properties are hidden), or null when the class does not answer. */
@@ -41,7 +52,8 @@ function install(c: ScriptCtx, a: Args): unknown {
       "the RDS-Licensing role is not installed and installRole is false: install it (Install-WindowsFeature RDS-Licensing -IncludeManagementTools) or set installRole to true",
     );
   }
-  if (c.h.faults.accessDenied) throw new WmiFault(WBEM.ACCESS_DENIED, "Install-WindowsFeature requires elevation (the caller is not a local administrator)", true);
+  if (c.h.faults.accessDenied)
+    throw new WmiFault(WBEM.ACCESS_DENIED, "Install-WindowsFeature requires elevation (the caller is not a local administrator)", true);
   c.h.features["RDS-Licensing"] = true;
   c.h.features["RDS-Licensing-UI"] = true;
   c.h.service = "Running";
@@ -53,7 +65,8 @@ function wait(c: ScriptCtx, a: Args): unknown {
   const timeoutMs = Number(a.timeoutSeconds) * 1000;
   let poll = Math.max(1, Number(a.firstPollMs));
   const maxPoll = Math.max(poll, Number(a.maxPollMs));
-  if (!roleInstalled(c.h)) throw scriptError("CLASS_NOT_READY", "the RDS-Licensing role is not installed: Win32_TSLicenseServer cannot answer");
+  if (!roleInstalled(c.h))
+    throw scriptError("CLASS_NOT_READY", "the RDS-Licensing role is not installed: Win32_TSLicenseServer cannot answer");
   let elapsed = 0;
   let attempts = 0;
   let serviceStarted = false;
@@ -61,7 +74,12 @@ function wait(c: ScriptCtx, a: Args): unknown {
     attempts++;
     let status = serviceStatus(c.h) ?? "";
     if (status === "Stopped") {
-      if (c.h.faults.accessDenied) throw new WmiFault(WBEM.ACCESS_DENIED, "Service 'Remote Desktop Licensing (TermServLicensing)' cannot be started: access is denied", true);
+      if (c.h.faults.accessDenied)
+        throw new WmiFault(
+          WBEM.ACCESS_DENIED,
+          "Service 'Remote Desktop Licensing (TermServLicensing)' cannot be started: access is denied",
+          true,
+        );
       c.h.service = "Running";
       serviceStarted = true;
       status = "Running";
@@ -136,7 +154,8 @@ const ACTIVATION_CALLS = ["ActivateServerAutomatic", "ReactivateServerAutomatic"
 
 function activate(c: ScriptCtx, a: Args): unknown {
   let call = String(a.call);
-  if (!ACTIVATION_CALLS.includes(call)) throw scriptError("VALIDATION", `unknown activation call '${call}' (expected one of: ${ACTIVATION_CALLS.join(", ")})`);
+  if (!ACTIVATION_CALLS.includes(call))
+    throw scriptError("VALIDATION", `unknown activation call '${call}' (expected one of: ${ACTIVATION_CALLS.join(", ")})`);
   const inst = lsInstance(c);
   if (inst === null) throw scriptError("CLASS_NOT_READY", NOT_ANSWERING);
   const before = activationStatus(c);
@@ -151,7 +170,13 @@ function activate(c: ScriptCtx, a: Args): unknown {
   const productId = inst.denied ? "" : productIdOf(c.h);
   const invoke = (name: string) => {
     const args =
-      name === "ActivateServer" ? { sLicenseServerId: String(a.licenseServerId ?? "") } : name === "ReactivateServer" ? { sNewLicenseServerId: String(a.licenseServerId ?? "") } : name === "ReactivateServerAutomatic" ? { Reason: Number(a.reason) } : {};
+      name === "ActivateServer"
+        ? { sLicenseServerId: String(a.licenseServerId ?? "") }
+        : name === "ReactivateServer"
+          ? { sNewLicenseServerId: String(a.licenseServerId ?? "") }
+          : name === "ReactivateServerAutomatic"
+            ? { Reason: Number(a.reason) }
+            : {};
     return wmiCall(c, LS, name, args);
   };
   const typed = (e: unknown, name: string): unknown => {
@@ -192,7 +217,11 @@ function activate(c: ScriptCtx, a: Args): unknown {
   }
   const after = activationStatus(c);
   if (after !== 0) {
-    throw scriptError("WMI_ERROR", `${call} returned success but GetActivationStatus reports ${after} (the method said ${String(reported)})`, { method: call, className: LS, returnValue: WBEM.FAILED });
+    throw scriptError(
+      "WMI_ERROR",
+      `${call} returned success but GetActivationStatus reports ${after} (the method said ${String(reported)})`,
+      { method: call, className: LS, returnValue: WBEM.FAILED },
+    );
   }
   return { call, activationStatus: after };
 }
@@ -200,7 +229,10 @@ function activate(c: ScriptCtx, a: Args): unknown {
 function deactivate(c: ScriptCtx): unknown {
   if (!roleInstalled(c.h)) return { call: "none", activationStatus: null };
   if (lsInstance(c) === null) {
-    throw scriptError("CLASS_NOT_READY", "Win32_TSLicenseServer does not answer (is the TermServLicensing service running?), so the server cannot be deactivated");
+    throw scriptError(
+      "CLASS_NOT_READY",
+      "Win32_TSLicenseServer does not answer (is the TermServLicensing service running?), so the server cannot be deactivated",
+    );
   }
   const status = activationStatus(c);
   if (status === 2) {

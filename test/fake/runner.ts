@@ -13,7 +13,13 @@
  * `install()` puts it in place for the whole process; the undo it returns puts the pool back.
  */
 import * as path from "path";
-import { resetOperationRunner, runOperation, setOperationRunner, type OperationRunner, type OperationSpec } from "../../provider/powershell/runner";
+import {
+  resetOperationRunner,
+  runOperation,
+  setOperationRunner,
+  type OperationRunner,
+  type OperationSpec,
+} from "../../provider/powershell/runner";
 import type { ResultDocument } from "../../provider/powershell/result";
 import type { Connection } from "../../provider/powershell/transport";
 import { FakeWorld } from "./world";

@@ -16,14 +16,24 @@ export class ScriptFailure extends Error {
 }
 
 /** throw (New-RdsScriptError -Code ... -Message ...) */
-export function scriptError(code: string, message: string, extra: { method?: string; className?: string; returnValue?: number } = {}): ScriptFailure {
+export function scriptError(
+  code: string,
+  message: string,
+  extra: { method?: string; className?: string; returnValue?: number } = {},
+): ScriptFailure {
   return new ScriptFailure({ code, message, ...extra });
 }
 
 /** An exception nothing caught: SCRIPT_EXCEPTION with its message (and WBEM HRESULT, when it carries one). */
 export function uncaught(e: unknown): ScriptFailure {
   if (e instanceof ScriptFailure) return e;
-  if (e instanceof WmiFault) return new ScriptFailure({ code: "SCRIPT_EXCEPTION", message: e.message, hresult: e.code >>> 0, exceptionType: "System.Runtime.InteropServices.COMException" });
+  if (e instanceof WmiFault)
+    return new ScriptFailure({
+      code: "SCRIPT_EXCEPTION",
+      message: e.message,
+      hresult: e.code >>> 0,
+      exceptionType: "System.Runtime.InteropServices.COMException",
+    });
   throw e;
 }
 
@@ -49,7 +59,8 @@ export function wmiCall(c: ScriptCtx, className: string, method: string, args: R
     if (!(e instanceof WmiFault)) throw e;
     throw scriptError("WMI_ERROR", `${label} failed with ${hex(e.code)}: ${e.message}`, { method, className, returnValue: e.code >>> 0 });
   }
-  if (r.returnValue !== 0) throw scriptError("WMI_ERROR", `${label} returned ${hex(r.returnValue)}`, { method, className, returnValue: r.returnValue >>> 0 });
+  if (r.returnValue !== 0)
+    throw scriptError("WMI_ERROR", `${label} returned ${hex(r.returnValue)}`, { method, className, returnValue: r.returnValue >>> 0 });
   return r.out;
 }
 

@@ -16,7 +16,8 @@ const RDMS_MODE: Record<number, string> = { 2: "PerDevice", 4: "PerUser", 5: "No
 /** The RDMS cmdlets' broker check (Assert-RdsBroker): faults first, then "no deployment here". */
 function assertBroker(c: ScriptCtx): void {
   if (c.h.faults.providerFailure) throw new WmiFault(WBEM.PROVIDER_FAILURE, "the RD Management Service failed", true);
-  if (c.h.faults.accessDenied) throw new WmiFault(WBEM.ACCESS_DENIED, "Access denied (the caller is not an administrator of the RD Connection Broker)", true);
+  if (c.h.faults.accessDenied)
+    throw new WmiFault(WBEM.ACCESS_DENIED, "Access denied (the caller is not an administrator of the RD Connection Broker)", true);
   if (!c.h.config.isConnectionBroker) {
     throw new ScriptFailure({
       code: "SCRIPT_EXCEPTION",
@@ -29,7 +30,11 @@ function assertBroker(c: ScriptCtx): void {
 /** Set-RDLicenseConfiguration -Force. */
 function setRdLicenseConfiguration(c: ScriptCtx, mode: string | null, servers: string[] | null): void {
   if (servers !== null && servers.some((n) => n === null || n.trim() === "")) {
-    throw new ScriptFailure({ code: "SCRIPT_EXCEPTION", message: "LicenseServer must not contain empty names", exceptionType: "System.ArgumentException" });
+    throw new ScriptFailure({
+      code: "SCRIPT_EXCEPTION",
+      message: "LicenseServer must not contain empty names",
+      exceptionType: "System.ArgumentException",
+    });
   }
   assertBroker(c);
   const d = c.h.deployment;
@@ -81,7 +86,8 @@ function set(c: ScriptCtx, a: Args): unknown {
   const mode = a.mode ?? null;
   const servers = (a.licenseServers ?? null) as string[] | null;
   const calls: string[] = [];
-  if (mode !== null && mode !== "perUser" && mode !== "perDevice") throw scriptError("VALIDATION", `mode must be perUser or perDevice, got '${String(mode)}'`);
+  if (mode !== null && mode !== "perUser" && mode !== "perDevice")
+    throw scriptError("VALIDATION", `mode must be perUser or perDevice, got '${String(mode)}'`);
   if (a.scope === "deployment") {
     if (mode !== null || servers !== null) {
       setRdLicenseConfiguration(c, mode === null ? null : mode === "perUser" ? "PerUser" : "PerDevice", servers);

@@ -53,7 +53,10 @@ export interface Clearinghouse {
   /** Retail codes handed out by the admin's retailCode (the fake derives them from this count). */
   retailCodesIssued: number;
   usedRetailCodes: Set<string>;
-  keyPackIds: Map<string, { productId: string; program: string; productVersionId: number; calType: string; quantity: number; usedBy: string | null }>;
+  keyPackIds: Map<
+    string,
+    { productId: string; program: string; productVersionId: number; calType: string; quantity: number; usedBy: string | null }
+  >;
 }
 
 type Kind = "LicenseServer" | "SessionHost" | "Deployment" | "System";
@@ -75,8 +78,10 @@ function assertClassAvailable(h: FakeHost, className: string): void {
     h.faults.classNotReadyCalls--;
     throw new WmiFault(WBEM.INVALID_CLASS, `Invalid class '${className}' (the license server WMI provider is not registered yet)`, true);
   }
-  if (!roleInstalled(h)) throw new WmiFault(WBEM.INVALID_CLASS, `Invalid class '${className}' (the RDS-Licensing role is not installed)`, true);
-  if (serviceStatus(h) !== "Running") throw new WmiFault(WBEM.INVALID_CLASS, `Invalid class '${className}' (the TermServLicensing service is not running)`, true);
+  if (!roleInstalled(h))
+    throw new WmiFault(WBEM.INVALID_CLASS, `Invalid class '${className}' (the RDS-Licensing role is not installed)`, true);
+  if (serviceStatus(h) !== "Running")
+    throw new WmiFault(WBEM.INVALID_CLASS, `Invalid class '${className}' (the TermServLicensing service is not running)`, true);
 }
 
 const isLicensingClass = (className: string) => CLASSES[className] !== "System";
@@ -100,7 +105,8 @@ export function setContact(h: FakeHost, properties: Record<string, unknown>): vo
   if (h.faults.providerFailure) throw new WmiFault(WBEM.PROVIDER_FAILURE, "the WMI provider for Win32_TSLicenseServer failed", true);
   if (h.faults.accessDenied) throw new WmiFault(WBEM.ACCESS_DENIED, "Access denied", true);
   for (const name of Object.keys(properties)) {
-    if (!(CONTACT_FIELDS as readonly string[]).includes(name)) throw new WmiFault(0x80041023, `property '${name}' of Win32_TSLicenseServer is read-only`, true);
+    if (!(CONTACT_FIELDS as readonly string[]).includes(name))
+      throw new WmiFault(0x80041023, `property '${name}' of Win32_TSLicenseServer is read-only`, true);
   }
   for (const [name, value] of Object.entries(properties)) {
     (h.licenseServer.contact as Record<string, string | null>)[name] = value === null || value === undefined ? null : String(value);
@@ -124,11 +130,13 @@ const alnum35 = (v: unknown) => typeof v === "string" && /^[A-Za-z0-9]{35}$/.tes
 
 function assertContact(h: FakeHost, fields: string[], what: string): void {
   const missing = fields.filter((f) => blank((h.licenseServer.contact as Record<string, string | null>)[f]));
-  if (missing.length > 0) fail(WBEM.INVALID_PARAMETER, `${what} requires the contact properties ${missing.join(", ")} to be set (Set-CimInstance) first`);
+  if (missing.length > 0)
+    fail(WBEM.INVALID_PARAMETER, `${what} requires the contact properties ${missing.join(", ")} to be set (Set-CimInstance) first`);
 }
 
 function assertReachable(h: FakeHost, what: string): void {
-  if (h.faults.clearinghouseUnreachable) fail(WBEM.NOT_AVAILABLE, `${what} could not reach the Microsoft Clearinghouse (outbound TCP 443 blocked or no Internet access)`);
+  if (h.faults.clearinghouseUnreachable)
+    fail(WBEM.NOT_AVAILABLE, `${what} could not reach the Microsoft Clearinghouse (outbound TCP 443 blocked or no Internet access)`);
 }
 
 function assertLicenseServerId(h: FakeHost, id: unknown, param: string): void {
@@ -156,22 +164,36 @@ export function setDeactivated(h: FakeHost): void {
 
 function addPack(h: FakeHost, keyPackType: number, productType: number, versionId: number, count: number): Out {
   const id = h.licenseServer.nextKeyPackId++;
-  h.licenseServer.keyPacks.push({ KeyPackId: id, KeyPackType: keyPackType, ProductType: productType, ProductVersionID: versionId, TotalLicenses: count, IssuedLicenses: 0, AvailableLicenses: count });
+  h.licenseServer.keyPacks.push({
+    KeyPackId: id,
+    KeyPackType: keyPackType,
+    ProductType: productType,
+    ProductVersionID: versionId,
+    TotalLicenses: count,
+    IssuedLicenses: 0,
+    AvailableLicenses: count,
+  });
   return { KeyPackId: id };
 }
 
 function assertVersionTypeCount(a: Args): void {
-  if (![2, 4, 5, 6, 7, 8].includes(Number(a.ProductVersion))) fail(WBEM.INVALID_PARAMETER, "ProductVersion must be 2 (2008/2008 R2), 4 (2012), 5 (2016), 6 (2019), 7 (2022) or 8 (2025)");
+  if (![2, 4, 5, 6, 7, 8].includes(Number(a.ProductVersion)))
+    fail(WBEM.INVALID_PARAMETER, "ProductVersion must be 2 (2008/2008 R2), 4 (2012), 5 (2016), 6 (2019), 7 (2022) or 8 (2025)");
   if (Number(a.ProductType) > 1) fail(WBEM.INVALID_PARAMETER, "ProductType must be 0 (Per Device) or 1 (Per User)");
   if (Number(a.LicenseCount) < 1) fail(WBEM.INVALID_PARAMETER, "LicenseCount must be at least 1");
 }
 
 function assertActivatedForInstall(h: FakeHost): void {
-  if (!h.licenseServer.activated) fail(WBEM.INVALID_OPERATION, `the license server must be activated before you can install RDS CALs onto it (product ID ${productIdOf(h)})`);
+  if (!h.licenseServer.activated)
+    fail(
+      WBEM.INVALID_OPERATION,
+      `the license server must be activated before you can install RDS CALs onto it (product ID ${productIdOf(h)})`,
+    );
 }
 
 function assertAcceptsVersion(h: FakeHost, versionId: number): void {
-  if (versionId > OS_TABLE[h.config.osVersion].maxCalVersionId) fail(WBEM.NOT_SUPPORTED, `a Windows Server ${h.config.osVersion} license server cannot install these CALs`);
+  if (versionId > OS_TABLE[h.config.osVersion].maxCalVersionId)
+    fail(WBEM.NOT_SUPPORTED, `a Windows Server ${h.config.osVersion} license server cannot install these CALs`);
 }
 
 function findPack(h: FakeHost, id: number): FakePack {
@@ -188,15 +210,32 @@ export function retailTerms(code: string): { productType: number; versionId: num
   return { productType: v(20) % 2, versionId: [2, 4, 5, 6, 7, 8][v(21) % 6], count: qty === 0 ? 100 : qty };
 }
 
-const PROGRAM_KEY_PACK_TYPE: Record<string, number> = { retail: 1, openLicense: 5, select: 2, enterpriseAgreement: 2, campus: 2, school: 2, spla: 2, otherAgreement: 2 };
+const PROGRAM_KEY_PACK_TYPE: Record<string, number> = {
+  retail: 1,
+  openLicense: 5,
+  select: 2,
+  enterpriseAgreement: 2,
+  campus: 2,
+  school: 2,
+  spla: 2,
+  otherAgreement: 2,
+};
 
 const notPolicyList = (h: FakeHost) => {
-  if (h.groupPolicy.LicenseServers !== null) fail(WBEM.INVALID_OPERATION, "the license server list is set by Group Policy (PolicySourceConfiguredLicenseServers = 1)");
+  if (h.groupPolicy.LicenseServers !== null)
+    fail(WBEM.INVALID_OPERATION, "the license server list is set by Group Policy (PolicySourceConfiguredLicenseServers = 1)");
 };
 
 const METHODS: Record<string, Record<string, { params: string[]; impl: (c: Ctx, a: Args) => Out }>> = {
   Win32_TSLicenseServer: {
-    ActivateServer: { params: ["sLicenseServerId"], impl: ({ h }, a) => (assertLicenseServerId(h, a.sLicenseServerId, "sLicenseServerId"), h.licenseServer.activated || setActivated(h, "licenseServerId"), { ActivationStatus: 0 }) },
+    ActivateServer: {
+      params: ["sLicenseServerId"],
+      impl: ({ h }, a) => (
+        assertLicenseServerId(h, a.sLicenseServerId, "sLicenseServerId"),
+        h.licenseServer.activated || setActivated(h, "licenseServerId"),
+        { ActivationStatus: 0 }
+      ),
+    },
     ActivateServerAutomatic: {
       params: [],
       impl: ({ h }) => {
@@ -219,7 +258,8 @@ const METHODS: Record<string, Record<string, { params: string[]; impl: (c: Ctx, 
     ReactivateServer: {
       params: ["sNewLicenseServerId"],
       impl: ({ h }, a) => {
-        if (!alnum35(a.sNewLicenseServerId)) fail(WBEM.INVALID_PARAMETER, "sNewLicenseServerId must be 35 alphanumeric characters (A-Z, 0-9) without hyphens or spaces");
+        if (!alnum35(a.sNewLicenseServerId))
+          fail(WBEM.INVALID_PARAMETER, "sNewLicenseServerId must be 35 alphanumeric characters (A-Z, 0-9) without hyphens or spaces");
         if (!h.licenseServer.everActivated) fail(WBEM.INVALID_OPERATION, "the license server was never activated; use ActivateServer");
         assertLicenseServerId(h, a.sNewLicenseServerId, "sNewLicenseServerId");
         setActivated(h, "licenseServerId");
@@ -231,7 +271,8 @@ const METHODS: Record<string, Record<string, { params: string[]; impl: (c: Ctx, 
       params: ["Reason"],
       impl: ({ h }, a) => {
         if (Number(a.Reason) > 4) fail(WBEM.INVALID_PARAMETER, "Reason must be 0..4");
-        if (!h.licenseServer.everActivated) fail(WBEM.INVALID_OPERATION, "the license server was never activated; use ActivateServerAutomatic");
+        if (!h.licenseServer.everActivated)
+          fail(WBEM.INVALID_OPERATION, "the license server was never activated; use ActivateServerAutomatic");
         assertContact(h, ["FirstName", "LastName"], "ReactivateServerAutomatic");
         assertReachable(h, "ReactivateServerAutomatic");
         setActivated(h, "automatic");
@@ -239,17 +280,24 @@ const METHODS: Record<string, Record<string, { params: string[]; impl: (c: Ctx, 
         return { ActivationStatus: 0 };
       },
     },
-    GetActivationStatus: { params: [], impl: ({ h }) => ({ ActivationStatus: h.faults.activationStatusUnknown ? 2 : h.licenseServer.activated ? 0 : 1 }) },
+    GetActivationStatus: {
+      params: [],
+      impl: ({ h }) => ({ ActivationStatus: h.faults.activationStatusUnknown ? 2 : h.licenseServer.activated ? 0 : 1 }),
+    },
     GetLicenseServerId: {
       params: [],
-      impl: ({ h }) => (h.licenseServer.activated ? { sLicenseServerId: h.licenseServer.licenseServerId } : fail(WBEM.INVALID_OPERATION, "the license server is not activated, so it has no license server ID")),
+      impl: ({ h }) =>
+        h.licenseServer.activated
+          ? { sLicenseServerId: h.licenseServer.licenseServerId }
+          : fail(WBEM.INVALID_OPERATION, "the license server is not activated, so it has no license server ID"),
     },
     ChangeRole: {
       params: ["ServerRole"],
       impl: ({ h }, a) => {
         const role = Number(a.ServerRole);
         if (role > 2) fail(WBEM.INVALID_PARAMETER, "ServerRole must be 0 (workgroup), 1 (domain) or 2 (forest)");
-        if (role > 0 && !h.config.domain) fail(WBEM.INVALID_OPERATION, "a license server in a workgroup can only use the workgroup discovery scope (0)");
+        if (role > 0 && !h.config.domain)
+          fail(WBEM.INVALID_OPERATION, "a license server in a workgroup can only use the workgroup discovery scope (0)");
         h.licenseServer.serverRole = role;
         return {};
       },
@@ -260,12 +308,14 @@ const METHODS: Record<string, Record<string, { params: string[]; impl: (c: Ctx, 
       params: ["sLicenseCode"],
       impl: ({ h, ch }, a) => {
         const code = String(a.sLicenseCode);
-        if (!/^[A-Za-z0-9]{25}$/.test(code)) fail(WBEM.INVALID_PARAMETER, "sLicenseCode must be 25 alphanumeric characters (A-Z, 0-9) without hyphens or spaces");
+        if (!/^[A-Za-z0-9]{25}$/.test(code))
+          fail(WBEM.INVALID_PARAMETER, "sLicenseCode must be 25 alphanumeric characters (A-Z, 0-9) without hyphens or spaces");
         assertActivatedForInstall(h);
         const t = retailTerms(code);
         assertAcceptsVersion(h, t.versionId);
         assertReachable(h, "InstallRetailPurchaseLicenseKeyPack");
-        if (ch.usedRetailCodes.has(code.toUpperCase())) fail(WBEM.INVALID_PARAMETER, "the Clearinghouse rejected this license code: it was already used");
+        if (ch.usedRetailCodes.has(code.toUpperCase()))
+          fail(WBEM.INVALID_PARAMETER, "the Clearinghouse rejected this license code: it was already used");
         ch.usedRetailCodes.add(code.toUpperCase());
         return addPack(h, 1, t.productType, t.versionId, t.count);
       },
@@ -273,8 +323,10 @@ const METHODS: Record<string, Record<string, { params: string[]; impl: (c: Ctx, 
     InstallOpenLicenseKeyPack: {
       params: ["sLicenseNumber", "sAuthorizationNumber", "ProductVersion", "ProductType", "LicenseCount"],
       impl: ({ h }, a) => {
-        if (!/^[0-9]{8}$/.test(String(a.sLicenseNumber))) fail(WBEM.INVALID_PARAMETER, "sLicenseNumber must be 8 digits without hyphens or spaces");
-        if (!/^[A-Za-z0-9]{15}$/.test(String(a.sAuthorizationNumber))) fail(WBEM.INVALID_PARAMETER, "sAuthorizationNumber must be 15 alphanumeric characters without hyphens or spaces");
+        if (!/^[0-9]{8}$/.test(String(a.sLicenseNumber)))
+          fail(WBEM.INVALID_PARAMETER, "sLicenseNumber must be 8 digits without hyphens or spaces");
+        if (!/^[A-Za-z0-9]{15}$/.test(String(a.sAuthorizationNumber)))
+          fail(WBEM.INVALID_PARAMETER, "sAuthorizationNumber must be 15 alphanumeric characters without hyphens or spaces");
         assertVersionTypeCount(a);
         assertActivatedForInstall(h);
         assertAcceptsVersion(h, Number(a.ProductVersion));
@@ -287,7 +339,8 @@ const METHODS: Record<string, Record<string, { params: string[]; impl: (c: Ctx, 
       impl: ({ h }, a) => {
         const type = Number(a.AgreementType);
         if (type > 5) fail(WBEM.INVALID_PARAMETER, "AgreementType must be 0..5");
-        if (!(type === 5 ? /^[A-Za-z0-9]{1,15}$/ : /^[0-9]{7}$/).test(String(a.sAgreementNumber))) fail(WBEM.INVALID_PARAMETER, "sAgreementNumber is malformed");
+        if (!(type === 5 ? /^[A-Za-z0-9]{1,15}$/ : /^[0-9]{7}$/).test(String(a.sAgreementNumber)))
+          fail(WBEM.INVALID_PARAMETER, "sAgreementNumber is malformed");
         assertVersionTypeCount(a);
         assertActivatedForInstall(h);
         assertAcceptsVersion(h, Number(a.ProductVersion));
@@ -299,11 +352,13 @@ const METHODS: Record<string, Record<string, { params: string[]; impl: (c: Ctx, 
       params: ["sLicenseKeyPackId"],
       impl: ({ h, ch }, a) => {
         const id = String(a.sLicenseKeyPackId);
-        if (!alnum35(id)) fail(WBEM.INVALID_PARAMETER, "sLicenseKeyPackId must be 35 alphanumeric characters (A-Z, 0-9) without hyphens or spaces");
+        if (!alnum35(id))
+          fail(WBEM.INVALID_PARAMETER, "sLicenseKeyPackId must be 35 alphanumeric characters (A-Z, 0-9) without hyphens or spaces");
         assertActivatedForInstall(h);
         const productId = productIdOf(h);
         const r = ch.keyPackIds.get(id.toUpperCase());
-        if (!r || r.productId !== productId) fail(WBEM.INVALID_PARAMETER, `the Clearinghouse did not issue this license key pack ID for product ID ${productId}`);
+        if (!r || r.productId !== productId)
+          fail(WBEM.INVALID_PARAMETER, `the Clearinghouse did not issue this license key pack ID for product ID ${productId}`);
         if (r!.usedBy !== null) fail(WBEM.INVALID_PARAMETER, "this license key pack ID was already used");
         assertAcceptsVersion(h, r!.productVersionId);
         r!.usedBy = h.hostName;
@@ -324,7 +379,11 @@ const METHODS: Record<string, Record<string, { params: string[]; impl: (c: Ctx, 
         const p = findPack(h, Number(a.KeyPackId));
         const n = Number(a.LicenseCount);
         if (n < 1) fail(WBEM.INVALID_PARAMETER, "LicenseCount must be at least 1");
-        if (n > p.AvailableLicenses) fail(WBEM.INVALID_PARAMETER, `LicenseCount is larger than the ${p.AvailableLicenses} available (not issued) licenses of key pack ${p.KeyPackId}`);
+        if (n > p.AvailableLicenses)
+          fail(
+            WBEM.INVALID_PARAMETER,
+            `LicenseCount is larger than the ${p.AvailableLicenses} available (not issued) licenses of key pack ${p.KeyPackId}`,
+          );
         p.TotalLicenses -= n;
         p.AvailableLicenses -= n;
         return {};
@@ -337,7 +396,8 @@ const METHODS: Record<string, Record<string, { params: string[]; impl: (c: Ctx, 
       impl: ({ h }, a) => {
         const t = Number(a.LicensingType);
         if (![0, 1, 2, 4].includes(t)) fail(WBEM.INVALID_PARAMETER, "LicensingType must be 0, 1, 2 (Per Device) or 4 (Per User)");
-        if (h.groupPolicy.LicensingMode !== null) fail(WBEM.INVALID_OPERATION, "the licensing mode is set by Group Policy (PolicySourceLicensingType = 1)");
+        if (h.groupPolicy.LicensingMode !== null)
+          fail(WBEM.INVALID_OPERATION, "the licensing mode is set by Group Policy (PolicySourceLicensingType = 1)");
         h.sessionHost.licensingType = t;
         return {};
       },
@@ -352,7 +412,10 @@ const METHODS: Record<string, Record<string, { params: string[]; impl: (c: Ctx, 
         for (const name of a.SpecifiedLSList as (string | null)[]) {
           if (name === null || name.trim() === "") fail(WBEM.INVALID_PARAMETER, "SpecifiedLSList must not contain empty names");
           // Case-insensitive de-duplication keeps the first spelling (OrdinalIgnoreCase).
-          if (!seen.has(name!.toUpperCase())) (seen.add(name!.toUpperCase()), list.push(name!));
+          if (!seen.has(name!.toUpperCase())) {
+            seen.add(name!.toUpperCase());
+            list.push(name!);
+          }
         }
         h.sessionHost.specifiedLSList = list;
         return {};
@@ -364,18 +427,24 @@ const METHODS: Record<string, Record<string, { params: string[]; impl: (c: Ctx, 
 };
 
 /** Invoke-CimMethod: the method's outputs and ReturnValue, or a thrown WmiFault (infra, or failureStyle "exception"). */
-export function invokeMethod(h: FakeHost, ch: Clearinghouse, className: string, method: string, args: Args = {}): { returnValue: number; out: Out } {
+export function invokeMethod(
+  h: FakeHost,
+  ch: Clearinghouse,
+  className: string,
+  method: string,
+  args: Args = {},
+): { returnValue: number; out: Out } {
   assertClassAvailable(h, className);
   const spec = METHODS[className]?.[method];
   if (!spec) throw new WmiFault(WBEM.INVALID_METHOD, `Method '${method}' not found on class ${className}`, true);
   try {
     if (h.faults.providerFailure) fail(WBEM.PROVIDER_FAILURE, `the WMI provider for ${className} failed`);
     if (h.faults.accessDenied) fail(WBEM.ACCESS_DENIED, "Access denied (the caller is not a local administrator)");
-    for (const p of spec.params) if (args[p] === undefined || args[p] === null) fail(WBEM.INVALID_PARAMETER, `${className}.${method} requires parameter '${p}'`);
+    for (const p of spec.params)
+      if (args[p] === undefined || args[p] === null) fail(WBEM.INVALID_PARAMETER, `${className}.${method} requires parameter '${p}'`);
     return { returnValue: 0, out: spec.impl({ h, ch }, args) };
   } catch (e) {
     if (!(e instanceof WmiFault) || e.infra || h.faults.failureStyle === "exception") throw e;
     return { returnValue: e.code, out: {} };
   }
 }
-

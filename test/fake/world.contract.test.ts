@@ -36,12 +36,18 @@ async function replay(s: RecordedScenario): Promise<{ setup: unknown[]; outcome:
     for (const step of s.setup) {
       const { result: _recorded, ...args } = step as Record<string, unknown>;
       setup.push(
-        await runner.run({ transport: "simulator", host: "recorder-admin.invalid", stateDir: STATE_DIR }, { name: `record.admin.${step.action}`, script: ADMIN_SCRIPT, args, result: z.any() }),
+        await runner.run(
+          { transport: "simulator", host: "recorder-admin.invalid", stateDir: STATE_DIR },
+          { name: `record.admin.${step.action}`, script: ADMIN_SCRIPT, args, result: z.any() },
+        ),
       );
     }
     let outcome: Outcome;
     try {
-      const result = await runner.run({ transport: "simulator", host: s.host, stateDir: STATE_DIR }, { name: s.operation, script: scriptFor(s.operation), args: s.args, result: z.unknown() });
+      const result = await runner.run(
+        { transport: "simulator", host: s.host, stateDir: STATE_DIR },
+        { name: s.operation, script: scriptFor(s.operation), args: s.args, result: z.unknown() },
+      );
       outcome = { ok: true, result };
     } catch (e) {
       outcome = outcomeOfError(e);
@@ -65,7 +71,10 @@ describe.each(["licenseServer", "calPack", "sessionHostLicensing"])("%s: the fak
     s.setup.forEach((step, i) => {
       if (!("result" in step)) return;
       // A retail code is random apart from its terms (characters 20-23: type, version, quantity).
-      const comparable = step.action === "retailCode" ? (code: unknown) => ({ length: String(code).length, terms: retailTerms(String(code)) }) : (x: unknown) => x;
+      const comparable =
+        step.action === "retailCode"
+          ? (code: unknown) => ({ length: String(code).length, terms: retailTerms(String(code)) })
+          : (x: unknown) => x;
       expect({ step: step.action, result: comparable(got.setup[i]) }).toEqual({ step: step.action, result: comparable(step.result) });
     });
     expect(got.outcome).toEqual(s.outcome);

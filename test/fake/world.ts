@@ -90,7 +90,8 @@ export class FakeWorld {
       return { ok: true, result: viaJson(body()) };
     } catch (e) {
       if (e instanceof ScriptFailure) return { ok: false, error: e.doc };
-      const failure = e instanceof Error && e.constructor === Error ? new ScriptFailure({ code: "SCRIPT_EXCEPTION", message: e.message }) : uncaught(e);
+      const failure =
+        e instanceof Error && e.constructor === Error ? new ScriptFailure({ code: "SCRIPT_EXCEPTION", message: e.message }) : uncaught(e);
       return { ok: false, error: failure.doc };
     }
   }

@@ -110,7 +110,12 @@ describe("compare: properties", () => {
     fc.assert(
       fc.property(spec, record, (s, x) => {
         const reversed = Object.fromEntries(
-          Object.entries(x).reverse().map(([k, v]) => [k, v !== null && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).reverse()) : v]),
+          Object.entries(x)
+            .reverse()
+            .map(([k, v]) => [
+              k,
+              v !== null && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).reverse()) : v,
+            ]),
         );
         expect(compare(s, x, reversed).diffs).toEqual([]);
       }),
@@ -138,7 +143,11 @@ describe("compare: situations", () => {
   };
 
   test("when only the case of a host name differs, nothing changes", () => {
-    const c = compare(lsSpec, { host: "LS01.contoso.com", licenseServers: ["LS01", "ls02"] }, { host: "ls01.CONTOSO.com", licenseServers: ["ls01", "LS02"] });
+    const c = compare(
+      lsSpec,
+      { host: "LS01.contoso.com", licenseServers: ["LS01", "ls02"] },
+      { host: "ls01.CONTOSO.com", licenseServers: ["ls01", "LS02"] },
+    );
     expect(c.result).toEqual({ changes: false, replaces: [], deleteBeforeReplace: false });
   });
 
@@ -166,7 +175,9 @@ describe("compare: situations", () => {
   });
 
   test("fields outside the spec (__provider, computed outputs) are ignored", () => {
-    expect(compare({ mode: {} }, { mode: "perUser", __provider: "new code" }, { mode: "perUser", __provider: "old", version: 7 }).result.changes).toBe(false);
+    expect(
+      compare({ mode: {} }, { mode: "perUser", __provider: "new code" }, { mode: "perUser", __provider: "old", version: 7 }).result.changes,
+    ).toBe(false);
   });
 
   test("a carried secret that state does not hold is not a difference; one it holds is compared", () => {
@@ -189,7 +200,9 @@ describe("compare: situations", () => {
   });
 
   test("an unknown inside an array is found", () => {
-    expect(compare(lsSpec, { licenseServers: ["ls01", UNKNOWN] }, { licenseServers: ["ls01", "ls02"] }).unknowns).toEqual(["licenseServers"]);
+    expect(compare(lsSpec, { licenseServers: ["ls01", UNKNOWN] }, { licenseServers: ["ls01", "ls02"] }).unknowns).toEqual([
+      "licenseServers",
+    ]);
   });
 
   test("custom normalisers run in order, on both sides", () => {

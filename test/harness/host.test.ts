@@ -17,7 +17,16 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { lazyProvider } from "../../provider/shim";
 import { captureProvider } from "../helpers/captureProvider";
-import { apply, createEngine, DeploymentError, specOf, UNKNOWN, type Engine, type ResourceSpec, type StaticResourceSpec } from "../helpers/engine";
+import {
+  apply,
+  createEngine,
+  DeploymentError,
+  specOf,
+  UNKNOWN,
+  type Engine,
+  type ResourceSpec,
+  type StaticResourceSpec,
+} from "../helpers/engine";
 import {
   assertBuilt,
   DiffChanges,
@@ -218,7 +227,10 @@ describe("a Note driven through the real host by the emulated engine", () => {
       const down = downstream(up.inputs.__provider as string, up.urn);
       const engine = createEngine(host);
       const steps = await engine.preview([up, down]);
-      expect(steps.map((s) => [s.urn.split("::").at(-1), s.op])).toEqual([["up", "create"], ["down", "create"]]);
+      expect(steps.map((s) => [s.urn.split("::").at(-1), s.op])).toEqual([
+        ["up", "create"],
+        ["down", "create"],
+      ]);
       const check = engine.calls({ method: "Check", urn: down.urn })[0];
       expect(check.request).toMatchObject({ news: { dir, name: UNKNOWN, content: UNKNOWN, tags: ["up", UNKNOWN] } });
       expect(check.response).toMatchObject({ failures: [], inputs: { name: UNKNOWN, content: UNKNOWN } });
@@ -348,12 +360,21 @@ describe("a Note driven through the real host by the emulated engine", () => {
     await engine.up([a, b, c]);
 
     const steps = await engine.up([a, c]);
-    expect(steps.map((s) => [s.urn.split("::").at(-1), s.op])).toEqual([["a", "same"], ["c", "same"], ["b", "delete"]]);
+    expect(steps.map((s) => [s.urn.split("::").at(-1), s.op])).toEqual([
+      ["a", "same"],
+      ["c", "same"],
+      ["b", "delete"],
+    ]);
     expect(readFile(dir, "b")).toBeUndefined();
 
     const mark = engine.log.length;
     await engine.destroy();
-    expect(engine.log.slice(mark).filter((r) => r.method === "Delete").map((r) => r.urn!.split("::").at(-1))).toEqual(["c", "a"]);
+    expect(
+      engine.log
+        .slice(mark)
+        .filter((r) => r.method === "Delete")
+        .map((r) => r.urn!.split("::").at(-1)),
+    ).toEqual(["c", "a"]);
     expect(engine.state.size).toBe(0);
     expect(fs.readdirSync(dir).filter((f) => f.endsWith(".json"))).toEqual([]);
   });
@@ -426,7 +447,9 @@ describe("a Note driven through the real host by the emulated engine", () => {
       expect(host.pid).not.toBe(crashedPid);
       const steps = await engine.up(specs);
       expect(steps.map((s) => s.op)).toEqual(["same", "create", "create"]);
-      expect(engine.events.map((e) => e.message).join("\n")).toMatch(/1 pending operations from previous deployment[\s\S]*slow, interrupted while creating/);
+      expect(engine.events.map((e) => e.message).join("\n")).toMatch(
+        /1 pending operations from previous deployment[\s\S]*slow, interrupted while creating/,
+      );
       expect(writes(dir)).toEqual(["create a", "create slow", "create c"]); // slow adopted, not written again
       // The engine keeps pending creates after an up (it cannot know); an interactive refresh clears them.
       expect(engine.pendingOperations).toEqual([{ urn: specs[1].urn, type: "creating" }]);

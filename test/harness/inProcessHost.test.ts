@@ -65,10 +65,16 @@ async function overBothHosts(scenario: Scenario): Promise<{ grpc: unknown; inPro
     const probe = await note("n1", { dir, name: "hello", content: "v1" });
     const engine = createEngine(side === "grpc" ? grpcHost : inProcessHostFor(probe));
     const outcome = await scenario(engine, dir).catch((e: unknown) =>
-      e instanceof DeploymentError ? { kind: e.kind, message: e.message, details: { failures: e.details.failures, initFailure: e.details.initFailure } } : { thrown: String(e) },
+      e instanceof DeploymentError
+        ? { kind: e.kind, message: e.message, details: { failures: e.details.failures, initFailure: e.details.initFailure } }
+        : { thrown: String(e) },
     );
     const state = [...engine.state.values()];
-    sides[side] = JSON.parse(JSON.stringify({ outcome, state, rpcs: comparable(engine.log, dir) }).split(dir).join("<dir>"));
+    sides[side] = JSON.parse(
+      JSON.stringify({ outcome, state, rpcs: comparable(engine.log, dir) })
+        .split(dir)
+        .join("<dir>"),
+    );
   }
   return { grpc: sides.grpc, inProcess: sides.inProcess };
 }
@@ -96,7 +102,9 @@ describe("the in-process host answers as the real host does", () => {
   });
 
   test("a check failure: the same failures, nothing created", async () => {
-    const { grpc, inProcess } = await overBothHosts(async (engine, dir) => engine.up([await note("n1", { dir, name: "Not Valid", content: "v1" })]));
+    const { grpc, inProcess } = await overBothHosts(async (engine, dir) =>
+      engine.up([await note("n1", { dir, name: "Not Valid", content: "v1" })]),
+    );
     expect((grpc as { outcome: { kind: string } }).outcome.kind).toBe("checkFailed");
     expect(inProcess).toEqual(grpc);
   });
@@ -104,11 +112,17 @@ describe("the in-process host answers as the real host does", () => {
   test("an init failure on create, with and without __provider in its properties: recorded alike, then continued", async () => {
     for (const omitProviderFromError of [false, true]) {
       const { grpc, inProcess } = await overBothHosts(async (engine, dir) => {
-        fs.writeFileSync(path.join(dir, ".faults.json"), JSON.stringify({ hello: { failAfterWrite: "the disk is slow", omitProviderFromError } }));
+        fs.writeFileSync(
+          path.join(dir, ".faults.json"),
+          JSON.stringify({ hello: { failAfterWrite: "the disk is slow", omitProviderFromError } }),
+        );
         const spec = await note("n1", { dir, name: "hello", content: "v1" });
         const first = await engine.up([spec]).catch((e: DeploymentError) => ({ kind: e.kind, reasons: e.details.initFailure?.reasons }));
         fs.rmSync(path.join(dir, ".faults.json"));
-        const second = await engine.up([spec]).then((steps) => steps.map((s) => s.op), (e: Error) => e.message);
+        const second = await engine.up([spec]).then(
+          (steps) => steps.map((s) => s.op),
+          (e: Error) => e.message,
+        );
         return { first, second };
       });
       expect((grpc as { outcome: { first: { kind: string } } }).outcome.first.kind).toBe("initFailed");

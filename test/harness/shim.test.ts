@@ -14,6 +14,8 @@ import { assertSerializable, captureProvider, captureRegistrations } from "../he
 import { SECRET_SIG_KEY, isSecret } from "../helpers/providerHost";
 import { noteImplementation } from "../fixtures/noteProvider/build";
 import { Note, NOTE_TYPE } from "../fixtures/noteProvider/resource";
+// require-from-string ships no types: typed here at the one place it is loaded.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
 const requireFromString: (code: string) => { handler: () => pulumi.dynamic.ResourceProvider } = require("require-from-string");
 
 const REAL_MODULE = "pulumi-rds-licensing/resources/sessionHostLicensing/provider";

@@ -189,7 +189,9 @@ export class PwshSession {
       child.once("error", reject);
     });
     // The bootstrap goes in as one line that decodes and dot-sources it.
-    child.stdin!.write(`. ([scriptblock]::Create([System.Text.Encoding]::UTF8.GetString([Convert]::FromBase64String('${b64(BOOTSTRAP)}'))))\n`);
+    child.stdin!.write(
+      `. ([scriptblock]::Create([System.Text.Encoding]::UTF8.GetString([Convert]::FromBase64String('${b64(BOOTSTRAP)}'))))\n`,
+    );
     await session.run("$PSVersionTable.PSVersion.ToString()");
     return session;
   }
@@ -241,7 +243,11 @@ export class PwshSession {
     this.buffer = this.buffer.slice(e + end.length);
     clearTimeout(pending.timer);
     this.pending = undefined;
-    let parsed: { ok: boolean; value?: unknown; error?: { message: string; type: string; hresult: number; errorId: string; stack: string } };
+    let parsed: {
+      ok: boolean;
+      value?: unknown;
+      error?: { message: string; type: string; hresult: number; errorId: string; stack: string };
+    };
     try {
       parsed = JSON.parse(body);
     } catch (err) {

@@ -18,7 +18,9 @@ import { fixture, removeTempDirs, sim, tempDir } from "./support";
 // shared workers are off here and tested in sharedWorkers.test.ts.
 configurePool({ simulatorWorkers: 0 });
 
-const options = (o: Partial<CoalesceOptions> = {}) => () => ({ windowMs: 5, maxWaitMs: 50, maxBatch: 256, followMs: 250, ...o });
+const options =
+  (o: Partial<CoalesceOptions> = {}) =>
+  () => ({ windowMs: 5, maxWaitMs: 50, maxBatch: 256, followMs: 250, ...o });
 
 /** A batch runner whose scripts start only when the test says so. */
 function controlledRunner() {
@@ -209,7 +211,12 @@ describe("Coalescer on the real pool", () => {
     const key = targetKey(conn);
     const echoed = z.object({ envelope: z.object({ args: z.object({ ids: z.array(z.number()) }) }) });
     const reads = new Coalescer<number, number>(async (_key, _first, take) => {
-      const out = await runOperation(conn, { name: "test.readMany", script: fixture("Echo"), args: () => ({ ids: [...take()] }), result: echoed });
+      const out = await runOperation(conn, {
+        name: "test.readMany",
+        script: fixture("Echo"),
+        args: () => ({ ids: [...take()] }),
+        result: echoed,
+      });
       return out.envelope.args.ids.map((id) => id * 10);
     }, options());
     // Warm the target first: a cold start would hold every read in one batch anyway.

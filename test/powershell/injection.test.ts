@@ -137,14 +137,7 @@ describe("hostile strings as operation arguments", () => {
 
 describe("hostile host names", () => {
   // Host names pass the connection schema (no control characters) and the emulator's 100-byte limit.
-  const hostileHosts = [
-    "it's-a-host",
-    'double"quote',
-    `$(${newItem(20)})`,
-    "`$x;|&><",
-    `; ${setGlobal(6)}`,
-    "‘smart’ “quotes” 😀 \u202e",
-  ];
+  const hostileHosts = ["it's-a-host", 'double"quote', `$(${newItem(20)})`, "`$x;|&><", `; ${setGlobal(6)}`, "‘smart’ “quotes” 😀 \u202e"];
 
   it.each(hostileHosts)("%s reaches the script (and the emulator context) as data", async (host) => {
     const conn: Connection = sim(host, stateDir);
@@ -162,7 +155,18 @@ describe("hostile host names", () => {
 });
 
 describe("hostile strings through the WMI emulator", () => {
-  const contactProperties = ["FirstName", "LastName", "Company", "CountryRegion", "eMail", "OrgUnit", "Address", "City", "State", "PostalCode"];
+  const contactProperties = [
+    "FirstName",
+    "LastName",
+    "Company",
+    "CountryRegion",
+    "eMail",
+    "OrgUnit",
+    "Address",
+    "City",
+    "State",
+    "PostalCode",
+  ];
   const emulatorHost = sim("injection-emulator", stateDir);
   const batches: string[][] = [];
   for (let i = 0; i < hostile.length; i += contactProperties.length) batches.push(hostile.slice(i, i + contactProperties.length));

@@ -17,7 +17,19 @@ import { PWSH_INSTALL_HINT } from "../../provider/powershell/executable";
 import { closeAll, configurePool, poolOptions, poolStats } from "../../provider/powershell/pool";
 import { runOperation } from "../../provider/powershell/runner";
 import { targetKey } from "../../provider/powershell/transport";
-import { echoSchema, fixture, isRunning, ProcessRef, processRef, rdsErrorOf, removeTempDirs, sim, sleepSchema, tempDir, waitFor } from "./support";
+import {
+  echoSchema,
+  fixture,
+  isRunning,
+  ProcessRef,
+  processRef,
+  rdsErrorOf,
+  removeTempDirs,
+  sim,
+  sleepSchema,
+  tempDir,
+  waitFor,
+} from "./support";
 
 // These tests are about a pwsh per target (what the remote transports always get): the simulator's
 // shared workers are off here and tested in sharedWorkers.test.ts.
@@ -94,7 +106,13 @@ describe("timeouts and dying pwsh", () => {
     const timeoutsBefore = poolStats().timeouts;
 
     const err = await rdsErrorOf(
-      runOperation(sim(host, stateDir), { name: "test.slow", script: fixture("Sleep"), args: { ms: 30_000 }, result: anything, timeoutMs: 800 }),
+      runOperation(sim(host, stateDir), {
+        name: "test.slow",
+        script: fixture("Sleep"),
+        args: { ms: 30_000 },
+        result: anything,
+        timeoutMs: 800,
+      }),
     );
     expect(err.code).toBe(ErrorCode.Timeout);
     expect(err.message).toBe(`running test.slow on ${host}: timed out after 800 ms; its pwsh was stopped and will be replaced`);
@@ -114,7 +132,13 @@ describe("timeouts and dying pwsh", () => {
     const host = "pool-timeout-queue";
     await echo(host);
     const conn = sim(host, stateDir);
-    const slow = runOperation(conn, { name: "test.slow", script: fixture("Sleep"), args: { ms: 30_000 }, result: anything, timeoutMs: 500 });
+    const slow = runOperation(conn, {
+      name: "test.slow",
+      script: fixture("Sleep"),
+      args: { ms: 30_000 },
+      result: anything,
+      timeoutMs: 500,
+    });
     const after = [echo(host), echo(host)];
     expect((await rdsErrorOf(slow)).code).toBe(ErrorCode.Timeout);
     const [x, y] = await Promise.all(after);
@@ -130,7 +154,9 @@ describe("timeouts and dying pwsh", () => {
       runOperation(sim(host, stateDir), { name: "test.exit", script: fixture("Exit"), args: { code: 3 }, result: anything }),
     );
     expect(err.code).toBe(ErrorCode.ScriptError);
-    expect(err.message).toBe(`running test.exit on ${host}: pwsh exited during the operation (exit code 3); the next operation starts a fresh one`);
+    expect(err.message).toBe(
+      `running test.exit on ${host}: pwsh exited during the operation (exit code 3); the next operation starts a fresh one`,
+    );
     expect(poolStats().died).toBe(diedBefore + 1);
     await waitFor("the dead pwsh to be gone", allGone(before), 5000);
     const next = await echo(host);

@@ -6,7 +6,17 @@
  * Stand-ins: the operation scripts are the Sleep and Echo fixtures. Process counts come from the
  * pool's own events (onPoolEvent), checked against poolStats().
  */
-import { closeAll, configurePool, freshPwshPerOperation, onPoolEvent, poolOptions, poolStats, setPoolHooks, warmSessions, type PoolEvent } from "../../provider/powershell/pool";
+import {
+  closeAll,
+  configurePool,
+  freshPwshPerOperation,
+  onPoolEvent,
+  poolOptions,
+  poolStats,
+  setPoolHooks,
+  warmSessions,
+  type PoolEvent,
+} from "../../provider/powershell/pool";
 import { runOperation } from "../../provider/powershell/runner";
 import { targetKey } from "../../provider/powershell/transport";
 import { echoSchema, fixture, removeTempDirs, sim, sleepSchema, tempDir } from "./support";
@@ -51,7 +61,9 @@ describe("the cap", () => {
     configurePool({ maxSessions: 2 });
     const hosts = ["cap-a", "cap-b", "cap-c", "cap-d", "cap-e"];
     const results = await Promise.all(
-      hosts.map((h, id) => runOperation(sim(h, stateDir), { name: "test.sleep", script: fixture("Sleep"), args: { ms: 300, id }, result: sleepSchema })),
+      hosts.map((h, id) =>
+        runOperation(sim(h, stateDir), { name: "test.sleep", script: fixture("Sleep"), args: { ms: 300, id }, result: sleepSchema }),
+      ),
     );
     expect(results.map((r) => r.id)).toEqual([0, 1, 2, 3, 4]);
     expect(events.filter((e) => e.type === "start")).toHaveLength(5);
@@ -61,10 +73,20 @@ describe("the cap", () => {
 
   it("an operation waiting for a slot fails when the pool is closed, and starts no pwsh", async () => {
     configurePool({ maxSessions: 1 });
-    const busy = runOperation(sim("cap-busy", stateDir), { name: "test.sleep", script: fixture("Sleep"), args: { ms: 3000 }, result: sleepSchema });
+    const busy = runOperation(sim("cap-busy", stateDir), {
+      name: "test.sleep",
+      script: fixture("Sleep"),
+      args: { ms: 3000 },
+      result: sleepSchema,
+    });
     // Let the first start its pwsh, then queue one that must wait for a slot.
     while (!events.some((e) => e.type === "script")) await new Promise((r) => setTimeout(r, 50));
-    const waiting = runOperation(sim("cap-waiting", stateDir), { name: "test.echo", script: fixture("Echo"), args: {}, result: echoSchema });
+    const waiting = runOperation(sim("cap-waiting", stateDir), {
+      name: "test.echo",
+      script: fixture("Echo"),
+      args: {},
+      result: echoSchema,
+    });
     const outcome = waiting.then(
       () => "fulfilled",
       (e: unknown) => e,
@@ -82,7 +104,8 @@ describe("the naive baseline (freshPwshPerOperation)", () => {
     setPoolHooks(freshPwshPerOperation);
     const conn = sim("naive-a", stateDir);
     const pids: number[] = [];
-    for (let i = 0; i < 3; i++) pids.push((await runOperation(conn, { name: "test.echo", script: fixture("Echo"), args: { i }, result: echoSchema })).pid);
+    for (let i = 0; i < 3; i++)
+      pids.push((await runOperation(conn, { name: "test.echo", script: fixture("Echo"), args: { i }, result: echoSchema })).pid);
     expect(new Set(pids).size).toBe(3);
     expect(events.filter((e) => e.type === "start")).toHaveLength(3);
     expect(poolStats().warm).toBe(0);

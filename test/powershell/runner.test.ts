@@ -143,7 +143,9 @@ describe("script failures", () => {
   });
 
   it("stops on a non-terminating Write-Error ($ErrorActionPreference = 'Stop')", async () => {
-    const err = await rdsErrorOf(runOperation(main, { name: "test.writeError", script: fixture("WriteError"), args: {}, result: anything }));
+    const err = await rdsErrorOf(
+      runOperation(main, { name: "test.writeError", script: fixture("WriteError"), args: {}, result: anything }),
+    );
     expect(err.code).toBe(ErrorCode.ScriptError);
     expect(err.message).toContain("a non-terminating error");
     expect(err.message).toContain("(at WriteError.ps1:3)");
@@ -156,7 +158,12 @@ describe("script failures", () => {
     ["CLEARINGHOUSE_UNREACHABLE", ErrorCode.ClearinghouseUnreachable],
   ])("maps New-RdsScriptError -Code %s to %s", async (code, expected) => {
     const err = await rdsErrorOf(
-      runOperation(main, { name: "test.scriptError", script: fixture("ScriptError"), args: { code, message: "the cause" }, result: anything }),
+      runOperation(main, {
+        name: "test.scriptError",
+        script: fixture("ScriptError"),
+        args: { code, message: "the cause" },
+        result: anything,
+      }),
     );
     expect(err.code).toBe(expected);
     expect(err.scriptCode).toBe(code);
@@ -165,7 +172,12 @@ describe("script failures", () => {
 
   it("keeps an unknown script code as RDS_SCRIPT_ERROR with scriptCode", async () => {
     const err = await rdsErrorOf(
-      runOperation(main, { name: "test.scriptError", script: fixture("ScriptError"), args: { code: "SOMETHING_ELSE", message: "odd" }, result: anything }),
+      runOperation(main, {
+        name: "test.scriptError",
+        script: fixture("ScriptError"),
+        args: { code: "SOMETHING_ELSE", message: "odd" },
+        result: anything,
+      }),
     );
     expect(err.code).toBe(ErrorCode.ScriptError);
     expect(err.scriptCode).toBe("SOMETHING_ELSE");
@@ -208,7 +220,12 @@ describe("script failures", () => {
 
   it("maps a COMException wrapped in a MethodInvocationException by its inner HRESULT", async () => {
     const err = await rdsErrorOf(
-      runOperation(main, { name: "test.wrapped", script: fixture("WrappedComException"), args: { hresult: 0x80041010 | 0 }, result: anything }),
+      runOperation(main, {
+        name: "test.wrapped",
+        script: fixture("WrappedComException"),
+        args: { hresult: 0x80041010 | 0 },
+        result: anything,
+      }),
     );
     expect(err.code).toBe(ErrorCode.ClassNotReady);
     expect(err.returnValue).toBe(0x80041010);
@@ -285,7 +302,7 @@ describe("Set-RdsOperationInvoker (how remote transports will run scripts)", () 
     const remoteStyle = sim("runner-invoker", stateDir);
     const set = { name: "test.invoker", script: fixture("UseSerializingInvoker"), args: {}, result: z.number() };
     await expect(runOperation(remoteStyle, set)).resolves.toBe(0);
-    const args = { text: "it's \"quoted\" $(x) `n", list: [1, "two"], nested: { deep: { deeper: [true, null] } } };
+    const args = { text: 'it\'s "quoted" $(x) `n', list: [1, "two"], nested: { deep: { deeper: [true, null] } } };
     const out = await runOperation(remoteStyle, { name: "test.echo", script: fixture("Echo"), args, result: echoSchema });
     expect(out.envelope.args).toEqual(args);
     await expect(runOperation(remoteStyle, set)).resolves.toBe(2);
@@ -376,7 +393,12 @@ describe("nothing but paths reaches pwsh", () => {
     });
     const log = path.join(tempDir("rds-runner-envelope"), "log.txt");
     try {
-      const running = runOperation(main, { name: "test.sleep", script: fixture("Sleep"), args: { ms: 3000, file: log, id: 1 }, result: sleepSchema });
+      const running = runOperation(main, {
+        name: "test.sleep",
+        script: fixture("Sleep"),
+        args: { ms: 3000, file: log, id: 1 },
+        result: sleepSchema,
+      });
       const settled = running.then(
         () => undefined,
         (err: unknown) => err,

@@ -33,7 +33,13 @@ describe("setOperationRunner", () => {
   it("answers from the fake, through the operation's schema, and starts no pwsh", async () => {
     const started = pool.poolStats().started;
     const calls = fake(() => ({ ok: true, result: { count: 3, extra: "dropped by the schema" } }));
-    const result = await runOperation(conn, { name: "seam.read", script: fixture("Echo"), args: { a: 1 }, result: countSchema, timeoutMs: 5000 });
+    const result = await runOperation(conn, {
+      name: "seam.read",
+      script: fixture("Echo"),
+      args: { a: 1 },
+      result: countSchema,
+      timeoutMs: 5000,
+    });
     expect(result).toEqual({ count: 3 });
     expect(calls).toHaveLength(1);
     expect(calls[0].args).toEqual({ a: 1 });
@@ -50,9 +56,13 @@ describe("setOperationRunner", () => {
 
   it("refuses a document no script could print (checked like pwsh's output)", async () => {
     fake(() => ({ ok: true })); // no `result`
-    expect((await rdsErrorOf(runOperation(conn, { name: "seam.read", script: fixture("Echo"), args: {}, result: z.unknown() }))).code).toBe(ErrorCode.InvalidResult);
+    expect((await rdsErrorOf(runOperation(conn, { name: "seam.read", script: fixture("Echo"), args: {}, result: z.unknown() }))).code).toBe(
+      ErrorCode.InvalidResult,
+    );
     fake(() => ({ ok: false, error: { message: "no code" } }));
-    expect((await rdsErrorOf(runOperation(conn, { name: "seam.read", script: fixture("Echo"), args: {}, result: z.unknown() }))).code).toBe(ErrorCode.InvalidResult);
+    expect((await rdsErrorOf(runOperation(conn, { name: "seam.read", script: fixture("Echo"), args: {}, result: z.unknown() }))).code).toBe(
+      ErrorCode.InvalidResult,
+    );
   });
 
   it("maps an error document to its typed error", async () => {
@@ -76,7 +86,14 @@ describe("setOperationRunner", () => {
 
   it("keeps the checks before the core: an invalid connection never reaches the fake", async () => {
     const calls = fake(() => ({ ok: true, result: {} }));
-    const err = await rdsErrorOf(runOperation({ transport: "simulator" } as unknown as Connection, { name: "seam.read", script: fixture("Echo"), args: {}, result: z.unknown() }));
+    const err = await rdsErrorOf(
+      runOperation({ transport: "simulator" } as unknown as Connection, {
+        name: "seam.read",
+        script: fixture("Echo"),
+        args: {},
+        result: z.unknown(),
+      }),
+    );
     expect(err.code).toBe(ErrorCode.Validation);
     expect(calls).toHaveLength(0);
   });
@@ -85,7 +102,9 @@ describe("setOperationRunner", () => {
     const calls = fake(() => ({ ok: true, result: {} }));
     resetOperationRunner();
     // The pool itself stands in here too (no pwsh): the point is which core is asked.
-    const toPool = jest.spyOn(pool, "runOnTarget").mockResolvedValue({ document: { ok: true, result: { count: 7 } }, durationMs: 1, stderr: "" });
+    const toPool = jest
+      .spyOn(pool, "runOnTarget")
+      .mockResolvedValue({ document: { ok: true, result: { count: 7 } }, durationMs: 1, stderr: "" });
     try {
       expect(await runOperation(conn, { name: "seam.read", script: fixture("Echo"), args: {}, result: countSchema })).toEqual({ count: 7 });
       expect(toPool).toHaveBeenCalledTimes(1);

@@ -9,7 +9,17 @@
  */
 import { z } from "zod";
 import { ErrorCode } from "../../provider/errors";
-import { closeAll, configurePool, freshPwshPerOperation, onPoolEvent, poolOptions, poolStats, setPoolHooks, warmSessions, type PoolEvent } from "../../provider/powershell/pool";
+import {
+  closeAll,
+  configurePool,
+  freshPwshPerOperation,
+  onPoolEvent,
+  poolOptions,
+  poolStats,
+  setPoolHooks,
+  warmSessions,
+  type PoolEvent,
+} from "../../provider/powershell/pool";
 import { runOperation } from "../../provider/powershell/runner";
 import { targetKey } from "../../provider/powershell/transport";
 import { fixture, rdsErrorOf, removeTempDirs, sim, sleepSchema, tempDir } from "./support";
@@ -21,7 +31,13 @@ const defaults = { ...poolOptions(), simulatorWorkers: 2, maxSessions: 8 };
 let events: PoolEvent[] = [];
 let stop: () => void = () => undefined;
 
-const whoAmI = z.object({ envelopeHost: z.string(), contextHost: z.string(), stateDir: z.string(), cimName: z.string(), pid: z.number().int() });
+const whoAmI = z.object({
+  envelopeHost: z.string(),
+  contextHost: z.string(),
+  stateDir: z.string(),
+  cimName: z.string(),
+  pid: z.number().int(),
+});
 
 function who(host: string, ms = 0, dir = stateDir) {
   return runOperation(sim(host, dir), { name: "test.whoami", script: fixture("WhoAmI"), args: { ms }, result: whoAmI });
@@ -69,7 +85,9 @@ describe("many targets, few pwsh", () => {
   test("operations on one target never overlap, even with a worker free", async () => {
     const host = "fifo.contoso.com";
     const runs = await Promise.all(
-      Array.from({ length: 6 }, (_, id) => runOperation(sim(host, stateDir), { name: "test.sleep", script: fixture("Sleep"), args: { ms: 150, id }, result: sleepSchema })),
+      Array.from({ length: 6 }, (_, id) =>
+        runOperation(sim(host, stateDir), { name: "test.sleep", script: fixture("Sleep"), args: { ms: 150, id }, result: sleepSchema }),
+      ),
     );
     // FIFO order, one after the other.
     expect(runs.map((r) => r.id)).toEqual([0, 1, 2, 3, 4, 5]);
@@ -78,7 +96,9 @@ describe("many targets, few pwsh", () => {
 
   test("different targets do run in parallel on the workers", async () => {
     const runs = await Promise.all(
-      ["par-a", "par-b"].map((h, id) => runOperation(sim(h, stateDir), { name: "test.sleep", script: fixture("Sleep"), args: { ms: 1500, id }, result: sleepSchema })),
+      ["par-a", "par-b"].map((h, id) =>
+        runOperation(sim(h, stateDir), { name: "test.sleep", script: fixture("Sleep"), args: { ms: 1500, id }, result: sleepSchema }),
+      ),
     );
     expect(runs[0].pid).not.toBe(runs[1].pid);
     expect(Math.max(runs[0].started, runs[1].started)).toBeLessThan(Math.min(runs[0].ended, runs[1].ended));
@@ -140,7 +160,11 @@ describe("limits and failures", () => {
       events = [];
       const hosts = ["own-a", "own-b", "own-c"];
       await Promise.all(hosts.map((h) => who(h)));
-      expect(starts().map((e) => e.key).sort()).toEqual(hosts.map((h) => targetKey(sim(h, stateDir))).sort());
+      expect(
+        starts()
+          .map((e) => e.key)
+          .sort(),
+      ).toEqual(hosts.map((h) => targetKey(sim(h, stateDir))).sort());
     }
   });
 });

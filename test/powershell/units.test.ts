@@ -42,7 +42,9 @@ describe("quotePowerShellLiteral", () => {
   });
 
   it("builds the one operation command from two paths", () => {
-    expect(operationCommand("/p/Get.ps1", "/tmp/e/x.env")).toBe("Invoke-RdsOperation -ScriptPath '/p/Get.ps1' -EnvelopePath '/tmp/e/x.env'");
+    expect(operationCommand("/p/Get.ps1", "/tmp/e/x.env")).toBe(
+      "Invoke-RdsOperation -ScriptPath '/p/Get.ps1' -EnvelopePath '/tmp/e/x.env'",
+    );
   });
 });
 
@@ -119,7 +121,14 @@ describe("errorFromDocument", () => {
 
   it("maps WMI_ERROR with its unsigned code, name, method, class and position", () => {
     const err = errorFromDocument(
-      { code: "WMI_ERROR", message: "m", method: "ActivateServer", className: "Win32_TSLicenseServer", returnValue: 0x80041008, position: "Set.ps1:9" },
+      {
+        code: "WMI_ERROR",
+        message: "m",
+        method: "ActivateServer",
+        className: "Win32_TSLicenseServer",
+        returnValue: 0x80041008,
+        position: "Set.ps1:9",
+      },
       { ...ctx, durationMs: 12 },
     );
     expect(err.code).toBe(ErrorCode.Wmi);

@@ -17,7 +17,12 @@
 import * as fs from "fs";
 import { ErrorCode, isRdsError } from "../../provider/errors";
 import { closeAll } from "../../provider/powershell/pool";
-import { RdsLicensing, validateRdsLicensingArgs, type RdsLicensingArgs, type RdsLicensingSessionHostArgs } from "../../provider/resources/component/rdsLicensing";
+import {
+  RdsLicensing,
+  validateRdsLicensingArgs,
+  type RdsLicensingArgs,
+  type RdsLicensingSessionHostArgs,
+} from "../../provider/resources/component/rdsLicensing";
 import { CheckFailed, ResourceUnderTest, providers, Sim, snapshotDir, strip, tempDir, type Props } from "./support";
 
 jest.setTimeout(300_000);
@@ -52,7 +57,14 @@ const LS_BASE: Props = {
   contact: { firstName: "Ada", lastName: "Lovelace", company: "Contoso", countryRegion: "United Kingdom" },
   activation: { method: "automatic" },
 };
-const CP_BASE: Props = { connection: conn, program: "enterpriseAgreement", agreementNumber: "1234567", productVersion: "2022", calType: "perUser", quantity: 10 };
+const CP_BASE: Props = {
+  connection: conn,
+  program: "enterpriseAgreement",
+  agreementNumber: "1234567",
+  productVersion: "2022",
+  calType: "perUser",
+  quantity: 10,
+};
 const SH_BASE: Props = { connection: shConn, mode: "perDevice", licenseServers: [LS_HOST] };
 const PACK_REF = { keyPackId: 3, calType: "perDevice", productVersion: "2022", licenseServerConnection: conn, licenseServerName: LS_HOST };
 
@@ -79,12 +91,29 @@ function set(base: Props, path: string, value: unknown): Props {
 }
 
 const ls = (name: string, path: string, value: unknown, field = path, secret?: string): ResourceCase => ({
-  type: "RdsLicenseServer", name, kind: "rejected", news: set(LS_BASE, path, value), field, secret,
+  type: "RdsLicenseServer",
+  name,
+  kind: "rejected",
+  news: set(LS_BASE, path, value),
+  field,
+  secret,
 });
-const cp = (name: string, news: Props, field: string, secret?: string): ResourceCase => ({ type: "RdsCalPack", name, kind: "rejected", news, field, secret });
-const cpSet = (name: string, path: string, value: unknown, field = path, secret?: string) => cp(name, set(CP_BASE, path, value), field, secret);
+const cp = (name: string, news: Props, field: string, secret?: string): ResourceCase => ({
+  type: "RdsCalPack",
+  name,
+  kind: "rejected",
+  news,
+  field,
+  secret,
+});
+const cpSet = (name: string, path: string, value: unknown, field = path, secret?: string) =>
+  cp(name, set(CP_BASE, path, value), field, secret);
 const sh = (name: string, path: string, value: unknown, field = path): ResourceCase => ({
-  type: "RdsSessionHostLicensing", name, kind: "rejected", news: set(SH_BASE, path, value), field,
+  type: "RdsSessionHostLicensing",
+  name,
+  kind: "rejected",
+  news: set(SH_BASE, path, value),
+  field,
 });
 
 const LONG_ID = "A".repeat(100_000);
@@ -105,7 +134,13 @@ const RESOURCE_CASES: ResourceCase[] = [
   ls("extra top-level field", "licenceServerId", "ABC", "licenceServerId"),
   ls("extra contact field", "contact.phone", "+44 20 7946 0000", "contact.phone"),
   ls("extra activation field", "activation.priority", 1, "activation.priority"),
-  ls("a password in an unknown connection field is rejected, never echoed", "connection.password", SECRET_PASSWORD, "connection.password", SECRET_PASSWORD),
+  ls(
+    "a password in an unknown connection field is rejected, never echoed",
+    "connection.password",
+    SECRET_PASSWORD,
+    "connection.password",
+    SECRET_PASSWORD,
+  ),
   ls("connection as a string", "connection", "ls01", "connection"),
   ls("contact as a string", "contact", "Ada Lovelace", "contact"),
   ls("activation as a list", "activation", ["automatic"], "activation"),
@@ -125,10 +160,25 @@ const RESOURCE_CASES: ResourceCase[] = [
   ls("injection as discovery scope", "discoveryScope", INJECTIONS[0]),
   ls("unknown transport", "connection.transport", "telnet"),
   ls("injection as transport", "connection.transport", INJECTIONS[2]),
-  ls("licenseServerId with automatic", "activation", { method: "automatic", licenseServerId: "A".repeat(35) }, "activation.licenseServerId"),
+  ls(
+    "licenseServerId with automatic",
+    "activation",
+    { method: "automatic", licenseServerId: "A".repeat(35) },
+    "activation.licenseServerId",
+  ),
   ls("licenseServerId of 34 characters", "activation", { method: "web", licenseServerId: "B".repeat(34) }, "activation.licenseServerId"),
-  ls("licenseServerId of 36 characters", "activation", { method: "telephone", licenseServerId: "C".repeat(36) }, "activation.licenseServerId"),
-  ls("licenseServerId with injection characters", "activation", { method: "web", licenseServerId: "ABCDE-FGHIJ-$(rm)-KLMNO-PQRST-UVWXY-Z1234" }, "activation.licenseServerId"),
+  ls(
+    "licenseServerId of 36 characters",
+    "activation",
+    { method: "telephone", licenseServerId: "C".repeat(36) },
+    "activation.licenseServerId",
+  ),
+  ls(
+    "licenseServerId with injection characters",
+    "activation",
+    { method: "web", licenseServerId: "ABCDE-FGHIJ-$(rm)-KLMNO-PQRST-UVWXY-Z1234" },
+    "activation.licenseServerId",
+  ),
   ls("licenseServerId as a number", "activation", { method: "web", licenseServerId: 12345 }, "activation.licenseServerId"),
   ls("huge licenseServerId", "activation", { method: "web", licenseServerId: LONG_ID }, "activation.licenseServerId"),
   ls("host with a newline", "connection.host", "ls01\nRemove-Item x"),
@@ -143,14 +193,41 @@ const RESOURCE_CASES: ResourceCase[] = [
   cpSet("missing calType", "calType", undefined),
   cpSet("missing quantity (agreement)", "quantity", undefined),
   cpSet("missing agreementNumber", "agreementNumber", undefined),
-  cp("missing licenseNumber (openLicense)", { ...CP_BASE, program: "openLicense", agreementNumber: undefined, authorizationNumber: "M3N4B5V6C7X8Z9L" }, "licenseNumber"),
-  cp("missing authorizationNumber (openLicense)", { ...CP_BASE, program: "openLicense", agreementNumber: undefined, licenseNumber: "88127734" }, "authorizationNumber"),
+  cp(
+    "missing licenseNumber (openLicense)",
+    { ...CP_BASE, program: "openLicense", agreementNumber: undefined, authorizationNumber: "M3N4B5V6C7X8Z9L" },
+    "licenseNumber",
+  ),
+  cp(
+    "missing authorizationNumber (openLicense)",
+    { ...CP_BASE, program: "openLicense", agreementNumber: undefined, licenseNumber: "88127734" },
+    "authorizationNumber",
+  ),
   cp("missing licenseCode (retail)", { connection: conn, program: "retail", productVersion: "2022", calType: "perUser" }, "licenseCode"),
-  cp("missing licenseKeyPackId (keyPackId)", { connection: conn, program: "keyPackId", productVersion: "2022", calType: "perUser" }, "licenseKeyPackId"),
+  cp(
+    "missing licenseKeyPackId (keyPackId)",
+    { connection: conn, program: "keyPackId", productVersion: "2022", calType: "perUser" },
+    "licenseKeyPackId",
+  ),
   cpSet("extra field", "agreementType", 1, "agreementType"),
-  cp("quantity with retail", { connection: conn, program: "retail", licenseCode: "A".repeat(25), productVersion: "2022", calType: "perUser", quantity: 5 }, "quantity"),
+  cp(
+    "quantity with retail",
+    { connection: conn, program: "retail", licenseCode: "A".repeat(25), productVersion: "2022", calType: "perUser", quantity: 5 },
+    "quantity",
+  ),
   cp("another program's field (licenseCode with an agreement)", { ...CP_BASE, licenseCode: "B".repeat(25) }, "licenseCode"),
-  cp("another program's field (agreementNumber with retail)", { connection: conn, program: "retail", licenseCode: "C".repeat(25), agreementNumber: "1234567", productVersion: "2022", calType: "perUser" }, "agreementNumber"),
+  cp(
+    "another program's field (agreementNumber with retail)",
+    {
+      connection: conn,
+      program: "retail",
+      licenseCode: "C".repeat(25),
+      agreementNumber: "1234567",
+      productVersion: "2022",
+      calType: "perUser",
+    },
+    "agreementNumber",
+  ),
   cpSet("unknown program", "program", "volumeLicense"),
   cpSet("injection as program", "program", INJECTIONS[3]),
   cpSet("unknown productVersion", "productVersion", "2030"),
@@ -170,13 +247,48 @@ const RESOURCE_CASES: ResourceCase[] = [
   cpSet("agreementNumber empty", "agreementNumber", ""),
   cpSet("agreementNumber as a number", "agreementNumber", 1234567),
   cpSet("agreementNumber huge", "agreementNumber", HUGE_NUMBER, "agreementNumber", HUGE_NUMBER),
-  cp("licenseNumber with letters", { ...CP_BASE, program: "openLicense", agreementNumber: undefined, licenseNumber: "8812773X", authorizationNumber: "M3N4B5V6C7X8Z9L" }, "licenseNumber", "8812773X"),
-  cp("licenseNumber of 7 digits", { ...CP_BASE, program: "openLicense", agreementNumber: undefined, licenseNumber: "8812773", authorizationNumber: "M3N4B5V6C7X8Z9L" }, "licenseNumber", "8812773"),
-  cp("authorizationNumber of 14 characters", { ...CP_BASE, program: "openLicense", agreementNumber: undefined, licenseNumber: "88127734", authorizationNumber: "M3N4B5V6C7X8Z9" }, "authorizationNumber", "M3N4B5V6C7X8Z9"),
-  cp("authorizationNumber with $()", { ...CP_BASE, program: "openLicense", agreementNumber: undefined, licenseNumber: "88127734", authorizationNumber: "M3N4B5V$(calc)L" }, "authorizationNumber", "M3N4B5V$(calc)L"),
-  cp("licenseCode of 24 characters", { connection: conn, program: "retail", licenseCode: "ABCDE-FGHIJ-KLMNO-PQRST-UVWX", productVersion: "2022", calType: "perUser" }, "licenseCode", "ABCDEFGHIJKLMNOPQRSTUVWX"),
-  cp("licenseCode with injection", { connection: conn, program: "retail", licenseCode: "ABCDE-FGHIJ-`whoami`-PQRST-UVWXY", productVersion: "2022", calType: "perUser" }, "licenseCode", "`whoami`"),
-  cp("licenseKeyPackId of 34 characters", { connection: conn, program: "keyPackId", licenseKeyPackId: "K".repeat(34), productVersion: "2022", calType: "perUser" }, "licenseKeyPackId", "K".repeat(34)),
+  cp(
+    "licenseNumber with letters",
+    { ...CP_BASE, program: "openLicense", agreementNumber: undefined, licenseNumber: "8812773X", authorizationNumber: "M3N4B5V6C7X8Z9L" },
+    "licenseNumber",
+    "8812773X",
+  ),
+  cp(
+    "licenseNumber of 7 digits",
+    { ...CP_BASE, program: "openLicense", agreementNumber: undefined, licenseNumber: "8812773", authorizationNumber: "M3N4B5V6C7X8Z9L" },
+    "licenseNumber",
+    "8812773",
+  ),
+  cp(
+    "authorizationNumber of 14 characters",
+    { ...CP_BASE, program: "openLicense", agreementNumber: undefined, licenseNumber: "88127734", authorizationNumber: "M3N4B5V6C7X8Z9" },
+    "authorizationNumber",
+    "M3N4B5V6C7X8Z9",
+  ),
+  cp(
+    "authorizationNumber with $()",
+    { ...CP_BASE, program: "openLicense", agreementNumber: undefined, licenseNumber: "88127734", authorizationNumber: "M3N4B5V$(calc)L" },
+    "authorizationNumber",
+    "M3N4B5V$(calc)L",
+  ),
+  cp(
+    "licenseCode of 24 characters",
+    { connection: conn, program: "retail", licenseCode: "ABCDE-FGHIJ-KLMNO-PQRST-UVWX", productVersion: "2022", calType: "perUser" },
+    "licenseCode",
+    "ABCDEFGHIJKLMNOPQRSTUVWX",
+  ),
+  cp(
+    "licenseCode with injection",
+    { connection: conn, program: "retail", licenseCode: "ABCDE-FGHIJ-`whoami`-PQRST-UVWXY", productVersion: "2022", calType: "perUser" },
+    "licenseCode",
+    "`whoami`",
+  ),
+  cp(
+    "licenseKeyPackId of 34 characters",
+    { connection: conn, program: "keyPackId", licenseKeyPackId: "K".repeat(34), productVersion: "2022", calType: "perUser" },
+    "licenseKeyPackId",
+    "K".repeat(34),
+  ),
   cpSet("adoptKeyPackId 0", "adoptKeyPackId", 0, "adoptKeyPackId"),
   cpSet("adoptKeyPackId fractional", "adoptKeyPackId", 3.5, "adoptKeyPackId"),
   cpSet("adoptKeyPackId over 32 bits", "adoptKeyPackId", 2 ** 32, "adoptKeyPackId"),
@@ -211,21 +323,72 @@ const RESOURCE_CASES: ResourceCase[] = [
   sh("calPacks keyPackId fractional", "calPacks", [{ ...PACK_REF, keyPackId: 3.5 }], "calPacks[0].keyPackId"),
   sh("calPacks unknown calType", "calPacks", [{ ...PACK_REF, calType: "perCore" }], "calPacks[0].calType"),
   sh("calPacks unknown productVersion", "calPacks", [{ ...PACK_REF, productVersion: "2030" }], "calPacks[0].productVersion"),
-  sh("calPacks without the license server's connection", "calPacks", [{ ...PACK_REF, licenseServerConnection: undefined }], "calPacks[0].licenseServerConnection"),
-  sh("calPacks license server with an unknown field", "calPacks", [{ ...PACK_REF, licenseServerConnection: { ...conn, password: SECRET_PASSWORD } }], "calPacks[0].licenseServerConnection.password"),
-  { type: "RdsSessionHostLicensing", name: "mode that the declared packs do not cover", kind: "rejected", news: { ...SH_BASE, mode: "perUser", calPacks: [PACK_REF] }, field: "mode" },
+  sh(
+    "calPacks without the license server's connection",
+    "calPacks",
+    [{ ...PACK_REF, licenseServerConnection: undefined }],
+    "calPacks[0].licenseServerConnection",
+  ),
+  sh(
+    "calPacks license server with an unknown field",
+    "calPacks",
+    [{ ...PACK_REF, licenseServerConnection: { ...conn, password: SECRET_PASSWORD } }],
+    "calPacks[0].licenseServerConnection.password",
+  ),
+  {
+    type: "RdsSessionHostLicensing",
+    name: "mode that the declared packs do not cover",
+    kind: "rejected",
+    news: { ...SH_BASE, mode: "perUser", calPacks: [PACK_REF] },
+    field: "mode",
+  },
   sh("resetOnDelete as text", "resetOnDelete", "no"),
   sh("host as a list", "connection.host", ["sh1", "sh2"]),
 
   // ---- preview: unknown values pass check, anywhere
-  { type: "RdsLicenseServer", name: "every input unknown", kind: "preview", news: { connection: UNKNOWN, contact: UNKNOWN, activation: UNKNOWN } },
-  { type: "RdsLicenseServer", name: "nested unknowns", kind: "preview", news: set(set(LS_BASE, "contact.firstName", UNKNOWN), "activation", { method: UNKNOWN, licenseServerId: UNKNOWN }) },
+  {
+    type: "RdsLicenseServer",
+    name: "every input unknown",
+    kind: "preview",
+    news: { connection: UNKNOWN, contact: UNKNOWN, activation: UNKNOWN },
+  },
+  {
+    type: "RdsLicenseServer",
+    name: "nested unknowns",
+    kind: "preview",
+    news: set(set(LS_BASE, "contact.firstName", UNKNOWN), "activation", { method: UNKNOWN, licenseServerId: UNKNOWN }),
+  },
   { type: "RdsLicenseServer", name: "unknown host", kind: "preview", news: set(LS_BASE, "connection.host", UNKNOWN) },
-  { type: "RdsCalPack", name: "unknown program and codes", kind: "preview", news: { ...CP_BASE, program: UNKNOWN, agreementNumber: UNKNOWN, quantity: UNKNOWN } },
-  { type: "RdsCalPack", name: "unknown connection (the license server is being updated)", kind: "preview", news: { ...CP_BASE, connection: UNKNOWN, licenseServerName: UNKNOWN, licenseServerActivationMethod: UNKNOWN } },
-  { type: "RdsSessionHostLicensing", name: "unknown connection and packs", kind: "preview", news: { ...SH_BASE, connection: UNKNOWN, calPacks: [UNKNOWN] } },
-  { type: "RdsSessionHostLicensing", name: "pack being created (KeyPackId unknown, type known)", kind: "preview", news: { ...SH_BASE, calPacks: [{ ...PACK_REF, keyPackId: UNKNOWN }] } },
-  { type: "RdsSessionHostLicensing", name: "unknown license server name", kind: "preview", news: { ...SH_BASE, licenseServers: [UNKNOWN] } },
+  {
+    type: "RdsCalPack",
+    name: "unknown program and codes",
+    kind: "preview",
+    news: { ...CP_BASE, program: UNKNOWN, agreementNumber: UNKNOWN, quantity: UNKNOWN },
+  },
+  {
+    type: "RdsCalPack",
+    name: "unknown connection (the license server is being updated)",
+    kind: "preview",
+    news: { ...CP_BASE, connection: UNKNOWN, licenseServerName: UNKNOWN, licenseServerActivationMethod: UNKNOWN },
+  },
+  {
+    type: "RdsSessionHostLicensing",
+    name: "unknown connection and packs",
+    kind: "preview",
+    news: { ...SH_BASE, connection: UNKNOWN, calPacks: [UNKNOWN] },
+  },
+  {
+    type: "RdsSessionHostLicensing",
+    name: "pack being created (KeyPackId unknown, type known)",
+    kind: "preview",
+    news: { ...SH_BASE, calPacks: [{ ...PACK_REF, keyPackId: UNKNOWN }] },
+  },
+  {
+    type: "RdsSessionHostLicensing",
+    name: "unknown license server name",
+    kind: "preview",
+    news: { ...SH_BASE, licenseServers: [UNKNOWN] },
+  },
 ];
 
 const GENERIC_ZOD = /^(Invalid input|Unrecognized key|Invalid discriminator|Invalid option|Too (small|big)|Expected )/;
@@ -239,7 +402,10 @@ function providerOf(type: ResourceType) {
 function namesField(f: { property: string; reason: string }, field: string): boolean {
   if (f.property === field) return true;
   if (f.reason.includes(field)) return true;
-  const last = field.replace(/\[\d+\]$/, "").split(".").pop()!;
+  const last = field
+    .replace(/\[\d+\]$/, "")
+    .split(".")
+    .pop()!;
   return f.property.startsWith(field.split("[")[0]) && f.reason.includes(last);
 }
 
@@ -308,12 +474,19 @@ describe("resource check: rejected with the field named, or passed at preview; t
 
 const COMPONENT_BASE: RdsLicensingArgs = {
   licenseServer: LS_BASE as unknown as RdsLicensingArgs["licenseServer"],
-  calPacks: [{ name: "users", program: "enterpriseAgreement", agreementNumber: "1234567", productVersion: "2022", calType: "perUser", quantity: 10 }],
+  calPacks: [
+    { name: "users", program: "enterpriseAgreement", agreementNumber: "1234567", productVersion: "2022", calType: "perUser", quantity: 10 },
+  ],
   mode: "perUser",
   sessionHosts: [{ name: "sh1", connection: shConn, osVersion: "2022", domainJoined: true }],
 };
 
-function comp(name: string, change: (a: RdsLicensingArgs) => void, field: string, code: string = ErrorCode.Validation): { name: string; args: RdsLicensingArgs; field: string; code: string } {
+function comp(
+  name: string,
+  change: (a: RdsLicensingArgs) => void,
+  field: string,
+  code: string = ErrorCode.Validation,
+): { name: string; args: RdsLicensingArgs; field: string; code: string } {
   const args = JSON.parse(JSON.stringify(COMPONENT_BASE)) as RdsLicensingArgs;
   change(args);
   return { name, args, field, code };
@@ -331,20 +504,39 @@ const COMPONENT_CASES = [
   comp("sessionHosts empty", (a) => (a.sessionHosts = []), "sessionHosts"),
   comp("sessionHosts as text", (a) => ((a as { sessionHosts: unknown }).sessionHosts = "sh1"), "sessionHosts"),
   comp("sessionHosts entry null", (a) => ((a as { sessionHosts: unknown[] }).sessionHosts = [null]), "sessionHosts[0]"),
-  comp("session host without connection", (a) => delete (a.sessionHosts![0] as Partial<RdsLicensingSessionHostArgs>).connection, "sessionHosts[0].connection"),
+  comp(
+    "session host without connection",
+    (a) => delete (a.sessionHosts![0] as Partial<RdsLicensingSessionHostArgs>).connection,
+    "sessionHosts[0].connection",
+  ),
   comp("session host name with a space", (a) => (a.sessionHosts![0].name = "sh 1"), "sessionHosts[0].name"),
   comp("session host name with injection", (a) => (a.sessionHosts![0].name = INJECTIONS[0]), "sessionHosts[0].name"),
   comp("session host name empty", (a) => (a.sessionHosts![0].name = ""), "sessionHosts[0].name"),
   comp("session host names used twice", (a) => a.sessionHosts!.push({ ...sh2, name: "SH1" }), "sessionHosts[1].name"),
-  comp("two session hosts on one host", (a) => a.sessionHosts!.push({ name: "other", connection: { ...shConn, host: SH_HOST.toUpperCase() } }), "sessionHosts[1].connection.host"),
+  comp(
+    "two session hosts on one host",
+    (a) => a.sessionHosts!.push({ name: "other", connection: { ...shConn, host: SH_HOST.toUpperCase() } }),
+    "sessionHosts[1].connection.host",
+  ),
   comp("unknown osVersion", (a) => ((a.sessionHosts![0] as { osVersion: string }).osVersion = "2030"), "sessionHosts[0].osVersion"),
-  comp("deployment without connection", (a) => { delete a.sessionHosts; (a as { deployment: unknown }).deployment = { name: "farm" }; }, "deployment.connection"),
+  comp(
+    "deployment without connection",
+    (a) => {
+      delete a.sessionHosts;
+      (a as { deployment: unknown }).deployment = { name: "farm" };
+    },
+    "deployment.connection",
+  ),
   comp("calPacks empty", (a) => (a.calPacks = []), "calPacks", ErrorCode.ModeMismatch),
   comp("calPacks as text", (a) => ((a as { calPacks: unknown }).calPacks = "users"), "calPacks"),
   comp("calPacks entry null", (a) => ((a as { calPacks: unknown[] }).calPacks = [null]), "calPacks[0]"),
   comp("pack name with injection", (a) => (a.calPacks[0].name = INJECTIONS[2]), "calPacks[0].name"),
   comp("pack names used twice", (a) => a.calPacks.push({ ...a.calPacks[0], agreementNumber: "7654321" }), "calPacks[1].name"),
-  comp("the same pack twice (hyphens and case ignored)", (a) => a.calPacks.push({ ...a.calPacks[0], name: "again", agreementNumber: "123-4567" }), "calPacks[1]"),
+  comp(
+    "the same pack twice (hyphens and case ignored)",
+    (a) => a.calPacks.push({ ...a.calPacks[0], name: "again", agreementNumber: "123-4567" }),
+    "calPacks[1]",
+  ),
   comp("mode not covered by the packs' CAL type", (a) => (a.calPacks[0].calType = "perDevice"), "mode", ErrorCode.ModeMismatch),
   comp("CALs older than a host's OS", (a) => (a.sessionHosts![0].osVersion = "2025"), "mode", ErrorCode.ModeMismatch),
   comp("Per User on a workgroup host", (a) => (a.sessionHosts![0].domainJoined = false), "mode", ErrorCode.ModeMismatch),
@@ -385,12 +577,38 @@ describe("RdsLicensing validation: rejected before anything is registered, namin
 // ---- data: carried byte for byte --------------------------------------------------------------------
 
 describe("legitimate data is carried byte for byte to the emulator and back", () => {
-  const CONTACT_FIELDS = ["firstName", "lastName", "company", "countryRegion", "email", "orgUnit", "address", "city", "state", "postalCode"] as const;
+  const CONTACT_FIELDS = [
+    "firstName",
+    "lastName",
+    "company",
+    "countryRegion",
+    "email",
+    "orgUnit",
+    "address",
+    "city",
+    "state",
+    "postalCode",
+  ] as const;
   const WMI = ["FirstName", "LastName", "Company", "CountryRegion", "eMail", "OrgUnit", "Address", "City", "State", "PostalCode"];
 
   test.each([
     ["injection strings", (i: number) => INJECTIONS[i]],
-    ["quotes, newlines, tabs, NUL and emoji", (i: number) => [`O'Brien "Ltd"`, "line1\nline2\r\n", "tab\there", "nul\u0000byte", "emoji 👩‍💻 with ZWJ", "‘curly’ “quotes”", "back`tick", "100% $x", "a\\b\\\\c", "€£¥"][i]],
+    [
+      "quotes, newlines, tabs, NUL and emoji",
+      (i: number) =>
+        [
+          `O'Brien "Ltd"`,
+          "line1\nline2\r\n",
+          "tab\there",
+          "nul\u0000byte",
+          "emoji 👩‍💻 with ZWJ",
+          "‘curly’ “quotes”",
+          "back`tick",
+          "100% $x",
+          "a\\b\\\\c",
+          "€£¥",
+        ][i],
+    ],
     ["huge values (64 KiB each)", (i: number) => `${INJECTIONS[i]}${"x".repeat(65_536)}`],
   ])("contact fields: %s", async (_label, valueOf) => {
     const contact = Object.fromEntries(CONTACT_FIELDS.map((f, i) => [f, valueOf(i)]));
@@ -438,7 +656,9 @@ describe("legitimate data is carried byte for byte to the emulator and back", ()
 
   afterAll(() => {
     // The counts for the report (visible with --verbose).
-    // eslint-disable-next-line no-console
-    console.log(`bad input: ${counts.rejected} rejected, ${counts.preview} preview, ${counts.component} component, ${counts.data} data fields carried`);
+
+    console.log(
+      `bad input: ${counts.rejected} rejected, ${counts.preview} preview, ${counts.component} component, ${counts.data} data fields carried`,
+    );
   });
 });

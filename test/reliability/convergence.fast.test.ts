@@ -36,7 +36,9 @@ jest.setTimeout(300_000);
 const RUNS = Number(process.env.REL_FAST_RUNS ?? 300);
 const STATE_DIR = path.join(tempDir("convergence-fast"), "never-written");
 // The install journal fsyncs every entry: on a RAM disk when there is one, so the disk does not set the pace.
-const journalDir = fs.existsSync("/dev/shm") ? fs.mkdtempSync("/dev/shm/rel-convergence-fast-journal-") : tempDir("convergence-fast-journal");
+const journalDir = fs.existsSync("/dev/shm")
+  ? fs.mkdtempSync("/dev/shm/rel-convergence-fast-journal-")
+  : tempDir("convergence-fast-journal");
 const P = providers();
 
 type Step<D, O> = { up: D; refreshFirst: boolean } | { oob: O } | { destroy: true };
@@ -117,7 +119,11 @@ const required = text.filter((s) => s.trim().length > 0);
 
 /** Host names: DNS labels, sometimes upper-cased, sometimes fully qualified. */
 const hostName = fc
-  .tuple(fc.stringMatching(/^[a-z][a-z0-9-]{0,10}[a-z0-9]$/), fc.constantFrom("", ".contoso.com", ".CONTOSO.com", ".example.org"), fc.boolean())
+  .tuple(
+    fc.stringMatching(/^[a-z][a-z0-9-]{0,10}[a-z0-9]$/),
+    fc.constantFrom("", ".contoso.com", ".CONTOSO.com", ".example.org"),
+    fc.boolean(),
+  )
   .map(([label, domain, upper]) => (upper ? label.toUpperCase() : label) + domain);
 
 /** A license server id as an administrator may paste it: any case, grouped with hyphens or spaces. */
@@ -138,7 +144,13 @@ async function licenseServerProperty(): Promise<number> {
   const lsId = await probe.sim.licenseServerId((await probe.sim.host(host)).licenseServer.productId);
   probe.done();
 
-  const contact = fc.record({ firstName: required, lastName: required, company: required, countryRegion: required, email: fc.oneof(fc.constant(""), text) });
+  const contact = fc.record({
+    firstName: required,
+    lastName: required,
+    company: required,
+    countryRegion: required,
+    email: fc.oneof(fc.constant(""), text),
+  });
   const activation = fc.oneof(
     fc.constant({ method: "automatic" }),
     fc.constantFrom("web", "telephone").map((method) => ({ method })),
@@ -173,9 +185,15 @@ async function licenseServerProperty(): Promise<number> {
             // An administrator's action; one that does not apply to the server as it is is refused, and that is fine.
             try {
               if (o.kind === "contact") await sim.setContact(host, { Company: o.company! });
-              else if (o.kind === "deactivate") await sim.wmi(host, { className: "Win32_TSLicenseServer", method: "DeactivateServerAutomatic" });
+              else if (o.kind === "deactivate")
+                await sim.wmi(host, { className: "Win32_TSLicenseServer", method: "DeactivateServerAutomatic" });
               else if (o.kind === "stopService") await sim.config(host, { serviceStatus: "Stopped" });
-              else if (o.kind === "changeRole") await sim.wmi(host, { className: "Win32_TSLicenseServer", method: "ChangeRole", arguments: { ServerRole: { type: "uint32", value: o.role } } });
+              else if (o.kind === "changeRole")
+                await sim.wmi(host, {
+                  className: "Win32_TSLicenseServer",
+                  method: "ChangeRole",
+                  arguments: { ServerRole: { type: "uint32", value: o.role } },
+                });
               else if (o.kind === "removeRole") await sim.config(host, { roleInstalled: false });
               else if (o.kind === "wipe") await sim.reset(host); // rebuilt from scratch (same name, same product id)
             } catch (e) {
@@ -187,9 +205,11 @@ async function licenseServerProperty(): Promise<number> {
             const out = strip(engine.entry!.outputs);
             const a = final.activation as Props;
             const h = runner.world.view(host).licenseServer;
-            if ((a.method === "automatic" || a.licenseServerId !== undefined) && !h.activated) throw new Error("not activated, though the declaration can activate it");
+            if ((a.method === "automatic" || a.licenseServerId !== undefined) && !h.activated)
+              throw new Error("not activated, though the declaration can activate it");
             const status = h.activated ? "activated" : "pending";
-            if (out.activationStatus !== status) throw new Error(`activationStatus ${String(out.activationStatus)}, the server is ${status}`);
+            if (out.activationStatus !== status)
+              throw new Error(`activationStatus ${String(out.activationStatus)}, the server is ${status}`);
             if (h.contact.Company !== (final.contact as Props).company) throw new Error("the declared company is not on the server");
           },
         );
@@ -208,11 +228,21 @@ async function calPackProperty(): Promise<number> {
   const host = "ls-conv-pack.contoso.com";
   const conn: Connection = { transport: "simulator", host, stateDir: STATE_DIR };
   const program = fc.oneof(
-    fc.record({ program: fc.constantFrom("enterpriseAgreement", "select", "campus", "school", "spla"), agreementNumber: fc.stringMatching(/^[0-9]{7}$/) }),
-    fc.tuple(fc.stringMatching(/^[0-9]{8}$/), fc.stringMatching(/^[A-Z0-9]{15}$/)).map(([licenseNumber, authorizationNumber]) => ({ program: "openLicense", licenseNumber, authorizationNumber })),
+    fc.record({
+      program: fc.constantFrom("enterpriseAgreement", "select", "campus", "school", "spla"),
+      agreementNumber: fc.stringMatching(/^[0-9]{7}$/),
+    }),
+    fc
+      .tuple(fc.stringMatching(/^[0-9]{8}$/), fc.stringMatching(/^[A-Z0-9]{15}$/))
+      .map(([licenseNumber, authorizationNumber]) => ({ program: "openLicense", licenseNumber, authorizationNumber })),
   );
   const desired = fc
-    .record({ p: program, productVersion: fc.constantFrom("2016", "2019", "2022"), calType: fc.constantFrom("perUser", "perDevice"), quantity: fc.integer({ min: 1, max: 60 }) })
+    .record({
+      p: program,
+      productVersion: fc.constantFrom("2016", "2019", "2022"),
+      calType: fc.constantFrom("perUser", "perDevice"),
+      quantity: fc.integer({ min: 1, max: 60 }),
+    })
     .map(({ p, ...rest }) => ({ connection: conn, journalKey: "proj/stack/pack", ...p, ...rest }) as Props);
   const oob = fc.oneof(
     fc.record({ kind: fc.constant("uninstall") }),
@@ -239,14 +269,26 @@ async function calPackProperty(): Promise<number> {
             const id = engine.entry ? Number(engine.entry.id) : undefined;
             const KP = "Win32_TSLicenseKeyPack";
             const u32 = (value: unknown) => ({ type: "uint32", value });
-            if (o.kind === "uninstall" && id !== undefined) await sim.wmi(host, { className: KP, method: "UninstallLicenseKeyPackWithId", arguments: { KeyPackId: u32(id) } });
-            else if (o.kind === "removeLicenses" && id !== undefined) await sim.wmi(host, { className: KP, method: "RemoveLicensesWithIdCount", arguments: { KeyPackId: u32(id), LicenseCount: u32(o.count) } });
+            if (o.kind === "uninstall" && id !== undefined)
+              await sim.wmi(host, { className: KP, method: "UninstallLicenseKeyPackWithId", arguments: { KeyPackId: u32(id) } });
+            else if (o.kind === "removeLicenses" && id !== undefined)
+              await sim.wmi(host, {
+                className: KP,
+                method: "RemoveLicensesWithIdCount",
+                arguments: { KeyPackId: u32(id), LicenseCount: u32(o.count) },
+              });
             else if (o.kind === "manualInstall") {
               // Someone else's pack, never like a declared one (2012, Per Device, 3 CALs).
               const r = await sim.wmi(host, {
                 className: KP,
                 method: "InstallAgreementLicenseKeyPack",
-                arguments: { AgreementType: u32(2), sAgreementNumber: { type: "string", value: "9999999" }, ProductVersion: u32(4), ProductType: u32(0), LicenseCount: u32(3) },
+                arguments: {
+                  AgreementType: u32(2),
+                  sAgreementNumber: { type: "string", value: "9999999" },
+                  ProductVersion: u32(4),
+                  ProductType: u32(0),
+                  LicenseCount: u32(3),
+                },
               });
               if (r.returnValue === 0) manual++;
             }
@@ -257,8 +299,10 @@ async function calPackProperty(): Promise<number> {
             const ours = packs.filter((p) => !(p.ProductVersionID === 4 && p.ProductType === 0 && p.TotalLicenses === 3));
             if (packs.length - ours.length !== manual) throw new Error("an unrelated pack was touched");
             if (ours.length !== 1) throw new Error(`${ours.length} packs on the server for one in state (orphan or lost)`);
-            if (String(ours[0].KeyPackId) !== engine.entry!.id) throw new Error(`pack #${ours[0].KeyPackId} on the server, #${engine.entry!.id} in state`);
-            if (ours[0].TotalLicenses !== final.quantity) throw new Error(`the pack holds ${ours[0].TotalLicenses} CALs, ${String(final.quantity)} declared`);
+            if (String(ours[0].KeyPackId) !== engine.entry!.id)
+              throw new Error(`pack #${ours[0].KeyPackId} on the server, #${engine.entry!.id} in state`);
+            if (ours[0].TotalLicenses !== final.quantity)
+              throw new Error(`the pack holds ${ours[0].TotalLicenses} CALs, ${String(final.quantity)} declared`);
           },
         );
       } finally {
@@ -277,7 +321,13 @@ async function sessionHostProperty(): Promise<number> {
   const host = "sh-conv.contoso.com";
   const conn = (h: string): Connection => ({ transport: "simulator", host: h, stateDir: STATE_DIR });
   // The packs prepareLicenseServer installs on a fresh license server get KeyPackIds 3 and 4.
-  const ref = (keyPackId: number, calType: string) => ({ keyPackId, calType, productVersion: "2022", licenseServerConnection: conn(lsHost), licenseServerName: lsHost });
+  const ref = (keyPackId: number, calType: string) => ({
+    keyPackId,
+    calType,
+    productVersion: "2022",
+    licenseServerConnection: conn(lsHost),
+    licenseServerName: lsHost,
+  });
   const servers = fc.uniqueArray(fc.oneof(hostName, fc.constant(lsHost)), { minLength: 1, maxLength: 4, selector: (s) => s.toLowerCase() });
   const desired = fc.record({ mode: fc.constantFrom("perUser", "perDevice"), licenseServers: servers, both: fc.boolean() }).map(
     ({ mode, licenseServers, both }) =>
@@ -290,7 +340,10 @@ async function sessionHostProperty(): Promise<number> {
   );
   const oob = fc.oneof(
     fc.record({ kind: fc.constant("changeMode"), type: fc.constantFrom(0, 1, 2, 4, 7) }),
-    fc.record({ kind: fc.constant("setList"), list: fc.array(fc.oneof(hostName, fc.constant("rogue.contoso.com")), { minLength: 1, maxLength: 5 }) }),
+    fc.record({
+      kind: fc.constant("setList"),
+      list: fc.array(fc.oneof(hostName, fc.constant("rogue.contoso.com")), { minLength: 1, maxLength: 5 }),
+    }),
     fc.record({ kind: fc.constant("emptyList") }),
     fc.record({ kind: fc.constant("wipe") }),
   );
@@ -315,8 +368,14 @@ async function sessionHostProperty(): Promise<number> {
           seq,
           final,
           async (o) => {
-            if (o.kind === "changeMode") await sim.wmi(host, { ...TS, method: "ChangeMode", arguments: { LicensingType: { type: "uint32", value: o.type } } });
-            else if (o.kind === "setList") await sim.wmi(host, { ...TS, method: "SetSpecifiedLicenseServerList", arguments: { SpecifiedLSList: { type: "string[]", value: o.list } } });
+            if (o.kind === "changeMode")
+              await sim.wmi(host, { ...TS, method: "ChangeMode", arguments: { LicensingType: { type: "uint32", value: o.type } } });
+            else if (o.kind === "setList")
+              await sim.wmi(host, {
+                ...TS,
+                method: "SetSpecifiedLicenseServerList",
+                arguments: { SpecifiedLSList: { type: "string[]", value: o.list } },
+              });
             else if (o.kind === "emptyList") await sim.wmi(host, { ...TS, method: "EmptySpecifiedLicenseServerList" });
             else await sim.reset(host); // the host rebuilt: licensing back to not configured
           },
@@ -327,7 +386,8 @@ async function sessionHostProperty(): Promise<number> {
             if (h.licensingType !== want) throw new Error(`LicensingType ${h.licensingType}, want ${want}`);
             const live = h.specifiedLicenseServers.map((s) => s.toLowerCase());
             const declared = (final.licenseServers as string[]).map((s) => s.toLowerCase());
-            if (JSON.stringify(live) !== JSON.stringify(declared)) throw new Error(`list ${JSON.stringify(live)}, want ${JSON.stringify(declared)}`);
+            if (JSON.stringify(live) !== JSON.stringify(declared))
+              throw new Error(`list ${JSON.stringify(live)}, want ${JSON.stringify(declared)}`);
           },
         );
       } finally {
@@ -342,8 +402,22 @@ async function sessionHostProperty(): Promise<number> {
 beforeAll(() => {
   process.env.RDS_JOURNAL_DIR = journalDir;
   // The module object itself (an `import * as` namespace has read-only bindings).
-  jest.spyOn(require("crypto") as typeof crypto, "scrypt").mockImplementation(((password: crypto.BinaryLike, salt: crypto.BinaryLike, keylen: number, _options: unknown, done: (err: Error | null, key: Buffer) => void) => {
-    done(null, crypto.createHmac("sha256", salt as Buffer).update(password as string).digest().subarray(0, keylen));
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- see above: the mutable module object
+  jest.spyOn(require("crypto") as typeof crypto, "scrypt").mockImplementation(((
+    password: crypto.BinaryLike,
+    salt: crypto.BinaryLike,
+    keylen: number,
+    _options: unknown,
+    done: (err: Error | null, key: Buffer) => void,
+  ) => {
+    done(
+      null,
+      crypto
+        .createHmac("sha256", salt as Buffer)
+        .update(password as string)
+        .digest()
+        .subarray(0, keylen),
+    );
   }) as unknown as typeof crypto.scrypt);
 });
 

@@ -63,8 +63,7 @@ async function runSequence<D extends Props, O>(
     if ("oob" in s) {
       await oob(s.oob);
       drifted = true;
-    }
-    else if ("destroy" in s) await engine.destroy();
+    } else if ("destroy" in s) await engine.destroy();
     else {
       if (s.refreshFirst) await engine.refresh();
       try {
@@ -160,9 +159,15 @@ async function licenseServerProperty(): Promise<void> {
           // activated) is refused by the emulator, and that is fine.
           try {
             if (o.kind === "contact") await sim.setContact(host, { Company: o.company! });
-            else if (o.kind === "deactivate") await sim.wmi(host, { className: "Win32_TSLicenseServer", method: "DeactivateServerAutomatic" });
+            else if (o.kind === "deactivate")
+              await sim.wmi(host, { className: "Win32_TSLicenseServer", method: "DeactivateServerAutomatic" });
             else if (o.kind === "stopService") await sim.config(host, { serviceStatus: "Stopped" });
-            else if (o.kind === "changeRole") await sim.wmi(host, { className: "Win32_TSLicenseServer", method: "ChangeRole", arguments: { ServerRole: { type: "uint32", value: o.role } } });
+            else if (o.kind === "changeRole")
+              await sim.wmi(host, {
+                className: "Win32_TSLicenseServer",
+                method: "ChangeRole",
+                arguments: { ServerRole: { type: "uint32", value: o.role } },
+              });
             else if (o.kind === "removeRole") await sim.config(host, { roleInstalled: false });
             else if (o.kind === "wipe") await sim.reset(host); // the server rebuilt from scratch (same name, same product id)
           } catch (e) {
@@ -172,14 +177,16 @@ async function licenseServerProperty(): Promise<void> {
         [host],
         async () => {
           const out = strip(engine.entry!.outputs);
-          const wantActive = (final.activation as Props).method === "automatic" || (final.activation as Props).licenseServerId !== undefined;
+          const wantActive =
+            (final.activation as Props).method === "automatic" || (final.activation as Props).licenseServerId !== undefined;
           const h = sim.stateFile(host)!;
           // A pending web/telephone declaration leaves the server as it is: activated already (an earlier
           // sequence, or by hand) is not drift; otherwise it waits for the license server id.
           if (wantActive && !h.licenseServer.activated) throw new Error("not activated, though the declaration can activate it");
           const status = h.licenseServer.activated ? "activated" : "pending";
           if (out.activationStatus !== status) throw new Error(`activationStatus ${String(out.activationStatus)}, the server is ${status}`);
-          if (h.licenseServer.contact.Company !== (final.contact as Props).company) throw new Error("the declared company is not on the server");
+          if (h.licenseServer.contact.Company !== (final.contact as Props).company)
+            throw new Error("the declared company is not on the server");
         },
       );
     }),
@@ -199,7 +206,12 @@ async function calPackProperty(): Promise<void> {
     { program: "openLicense", licenseNumber: "14142135", authorizationNumber: "AB12CD34EF56GH7" },
   );
   const desired = fc
-    .record({ p: program, productVersion: fc.constantFrom("2019", "2022"), calType: fc.constantFrom("perUser", "perDevice"), quantity: fc.constantFrom(5, 10, 20) })
+    .record({
+      p: program,
+      productVersion: fc.constantFrom("2019", "2022"),
+      calType: fc.constantFrom("perUser", "perDevice"),
+      quantity: fc.constantFrom(5, 10, 20),
+    })
     .map(({ p, ...rest }) => ({ connection: conn, journalKey: "proj/stack/pack", ...p, ...rest }) as Props);
   const oob = fc.oneof(
     fc.record({ kind: fc.constant("uninstall") }),
@@ -222,15 +234,29 @@ async function calPackProperty(): Promise<void> {
         async (o) => {
           const id = engine.entry ? Number(engine.entry.id) : undefined;
           if (o.kind === "uninstall" && id !== undefined) {
-            await sim.wmi(host, { className: "Win32_TSLicenseKeyPack", method: "UninstallLicenseKeyPackWithId", arguments: { KeyPackId: { type: "uint32", value: id } } });
+            await sim.wmi(host, {
+              className: "Win32_TSLicenseKeyPack",
+              method: "UninstallLicenseKeyPackWithId",
+              arguments: { KeyPackId: { type: "uint32", value: id } },
+            });
           } else if (o.kind === "removeLicenses" && id !== undefined) {
-            await sim.wmi(host, { className: "Win32_TSLicenseKeyPack", method: "RemoveLicensesWithIdCount", arguments: { KeyPackId: { type: "uint32", value: id }, LicenseCount: { type: "uint32", value: o.count } } });
+            await sim.wmi(host, {
+              className: "Win32_TSLicenseKeyPack",
+              method: "RemoveLicensesWithIdCount",
+              arguments: { KeyPackId: { type: "uint32", value: id }, LicenseCount: { type: "uint32", value: o.count } },
+            });
           } else if (o.kind === "manualInstall") {
             // Someone else's pack, never like a declared one (2016, Per Device, 3 CALs).
             const r = await sim.wmi(host, {
               className: "Win32_TSLicenseKeyPack",
               method: "InstallAgreementLicenseKeyPack",
-              arguments: { AgreementType: { type: "uint32", value: 2 }, sAgreementNumber: { type: "string", value: "9999999" }, ProductVersion: { type: "uint32", value: 5 }, ProductType: { type: "uint32", value: 0 }, LicenseCount: { type: "uint32", value: 3 } },
+              arguments: {
+                AgreementType: { type: "uint32", value: 2 },
+                sAgreementNumber: { type: "string", value: "9999999" },
+                ProductVersion: { type: "uint32", value: 5 },
+                ProductType: { type: "uint32", value: 0 },
+                LicenseCount: { type: "uint32", value: 3 },
+              },
             });
             if (r.returnValue === 0) manual++;
           }
@@ -241,8 +267,10 @@ async function calPackProperty(): Promise<void> {
           const ours = packs.filter((p) => !(p.ProductVersionID === 5 && p.ProductType === 0 && p.TotalLicenses === 3));
           if (packs.length - ours.length !== manual) throw new Error("an unrelated pack was touched");
           if (ours.length !== 1) throw new Error(`${ours.length} packs on the server for one in state (orphan or lost)`);
-          if (String(ours[0].KeyPackId) !== engine.entry!.id) throw new Error(`pack #${ours[0].KeyPackId} on the server, #${engine.entry!.id} in state`);
-          if (ours[0].TotalLicenses !== final.quantity) throw new Error(`the pack holds ${ours[0].TotalLicenses} CALs, ${String(final.quantity)} declared`);
+          if (String(ours[0].KeyPackId) !== engine.entry!.id)
+            throw new Error(`pack #${ours[0].KeyPackId} on the server, #${engine.entry!.id} in state`);
+          if (ours[0].TotalLicenses !== final.quantity)
+            throw new Error(`the pack holds ${ours[0].TotalLicenses} CALs, ${String(final.quantity)} declared`);
         },
       );
     }),
@@ -261,17 +289,26 @@ async function sessionHostProperty(): Promise<void> {
     { productVersion: "2022", calType: "perUser", count: 50 },
     { productVersion: "2022", calType: "perDevice", count: 50 },
   ]);
-  const ref = (keyPackId: number, calType: string) => ({ keyPackId, calType, productVersion: "2022", licenseServerConnection: sim.conn(lsHost), licenseServerName: lsHost });
+  const ref = (keyPackId: number, calType: string) => ({
+    keyPackId,
+    calType,
+    productVersion: "2022",
+    licenseServerConnection: sim.conn(lsHost),
+    licenseServerName: lsHost,
+  });
   const NAMES = ["ls-a.contoso.com", "LS-B.contoso.com", "ls-c", lsHost];
   const list = fc.shuffledSubarray(NAMES, { minLength: 1 });
-  const desired = fc
-    .record({ mode: fc.constantFrom("perUser", "perDevice"), licenseServers: list, both: fc.boolean() })
-    .map(({ mode, licenseServers, both }) => ({
-      connection: sim.conn(host),
-      mode,
-      licenseServers,
-      calPacks: both ? [ref(userPack, "perUser"), ref(devicePack, "perDevice")] : [mode === "perUser" ? ref(userPack, "perUser") : ref(devicePack, "perDevice")],
-    }) as Props);
+  const desired = fc.record({ mode: fc.constantFrom("perUser", "perDevice"), licenseServers: list, both: fc.boolean() }).map(
+    ({ mode, licenseServers, both }) =>
+      ({
+        connection: sim.conn(host),
+        mode,
+        licenseServers,
+        calPacks: both
+          ? [ref(userPack, "perUser"), ref(devicePack, "perDevice")]
+          : [mode === "perUser" ? ref(userPack, "perUser") : ref(devicePack, "perDevice")],
+      }) as Props,
+  );
   const oob = fc.oneof(
     fc.record({ kind: fc.constant("changeMode"), type: fc.constantFrom(2, 4) }),
     fc.record({ kind: fc.constant("setList"), list: fc.shuffledSubarray([...NAMES, "rogue.contoso.com"], { minLength: 1 }) }),
@@ -291,8 +328,14 @@ async function sessionHostProperty(): Promise<void> {
         seq,
         final,
         async (o) => {
-          if (o.kind === "changeMode") await sim.wmi(host, { ...TS, method: "ChangeMode", arguments: { LicensingType: { type: "uint32", value: o.type } } });
-          else if (o.kind === "setList") await sim.wmi(host, { ...TS, method: "SetSpecifiedLicenseServerList", arguments: { SpecifiedLSList: { type: "string[]", value: o.list } } });
+          if (o.kind === "changeMode")
+            await sim.wmi(host, { ...TS, method: "ChangeMode", arguments: { LicensingType: { type: "uint32", value: o.type } } });
+          else if (o.kind === "setList")
+            await sim.wmi(host, {
+              ...TS,
+              method: "SetSpecifiedLicenseServerList",
+              arguments: { SpecifiedLSList: { type: "string[]", value: o.list } },
+            });
           else if (o.kind === "emptyList") await sim.wmi(host, { ...TS, method: "EmptySpecifiedLicenseServerList" });
           else await sim.reset(host); // the host rebuilt: licensing back to not configured
         },
@@ -320,7 +363,7 @@ afterAll(async () => {
   await closeAll();
   delete process.env.RDS_JOURNAL_DIR;
   for (const d of [stateDir, journalDir]) fs.rmSync(d, { recursive: true, force: true });
-  // eslint-disable-next-line no-console
+
   console.log(`convergence sequences run: ${JSON.stringify(counted)}; intermediate ups refused with "run pulumi refresh": ${tolerated}`);
 });
 

@@ -26,7 +26,19 @@ import * as path from "path";
 import { isRdsError } from "../../provider/errors";
 import { closeAll } from "../../provider/powershell/pool";
 import type { Connection } from "../../provider/powershell/transport";
-import { ACTIVATE_METHODS, INSTALL_METHODS, initFailureOf, ResourceUnderTest, providers, Sim, strip, tempDir, type Entry, type Props, type Provider } from "./support";
+import {
+  ACTIVATE_METHODS,
+  INSTALL_METHODS,
+  initFailureOf,
+  ResourceUnderTest,
+  providers,
+  Sim,
+  strip,
+  tempDir,
+  type Entry,
+  type Props,
+  type Provider,
+} from "./support";
 
 jest.setTimeout(900_000);
 
@@ -47,7 +59,11 @@ const FAULTS: { name: string; set: Props; codes: string[] }[] = [
   { name: "latencyMs 250", set: { latencyMs: 250 }, codes: [] },
   { name: "classNotReadyCalls 2", set: { classNotReadyCalls: 2 }, codes: ["RDS_CLASS_NOT_READY"] },
   { name: "activationStatusUnknown", set: { activationStatusUnknown: true }, codes: ["RDS_SCRIPT_ERROR", "RDS_NOT_ACTIVATED"] },
-  { name: "groupPolicy (another mode and list)", set: { groupPolicy: { LicensingMode: 2, LicenseServers: "gp-ls1,gp-ls2" } }, codes: ["RDS_GROUP_POLICY_CONFLICT"] },
+  {
+    name: "groupPolicy (another mode and list)",
+    set: { groupPolicy: { LicensingMode: 2, LicenseServers: "gp-ls1,gp-ls2" } },
+    codes: ["RDS_GROUP_POLICY_CONFLICT"],
+  },
 ];
 
 /** What each step's error message must say (the step, in words). */
@@ -121,7 +137,8 @@ function save(hosts: string[], entry: Entry | undefined): Saved {
   const files: Record<string, string | null> = {};
   for (const h of hosts) files[hostFile(h)] = fs.existsSync(hostFile(h)) ? fs.readFileSync(hostFile(h), "utf8") : null;
   const journal: Record<string, string> = {};
-  for (const f of fs.existsSync(journalDir) ? fs.readdirSync(journalDir) : []) journal[f] = fs.readFileSync(path.join(journalDir, f), "utf8");
+  for (const f of fs.existsSync(journalDir) ? fs.readdirSync(journalDir) : [])
+    journal[f] = fs.readFileSync(path.join(journalDir, f), "utf8");
   return { files, journal, entry: entry && JSON.parse(JSON.stringify(entry)) };
 }
 
@@ -187,11 +204,18 @@ function errorInfo(e: unknown): { code?: string; message: string; operation?: st
 }
 
 function successful(sim: Sim, hosts: string[], methods: string[]): number {
-  return hosts.reduce((n, h) => n + sim.callRows(h).filter((r) => r.method !== null && methods.includes(r.method) && r.result === 0).length, 0);
+  return hosts.reduce(
+    (n, h) => n + sim.callRows(h).filter((r) => r.method !== null && methods.includes(r.method) && r.result === 0).length,
+    0,
+  );
 }
 
 /** Runs every (step, fault) case of a scenario; returns the results (problems empty when the case holds). */
-async function runScenario(sim: Sim, sc: Scenario, converge: (engine: ResourceUnderTest, ctx: { fault: string; failure: unknown }) => Promise<string[]>): Promise<CaseResult[]> {
+async function runScenario(
+  sim: Sim,
+  sc: Scenario,
+  converge: (engine: ResourceUnderTest, ctx: { fault: string; failure: unknown }) => Promise<string[]>,
+): Promise<CaseResult[]> {
   const results: CaseResult[] = [];
   for (let k = 0; k < sc.steps.length; k++) {
     for (const fault of FAULTS) {
@@ -220,17 +244,23 @@ async function runScenario(sim: Sim, sc: Scenario, converge: (engine: ResourceUn
         const info = errorInfo(failure);
         outcome = info.code ?? "untyped";
         if (!info.code) problems.push(`untyped error: ${info.message}`);
-        else if (!fault.codes.includes(info.code)) problems.push(`code ${info.code} is not one of [${fault.codes.join(", ")}]: ${info.message}`);
+        else if (!fault.codes.includes(info.code))
+          problems.push(`code ${info.code} is not one of [${fault.codes.join(", ")}]: ${info.message}`);
         if (!faulted) problems.push(`failed before reaching step ${k} (${step.op}): ${info.message}`);
         else {
           if (!info.message.includes(faulted.host)) problems.push(`message does not name the host ${faulted.host}: ${info.message}`);
           // The failing step is the faulted one, or (a fault read by a step and acted on in the provider,
           // such as a Group Policy seen by the read and refused before set) one after it.
           const candidates = inj.seen.slice(k).map((s) => s.op);
-          if (!candidates.some((op) => STEP_PHRASE[op]?.test(info.message))) problems.push(`message does not name the step ${faulted.op}: ${info.message}`);
+          if (!candidates.some((op) => STEP_PHRASE[op]?.test(info.message)))
+            problems.push(`message does not name the step ${faulted.op}: ${info.message}`);
           // The pre-flight check of a session host (mode vs CALs, Group Policy) runs between its read and set steps.
-          const allowed = [...candidates, ...(candidates.some((op) => op.startsWith("sessionHostLicensing.")) ? ["sessionHostLicensing.check"] : [])];
-          if (info.operation !== undefined && !allowed.includes(info.operation)) problems.push(`error.operation ${info.operation}, steps from ${faulted.op}`);
+          const allowed = [
+            ...candidates,
+            ...(candidates.some((op) => op.startsWith("sessionHostLicensing.")) ? ["sessionHostLicensing.check"] : []),
+          ];
+          if (info.operation !== undefined && !allowed.includes(info.operation))
+            problems.push(`error.operation ${info.operation}, steps from ${faulted.op}`);
         }
         // No partial state lost: a host that changed is recorded.
         const changed = sc.hosts.some((h, i) => essence(h) !== before[i]);
@@ -262,8 +292,34 @@ async function runScenario(sim: Sim, sc: Scenario, converge: (engine: ResourceUn
 
 /** Faults that must bite at a step (so a success there is a bug, not luck). */
 const MUST_BITE: Record<string, string[]> = {
-  accessDenied: ["licenseServer.set", "licenseServer.activate", "licenseServer.deactivate", "calPack.inspect", "calPack.install", "calPack.resize", "calPack.get", "calPack.remove", "sessionHostLicensing.read", "sessionHostLicensing.packs", "sessionHostLicensing.set", "sessionHostLicensing.reset"],
-  providerFailure: ["licenseServer.set", "licenseServer.activate", "licenseServer.deactivate", "calPack.inspect", "calPack.install", "calPack.resize", "calPack.get", "calPack.remove", "sessionHostLicensing.read", "sessionHostLicensing.packs", "sessionHostLicensing.set", "sessionHostLicensing.reset"],
+  accessDenied: [
+    "licenseServer.set",
+    "licenseServer.activate",
+    "licenseServer.deactivate",
+    "calPack.inspect",
+    "calPack.install",
+    "calPack.resize",
+    "calPack.get",
+    "calPack.remove",
+    "sessionHostLicensing.read",
+    "sessionHostLicensing.packs",
+    "sessionHostLicensing.set",
+    "sessionHostLicensing.reset",
+  ],
+  providerFailure: [
+    "licenseServer.set",
+    "licenseServer.activate",
+    "licenseServer.deactivate",
+    "calPack.inspect",
+    "calPack.install",
+    "calPack.resize",
+    "calPack.get",
+    "calPack.remove",
+    "sessionHostLicensing.read",
+    "sessionHostLicensing.packs",
+    "sessionHostLicensing.set",
+    "sessionHostLicensing.reset",
+  ],
   clearinghouseUnreachable: ["licenseServer.deactivate", "calPack.install"],
   groupPolicy: ["sessionHostLicensing.set"],
 };
@@ -309,7 +365,15 @@ async function licenseServerPipeline(): Promise<CaseResult[]> {
   const activated = save(hosts, e.entry);
   // read: get
   steps = await record(e, "read", automatic, hosts);
-  scenarios.push({ resource: "RdsLicenseServer", op: "read", hosts, provider: P.licenseServer, saved: activated, desired: automatic, steps });
+  scenarios.push({
+    resource: "RdsLicenseServer",
+    op: "read",
+    hosts,
+    provider: P.licenseServer,
+    saved: activated,
+    desired: automatic,
+    steps,
+  });
   // delete with deactivateOnDelete: deactivate
   const deactivating = { ...automatic, deactivateOnDelete: true };
   restore(fresh, hosts);
@@ -317,7 +381,15 @@ async function licenseServerPipeline(): Promise<CaseResult[]> {
   await e.up(deactivating);
   const toDelete = save(hosts, e.entry);
   steps = await record(e, "delete", deactivating, hosts);
-  scenarios.push({ resource: "RdsLicenseServer", op: "delete", hosts, provider: P.licenseServer, saved: toDelete, desired: deactivating, steps });
+  scenarios.push({
+    resource: "RdsLicenseServer",
+    op: "delete",
+    hosts,
+    provider: P.licenseServer,
+    saved: toDelete,
+    desired: deactivating,
+    steps,
+  });
   // update: a web activation pending -> the license server id given and the company changed
   restore(fresh, hosts);
   e = new ResourceUnderTest(P.licenseServer);
@@ -348,7 +420,8 @@ async function licenseServerPipeline(): Promise<CaseResult[]> {
         if (second !== "same") problems.push(`second up: ${second}`);
         const r = await engine.refresh();
         if (r.op !== "same") problems.push(`refresh shows ${r.op}`);
-        if (strip(engine.entry!.outputs).activationStatus !== "activated") problems.push(`activationStatus ${String(engine.entry!.outputs.activationStatus)}`);
+        if (strip(engine.entry!.outputs).activationStatus !== "activated")
+          problems.push(`activationStatus ${String(engine.entry!.outputs.activationStatus)}`);
         return problems;
       })),
     );
@@ -365,7 +438,15 @@ async function calPackPipeline(): Promise<CaseResult[]> {
   await sim.reset(host);
   await sim.prepareLicenseServer(host, [], "2022");
   const fresh = save(hosts, undefined);
-  const desired = { connection: conn, program: "enterpriseAgreement", agreementNumber: "3141592", productVersion: "2022", calType: "perUser", quantity: 10, journalKey: "proj/stack/users" };
+  const desired = {
+    connection: conn,
+    program: "enterpriseAgreement",
+    agreementNumber: "3141592",
+    productVersion: "2022",
+    calType: "perUser",
+    quantity: 10,
+    journalKey: "proj/stack/users",
+  };
   const shrunk = { ...desired, quantity: 6 };
   const scenarios: Scenario[] = [];
   const e = new ResourceUnderTest(P.calPack);
@@ -402,7 +483,8 @@ async function calPackPipeline(): Promise<CaseResult[]> {
         if (r.op !== "same") problems.push(`refresh shows ${r.op}`);
         const packs = (await sim.host(host)).licenseServer.keyPacks.filter((p) => p.KeyPackId !== 2);
         if (packs.length !== 1) problems.push(`${packs.length} packs on the server, 1 in state`);
-        else if (String(packs[0].KeyPackId) !== engine.entry!.id) problems.push(`pack #${packs[0].KeyPackId} on the server, #${engine.entry!.id} in state`);
+        else if (String(packs[0].KeyPackId) !== engine.entry!.id)
+          problems.push(`pack #${packs[0].KeyPackId} on the server, #${engine.entry!.id} in state`);
         else if (packs[0].TotalLicenses !== sc.desired.quantity) problems.push(`pack holds ${packs[0].TotalLicenses} CALs`);
         return problems;
       })),
@@ -425,22 +507,66 @@ async function sessionHostPipeline(): Promise<CaseResult[]> {
   ]);
   await sim.config(host, { osVersion: "2022" });
   const fresh = save(hosts, undefined);
-  const ref = (keyPackId: number, calType: string) => ({ keyPackId, calType, productVersion: "2022", licenseServerConnection: sim.conn(lsHost), licenseServerName: lsHost });
-  const created = { connection: sim.conn(host), mode: "perUser", licenseServers: [lsHost], calPacks: [ref(userPack, "perUser")], resetOnDelete: true };
+  const ref = (keyPackId: number, calType: string) => ({
+    keyPackId,
+    calType,
+    productVersion: "2022",
+    licenseServerConnection: sim.conn(lsHost),
+    licenseServerName: lsHost,
+  });
+  const created = {
+    connection: sim.conn(host),
+    mode: "perUser",
+    licenseServers: [lsHost],
+    calPacks: [ref(userPack, "perUser")],
+    resetOnDelete: true,
+  };
   const updated = { ...created, mode: "perDevice", licenseServers: [lsHost, "ls2.contoso.com"], calPacks: [ref(devicePack, "perDevice")] };
   const scenarios: Scenario[] = [];
   const e = new ResourceUnderTest(P.sessionHost);
   let steps = await record(e, "create", created, hosts);
-  scenarios.push({ resource: "RdsSessionHostLicensing", op: "create", hosts, provider: P.sessionHost, saved: fresh, desired: created, steps });
+  scenarios.push({
+    resource: "RdsSessionHostLicensing",
+    op: "create",
+    hosts,
+    provider: P.sessionHost,
+    saved: fresh,
+    desired: created,
+    steps,
+  });
   const configured = save(hosts, e.entry);
   steps = await record(e, "read", created, hosts);
-  scenarios.push({ resource: "RdsSessionHostLicensing", op: "read", hosts, provider: P.sessionHost, saved: configured, desired: created, steps });
+  scenarios.push({
+    resource: "RdsSessionHostLicensing",
+    op: "read",
+    hosts,
+    provider: P.sessionHost,
+    saved: configured,
+    desired: created,
+    steps,
+  });
   steps = await record(e, "update", updated, hosts);
-  scenarios.push({ resource: "RdsSessionHostLicensing", op: "update", hosts, provider: P.sessionHost, saved: configured, desired: updated, steps });
+  scenarios.push({
+    resource: "RdsSessionHostLicensing",
+    op: "update",
+    hosts,
+    provider: P.sessionHost,
+    saved: configured,
+    desired: updated,
+    steps,
+  });
   restore(configured, hosts);
   e.entry = configured.entry && JSON.parse(JSON.stringify(configured.entry));
   steps = await record(e, "delete", created, hosts);
-  scenarios.push({ resource: "RdsSessionHostLicensing", op: "delete", hosts, provider: P.sessionHost, saved: configured, desired: created, steps });
+  scenarios.push({
+    resource: "RdsSessionHostLicensing",
+    op: "delete",
+    hosts,
+    provider: P.sessionHost,
+    saved: configured,
+    desired: created,
+    steps,
+  });
 
   const results: CaseResult[] = [];
   for (const sc of scenarios) {
@@ -452,7 +578,8 @@ async function sessionHostPipeline(): Promise<CaseResult[]> {
           const h = await sim.host(host);
           // Documented: a list that a Group Policy sets is left alone by the reset (the policy was on at that step).
           const leftAlone = ctx.fault.startsWith("groupPolicy") && ctx.failure === undefined;
-          if (!leftAlone && h.sessionHost.specifiedLicenseServers.length !== 0) problems.push("license server list not reset after the delete converged");
+          if (!leftAlone && h.sessionHost.specifiedLicenseServers.length !== 0)
+            problems.push("license server list not reset after the delete converged");
           return problems;
         }
         if (sc.op === "read") await engine.refresh();
@@ -478,7 +605,7 @@ beforeAll(async () => {
   const started = Date.now();
   const all = await Promise.all([licenseServerPipeline(), calPackPipeline(), sessionHostPipeline()]);
   results = all.flat();
-  // eslint-disable-next-line no-console
+
   console.log(`faults: ${results.length} cases in ${Math.round((Date.now() - started) / 1000)} s`);
 });
 
@@ -499,7 +626,9 @@ describe("every fault switch at every step of create, update, read and delete", 
       test(`${resource} ${op}: typed errors naming host and step, nothing lost, converges once cleared`, () => {
         const mine = results.filter((r) => r.scenario === `${resource} ${op}`);
         expect(mine.length).toBeGreaterThan(0);
-        const bad = mine.filter((r) => r.problems.length > 0).map((r) => `[${r.step} | ${r.fault} -> ${r.outcome}] ${r.problems.join(" / ")}`);
+        const bad = mine
+          .filter((r) => r.problems.length > 0)
+          .map((r) => `[${r.step} | ${r.fault} -> ${r.outcome}] ${r.problems.join(" / ")}`);
         expect(bad).toEqual([]);
       });
     }

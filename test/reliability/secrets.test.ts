@@ -57,10 +57,22 @@ let keyPack = "";
 function args(extra: Partial<RdsLicensingArgs> = {}): RdsLicensingArgs {
   const conn = { transport: "simulator" as const, host: LS, stateDir };
   return {
-    licenseServer: { connection: conn, contact: { firstName: "Ada", lastName: "Lovelace", company: "Contoso", countryRegion: "United Kingdom" }, activation: { method: "automatic" } },
+    licenseServer: {
+      connection: conn,
+      contact: { firstName: "Ada", lastName: "Lovelace", company: "Contoso", countryRegion: "United Kingdom" },
+      activation: { method: "automatic" },
+    },
     calPacks: [
       { name: "box", program: "retail", licenseCode: retail, productVersion: "2022", calType: "perUser" },
-      { name: "open", program: "openLicense", licenseNumber: LICENSE_NUMBER, authorizationNumber: AUTHORIZATION, productVersion: "2019", calType: "perUser", quantity: 7 },
+      {
+        name: "open",
+        program: "openLicense",
+        licenseNumber: LICENSE_NUMBER,
+        authorizationNumber: AUTHORIZATION,
+        productVersion: "2019",
+        calType: "perUser",
+        quantity: 7,
+      },
       { name: "ea", program: "enterpriseAgreement", agreementNumber: AGREEMENT, productVersion: "2022", calType: "perUser", quantity: 30 },
       { name: "offline", program: "keyPackId", licenseKeyPackId: keyPack, productVersion: "2022", calType: "perUser" },
     ],
@@ -120,16 +132,31 @@ describe("a full run, with failures on purpose", () => {
     expect(twice.errors[0].error.message).toMatch(/did not accept the license code/);
     // The Clearinghouse unreachable while another agreement pack installs.
     await sim.fault(LS, "clearinghouseUnreachable", true);
-    const unreachable = await up({ ...base, calPacks: [...base.calPacks, { name: "ea2", program: "select", agreementNumber: AGREEMENT, productVersion: "2022", calType: "perUser", quantity: 3 }] });
+    const unreachable = await up({
+      ...base,
+      calPacks: [
+        ...base.calPacks,
+        { name: "ea2", program: "select", agreementNumber: AGREEMENT, productVersion: "2022", calType: "perUser", quantity: 3 },
+      ],
+    });
     await sim.clearFaults(LS);
     expect(unreachable.errors.length).toBe(1);
     expect(unreachable.errors[0].error.message).toMatch(/RDS_CLEARINGHOUSE_UNREACHABLE|could not reach the Microsoft Clearinghouse/);
     // A malformed agreement number: check refuses it (through the host), without the value.
-    const malformed = await up({ ...base, calPacks: [...base.calPacks, { name: "bad", program: "school", agreementNumber: BAD_AGREEMENT, productVersion: "2022", calType: "perUser", quantity: 3 }] });
+    const malformed = await up({
+      ...base,
+      calPacks: [
+        ...base.calPacks,
+        { name: "bad", program: "school", agreementNumber: BAD_AGREEMENT, productVersion: "2022", calType: "perUser", quantity: 3 },
+      ],
+    });
     expect(malformed.errors.length).toBe(1);
     expect((malformed.errors[0].error as DeploymentError).details.failures?.[0].property).toBe("agreementNumber");
     // A password in an unknown connection field: refused by check, never echoed.
-    const withPassword = await up({ ...base, sessionHosts: [{ name: "sh", connection: { transport: "simulator", host: SH, stateDir, password: PASSWORD } as never }] });
+    const withPassword = await up({
+      ...base,
+      sessionHosts: [{ name: "sh", connection: { transport: "simulator", host: SH, stateDir, password: PASSWORD } as never }],
+    });
     expect(withPassword.errors.length).toBe(1);
     expect(withPassword.errors[0].error.message).toMatch(/connection\.password/);
     // Back to the declared program: converged.
@@ -145,7 +172,12 @@ describe("a full run, with failures on purpose", () => {
     const regs = await captureRegistrations(() => {
       const ls = new RdsLicenseServer("farm-ls", a.licenseServer);
       const packs = a.calPacks.map(({ name, ...p }) => new RdsCalPack(`farm-${name}`, { ...p, licenseServer: ls }));
-      const sh = new RdsSessionHostLicensing("farm-sh", { connection: a.sessionHosts![0].connection, mode: a.mode, licenseServers: [ls.serverName], calPacks: packs });
+      const sh = new RdsSessionHostLicensing("farm-sh", {
+        connection: a.sessionHosts![0].connection,
+        mode: a.mode,
+        licenseServers: [ls.serverName],
+        calPacks: packs,
+      });
       return [ls, ...packs, sh];
     });
     for (const r of regs) providers.push(r.provider);
@@ -186,6 +218,7 @@ describe("no secret anywhere in plain text after the run", () => {
 
   test("the serialized providers and the install journal", () => {
     expectNoSecrets("__provider", providers.join("\n"), secrets);
-    for (const f of fs.readdirSync(journalDir)) expectNoSecrets(`journal file ${f}`, fs.readFileSync(path.join(journalDir, f), "utf8"), secrets);
+    for (const f of fs.readdirSync(journalDir))
+      expectNoSecrets(`journal file ${f}`, fs.readFileSync(path.join(journalDir, f), "utf8"), secrets);
   });
 });

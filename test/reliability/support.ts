@@ -26,6 +26,7 @@ import { packageRoot } from "../../provider/paths";
 import { runOperation } from "../../provider/powershell/runner";
 import type { Connection } from "../../provider/powershell/transport";
 import type { CallLogRow } from "../resources/sessionHostLicensing/simAdmin";
+import type { EmulatorView } from "../../provider/emulator/cli/driver";
 
 export const REL_ADMIN = path.join(packageRoot(), "test", "reliability", "fixtures", "RelAdmin.ps1");
 export const ADMIN_HOST = "rel-admin.invalid";
@@ -101,11 +102,24 @@ export class Sim {
   keyPackId(host: string, program: string, productVersion: string, calType: string, quantity: number): Promise<string> {
     return this.admin<string>({ action: "keyPackId", host, program, productVersion, calType, quantity });
   }
-  async prepareLicenseServer(host: string, packs: { productVersion: string; calType: string; count: number }[], osVersion = "2025"): Promise<number[]> {
+  async prepareLicenseServer(
+    host: string,
+    packs: { productVersion: string; calType: string; count: number }[],
+    osVersion = "2025",
+  ): Promise<number[]> {
     const ids = await this.admin<number[] | number>({ action: "prepareLicenseServer", host, packs, osVersion });
     return Array.isArray(ids) ? ids : [ids];
   }
-  wmi(host: string, call: { className: string; namespace?: string; instance?: boolean; method: string; arguments?: Record<string, { type: string; value: unknown }> }) {
+  wmi(
+    host: string,
+    call: {
+      className: string;
+      namespace?: string;
+      instance?: boolean;
+      method: string;
+      arguments?: Record<string, { type: string; value: unknown }>;
+    },
+  ) {
     return this.admin<{ returnValue: number; keyPackId: number | null }>({ action: "wmi", host, ...call });
   }
   setContact(host: string, properties: Record<string, string>) {
@@ -117,7 +131,7 @@ export class Sim {
    * `features`, `service`, `licenseServer.{activated, contact, keyPacks}`, `sessionHost.{licensingType,
    * specifiedLSList}`, ... (see RdsEmulator.psm1). Undefined when the host does not exist yet.
    */
-  stateFile(host: string): Record<string, any> | undefined {
+  stateFile(host: string): EmulatorView | undefined {
     const file = path.join(this.stateDir, "hosts", `${Buffer.from(host.toLowerCase(), "utf8").toString("hex")}.json`);
     return fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, "utf8")) : undefined;
   }
@@ -161,7 +175,12 @@ export interface SimHost {
     contact: Record<string, string | null>;
     keyPacks: SimPack[];
   };
-  sessionHost: { licensingType: number; effectiveLicensingType: number; specifiedLicenseServers: string[]; effectiveLicenseServers: string[] };
+  sessionHost: {
+    licensingType: number;
+    effectiveLicensingType: number;
+    specifiedLicenseServers: string[];
+    effectiveLicenseServers: string[];
+  };
   [key: string]: unknown;
 }
 
@@ -245,7 +264,8 @@ export function redact(v: unknown): unknown {
 export function expectNoSecrets(where: string, text: string, secrets: readonly string[]): void {
   for (const s of secrets) {
     for (const form of new Set([s, s.replace(/[-\s]/g, ""), s.replace(/[-\s]/g, "").toUpperCase()])) {
-      if (form.length >= 4 && text.includes(form)) throw new Error(`a secret (${form.length} characters, starting ${form.slice(0, 2)}…) appears in ${where}`);
+      if (form.length >= 4 && text.includes(form))
+        throw new Error(`a secret (${form.length} characters, starting ${form.slice(0, 2)}…) appears in ${where}`);
     }
   }
 }

@@ -102,7 +102,11 @@ async function hang(host: string, step: RegExp, act: () => Promise<unknown>, aga
 
 test("RdsLicenseServer: create hangs in its first step; stopped at the timeout, the next up converges", async () => {
   const host = "ls-hang.contoso.com";
-  const desired = { connection: sim.conn(host), contact: { firstName: "Ada", lastName: "Lovelace", company: "Contoso", countryRegion: "UK" }, activation: { method: "automatic" } };
+  const desired = {
+    connection: sim.conn(host),
+    contact: { firstName: "Ada", lastName: "Lovelace", company: "Contoso", countryRegion: "UK" },
+    activation: { method: "automatic" },
+  };
   // Warm the host's pwsh: a read of a server without the role (nothing there yet).
   await sim.config(host, { osVersion: "2022" });
   await expect(P.licenseServer.read(host, { connection: sim.conn(host) })).resolves.toEqual({});
@@ -123,7 +127,14 @@ test("RdsCalPack: a refresh hangs; stopped at the timeout, the next refresh work
   const host = "ls-hang-pack.contoso.com";
   await sim.prepareLicenseServer(host, [], "2022");
   const engine = new ResourceUnderTest(P.calPack);
-  const desired = { connection: sim.conn(host), program: "select", agreementNumber: "5550123", productVersion: "2022", calType: "perDevice", quantity: 4 };
+  const desired = {
+    connection: sim.conn(host),
+    program: "select",
+    agreementNumber: "5550123",
+    productVersion: "2022",
+    calType: "perDevice",
+    quantity: 4,
+  };
   expect(await engine.up(desired)).toBe("create");
   await hang(
     host,

@@ -119,7 +119,9 @@ describe("run one step", () => {
 
   test("a result the schema refuses is RDS_INVALID_RESULT", async () => {
     answer({ ok: true, result: { value: "three" } });
-    const err = (await kit.run(connection, { op: "get", args: {}, result: z.object({ value: z.number() }), doing: "reading" }).catch((e) => e)) as RdsError;
+    const err = (await kit
+      .run(connection, { op: "get", args: {}, result: z.object({ value: z.number() }), doing: "reading" })
+      .catch((e) => e)) as RdsError;
     expect(err.code).toBe(ErrorCode.InvalidResult);
   });
 });
@@ -155,7 +157,14 @@ describe("guard: every error leaves with its code", () => {
 describe("partial success", () => {
   test("one PartialFailure: id, wrapped outputs with __provider, what was done, the code at the end", () => {
     const failure = new RdsError(ErrorCode.ClearinghouseUnreachable, "activating license server on ls01: no route");
-    const p = kit.partial("ls01", { connection, licenseCode: "X", status: "pending", __provider: "stale" }, "provider-code", failure, ["set the contact"], "ls01");
+    const p = kit.partial(
+      "ls01",
+      { connection, licenseCode: "X", status: "pending", __provider: "stale" },
+      "provider-code",
+      failure,
+      ["set the contact"],
+      "ls01",
+    );
     expect(p).toBeInstanceOf(PartialFailure);
     expect(isPartialFailure(p)).toBe(true);
     expect(p.id).toBe("ls01");
@@ -169,9 +178,11 @@ describe("partial success", () => {
 
   test("guard lets a PartialFailure through unchanged (the host needs its id and properties)", async () => {
     const p = kit.partial("id", {}, undefined, new RdsError(ErrorCode.Timeout, "x"), [], "h");
-    const err = await kit.guard(async () => {
-      throw p;
-    })().catch((e) => e);
+    const err = await kit
+      .guard(async () => {
+        throw p;
+      })()
+      .catch((e) => e);
     expect(err).toBe(p);
   });
 });

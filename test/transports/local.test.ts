@@ -35,7 +35,14 @@ test("runs operations in one warm local pwsh, the host name reaching scripts in 
 
 test("without the emulator the real cmdlets run: on Linux there is no CIM, a typed script error", async () => {
   const c: LocalConnection = { transport: "local", host: "this-box.contoso.com" };
-  const err = await rdsErrorOf(runOperation(c, { name: "licenseServer.get", script: providerFile("resources/licenseServer/get.ps1"), args: {}, result: getResultSchema }));
+  const err = await rdsErrorOf(
+    runOperation(c, {
+      name: "licenseServer.get",
+      script: providerFile("resources/licenseServer/get.ps1"),
+      args: {},
+      result: getResultSchema,
+    }),
+  );
   expect(err.code).toBe(ErrorCode.ScriptError);
   expect(err.message).toMatch(/^running licenseServer\.get on this-box\.contoso\.com: /);
   expect(err.message).toMatch(/Get-CimInstance|Get-WindowsFeature|Get-Service|not recognized/);
@@ -43,16 +50,26 @@ test("without the emulator the real cmdlets run: on Linux there is no CIM, a typ
 
 test("with the lab emulator, a resource script runs against the emulated host", async () => {
   const c: LocalConnection = { transport: "local", host: "ls-local.contoso.com", emulator: { stateDir: tempDir("rds-local-lab") } };
-  const state = await runOperation(c, { name: "licenseServer.get", script: providerFile("resources/licenseServer/get.ps1"), args: {}, result: getResultSchema });
+  const state = await runOperation(c, {
+    name: "licenseServer.get",
+    script: providerFile("resources/licenseServer/get.ps1"),
+    args: {},
+    result: getResultSchema,
+  });
   expect(state).toMatchObject({ roleInstalled: false });
 });
 
 test('shell "powershell" (Windows PowerShell 5.1) is refused off Windows before anything starts', async () => {
   const before = poolStats().started;
   const err = await rdsErrorOf(
-    runOperation({ transport: "local", host: "ls01", shell: "powershell" }, { name: "test.echo", script: fixture("Echo"), args: {}, result: echoSchema }),
+    runOperation(
+      { transport: "local", host: "ls01", shell: "powershell" },
+      { name: "test.echo", script: fixture("Echo"), args: {}, result: echoSchema },
+    ),
   );
   expect(err.code).toBe(ErrorCode.TransportUnavailable);
-  expect(err.message).toBe('starting a shell for ls01: Windows PowerShell (powershell.exe) exists only on Windows: use shell "pwsh" (PowerShell 7) on this machine');
+  expect(err.message).toBe(
+    'starting a shell for ls01: Windows PowerShell (powershell.exe) exists only on Windows: use shell "pwsh" (PowerShell 7) on this machine',
+  );
   expect(poolStats().started).toBe(before);
 });

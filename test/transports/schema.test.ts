@@ -79,7 +79,7 @@ describe("ssh", () => {
     });
     expect(describeSsh(c)).toBe("ssh rdstest@ls01:22 (password)");
     const key = targetKey(c);
-    expect(key).not.toContain("pw\"");
+    expect(key).not.toContain('pw"');
     expect(targetKey({ ...c, password: "other" })).toBe(key);
     expect(targetKey({ ...c, host: "other-name", address: "LS01" })).toBe(key);
     expect(targetKey({ ...c, port: 2222 })).not.toBe(key);
@@ -110,23 +110,42 @@ describe("winrm", () => {
 });
 
 describe("connect failures become typed errors", () => {
-  const ssh = parseConnection({ transport: "ssh", host: "ls01", address: "127.0.0.1", port: 2222, user: "rdstest", password: "pw" }) as SshConnection;
+  const ssh = parseConnection({
+    transport: "ssh",
+    host: "ls01",
+    address: "127.0.0.1",
+    port: 2222,
+    user: "rdstest",
+    password: "pw",
+  }) as SshConnection;
   const winrm = parseConnection({ transport: "winrm", host: "ls01" }) as WinRmConnection;
-  const raw = (text: string) => new RdsError(ErrorCode.ScriptError, `running session.connect on ls01: CONNECT_FAILED: ${text} (at RdsRemoting.psm1:590)`, { scriptCode: "CONNECT_FAILED" });
+  const raw = (text: string) =>
+    new RdsError(ErrorCode.ScriptError, `running session.connect on ls01: CONNECT_FAILED: ${text} (at RdsRemoting.psm1:590)`, {
+      scriptCode: "CONNECT_FAILED",
+    });
   const classify = (text: string, c: SshConnection | WinRmConnection = ssh) =>
     classifyConnectError(raw(text), "", c, c.transport === "ssh" ? describeSsh(c as SshConnection) : describeWinRm(c as WinRmConnection));
 
   // The texts are what ssh 9.2 and pwsh 7.6 printed for each case on this machine.
   test.each([
     ["ssh: rdstest@127.0.0.1: Permission denied (publickey,password).", ErrorCode.AuthRefused],
-    ["ssh: No ED25519 host key is known for rds-pinned-host and you have requested strict checking. / Host key verification failed.", ErrorCode.HostKeyUnknown],
-    ["ssh: WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED! / Host key for rds-pinned-host has changed and you have requested strict checking. / Host key verification failed.", ErrorCode.HostKeyChanged],
+    [
+      "ssh: No ED25519 host key is known for rds-pinned-host and you have requested strict checking. / Host key verification failed.",
+      ErrorCode.HostKeyUnknown,
+    ],
+    [
+      "ssh: WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED! / Host key for rds-pinned-host has changed and you have requested strict checking. / Host key verification failed.",
+      ErrorCode.HostKeyChanged,
+    ],
     ["ssh: ssh: connect to host 127.0.0.1 port 1: Connection refused", ErrorCode.PortClosed],
     ["ssh: ssh: Could not resolve hostname nosuch.invalid: Name or service not known", ErrorCode.NameNotResolved],
     ["ssh: subsystem request failed on channel 0", ErrorCode.RemotingNotEnabled],
     ["ssh: ssh: connect to host 10.9.9.9 port 22: Connection timed out", ErrorCode.ConnectTimeout],
     ["ssh: kex_exchange_identification: Connection closed by remote host", ErrorCode.ConnectionLost],
-    ["The SSH client session has ended with error message: The SSH transport process has abruptly terminated causing this remote session to break.", ErrorCode.ConnectionLost],
+    [
+      "The SSH client session has ended with error message: The SSH transport process has abruptly terminated causing this remote session to break.",
+      ErrorCode.ConnectionLost,
+    ],
   ])("%s -> %s", (text, code) => {
     const err = classify(text);
     expect(err.code).toBe(code);
@@ -136,12 +155,27 @@ describe("connect failures become typed errors", () => {
   });
 
   test.each([
-    ["This parameter set requires WSMan, and no supported WSMan client library was found. WSMan is either not installed or unavailable for this system.", ErrorCode.TransportUnavailable],
-    ["Connecting to remote server ls01 failed with the following error message : WinRM cannot complete the operation. Verify that the specified computer name is valid, that the computer is accessible over the network, and that a firewall exception for the WinRM service is enabled and allows access from this computer.", ErrorCode.PortClosed],
-    ["Connecting to remote server ls01 failed with the following error message : The server certificate on the destination computer (ls01:5986) has the following errors: The SSL certificate is signed by an unknown certificate authority.", ErrorCode.CertificateUntrusted],
+    [
+      "This parameter set requires WSMan, and no supported WSMan client library was found. WSMan is either not installed or unavailable for this system.",
+      ErrorCode.TransportUnavailable,
+    ],
+    [
+      "Connecting to remote server ls01 failed with the following error message : WinRM cannot complete the operation. Verify that the specified computer name is valid, that the computer is accessible over the network, and that a firewall exception for the WinRM service is enabled and allows access from this computer.",
+      ErrorCode.PortClosed,
+    ],
+    [
+      "Connecting to remote server ls01 failed with the following error message : The server certificate on the destination computer (ls01:5986) has the following errors: The SSL certificate is signed by an unknown certificate authority.",
+      ErrorCode.CertificateUntrusted,
+    ],
     ["Connecting to remote server ls01 failed with the following error message : Access is denied.", ErrorCode.AuthRefused],
-    ["Connecting to remote server ls01 failed with the following error message : The WS-Management service cannot process the request. Cannot find the PowerShell.7 session configuration in the WSMan: drive on the ls01 computer.", ErrorCode.RemotingNotEnabled],
-    ["Connecting to remote server ls01 failed with the following error message : The WinRM client cannot process the request because the server name cannot be resolved.", ErrorCode.NameNotResolved],
+    [
+      "Connecting to remote server ls01 failed with the following error message : The WS-Management service cannot process the request. Cannot find the PowerShell.7 session configuration in the WSMan: drive on the ls01 computer.",
+      ErrorCode.RemotingNotEnabled,
+    ],
+    [
+      "Connecting to remote server ls01 failed with the following error message : The WinRM client cannot process the request because the server name cannot be resolved.",
+      ErrorCode.NameNotResolved,
+    ],
   ])("winrm: %s -> %s", (text, code) => {
     expect(classify(text, winrm).code).toBe(code);
   });
@@ -155,7 +189,12 @@ describe("connect failures become typed errors", () => {
   });
 
   test("stderr wins over the generic exception text; banners are dropped from messages", () => {
-    const err = classifyConnectError(raw("The SSH transport process has abruptly terminated"), "@@@@@@@@\nrdstest@127.0.0.1: Permission denied (publickey).\n", ssh, "ssh x");
+    const err = classifyConnectError(
+      raw("The SSH transport process has abruptly terminated"),
+      "@@@@@@@@\nrdstest@127.0.0.1: Permission denied (publickey).\n",
+      ssh,
+      "ssh x",
+    );
     expect(err.code).toBe(ErrorCode.AuthRefused);
     expect(stderrGist("@@@@\n\nline one\nline two\n")).toBe("line one / line two");
   });

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Prepares this machine for the SSH transport tests (test/transports/*ssh*.test.ts). Idempotent; run
-# as root (.ci/run runs it; the tests run it themselves when root and something is missing).
+# as root (`npm test` runs it first through test/prepare.sh when it runs as root; no test file runs it).
 #
 #  - Debian's openssh-server and openssh-client (the tests start their own `sshd -D -f <temp config>`
 #    on a free 127.0.0.1 port with their own host keys; the system sshd and its config are not touched);

@@ -85,7 +85,9 @@ describe("one warm session per target", () => {
     expect(lab.acceptedLogins().length - loginsBefore).toBe(1);
     expect(lab.acceptedLogins().at(-1)).toContain("Accepted publickey for rdstest");
     // The measure, for the report: printed, not asserted (the machine is shared).
-    process.stdout.write(`ssh: first operation ${firstMs} ms (pwsh start + connect + shipping), then ${warmMs.toFixed(1)} ms per operation\n`);
+    process.stdout.write(
+      `ssh: first operation ${firstMs} ms (pwsh start + connect + shipping), then ${warmMs.toFixed(1)} ms per operation\n`,
+    );
   });
 
   test("when the sshd process serving the session is killed between operations, the next operation reconnects and succeeds", async () => {
@@ -101,7 +103,9 @@ describe("one warm session per target", () => {
     expect(after.envelope.args).toEqual({ step: "after" });
     expect(after.pid).not.toBe(before.pid);
     expect(poolStats().connects[key]).toBe(2);
-    const phases = logsFor(c).filter((e) => e.event === "connected").map((e) => e.phase);
+    const phases = logsFor(c)
+      .filter((e) => e.event === "connected")
+      .map((e) => e.phase);
     expect(phases).toEqual(["connect", "reconnect"]);
     // Still one warm pwsh on our side: the session was reopened in it.
     expect(poolStats().sessions.filter((s) => s.key === key)).toHaveLength(1);
@@ -118,12 +122,16 @@ describe("one warm session per target", () => {
     // Kill once a new run marker shows the script started on the far side.
     const runs = "/home/rdstest/.local/share/pulumi-rds-licensing/runs";
     const markersBefore = new Set(fs.readdirSync(runs));
-    const running = rdsErrorOf(runOperation(c, { name: "test.sleep", script: fixture("Sleep"), args: { ms: 4000, id: 1 }, result: sleepSchema }));
+    const running = rdsErrorOf(
+      runOperation(c, { name: "test.sleep", script: fixture("Sleep"), args: { ms: 4000, id: 1 }, result: sleepSchema }),
+    );
     await waitFor("the operation to start on the far side", () => fs.readdirSync(runs).some((m) => !markersBefore.has(m)), 20_000, 20);
     for (const pid of serving) process.kill(pid, "SIGKILL");
     const err = await running;
     expect(err.code).toBe(ErrorCode.ConnectionLost);
-    expect(err.message).toContain("running test.sleep on ls01.contoso.com: the connection to the target dropped while the operation was running");
+    expect(err.message).toContain(
+      "running test.sleep on ls01.contoso.com: the connection to the target dropped while the operation was running",
+    );
     expect(poolStats().connects[key]).toBe(2);
     const next = await echo(c, { step: "next" });
     expect(next.pid).not.toBe(warm.pid);
@@ -150,10 +158,19 @@ describe("results and errors cross the session intact", () => {
     expect(wmi.wmiName).toBe("WBEM_E_INVALID_PARAMETER");
     expect(wmi.method).toBe("ActivateServer");
     expect(wmi.className).toBe("Win32_TSLicenseServer");
-    expect(wmi.message).toContain("running licenseServer.activate on ls01.contoso.com: Win32_TSLicenseServer.ActivateServer returned WBEM_E_INVALID_PARAMETER (0x80041008)");
+    expect(wmi.message).toContain(
+      "running licenseServer.activate on ls01.contoso.com: Win32_TSLicenseServer.ActivateServer returned WBEM_E_INVALID_PARAMETER (0x80041008)",
+    );
     expect(wmi.message).toContain("(at ScriptError.ps1:9)");
 
-    const typed = await rdsErrorOf(runOperation(c, { name: "t", script: fixture("ScriptError"), args: { code: "NOT_ACTIVATED", message: "activate first" }, result: anything }));
+    const typed = await rdsErrorOf(
+      runOperation(c, {
+        name: "t",
+        script: fixture("ScriptError"),
+        args: { code: "NOT_ACTIVATED", message: "activate first" },
+        result: anything,
+      }),
+    );
     expect(typed.code).toBe(ErrorCode.NotActivated);
     expect(typed.scriptCode).toBe("NOT_ACTIVATED");
     expect(typed.message).toBe("running t on ls01.contoso.com: activate first");
@@ -183,7 +200,9 @@ describe("results and errors cross the session intact", () => {
     expect(out).toMatch(/^from the companion: \/home\/rdstest\/\.local\/share\/pulumi-rds-licensing\/scripts\/[0-9a-f]{24}$/);
     // A changed file is shipped again (a new folder), not served stale.
     fs.writeFileSync(path.join(dir, "Helper.Common.ps1"), "function Get-Answer { 'changed' }\n");
-    await expect(runOperation(c, { name: "t", script: path.join(dir, "UsesCompanion.ps1"), args: {}, result: z.string() })).resolves.toBe("changed");
+    await expect(runOperation(c, { name: "t", script: path.join(dir, "UsesCompanion.ps1"), args: {}, result: z.string() })).resolves.toBe(
+      "changed",
+    );
   });
 });
 
@@ -296,7 +315,9 @@ describe("secrets", () => {
     expect(everything).not.toContain(`${lab.password}-wrong`);
     // Only fixed command forms reached pwsh.
     for (const command of commands) {
-      expect(command).toMatch(/^(\. '[^']+Bootstrap\.ps1'; Write-RdsSessionInfo|Import-RdsModule -Path '[^']+'|Invoke-RdsOperation -ScriptPath '[^']+' -EnvelopePath '[^']+')$/);
+      expect(command).toMatch(
+        /^(\. '[^']+Bootstrap\.ps1'; Write-RdsSessionInfo|Import-RdsModule -Path '[^']+'|Invoke-RdsOperation -ScriptPath '[^']+' -EnvelopePath '[^']+')$/,
+      );
     }
     // The key copy, the pinned known_hosts and the askpass helper lived only while ssh started.
     const leftovers = fs.readdirSync(os.tmpdir()).filter((name) => name.startsWith("rds-remote-"));

@@ -44,21 +44,23 @@ function labReady(): boolean {
   );
 }
 
-/** Makes sure the machine is prepared (runs ssh-lab-setup.sh as root when needed). */
+/** Makes sure the machine is prepared; `npm test` prepares it first (test/prepare.sh), no test installs anything. */
 export function ensureLabMachine(): void {
   if (labReady()) return;
-  if (typeof process.getuid !== "function" || process.getuid() !== 0) {
-    throw new Error(`the ssh lab is not prepared: run ${SETUP_SCRIPT} as root (it installs openssh-server and creates the ${LAB_USER} account)`);
-  }
-  execFileSync("bash", [SETUP_SCRIPT], { stdio: ["ignore", "inherit", "inherit"] });
-  if (!labReady()) throw new Error(`${SETUP_SCRIPT} ran but the ssh lab is still not ready`);
+  throw new Error(
+    `the ssh lab is not prepared: run npm test (its pretest step prepares it as root), or run ${SETUP_SCRIPT} as root once ` +
+      `(it installs openssh-server and creates the ${LAB_USER} account)`,
+  );
 }
 
 /** A free TCP port on 127.0.0.1, found synchronously (a tiny node child binds port 0 and prints the port). */
 function freePortSync(): number {
   const out = execFileSync(
     process.execPath,
-    ["-e", "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{process.stdout.write(String(s.address().port));s.close();});"],
+    [
+      "-e",
+      "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{process.stdout.write(String(s.address().port));s.close();});",
+    ],
     { encoding: "utf8" },
   );
   const port = Number(out.trim());
@@ -206,7 +208,8 @@ export class SshLab {
     for (;;) {
       if (this.sshd.exitCode !== null) throw new Error(`sshd exited (${this.sshd.exitCode}): ${fs.readFileSync(this.logFile, "utf8")}`);
       if (await this.banner()) return;
-      if (Date.now() > deadline) throw new Error(`sshd did not answer on ${LAB_ADDRESS}:${this.port}: ${fs.readFileSync(this.logFile, "utf8")}`);
+      if (Date.now() > deadline)
+        throw new Error(`sshd did not answer on ${LAB_ADDRESS}:${this.port}: ${fs.readFileSync(this.logFile, "utf8")}`);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }

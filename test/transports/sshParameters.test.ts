@@ -17,7 +17,8 @@ import { startRemotingPwsh } from "./remotingPwsh";
 import { removeTempDirs, tempDir } from "../powershell/support";
 
 const SECRET = "pa$$'w\"ord `(x)";
-const KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\n-----END OPENSSH PRIVATE KEY-----";
+const KEY =
+  "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\n-----END OPENSSH PRIVATE KEY-----";
 const HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHkXx5Q0u6c2fJm0Q5o6rM3c0W0x5pS0u8r3s1t2u3v4 root@ls01";
 let pwsh: PwshSession;
 
@@ -55,8 +56,21 @@ const mode = (file: string) => fs.statSync(file).mode & 0o777;
 
 describe("key authentication", () => {
   test("an inline key: written 0600 for ssh, public key only, no prompt possible, host key pinned under an alias", async () => {
-    const b = await build({ transport: "ssh", host: "ls01", address: "10.0.0.5", user: "administrator", privateKey: KEY, hostKey: HOST_KEY });
-    expect(b.parameters).toMatchObject({ HostName: "10.0.0.5", UserName: "administrator", Port: 22, Subsystem: "powershell", ConnectingTimeout: 20000 });
+    const b = await build({
+      transport: "ssh",
+      host: "ls01",
+      address: "10.0.0.5",
+      user: "administrator",
+      privateKey: KEY,
+      hostKey: HOST_KEY,
+    });
+    expect(b.parameters).toMatchObject({
+      HostName: "10.0.0.5",
+      UserName: "administrator",
+      Port: 22,
+      Subsystem: "powershell",
+      ConnectingTimeout: 20000,
+    });
     const keyFile = b.parameters.KeyFilePath as string;
     expect(path.dirname(keyFile)).toBe(b.dir);
     expect(fs.readFileSync(keyFile, "utf8")).toBe(`${KEY}\n`);
@@ -77,13 +91,22 @@ describe("key authentication", () => {
     expect(b.options.GlobalKnownHostsFile).toBe(knownHosts);
     expect(fs.readFileSync(knownHosts, "utf8")).toBe(`rds-pinned-host ${HOST_KEY}\n`);
     expect(b.environment).toEqual({});
-    expect(b.text).toContain("New-PSSession -HostName '10.0.0.5' -Port 22 -UserName 'administrator' -Subsystem 'powershell' -KeyFilePath '");
+    expect(b.text).toContain(
+      "New-PSSession -HostName '10.0.0.5' -Port 22 -UserName 'administrator' -Subsystem 'powershell' -KeyFilePath '",
+    );
     expect(b.text).toContain("StrictHostKeyChecking='yes'");
     expect(b.text).not.toContain("BEGIN OPENSSH");
   });
 
   test("a key file with a passphrase: the passphrase goes through askpass (so no BatchMode), never into text", async () => {
-    const b = await build({ transport: "ssh", host: "ls01", user: "u", privateKeyFile: "/keys/id_ed25519", privateKeyPassphrase: SECRET, knownHostsFile: "/etc/ssh/my known_hosts" });
+    const b = await build({
+      transport: "ssh",
+      host: "ls01",
+      user: "u",
+      privateKeyFile: "/keys/id_ed25519",
+      privateKeyPassphrase: SECRET,
+      knownHostsFile: "/etc/ssh/my known_hosts",
+    });
     expect(b.parameters.KeyFilePath).toBe("/keys/id_ed25519");
     expect(b.options.BatchMode).toBeUndefined();
     expect(b.options.NumberOfPasswordPrompts).toBe("1");

@@ -111,7 +111,14 @@ describe("session parameters for every authentication choice", () => {
       configurationName: "Microsoft.PowerShell",
       connectTimeoutSeconds: 40,
     });
-    expect(b).toMatchObject({ computerName: "10.1.2.3", port: 5985, useSsl: false, authentication: "Kerberos", configurationName: "Microsoft.PowerShell", openTimeout: 40000 });
+    expect(b).toMatchObject({
+      computerName: "10.1.2.3",
+      port: 5985,
+      useSsl: false,
+      authentication: "Kerberos",
+      configurationName: "Microsoft.PowerShell",
+      openTimeout: 40000,
+    });
     expect(b.text).toBe(
       "New-PSSession -ComputerName '10.1.2.3' -Port 5985 -Authentication 'Kerberos' -ConfigurationName 'Microsoft.PowerShell' " +
         "-Credential <PSCredential rdsadmin@contoso.com> -SessionOption (New-PSSessionOption -OpenTimeout 40000)",
@@ -158,15 +165,22 @@ describe("session parameters for every authentication choice", () => {
         (err: unknown) => err as PwshError,
       );
     const base = winrmSettings({ transport: "winrm", host: "ls01", user: "u", password: SECRET });
-    expect((await refused({ ...base, scheme: "http", port: 5985, authentication: "basic" })).message).toContain('allowed only with scheme "https"');
+    expect((await refused({ ...base, scheme: "http", port: 5985, authentication: "basic" })).message).toContain(
+      'allowed only with scheme "https"',
+    );
     expect((await refused({ ...base, password: null })).message).toContain("password is required with user");
-    expect((await refused({ ...base, user: null, password: null, authentication: "credssp" })).message).toContain("needs user and password");
+    expect((await refused({ ...base, user: null, password: null, authentication: "credssp" })).message).toContain(
+      "needs user and password",
+    );
   });
 });
 
 describe("check errors name the field", () => {
   test.each([
-    [{ transport: "winrm", host: "ls01", scheme: "http", authentication: "basic", user: "u", password: SECRET }, "connection.authentication"],
+    [
+      { transport: "winrm", host: "ls01", scheme: "http", authentication: "basic", user: "u", password: SECRET },
+      "connection.authentication",
+    ],
     [{ transport: "winrm", host: "ls01", user: "u" }, "connection.password"],
     [{ transport: "winrm", host: "ls01", password: SECRET }, "connection.user"],
     [{ transport: "winrm", host: "ls01", scheme: "http", skipCertificateChecks: true }, "connection.skipCertificateChecks"],
@@ -192,7 +206,13 @@ describe("a real attempt from this machine", () => {
     const stopCommands = onCommand((command) => commands.push(command));
     const stopLogs = onConnectLog((event) => logs.push(event));
     try {
-      const c: WinRmConnection = { transport: "winrm", host: "ls01.contoso.com", address: "127.0.0.1", user: "CONTOSO\\rdsadmin", password: SECRET };
+      const c: WinRmConnection = {
+        transport: "winrm",
+        host: "ls01.contoso.com",
+        address: "127.0.0.1",
+        user: "CONTOSO\\rdsadmin",
+        password: SECRET,
+      };
       const err = await rdsErrorOf(runOperation(c, { name: "test.echo", script: fixture("Echo"), args: {}, result: echoSchema }));
       expect(err.code).toBe(ErrorCode.TransportUnavailable);
       expect(err.message).toContain("connecting to ls01.contoso.com over winrm https://127.0.0.1:5986 (negotiate, CONTOSO\\rdsadmin)");

@@ -45,4 +45,3 @@ export function topWords(): string[] {
 export function subcommandsOf(group: string): Command[] {
   return commands.filter((c) => c.name.startsWith(group + " "));
 }
-

@@ -36,7 +36,15 @@ export async function callEmulator<T = EmulatorView>(ctx: Context, action: strin
   const request = Buffer.from(JSON.stringify({ stateDir: ctx.stateDir, action, args }), "utf8").toString("base64");
   const child = spawn(
     pwsh,
-    ["-NoLogo", "-NoProfile", "-NonInteractive", "-File", providerFile("emulator/cli-driver.ps1"), "-ModulePath", providerFile("emulator/RdsEmulator.psm1")],
+    [
+      "-NoLogo",
+      "-NoProfile",
+      "-NonInteractive",
+      "-File",
+      providerFile("emulator/cli-driver.ps1"),
+      "-ModulePath",
+      providerFile("emulator/RdsEmulator.psm1"),
+    ],
     { stdio: ["pipe", "pipe", "pipe"], windowsHide: true },
   );
   // Ctrl-C / kill of the CLI ends its pwsh too (never leave one running).

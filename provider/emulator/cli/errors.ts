@@ -3,7 +3,11 @@ import type { Command } from "./command";
 
 /** Bad command line: exit 2, with a usage hint. */
 export class UsageError extends Error {
-  constructor(message: string, readonly command?: Command, readonly group?: string) {
+  constructor(
+    message: string,
+    readonly command?: Command,
+    readonly group?: string,
+  ) {
     super(message);
   }
 }

@@ -16,7 +16,11 @@ export function printable(s: unknown): string {
 export function table(headers: string[], rows: string[][]): string[] {
   const cells = rows.map((r) => r.map(printable));
   const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((r) => r[i]!.length)));
-  const fmt = (r: string[]) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join("  ").trimEnd();
+  const fmt = (r: string[]) =>
+    r
+      .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!)))
+      .join("  ")
+      .trimEnd();
   return [fmt(headers), ...cells.map(fmt)];
 }
 

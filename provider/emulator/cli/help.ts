@@ -37,35 +37,39 @@ export function commandHelp(cmd: Command): string {
 export function groupHelp(group: string): string {
   const subs = subcommandsOf(group);
   const width = Math.max(...subs.map((c) => c.name.length));
-  return [
-    `usage: rds-sim ${group} <${subs.map((c) => c.name.split(" ")[1]).join("|")}> ...`,
-    "",
-    `${GROUPS[group]![0]!.toUpperCase()}${GROUPS[group]!.slice(1)}.`,
-    "",
-    "Commands:",
-    ...subs.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
-    "",
-    `Run 'rds-sim ${group} <command> --help' for a command's options.`,
-  ].join("\n") + "\n";
+  return (
+    [
+      `usage: rds-sim ${group} <${subs.map((c) => c.name.split(" ")[1]).join("|")}> ...`,
+      "",
+      `${GROUPS[group]![0]!.toUpperCase()}${GROUPS[group]!.slice(1)}.`,
+      "",
+      "Commands:",
+      ...subs.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+      "",
+      `Run 'rds-sim ${group} <command> --help' for a command's options.`,
+    ].join("\n") + "\n"
+  );
 }
 
 export function globalHelp(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
-  return [
-    "usage: rds-sim [--state-dir DIR] [--json] <command> [arguments]",
-    "",
-    "Inspect and drive the RD Licensing simulator (the emulated Windows hosts behind the",
-    "`simulator` transport of pulumi-rds-licensing).",
-    "",
-    "Commands:",
-    ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
-    `  ${"help [<command>]".padEnd(width)}  show help for a command`,
-    "",
-    "Global options (accepted anywhere):",
-    ...optionLines(GLOBAL_OPTIONS),
-    "",
-    "Exit codes: 0 success, 1 the simulator reported an error, 2 bad arguments.",
-    "Environment: RDS_SIM_STATE_DIR (state directory), RDS_PWSH (the pwsh to run).",
-    "Run 'rds-sim <command> --help' for a command's arguments and options.",
-  ].join("\n") + "\n";
+  return (
+    [
+      "usage: rds-sim [--state-dir DIR] [--json] <command> [arguments]",
+      "",
+      "Inspect and drive the RD Licensing simulator (the emulated Windows hosts behind the",
+      "`simulator` transport of pulumi-rds-licensing).",
+      "",
+      "Commands:",
+      ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+      `  ${"help [<command>]".padEnd(width)}  show help for a command`,
+      "",
+      "Global options (accepted anywhere):",
+      ...optionLines(GLOBAL_OPTIONS),
+      "",
+      "Exit codes: 0 success, 1 the simulator reported an error, 2 bad arguments.",
+      "Environment: RDS_SIM_STATE_DIR (state directory), RDS_PWSH (the pwsh to run).",
+      "Run 'rds-sim <command> --help' for a command's arguments and options.",
+    ].join("\n") + "\n"
+  );
 }

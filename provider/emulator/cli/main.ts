@@ -34,7 +34,11 @@ export async function main(argv: string[], io: CliIo = defaultIo): Promise<numbe
     if (!resolved.command) {
       // Global options alone (e.g. `rds-sim --json`) still need a command.
       const stray = resolved.rest.find((t) => t.startsWith("-") && !["--json", "--state-dir"].includes(t.split("=")[0]!));
-      throw new UsageError(stray ? `unknown option '${printable(stray)}' (accepted before a command: --state-dir, --json, --help)` : `missing command (accepted: ${topWords().join(", ")})`);
+      throw new UsageError(
+        stray
+          ? `unknown option '${printable(stray)}' (accepted before a command: --state-dir, --json, --help)`
+          : `missing command (accepted: ${topWords().join(", ")})`,
+      );
     }
     const cmd = resolved.command;
     const { parsed, global } = parseCommandArgs(cmd, resolved.rest);
@@ -48,7 +52,9 @@ export async function main(argv: string[], io: CliIo = defaultIo): Promise<numbe
       const hint = e.command
         ? `usage: ${synopsis(e.command)}  (see 'rds-sim ${e.command.name} --help')`
         : e.group
-          ? `usage: rds-sim ${e.group} <${subcommandsOf(e.group).map((c) => c.name.split(" ")[1]).join("|")}> ...  (see 'rds-sim ${e.group} --help')`
+          ? `usage: rds-sim ${e.group} <${subcommandsOf(e.group)
+              .map((c) => c.name.split(" ")[1])
+              .join("|")}> ...  (see 'rds-sim ${e.group} --help')`
           : "usage: rds-sim [--state-dir DIR] [--json] <command> [arguments]  (see 'rds-sim --help')";
       io.stderr(`${where}: ${e.message}\n${hint}\n`);
       return EXIT_USAGE;

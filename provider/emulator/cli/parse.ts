@@ -49,11 +49,23 @@ export function resolveCommand(argv: string[]): Resolved {
   if (first in GROUPS) {
     if (second === undefined) {
       if (help) return { group: first, rest, help };
-      throw new UsageError(`missing command after '${first}' (accepted: ${subcommandsOf(first).map((c) => c.name.split(" ")[1]).join(", ")})`, undefined, first);
+      throw new UsageError(
+        `missing command after '${first}' (accepted: ${subcommandsOf(first)
+          .map((c) => c.name.split(" ")[1])
+          .join(", ")})`,
+        undefined,
+        first,
+      );
     }
     const cmd = commands.find((c) => c.name === `${first} ${second}`);
     if (!cmd) {
-      throw new UsageError(`unknown command '${first} ${second}' (accepted: ${subcommandsOf(first).map((c) => c.name.split(" ")[1]).join(", ")})`, undefined, first);
+      throw new UsageError(
+        `unknown command '${first} ${second}' (accepted: ${subcommandsOf(first)
+          .map((c) => c.name.split(" ")[1])
+          .join(", ")})`,
+        undefined,
+        first,
+      );
     }
     return { command: cmd, rest, help };
   }
@@ -68,7 +80,14 @@ export function resolveHelpTarget(words: string[]): { command?: Command; group?:
   if (first in GROUPS) {
     if (second === undefined) return { group: first };
     const cmd = commands.find((c) => c.name === `${first} ${second}`);
-    if (!cmd) throw new UsageError(`unknown command '${first} ${second}' (accepted: ${subcommandsOf(first).map((c) => c.name.split(" ")[1]).join(", ")})`, undefined, first);
+    if (!cmd)
+      throw new UsageError(
+        `unknown command '${first} ${second}' (accepted: ${subcommandsOf(first)
+          .map((c) => c.name.split(" ")[1])
+          .join(", ")})`,
+        undefined,
+        first,
+      );
     return { command: cmd };
   }
   const cmd = commands.find((c) => c.name === first);
@@ -77,7 +96,9 @@ export function resolveHelpTarget(words: string[]): { command?: Command; group?:
 }
 
 export function acceptedOptions(cmd: Command): string {
-  return Object.keys({ ...cmd.options, ...GLOBAL_OPTIONS }).map((o) => `--${o}`).join(", ");
+  return Object.keys({ ...cmd.options, ...GLOBAL_OPTIONS })
+    .map((o) => `--${o}`)
+    .join(", ");
 }
 
 export function parseCommandArgs(cmd: Command, rest: string[]): { parsed: Parsed; global: { stateDir?: string; json: boolean } } {
@@ -96,7 +117,10 @@ export function parseCommandArgs(cmd: Command, rest: string[]): { parsed: Parsed
   const given = result.positionals;
   if (given.length > cmd.positionals.length) {
     const extra = given[cmd.positionals.length]!;
-    throw new UsageError(`unexpected argument '${printable(extra)}' (${cmd.positionals.length === 0 ? "this command takes no arguments" : `expected: ${cmd.positionals.map((p) => (p.optional ? `[<${p.name}>]` : `<${p.name}>`)).join(" ")}`})`, cmd);
+    throw new UsageError(
+      `unexpected argument '${printable(extra)}' (${cmd.positionals.length === 0 ? "this command takes no arguments" : `expected: ${cmd.positionals.map((p) => (p.optional ? `[<${p.name}>]` : `<${p.name}>`)).join(" ")}`})`,
+      cmd,
+    );
   }
   cmd.positionals.forEach((p, i) => {
     const v = given[i];

@@ -51,7 +51,10 @@ export function productSource(p: Parsed, cmd: Command): { host?: string; product
   const productId = ids[0];
   if (productId !== undefined && host !== undefined) throw new UsageError("give either a product ID or --host, not both", cmd);
   if (productId === undefined && host === undefined) {
-    throw new UsageError(`missing product ID: give ${"productId" in p.positionals ? "<productId>" : "--product-id <ID>"} or --host <HOST>`, cmd);
+    throw new UsageError(
+      `missing product ID: give ${"productId" in p.positionals ? "<productId>" : "--product-id <ID>"} or --host <HOST>`,
+      cmd,
+    );
   }
   if (host !== undefined) return { host: hostArg({ values: { host }, positionals: {} }, cmd) };
   if (productId!.trim() === "") throw new UsageError("the product ID must not be empty", cmd);

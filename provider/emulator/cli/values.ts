@@ -32,7 +32,13 @@ export const LICENSING_TYPES: Record<number, string> = {
   [LICENSING_TYPE.aadPerUser]: "AAD Per User",
 };
 export const LICENSE_STATUS: Record<number, string> = {
-  0: "unknown", 1: "temporary", 2: "active", 3: "upgrade", 4: "revoked", 5: "pending", 6: "concurrent",
+  0: "unknown",
+  1: "temporary",
+  2: "active",
+  3: "upgrade",
+  4: "revoked",
+  5: "pending",
+  6: "concurrent",
 };
 export const SERVER_ROLES: Record<number, string> = { 0: "workgroup", 1: "domain", 2: "forest" };
 /** WBEM names, from the one table of Windows facts. */

@@ -63,7 +63,12 @@ export async function bindTarget(
   const target = policy.describe(spec.connection);
   const base = { phase, key: spec.key, host: spec.host, target, attempts };
   for (let attempt = 1; ; attempt++) {
-    emitConnectLog({ ...base, event: "attempt", attempt, message: `${phase === "reconnect" ? "reconnecting" : "connecting"} to ${spec.host} over ${target}: attempt ${attempt} of ${attempts}` });
+    emitConnectLog({
+      ...base,
+      event: "attempt",
+      attempt,
+      message: `${phase === "reconnect" ? "reconnecting" : "connecting"} to ${spec.host} over ${target}: attempt ${attempt} of ${attempts}`,
+    });
     const started = Date.now();
     let failure: RdsError;
     try {
@@ -71,16 +76,33 @@ export async function bindTarget(
       if (outcome.document.ok) {
         const info = connectInfoSchema.safeParse(outcome.document.result);
         telemetry.connected(spec.key);
-        emitConnectLog({ ...base, event: "connected", attempt, durationMs: Date.now() - started, message: `connected to ${spec.host} over ${target} in ${Date.now() - started} ms (attempt ${attempt} of ${attempts})` });
+        emitConnectLog({
+          ...base,
+          event: "connected",
+          attempt,
+          durationMs: Date.now() - started,
+          message: `connected to ${spec.host} over ${target} in ${Date.now() - started} ms (attempt ${attempt} of ${attempts})`,
+        });
         return info.success ? info.data : {};
       }
-      const raw = errorFromDocument(outcome.document.error, { host: spec.host, operation: CONNECT_OPERATION, durationMs: outcome.durationMs });
+      const raw = errorFromDocument(outcome.document.error, {
+        host: spec.host,
+        operation: CONNECT_OPERATION,
+        durationMs: outcome.durationMs,
+      });
       failure = policy.classify(raw, outcome.stderr, spec.connection);
     } catch (err) {
       // The pwsh died or timed out while connecting: not worth another attempt on this pwsh.
       const wrapped = isRdsError(err) ? err : hostUnreachable(spec, String(err));
       telemetry.connectFailed(spec.key);
-      emitConnectLog({ ...base, event: "failed", attempt, code: wrapped.code, durationMs: Date.now() - started, message: `connecting to ${spec.host} over ${target} failed on attempt ${attempt} of ${attempts}: ${wrapped.code}` });
+      emitConnectLog({
+        ...base,
+        event: "failed",
+        attempt,
+        code: wrapped.code,
+        durationMs: Date.now() - started,
+        message: `connecting to ${spec.host} over ${target} failed on attempt ${attempt} of ${attempts}: ${wrapped.code}`,
+      });
       throw wrapped;
     }
     failure.operation = CONNECT_OPERATION;
@@ -89,10 +111,25 @@ export async function bindTarget(
     const transient = TRANSIENT_CONNECT_CODES.has(failure.code);
     if (!transient || attempt >= attempts || remaining() <= delayMs) {
       const why = !transient ? "not retried" : attempt >= attempts ? "no attempts left" : "no time left";
-      emitConnectLog({ ...base, event: "failed", attempt, code: failure.code, durationMs: Date.now() - started, message: `connecting to ${spec.host} over ${target} failed on attempt ${attempt} of ${attempts} (${failure.code}, ${why})` });
+      emitConnectLog({
+        ...base,
+        event: "failed",
+        attempt,
+        code: failure.code,
+        durationMs: Date.now() - started,
+        message: `connecting to ${spec.host} over ${target} failed on attempt ${attempt} of ${attempts} (${failure.code}, ${why})`,
+      });
       throw failure;
     }
-    emitConnectLog({ ...base, event: "retry", attempt, code: failure.code, delayMs, durationMs: Date.now() - started, message: `connecting to ${spec.host} over ${target} failed on attempt ${attempt} of ${attempts} (${failure.code}); retrying in ${delayMs / 1000} s` });
+    emitConnectLog({
+      ...base,
+      event: "retry",
+      attempt,
+      code: failure.code,
+      delayMs,
+      durationMs: Date.now() - started,
+      message: `connecting to ${spec.host} over ${target} failed on attempt ${attempt} of ${attempts} (${failure.code}); retrying in ${delayMs / 1000} s`,
+    });
     await delay(delayMs);
   }
 }

@@ -50,7 +50,8 @@ export function checkOptions(options: PoolOptions): void {
   for (const [name, value] of Object.entries(options)) {
     if (!OPTION_NAMES.includes(name)) throw new RangeError(`unknown pool option ${name}`);
     if (name === "simulatorWorkers") {
-      if (!Number.isInteger(value) || (value as number) < 0) throw new RangeError("pool option simulatorWorkers must be 0 or a positive integer");
+      if (!Number.isInteger(value) || (value as number) < 0)
+        throw new RangeError("pool option simulatorWorkers must be 0 or a positive integer");
     } else if (!Number.isInteger(value) || (value as number) <= 0) {
       throw new RangeError(`pool option ${name} must be a positive integer`);
     }

@@ -172,7 +172,14 @@ export class Session {
       });
       const telemetry = this.hooks.telemetry;
       if (telemetry.hasPoolListeners) {
-        telemetry.event({ type: "script", key: targetKey, pid: this.pid, operation: run.name, durationMs: outcome.durationMs, scriptMs: outcome.document.scriptMs });
+        telemetry.event({
+          type: "script",
+          key: targetKey,
+          pid: this.pid,
+          operation: run.name,
+          durationMs: outcome.durationMs,
+          scriptMs: outcome.document.scriptMs,
+        });
       }
       return outcome;
     } finally {

@@ -162,7 +162,9 @@ export class SessionPool {
   }
 
   private closedError(spec: TargetSpec): RdsError {
-    return new RdsError(ErrorCode.HostUnreachable, `running an operation on ${spec.host}: the session pool was closed`, { host: spec.host });
+    return new RdsError(ErrorCode.HostUnreachable, `running an operation on ${spec.host}: the session pool was closed`, {
+      host: spec.host,
+    });
   }
 
   /** `cancelled()` for a wait that began now: true once the pool has been closed since. */
@@ -295,7 +297,13 @@ export class SessionPool {
   /** A snapshot, for tests and benchmarks. */
   stats(): PoolStats {
     const warmSessions: SessionStats[] = [];
-    const describe = (key: string, s: Session): SessionStats => ({ key, pid: s.pid, pwshPid: s.pwshPid, busy: s.busy, lastUsed: s.lastUsed });
+    const describe = (key: string, s: Session): SessionStats => ({
+      key,
+      pid: s.pid,
+      pwshPid: s.pwshPid,
+      busy: s.busy,
+      lastUsed: s.lastUsed,
+    });
     for (const target of this.targets.values()) {
       const s = target.session;
       if (s !== undefined && !s.exited) warmSessions.push(describe(target.key, s));

@@ -83,7 +83,12 @@ export class PwshProcess {
   constructor(executable: string) {
     const executableOptions: Record<string, boolean | string> = { "-NoProfile": true, "-NonInteractive": true };
     if (process.platform === "win32") executableOptions["-ExecutionPolicy"] = "Bypass";
-    this.shell = new PinnedPowerShell({ executable, executableOptions, throwOnInvocationError: false, spawnOptions: { env: childEnvironment() } });
+    this.shell = new PinnedPowerShell({
+      executable,
+      executableOptions,
+      throwOnInvocationError: false,
+      spawnOptions: { env: childEnvironment() },
+    });
     this.child = childProcessOf(this.shell);
     // The tail is kept by a pipe that stays for the life of the process, and it must be a pipe:
     // child-shell pipes stderr into its own exit reader and unpipes it after three chunks, and Node

@@ -19,7 +19,11 @@ export const DEFAULT_CONNECT_TIMEOUT_SECONDS = 15;
 export const DEFAULT_CONNECT_ATTEMPTS = 4;
 
 /** Errors worth another attempt: the target may be booting, restarting sshd / WinRM, or briefly overloaded. */
-export const TRANSIENT_CONNECT_CODES: ReadonlySet<string> = new Set([ErrorCode.PortClosed, ErrorCode.ConnectTimeout, ErrorCode.ConnectionLost]);
+export const TRANSIENT_CONNECT_CODES: ReadonlySet<string> = new Set([
+  ErrorCode.PortClosed,
+  ErrorCode.ConnectTimeout,
+  ErrorCode.ConnectionLost,
+]);
 
 /** Backoff before attempt `attempt + 1` (attempt counts from 1): 1, 2, 4, 8, 8... seconds. */
 export function connectBackoffMs(attempt: number): number {
@@ -147,14 +151,18 @@ export function classifyConnectError(error: RdsError, stderr: string, connection
     const rule = RULES.find((r) => r.test.test(text));
     if (rule === undefined) continue;
     const detail = text === stderr ? gist : raw.slice(0, 400);
-    return new RdsError(rule.code, `connecting to ${connection.host} over ${describe}: ${rule.cause(connection)}${detail ? ` (${detail})` : ""}`, {
-      host: connection.host,
-      operation: "session.connect",
-      durationMs: error.durationMs,
-      stderr: stderr || undefined,
-      scriptCode: error.scriptCode,
-      cause: error,
-    });
+    return new RdsError(
+      rule.code,
+      `connecting to ${connection.host} over ${describe}: ${rule.cause(connection)}${detail ? ` (${detail})` : ""}`,
+      {
+        host: connection.host,
+        operation: "session.connect",
+        durationMs: error.durationMs,
+        stderr: stderr || undefined,
+        scriptCode: error.scriptCode,
+        cause: error,
+      },
+    );
   }
   return new RdsError(ErrorCode.HostUnreachable, `connecting to ${connection.host} over ${describe}: ${raw}${gist ? ` (${gist})` : ""}`, {
     host: connection.host,

@@ -28,7 +28,8 @@ export const DEFAULT_SSH_SUBSYSTEM = "powershell";
 
 /** `ssh rdstest@10.0.0.5:22 (key)`: what log lines and messages name. No secrets. */
 export function describeSsh(c: SshConnection): string {
-  const auth = c.password !== undefined ? "password" : c.privateKey !== undefined || c.privateKeyFile !== undefined ? "key" : "agent / default keys";
+  const auth =
+    c.password !== undefined ? "password" : c.privateKey !== undefined || c.privateKeyFile !== undefined ? "key" : "agent / default keys";
   return `ssh ${c.user}@${dialAddress(c)}:${c.port ?? DEFAULT_SSH_PORT} (${auth})`;
 }
 
@@ -57,7 +58,14 @@ export const sshTransport: Transport<SshConnection> = {
   kind: "ssh",
 
   targetKey(c: SshConnection): string {
-    return JSON.stringify(["ssh", c.user, dialAddress(c).toLowerCase(), c.port ?? DEFAULT_SSH_PORT, c.subsystem ?? DEFAULT_SSH_SUBSYSTEM, c.emulator?.stateDir ?? null]);
+    return JSON.stringify([
+      "ssh",
+      c.user,
+      dialAddress(c).toLowerCase(),
+      c.port ?? DEFAULT_SSH_PORT,
+      c.subsystem ?? DEFAULT_SSH_SUBSYSTEM,
+      c.emulator?.stateDir ?? null,
+    ]);
   },
 
   preamble(): string[] {

@@ -10,7 +10,16 @@ import { adopt, codeFingerprint } from "./adopt";
 import { explainInstallFailure } from "./installFailure";
 import * as journal from "./journal";
 import * as messages from "./messages";
-import { ambiguousCandidates, claimedByOthers, factsOf, fingerprintContent, installArgs, isDeclaredKind, journalProof, provesNothingInstalled } from "./rules";
+import {
+  ambiguousCandidates,
+  claimedByOthers,
+  factsOf,
+  fingerprintContent,
+  installArgs,
+  isDeclaredKind,
+  journalProof,
+  provesNothingInstalled,
+} from "./rules";
 import { argsSchema, calTypeLabel, type CalPackInputs, type Pack } from "./schema";
 import { hostOf, inspect, install, kit } from "./steps";
 
@@ -34,7 +43,8 @@ export async function create(rawInputs: Props): Promise<pulumi.dynamic.CreateRes
   const others = { claimed: claimedByOthers(entries, me), known: new Set(d.knownOtherPacks) };
   const proof = journalProof(mine, seen.packs, d, others);
   if (proof.kind === "proven") return finish(d, props, providerCode, mine!, proof.pack);
-  if (proof.kind === "ambiguous") throw messages.ambiguousPacks(installing, host, proof.packs, messages.interruptedInstall(journal.journalDir()));
+  if (proof.kind === "ambiguous")
+    throw messages.ambiguousPacks(installing, host, proof.packs, messages.interruptedInstall(journal.journalDir()));
 
   // 3. No proof: a matching pack already there is ambiguous, never adopted silently.
   const candidates = ambiguousCandidates(seen.packs, d, others);

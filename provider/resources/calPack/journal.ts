@@ -97,7 +97,11 @@ function salt(dir: string): Buffer {
 
 /** The fingerprint of a declaration: scrypt over its canonical JSON (which holds the secret data). */
 export function fingerprint(declaration: Record<string, unknown>, dir: string = journalDir()): Promise<string> {
-  const text = JSON.stringify(Object.keys(declaration).sort().map((k) => [k, declaration[k] ?? null]));
+  const text = JSON.stringify(
+    Object.keys(declaration)
+      .sort()
+      .map((k) => [k, declaration[k] ?? null]),
+  );
   const s = salt(dir);
   return new Promise((resolve, reject) => {
     crypto.scrypt(text, s, 32, SCRYPT, (err, key) => (err ? reject(err) : resolve(key.toString("hex"))));
@@ -105,10 +109,7 @@ export function fingerprint(declaration: Record<string, unknown>, dir: string = 
 }
 
 function entryFile(dir: string, e: Pick<JournalEntry, "host" | "journalKey" | "fingerprint">): string {
-  const name = crypto
-    .createHash("sha256")
-    .update(`${e.host}\u0000${e.journalKey}\u0000${e.fingerprint}`)
-    .digest("hex");
+  const name = crypto.createHash("sha256").update(`${e.host}\u0000${e.journalKey}\u0000${e.fingerprint}`).digest("hex");
   return path.join(dir, `${name}.json`);
 }
 

@@ -121,7 +121,11 @@ export function codeRefused(e: RdsError, host: string, d: CalPackInputs, candida
 }
 
 export function programDataRefused(e: RdsError, host: string, d: CalPackInputs): RdsError {
-  return new RdsError(ErrorCode.Rejected, `${e.message}: the license server or the Clearinghouse did not accept the ${d.program} data`, wmiDetails(e, host));
+  return new RdsError(
+    ErrorCode.Rejected,
+    `${e.message}: the license server or the Clearinghouse did not accept the ${d.program} data`,
+    wmiDetails(e, host),
+  );
 }
 
 // ---- updating ------------------------------------------------------------------------------------

@@ -18,7 +18,16 @@ import {
   type ProductVersion,
 } from "../../licensing/facts";
 import type { JournalEntry } from "./journal";
-import { AGREEMENT_TYPE, EXPECTED_KEY_PACK_TYPES, isAgreementProgram, takesQuantity, type CalPackInputs, type Pack, type PackFacts, type Program } from "./schema";
+import {
+  AGREEMENT_TYPE,
+  EXPECTED_KEY_PACK_TYPES,
+  isAgreementProgram,
+  takesQuantity,
+  type CalPackInputs,
+  type Pack,
+  type PackFacts,
+  type Program,
+} from "./schema";
 
 type Props = Record<string, unknown>;
 
@@ -38,7 +47,8 @@ export function quantityRule(quantity: number | undefined, totalLicenses: number
 /** What quantity adds to the comparator's answer (news: checked inputs; olds: state with the live total). */
 export function quantityDiff(news: Props, olds: Props): { changes: boolean; replace: boolean } {
   const program = news.program;
-  if (typeof program !== "string" || containsUnknown(program) || !takesQuantity(program as Program)) return { changes: false, replace: false };
+  if (typeof program !== "string" || containsUnknown(program) || !takesQuantity(program as Program))
+    return { changes: false, replace: false };
   const q = news.quantity;
   if (containsUnknown(q)) return { changes: true, replace: false };
   if (typeof q !== "number") return { changes: false, replace: false };
@@ -263,7 +273,12 @@ export function installFailureKind(e: RdsError): "unreachable" | "refused" | "ot
 }
 
 /** Another resource's journal entry for the same single-use code whose pack is still on the server. */
-export function codeTwin(entries: readonly JournalEntry[], codeFingerprint: string | undefined, d: CalPackInputs, packs: readonly Pack[]): JournalEntry | undefined {
+export function codeTwin(
+  entries: readonly JournalEntry[],
+  codeFingerprint: string | undefined,
+  d: CalPackInputs,
+  packs: readonly Pack[],
+): JournalEntry | undefined {
   if (codeFingerprint === undefined) return undefined;
   const live = new Set(packs.map((p) => p.keyPackId));
   return entries.find(

@@ -78,13 +78,7 @@ export const MAX_QUANTITY = 100_000;
 // ---- program data ------------------------------------------------------------------------------
 
 /** The secret program-data fields. Never logged, never echoed in a message. */
-export const SECRET_FIELDS = [
-  "licenseCode",
-  "licenseNumber",
-  "authorizationNumber",
-  "agreementNumber",
-  "licenseKeyPackId",
-] as const;
+export const SECRET_FIELDS = ["licenseCode", "licenseNumber", "authorizationNumber", "agreementNumber", "licenseKeyPackId"] as const;
 export type SecretField = (typeof SECRET_FIELDS)[number];
 
 /** Which program-data fields each program takes (exactly these: others are a check failure). */
@@ -176,7 +170,14 @@ const keyPackIdNumber = (field: string) =>
 
 /** A program-data field: secret in every answer, never in a message, carried from state (WMI cannot show it). */
 function programData(field: SecretField) {
-  return { input: codeSchema(field).optional(), output: true, secret: true, secretValue: true, change: "replace", rule: { carried: true } } as const;
+  return {
+    input: codeSchema(field).optional(),
+    output: true,
+    secret: true,
+    secretValue: true,
+    change: "replace",
+    rule: { carried: true },
+  } as const;
 }
 
 /**
@@ -221,7 +222,11 @@ export const FIELDS = deriveFields({
   agreementNumber: programData("agreementNumber"),
   licenseKeyPackId: programData("licenseKeyPackId"),
   /** As an output: the pack's CAL version as installed, read live. */
-  productVersion: { input: z.enum(PRODUCT_VERSIONS, { error: enumError("productVersion", PRODUCT_VERSIONS) }), output: true, change: "replace" },
+  productVersion: {
+    input: z.enum(PRODUCT_VERSIONS, { error: enumError("productVersion", PRODUCT_VERSIONS) }),
+    output: true,
+    change: "replace",
+  },
   /** As an output: the pack's CAL type as installed, read live. */
   calType: { input: z.enum(CAL_TYPES, { error: enumError("calType", CAL_TYPES) }), output: true, change: "replace" },
   quantity: {
@@ -235,7 +240,9 @@ export const FIELDS = deriveFields({
   },
   /** Default false. */
   allowRemovingIssuedLicenses: {
-    input: z.boolean({ error: (issue) => `allowRemovingIssuedLicenses must be true or false, got ${describe(issue.input)}` }).default(false),
+    input: z
+      .boolean({ error: (issue) => `allowRemovingIssuedLicenses must be true or false, got ${describe(issue.input)}` })
+      .default(false),
     output: true,
     change: "stateOnly",
   },
@@ -244,7 +251,9 @@ export const FIELDS = deriveFields({
   /** Default []. */
   knownOtherPacks: {
     input: z
-      .array(keyPackIdNumber("knownOtherPacks[]"), { error: (issue) => `knownOtherPacks must be a list of KeyPackIds, got ${describe(issue.input)}` })
+      .array(keyPackIdNumber("knownOtherPacks[]"), {
+        error: (issue) => `knownOtherPacks must be a list of KeyPackIds, got ${describe(issue.input)}`,
+      })
       .default([]),
     output: true,
   },
@@ -258,50 +267,48 @@ export const FIELDS = deriveFields({
   expirationDate: { output: true },
 });
 
-
 /** The provider inputs after check; cross-field rules (which data each program takes) on top of the table. */
-export const argsSchema = inputObject(FIELDS, "the CAL pack inputs")
-  .superRefine((v, ctx) => {
-    const needed = PROGRAM_FIELDS[v.program];
-    for (const field of SECRET_FIELDS) {
-      const present = v[field] !== undefined;
-      if (needed.includes(field) && !present) {
-        ctx.addIssue({
-          code: "custom",
-          path: [field],
-          message: `${field} is required for program "${v.program}": give ${CODE_FORMATS[field].what}`,
-        });
-      } else if (!needed.includes(field) && present) {
-        ctx.addIssue({
-          code: "custom",
-          path: [field],
-          message: `${field} is not used by program "${v.program}" (it takes ${needed.join(" and ")}): remove it`,
-        });
-      }
-    }
-    if (takesQuantity(v.program) && v.quantity === undefined) {
+export const argsSchema = inputObject(FIELDS, "the CAL pack inputs").superRefine((v, ctx) => {
+  const needed = PROGRAM_FIELDS[v.program];
+  for (const field of SECRET_FIELDS) {
+    const present = v[field] !== undefined;
+    if (needed.includes(field) && !present) {
       ctx.addIssue({
         code: "custom",
-        path: ["quantity"],
-        message: `quantity is required for program "${v.program}": the number of CALs to install (1 to ${MAX_QUANTITY})`,
+        path: [field],
+        message: `${field} is required for program "${v.program}": give ${CODE_FORMATS[field].what}`,
       });
-    } else if (!takesQuantity(v.program) && v.quantity !== undefined) {
+    } else if (!needed.includes(field) && present) {
       ctx.addIssue({
         code: "custom",
-        path: ["quantity"],
-        message: `quantity is not used by program "${v.program}": the ${
-          v.program === "retail" ? "license code" : "key pack id"
-        } fixes the number of CALs; remove it`,
+        path: [field],
+        message: `${field} is not used by program "${v.program}" (it takes ${needed.join(" and ")}): remove it`,
       });
     }
-    if (v.adoptKeyPackId !== undefined && v.knownOtherPacks.includes(v.adoptKeyPackId)) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["knownOtherPacks"],
-        message: `knownOtherPacks lists ${v.adoptKeyPackId}, the pack adoptKeyPackId adopts: a pack cannot be both this pack and another one: remove ${v.adoptKeyPackId} from knownOtherPacks, or adopt another pack`,
-      });
-    }
-  });
+  }
+  if (takesQuantity(v.program) && v.quantity === undefined) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["quantity"],
+      message: `quantity is required for program "${v.program}": the number of CALs to install (1 to ${MAX_QUANTITY})`,
+    });
+  } else if (!takesQuantity(v.program) && v.quantity !== undefined) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["quantity"],
+      message: `quantity is not used by program "${v.program}": the ${
+        v.program === "retail" ? "license code" : "key pack id"
+      } fixes the number of CALs; remove it`,
+    });
+  }
+  if (v.adoptKeyPackId !== undefined && v.knownOtherPacks.includes(v.adoptKeyPackId)) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["knownOtherPacks"],
+      message: `knownOtherPacks lists ${v.adoptKeyPackId}, the pack adoptKeyPackId adopts: a pack cannot be both this pack and another one: remove ${v.adoptKeyPackId} from knownOtherPacks, or adopt another pack`,
+    });
+  }
+});
 export type CalPackInputs = z.infer<typeof argsSchema>;
 
 // ---- state -------------------------------------------------------------------------------------

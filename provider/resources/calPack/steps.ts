@@ -57,7 +57,13 @@ export async function resize(d: CalPackInputs, keyPackId: number, doing: string,
   return (await kit.run(d.connection, { op: "resize", args, result: resizeResultSchema, doing }, secrets)).pack;
 }
 
-export async function remove(connection: Connection, p: Pack, allowRemovingIssuedLicenses: boolean, doing: string, secrets: readonly string[]): Promise<void> {
+export async function remove(
+  connection: Connection,
+  p: Pack,
+  allowRemovingIssuedLicenses: boolean,
+  doing: string,
+  secrets: readonly string[],
+): Promise<void> {
   const args = { keyPackId: p.keyPackId, productVersionId: p.productVersionId, productType: p.productType, allowRemovingIssuedLicenses };
   await kit.run(connection, { op: "remove", args, result: removeResultSchema, doing }, secrets);
 }

@@ -106,7 +106,8 @@ export function computeFindings(input: FindingsInput): Finding[] {
       activated,
       activated
         ? "nothing to do; keep the license server activated (refresh shows a deactivation as drift)"
-        : ls.nextStep || `activate ${ls.serverName} (product id ${ls.productId}) with activation.method "automatic", or "web"/"telephone" and its licenseServerId, then run pulumi up`,
+        : ls.nextStep ||
+            `activate ${ls.serverName} (product id ${ls.productId}) with activation.method "automatic", or "web"/"telephone" and its licenseServerId, then run pulumi up`,
       `${ls.serverName}: ${ls.activationStatus}`,
     ),
   );
@@ -196,7 +197,12 @@ export function computeFindings(input: FindingsInput): Finding[] {
       "fix the failing checks above before the 120-day grace period ends (then connections are refused)",
       onGrace.length === 0
         ? `every host is licensed (grace days left: ${hosts.map((h) => `${h.name} ${h.gracePeriodDaysLeft ?? "n/a"}`).join(", ")})`
-        : onGrace.map((h) => `${h.name}: ${h.gracePeriodDaysLeft === null ? "grace period not reported" : h.gracePeriodDaysLeft === 0 ? "grace period OVER" : `${h.gracePeriodDaysLeft} grace days left`}`).join(", "),
+        : onGrace
+            .map(
+              (h) =>
+                `${h.name}: ${h.gracePeriodDaysLeft === null ? "grace period not reported" : h.gracePeriodDaysLeft === 0 ? "grace period OVER" : `${h.gracePeriodDaysLeft} grace days left`}`,
+            )
+            .join(", "),
     ),
   );
 
@@ -207,7 +213,11 @@ export function computeFindings(input: FindingsInput): Finding[] {
       "RDS-LIC-007",
       workgroup.length === 0,
       `join ${list(workgroup.map((h) => h.name))} to a domain, or use mode "perDevice" with Per Device CALs`,
-      mode !== "perUser" ? "mode is Per Device" : workgroup.length === 0 ? "every host is domain-joined" : `in a workgroup: ${workgroup.map((h) => h.name).join(", ")}`,
+      mode !== "perUser"
+        ? "mode is Per Device"
+        : workgroup.length === 0
+          ? "every host is domain-joined"
+          : `in a workgroup: ${workgroup.map((h) => h.name).join(", ")}`,
     ),
   );
 
@@ -220,7 +230,12 @@ export function computeFindings(input: FindingsInput): Finding[] {
       "keep the Group Policy licensing values equal to the stack's, or remove them (Computer Configuration > Administrative Templates > Windows Components > Remote Desktop Services > Remote Desktop Session Host > Licensing)",
       policy.length === 0
         ? "no licensing Group Policy on the hosts"
-        : policy.map((h) => `${h.name}: ${[h.modeSource === "groupPolicy" ? "mode" : "", h.licenseServersSource === "groupPolicy" ? "license servers" : ""].filter(Boolean).join(" and ")} set by Group Policy`).join(", "),
+        : policy
+            .map(
+              (h) =>
+                `${h.name}: ${[h.modeSource === "groupPolicy" ? "mode" : "", h.licenseServersSource === "groupPolicy" ? "license servers" : ""].filter(Boolean).join(" and ")} set by Group Policy`,
+            )
+            .join(", "),
     ),
   );
 

@@ -124,33 +124,57 @@ export function validateRdsLicensingArgs(args: RdsLicensingArgs): { modeProblems
   const deploymentOk = hasDeployment && args.deployment !== null && typeof args.deployment === "object";
   hostList.forEach((h, i) => {
     if (h === null || typeof h !== "object") other.push(`sessionHosts[${i}] must be an object such as { name, connection }`);
-    else if (h.connection === undefined || h.connection === null) other.push(`sessionHosts[${i}].connection is required: give how to reach the host`);
+    else if (h.connection === undefined || h.connection === null)
+      other.push(`sessionHosts[${i}].connection is required: give how to reach the host`);
   });
   if (deploymentOk && (args.deployment!.connection === undefined || args.deployment!.connection === null)) {
     other.push("deployment.connection is required: give how to reach the RD Connection Broker");
   }
   // `field`: where the target is declared, so every problem names the argument to fix.
   const targets: { field: string; name: string; osVersion?: HostOsVersion; domainJoined?: boolean; connection: unknown }[] = hasHosts
-    ? hostList.filter((h) => h !== null && typeof h === "object").map((h, i) => ({ field: `sessionHosts[${i}]`, name: h.name, osVersion: h.osVersion, domainJoined: h.domainJoined, connection: h.connection }))
+    ? hostList
+        .filter((h) => h !== null && typeof h === "object")
+        .map((h, i) => ({
+          field: `sessionHosts[${i}]`,
+          name: h.name,
+          osVersion: h.osVersion,
+          domainJoined: h.domainJoined,
+          connection: h.connection,
+        }))
     : deploymentOk
-      ? [{ field: "deployment", name: args.deployment!.name ?? "deployment", osVersion: args.deployment!.osVersion, domainJoined: args.deployment!.domainJoined, connection: args.deployment!.connection }]
+      ? [
+          {
+            field: "deployment",
+            name: args.deployment!.name ?? "deployment",
+            osVersion: args.deployment!.osVersion,
+            domainJoined: args.deployment!.domainJoined,
+            connection: args.deployment!.connection,
+          },
+        ]
       : [];
   const seenNames = new Map<string, string>();
   const seenHosts = new Map<string, string>();
   for (const t of targets) {
     if (typeof t.name !== "string" || !RESOURCE_NAME.test(t.name)) {
-      other.push(`${t.field}.name: session host name ${JSON.stringify(t.name)} must start with a letter or digit and hold only letters, digits, ".", "_" and "-"`);
+      other.push(
+        `${t.field}.name: session host name ${JSON.stringify(t.name)} must start with a letter or digit and hold only letters, digits, ".", "_" and "-"`,
+      );
     } else if (seenNames.has(t.name.toLowerCase())) {
       other.push(`${t.field}.name: session host name "${t.name}" is used twice: give each host its own name`);
     } else seenNames.set(t.name.toLowerCase(), t.name);
     if (t.osVersion !== undefined && !isHostOsVersion(t.osVersion)) {
-      other.push(`${t.field}.osVersion: session host "${t.name}": osVersion must be one of ${HOST_OS_VERSIONS.join(", ")}, got ${JSON.stringify(t.osVersion)}`);
+      other.push(
+        `${t.field}.osVersion: session host "${t.name}": osVersion must be one of ${HOST_OS_VERSIONS.join(", ")}, got ${JSON.stringify(t.osVersion)}`,
+      );
     }
     const conn = t.connection as Record<string, unknown> | undefined;
     const host = isPlain(conn) && conn !== null && typeof conn === "object" ? plainString(conn.host) : undefined;
     if (host !== undefined) {
       const key = host.toLowerCase();
-      if (seenHosts.has(key)) other.push(`${t.field}.connection.host: session hosts "${seenHosts.get(key)}" and "${t.name}" both target host ${host}: list each host once`);
+      if (seenHosts.has(key))
+        other.push(
+          `${t.field}.connection.host: session hosts "${seenHosts.get(key)}" and "${t.name}" both target host ${host}: list each host once`,
+        );
       else seenHosts.set(key, t.name);
     }
   }
@@ -163,17 +187,32 @@ export function validateRdsLicensingArgs(args: RdsLicensingArgs): { modeProblems
   }
   const packs = Array.isArray(args.calPacks) ? args.calPacks : [];
   packs.forEach((p, i) => {
-    if (p === null || typeof p !== "object" || Array.isArray(p)) other.push(`calPacks[${i}] must be an object: RdsCalPack's arguments without licenseServer`);
+    if (p === null || typeof p !== "object" || Array.isArray(p))
+      other.push(`calPacks[${i}] must be an object: RdsCalPack's arguments without licenseServer`);
   });
   const packNames = new Set<string>();
   const identities = new Map<string, string>();
   packs.forEach((p, i) => {
     if (p === null || typeof p !== "object" || Array.isArray(p)) return;
     const name = p.name ?? `cal${i + 1}`;
-    if (!RESOURCE_NAME.test(name)) other.push(`calPacks[${i}].name: CAL pack name ${JSON.stringify(name)} must start with a letter or digit and hold only letters, digits, ".", "_" and "-"`);
-    else if (packNames.has(name.toLowerCase())) other.push(`calPacks[${i}].name: CAL pack name "${name}" is used twice: give each pack its own name`);
+    if (!RESOURCE_NAME.test(name))
+      other.push(
+        `calPacks[${i}].name: CAL pack name ${JSON.stringify(name)} must start with a letter or digit and hold only letters, digits, ".", "_" and "-"`,
+      );
+    else if (packNames.has(name.toLowerCase()))
+      other.push(`calPacks[${i}].name: CAL pack name "${name}" is used twice: give each pack its own name`);
     packNames.add(name.toLowerCase());
-    const fields = [p.program, p.productVersion, p.calType, p.licenseCode, p.licenseNumber, p.authorizationNumber, p.agreementNumber, p.licenseKeyPackId, p.adoptKeyPackId];
+    const fields = [
+      p.program,
+      p.productVersion,
+      p.calType,
+      p.licenseCode,
+      p.licenseNumber,
+      p.authorizationNumber,
+      p.agreementNumber,
+      p.licenseKeyPackId,
+      p.adoptKeyPackId,
+    ];
     // Only when every identifying value is known (a secret Output hides it; then the pack's own journal decides).
     if (fields.every((f) => f === undefined || isPlain(f))) {
       const key = JSON.stringify(fields.map((f) => (typeof f === "string" ? f.replace(/[-\s]/g, "").toUpperCase() : (f ?? null))));
@@ -193,7 +232,10 @@ export function validateRdsLicensingArgs(args: RdsLicensingArgs): { modeProblems
       productVersion: isPlain(p.productVersion) ? (isCalVersion(p.productVersion) ? p.productVersion : null) : undefined,
     }));
     const described = packs
-      .map((p, i) => `${p.name ?? `cal${i + 1}`} (${isPlain(p.calType) ? p.calType : "?"} ${isPlain(p.productVersion) ? p.productVersion : "?"})`)
+      .map(
+        (p, i) =>
+          `${p.name ?? `cal${i + 1}`} (${isPlain(p.calType) ? p.calType : "?"} ${isPlain(p.productVersion) ? p.productVersion : "?"})`,
+      )
       .join(", ");
     const seen = new Set<string>();
     for (const t of targets.length ? targets : [{ name: "the hosts" } as (typeof targets)[number]]) {

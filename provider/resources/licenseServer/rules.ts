@@ -170,7 +170,12 @@ export function nextStepFor(
 }
 
 /** The outputs: the inputs as applied, the contact and scope as live, the activation as live and as recorded. */
-export function buildOutputs(inputs: LicenseServerInputs, live: LiveServer | undefined, origin: Origin, prior: Prior): LicenseServerOutputs {
+export function buildOutputs(
+  inputs: LicenseServerInputs,
+  live: LiveServer | undefined,
+  origin: Origin,
+  prior: Prior,
+): LicenseServerOutputs {
   const status = statusOf(live?.activationStatus, inputs.activation);
   const productId = live?.productId ?? prior?.productId ?? "";
   const out: LicenseServerOutputs = {

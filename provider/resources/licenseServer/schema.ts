@@ -31,9 +31,7 @@ const requiredText = (field: string, example: string) =>
     });
 
 const optionalText = (field: string) =>
-  z
-    .string({ error: (issue) => `contact.${field} must be text, got ${describe(issue.input)}` })
-    .default("");
+  z.string({ error: (issue) => `contact.${field} must be text, got ${describe(issue.input)}` }).default("");
 
 function describe(value: unknown): string {
   if (value === null) return "null";
@@ -209,7 +207,6 @@ export const FIELDS = deriveFields({
   version: { output: true },
 });
 
-
 /** The resource inputs after check: validated, normalised, defaults filled in. */
 export const argsSchema = inputObject(FIELDS);
 export type LicenseServerInputs = z.infer<typeof argsSchema>;
@@ -244,9 +241,7 @@ export type LicenseServerOutputs = z.infer<typeof outputsSchema>;
 
 // ---- script results --------------------------------------------------------------------------
 
-const liveContactSchema = z.object(
-  Object.fromEntries(CONTACT_FIELDS.map((f) => [f, z.string()])) as Record<keyof Contact, z.ZodString>,
-);
+const liveContactSchema = z.object(Object.fromEntries(CONTACT_FIELDS.map((f) => [f, z.string()])) as Record<keyof Contact, z.ZodString>);
 
 /** get.ps1: the whole live state (DSC "Get"). `server` is null when the WMI class does not answer. */
 export const getResultSchema = z.object({
@@ -290,12 +285,7 @@ export const setResultSchema = z.object({
 export type SetResult = z.infer<typeof setResultSchema>;
 
 /** The WMI activation methods activate.ps1 may call. */
-export const ACTIVATION_CALLS = [
-  "ActivateServerAutomatic",
-  "ReactivateServerAutomatic",
-  "ActivateServer",
-  "ReactivateServer",
-] as const;
+export const ACTIVATION_CALLS = ["ActivateServerAutomatic", "ReactivateServerAutomatic", "ActivateServer", "ReactivateServer"] as const;
 export type ActivationCall = (typeof ACTIVATION_CALLS)[number];
 
 /** activate.ps1: the call made ("none" when the server was already activated) and the status after it. */

@@ -75,12 +75,7 @@ export function policyTookSetting(host: string, refused: RdsError): RdsError {
 // ---- the codes -----------------------------------------------------------------------------------
 
 /** The codes of this resource's own messages (RDS_VALIDATION: the kit's parse; RDS_INTERNAL: its guard). */
-export const OWN_CODES = [
-  ErrorCode.Validation,
-  ErrorCode.ModeMismatch,
-  ErrorCode.GroupPolicyConflict,
-  ErrorCode.Internal,
-] as const;
+export const OWN_CODES = [ErrorCode.Validation, ErrorCode.ModeMismatch, ErrorCode.GroupPolicyConflict, ErrorCode.Internal] as const;
 
 /**
  * The runner's codes this resource passes through (rephrased, code kept) from its scripts: get, set,

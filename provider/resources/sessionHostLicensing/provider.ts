@@ -232,8 +232,7 @@ export const provider: pulumi.dynamic.ResourceProvider = {
     const { args, providerCode } = parseArgs(rawNews);
     // The declaration is re-validated when the mode or the packs changed; otherwise only when the
     // host is about to change (converge decides).
-    const declarationChanged =
-      olds.mode !== args.mode || JSON.stringify(olds.calPacks ?? null) !== JSON.stringify(args.calPacks ?? null);
+    const declarationChanged = olds.mode !== args.mode || JSON.stringify(olds.calPacks ?? null) !== JSON.stringify(args.calPacks ?? null);
     const outs = await converge(id, args, declarationChanged, providerCode);
     return { outs: kit.encode(outs) };
   }),

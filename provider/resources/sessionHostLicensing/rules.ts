@@ -189,31 +189,27 @@ export function evaluateModeAgainstCals(input: ModeRuleInput): ModeRuleResult {
 
   if (packs !== undefined) {
     const present = packs.filter((p) => p.found !== false);
-    const anyUnknown = present.some(
-      (p) => p.calType === undefined || (osVersion != null && p.productVersion === undefined),
-    );
+    const anyUnknown = present.some((p) => p.calType === undefined || (osVersion != null && p.productVersion === undefined));
     const ofType = present.filter((p) => p.calType === mode);
     const covering = ofType.filter(
-      (p) => osVersion == null || p.productVersion === undefined || (p.productVersion !== null && calCoversHost(p.productVersion, osVersion)),
+      (p) =>
+        osVersion == null || p.productVersion === undefined || (p.productVersion !== null && calCoversHost(p.productVersion, osVersion)),
     );
     if (covering.length === 0 && !anyUnknown) {
       const need = osVersion != null ? ` that covers ${osLabel(osVersion)}` : "";
       const other: Mode = mode === "perUser" ? "perDevice" : "perUser";
       const otherCovers = present.some(
-        (p) =>
-          p.calType === other &&
-          (osVersion == null || (p.productVersion != null && calCoversHost(p.productVersion, osVersion))),
+        (p) => p.calType === other && (osVersion == null || (p.productVersion != null && calCoversHost(p.productVersion, osVersion))),
       );
       if (ofType.length === 0) {
         problems.push(`mode ${mode} needs ${modeLabel(mode)} CALs${need} and no ${modeLabel(mode)} CAL pack was found`);
       } else {
-        problems.push(
-          `mode ${mode} needs ${modeLabel(mode)} CALs${need} and the ${modeLabel(mode)} packs found are too old for it`,
-        );
+        problems.push(`mode ${mode} needs ${modeLabel(mode)} CALs${need} and the ${modeLabel(mode)} packs found are too old for it`);
       }
       const versions = osVersion != null ? ` of version ${calVersionsCovering(osVersion).join(" or ")}` : "";
       let fix = `install a ${modeLabel(mode)} CAL pack${versions} on the license server and list it in calPacks`;
-      if (otherCovers && !(other === "perUser" && input.domainJoined === false)) fix += `, or set mode to "${other}" to use the ${modeLabel(other)} CALs`;
+      if (otherCovers && !(other === "perUser" && input.domainJoined === false))
+        fix += `, or set mode to "${other}" to use the ${modeLabel(other)} CALs`;
       fixes.push(fix);
     }
     const missing = packs.filter((p) => p.found === false);
@@ -259,7 +255,13 @@ export interface LiveState {
 /** get.ps1's result as the outputs see it: Group Policy wins over the local (WMI) values. */
 export function interpret(raw: GetResult): LiveState {
   const osVersion = osVersionFromWindows(raw.os) ?? "";
-  const common = { raw, serverName: raw.serverName, gracePeriodDaysLeft: raw.gracePeriodDaysLeft, osVersion, domainJoined: raw.partOfDomain };
+  const common = {
+    raw,
+    serverName: raw.serverName,
+    gracePeriodDaysLeft: raw.gracePeriodDaysLeft,
+    osVersion,
+    domainJoined: raw.partOfDomain,
+  };
   if (raw.scope === "deployment") {
     return {
       ...common,
@@ -341,7 +343,12 @@ export function policyConflicts(args: SessionHostLicensingInputs, live: LiveStat
   if (args.scope === "deployment") return [];
   const out: PolicyConflict[] = [];
   if (live.modeSource === "groupPolicy" && live.effectiveMode !== args.mode) {
-    out.push({ setting: "mode", policyValue: live.policyMode ?? live.raw.licensingType, effective: live.effectiveMode, declared: args.mode });
+    out.push({
+      setting: "mode",
+      policyValue: live.policyMode ?? live.raw.licensingType,
+      effective: live.effectiveMode,
+      declared: args.mode,
+    });
   }
   if (live.licenseServersSource === "groupPolicy" && !sameServerList(live.effectiveLicenseServers, args.licenseServers)) {
     out.push({ setting: "licenseServers", effective: live.effectiveLicenseServers, declared: args.licenseServers });

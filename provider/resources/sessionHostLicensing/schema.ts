@@ -30,8 +30,7 @@ const serverNameSchema = z
   .transform((s) => s.trim())
   .refine((s) => s.length > 0, { error: "a license server name is empty: give the license server's name (its serverName)" })
   .refine((s) => !/[\s,;]/.test(s), {
-    error: (issue) =>
-      `license server name ${JSON.stringify(issue.input)} holds a space, comma or semicolon: give one name per list entry`,
+    error: (issue) => `license server name ${JSON.stringify(issue.input)} holds a space, comma or semicolon: give one name per list entry`,
   });
 
 /**
@@ -112,9 +111,7 @@ export const FIELDS = deriveFields({
   licenseServers: { input: licenseServersSchema, output: true, change: "update", rule: { normalize: "caseInsensitive" } },
   /** Default: none (only the workgroup rule is checked). */
   calPacks: {
-    input: z
-      .array(calPackRefSchema, { error: (issue) => `calPacks must be a list of CAL packs, got ${describe(issue.input)}` })
-      .optional(),
+    input: z.array(calPackRefSchema, { error: (issue) => `calPacks must be a list of CAL packs, got ${describe(issue.input)}` }).optional(),
     output: true,
     secret: true,
     change: "stateOnly",
@@ -135,7 +132,6 @@ export const FIELDS = deriveFields({
   osVersion: { output: true },
   domainJoined: { output: true },
 });
-
 
 /** The provider inputs after check: validated, normalised, defaults filled in. */
 export const argsSchema = inputObject(FIELDS, "the session host licensing inputs");

@@ -64,15 +64,16 @@ const calTypeOf = (i: number) => (i % 2 === 0 ? "perUser" : "perDevice");
 describe("RdsCalPack reads of one license server", () => {
   it(`coalesces ${PACKS} concurrent Reads into at most 3 get.ps1 invocations, each Read getting its own pack`, async () => {
     // Every pack registers the same `__provider` string: one registration gives it; the inputs differ per pack.
-    const [reg] = await captureRegistrations(() =>
-      new RdsCalPack("pack0", {
-        licenseServer: { connection: pulumi.output(connection), serverName: pulumi.output(LS) },
-        program: "enterpriseAgreement",
-        agreementNumber: "5528400",
-        productVersion: "2022",
-        calType: calTypeOf(0),
-        quantity: 10,
-      }),
+    const [reg] = await captureRegistrations(
+      () =>
+        new RdsCalPack("pack0", {
+          licenseServer: { connection: pulumi.output(connection), serverName: pulumi.output(LS) },
+          program: "enterpriseAgreement",
+          agreementNumber: "5528400",
+          productVersion: "2022",
+          calType: calTypeOf(0),
+          quantity: 10,
+        }),
     );
     const packs = Array.from({ length: PACKS }, (_, i) => ({
       urn: reg.urn.replace(/::pack0$/, `::pack${i}`),

@@ -61,19 +61,28 @@ let providerCode: unknown;
 const provoked = new Set<string>();
 
 beforeAll(async () => {
-  assertBuilt(["provider/resources/calPack", "provider/resources/kit.ts", "provider/resources/fields.ts", "provider/errors.ts", "provider/powershell"]);
-  const [reg] = await captureRegistrations(() =>
-    new RdsCalPack("codes", {
-      licenseServer: { connection: pulumi.output(conn(LS)), serverName: pulumi.output("LS") },
-      program: "spla",
-      agreementNumber: "1234567",
-      productVersion: "2022",
-      calType: "perDevice",
-      quantity: 1,
-    }),
+  assertBuilt([
+    "provider/resources/calPack",
+    "provider/resources/kit.ts",
+    "provider/resources/fields.ts",
+    "provider/errors.ts",
+    "provider/powershell",
+  ]);
+  const [reg] = await captureRegistrations(
+    () =>
+      new RdsCalPack("codes", {
+        licenseServer: { connection: pulumi.output(conn(LS)), serverName: pulumi.output("LS") },
+        program: "spla",
+        agreementNumber: "1234567",
+        productVersion: "2022",
+        calType: "perDevice",
+        quantity: 1,
+      }),
   );
   providerCode = reg.inputs.__provider;
-  host = await startProviderHost({ env: { RDS_SIM_STATE_DIR: stateDir, RDS_JOURNAL_DIR: journalDir, RDS_OPERATION_TIMEOUT_MS: String(TIMEOUT_MS) } });
+  host = await startProviderHost({
+    env: { RDS_SIM_STATE_DIR: stateDir, RDS_JOURNAL_DIR: journalDir, RDS_OPERATION_TIMEOUT_MS: String(TIMEOUT_MS) },
+  });
   expect((await admin<{ returnValue: number }>(conn(LS), { action: "activate" })).returnValue).toBe(0);
 });
 
@@ -127,11 +136,19 @@ describe("through the real provider host, every message ends with its code", () 
   let manual: number;
 
   test("RDS_VALIDATION: inputs that skipped check", async () => {
-    await expectCode(ErrorCode.Validation, host.create({ urn: URN, properties: inputs(LS, { program: "lottery" }) }), /installing CAL pack on codes-ls\.contoso\.com: program must be one of/);
+    await expectCode(
+      ErrorCode.Validation,
+      host.create({ urn: URN, properties: inputs(LS, { program: "lottery" }) }),
+      /installing CAL pack on codes-ls\.contoso\.com: program must be one of/,
+    );
   });
 
   test("RDS_NOT_FOUND: adopting a pack that is not there", async () => {
-    await expectCode(ErrorCode.NotFound, host.create({ urn: URN, properties: inputs(LS, { adoptKeyPackId: 999 }) }), /there is no key pack with KeyPackId 999/);
+    await expectCode(
+      ErrorCode.NotFound,
+      host.create({ urn: URN, properties: inputs(LS, { adoptKeyPackId: 999 }) }),
+      /there is no key pack with KeyPackId 999/,
+    );
   });
 
   test("RDS_AMBIGUOUS_PACK: a matching pack installed by hand", async () => {
@@ -145,7 +162,11 @@ describe("through the real provider host, every message ends with its code", () 
     });
     expect(r.returnValue).toBe(0);
     manual = r.keyPackId;
-    await expectCode(ErrorCode.AmbiguousPack, host.create({ urn: URN, properties: inputs(LS) }), new RegExp(`#${manual} \\(2022 Per Device, 12 CALs`));
+    await expectCode(
+      ErrorCode.AmbiguousPack,
+      host.create({ urn: URN, properties: inputs(LS) }),
+      new RegExp(`#${manual} \\(2022 Per Device, 12 CALs`),
+    );
   });
 
   test("RDS_REJECTED: a single-use retail code declared by a second resource", async () => {
@@ -153,7 +174,11 @@ describe("through the real provider host, every message ends with its code", () 
     const retail = inputs(LS, { program: "retail", agreementNumber: undefined, quantity: undefined, licenseCode, calType: "perUser" });
     expect((await host.create({ urn: URN, properties: retail })).id).toMatch(/^\d+$/);
     const again = { ...retail, journalKey: "proj/stack/again" };
-    await expectCode(ErrorCode.Rejected, host.create({ urn: URN, properties: again }), /the Clearinghouse did not accept the license code: the same license code is already installed here/);
+    await expectCode(
+      ErrorCode.Rejected,
+      host.create({ urn: URN, properties: again }),
+      /the Clearinghouse did not accept the license code: the same license code is already installed here/,
+    );
   });
 
   test("RDS_VERSION_NOT_ACCEPTED: a 2025 CAL on a 2022 license server", async () => {
@@ -163,13 +188,21 @@ describe("through the real provider host, every message ends with its code", () 
   test("RDS_ISSUED_LICENSES: deleting a pack whose per-device licenses are issued", async () => {
     await admin(conn(LS), { action: "issue", keyPackId: manual, count: 2 });
     const state = { ...inputs(LS), keyPackId: manual, totalLicenses: 12 };
-    await expectCode(ErrorCode.IssuedLicenses, host.delete({ urn: URN, id: String(manual), properties: state }), /still has 2 per-device licenses issued/);
+    await expectCode(
+      ErrorCode.IssuedLicenses,
+      host.delete({ urn: URN, id: String(manual), properties: state }),
+      /still has 2 per-device licenses issued/,
+    );
   });
 
   test("RDS_CLEARINGHOUSE_UNREACHABLE, RDS_WMI_ERROR, RDS_ACCESS_DENIED, RDS_CLASS_NOT_READY: the emulator's faults", async () => {
     const other = inputs(LS, { quantity: 7 });
     await fault(LS, "clearinghouseUnreachable", true);
-    await expectCode(ErrorCode.ClearinghouseUnreachable, host.create({ urn: URN, properties: other }), /could not reach the Microsoft Clearinghouse/);
+    await expectCode(
+      ErrorCode.ClearinghouseUnreachable,
+      host.create({ urn: URN, properties: other }),
+      /could not reach the Microsoft Clearinghouse/,
+    );
     await clearFaults(LS);
     const adopt = inputs(LS, { adoptKeyPackId: manual });
     await fault(LS, "providerFailure", true);
@@ -185,7 +218,11 @@ describe("through the real provider host, every message ends with its code", () 
 
   test("RDS_NOT_ACTIVATED: a license server with the role, not activated", async () => {
     await admin(conn(NEW), { action: "installRole" });
-    await expectCode(ErrorCode.NotActivated, host.create({ urn: URN, properties: inputs(NEW) }), /must be activated before you can install RDS CALs/);
+    await expectCode(
+      ErrorCode.NotActivated,
+      host.create({ urn: URN, properties: inputs(NEW) }),
+      /must be activated before you can install RDS CALs/,
+    );
   });
 
   test("RDS_INTERNAL: an install journal the host cannot use", async () => {
@@ -196,7 +233,11 @@ describe("through the real provider host, every message ends with its code", () 
     fs.writeFileSync(journalDir, "");
     try {
       // The journal is only touched after the pack is read: an error nobody planned for.
-      await expectCode(ErrorCode.Internal, host.create({ urn: URN, properties: inputs(LS, { adoptKeyPackId: manual }) }), /unexpected error in the provider/);
+      await expectCode(
+        ErrorCode.Internal,
+        host.create({ urn: URN, properties: inputs(LS, { adoptKeyPackId: manual }) }),
+        /unexpected error in the provider/,
+      );
     } finally {
       fs.rmSync(journalDir, { force: true });
       fs.renameSync(aside, journalDir);
@@ -207,7 +248,11 @@ describe("through the real provider host, every message ends with its code", () 
   test("RDS_TIMEOUT: every emulated call hangs far past the host's operation timeout", async () => {
     // Setting the fault waits out the hang once, here, in this process (whose admin timeout is long).
     await fault(NEW, "latencyMs", TIMEOUT_MS * 3);
-    await expectCode(ErrorCode.Timeout, host.create({ urn: URN, properties: inputs(NEW) }), /installing 2022 Per Device CAL pack \(spla\) on codes-new\.contoso\.com/);
+    await expectCode(
+      ErrorCode.Timeout,
+      host.create({ urn: URN, properties: inputs(NEW) }),
+      /installing 2022 Per Device CAL pack \(spla\) on codes-new\.contoso\.com/,
+    );
   });
 
   test("every code of the catalogue was provoked here, or is raised below the resource and provoked there", () => {
@@ -217,7 +262,11 @@ describe("through the real provider host, every message ends with its code", () 
       if (!where) throw new Error(`${code} is in the catalogue but provoked nowhere`);
       const name = Object.entries(ErrorCode).find(([, c]) => c === code)![0];
       const text = fs.readFileSync(path.join(PROJECT_ROOT, where), "utf8");
-      expect({ code, where, named: text.includes(code) || new RegExp(`ErrorCode\\.${name}\\b`).test(text) }).toEqual({ code, where, named: true });
+      expect({ code, where, named: text.includes(code) || new RegExp(`ErrorCode\\.${name}\\b`).test(text) }).toEqual({
+        code,
+        where,
+        named: true,
+      });
     }
   });
 });

@@ -44,7 +44,14 @@ const engines: Engine[] = [];
 const errors: string[] = [];
 
 beforeAll(async () => {
-  assertBuilt(["provider/resources/calPack", "provider/resources/licenseServer", "provider/shim.ts", "provider/diff.ts", "provider/check.ts", "provider/powershell"]);
+  assertBuilt([
+    "provider/resources/calPack",
+    "provider/resources/licenseServer",
+    "provider/shim.ts",
+    "provider/diff.ts",
+    "provider/check.ts",
+    "provider/powershell",
+  ]);
   host = await startCommandTappedHost({ stateDir, journalDir, commandLog });
 });
 
@@ -103,7 +110,12 @@ async function program(lsHost: string, packs: Record<string, PackArgs>, company 
 }
 
 function specs(p: Program, only?: string[]): ResourceSpec[] {
-  return [p.ls, ...Object.entries(p.packs).filter(([n]) => !only || only.includes(n)).map(([, s]) => s)];
+  return [
+    p.ls,
+    ...Object.entries(p.packs)
+      .filter(([n]) => !only || only.includes(n))
+      .map(([, s]) => s),
+  ];
 }
 
 function newEngine(): Engine {
@@ -162,8 +174,20 @@ describe("a license server with CAL packs of three programs", () => {
     engine = newEngine();
     base = {
       ea: { program: "enterpriseAgreement", agreementNumber: AGREEMENT, productVersion: "2022", calType: "perUser", quantity: 50 },
-      open: { program: "openLicense", licenseNumber: LICENSE_NUMBER, authorizationNumber: AUTHORIZATION, productVersion: "2019", calType: "perDevice", quantity: 20 },
-      box: { program: "retail", licenseCode: await retailCode(conn, "2022", "perDevice", 15), productVersion: "2022", calType: "perDevice" },
+      open: {
+        program: "openLicense",
+        licenseNumber: LICENSE_NUMBER,
+        authorizationNumber: AUTHORIZATION,
+        productVersion: "2019",
+        calType: "perDevice",
+        quantity: 20,
+      },
+      box: {
+        program: "retail",
+        licenseCode: await retailCode(conn, "2022", "perDevice", 15),
+        productVersion: "2022",
+        calType: "perDevice",
+      },
     };
     p = await program(LS_HOST, base);
   });
@@ -195,9 +219,27 @@ describe("a license server with CAL packs of three programs", () => {
     expect(log.filter((c) => c.method === "GetActivationStatus" && c.seq < installs[0].seq).length).toBeGreaterThan(0);
 
     const ea = engine.outputs(p.packs.ea.urn);
-    expect(ea).toMatchObject({ program: "enterpriseAgreement", productVersion: "2022", calType: "perUser", totalLicenses: 50, availableLicenses: 50, typeAndModel: "RDS Per User CAL", keyPackType: 2 });
-    expect(engine.outputs(p.packs.open.urn)).toMatchObject({ productVersion: "2019", calType: "perDevice", totalLicenses: 20, keyPackType: 5 });
-    expect(engine.outputs(p.packs.box.urn)).toMatchObject({ productVersion: "2022", calType: "perDevice", totalLicenses: 15, keyPackType: 1 });
+    expect(ea).toMatchObject({
+      program: "enterpriseAgreement",
+      productVersion: "2022",
+      calType: "perUser",
+      totalLicenses: 50,
+      availableLicenses: 50,
+      typeAndModel: "RDS Per User CAL",
+      keyPackType: 2,
+    });
+    expect(engine.outputs(p.packs.open.urn)).toMatchObject({
+      productVersion: "2019",
+      calType: "perDevice",
+      totalLicenses: 20,
+      keyPackType: 5,
+    });
+    expect(engine.outputs(p.packs.box.urn)).toMatchObject({
+      productVersion: "2022",
+      calType: "perDevice",
+      totalLicenses: 15,
+      keyPackType: 1,
+    });
     const live = await simPacks(conn);
     expect(live.map((x) => x.KeyPackId).sort()).toEqual(["ea", "open", "box"].map((n) => keyPackIdOf(engine, p, n)).sort());
     // Secret in state; the id is the KeyPackId.
@@ -240,7 +282,10 @@ describe("a license server with CAL packs of three programs", () => {
     const id = keyPackIdOf(engine, p, "ea");
     p = await program(LS_HOST, { ...base, ea: { ...base.ea, quantity: 30 } });
     const steps = await engine.up(specs(p));
-    expect(steps.find((s) => s.urn === p.packs.ea.urn)).toMatchObject({ op: "update", diff: { changes: DiffChanges.DIFF_SOME, replaces: [] } });
+    expect(steps.find((s) => s.urn === p.packs.ea.urn)).toMatchObject({
+      op: "update",
+      diff: { changes: DiffChanges.DIFF_SOME, replaces: [] },
+    });
     expect(keyPackIdOf(engine, p, "ea")).toBe(id);
     expect(engine.outputs(p.packs.ea.urn)).toMatchObject({ quantity: 30, totalLicenses: 30 });
     const log = await callLog(conn);
@@ -254,7 +299,10 @@ describe("a license server with CAL packs of three programs", () => {
     p = await program(LS_HOST, { ...base, ea: { ...base.ea, quantity: 60 } });
     const mark = (await callLog(conn)).length;
     const steps = await engine.up(specs(p));
-    expect(steps.find((s) => s.urn === p.packs.ea.urn)).toMatchObject({ op: "replace", diff: { replaces: ["quantity"], deleteBeforeReplace: false } });
+    expect(steps.find((s) => s.urn === p.packs.ea.urn)).toMatchObject({
+      op: "replace",
+      diff: { replaces: ["quantity"], deleteBeforeReplace: false },
+    });
     const newId = keyPackIdOf(engine, p, "ea");
     expect(newId).not.toBe(oldId);
     const log = (await callLog(conn)).slice(mark);
@@ -271,7 +319,10 @@ describe("a license server with CAL packs of three programs", () => {
 
   test("another program replaces the pack, new before old, and the second up is empty", async () => {
     const oldId = keyPackIdOf(engine, p, "ea");
-    base = { ...base, ea: { program: "select", agreementNumber: OTHER_AGREEMENT, productVersion: "2022", calType: "perUser", quantity: 60 } };
+    base = {
+      ...base,
+      ea: { program: "select", agreementNumber: OTHER_AGREEMENT, productVersion: "2022", calType: "perUser", quantity: 60 },
+    };
     p = await program(LS_HOST, base);
     const mark = (await callLog(conn)).length;
     const mark2 = engine.log.length;
@@ -279,10 +330,15 @@ describe("a license server with CAL packs of three programs", () => {
     const step = steps.find((s) => s.urn === p.packs.ea.urn)!;
     expect(step.op).toBe("replace");
     expect(step.diff?.replaces).toEqual(expect.arrayContaining(["program", "agreementNumber"]));
-    const methods = engine.log.slice(mark2).filter((c) => c.urn === p.packs.ea.urn).map((c) => c.method);
+    const methods = engine.log
+      .slice(mark2)
+      .filter((c) => c.urn === p.packs.ea.urn)
+      .map((c) => c.method);
     expect(methods.indexOf("Create")).toBeLessThan(methods.indexOf("Delete"));
     const log = (await callLog(conn)).slice(mark);
-    expect(log.find((c) => c.method === "InstallAgreementLicenseKeyPack")!.seq).toBeLessThan(log.find((c) => c.method === "UninstallLicenseKeyPackWithId")!.seq);
+    expect(log.find((c) => c.method === "InstallAgreementLicenseKeyPack")!.seq).toBeLessThan(
+      log.find((c) => c.method === "UninstallLicenseKeyPackWithId")!.seq,
+    );
     const live = await simPacks(conn);
     expect(live.some((x) => x.KeyPackId === oldId)).toBe(false);
     const sim1 = live.find((x) => x.KeyPackId === keyPackIdOf(engine, p, "ea"))!;
@@ -301,7 +357,11 @@ describe("a license server with CAL packs of three programs", () => {
     expect(steps.find((s) => s.urn === p.packs.open.urn)?.op).toBe("create");
     const newId = keyPackIdOf(engine, p, "open");
     expect(newId).not.toBe(id);
-    expect((await simPacks(conn)).find((x) => x.KeyPackId === newId)).toMatchObject({ TotalLicenses: 20, ProductType: 0, ProductVersionID: 6 });
+    expect((await simPacks(conn)).find((x) => x.KeyPackId === newId)).toMatchObject({
+      TotalLicenses: 20,
+      ProductType: 0,
+      ProductVersionID: 6,
+    });
   });
 
   test("refresh: CALs removed out of band show as drift, and the next up repairs it", async () => {
@@ -325,7 +385,9 @@ describe("a license server with CAL packs of three programs", () => {
     const err = await expectFailure(engine.up(specs(p, ["ea", "box"])));
     expect(err.urn).toBe(p.packs.open.urn);
     expect(err.message).toMatch(/RDS_ISSUED_LICENSES|still has 2 per-device licenses issued/);
-    expect(err.message).toMatch(new RegExp(`removing CAL pack #${id} on ls01\\.contoso\\.com: key pack ${id} still has 2 per-device licenses issued from it`));
+    expect(err.message).toMatch(
+      new RegExp(`removing CAL pack #${id} on ls01\\.contoso\\.com: key pack ${id} still has 2 per-device licenses issued from it`),
+    );
     expect((await simPacks(conn)).some((x) => x.KeyPackId === id)).toBe(true);
     expect(engine.state.has(p.packs.open.urn)).toBe(true);
 
@@ -363,7 +425,17 @@ describe("a server that is not activated", () => {
         contact: { firstName: "Ada", lastName: "Lovelace", company: "Contoso", countryRegion: "United Kingdom" },
         activation: { method: "web" },
       });
-      return [ls, new RdsCalPack("ea", { licenseServer: ls, program: "spla", agreementNumber: AGREEMENT, productVersion: "2022", calType: "perUser", quantity: 5 })];
+      return [
+        ls,
+        new RdsCalPack("ea", {
+          licenseServer: ls,
+          program: "spla",
+          agreementNumber: AGREEMENT,
+          productVersion: "2022",
+          calType: "perUser",
+          quantity: 5,
+        }),
+      ];
     });
     const lsSpec = specOf(regs[0], { additionalSecretOutputs: ["connection"] });
     const packSpec: ResourceSpec = {
@@ -423,7 +495,9 @@ describe("never twice", () => {
     // The install happened once; the state never heard of it.
     await admin(conn, { action: "clearFaults" });
     expect((await simPacks(conn)).length).toBe(1);
-    const journal = fs.readdirSync(journalDir).map((f) => (f.endsWith(".json") ? JSON.parse(fs.readFileSync(path.join(journalDir, f), "utf8")) : null));
+    const journal = fs
+      .readdirSync(journalDir)
+      .map((f) => (f.endsWith(".json") ? JSON.parse(fs.readFileSync(path.join(journalDir, f), "utf8")) : null));
     expect(journal.filter((e) => e && e.host === LS_HOST).map((e) => e.status)).toEqual(["pending"]);
 
     await host.restart();
@@ -446,7 +520,13 @@ describe("never twice", () => {
     const LS_HOST = "ls-adopt.contoso.com";
     const conn = sim(LS_HOST, stateDir);
     const engine = newEngine();
-    const declared: PackArgs = { program: "spla", agreementNumber: OTHER_AGREEMENT, productVersion: "2022", calType: "perDevice", quantity: 12 };
+    const declared: PackArgs = {
+      program: "spla",
+      agreementNumber: OTHER_AGREEMENT,
+      productVersion: "2022",
+      calType: "perDevice",
+      quantity: 12,
+    };
     let p = await program(LS_HOST, { hosted: declared });
     await engine.up([p.ls]);
     // Someone installed the same CALs by hand (RD Licensing Manager): KeyPackType 2, 2022, Per Device, 12.
@@ -492,7 +572,9 @@ describe("codes that carry their own terms", () => {
     const installsBefore = installCalls(await callLog(conn)).length;
     const err = await expectFailure(engine.up(specs(p)));
     expect(err.kind).toBe("initFailed");
-    expect(err.message).toMatch(/the license code installed #\d+ \(2019 Per User, 8 CALs, KeyPackType 1\), not the declared 2022 Per User: set productVersion "2019"/);
+    expect(err.message).toMatch(
+      /the license code installed #\d+ \(2019 Per User, 8 CALs, KeyPackType 1\), not the declared 2022 Per User: set productVersion "2019"/,
+    );
     const entry = engine.entry(p.packs.box.urn);
     expect(entry.initErrors?.length).toBe(1);
     const id = entry.id;
@@ -526,7 +608,11 @@ describe("codes that carry their own terms", () => {
     const lostDecl: PackArgs = { program: "retail", licenseCode: code, productVersion: "2019", calType: "perUser" };
     p = await program(LS_HOST, { box: lostDecl });
     const lost = await expectFailure(fresh.up(specs(p)));
-    expect(lost.message).toMatch(new RegExp(`If this license code was installed on ${LS_HOST.replace(/\./g, "\\.")} before, it is one of #${id} \\(2019 Per User, 8 CALs, KeyPackType 1\\): set adoptKeyPackId`));
+    expect(lost.message).toMatch(
+      new RegExp(
+        `If this license code was installed on ${LS_HOST.replace(/\./g, "\\.")} before, it is one of #${id} \\(2019 Per User, 8 CALs, KeyPackType 1\\): set adoptKeyPackId`,
+      ),
+    );
     p = await program(LS_HOST, { box: { ...lostDecl, adoptKeyPackId: Number(id) } });
     expect((await fresh.up(specs(p))).map((s) => s.op)).toEqual(["same", "create"]);
     expect(fresh.entry(p.packs.box.urn).id).toBe(id);
@@ -565,6 +651,7 @@ describe("secrets", () => {
       expectNoSecrets(`the emulator call log of ${h}`, text, all);
     }
     // The install journal holds fingerprints, never the values.
-    for (const f of fs.readdirSync(journalDir)) expectNoSecrets(`journal file ${f}`, fs.readFileSync(path.join(journalDir, f), "utf8"), all);
+    for (const f of fs.readdirSync(journalDir))
+      expectNoSecrets(`journal file ${f}`, fs.readFileSync(path.join(journalDir, f), "utf8"), all);
   });
 });

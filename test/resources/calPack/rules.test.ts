@@ -28,7 +28,16 @@ import {
   shrinksInPlace,
   singleUseCodeContent,
 } from "../../../provider/resources/calPack/rules";
-import { argsSchema, DIFF_SPEC, FIELDS, OUTPUT_KEYS, SECRET_FIELDS, SECRET_OUTPUTS, type CalPackInputs, type Pack } from "../../../provider/resources/calPack/schema";
+import {
+  argsSchema,
+  DIFF_SPEC,
+  FIELDS,
+  OUTPUT_KEYS,
+  SECRET_FIELDS,
+  SECRET_OUTPUTS,
+  type CalPackInputs,
+  type Pack,
+} from "../../../provider/resources/calPack/schema";
 
 const CONNECTION = { transport: "simulator", host: "ls01" };
 
@@ -38,7 +47,15 @@ function decl(program: string, extra: Record<string, unknown> = {}): CalPackInpu
     keyPackId: { licenseKeyPackId: "AAAAA-BBBBB-CCCCC-DDDDD-EEEEE-FFFFF-12345" },
     spla: { agreementNumber: "7654321", quantity: 50 },
   };
-  return argsSchema.parse({ connection: CONNECTION, program, productVersion: "2022", calType: "perUser", journalKey: "p/s/me", ...data[program], ...extra });
+  return argsSchema.parse({
+    connection: CONNECTION,
+    program,
+    productVersion: "2022",
+    calType: "perUser",
+    journalKey: "p/s/me",
+    ...data[program],
+    ...extra,
+  });
 }
 
 const pack = (over: Partial<Pack> = {}): Pack => ({
@@ -101,9 +118,18 @@ describe("quantity rule", () => {
     expect(quantityDiff({ program: "spla", quantity: 60 }, { quantity: 50, totalLicenses: 50 })).toEqual({ changes: true, replace: true });
     expect(quantityDiff({ program: "spla", quantity: 40 }, { quantity: 50, totalLicenses: 50 })).toEqual({ changes: true, replace: false });
     expect(quantityDiff({ program: "spla", quantity: 50 }, { quantity: 40, totalLicenses: 50 })).toEqual({ changes: true, replace: false });
-    expect(quantityDiff({ program: "spla", quantity: 50 }, { quantity: 50, totalLicenses: 50 })).toEqual({ changes: false, replace: false });
-    expect(quantityDiff({ program: "spla", quantity: UNKNOWN }, { quantity: 50, totalLicenses: 50 })).toEqual({ changes: true, replace: false });
-    expect(quantityDiff({ program: UNKNOWN, quantity: 60 }, { quantity: 50, totalLicenses: 50 })).toEqual({ changes: false, replace: false });
+    expect(quantityDiff({ program: "spla", quantity: 50 }, { quantity: 50, totalLicenses: 50 })).toEqual({
+      changes: false,
+      replace: false,
+    });
+    expect(quantityDiff({ program: "spla", quantity: UNKNOWN }, { quantity: 50, totalLicenses: 50 })).toEqual({
+      changes: true,
+      replace: false,
+    });
+    expect(quantityDiff({ program: UNKNOWN, quantity: 60 }, { quantity: 50, totalLicenses: 50 })).toEqual({
+      changes: false,
+      replace: false,
+    });
     expect(quantityDiff({ program: "retail" }, { totalLicenses: 3 })).toEqual({ changes: false, replace: false });
   });
 
@@ -134,8 +160,15 @@ describe("what a live pack is", () => {
   });
 
   it("reports the live facts in the input vocabulary", () => {
-    expect(factsOf(pack({ productVersionId: 3, productType: 0 }))).toMatchObject({ productVersion: "2008R2", calType: "perDevice", keyPackId: 4 });
-    expect(factsOf(pack({ productVersionId: 99, productType: 9 }))).toMatchObject({ productVersion: "Windows Server 2022", calType: "productType9" });
+    expect(factsOf(pack({ productVersionId: 3, productType: 0 }))).toMatchObject({
+      productVersion: "2008R2",
+      calType: "perDevice",
+      keyPackId: 4,
+    });
+    expect(factsOf(pack({ productVersionId: 99, productType: 9 }))).toMatchObject({
+      productVersion: "Windows Server 2022",
+      calType: "productType9",
+    });
   });
 });
 
@@ -153,7 +186,10 @@ describe("the journal's proof and ambiguity", () => {
   it("an installed entry whose pack is there proves it; gone, it proves nothing", () => {
     const d = decl("spla");
     const mine = entry({ ...me, status: "installed", keyPackId: 9 });
-    expect(journalProof(mine, [pack({ keyPackId: 9, totalLicenses: 1 })], d, none)).toMatchObject({ kind: "proven", pack: { keyPackId: 9 } });
+    expect(journalProof(mine, [pack({ keyPackId: 9, totalLicenses: 1 })], d, none)).toMatchObject({
+      kind: "proven",
+      pack: { keyPackId: 9 },
+    });
     expect(journalProof(mine, [pack()], d, none)).toEqual({ kind: "none" });
     expect(journalProof({ ...mine, status: "returned" }, [pack({ keyPackId: 9 })], d, none)).toEqual({ kind: "none" });
     expect(journalProof(undefined, [pack()], d, none)).toEqual({ kind: "none" });
@@ -194,7 +230,14 @@ describe("install failures", () => {
   });
 
   it("voids the journal intent only for refusals that prove nothing was installed", () => {
-    for (const code of [ErrorCode.Wmi, ErrorCode.NotActivated, ErrorCode.VersionNotAccepted, ErrorCode.Validation, ErrorCode.AccessDenied, ErrorCode.ClassNotReady]) {
+    for (const code of [
+      ErrorCode.Wmi,
+      ErrorCode.NotActivated,
+      ErrorCode.VersionNotAccepted,
+      ErrorCode.Validation,
+      ErrorCode.AccessDenied,
+      ErrorCode.ClassNotReady,
+    ]) {
       expect(provesNothingInstalled(new RdsError(code, "x"))).toBe(true);
     }
     for (const code of [ErrorCode.Timeout, ErrorCode.ScriptError, ErrorCode.InvalidResult, ErrorCode.ConnectionLost]) {
@@ -220,12 +263,19 @@ describe("the field table", () => {
   it("derives the secret, output and comparator lists", () => {
     expect([...SECRET_OUTPUTS]).toEqual(["connection", ...SECRET_FIELDS]);
     expect([...FIELDS.secretValueFields]).toEqual([...SECRET_FIELDS]);
-    expect(OUTPUT_KEYS).toEqual(expect.arrayContaining(["connection", "journalKey", "quantity", "knownOtherPacks", "keyPackId", "totalLicenses", "expirationDate"]));
+    expect(OUTPUT_KEYS).toEqual(
+      expect.arrayContaining(["connection", "journalKey", "quantity", "knownOtherPacks", "keyPackId", "totalLicenses", "expirationDate"]),
+    );
     expect(OUTPUT_KEYS).not.toContain("targetHost");
     expect(Object.keys(DIFF_SPEC)).not.toContain("quantity");
     expect(DIFF_SPEC.targetHost).toMatchObject({ replace: true });
     expect(DIFF_SPEC.licenseCode).toMatchObject({ replace: true, carried: true });
-    expect([...FIELDS.stateOnlyFields].sort()).toEqual(["allowRemovingIssuedLicenses", "connection", "licenseServerActivationMethod", "licenseServerName"]);
+    expect([...FIELDS.stateOnlyFields].sort()).toEqual([
+      "allowRemovingIssuedLicenses",
+      "connection",
+      "licenseServerActivationMethod",
+      "licenseServerName",
+    ]);
   });
 
   it("lists every code once, its own and the ones it passes through", () => {

@@ -37,7 +37,15 @@ for (const p of ["select", "enterpriseAgreement", "campus", "school", "spla", "o
 }
 
 function news(program: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return { connection: CONNECTION, licenseServerName: "LS01", program, productVersion: "2022", calType: "perUser", ...DATA[program], ...extra };
+  return {
+    connection: CONNECTION,
+    licenseServerName: "LS01",
+    program,
+    productVersion: "2022",
+    calType: "perUser",
+    ...DATA[program],
+    ...extra,
+  };
 }
 
 function failures(input: Record<string, unknown>) {
@@ -122,7 +130,13 @@ describe("check: bad input per program, each failure naming its field", () => {
   it("never echoes a malformed secret in a failure", () => {
     const bad = "SECRETCODE-99999-XYZ";
     for (const field of ["licenseCode", "licenseNumber", "authorizationNumber", "agreementNumber", "licenseKeyPackId"]) {
-      const program = { licenseCode: "retail", licenseNumber: "openLicense", authorizationNumber: "openLicense", agreementNumber: "spla", licenseKeyPackId: "keyPackId" }[field]!;
+      const program = {
+        licenseCode: "retail",
+        licenseNumber: "openLicense",
+        authorizationNumber: "openLicense",
+        agreementNumber: "spla",
+        licenseKeyPackId: "keyPackId",
+      }[field]!;
       const text = JSON.stringify(failures(news(program, { [field]: bad })));
       expect(text).toContain(field);
       expect(text).not.toContain("SECRETCODE");
@@ -161,7 +175,12 @@ describe("value maps (WMI codes of versions, CAL types and agreement programs)",
 
   it("builds the install arguments of each program with the right codes", () => {
     const parse = (p: string, extra: Record<string, unknown> = {}) => argsSchema.parse(news(p, extra)) as CalPackInputs;
-    expect(installArgs(parse("retail"))).toEqual({ program: "retail", productVersion: "2022", activationMethod: "", licenseCode: "ABCDE12345FGHIJ67890KLMNP" });
+    expect(installArgs(parse("retail"))).toEqual({
+      program: "retail",
+      productVersion: "2022",
+      activationMethod: "",
+      licenseCode: "ABCDE12345FGHIJ67890KLMNP",
+    });
     expect(installArgs(parse("openLicense", { calType: "perDevice", productVersion: "2016" }))).toEqual({
       program: "openLicense",
       productVersion: "2016",
@@ -172,7 +191,13 @@ describe("value maps (WMI codes of versions, CAL types and agreement programs)",
       productTypeCode: 0,
       licenseCount: 25,
     });
-    expect(installArgs(parse("campus", { productVersion: "2008R2" }))).toMatchObject({ agreementType: 2, agreementNumber: "7654321", productVersionCode: 2, productTypeCode: 1, licenseCount: 50 });
+    expect(installArgs(parse("campus", { productVersion: "2008R2" }))).toMatchObject({
+      agreementType: 2,
+      agreementNumber: "7654321",
+      productVersionCode: 2,
+      productTypeCode: 1,
+      licenseCount: 50,
+    });
     expect(installArgs(parse("keyPackId"))).toMatchObject({ licenseKeyPackId: "AAAAABBBBBCCCCCDDDDDEEEEEFFFFF12345" });
   });
 
@@ -194,10 +219,14 @@ describe("diff", () => {
     __provider: "p",
     ...extra,
   });
-  const checked = (program: string, extra: Record<string, unknown> = {}) => ({ ...argsSchema.parse(news(program, extra)), __provider: "p" });
+  const checked = (program: string, extra: Record<string, unknown> = {}) => ({
+    ...argsSchema.parse(news(program, extra)),
+    __provider: "p",
+  });
 
   it("sees no change when nothing changed", async () => {
-    for (const p of PROGRAMS) expect(await provider.diff!("5", state(p), checked(p))).toEqual({ changes: false, replaces: [], deleteBeforeReplace: false });
+    for (const p of PROGRAMS)
+      expect(await provider.diff!("5", state(p), checked(p))).toEqual({ changes: false, replaces: [], deleteBeforeReplace: false });
   });
 
   it("replaces on program, numbers, version, CAL type and host; never delete-before-replace", async () => {
@@ -228,12 +257,18 @@ describe("diff", () => {
       const res = await provider.diff!("5", state("spla"), checked("spla", change));
       expect(res).toEqual({ changes: true, replaces: [], deleteBeforeReplace: false });
     }
-    expect(await provider.diff!("5", state("spla"), checked("spla", { connection: { transport: "simulator", host: "LS01" } }))).toMatchObject({ replaces: [] });
+    expect(
+      await provider.diff!("5", state("spla"), checked("spla", { connection: { transport: "simulator", host: "LS01" } })),
+    ).toMatchObject({ replaces: [] });
   });
 
   it("shows drift from the live totals: fewer than declared replaces, more shrinks", async () => {
     expect((await provider.diff!("5", state("spla", { totalLicenses: 40 }), checked("spla"))).replaces).toEqual(["quantity"]);
-    expect(await provider.diff!("5", state("spla", { totalLicenses: 70 }), checked("spla"))).toEqual({ changes: true, replaces: [], deleteBeforeReplace: false });
+    expect(await provider.diff!("5", state("spla", { totalLicenses: 70 }), checked("spla"))).toEqual({
+      changes: true,
+      replaces: [],
+      deleteBeforeReplace: false,
+    });
     // Retail counts are fixed by the code: never compared.
     expect((await provider.diff!("5", state("retail", { totalLicenses: 3 }), checked("retail"))).changes).toBe(false);
   });
@@ -253,13 +288,17 @@ describe("provider.check", () => {
   it("hands the checked inputs back with every secret wrapped, failures and all", async () => {
     const SIG = "4dabf18193072939515e22adb298388d";
     const ok = await provider.check!({}, news("openLicense"));
-    for (const k of ["connection", "licenseNumber", "authorizationNumber"]) expect((ok.inputs as Record<string, Record<string, unknown>>)[k][SIG]).toBeDefined();
+    for (const k of ["connection", "licenseNumber", "authorizationNumber"])
+      expect((ok.inputs as Record<string, Record<string, unknown>>)[k][SIG]).toBeDefined();
     expect(JSON.stringify(ok.inputs)).not.toMatch(/"licenseNumber":"12345678"/);
     const bad = await provider.check!({}, news("openLicense", { quantity: 0 }));
     expect(bad.failures?.[0].property).toBe("quantity");
     expect((bad.inputs as Record<string, Record<string, unknown>>).licenseNumber[SIG]).toBeDefined();
     // Wrapped secrets coming in (an engine that sends them) are understood.
-    const wrapped = await provider.check!({}, { ...news("spla"), agreementNumber: { [SIG]: "1b47061264138c4ac30d75fd1eb44270", value: "765-4321" } });
+    const wrapped = await provider.check!(
+      {},
+      { ...news("spla"), agreementNumber: { [SIG]: "1b47061264138c4ac30d75fd1eb44270", value: "765-4321" } },
+    );
     expect(wrapped.failures).toBeUndefined();
     expect((wrapped.inputs as Record<string, Record<string, unknown>>).agreementNumber.value).toBe("7654321");
   });

@@ -89,7 +89,13 @@ const EXPECTED: Record<Program, { method: string; keyPackType: number }> = {
 };
 
 /** Program data for one install; retail codes and key pack ids come from the emulator's Clearinghouse. */
-async function dataFor(conn: Connection, program: Program, v: ProductVersion, t: CalType, quantity: number): Promise<Record<string, unknown>> {
+async function dataFor(
+  conn: Connection,
+  program: Program,
+  v: ProductVersion,
+  t: CalType,
+  quantity: number,
+): Promise<Record<string, unknown>> {
   switch (program) {
     case "retail": {
       const code = await admin<string>(conn, { action: "retailCode", productVersion: v, calType: t, quantity });
@@ -98,7 +104,13 @@ async function dataFor(conn: Connection, program: Program, v: ProductVersion, t:
       return { licenseCode: code.match(/.{5}/g)!.join("-").toLowerCase() };
     }
     case "keyPackId": {
-      const id = await admin<string>(conn, { action: "keyPackId", program: "enterpriseAgreement", productVersion: v, calType: t, quantity });
+      const id = await admin<string>(conn, {
+        action: "keyPackId",
+        program: "enterpriseAgreement",
+        productVersion: v,
+        calType: t,
+        quantity,
+      });
       secretsSeen.add(id);
       return { licenseKeyPackId: id.match(/.{5}/g)!.join(" ") };
     }
@@ -221,7 +233,12 @@ describe("refusals before anything is installed", () => {
     expect(err.message).toMatch(new RegExp(`accepts RDS CALs up to version ${newest}, and this pack is version ${cal}`));
     expect(installCalls(await callLog(OTHER)).length).toBe(before);
     // Its own version and older are accepted.
-    const ok = await op(OTHER, "install", installArgs(declaration("enterpriseAgreement", newest, "perUser", { agreementNumber: AGREEMENT, quantity: 5 })), installResultSchema);
+    const ok = await op(
+      OTHER,
+      "install",
+      installArgs(declaration("enterpriseAgreement", newest, "perUser", { agreementNumber: AGREEMENT, quantity: 5 })),
+      installResultSchema,
+    );
     expect(ok.pack?.productVersionId).toBe(PRODUCT_VERSION_CODE[newest]);
   });
 
@@ -250,14 +267,56 @@ describe("refusals before anything is installed", () => {
   });
 
   it.each([
-    ["licenseCode", { program: "retail", licenseCode: "ABCDE12345FGHIJ67890KLMN" }, /licenseCode is malformed.*25 letters and digits \(got 24 characters\)/],
+    [
+      "licenseCode",
+      { program: "retail", licenseCode: "ABCDE12345FGHIJ67890KLMN" },
+      /licenseCode is malformed.*25 letters and digits \(got 24 characters\)/,
+    ],
     ["licenseCode", { program: "retail", licenseCode: "ABCDE12345FGHIJ67890KLMN*" }, /licenseCode is malformed/],
-    ["licenseNumber", { program: "openLicense", licenseNumber: "1234567X", authorizationNumber: AUTHORIZATION, productVersionCode: 7, productTypeCode: 1, licenseCount: 5 }, /licenseNumber is malformed.*8 digits/],
-    ["authorizationNumber", { program: "openLicense", licenseNumber: "12345678", authorizationNumber: "Q7W8E9R1T2Y3U4", productVersionCode: 7, productTypeCode: 1, licenseCount: 5 }, /authorizationNumber is malformed.*15 letters and digits \(got 14/],
-    ["agreementNumber", { program: "campus", agreementType: 2, agreementNumber: "71305420", productVersionCode: 7, productTypeCode: 1, licenseCount: 5 }, /agreementNumber is malformed.*7 digits \(got 8/],
-    ["licenseKeyPackId", { program: "keyPackId", licenseKeyPackId: "ABCDE" }, /licenseKeyPackId is malformed.*35 letters and digits \(got 5/],
-    ["agreementType", { program: "school", agreementType: 2, agreementNumber: AGREEMENT, productVersionCode: 7, productTypeCode: 1, licenseCount: 5 }, /agreementType 2 is not the code of program school \(3\)/],
-    ["productVersionCode", { program: "select", agreementType: 0, agreementNumber: AGREEMENT, productVersionCode: 9, productTypeCode: 1, licenseCount: 5 }, /productVersionCode must be a whole number from 2 to 8/],
+    [
+      "licenseNumber",
+      {
+        program: "openLicense",
+        licenseNumber: "1234567X",
+        authorizationNumber: AUTHORIZATION,
+        productVersionCode: 7,
+        productTypeCode: 1,
+        licenseCount: 5,
+      },
+      /licenseNumber is malformed.*8 digits/,
+    ],
+    [
+      "authorizationNumber",
+      {
+        program: "openLicense",
+        licenseNumber: "12345678",
+        authorizationNumber: "Q7W8E9R1T2Y3U4",
+        productVersionCode: 7,
+        productTypeCode: 1,
+        licenseCount: 5,
+      },
+      /authorizationNumber is malformed.*15 letters and digits \(got 14/,
+    ],
+    [
+      "agreementNumber",
+      { program: "campus", agreementType: 2, agreementNumber: "71305420", productVersionCode: 7, productTypeCode: 1, licenseCount: 5 },
+      /agreementNumber is malformed.*7 digits \(got 8/,
+    ],
+    [
+      "licenseKeyPackId",
+      { program: "keyPackId", licenseKeyPackId: "ABCDE" },
+      /licenseKeyPackId is malformed.*35 letters and digits \(got 5/,
+    ],
+    [
+      "agreementType",
+      { program: "school", agreementType: 2, agreementNumber: AGREEMENT, productVersionCode: 7, productTypeCode: 1, licenseCount: 5 },
+      /agreementType 2 is not the code of program school \(3\)/,
+    ],
+    [
+      "productVersionCode",
+      { program: "select", agreementType: 0, agreementNumber: AGREEMENT, productVersionCode: 9, productTypeCode: 1, licenseCount: 5 },
+      /productVersionCode must be a whole number from 2 to 8/,
+    ],
   ])("refuses a malformed %s without calling WMI or echoing the value", async (_field, args, message) => {
     const before = installCalls(await callLog(LS)).length;
     const err = await failure(op(LS, "install", { productVersion: "2022", activationMethod: "automatic", ...args }, installResultSchema));
@@ -293,8 +352,12 @@ describe("resize (RemoveLicensesWithIdCount)", () => {
   });
 
   it("refuses to grow a pack (a replacement) and a pack that is gone", async () => {
-    expect((await failure(op(LS, "resize", { keyPackId: id, quantity: 26, allowRemovingIssuedLicenses: false }, resizeResultSchema))).code).toBe("RDS_VALIDATION");
-    expect((await failure(op(LS, "resize", { keyPackId: 999_998, quantity: 1, allowRemovingIssuedLicenses: false }, resizeResultSchema))).code).toBe("RDS_NOT_FOUND");
+    expect(
+      (await failure(op(LS, "resize", { keyPackId: id, quantity: 26, allowRemovingIssuedLicenses: false }, resizeResultSchema))).code,
+    ).toBe("RDS_VALIDATION");
+    expect(
+      (await failure(op(LS, "resize", { keyPackId: 999_998, quantity: 1, allowRemovingIssuedLicenses: false }, resizeResultSchema))).code,
+    ).toBe("RDS_NOT_FOUND");
   });
 
   it("does nothing when the quantity is already right", async () => {
@@ -314,7 +377,10 @@ describe("remove (UninstallLicenseKeyPackWithId)", () => {
     expect(err.message).toMatch(new RegExp(`key pack ${p.keyPackId} still has 3 per-device licenses issued from it`));
     expect(err.message).toMatch(/allowRemovingIssuedLicenses: true/);
     expect((await simPacks(LS)).some((x) => x.KeyPackId === p.keyPackId)).toBe(true);
-    expect(await op(LS, "remove", { ...args, allowRemovingIssuedLicenses: true }, removeResultSchema)).toEqual({ removed: true, reason: "removed" });
+    expect(await op(LS, "remove", { ...args, allowRemovingIssuedLicenses: true }, removeResultSchema)).toEqual({
+      removed: true,
+      reason: "removed",
+    });
     expect((await simPacks(LS)).some((x) => x.KeyPackId === p.keyPackId)).toBe(false);
   });
 
@@ -322,15 +388,28 @@ describe("remove (UninstallLicenseKeyPackWithId)", () => {
     const d = declaration("school", "2022", "perUser", { agreementNumber: AGREEMENT, quantity: 10 });
     const p = (await op(LS, "install", installArgs(d), installResultSchema)).pack!;
     await admin(LS, { action: "issue", keyPackId: p.keyPackId, count: 4 });
-    const res = await op(LS, "remove", { keyPackId: p.keyPackId, productVersionId: 7, productType: 1, allowRemovingIssuedLicenses: false }, removeResultSchema);
+    const res = await op(
+      LS,
+      "remove",
+      { keyPackId: p.keyPackId, productVersionId: 7, productType: 1, allowRemovingIssuedLicenses: false },
+      removeResultSchema,
+    );
     expect(res).toEqual({ removed: true, reason: "removed" });
   });
 
   it("reports a pack already gone, and leaves alone a pack that is not the one it was", async () => {
-    expect(await op(LS, "remove", { keyPackId: 999_997, allowRemovingIssuedLicenses: false }, removeResultSchema)).toEqual({ removed: false, reason: "absent" });
+    expect(await op(LS, "remove", { keyPackId: 999_997, allowRemovingIssuedLicenses: false }, removeResultSchema)).toEqual({
+      removed: false,
+      reason: "absent",
+    });
     const d = declaration("campus", "2016", "perUser", { agreementNumber: AGREEMENT, quantity: 2 });
     const p = (await op(LS, "install", installArgs(d), installResultSchema)).pack!;
-    const res = await op(LS, "remove", { keyPackId: p.keyPackId, productVersionId: 7, productType: 1, allowRemovingIssuedLicenses: false }, removeResultSchema);
+    const res = await op(
+      LS,
+      "remove",
+      { keyPackId: p.keyPackId, productVersionId: 7, productType: 1, allowRemovingIssuedLicenses: false },
+      removeResultSchema,
+    );
     expect(res).toEqual({ removed: false, reason: "replaced" });
     expect((await simPacks(LS)).some((x) => x.KeyPackId === p.keyPackId)).toBe(true);
   });

@@ -38,11 +38,18 @@ function environment(licenseServerId?: string) {
     env = new RdsLicensing("farm", {
       licenseServer: {
         connection: sim(LS),
-        contact: { firstName: "Ada", lastName: "Lovelace", company: "Contoso \"RDS\" Ltd", countryRegion: "United Kingdom" },
+        contact: { firstName: "Ada", lastName: "Lovelace", company: 'Contoso "RDS" Ltd', countryRegion: "United Kingdom" },
         activation: licenseServerId === undefined ? { method: "web" } : { method: "web", licenseServerId },
       },
       calPacks: [
-        { name: "users-2022", program: "enterpriseAgreement", agreementNumber: "1234567", productVersion: "2022", calType: "perUser", quantity: 50 },
+        {
+          name: "users-2022",
+          program: "enterpriseAgreement",
+          agreementNumber: "1234567",
+          productVersion: "2022",
+          calType: "perUser",
+          quantity: 50,
+        },
         { name: "users-2019", program: "select", agreementNumber: "7654321", productVersion: "2019", calType: "perUser", quantity: 25 },
         {
           name: "devices-2022",
@@ -66,8 +73,7 @@ function environment(licenseServerId?: string) {
   };
 }
 
-const findingsOf = (component: RdsLicensing) =>
-  (component.findings as unknown as { promise(): Promise<Finding[]> }).promise();
+const findingsOf = (component: RdsLicensing) => (component.findings as unknown as { promise(): Promise<Finding[]> }).promise();
 const short = (urn: string) => urn.split("::").pop()!;
 
 beforeAll(async () => {
@@ -135,7 +141,8 @@ describe("RdsLicensing end to end (web activation in two phases, 3 packs, 4 sess
     const at = (entry: string) => rpc.indexOf(entry);
     const lastPack = Math.max(at("Create farm-users-2022"), at("Create farm-users-2019"), at("Create farm-devices-2022"));
     expect(at("Update farm-ls")).toBeGreaterThan(-1);
-    for (const p of ["farm-users-2022", "farm-users-2019", "farm-devices-2022"]) expect(at(`Check ${p}`)).toBeGreaterThan(at("Update farm-ls"));
+    for (const p of ["farm-users-2022", "farm-users-2019", "farm-devices-2022"])
+      expect(at(`Check ${p}`)).toBeGreaterThan(at("Update farm-ls"));
     for (const h of ["farm-sh1", "farm-sh2", "farm-sh3", "farm-sh4"]) expect(at(`Check ${h}`)).toBeGreaterThan(lastPack);
 
     // The emulator's clocks across hosts: ActivateServer < every install < every host write.

@@ -38,10 +38,25 @@ function mockOutputs(type: string, inputs: Props, seq: number): Props {
   const plain = unwrap(inputs) as Props;
   if (type.endsWith(":LicenseServer")) {
     const host = (plain.connection as Props).host as string;
-    return { ...inputs, serverName: host, productId: "00490-92005-99454-AT527", activationStatus: "activated", activationMethod: "automatic", nextStep: "", version: "10.0.20348" };
+    return {
+      ...inputs,
+      serverName: host,
+      productId: "00490-92005-99454-AT527",
+      activationStatus: "activated",
+      activationMethod: "automatic",
+      nextStep: "",
+      version: "10.0.20348",
+    };
   }
   if (type.endsWith(":CalPack")) {
-    return { ...inputs, keyPackId: 100 + seq, totalLicenses: plain.quantity, issuedLicenses: 0, availableLicenses: plain.quantity, typeAndModel: "RDS CAL" };
+    return {
+      ...inputs,
+      keyPackId: 100 + seq,
+      totalLicenses: plain.quantity,
+      issuedLicenses: 0,
+      availableLicenses: plain.quantity,
+      typeAndModel: "RDS CAL",
+    };
   }
   if (type.endsWith(":SessionHostLicensing")) {
     const host = (plain.connection as Props).host as string;
@@ -59,6 +74,18 @@ function mockOutputs(type: string, inputs: Props, seq: number): Props {
     };
   }
   return inputs;
+}
+
+/** The parts of the SDK's RegisterResourceRequest/Response (gRPC objects) this wrapper reads. */
+interface RegisterRequest {
+  getType(): string;
+  getName(): string;
+  getCustom(): boolean;
+  getDependenciesList(): string[];
+  getPropertydependenciesMap(): { forEach(fn: (v: { getUrnsList(): string[] }, k: string) => void): void };
+}
+interface RegisterResponse {
+  getUrn(): string;
 }
 
 /** Runs `build` under mocks; returns every registration with the dependency URNs the SDK computed. */
@@ -79,9 +106,9 @@ async function run(build: () => pulumi.Resource | void, preview = false): Promis
   const settings = require("@pulumi/pulumi/runtime/settings");
   const monitor = settings.getMonitor();
   const original = monitor.registerResource.bind(monitor);
-  monitor.registerResource = (req: any, callback: any) => {
+  monitor.registerResource = (req: RegisterRequest, callback: (err: unknown, resp: RegisterResponse | undefined) => void) => {
     const propDeps: Record<string, string[]> = {};
-    req.getPropertydependenciesMap().forEach((v: any, k: string) => (propDeps[k] = v.getUrnsList()));
+    req.getPropertydependenciesMap().forEach((v: { getUrnsList(): string[] }, k: string) => (propDeps[k] = v.getUrnsList()));
     regs.push({
       type: req.getType(),
       name: req.getName(),
@@ -91,7 +118,7 @@ async function run(build: () => pulumi.Resource | void, preview = false): Promis
       propertyDependencies: propDeps,
       inputs: {},
     });
-    return original(req, (err: unknown, resp: any) => {
+    return original(req, (err: unknown, resp: RegisterResponse | undefined) => {
       if (resp) regs.find((r) => r.type === req.getType() && r.name === req.getName())!.urn = resp.getUrn();
       callback(err, resp);
     });
@@ -117,8 +144,22 @@ function environment(mode: "perUser" | "perDevice", overrides: Partial<RdsLicens
       activation: { method: "automatic" },
     },
     calPacks: [
-      { name: "users-2022", program: "enterpriseAgreement", agreementNumber: "1234567", productVersion: "2022", calType: "perUser", quantity: 50 },
-      { name: "users-2025", program: "enterpriseAgreement", agreementNumber: "1234567", productVersion: "2025", calType: "perUser", quantity: 10 },
+      {
+        name: "users-2022",
+        program: "enterpriseAgreement",
+        agreementNumber: "1234567",
+        productVersion: "2022",
+        calType: "perUser",
+        quantity: 50,
+      },
+      {
+        name: "users-2025",
+        program: "enterpriseAgreement",
+        agreementNumber: "1234567",
+        productVersion: "2025",
+        calType: "perUser",
+        quantity: 10,
+      },
     ],
     mode,
     sessionHosts: [
@@ -177,7 +218,10 @@ describe("RdsLicensing registration graph", () => {
       () =>
         new RdsLicensing(
           "dep",
-          environment("perUser", { sessionHosts: undefined, deployment: { connection: { transport: "simulator", host: "cb01.contoso.com" } } }),
+          environment("perUser", {
+            sessionHosts: undefined,
+            deployment: { connection: { transport: "simulator", host: "cb01.contoso.com" } },
+          }),
         ),
     );
     const hosts = regs.filter((r) => r.type.endsWith(":SessionHostLicensing"));
@@ -235,7 +279,14 @@ describe("RdsLicensing validation before anything is registered", () => {
       environment("perUser", {
         calPacks: [
           { name: "devices", program: "select", agreementNumber: "7654321", productVersion: "2022", calType: "perDevice", quantity: 40 },
-          { name: "devices-2025", program: "select", agreementNumber: "7654321", productVersion: "2025", calType: "perDevice", quantity: 5 },
+          {
+            name: "devices-2025",
+            program: "select",
+            agreementNumber: "7654321",
+            productVersion: "2025",
+            calType: "perDevice",
+            quantity: 5,
+          },
         ],
       }),
     );
@@ -250,7 +301,16 @@ describe("RdsLicensing validation before anything is registered", () => {
   it("refuses CALs older than a declared host OS", async () => {
     const err = await refused(
       environment("perUser", {
-        calPacks: [{ name: "users-2019", program: "enterpriseAgreement", agreementNumber: "1234567", productVersion: "2019", calType: "perUser", quantity: 50 }],
+        calPacks: [
+          {
+            name: "users-2019",
+            program: "enterpriseAgreement",
+            agreementNumber: "1234567",
+            productVersion: "2019",
+            calType: "perUser",
+            quantity: 50,
+          },
+        ],
       }),
     );
     expect(err.code).toBe(ErrorCode.ModeMismatch);
@@ -273,8 +333,22 @@ describe("RdsLicensing validation before anything is registered", () => {
     const dup = await refused(
       environment("perUser", {
         calPacks: [
-          { name: "a", program: "enterpriseAgreement", agreementNumber: "1234567", productVersion: "2025", calType: "perUser", quantity: 50 },
-          { name: "b", program: "enterpriseAgreement", agreementNumber: "123-4567", productVersion: "2025", calType: "perUser", quantity: 20 },
+          {
+            name: "a",
+            program: "enterpriseAgreement",
+            agreementNumber: "1234567",
+            productVersion: "2025",
+            calType: "perUser",
+            quantity: 50,
+          },
+          {
+            name: "b",
+            program: "enterpriseAgreement",
+            agreementNumber: "123-4567",
+            productVersion: "2025",
+            calType: "perUser",
+            quantity: 20,
+          },
         ],
       }),
     );

@@ -47,8 +47,14 @@ let providerCode: string;
 
 beforeAll(async () => {
   assertBuilt(["provider/resources/licenseServer", "provider/resources/kit.ts", "provider/shim.ts", "provider/powershell"]);
-  host = await startProviderHost({ env: { RDS_SIM_STATE_DIR: stateDir, RDS_OPERATION_TIMEOUT_MS: String(TIMEOUT_MS), RDS_SIM_WORKERS: "0" } });
-  providerCode = (await captureProvider(() => new RdsLicenseServer("ls", { connection: conn("x"), contact: CONTACT, activation: { method: "automatic" } }))).provider;
+  host = await startProviderHost({
+    env: { RDS_SIM_STATE_DIR: stateDir, RDS_OPERATION_TIMEOUT_MS: String(TIMEOUT_MS), RDS_SIM_WORKERS: "0" },
+  });
+  providerCode = (
+    await captureProvider(
+      () => new RdsLicenseServer("ls", { connection: conn("x"), contact: CONTACT, activation: { method: "automatic" } }),
+    )
+  ).provider;
 });
 
 afterAll(async () => {
@@ -87,7 +93,8 @@ async function readyHost(hostName: string) {
 }
 
 const create = (hostName: string, over: Props = {}) => messageOf(host.create({ urn: URN, properties: inputs(hostName, over) }));
-const read = (hostName: string) => messageOf(host.read({ urn: URN, id: hostName, properties: { connection: conn(hostName), __provider: providerCode } }));
+const read = (hostName: string) =>
+  messageOf(host.read({ urn: URN, id: hostName, properties: { connection: conn(hostName), __provider: providerCode } }));
 
 /** How each code is provoked through the host, and the host name its message names. */
 const THROUGH_HOST: Partial<Record<ErrorCode, { host: string; provoke: (h: string) => Promise<string> }>> = {
@@ -151,7 +158,10 @@ const THROUGH_HOST: Partial<Record<ErrorCode, { host: string; provoke: (h: strin
 /** The runner's failure for each code the simulator cannot provoke, and how the user's message starts. */
 const IN_PROCESS: Partial<Record<ErrorCode, { failure: () => Error; starts: string }>> = {
   [ErrorCode.InvalidResult]: {
-    failure: () => new RdsError(ErrorCode.InvalidResult, "running licenseServer.get on odd.test: the script printed no result document", { host: "odd.test" }),
+    failure: () =>
+      new RdsError(ErrorCode.InvalidResult, "running licenseServer.get on odd.test: the script printed no result document", {
+        host: "odd.test",
+      }),
     starts: "reading license server on odd.test: the script printed no result document",
   },
   [ErrorCode.Internal]: {

@@ -58,7 +58,13 @@ afterAll(async () => {
 const LS = "ls.contoso.com";
 const LS2 = "ls2.contoso.com";
 
-const CONTACT = { firstName: "Ada", lastName: "Lovelace", company: "Contoso Ltd", countryRegion: "United Kingdom", email: "ada@contoso.example" };
+const CONTACT = {
+  firstName: "Ada",
+  lastName: "Lovelace",
+  company: "Contoso Ltd",
+  countryRegion: "United Kingdom",
+  email: "ada@contoso.example",
+};
 const LIVE_CONTACT = { ...CONTACT, orgUnit: "", address: "", city: "", state: "", postalCode: "" };
 
 function conn(hostName = LS): SimulatorConnection {
@@ -106,9 +112,13 @@ function productIdIn(text: string): string {
 /** `rds-sim clearinghouse license-server-id <productId>` (the built CLI, on this test's state directory). */
 async function rdsSimLicenseServerId(productId: string): Promise<string> {
   const cli = path.join(PROJECT_ROOT, "bin", "provider", "emulator", "cli.js");
-  const { stdout } = await execFileAsync(process.execPath, [cli, "--state-dir", stateDir, "clearinghouse", "license-server-id", productId], {
-    timeout: 120_000,
-  });
+  const { stdout } = await execFileAsync(
+    process.execPath,
+    [cli, "--state-dir", stateDir, "clearinghouse", "license-server-id", productId],
+    {
+      timeout: 120_000,
+    },
+  );
   return stdout.trim();
 }
 
@@ -181,7 +191,13 @@ describe("activation by each method", () => {
       expect((await engine.up([spec])).map((s) => s.op)).toEqual(["create"]);
       const out = engine.outputs(spec.urn);
       const productId = (await admin.host()).licenseServer.productId;
-      expect(out).toMatchObject({ activationStatus: "pending", productId, licenseServerId: "", activationMethod: "", activatedProductId: "" });
+      expect(out).toMatchObject({
+        activationStatus: "pending",
+        productId,
+        licenseServerId: "",
+        activationMethod: "",
+        activatedProductId: "",
+      });
       const next = String(out.nextStep);
       expect(productIdIn(next)).toBe(productId);
       expect(next).toContain(`npx rds-sim clearinghouse license-server-id ${productId}`);
@@ -234,7 +250,13 @@ describe("activation by each method", () => {
   test("an already activated server is adopted as the desired state: no second activation call", async () => {
     const admin = await fresh();
     await admin.config({ roleInstalled: true });
-    await admin.setContact({ FirstName: "Ada", LastName: "Lovelace", Company: "Contoso Ltd", CountryRegion: "United Kingdom", eMail: "ada@contoso.example" });
+    await admin.setContact({
+      FirstName: "Ada",
+      LastName: "Lovelace",
+      Company: "Contoso Ltd",
+      CountryRegion: "United Kingdom",
+      eMail: "ada@contoso.example",
+    });
     await admin.invoke("ActivateServerAutomatic");
     const before = await admin.calls();
     expect(activationCalls(before)).toEqual(["ActivateServerAutomatic"]);
@@ -361,7 +383,11 @@ describe("refresh shows drift, and the next up repairs it", () => {
     const drift = await engine.refresh();
     expect(drift[0].op).toBe("update");
     expect(drift[0].diff!.changes).toBe(DiffChanges.DIFF_SOME);
-    expect(engine.outputs(spec.urn)).toMatchObject({ activationStatus: "notActivated", licenseServerId: "", activationMethod: "automatic" });
+    expect(engine.outputs(spec.urn)).toMatchObject({
+      activationStatus: "notActivated",
+      licenseServerId: "",
+      activationMethod: "automatic",
+    });
     expect(String(engine.outputs(spec.urn).nextStep)).toContain("run pulumi up to activate it automatically");
 
     const before = await admin.calls();
@@ -463,7 +489,12 @@ describe("refresh shows drift, and the next up repairs it", () => {
     const newId = await admin.licenseServerIdFor(newProductId);
     await engine.up([await program(args({ activation: { method: "web", licenseServerId: newId } }))]);
     expect(activationCalls(since(await admin.calls(), before))).toEqual(["ActivateServer"]);
-    expect(engine.outputs(spec.urn)).toMatchObject({ activationStatus: "activated", productId: newProductId, licenseServerId: newId, activatedProductId: newProductId });
+    expect(engine.outputs(spec.urn)).toMatchObject({
+      activationStatus: "activated",
+      productId: newProductId,
+      licenseServerId: newId,
+      activatedProductId: newProductId,
+    });
   });
 
   test("rebuilt server, automatic: refresh shows drift and up activates it again (ActivateServerAutomatic)", async () => {
@@ -601,7 +632,9 @@ describe("failures", () => {
     // fresh() removed the host's files: none may come back.
     expect(hostFiles()).toEqual([]);
     const engine = createEngine(host);
-    const bad = await program(args({ connection: conn(LS2), contact: { ...CONTACT, lastName: "" }, activation: { method: "email" as "web" } }));
+    const bad = await program(
+      args({ connection: conn(LS2), contact: { ...CONTACT, lastName: "" }, activation: { method: "email" as "web" } }),
+    );
     const err = await expectFailure(engine.up([bad]));
     expect(err.kind).toBe("checkFailed");
     expect(err.details.failures!.map((f) => f.property).sort()).toEqual(["activation.method", "contact.lastName"]);
@@ -626,7 +659,7 @@ describe("preview", () => {
     });
     const created = await engine.preview([withUnknowns(base)]);
     expect(created.map((s) => s.op)).toEqual(["create"]);
-    expect((await admin.calls())).toEqual([]);
+    expect(await admin.calls()).toEqual([]);
 
     await engine.up([base]);
     const before = await admin.calls();

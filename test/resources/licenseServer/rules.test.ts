@@ -28,22 +28,57 @@ const ID = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345678";
 const PID = "00001-00002-00003-AA004";
 
 function inputs(over: Record<string, unknown> = {}): LicenseServerInputs {
-  return argsSchema.parse({ connection: { transport: "simulator", host: "ls01" }, contact: CONTACT, activation: { method: "automatic" }, ...over });
+  return argsSchema.parse({
+    connection: { transport: "simulator", host: "ls01" },
+    contact: CONTACT,
+    activation: { method: "automatic" },
+    ...over,
+  });
 }
 
 function live(over: Partial<LiveServer> = {}): LiveServer {
   const contact = { ...CONTACT, email: "", orgUnit: "", address: "", city: "", state: "", postalCode: "" };
-  return { serverName: "ls01", productId: PID, version: "10.0.20348", activationStatus: 1, licenseServerId: "", serverRole: 0, contact, ...over };
+  return {
+    serverName: "ls01",
+    productId: PID,
+    version: "10.0.20348",
+    activationStatus: 1,
+    licenseServerId: "",
+    serverRole: 0,
+    contact,
+    ...over,
+  };
 }
 
 describe("the field table", () => {
   test("derives the secret field, the state-only fields, the replace fields and the output keys", () => {
     expect(FIELDS.secretFields).toEqual(["connection"]);
     expect([...FIELDS.stateOnlyFields].sort()).toEqual(["connection", "deactivateOnDelete", "installRole"]);
-    const replace = Object.entries(FIELDS.diffSpec).filter(([, r]) => r.replace).map(([k]) => k);
+    const replace = Object.entries(FIELDS.diffSpec)
+      .filter(([, r]) => r.replace)
+      .map(([k]) => k);
     expect(replace).toEqual(["host", "transport"]);
-    expect(Object.keys(FIELDS.inputShape)).toEqual(["connection", "contact", "activation", "installRole", "discoveryScope", "deactivateOnDelete"]);
-    for (const key of ["serverName", "productId", "licenseServerId", "activationStatus", "activationMethod", "activatedProductId", "nextStep", "version", "installRole", "discoveryScope", "deactivateOnDelete"]) {
+    expect(Object.keys(FIELDS.inputShape)).toEqual([
+      "connection",
+      "contact",
+      "activation",
+      "installRole",
+      "discoveryScope",
+      "deactivateOnDelete",
+    ]);
+    for (const key of [
+      "serverName",
+      "productId",
+      "licenseServerId",
+      "activationStatus",
+      "activationMethod",
+      "activatedProductId",
+      "nextStep",
+      "version",
+      "installRole",
+      "discoveryScope",
+      "deactivateOnDelete",
+    ]) {
       expect(FIELDS.outputKeys).toContain(key);
     }
   });
@@ -65,14 +100,21 @@ describe("the activation call", () => {
     expect(activationCallFor(inputs(), live(), undefined)).toEqual({ kind: "call", call: "ActivateServerAutomatic" });
     expect(activationCallFor(inputs(), live(), { activatedProductId: PID })).toEqual({ kind: "call", call: "ReactivateServerAutomatic" });
     // a rebuilt server (another product id) is activated afresh
-    expect(activationCallFor(inputs(), live({ productId: "9" }), { activatedProductId: PID })).toEqual({ kind: "call", call: "ActivateServerAutomatic" });
+    expect(activationCallFor(inputs(), live({ productId: "9" }), { activatedProductId: PID })).toEqual({
+      kind: "call",
+      call: "ActivateServerAutomatic",
+    });
   });
 
   test("web without a license server id: none (pending); with one: ActivateServer, or ReactivateServer", () => {
     expect(activationCallFor(inputs({ activation: { method: "web" } }), live(), undefined)).toEqual({ kind: "none" });
     const withId = inputs({ activation: { method: "telephone", licenseServerId: ID } });
     expect(activationCallFor(withId, live(), undefined)).toEqual({ kind: "call", call: "ActivateServer", licenseServerId: ID });
-    expect(activationCallFor(withId, live(), { activatedProductId: PID })).toEqual({ kind: "call", call: "ReactivateServer", licenseServerId: ID });
+    expect(activationCallFor(withId, live(), { activatedProductId: PID })).toEqual({
+      kind: "call",
+      call: "ReactivateServer",
+      licenseServerId: ID,
+    });
   });
 
   test("a rebuilt server with the license server id of its old product id is refused", () => {
@@ -82,19 +124,31 @@ describe("the activation call", () => {
     expect(decision).toEqual({ kind: "rebuilt", method: "web", oldProductId: PID, newProductId: "11111-22222-33333-BB444" });
     // a new id for the new product id is used
     const fresh = inputs({ activation: { method: "web", licenseServerId: "Z".repeat(35) } });
-    expect(activationCallFor(fresh, live({ productId: "11111-22222-33333-BB444" }), prior)).toMatchObject({ kind: "call", call: "ActivateServer" });
+    expect(activationCallFor(fresh, live({ productId: "11111-22222-33333-BB444" }), prior)).toMatchObject({
+      kind: "call",
+      call: "ActivateServer",
+    });
   });
 });
 
 describe("origin and status", () => {
   test("activated: the recorded method on the same server, external otherwise", () => {
-    expect(originOf(live({ activationStatus: 0 }), { activatedProductId: PID, activationMethod: "web" })).toEqual({ activationMethod: "web", activatedProductId: PID });
+    expect(originOf(live({ activationStatus: 0 }), { activatedProductId: PID, activationMethod: "web" })).toEqual({
+      activationMethod: "web",
+      activatedProductId: PID,
+    });
     expect(originOf(live({ activationStatus: 0 }), undefined)).toEqual({ activationMethod: "external", activatedProductId: PID });
-    expect(originOf(live({ activationStatus: 0 }), { activatedProductId: "other", activationMethod: "web" })).toEqual({ activationMethod: "external", activatedProductId: PID });
+    expect(originOf(live({ activationStatus: 0 }), { activatedProductId: "other", activationMethod: "web" })).toEqual({
+      activationMethod: "external",
+      activatedProductId: PID,
+    });
   });
 
   test("not activated: the record of the last activation is kept", () => {
-    expect(originOf(live(), { activatedProductId: PID, activationMethod: "automatic" })).toEqual({ activationMethod: "automatic", activatedProductId: PID });
+    expect(originOf(live(), { activatedProductId: PID, activationMethod: "automatic" })).toEqual({
+      activationMethod: "automatic",
+      activatedProductId: PID,
+    });
     expect(originOf(live(), undefined)).toEqual({ activationMethod: "", activatedProductId: "" });
   });
 
@@ -144,7 +198,10 @@ describe("comparator views", () => {
 describe("what set.ps1 writes", () => {
   test("only what differs: the whole contact, and the role when the scope is managed", () => {
     expect(settingsToWrite(inputs(), live())).toEqual({ contact: null, serverRole: null });
-    expect(settingsToWrite(inputs({ contact: { ...CONTACT, city: "Leeds" } }), live())).toEqual({ contact: expect.objectContaining({ city: "Leeds" }), serverRole: null });
+    expect(settingsToWrite(inputs({ contact: { ...CONTACT, city: "Leeds" } }), live())).toEqual({
+      contact: expect.objectContaining({ city: "Leeds" }),
+      serverRole: null,
+    });
     expect(settingsToWrite(inputs({ discoveryScope: "forest" }), live())).toEqual({ contact: null, serverRole: 2 });
     expect(settingsToWrite(inputs({ discoveryScope: "workgroup" }), live())).toEqual({ contact: null, serverRole: null });
   });
@@ -163,23 +220,46 @@ describe("next step", () => {
   test("automatic not activated: run pulumi up; unknown: check the service; rebuilt: a new id is needed", () => {
     expect(nextStepFor("notActivated", inputs(), PID)).toContain("run pulumi up to activate it automatically");
     expect(nextStepFor("unknown", inputs({ activation: { method: "web" } }), PID)).toContain("check the TermServLicensing service");
-    const rebuilt = nextStepFor("notActivated", inputs({ activation: { method: "web", licenseServerId: ID } }), "new", { activatedProductId: PID });
+    const rebuilt = nextStepFor("notActivated", inputs({ activation: { method: "web", licenseServerId: ID } }), "new", {
+      activatedProductId: PID,
+    });
     expect(rebuilt).toContain(`changed from ${PID} to new`);
   });
 });
 
 describe("outputs", () => {
   test("the contact and scope as live, the status derived, the license server id only while activated", () => {
-    const out = buildOutputs(inputs({ discoveryScope: "domain" }), live({ serverRole: 1, licenseServerId: ID }), { activationMethod: "", activatedProductId: "" }, undefined);
-    expect(out).toMatchObject({ activationStatus: "notActivated", licenseServerId: "", discoveryScope: "domain", productId: PID, serverName: "ls01" });
-    expect(buildOutputs(inputs(), live({ activationStatus: 0, licenseServerId: ID }), { activationMethod: "automatic", activatedProductId: PID }, undefined)).toMatchObject({ licenseServerId: ID, nextStep: "" });
+    const out = buildOutputs(
+      inputs({ discoveryScope: "domain" }),
+      live({ serverRole: 1, licenseServerId: ID }),
+      { activationMethod: "", activatedProductId: "" },
+      undefined,
+    );
+    expect(out).toMatchObject({
+      activationStatus: "notActivated",
+      licenseServerId: "",
+      discoveryScope: "domain",
+      productId: PID,
+      serverName: "ls01",
+    });
+    expect(
+      buildOutputs(
+        inputs(),
+        live({ activationStatus: 0, licenseServerId: ID }),
+        { activationMethod: "automatic", activatedProductId: PID },
+        undefined,
+      ),
+    ).toMatchObject({ licenseServerId: ID, nextStep: "" });
     expect("discoveryScope" in buildOutputs(inputs(), live(), { activationMethod: "", activatedProductId: "" }, undefined)).toBe(false);
   });
 });
 
 describe("messages", () => {
   test("each message is an RdsError with a code of the catalogue, in the form <doing> on <host>: <cause>: <fix>", () => {
-    const errors = [roleNotInstalled("reading license server", "ls01"), rebuiltServer("ls01", { method: "web", oldProductId: PID, newProductId: "new" })];
+    const errors = [
+      roleNotInstalled("reading license server", "ls01"),
+      rebuiltServer("ls01", { method: "web", oldProductId: PID, newProductId: "new" }),
+    ];
     for (const e of errors) {
       expect(isRdsError(e)).toBe(true);
       expect(LICENSE_SERVER_CODES).toContain(e.code);

@@ -71,7 +71,10 @@ describe("when the inputs are good", () => {
     expect(res.failures).toBeUndefined();
     expect(res.inputs).toEqual({
       // Secret in every answer of the provider (provider/resources/secrets.ts).
-      connection: { "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", value: { transport: "simulator", host: "ls01", stateDir } },
+      connection: {
+        "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270",
+        value: { transport: "simulator", host: "ls01", stateDir },
+      },
       contact: {
         firstName: "Ada",
         lastName: "Lovelace",
@@ -100,7 +103,14 @@ describe("when the inputs are good", () => {
 
   test("every optional field is accepted with its declared type", async () => {
     const res = await check({
-      ...withContact({ email: "ada@contoso.example", orgUnit: "IT", address: "1 Main St", city: "London", state: "-", postalCode: "N1 9GU" }),
+      ...withContact({
+        email: "ada@contoso.example",
+        orgUnit: "IT",
+        address: "1 Main St",
+        city: "London",
+        state: "-",
+        postalCode: "N1 9GU",
+      }),
       activation: { method: "telephone" },
       installRole: false,
       discoveryScope: "domain",
@@ -137,9 +147,12 @@ describe("when a required contact field is missing or empty", () => {
 
   test("all four missing give four failures, each named", async () => {
     const failures = await failuresOf({ ...valid(), contact: {} });
-    expect(failures.map((f) => f.property).sort()).toEqual(
-      ["contact.company", "contact.countryRegion", "contact.firstName", "contact.lastName"],
-    );
+    expect(failures.map((f) => f.property).sort()).toEqual([
+      "contact.company",
+      "contact.countryRegion",
+      "contact.firstName",
+      "contact.lastName",
+    ]);
   });
 
   test("no contact at all is named", async () => {

@@ -243,7 +243,18 @@ describe("get.ps1", () => {
         activationStatus: 1,
         licenseServerId: "",
         serverRole: 1,
-        contact: { firstName: "", lastName: "", company: "", countryRegion: "", email: "", orgUnit: "", address: "", city: "", state: "", postalCode: "" },
+        contact: {
+          firstName: "",
+          lastName: "",
+          company: "",
+          countryRegion: "",
+          email: "",
+          orgUnit: "",
+          address: "",
+          city: "",
+          state: "",
+          postalCode: "",
+        },
       },
     });
     expect(r.server!.productId).toMatch(/^\d{5}-\d{5}-\d{5}-[A-Z]{2}\d{3}$/);
@@ -316,7 +327,11 @@ describe("set.ps1", () => {
     const r = await set(c, CONTACT);
     expect(r.roleChanged).toBe(false);
     // state is "" on both sides, so it is the one property that did not differ
-    expect(r.changedProperties.sort()).toEqual(Object.values(WMI_NAMES).filter((n) => n !== "State").sort());
+    expect(r.changedProperties.sort()).toEqual(
+      Object.values(WMI_NAMES)
+        .filter((n) => n !== "State")
+        .sort(),
+    );
     const sets = (await simAdmin(c).calls()).filter((x) => x.cmdlet === "Set-CimInstance");
     expect(sets).toHaveLength(1);
     expect([...(sets[0].properties ?? [])].sort()).toEqual(Object.values(WMI_NAMES).sort());

@@ -59,7 +59,10 @@ const read = (properties: Record<string, unknown>) => failure(host.read({ urn, i
 
 /** How each code is provoked, and what its message says besides the code (so the right failure was provoked). */
 const PROVOKE: Record<string, { run: () => Promise<string>; says: RegExp }> = {
-  RDS_VALIDATION: { run: () => create("sh-validation", { mode: "perSocket" }), says: /^configuring licensing on sh-validation: mode must be/ },
+  RDS_VALIDATION: {
+    run: () => create("sh-validation", { mode: "perSocket" }),
+    says: /^configuring licensing on sh-validation: mode must be/,
+  },
   RDS_MODE_MISMATCH: {
     run: async () => {
       await setHostConfig(stateDir, "sh-workgroup", { domain: null, partOfDomain: false });
@@ -101,7 +104,13 @@ const PROVOKE: Record<string, { run: () => Promise<string>; says: RegExp }> = {
     run: async () => {
       const [id] = await prepareLicenseServer(stateDir, "ls-not-ready", [{ productVersion: "2022", calType: "perDevice", count: 5 }]);
       await setFault(stateDir, "ls-not-ready", "classNotReadyCalls", 5);
-      const pack = { keyPackId: id, calType: "perDevice", productVersion: "2022", licenseServerConnection: sim("ls-not-ready"), licenseServerName: "" };
+      const pack = {
+        keyPackId: id,
+        calType: "perDevice",
+        productVersion: "2022",
+        licenseServerConnection: sim("ls-not-ready"),
+        licenseServerName: "",
+      };
       return create("sh-packs", { calPacks: [pack] });
     },
     says: /sessionHostLicensing\.packs on ls-not-ready: .*Win32_TSLicenseKeyPack/,
@@ -142,10 +151,14 @@ test("every code of the catalogue is provoked here, or listed with the reason it
   expect([...Object.keys(PROVOKE), ...Object.keys(NOT_PROVOKED)].sort()).toEqual([...ERROR_CODES].sort());
 });
 
-test.each(Object.keys(PROVOKE))("%s: the message ends with the code", async (code) => {
-  const message = await PROVOKE[code].run();
-  expect(message).toMatch(PROVOKE[code].says);
-  expect(message.endsWith(`[${code}]`)).toBe(true);
-  // The code is said once, at the end.
-  expect(message.split(`[${code}]`)).toHaveLength(2);
-}, 120_000);
+test.each(Object.keys(PROVOKE))(
+  "%s: the message ends with the code",
+  async (code) => {
+    const message = await PROVOKE[code].run();
+    expect(message).toMatch(PROVOKE[code].says);
+    expect(message.endsWith(`[${code}]`)).toBe(true);
+    // The code is said once, at the end.
+    expect(message.split(`[${code}]`)).toHaveLength(2);
+  },
+  120_000,
+);

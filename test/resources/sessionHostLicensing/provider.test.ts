@@ -74,7 +74,12 @@ const sessionHostOf = async (h: string) => (await hostView(stateDir, h)).session
 const rpcs = (since: number) => engine.log.slice(since).map((c) => `${c.method}${c.urn ? ` ${c.urn.split("::").pop()}` : ""}`);
 
 beforeAll(async () => {
-  assertBuilt(["provider/resources/sessionHostLicensing", "provider/resources/calPack", "provider/resources/licenseServer", "provider/shim.ts"]);
+  assertBuilt([
+    "provider/resources/sessionHostLicensing",
+    "provider/resources/calPack",
+    "provider/resources/licenseServer",
+    "provider/shim.ts",
+  ]);
   host = await startProviderHost();
   engine = createEngine(host);
 }, 120_000);
@@ -145,7 +150,8 @@ describe("RdsSessionHostLicensing through the host", () => {
     expect(rpcs(mark).filter((m) => /^(Create|Update|Delete)/.test(m))).toEqual([]);
     const after = await callLogs(stateDir, [SH1, SH2]);
     for (const h of [SH1, SH2]) {
-      const writes = (rows: typeof after[string]) => rows.filter((r) => r.method === "ChangeMode" || r.method === "SetSpecifiedLicenseServerList");
+      const writes = (rows: (typeof after)[string]) =>
+        rows.filter((r) => r.method === "ChangeMode" || r.method === "SetSpecifiedLicenseServerList");
       expect(writes(after[h])).toHaveLength(writes(before[h]).length);
     }
   }, 600_000);
@@ -178,7 +184,10 @@ describe("RdsSessionHostLicensing through the host", () => {
     expect(await sessionHostOf(SH2)).toMatchObject({ specifiedLicenseServers: [lsName] });
     // Only what differed was set: SH1 got ChangeMode only, SH2 the list only.
     const logs = await callLogs(stateDir, [SH1, SH2]);
-    const lastWrite = (h: string) => logs[h].filter((r) => (r.method === "ChangeMode" || r.method === "SetSpecifiedLicenseServerList") && r.cmdlet === "Invoke-CimMethod").pop()!.method;
+    const lastWrite = (h: string) =>
+      logs[h]
+        .filter((r) => (r.method === "ChangeMode" || r.method === "SetSpecifiedLicenseServerList") && r.cmdlet === "Invoke-CimMethod")
+        .pop()!.method;
     expect(lastWrite(SH1)).toBe("ChangeMode");
     expect(lastWrite(SH2)).toBe("SetSpecifiedLicenseServerList");
 

@@ -38,7 +38,12 @@ import { captureProvider } from "../../helpers/captureProvider";
 const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 const conn = { transport: "simulator", host: "sh1.contoso.com" };
 const ls = { transport: "simulator", host: "ls01.contoso.com" };
-const pack = (calType: string, productVersion: string, keyPackId = 3) => ({ keyPackId, calType, productVersion, licenseServerConnection: ls });
+const pack = (calType: string, productVersion: string, keyPackId = 3) => ({
+  keyPackId,
+  calType,
+  productVersion,
+  licenseServerConnection: ls,
+});
 
 describe("CAL version vs session host OS (newer CALs cover older hosts)", () => {
   // Rows: host OS; columns: 2008R2-era, 2012, 2016, 2019, 2022, 2025 CALs.
@@ -86,27 +91,52 @@ describe("CAL version vs session host OS (newer CALs cover older hosts)", () => 
 
 describe("the mode-vs-CALs rule", () => {
   it("passes with a pack of the mode's type that covers the OS, even next to other packs", () => {
-    const r = evaluateModeAgainstCals({ host: "sh1", mode: "perUser", osVersion: "2022", domainJoined: true, packs: [
-      { keyPackId: 3, calType: "perDevice", productVersion: "2022" },
-      { keyPackId: 4, calType: "perUser", productVersion: "2025" },
-    ] });
+    const r = evaluateModeAgainstCals({
+      host: "sh1",
+      mode: "perUser",
+      osVersion: "2022",
+      domainJoined: true,
+      packs: [
+        { keyPackId: 3, calType: "perDevice", productVersion: "2022" },
+        { keyPackId: 4, calType: "perUser", productVersion: "2025" },
+      ],
+    });
     expect(r.ok).toBe(true);
   });
 
   it("tolerates what is not known yet, but not what is known to be wrong", () => {
-    expect(evaluateModeAgainstCals({ host: "h", mode: "perUser", packs: [{ calType: undefined, productVersion: undefined }] }).ok).toBe(true);
-    expect(evaluateModeAgainstCals({ host: "h", mode: "perUser", osVersion: "2025", packs: [{ calType: "perUser", productVersion: undefined }] }).ok).toBe(true);
-    expect(evaluateModeAgainstCals({ host: "h", mode: "perUser", packs: [{ calType: "perDevice", productVersion: undefined }] }).ok).toBe(false);
+    expect(evaluateModeAgainstCals({ host: "h", mode: "perUser", packs: [{ calType: undefined, productVersion: undefined }] }).ok).toBe(
+      true,
+    );
+    expect(
+      evaluateModeAgainstCals({ host: "h", mode: "perUser", osVersion: "2025", packs: [{ calType: "perUser", productVersion: undefined }] })
+        .ok,
+    ).toBe(true);
+    expect(evaluateModeAgainstCals({ host: "h", mode: "perUser", packs: [{ calType: "perDevice", productVersion: undefined }] }).ok).toBe(
+      false,
+    );
     expect(evaluateModeAgainstCals({ host: "h", mode: "perUser", packs: undefined }).ok).toBe(true);
     expect(evaluateModeAgainstCals({ host: "h", mode: "perUser", packs: [] }).ok).toBe(false);
   });
 
   it("refuses Per User on a workgroup host whatever the packs", () => {
-    const r = evaluateModeAgainstCals({ host: "wg", mode: "perUser", domainJoined: false, packs: [{ calType: "perUser", productVersion: "2025" }] });
+    const r = evaluateModeAgainstCals({
+      host: "wg",
+      mode: "perUser",
+      domainJoined: false,
+      packs: [{ calType: "perUser", productVersion: "2025" }],
+    });
     expect(r.ok).toBe(false);
     expect(r.problems.join()).toContain("wg is in a workgroup");
     // Per Device is what a workgroup host must use.
-    expect(evaluateModeAgainstCals({ host: "wg", mode: "perDevice", domainJoined: false, packs: [{ calType: "perDevice", productVersion: "2022" }] }).ok).toBe(true);
+    expect(
+      evaluateModeAgainstCals({
+        host: "wg",
+        mode: "perDevice",
+        domainJoined: false,
+        packs: [{ calType: "perDevice", productVersion: "2022" }],
+      }).ok,
+    ).toBe(true);
   });
 });
 
@@ -157,8 +187,18 @@ describe("provider.check", () => {
 });
 
 describe("provider.diff", () => {
-  const inputs = argsSchema.parse({ connection: conn, mode: "perUser", licenseServers: ["ls01.contoso.com", "ls02.contoso.com"], calPacks: [pack("perUser", "2022")] });
-  const state = { ...inputs, effectiveMode: "perUser", effectiveLicenseServers: ["LS01.contoso.com", "ls02.contoso.com"], modeSource: "local" };
+  const inputs = argsSchema.parse({
+    connection: conn,
+    mode: "perUser",
+    licenseServers: ["ls01.contoso.com", "ls02.contoso.com"],
+    calPacks: [pack("perUser", "2022")],
+  });
+  const state = {
+    ...inputs,
+    effectiveMode: "perUser",
+    effectiveLicenseServers: ["LS01.contoso.com", "ls02.contoso.com"],
+    modeSource: "local",
+  };
 
   it("no change when the live values match (case-insensitively)", async () => {
     expect(await provider.diff!("id", state, inputs)).toEqual({ changes: false, replaces: [], deleteBeforeReplace: false });
@@ -167,14 +207,27 @@ describe("provider.diff", () => {
   it("live drift (mode flipped, list emptied or reordered) is an in-place update", async () => {
     expect(await provider.diff!("id", { ...state, effectiveMode: "perDevice" }, inputs)).toMatchObject({ changes: true, replaces: [] });
     expect(await provider.diff!("id", { ...state, effectiveLicenseServers: [] }, inputs)).toMatchObject({ changes: true, replaces: [] });
-    expect(await provider.diff!("id", { ...state, effectiveLicenseServers: ["ls02.contoso.com", "ls01.contoso.com"] }, inputs)).toMatchObject({ changes: true });
+    expect(
+      await provider.diff!("id", { ...state, effectiveLicenseServers: ["ls02.contoso.com", "ls01.contoso.com"] }, inputs),
+    ).toMatchObject({ changes: true });
   });
 
   it("another host or scope replaces (deleting first when the old one resets on delete); credentials only update", async () => {
-    expect(await provider.diff!("id", state, { ...inputs, connection: { ...conn, host: "sh9" } })).toMatchObject({ changes: true, replaces: ["targetHost"], deleteBeforeReplace: false });
-    expect(await provider.diff!("id", { ...state, resetOnDelete: true }, { ...inputs, scope: "deployment", resetOnDelete: true })).toMatchObject({ replaces: ["scope"], deleteBeforeReplace: true });
-    expect(await provider.diff!("id", state, { ...inputs, connection: { ...conn, stateDir: "/tmp/x" } })).toMatchObject({ changes: true, replaces: [] });
-    expect(await provider.diff!("id", state, { ...inputs, connection: { ...conn, host: "SH1.CONTOSO.COM" } })).toMatchObject({ replaces: [] });
+    expect(await provider.diff!("id", state, { ...inputs, connection: { ...conn, host: "sh9" } })).toMatchObject({
+      changes: true,
+      replaces: ["targetHost"],
+      deleteBeforeReplace: false,
+    });
+    expect(
+      await provider.diff!("id", { ...state, resetOnDelete: true }, { ...inputs, scope: "deployment", resetOnDelete: true }),
+    ).toMatchObject({ replaces: ["scope"], deleteBeforeReplace: true });
+    expect(await provider.diff!("id", state, { ...inputs, connection: { ...conn, stateDir: "/tmp/x" } })).toMatchObject({
+      changes: true,
+      replaces: [],
+    });
+    expect(await provider.diff!("id", state, { ...inputs, connection: { ...conn, host: "SH1.CONTOSO.COM" } })).toMatchObject({
+      replaces: [],
+    });
   });
 
   it("an unknown value at preview means 'may change', never 'replace'", async () => {
@@ -202,7 +255,15 @@ describe("Group Policy decisions", () => {
   const args = argsSchema.parse({ connection: conn, mode: "perUser", licenseServers: ["ls01.contoso.com"] });
 
   it("a policy equal to the desired values: no conflict, nothing to set, source groupPolicy", () => {
-    const live = interpret(raw({ licensingType: 4, policySourceLicensingType: 1, policySourceConfiguredLicenseServers: 1, licenseServers: ["ls01.contoso.com"], policy: { licensingMode: 4, licenseServers: "ls01.contoso.com" } }));
+    const live = interpret(
+      raw({
+        licensingType: 4,
+        policySourceLicensingType: 1,
+        policySourceConfiguredLicenseServers: 1,
+        licenseServers: ["ls01.contoso.com"],
+        policy: { licensingMode: 4, licenseServers: "ls01.contoso.com" },
+      }),
+    );
     expect(live).toMatchObject({ modeSource: "groupPolicy", licenseServersSource: "groupPolicy", effectiveMode: "perUser" });
     expect(policyConflicts(args, live)).toEqual([]);
     expect(planChanges(args, live)).toEqual({ mode: null, licenseServers: null });
@@ -232,9 +293,18 @@ describe("Group Policy decisions", () => {
 
 describe("partial success: what was done", () => {
   const live = interpret({
-    scope: "sessionHost", serverName: "sh1", licensingType: 2, rdmsMode: null, policySourceLicensingType: 0,
-    policySourceConfiguredLicenseServers: 0, licenseServers: ["a"], policy: { licensingMode: null, licenseServers: null },
-    gracePeriodDaysLeft: 120, os: { caption: null, version: null, buildNumber: null }, partOfDomain: true, domain: null,
+    scope: "sessionHost",
+    serverName: "sh1",
+    licensingType: 2,
+    rdmsMode: null,
+    policySourceLicensingType: 0,
+    policySourceConfiguredLicenseServers: 0,
+    licenseServers: ["a"],
+    policy: { licensingMode: null, licenseServers: null },
+    gracePeriodDaysLeft: 120,
+    os: { caption: null, version: null, buildNumber: null },
+    partOfDomain: true,
+    domain: null,
   });
 
   it("describes a plan in the user's words, and what changed between two reads", () => {
@@ -245,7 +315,10 @@ describe("partial success: what was done", () => {
   });
 
   it("the state after a plan, without reading the host again", () => {
-    expect(applyPlan(live, { mode: "perUser", licenseServers: null })).toMatchObject({ effectiveMode: "perUser", effectiveLicenseServers: ["a"] });
+    expect(applyPlan(live, { mode: "perUser", licenseServers: null })).toMatchObject({
+      effectiveMode: "perUser",
+      effectiveLicenseServers: ["a"],
+    });
   });
 });
 
@@ -254,7 +327,10 @@ describe("the live packs", () => {
 
   it("groups the packs by license server (one packs.ps1 each), in declaration order", () => {
     const groups = packsByServer([ref(3, "ls1", "LS1"), ref(4, "ls2"), ref(5, "ls1")], (c) => c.host);
-    expect(groups.map((g) => [g.connection.host, g.ids, g.name])).toEqual([["ls1", [3, 5], "LS1"], ["ls2", [4], ""]]);
+    expect(groups.map((g) => [g.connection.host, g.ids, g.name])).toEqual([
+      ["ls1", [3, 5], "LS1"],
+      ["ls2", [4], ""],
+    ]);
   });
 
   it("turns packs.ps1's answer into facts; a pack not there is 'not found'", () => {
@@ -267,7 +343,11 @@ describe("the live packs", () => {
 
   it("reads the declared packs for check, tolerating unknowns and leaving wrong values to the schema", () => {
     const declared = { connection: conn, mode: "perUser", calPacks: [pack("perDevice", "2022", 7), UNKNOWN] };
-    expect(modeRuleFromDeclaration(declared)).toEqual({ host: "sh1.contoso.com", mode: "perUser", packs: [{ keyPackId: 7, calType: "perDevice", productVersion: "2022" }, {}] });
+    expect(modeRuleFromDeclaration(declared)).toEqual({
+      host: "sh1.contoso.com",
+      mode: "perUser",
+      packs: [{ keyPackId: 7, calType: "perDevice", productVersion: "2022" }, {}],
+    });
     expect(modeRuleFromDeclaration({ ...declared, calPacks: [pack("perSocket", "2022")] })).toBeUndefined();
     expect(modeRuleFromDeclaration({ ...declared, calPacks: undefined })).toBeUndefined();
     expect(modeRuleFromDeclaration({ ...declared, connection: UNKNOWN })?.host).toBe("the session host");
@@ -278,8 +358,22 @@ describe("the field table", () => {
   it("derives the secrets, the outputs and the comparator spec from one declaration per field", () => {
     expect(FIELDS.secretFields).toEqual(["connection", "calPacks"]);
     expect(Object.keys(FIELDS.inputShape)).toEqual(["connection", "scope", "mode", "licenseServers", "calPacks", "resetOnDelete"]);
-    expect(FIELDS.outputKeys).toEqual([...Object.keys(FIELDS.inputShape), "serverName", "effectiveMode", "effectiveLicenseServers", "modeSource", "licenseServersSource", "gracePeriodDaysLeft", "osVersion", "domainJoined"]);
-    expect(Object.entries(FIELDS.diffSpec).filter(([, r]) => r.replace).map(([k]) => k)).toEqual(["targetHost", "transport", "scope"]);
+    expect(FIELDS.outputKeys).toEqual([
+      ...Object.keys(FIELDS.inputShape),
+      "serverName",
+      "effectiveMode",
+      "effectiveLicenseServers",
+      "modeSource",
+      "licenseServersSource",
+      "gracePeriodDaysLeft",
+      "osVersion",
+      "domainJoined",
+    ]);
+    expect(
+      Object.entries(FIELDS.diffSpec)
+        .filter(([, r]) => r.replace)
+        .map(([k]) => k),
+    ).toEqual(["targetHost", "transport", "scope"]);
     expect([...FIELDS.stateOnlyFields]).toEqual(["connection", "calPacks", "resetOnDelete"]);
   });
 });
@@ -290,7 +384,17 @@ describe("findings (Best Practices Analyzer-style)", () => {
     licenseServer: { serverName: "ls01.contoso.com", activationStatus: "activated", productId: "00490-92005-99454-AT527", nextStep: "" },
     packs: [{ name: "users", keyPackId: 3, calType: "perUser", productVersion: "2022", availableLicenses: 10 }],
     hosts: [
-      { name: "sh1", serverName: "sh1.contoso.com", effectiveMode: "perUser", modeSource: "local", effectiveLicenseServers: ["ls01"], licenseServersSource: "local", gracePeriodDaysLeft: 120, osVersion: "2022", domainJoined: true },
+      {
+        name: "sh1",
+        serverName: "sh1.contoso.com",
+        effectiveMode: "perUser",
+        modeSource: "local",
+        effectiveLicenseServers: ["ls01"],
+        licenseServersSource: "local",
+        gracePeriodDaysLeft: 120,
+        osVersion: "2022",
+        domainJoined: true,
+      },
     ],
   });
   const status = (input: FindingsInput) => Object.fromEntries(computeFindings(input).map((f) => [f.id, f.status]));
@@ -298,7 +402,9 @@ describe("findings (Best Practices Analyzer-style)", () => {
   it("all pass for a healthy environment, in id order, each with severity, title and a one-line fix", () => {
     const findings = computeFindings(healthy());
     expect(findings.map((f) => f.id)).toEqual(Object.keys(FINDINGS));
-    expect(findings.every((f) => f.status === "pass" && !f.fix.includes("\n") && f.title === FINDINGS[f.id as keyof typeof FINDINGS].title)).toBe(true);
+    expect(
+      findings.every((f) => f.status === "pass" && !f.fix.includes("\n") && f.title === FINDINGS[f.id as keyof typeof FINDINGS].title),
+    ).toBe(true);
   });
 
   it("not activated (001) with the license server's own next step", () => {
@@ -346,7 +452,12 @@ describe("findings (Best Practices Analyzer-style)", () => {
 describe("the resource class", () => {
   it("registers with the type token, a secret connection, and a small serializable __provider", async () => {
     const reg = await captureProvider(
-      () => new RdsSessionHostLicensing("sh1", { connection: { transport: "simulator", host: "sh1" }, mode: "perDevice", licenseServers: ["ls01"] }),
+      () =>
+        new RdsSessionHostLicensing("sh1", {
+          connection: { transport: "simulator", host: "sh1" },
+          mode: "perDevice",
+          licenseServers: ["ls01"],
+        }),
     );
     expect(reg.type).toBe("pulumi-nodejs:dynamic/rds:SessionHostLicensing");
     expect(JSON.stringify(reg.inputs.connection)).toContain("4dabf18193072939515e22adb298388d");

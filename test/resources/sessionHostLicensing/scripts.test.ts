@@ -129,7 +129,9 @@ describe("get.ps1 and set.ps1, scope sessionHost", () => {
     expect(raw.licenseServers).toEqual(["ls02.contoso.com", LS]);
     // The emulator accepted both calls: it rejects wrong parameter names and types with a WBEM code.
     const log = (await callLog(stateDir, SH_A)).filter((r) => r.cmdlet === "Invoke-CimMethod");
-    expect(log.filter((r) => r.method === "ChangeMode" || r.method === "SetSpecifiedLicenseServerList").map((r) => [r.method, r.result])).toEqual([
+    expect(
+      log.filter((r) => r.method === "ChangeMode" || r.method === "SetSpecifiedLicenseServerList").map((r) => [r.method, r.result]),
+    ).toEqual([
       ["ChangeMode", 0],
       ["SetSpecifiedLicenseServerList", 0],
     ]);
@@ -169,7 +171,11 @@ describe("scope deployment (through the connection broker)", () => {
   it("sets mode and list with one Set-RDLicenseConfiguration, reads them back, and resets to NotConfigured", async () => {
     const before = await get(CB, "deployment");
     expect(before).toMatchObject({ scope: "deployment", rdmsMode: "NotConfigured", licenseServers: [], licensingType: null });
-    expect(interpret(before)).toMatchObject({ effectiveMode: "notConfigured", modeSource: "deployment", licenseServersSource: "deployment" });
+    expect(interpret(before)).toMatchObject({
+      effectiveMode: "notConfigured",
+      modeSource: "deployment",
+      licenseServersSource: "deployment",
+    });
 
     const out = await set(CB, { scope: "deployment", mode: "perDevice", licenseServers: ["ls02.contoso.com", LS] });
     expect(out.calls).toEqual(["Set-RDLicenseConfiguration"]);
@@ -234,10 +240,18 @@ describe("packs.ps1 (on the license server)", () => {
 
 describe("provider create/update against the emulator", () => {
   it("sets only what differs: a second converge makes no WMI change", async () => {
-    const args = inputs(SH_B, { mode: "perDevice", licenseServers: [LS, "ls02.contoso.com"], calPacks: [ref(packs.device2022, "perDevice", "2022")] });
+    const args = inputs(SH_B, {
+      mode: "perDevice",
+      licenseServers: [LS, "ls02.contoso.com"],
+      calPacks: [ref(packs.device2022, "perDevice", "2022")],
+    });
     const before = (await writesOn(SH_B)).length;
     const first = await provider.create(args);
-    expect(first.outs).toMatchObject({ effectiveMode: "perDevice", effectiveLicenseServers: [LS, "ls02.contoso.com"], modeSource: "local" });
+    expect(first.outs).toMatchObject({
+      effectiveMode: "perDevice",
+      effectiveLicenseServers: [LS, "ls02.contoso.com"],
+      modeSource: "local",
+    });
     // Mode was already Per Device: only the list was written.
     const afterCreate = await writesOn(SH_B);
     expect(afterCreate.slice(before).map((r) => r.method)).toEqual(["SetSpecifiedLicenseServerList"]);

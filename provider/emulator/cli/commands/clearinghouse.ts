@@ -61,7 +61,7 @@ export const retailCodeCommand: Command = {
     "cal-type": { type: "string", value: "TYPE", help: `CAL type: ${CAL_TYPES.join("|")}` },
     quantity: { type: "string", value: "N", help: "number of CALs (1..100)" },
   },
-  summary: "make up a fresh retail license code (a \"License Pack (Retail Purchase)\")",
+  summary: 'make up a fresh retail license code (a "License Pack (Retail Purchase)")',
   details: [
     "Prints a new 25-character retail license code whose terms are the ones asked for. Any",
     "well-formed code installs once (InstallRetailPurchaseLicenseKeyPack); this one is simply",

@@ -9,7 +9,11 @@ import { BOOL_FAULTS, FAILURE_STYLES, FAULTS } from "../values";
 
 export const faultSetCommand: Command = {
   name: "fault set",
-  positionals: [HOST_ARG, { name: "fault", help: FAULTS.join("|") }, { name: "value", optional: true, help: "depends on the fault, see the list above" }],
+  positionals: [
+    HOST_ARG,
+    { name: "fault", help: FAULTS.join("|") },
+    { name: "value", optional: true, help: "depends on the fault, see the list above" },
+  ],
   options: {},
   summary: "switch a fault on (creates the host if needed)",
   details: [
@@ -28,7 +32,10 @@ export const faultSetCommand: Command = {
 
 export const faultClearCommand: Command = {
   name: "fault clear",
-  positionals: [HOST_ARG, { name: "fault", optional: true, help: `${FAULTS.join("|")}; all faults and the Group Policy values when omitted` }],
+  positionals: [
+    HOST_ARG,
+    { name: "fault", optional: true, help: `${FAULTS.join("|")}; all faults and the Group Policy values when omitted` },
+  ],
   options: {},
   summary: "clear one fault, or all faults and Group Policy values",
   run: runFaultClear,
@@ -59,5 +66,8 @@ async function runFaultClear(ctx: Context, p: Parsed, cmd: Command): Promise<voi
   const host = hostArg(p, cmd);
   const fault = p.positionals.fault === undefined ? undefined : oneOf("<fault>", p.positionals.fault, FAULTS, cmd);
   const r = await callEmulator(ctx, "fault-clear", { host, ...(fault ? { fault } : {}) });
-  emit(ctx, r, () => [`${printable(host)}: ${fault ? `${fault} cleared` : "all faults and Group Policy values cleared"}`, ...summarizeFaults(r)]);
+  emit(ctx, r, () => [
+    `${printable(host)}: ${fault ? `${fault} cleared` : "all faults and Group Policy values cleared"}`,
+    ...summarizeFaults(r),
+  ]);
 }

@@ -41,8 +41,15 @@ async function runGpoSet(ctx: Context, p: Parsed, cmd: Command): Promise<void> {
   }
   if (p.values["license-servers"] !== undefined) {
     const raw = p.values["license-servers"] as string;
-    const names = raw.split(",").map((s) => s.trim()).filter((s) => s.length > 0);
-    if (names.length === 0) throw new UsageError("--license-servers needs at least one server name, comma-separated (use 'gpo clear --license-servers' to remove the policy)", cmd);
+    const names = raw
+      .split(",")
+      .map((s) => s.trim())
+      .filter((s) => s.length > 0);
+    if (names.length === 0)
+      throw new UsageError(
+        "--license-servers needs at least one server name, comma-separated (use 'gpo clear --license-servers' to remove the policy)",
+        cmd,
+      );
     args.licenseServers = names.join(",");
   }
   if (!("licensingMode" in args) && !("licenseServers" in args)) {
@@ -62,6 +69,10 @@ function formatPolicy(r: EmulatorView): string[] {
 async function runGpoClear(ctx: Context, p: Parsed, cmd: Command): Promise<void> {
   const host = hostArg(p, cmd);
   const both = !p.values.mode && !p.values["license-servers"];
-  const r = await callEmulator(ctx, "gpo-clear", { host, mode: both || p.values.mode === true, licenseServers: both || p.values["license-servers"] === true });
+  const r = await callEmulator(ctx, "gpo-clear", {
+    host,
+    mode: both || p.values.mode === true,
+    licenseServers: both || p.values["license-servers"] === true,
+  });
   emit(ctx, r, () => [`${printable(host)}: Group Policy`, ...formatPolicy(r)]);
 }

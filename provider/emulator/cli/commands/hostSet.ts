@@ -21,7 +21,11 @@ export const hostSetCommand: Command = {
     "role-installed": { type: "boolean", help: "install the RDS-Licensing role (service running)" },
     "no-role-installed": { type: "boolean", help: "remove the RDS-Licensing role" },
     service: { type: "string", value: "STATE", help: `TermServLicensing service: ${SERVICE_STATES.join("|")}` },
-    "product-id": { type: "string", value: "ID", help: "license server product ID ('' = derived from the host name); a new one deactivates (a rebuilt server)" },
+    "product-id": {
+      type: "string",
+      value: "ID",
+      help: "license server product ID ('' = derived from the host name); a new one deactivates (a rebuilt server)",
+    },
     "grace-days": { type: "string", value: "N", help: "RDSH grace period days left (0..120)" },
     "grace-start": { type: "string", value: "DATE", help: "RDSH grace period start (ISO 8601)" },
   },
@@ -89,13 +93,21 @@ async function runHostSet(ctx: Context, p: Parsed, cmd: Command): Promise<void> 
   if (v["grace-start"] !== undefined) {
     const s = (v["grace-start"] as string).trim();
     if (!/^\d{4}-\d{2}-\d{2}([T ][0-9:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(s) || Number.isNaN(Date.parse(s))) {
-      throw new UsageError(`--grace-start must be an ISO 8601 date such as 2025-01-31 or 2025-01-31T12:00:00Z (got '${printable(s)}')`, cmd);
+      throw new UsageError(
+        `--grace-start must be an ISO 8601 date such as 2025-01-31 or 2025-01-31T12:00:00Z (got '${printable(s)}')`,
+        cmd,
+      );
     }
     settings.gracePeriodStart = s;
     changed.push(`grace period started ${s}`);
   }
   if (Object.keys(settings).length === 0) {
-    throw new UsageError(`nothing to set: give at least one of ${Object.keys(cmd.options).map((o) => `--${o}`).join(", ")}`, cmd);
+    throw new UsageError(
+      `nothing to set: give at least one of ${Object.keys(cmd.options)
+        .map((o) => `--${o}`)
+        .join(", ")}`,
+      cmd,
+    );
   }
   const h = await callEmulator(ctx, "host-set", { host, settings });
   emit(ctx, h, () => [`${printable(h.hostName)}: ${changed.map(printable).join(", ")}`]);

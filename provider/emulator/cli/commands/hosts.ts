@@ -11,7 +11,10 @@ export const hostsCommand: Command = {
   positionals: [],
   options: {},
   summary: "list the simulated hosts",
-  details: ["One row per host that has state: OS, domain or workgroup, licensing role, activation,", "installed CAL packs (the built-in pack not counted), the effective licensing mode."],
+  details: [
+    "One row per host that has state: OS, domain or workgroup, licensing role, activation,",
+    "installed CAL packs (the built-in pack not counted), the effective licensing mode.",
+  ],
   run: runHosts,
 };
 
@@ -100,7 +103,13 @@ function formatHost(h: EmulatorView): string[] {
       ["Product ID", printable(ls.productId) + (c.productId ? "" : " (derived from the host name)")],
       ["License server ID", ls.licenseServerId ? printable(ls.licenseServerId) : "-"],
       ["Discovery scope", `${SERVER_ROLES[ls.serverRole] ?? "unknown"} (ServerRole ${ls.serverRole})`],
-      ["Reactivations", String(ls.reactivations) + (ls.lastReactivationReason !== null && ls.lastReactivationReason !== undefined ? ` (last reason ${ls.lastReactivationReason})` : "")],
+      [
+        "Reactivations",
+        String(ls.reactivations) +
+          (ls.lastReactivationReason !== null && ls.lastReactivationReason !== undefined
+            ? ` (last reason ${ls.lastReactivationReason})`
+            : ""),
+      ],
       ["Contact", contactText],
     ]),
   );
@@ -149,8 +158,14 @@ function formatHost(h: EmulatorView): string[] {
   lines.push("", "Session host");
   lines.push(
     ...kv([
-      ["Licensing mode", modeName(sh.effectiveLicensingType) + (gpoMode ? ` from Group Policy (WMI setting: ${modeName(sh.licensingType)})` : "")],
-      ["License servers", list(sh.effectiveLicenseServers) + (gpoServers ? ` from Group Policy (WMI setting: ${list(sh.specifiedLicenseServers)})` : "")],
+      [
+        "Licensing mode",
+        modeName(sh.effectiveLicensingType) + (gpoMode ? ` from Group Policy (WMI setting: ${modeName(sh.licensingType)})` : ""),
+      ],
+      [
+        "License servers",
+        list(sh.effectiveLicenseServers) + (gpoServers ? ` from Group Policy (WMI setting: ${list(sh.specifiedLicenseServers)})` : ""),
+      ],
       ["Grace period", `${sh.graceDaysLeft} days left (started ${day(c.gracePeriodStart)})`],
     ]),
   );

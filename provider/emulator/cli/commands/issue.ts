@@ -37,7 +37,13 @@ async function runIssue(ctx: Context, p: Parsed, cmd: Command): Promise<void> {
       `${printable(host)}: issued ${r.count} license${r.count === 1 ? "" : "s"} from key pack ${r.KeyPackId} (now ${r.IssuedLicenses} issued, ${r.AvailableLicenses} available)`,
     ];
     const licenses: EmulatorView[] = r.licenses ?? [];
-    if (licenses.length > 0) lines.push(...table(["LICENSE", "COMPUTER", "STATUS"], licenses.map((l) => [String(l.LicenseId), l.sIssuedToComputer, LICENSE_STATUS[l.LicenseStatus] ?? String(l.LicenseStatus)])).map((l) => `  ${l}`));
+    if (licenses.length > 0)
+      lines.push(
+        ...table(
+          ["LICENSE", "COMPUTER", "STATUS"],
+          licenses.map((l) => [String(l.LicenseId), l.sIssuedToComputer, LICENSE_STATUS[l.LicenseStatus] ?? String(l.LicenseStatus)]),
+        ).map((l) => `  ${l}`),
+      );
     else lines.push("  per-user pack: counted only (per-user CALs are tracked in Active Directory)");
     return lines;
   });

@@ -16,7 +16,8 @@ async function runReset(ctx: Context, p: Parsed, cmd: Command): Promise<void> {
   const host = p.positionals.host === undefined ? undefined : hostArg(p, cmd);
   const r = await callEmulator(ctx, "reset", host === undefined ? {} : { host });
   emit(ctx, r, () => {
-    if (host !== undefined) return [r.existed ? `${printable(host)}: reset (state and call log removed)` : `${printable(host)}: had no state; nothing to reset`];
+    if (host !== undefined)
+      return [r.existed ? `${printable(host)}: reset (state and call log removed)` : `${printable(host)}: had no state; nothing to reset`];
     return [`reset ${r.hostsReset} host${r.hostsReset === 1 ? "" : "s"} and the Clearinghouse in ${printable(ctx.stateDir)}`];
   });
 }

@@ -1,6 +1,9 @@
 /**
- * The license server, CAL pack and session host script suites (test/resources/<name>/scripts.test.ts),
- * every test of them, run again over the ssh transport with password authentication.
+ * The license server script suite (test/resources/licenseServer/scripts.test.ts), every test of it, run
+ * again over the ssh transport with password authentication: a password session carries the scripts
+ * end to end. Once authenticated, a session is the same whatever the method, so the CAL pack and
+ * session host suites run over ssh once, with key authentication (ssh-key-suites.test.ts); what is
+ * particular to passwords (askpass, a wrong password refused with RDS_AUTH_REFUSED) is in ssh.test.ts.
  *
  * Real: a Debian sshd started here on a free 127.0.0.1 port (sshLab.ts), PowerShell SSH remoting
  * from the warm pwsh (one persistent session per suite, shared by every emulated host: the pool keys
@@ -20,8 +23,6 @@ beforeAll(() => lab.start(), 60_000);
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 require("../resources/licenseServer/scripts.test");
-require("../resources/calPack/scripts.test");
-require("../resources/sessionHostLicensing/scripts.test");
 
 afterAll(async () => {
   await closeAll();

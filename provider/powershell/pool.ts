@@ -19,6 +19,7 @@ export { freshPwshPerOperation, warmSessions, type PoolHooks } from "./pool/hook
 export type { PoolOptions } from "./pool/options";
 export type { ScriptOutcome, ScriptRun } from "./pool/session";
 export { SessionPool, type SessionPoolSettings } from "./pool/sessionPool";
+export type { Invocation, Shell, StartShell } from "./pool/shell";
 export type { TargetSpec, WarmSession } from "./pool/target";
 export type { CommandEvent, PoolEvent, PoolStats, SessionStats } from "./pool/telemetry";
 

@@ -1,6 +1,11 @@
 /**
- * The session pool: warm reuse, per-target FIFO queues, parallel targets, timeouts, dying pwsh,
- * idle close, the cap, closeAll, and no pwsh outliving Node.
+ * The session pool with real pwsh: what only a real process shows. A pwsh really killed at its
+ * timeout (launcher and inner pwsh) and replaced, a pwsh that dies, idle close with a small real idle
+ * time, closeAll leaving nothing running, the script events with Bootstrap.ps1's own run time,
+ * finding pwsh, and no pwsh outliving Node (parent watchdog, SIGKILL, SIGTERM, an idle pool letting
+ * Node exit). The pool's rules (FIFO per target, parallel targets, the cap and LRU eviction, what a
+ * timeout or a dying session does to the queue, closeAll rejecting queued operations, the
+ * fresh-pwsh-per-operation policy) are checked in process in pool.fast.test.ts.
  *
  * Real: pwsh processes (node-powershell), Bootstrap.ps1, the simulator transport with the real
  * emulator module, process signals (a child Node process is SIGKILLed / SIGTERMed for the
@@ -8,13 +13,12 @@
  * Stand-ins: the operation scripts are fixtures that sleep, echo, or end the pwsh process.
  */
 import { spawn } from "child_process";
-import * as fs from "fs";
 import * as path from "path";
 import { z } from "zod";
 import { ErrorCode } from "../../provider/errors";
 import { packageRoot } from "../../provider/paths";
 import { PWSH_INSTALL_HINT } from "../../provider/powershell/executable";
-import { closeAll, configurePool, poolOptions, poolStats } from "../../provider/powershell/pool";
+import { closeAll, configurePool, onPoolEvent, poolOptions, poolStats, type PoolEvent } from "../../provider/powershell/pool";
 import { runOperation } from "../../provider/powershell/runner";
 import { targetKey } from "../../provider/powershell/transport";
 import {
@@ -66,39 +70,17 @@ afterAll(async () => {
   removeTempDirs();
 });
 
-describe("queues", () => {
-  it("runs 20 concurrent operations on one target one at a time, in the order they were queued", async () => {
-    const log = path.join(tempDir("rds-pool-queue"), "log.txt");
-    const conn = sim("pool-queue", stateDir);
-    await echo("pool-queue"); // warm, so the queue test measures the queue, not the start
-    const startedBefore = poolStats().started;
-    const runs = Array.from({ length: 20 }, (_, id) =>
-      runOperation(conn, { name: "test.sleep", script: fixture("Sleep"), args: { ms: 40, file: log, id }, result: sleepSchema }),
-    );
-    const results = await Promise.all(runs);
-    const lines = fs.readFileSync(log, "utf8").trim().split("\n");
-    const expected = Array.from({ length: 20 }, (_, id) => [`begin ${id}`, `end ${id}`]).flat();
-    expect(lines).toEqual(expected);
-    for (let i = 1; i < results.length; i++) expect(results[i].started).toBeGreaterThanOrEqual(results[i - 1].ended);
-    expect(new Set(results.map((r) => r.pid)).size).toBe(1);
-    expect(poolStats().started).toBe(startedBefore);
-  });
-
-  it("runs different targets in parallel", async () => {
-    await Promise.all([echo("pool-par-a"), echo("pool-par-b")]);
-    const sleep = (host: string) =>
-      runOperation(sim(host, stateDir), { name: "test.sleep", script: fixture("Sleep"), args: { ms: 1500 }, result: sleepSchema });
-    const [a, b] = await Promise.all([sleep("pool-par-a"), sleep("pool-par-b")]);
-    expect(a.pid).not.toBe(b.pid);
-    // The two sleeps overlap in time.
-    expect(a.started).toBeLessThan(b.ended);
-    expect(b.started).toBeLessThan(a.ended);
-  });
-});
+// Each real pwsh start counts, so the tests below reuse what earlier ones left warm: the timeout
+// and the exit each replace the pwsh of one target, and closeAll closes what the idle and events
+// tests left. Run alone, a test warms its targets itself. closeAll also leaves the pool empty for
+// "finding pwsh", which counts live processes.
+const REPLACED = "pool-replace";
+const IDLE = "pool-idle";
+const EVENTS = "pool-events";
 
 describe("timeouts and dying pwsh", () => {
   it("kills a pwsh that runs past its timeout, rejects with RDS_TIMEOUT, and replaces it", async () => {
-    const host = "pool-timeout";
+    const host = REPLACED;
     const first = await echo(host);
     expect(sessionOf(host)?.pwshPid).toBe(first.pid);
     const before = processesOf(host);
@@ -128,25 +110,8 @@ describe("timeouts and dying pwsh", () => {
     expect(poolStats().started).toBe(startedBefore + 1);
   });
 
-  it("runs the operations queued behind a timed-out one on the fresh pwsh", async () => {
-    const host = "pool-timeout-queue";
-    await echo(host);
-    const conn = sim(host, stateDir);
-    const slow = runOperation(conn, {
-      name: "test.slow",
-      script: fixture("Sleep"),
-      args: { ms: 30_000 },
-      result: anything,
-      timeoutMs: 500,
-    });
-    const after = [echo(host), echo(host)];
-    expect((await rdsErrorOf(slow)).code).toBe(ErrorCode.Timeout);
-    const [x, y] = await Promise.all(after);
-    expect(x.pid).toBe(y.pid);
-  });
-
   it("rejects the call whose pwsh dies and gives the next call a fresh pwsh", async () => {
-    const host = "pool-exit";
+    const host = REPLACED;
     const first = await echo(host);
     const before = processesOf(host);
     const diedBefore = poolStats().died;
@@ -167,7 +132,7 @@ describe("timeouts and dying pwsh", () => {
 describe("lifecycle", () => {
   it("closes a session after the idle time", async () => {
     configurePool({ idleMs: 400 });
-    const host = "pool-idle";
+    const host = IDLE;
     const first = await echo(host);
     const before = processesOf(host);
     await waitFor("the idle pwsh to close", () => sessionOf(host) === undefined && allGone(before)(), 8000);
@@ -177,50 +142,39 @@ describe("lifecycle", () => {
     expect(poolStats().started).toBe(startedBefore + 1);
   });
 
-  it("keeps at most maxSessions warm, closing the least recently used idle one", async () => {
-    await closeAll();
-    configurePool({ maxSessions: 2 });
-    await echo("pool-cap-a");
-    await echo("pool-cap-b");
-    await echo("pool-cap-a"); // b is now the least recently used
-    const b = processesOf("pool-cap-b");
-    await echo("pool-cap-c");
-    await waitFor("the LRU session to close", allGone(b), 8000);
-    expect(sessionOf("pool-cap-b")).toBeUndefined();
-    expect(sessionOf("pool-cap-a")).toBeDefined();
-    expect(sessionOf("pool-cap-c")).toBeDefined();
-    expect(poolStats().warm).toBe(2);
-    await waitFor("two pwsh alive", () => poolStats().alive === 2, 8000);
+  it("report each script with the script's own run time from Bootstrap.ps1, within the pool's round trip", async () => {
+    const events: PoolEvent[] = [];
+    const stop = onPoolEvent((e) => events.push(e));
+    const conn = sim(EVENTS, stateDir);
+    try {
+      await runOperation(conn, { name: "test.sleep", script: fixture("Sleep"), args: { ms: 20 }, result: sleepSchema });
+    } finally {
+      stop();
+    }
+    const scripts = events.filter((e): e is Extract<PoolEvent, { type: "script" }> => e.type === "script");
+    expect(scripts.map((e) => e.operation)).toEqual(["session.init", "test.sleep"]);
+    for (const e of scripts) {
+      expect(e.key).toBe(targetKey(conn));
+      expect(typeof e.scriptMs).toBe("number");
+      expect(e.scriptMs!).toBeLessThanOrEqual(e.durationMs + 1);
+    }
   });
 
   it("closeAll leaves no pwsh running", async () => {
-    await Promise.all([echo("pool-close-a"), echo("pool-close-b")]);
-    const refs = [...processesOf("pool-close-a"), ...processesOf("pool-close-b")];
+    await Promise.all([echo(IDLE), echo(EVENTS)]);
+    const refs = [...processesOf(IDLE), ...processesOf(EVENTS)];
     expect(refs.every(isRunning)).toBe(true);
     await closeAll();
     expect(poolStats().alive).toBe(0);
     expect(poolStats().sessions).toEqual([]);
     await waitFor("every pwsh to be gone", allGone(refs), 5000);
   });
-
-  it("closeAll rejects operations still queued and kills the running one", async () => {
-    const host = "pool-close-busy";
-    await echo(host);
-    const conn = sim(host, stateDir);
-    const running = runOperation(conn, { name: "test.slow", script: fixture("Sleep"), args: { ms: 30_000 }, result: anything });
-    const queued = runOperation(conn, { name: "test.echo", script: fixture("Echo"), args: {}, result: anything });
-    const queuedError = rdsErrorOf(queued);
-    const runningError = rdsErrorOf(running);
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    await closeAll();
-    expect((await queuedError).code).toBe(ErrorCode.HostUnreachable);
-    expect((await runningError).code).toBe(ErrorCode.ScriptError);
-    expect(poolStats().alive).toBe(0);
-  });
 });
 
 describe("finding pwsh", () => {
   const saved = { RDS_PWSH: process.env.RDS_PWSH, PATH: process.env.PATH, HOME: process.env.HOME };
+  // A test below counts live pwsh processes: none may be left from earlier tests.
+  beforeAll(() => closeAll());
   afterEach(() => {
     for (const [name, value] of Object.entries(saved)) {
       if (value === undefined) delete process.env[name];

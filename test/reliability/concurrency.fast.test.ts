@@ -9,9 +9,9 @@
  * order of the answers vary; shrinking is on and a failure prints the order that broke it). Each
  * operation runs whole on the world before the next one starts: that is the guarantee the pool's
  * per-target FIFO gives (one operation at a time per target). The FIFO itself is the pool's, proven
- * with real pwsh by test/powershell/pool.test.ts (20 operations queued at once on one target run one at
- * a time, in queue order) and test/powershell/sharedWorkers.test.ts, and at the emulator level (50
- * read-modify-writes, no lost update, none inside another) by concurrency.test.ts.
+ * by test/powershell/pool.fast.test.ts (operations queued at once on one target run one at a time, in
+ * queue order, also on shared workers with a worker free) and, with real pwsh at the emulator level
+ * (read-modify-writes, no lost update, none inside another), by concurrency.test.ts.
  *
  * Real: the CAL pack provider (TypeScript sources, in process: check, create, its install journal in a
  * temporary RDS_JOURNAL_DIR), the runner's validation and result typing.

@@ -6,7 +6,15 @@
  *
  * The resources' own timeouts are minutes long (an install talks to the Clearinghouse); the
  * `RDS_OPERATION_TIMEOUT_MS` knob (provider/resources/timeouts.ts, documented in each resource README)
- * replaces them, and is set here to 1.5 s while the hung operation runs.
+ * replaces them, and is set here to 1.5 s while the hung operation runs. The latency (6 s) exceeds it
+ * fourfold, so the hung step always loses to the timeout (never a race); 1.5 s leaves room for the
+ * steps before the hung one (no emulated call, so no latency) on a loaded machine.
+ *
+ * Lean on purpose: each real pwsh start is the cost here, so the three resources share one simulated
+ * host (and its warm pwsh), in order: the session host's licensing settings, then the license server
+ * role on the same host, then a CAL pack on that license server. Every hang still starts one fresh
+ * pwsh, which is the behaviour under test. What a timeout does to the pool's queue (operations behind
+ * it, other targets untouched) is checked in process in test/powershell/pool.fast.test.ts.
  *
  * Real: the three providers (TypeScript sources, in process), the runner and pool, pwsh 7, the emulator.
  * Stands in: the engine (engine/engine.ts over the in-process host, through ResourceUnderTest), Windows
@@ -24,6 +32,8 @@ const LATENCY_MS = 6000;
 const stateDir = tempDir("timeouts");
 const journalDir = tempDir("timeouts-journal");
 const sim = new Sim(stateDir);
+/** The one simulated host of this file: session host and license server at once. */
+const HOST = "hang.contoso.com";
 const P = providers();
 const seenPids = new Set<number>();
 
@@ -38,8 +48,8 @@ function sessionOf(host: string) {
   return poolStats().sessions.find((s) => JSON.parse(s.key)[2] === host);
 }
 
-// Each resource's pwsh is found by its target key: a pwsh per target, as remote transports get. A
-// timeout on a shared simulator worker: test/powershell/sharedWorkers.test.ts.
+// The host's pwsh is found by its target key: a pwsh per target, as remote transports get. A timeout
+// on a shared worker: test/powershell/pool.fast.test.ts.
 configurePool({ simulatorWorkers: 0 });
 
 beforeAll(() => {
@@ -100,20 +110,35 @@ async function hang(host: string, step: RegExp, act: () => Promise<unknown>, aga
   rememberPids();
 }
 
+test("RdsSessionHostLicensing: an update hangs; stopped at the timeout, the next up converges", async () => {
+  const engine = new ResourceUnderTest(P.sessionHost);
+  const desired = { connection: sim.conn(HOST), mode: "perDevice", licenseServers: ["ls1.contoso.com"] };
+  expect(await engine.up(desired)).toBe("create");
+  const changed = { ...desired, licenseServers: ["ls2.contoso.com"] };
+  await hang(
+    HOST,
+    /sessionHostLicensing\.read on hang\.contoso\.com/,
+    () => engine.up(changed),
+    async () => {
+      expect(await engine.up(changed)).toBe("update");
+      expect(strip(engine.entry!.outputs).effectiveLicenseServers).toEqual(["ls2.contoso.com"]);
+    },
+  );
+});
+
 test("RdsLicenseServer: create hangs in its first step; stopped at the timeout, the next up converges", async () => {
-  const host = "ls-hang.contoso.com";
   const desired = {
-    connection: sim.conn(host),
+    connection: sim.conn(HOST),
     contact: { firstName: "Ada", lastName: "Lovelace", company: "Contoso", countryRegion: "UK" },
     activation: { method: "automatic" },
   };
-  // Warm the host's pwsh: a read of a server without the role (nothing there yet).
-  await sim.config(host, { osVersion: "2022" });
-  await expect(P.licenseServer.read(host, { connection: sim.conn(host) })).resolves.toEqual({});
+  // Warm the host's pwsh (reused from the test above when it ran): a read of a server without the role.
+  await sim.config(HOST, { osVersion: "2022" });
+  await expect(P.licenseServer.read(HOST, { connection: sim.conn(HOST) })).resolves.toEqual({});
   const engine = new ResourceUnderTest(P.licenseServer);
   await hang(
-    host,
-    /installing the RDS-Licensing role on ls-hang\.contoso\.com/,
+    HOST,
+    /installing the RDS-Licensing role on hang\.contoso\.com/,
     () => engine.up(desired),
     async () => {
       expect(await engine.up(desired)).toBe("create");
@@ -124,11 +149,11 @@ test("RdsLicenseServer: create hangs in its first step; stopped at the timeout, 
 });
 
 test("RdsCalPack: a refresh hangs; stopped at the timeout, the next refresh works", async () => {
-  const host = "ls-hang-pack.contoso.com";
-  await sim.prepareLicenseServer(host, [], "2022");
+  // The license server the test above activated (prepared here when this test runs alone).
+  if (sim.stateFile(HOST)?.licenseServer?.activated !== true) await sim.prepareLicenseServer(HOST, [], "2022");
   const engine = new ResourceUnderTest(P.calPack);
   const desired = {
-    connection: sim.conn(host),
+    connection: sim.conn(HOST),
     program: "select",
     agreementNumber: "5550123",
     productVersion: "2022",
@@ -137,33 +162,16 @@ test("RdsCalPack: a refresh hangs; stopped at the timeout, the next refresh work
   };
   expect(await engine.up(desired)).toBe("create");
   await hang(
-    host,
-    /reading CAL pack #\d+ on ls-hang-pack\.contoso\.com/,
+    HOST,
+    /reading CAL pack #\d+ on hang\.contoso\.com/,
     () => engine.refresh(),
     async () => expect((await engine.refresh()).op).toBe("same"),
   );
 });
 
-test("RdsSessionHostLicensing: an update hangs; stopped at the timeout, the next up converges", async () => {
-  const host = "sh-hang.contoso.com";
-  const engine = new ResourceUnderTest(P.sessionHost);
-  const desired = { connection: sim.conn(host), mode: "perDevice", licenseServers: ["ls1.contoso.com"] };
-  expect(await engine.up(desired)).toBe("create");
-  const changed = { ...desired, licenseServers: ["ls2.contoso.com"] };
-  await hang(
-    host,
-    /sessionHostLicensing\.read on sh-hang\.contoso\.com/,
-    () => engine.up(changed),
-    async () => {
-      expect(await engine.up(changed)).toBe("update");
-      expect(strip(engine.entry!.outputs).effectiveLicenseServers).toEqual(["ls2.contoso.com"]);
-    },
-  );
-});
-
 test("nothing is left running: every pwsh this file started is gone after the pool closes", async () => {
   rememberPids();
-  expect(seenPids.size).toBeGreaterThanOrEqual(4);
+  expect(seenPids.size).toBeGreaterThanOrEqual(4); // the host's pwsh before and after each hang (launcher and pwsh each)
   await closeAll();
   await waitFor("every pwsh to exit", () => [...seenPids].every((pid) => !processAlive(pid)), 15_000);
   expect(poolStats().alive).toBe(0);

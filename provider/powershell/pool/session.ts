@@ -8,7 +8,7 @@ import { ErrorCode, RdsError } from "../../errors";
 import { operationCommand, removeEnvelopeFile, writeEnvelopeFile } from "../envelope";
 import { CallContext, ResultDocument, parseResultDocument, stripAnsi } from "../result";
 import { childPids, delay, setKeepsNodeAlive, signalQuietly } from "./processes";
-import { PwshProcess } from "./shell";
+import type { Shell } from "./shell";
 import type { PoolTelemetry } from "./telemetry";
 
 export interface ScriptRun {
@@ -37,7 +37,7 @@ const CLOSE_GRACE_MS = 3000;
 type SendOutcome = { kind: "done"; stdout: string; stderr: string } | { kind: "exited" } | { kind: "timeout" };
 
 export class Session {
-  private readonly pwsh: PwshProcess;
+  private readonly pwsh: Shell;
   private readonly child: ChildProcess;
   readonly pid: number | undefined;
   /** The pwsh that runs the scripts (Write-RdsSessionInfo): the launcher's child behind the dotnet tool. */
@@ -52,10 +52,10 @@ export class Session {
 
   constructor(
     readonly key: string,
-    executable: string,
+    shell: Shell,
     private readonly hooks: SessionHooks,
   ) {
-    this.pwsh = new PwshProcess(executable);
+    this.pwsh = shell;
     this.child = this.pwsh.child;
     this.pid = this.child.pid;
     this.child.stdin?.on("error", () => undefined);

@@ -24,6 +24,7 @@ import { runWithReconnect } from "./connect";
 import { type PoolHooks, warmSessions } from "./hooks";
 import { type PoolOptions, checkOptions, optionsFromEnv } from "./options";
 import { Session, type SessionHooks } from "./session";
+import { type StartShell, startPwsh } from "./shell";
 import { cleanUpAtExit } from "./shutdown";
 import { type SessionStarter, startSession } from "./start";
 import { type Job, type Target, type TargetSpec, type WarmSession, cancelIdleClose, isIdle, newTarget } from "./target";
@@ -35,6 +36,8 @@ export interface SessionPoolSettings {
   options?: PoolOptions;
   /** Default: `warmSessions` (hooks.ts). */
   hooks?: PoolHooks;
+  /** What each session runs in. Default: `startPwsh`, a real pwsh (shell.ts); tests pass an in-process stand-in. */
+  startShell?: StartShell;
 }
 
 /** A warm pwsh the cap may close: a target's own session, or a shared worker. */
@@ -57,11 +60,13 @@ export class SessionPool {
   private hooks: PoolHooks;
   private readonly sessionHooks: SessionHooks;
   private readonly starter: SessionStarter;
+  private readonly startShell: StartShell;
 
   constructor(settings: SessionPoolSettings = {}) {
     if (settings.options !== undefined) checkOptions(settings.options);
     this.currentOptions = settings.options;
     this.hooks = settings.hooks ?? warmSessions;
+    this.startShell = settings.startShell ?? startPwsh;
     this.capacity = new Capacity({
       alive: () => this.aliveCount(),
       maxSessions: () => this.options.maxSessions,
@@ -226,7 +231,7 @@ export class SessionPool {
   /** Spawns a pwsh (SessionStarter.spawn): counted under the cap from here, cleaned up at exit. */
   private spawn(key: string, executable: string): Session {
     cleanUpAtExit(this);
-    const session = new Session(key, executable, this.sessionHooks);
+    const session = new Session(key, this.startShell(executable), this.sessionHooks);
     this.telemetry.started++;
     this.telemetry.event({ type: "start", key, pid: session.pid });
     this.sessions.add(session);

@@ -71,10 +71,29 @@ export interface Invocation {
   stop(): void;
 }
 
+/**
+ * What a Session drives: a process that runs one command at a time. The pool starts one per session
+ * through a StartShell; the default is `startPwsh` (a real pwsh). The pool's tests pass a stand-in
+ * that answers commands in process, so queue, cap and timeout rules are checked without pwsh.
+ */
+export interface Shell {
+  /** The spawned process: its pid, exit and error events, stdin, kill, ref / unref. */
+  readonly child: ChildProcess;
+  /** The last 8 KiB the process wrote to stderr. */
+  readonly stderrTail: string;
+  invoke(command: string): Invocation;
+}
+
+/** Starts the shell of a new session from the executable the transport found. */
+export type StartShell = (executable: string) => Shell;
+
+/** The default StartShell: a real pwsh through node-powershell. */
+export const startPwsh: StartShell = (executable) => new PwshProcess(executable);
+
 const STDERR_TAIL = 8192;
 
 /** A pwsh process that runs one command at a time, each as one stdin line. */
-export class PwshProcess {
+export class PwshProcess implements Shell {
   private readonly shell: PinnedPowerShell;
   readonly child: ChildProcess;
   /** The last 8 KiB pwsh wrote to stderr (delimiter lines included). */

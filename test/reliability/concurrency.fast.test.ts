@@ -21,23 +21,19 @@
  * journal's key stretching (scrypt, 50-100 ms a fingerprint by design) is a keyed SHA-256 here: only
  * the cost of a fingerprint is cut. Nothing here depends on the clock.
  */
-import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import fc from "fast-check";
 import { resetOperationRunner, setOperationRunner, type OperationRunner } from "../../provider/powershell/runner";
+import { useFastJournal } from "../fake/fastJournal";
 import { FakeRunner } from "../fake/runner";
-import { providers, Sim, strip, tempDir, type Props } from "./support";
+import { providers, Sim, strip, type Props } from "./support";
 
 jest.setTimeout(300_000);
 
 const N = 50;
 const RUNS = Number(process.env.REL_FAST_RUNS ?? 10);
-const STATE_DIR = path.join(tempDir("concurrency-fast"), "never-written");
-// The install journal fsyncs every entry: on a RAM disk when there is one.
-const journalDir = fs.existsSync("/dev/shm")
-  ? fs.mkdtempSync("/dev/shm/rel-concurrency-fast-journal-")
-  : tempDir("concurrency-fast-journal");
+const { stateDir: STATE_DIR, journalDir } = useFastJournal("concurrency-fast");
 const P = providers();
 const ONE_HOST = ["one.contoso.com"];
 const TEN_HOSTS = Array.from({ length: 10 }, (_, i) => `many${i}.contoso.com`);
@@ -72,35 +68,12 @@ const scheduledCore: OperationRunner = async (connection, call) => {
 };
 
 beforeAll(() => {
-  process.env.RDS_JOURNAL_DIR = journalDir;
   setOperationRunner(scheduledCore);
-  // The module object itself (an `import * as` namespace has read-only bindings).
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  jest.spyOn(require("crypto") as typeof crypto, "scrypt").mockImplementation(((
-    password: crypto.BinaryLike,
-    salt: crypto.BinaryLike,
-    keylen: number,
-    _options: unknown,
-    done: (err: Error | null, key: Buffer) => void,
-  ) => {
-    done(
-      null,
-      crypto
-        .createHmac("sha256", salt as Buffer)
-        .update(password as string)
-        .digest()
-        .subarray(0, keylen),
-    );
-  }) as unknown as typeof crypto.scrypt);
 });
 
 afterAll(() => {
-  jest.restoreAllMocks();
   resetOperationRunner();
   current = undefined;
-  delete process.env.RDS_JOURNAL_DIR;
-  fs.rmSync(journalDir, { recursive: true, force: true });
-  fs.rmSync(path.dirname(STATE_DIR), { recursive: true, force: true });
 });
 
 interface Declaration extends Props {

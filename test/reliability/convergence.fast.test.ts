@@ -22,23 +22,18 @@
  * fast-check can shrink it (shrinking is on): the failure prints the shrunk counterexample, the seed
  * and the path (`REL_SEED=<seed>` replays the run). Nothing here depends on the clock.
  */
-import * as crypto from "crypto";
 import * as fs from "fs";
-import * as path from "path";
 import fc from "fast-check";
 import { isRdsError } from "../../provider/errors";
 import type { Connection } from "../../provider/powershell/transport";
+import { useFastJournal } from "../fake/fastJournal";
 import { FakeRunner } from "../fake/runner";
-import { ResourceUnderTest, providers, Sim, strip, tempDir, type Props } from "./support";
+import { ResourceUnderTest, providers, Sim, strip, type Props } from "./support";
 
 jest.setTimeout(300_000);
 
 const RUNS = Number(process.env.REL_FAST_RUNS ?? 300);
-const STATE_DIR = path.join(tempDir("convergence-fast"), "never-written");
-// The install journal fsyncs every entry: on a RAM disk when there is one, so the disk does not set the pace.
-const journalDir = fs.existsSync("/dev/shm")
-  ? fs.mkdtempSync("/dev/shm/rel-convergence-fast-journal-")
-  : tempDir("convergence-fast-journal");
+const { stateDir: STATE_DIR, journalDir } = useFastJournal("convergence-fast");
 const P = providers();
 
 type Step<D, O> = { up: D; refreshFirst: boolean } | { oob: O } | { destroy: true };
@@ -398,35 +393,6 @@ async function sessionHostProperty(): Promise<number> {
   );
   return runs;
 }
-
-beforeAll(() => {
-  process.env.RDS_JOURNAL_DIR = journalDir;
-  // The module object itself (an `import * as` namespace has read-only bindings).
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- see above: the mutable module object
-  jest.spyOn(require("crypto") as typeof crypto, "scrypt").mockImplementation(((
-    password: crypto.BinaryLike,
-    salt: crypto.BinaryLike,
-    keylen: number,
-    _options: unknown,
-    done: (err: Error | null, key: Buffer) => void,
-  ) => {
-    done(
-      null,
-      crypto
-        .createHmac("sha256", salt as Buffer)
-        .update(password as string)
-        .digest()
-        .subarray(0, keylen),
-    );
-  }) as unknown as typeof crypto.scrypt);
-});
-
-afterAll(() => {
-  jest.restoreAllMocks();
-  delete process.env.RDS_JOURNAL_DIR;
-  fs.rmSync(journalDir, { recursive: true, force: true });
-  fs.rmSync(path.dirname(STATE_DIR), { recursive: true, force: true });
-});
 
 describe("random sequences of desired states and out-of-band changes converge (in process, over the fake world)", () => {
   test(`RdsLicenseServer: ${RUNS} sequences, each ending converged`, async () => {

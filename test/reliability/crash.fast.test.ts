@@ -19,7 +19,7 @@
  * fresh engine over a copy of that state, the same world and the same install journal directory.
  *
  * The program: the RdsLicensing component (license server with automatic activation, two CAL packs,
- * the session host on the license server itself), as in crash.test.ts.
+ * the session host on the license server itself: ./crashFarm.ts), as in crash.test.ts.
  *
  * Real: the Pulumi SDK running the program (component and classes, engine/program.ts), the three
  * providers (TypeScript sources, in process), the CAL pack install journal (files in a temporary
@@ -36,7 +36,6 @@
  * an activation that did not answer "none") and cross-checked with the world (key pack ids handed out,
  * reactivations). Nothing here depends on the clock.
  */
-import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import type * as pulumi from "@pulumi/pulumi";
@@ -47,15 +46,15 @@ import { componentResources, runProgram, type ProgramRun } from "../../engine/pr
 import type { StateEntry } from "../../engine/state";
 import { resetOperationRunner, setOperationRunner, type OperationRunner } from "../../provider/powershell/runner";
 import { RdsLicensing } from "../../provider/resources/component/rdsLicensing";
+import { useFastJournal } from "../fake/fastJournal";
 import { FakeRunner } from "../fake/runner";
-import { providers, tempDir } from "./support";
+import { crashFarmArgs } from "./crashFarm";
+import { providers } from "./support";
 
 jest.setTimeout(300_000);
 
 const HOST = "ls-crash.contoso.com";
-const STATE_DIR = path.join(tempDir("crash-fast"), "never-written");
-// The install journal fsyncs every entry: on a RAM disk when there is one.
-const journalDir = fs.existsSync("/dev/shm") ? fs.mkdtempSync("/dev/shm/rel-crash-fast-journal-") : tempDir("crash-fast-journal");
+const { stateDir: STATE_DIR, journalDir } = useFastJournal("crash-fast");
 /** How long a recovery run may take before it counts as hung (a crash that left something locked). */
 const HUNG_MS = 30_000;
 
@@ -77,38 +76,7 @@ const providerTable = new Proxy({} as Record<string, pulumi.dynamic.ResourceProv
 });
 
 function program() {
-  const conn = { transport: "simulator" as const, host: HOST, stateDir: STATE_DIR };
-  return () => {
-    const env = new RdsLicensing("farm", {
-      licenseServer: {
-        connection: conn,
-        contact: { firstName: "Ada", lastName: "Lovelace", company: "Contoso", countryRegion: "United Kingdom" },
-        activation: { method: "automatic" },
-      },
-      calPacks: [
-        {
-          name: "users",
-          program: "enterpriseAgreement",
-          agreementNumber: "2468135",
-          productVersion: "2022",
-          calType: "perUser",
-          quantity: 25,
-        },
-        {
-          name: "more",
-          program: "openLicense",
-          licenseNumber: "13572468",
-          authorizationNumber: "QW12ER34TY56UI7",
-          productVersion: "2019",
-          calType: "perUser",
-          quantity: 10,
-        },
-      ],
-      mode: "perUser",
-      sessionHosts: [{ name: "sh", connection: conn }],
-    });
-    return componentResources(env);
-  };
+  return () => componentResources(new RdsLicensing("farm", crashFarmArgs(HOST, STATE_DIR)));
 }
 
 // ---- one host "process": its life, and where it dies ---------------------------------------------
@@ -378,26 +346,7 @@ async function crashAt(point: Point): Promise<string[]> {
 let reference: { ops: OpRecord[]; rpcs: string[]; points: Point[] };
 
 beforeAll(async () => {
-  process.env.RDS_JOURNAL_DIR = journalDir;
   setOperationRunner(mortalCore);
-  // The module object itself (an `import * as` namespace has read-only bindings).
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  jest.spyOn(require("crypto") as typeof crypto, "scrypt").mockImplementation(((
-    password: crypto.BinaryLike,
-    salt: crypto.BinaryLike,
-    keylen: number,
-    _options: unknown,
-    done: (err: Error | null, key: Buffer) => void,
-  ) => {
-    done(
-      null,
-      crypto
-        .createHmac("sha256", salt as Buffer)
-        .update(password as string)
-        .digest()
-        .subarray(0, keylen),
-    );
-  }) as unknown as typeof crypto.scrypt);
 
   // A clean run: its operations and its Create/Update answers give the points.
   const m = freshMachine();
@@ -419,12 +368,8 @@ beforeAll(async () => {
 });
 
 afterAll(() => {
-  jest.restoreAllMocks();
   resetOperationRunner();
   machine = undefined;
-  delete process.env.RDS_JOURNAL_DIR;
-  fs.rmSync(journalDir, { recursive: true, force: true });
-  fs.rmSync(path.dirname(STATE_DIR), { recursive: true, force: true });
 });
 
 describe("the provider host dies at each point of a multi-resource up (in process, over the fake world)", () => {

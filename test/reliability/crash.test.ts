@@ -25,6 +25,7 @@ import { RdsLicensing } from "../../provider/resources/component/rdsLicensing";
 import { createEngine, type Engine } from "../helpers/engine";
 import { assertBuilt, startProviderHost, type ProviderHost } from "../helpers/providerHost";
 import { componentResources, runProgram } from "../resources/component/liveProgram";
+import { crashFarmArgs } from "./crashFarm";
 import { ACTIVATE_METHODS, INSTALL_METHODS, installedPacks, Sim, tempDir, waitFor, type CallRow } from "./support";
 
 jest.setTimeout(1_200_000);
@@ -47,38 +48,7 @@ function isMutating(r: CallRow): boolean {
 }
 
 function program(host: string) {
-  const conn = { transport: "simulator" as const, host, stateDir };
-  return () => {
-    const env = new RdsLicensing("farm", {
-      licenseServer: {
-        connection: conn,
-        contact: { firstName: "Ada", lastName: "Lovelace", company: "Contoso", countryRegion: "United Kingdom" },
-        activation: { method: "automatic" },
-      },
-      calPacks: [
-        {
-          name: "users",
-          program: "enterpriseAgreement",
-          agreementNumber: "2468135",
-          productVersion: "2022",
-          calType: "perUser",
-          quantity: 25,
-        },
-        {
-          name: "more",
-          program: "openLicense",
-          licenseNumber: "13572468",
-          authorizationNumber: "QW12ER34TY56UI7",
-          productVersion: "2019",
-          calType: "perUser",
-          quantity: 10,
-        },
-      ],
-      mode: "perUser",
-      sessionHosts: [{ name: "sh", connection: conn }],
-    });
-    return componentResources(env);
-  };
+  return () => componentResources(new RdsLicensing("farm", crashFarmArgs(host, stateDir)));
 }
 
 async function startHost(): Promise<ProviderHost> {

@@ -58,20 +58,18 @@ export function resolveCommand(argv: string[]): Resolved {
       );
     }
     const cmd = commands.find((c) => c.name === `${first} ${second}`);
-    if (!cmd) {
-      throw new UsageError(
-        `unknown command '${first} ${second}' (accepted: ${subcommandsOf(first)
-          .map((c) => c.name.split(" ")[1])
-          .join(", ")})`,
-        undefined,
-        first,
-      );
-    }
+    if (!cmd) throw unknownSubcommand(first, second);
     return { command: cmd, rest, help };
   }
   const cmd = commands.find((c) => c.name === first);
   if (!cmd) throw new UsageError(`unknown command '${first}' (accepted: ${topWords().join(", ")})`);
   return { command: cmd, rest, help };
+}
+
+/** A word after a group that names none of its commands: the usage error lists the group's own. */
+function unknownSubcommand(group: string, word: string): UsageError {
+  const accepted = subcommandsOf(group).map((c) => c.name.split(" ")[1]);
+  return new UsageError(`unknown command '${group} ${word}' (accepted: ${accepted.join(", ")})`, undefined, group);
 }
 
 export function resolveHelpTarget(words: string[]): { command?: Command; group?: string } {
@@ -80,14 +78,7 @@ export function resolveHelpTarget(words: string[]): { command?: Command; group?:
   if (first in GROUPS) {
     if (second === undefined) return { group: first };
     const cmd = commands.find((c) => c.name === `${first} ${second}`);
-    if (!cmd)
-      throw new UsageError(
-        `unknown command '${first} ${second}' (accepted: ${subcommandsOf(first)
-          .map((c) => c.name.split(" ")[1])
-          .join(", ")})`,
-        undefined,
-        first,
-      );
+    if (!cmd) throw unknownSubcommand(first, second);
     return { command: cmd };
   }
   const cmd = commands.find((c) => c.name === first);

@@ -2,8 +2,9 @@
 
 $script:FaultNames = @('clearinghouseUnreachable', 'accessDenied', 'providerFailure', 'latencyMs', 'classNotReadyCalls', 'activationStatusUnknown', 'failureStyle', 'groupPolicy')
 
-function Get-RdsFaultView($S) {
-    [pscustomobject][ordered]@{
+# The fault switches of a host, typed (the host view and the fault view both show them).
+function Get-RdsFaultSwitches($S) {
+    [ordered]@{
         clearinghouseUnreachable = [bool]$S.faults.clearinghouseUnreachable
         accessDenied             = [bool]$S.faults.accessDenied
         providerFailure          = [bool]$S.faults.providerFailure
@@ -11,8 +12,18 @@ function Get-RdsFaultView($S) {
         classNotReadyCalls       = [int]$S.faults.classNotReadyCalls
         activationStatusUnknown  = [bool]$S.faults.activationStatusUnknown
         failureStyle             = [string]$S.faults.failureStyle
-        groupPolicy              = [pscustomobject][ordered]@{ LicensingMode = $S.groupPolicy.LicensingMode; LicenseServers = (ConvertFrom-RdsStored $S.groupPolicy.LicenseServers) }
     }
+}
+
+# The Group Policy licensing values of a host.
+function Get-RdsGroupPolicyView($S) {
+    [pscustomobject][ordered]@{ LicensingMode = $S.groupPolicy.LicensingMode; LicenseServers = (ConvertFrom-RdsStored $S.groupPolicy.LicenseServers) }
+}
+
+function Get-RdsFaultView($S) {
+    $view = Get-RdsFaultSwitches $S
+    $view.groupPolicy = Get-RdsGroupPolicyView $S
+    [pscustomobject]$view
 }
 
 function ConvertTo-RdsPolicyValues([object]$LicensingMode, [object]$LicenseServers, [bool]$HasMode, [bool]$HasServers) {

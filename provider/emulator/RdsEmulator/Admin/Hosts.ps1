@@ -49,16 +49,8 @@ function ConvertTo-RdsHostView($S, [string]$StatePath) {
         roleInstalled = (Test-RdsRoleInstalled $S)
         features      = [pscustomobject][ordered]@{ 'RDS-Licensing' = [bool]$S.features['RDS-Licensing']; 'RDS-Licensing-UI' = [bool]$S.features['RDS-Licensing-UI'] }
         serviceStatus = (Get-RdsServiceStatus $S)
-        faults        = [pscustomobject][ordered]@{
-            clearinghouseUnreachable = [bool]$S.faults.clearinghouseUnreachable
-            accessDenied             = [bool]$S.faults.accessDenied
-            providerFailure          = [bool]$S.faults.providerFailure
-            latencyMs                = [int]$S.faults.latencyMs
-            classNotReadyCalls       = [int]$S.faults.classNotReadyCalls
-            activationStatusUnknown  = [bool]$S.faults.activationStatusUnknown
-            failureStyle             = [string]$S.faults.failureStyle
-        }
-        groupPolicy   = [pscustomobject][ordered]@{ LicensingMode = $S.groupPolicy.LicensingMode; LicenseServers = (ConvertFrom-RdsStored $S.groupPolicy.LicenseServers) }
+        faults        = [pscustomobject](Get-RdsFaultSwitches $S)
+        groupPolicy   = (Get-RdsGroupPolicyView $S)
         licenseServer = [pscustomobject][ordered]@{
             productId              = (Get-RdsProductId $S)
             activationStatus       = (Get-RdsActivationStatus $S)

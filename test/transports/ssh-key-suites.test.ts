@@ -1,6 +1,8 @@
 /**
- * The license server, CAL pack and session host script suites (test/resources/<name>/scripts.test.ts),
- * every test of them, run again over the ssh transport with key authentication.
+ * The CAL pack and session host script suites (test/resources/<name>/scripts.test.ts), every test of
+ * them, run again over the ssh transport with key authentication. The license server suite runs over
+ * ssh with password authentication (ssh-password-suites.test.ts): after authentication a session is the
+ * same whatever the method, so each suite runs over ssh once.
  *
  * Real: a Debian sshd started here on a free 127.0.0.1 port (sshLab.ts), PowerShell SSH remoting
  * from the warm pwsh (one persistent session per suite, shared by every emulated host: the pool keys
@@ -19,7 +21,6 @@ useScriptTransport("ssh-key", (host, stateDir) => lab.connection(host, stateDir,
 beforeAll(() => lab.start(), 60_000);
 
 /* eslint-disable @typescript-eslint/no-require-imports */
-require("../resources/licenseServer/scripts.test");
 require("../resources/calPack/scripts.test");
 require("../resources/sessionHostLicensing/scripts.test");
 

@@ -3,7 +3,8 @@
  * again over the ssh transport with password authentication: a password session carries the scripts
  * end to end. Once authenticated, a session is the same whatever the method, so the CAL pack and
  * session host suites run over ssh once, with key authentication (ssh-key-suites.test.ts); what is
- * particular to passwords (askpass, a wrong password refused with RDS_AUTH_REFUSED) is in ssh.test.ts.
+ * particular to each method (askpass, a wrong password or key refused with RDS_AUTH_REFUSED) is in
+ * ssh.test.ts.
  *
  * Real: a Debian sshd started here on a free 127.0.0.1 port (sshLab.ts), PowerShell SSH remoting
  * from the warm pwsh (one persistent session per suite, shared by every emulated host: the pool keys

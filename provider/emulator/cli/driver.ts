@@ -30,8 +30,26 @@ export interface DriverError {
   code?: string;
 }
 
-/** Runs one driver action in a fresh pwsh; resolves to its result, or throws CliError. */
+/** What answers one driver action: the pwsh driver below, or (in process) a stand-in a test sets. */
+export type EmulatorCaller = (ctx: Context, action: string, args: Record<string, unknown>) => Promise<EmulatorView>;
+
+let caller: EmulatorCaller = callDriverInPwsh;
+
+/**
+ * Replaces what answers driver actions (pass nothing to restore the pwsh driver). The seam lets the
+ * CLI's own logic (parsing, validation, output) run in process without a pwsh per call.
+ */
+export function setEmulatorCaller(replacement?: EmulatorCaller): void {
+  caller = replacement ?? callDriverInPwsh;
+}
+
+/** Runs one driver action (in a fresh pwsh unless replaced); resolves to its result, or throws CliError. */
 export async function callEmulator<T = EmulatorView>(ctx: Context, action: string, args: Record<string, unknown>): Promise<T> {
+  return (await caller(ctx, action, args)) as T;
+}
+
+/** Runs one driver action in a fresh pwsh; resolves to its result, or throws CliError. */
+export async function callDriverInPwsh<T = EmulatorView>(ctx: Context, action: string, args: Record<string, unknown>): Promise<T> {
   const pwsh = findPwsh();
   const request = Buffer.from(JSON.stringify({ stateDir: ctx.stateDir, action, args }), "utf8").toString("base64");
   const child = spawn(

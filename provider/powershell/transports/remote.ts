@@ -147,29 +147,20 @@ export function classifyConnectError(error: RdsError, stderr: string, connection
     .replace(/ \(at [^()]+:\d+\)$/, "");
   // ssh's own words first (pwsh's exception text is generic), then the exception message.
   const gist = stderrGist(stderr);
-  for (const text of [stderr, raw]) {
-    const rule = RULES.find((r) => r.test.test(text));
-    if (rule === undefined) continue;
-    const detail = text === stderr ? gist : raw.slice(0, 400);
-    return new RdsError(
-      rule.code,
-      `connecting to ${connection.host} over ${describe}: ${rule.cause(connection)}${detail ? ` (${detail})` : ""}`,
-      {
-        host: connection.host,
-        operation: "session.connect",
-        durationMs: error.durationMs,
-        stderr: stderr || undefined,
-        scriptCode: error.scriptCode,
-        cause: error,
-      },
-    );
-  }
-  return new RdsError(ErrorCode.HostUnreachable, `connecting to ${connection.host} over ${describe}: ${raw}${gist ? ` (${gist})` : ""}`, {
+  const doing = `connecting to ${connection.host} over ${describe}`;
+  const details = {
     host: connection.host,
     operation: "session.connect",
     durationMs: error.durationMs,
     stderr: stderr || undefined,
     scriptCode: error.scriptCode,
     cause: error,
-  });
+  };
+  for (const text of [stderr, raw]) {
+    const rule = RULES.find((r) => r.test.test(text));
+    if (rule === undefined) continue;
+    const detail = text === stderr ? gist : raw.slice(0, 400);
+    return new RdsError(rule.code, `${doing}: ${rule.cause(connection)}${detail ? ` (${detail})` : ""}`, details);
+  }
+  return new RdsError(ErrorCode.HostUnreachable, `${doing}: ${raw}${gist ? ` (${gist})` : ""}`, details);
 }

@@ -18,30 +18,32 @@
 import * as fs from "fs";
 import * as path from "path";
 import type * as pulumi from "@pulumi/pulumi";
-import { captureRegistrations, type Registration } from "../../../engine/capture";
-import { calPackInputsFromServer } from "../../../engine/calPackWiring";
 import { createEngine, type Engine } from "../../../engine/engine";
 import { DiffChanges, type ProviderHost } from "../../../engine/hostProtocol";
 import { startInProcessHost } from "../../../engine/inProcessHost";
 import { isSecret, stripSecrets } from "../../../engine/secrets";
-import { specOf, type ResourceSpec } from "../../../engine/spec";
-import { DeploymentError } from "../../../engine/state";
 import { setOperationRunner, resetOperationRunner, type OperationRunner } from "../../../provider/powershell/runner";
-import { RdsCalPack, type RdsCalPackArgs } from "../../../provider/resources/calPack/resource";
-import { RdsLicenseServer } from "../../../provider/resources/licenseServer/resource";
 import { useFastJournal } from "../../fake/fastJournal";
 import { FakeRunner } from "../../fake/runner";
 import { providers, Sim } from "../../reliability/support";
+import {
+  AGREEMENT,
+  AUTHORIZATION,
+  expectFailure,
+  keyPackIdOf,
+  LICENSE_NUMBER,
+  programFor,
+  specs,
+  THREE_PACK_OUTPUTS,
+  type PackArgs,
+  type Program,
+} from "./program";
 
 jest.setTimeout(60_000);
 
 const { stateDir, journalDir } = useFastJournal("calpack-provider");
 
-const AGREEMENT = "4417302";
 const OTHER_AGREEMENT = "5528413";
-const LICENSE_NUMBER = "8812-7734";
-const AUTHORIZATION = "M3N4B5V6C7X8Z9L";
-const SECRET_OUTPUTS = ["connection", "licenseCode", "licenseNumber", "authorizationNumber", "agreementNumber", "licenseKeyPackId"];
 
 // ---- the world, and the record of the operation scripts it answered --------------------------------
 
@@ -131,68 +133,7 @@ function newEngine(): Engine {
   return createEngine(host);
 }
 
-// ---- the program, as the SDK registers it -------------------------------------------------------------
-
-type PackArgs = Omit<RdsCalPackArgs, "licenseServer">;
-
-interface Program {
-  ls: ResourceSpec;
-  packs: Record<string, ResourceSpec>;
-}
-
-async function program(
-  lsHost: string,
-  packs: Record<string, PackArgs>,
-  company = "Contoso",
-  method: "automatic" | "web" = "automatic",
-): Promise<Program> {
-  const regs = await captureRegistrations(() => {
-    const ls = new RdsLicenseServer("ls", {
-      connection: { transport: "simulator", host: lsHost, stateDir },
-      contact: { firstName: "Ada", lastName: "Lovelace", company, countryRegion: "United Kingdom" },
-      activation: { method },
-    });
-    return [ls, ...Object.entries(packs).map(([name, args]) => new RdsCalPack(name, { licenseServer: ls, ...args }))];
-  });
-  const ls = specOf(
-    regs.find((r) => r.name === "ls")!,
-    { additionalSecretOutputs: ["connection"] },
-  );
-  const out: Program = { ls, packs: {} };
-  for (const name of Object.keys(packs)) {
-    const reg = regs.find((r) => r.name === name) as Registration;
-    expect(reg.inputs.journalKey).toBe(`proj/stack/${name}`);
-    out.packs[name] = {
-      urn: reg.urn,
-      additionalSecretOutputs: SECRET_OUTPUTS,
-      inputs: (refs) => calPackInputsFromServer(reg.inputs, refs.outputs(ls.urn)),
-    };
-  }
-  return out;
-}
-
-function specs(p: Program, only?: string[]): ResourceSpec[] {
-  return [
-    p.ls,
-    ...Object.entries(p.packs)
-      .filter(([n]) => !only || only.includes(n))
-      .map(([, s]) => s),
-  ];
-}
-
-async function expectFailure(promise: Promise<unknown>): Promise<DeploymentError> {
-  try {
-    await promise;
-  } catch (err) {
-    if (err instanceof DeploymentError) return err;
-    throw err;
-  }
-  throw new Error("expected the deployment to fail");
-}
-
-function keyPackIdOf(engine: Engine, p: Program, name: string): number {
-  return engine.outputs(p.packs[name].urn).keyPackId as number;
-}
+const program = programFor(stateDir);
 
 function journalEntriesFor(lsHost: string): { host: string; status: string }[] {
   return fs
@@ -255,27 +196,9 @@ describe("a license server with CAL packs of three programs", () => {
     expect(onHost.indexOf("licenseServer/activate")).toBeLessThan(firstInstall);
     expect(onHost.slice(0, firstInstall).some((o) => o.startsWith("calPack/"))).toBe(true);
 
-    expect(engine.outputs(p.packs.ea.urn)).toMatchObject({
-      program: "enterpriseAgreement",
-      productVersion: "2022",
-      calType: "perUser",
-      totalLicenses: 50,
-      availableLicenses: 50,
-      typeAndModel: "RDS Per User CAL",
-      keyPackType: 2,
-    });
-    expect(engine.outputs(p.packs.open.urn)).toMatchObject({
-      productVersion: "2019",
-      calType: "perDevice",
-      totalLicenses: 20,
-      keyPackType: 5,
-    });
-    expect(engine.outputs(p.packs.box.urn)).toMatchObject({
-      productVersion: "2022",
-      calType: "perDevice",
-      totalLicenses: 15,
-      keyPackType: 1,
-    });
+    expect(engine.outputs(p.packs.ea.urn)).toMatchObject(THREE_PACK_OUTPUTS.ea);
+    expect(engine.outputs(p.packs.open.urn)).toMatchObject(THREE_PACK_OUTPUTS.open);
+    expect(engine.outputs(p.packs.box.urn)).toMatchObject(THREE_PACK_OUTPUTS.box);
     expect(
       packsOn(LS_HOST)
         .map((x) => x.KeyPackId)

@@ -21,24 +21,29 @@
 import * as fs from "fs";
 import * as path from "path";
 import { closeAll } from "../../../provider/powershell/pool";
-import { RdsCalPack, type RdsCalPackArgs } from "../../../provider/resources/calPack/resource";
-import { RdsLicenseServer } from "../../../provider/resources/licenseServer/resource";
-import { captureRegistrations, type Registration } from "../../helpers/captureProvider";
-import { apply, createEngine, DeploymentError, specOf, type Engine, type ResourceSpec } from "../../helpers/engine";
+import { createEngine, type Engine } from "../../helpers/engine";
 import { assertBuilt, isSecret, stripSecrets, type ProviderHost, type Props } from "../../helpers/providerHost";
 import { admin, callLog, callLogText, expectNoSecrets, installCalls, sim, simPacks, tempDir, type SimCall } from "./support";
 import { startCommandTappedHost } from "../../helpers/commandTappedHost";
+import {
+  AGREEMENT,
+  AUTHORIZATION,
+  expectFailure as expectRunFailure,
+  keyPackIdOf,
+  LICENSE_NUMBER,
+  programFor,
+  SECRET_OUTPUTS,
+  specs,
+  THREE_PACK_OUTPUTS,
+  type PackArgs,
+  type Program,
+} from "./program";
 
 const stateDir = tempDir("calpack-provider");
 const journalDir = tempDir("calpack-journal");
 const commandLog = path.join(tempDir("calpack-commands"), "commands.log");
 
-const AGREEMENT = "4417302";
-const LICENSE_NUMBER = "8812-7734";
-const AUTHORIZATION = "M3N4B5V6C7X8Z9L";
 const secrets = new Set<string>([AGREEMENT, LICENSE_NUMBER, AUTHORIZATION]);
-
-const SECRET_OUTPUTS = ["connection", "licenseCode", "licenseNumber", "authorizationNumber", "agreementNumber", "licenseKeyPackId"];
 
 // The first up installs the role, activates and starts a warm pwsh in the host: allow it time on a busy
 // 2-core machine.
@@ -66,62 +71,7 @@ afterAll(async () => {
   for (const d of [stateDir, journalDir, path.dirname(commandLog)]) fs.rmSync(d, { recursive: true, force: true });
 });
 
-// ---- the program, as the SDK registers it ------------------------------------------------------------
-
-type PackArgs = Omit<RdsCalPackArgs, "licenseServer">;
-
-interface Program {
-  ls: ResourceSpec;
-  packs: Record<string, ResourceSpec>;
-}
-
-/**
- * Registers the license server and its packs under mocks (the SDK's real inputs and __provider), and
- * wires each pack's license-server inputs to the server's outputs in the engine's state.
- */
-async function program(lsHost: string, packs: Record<string, PackArgs>, company = "Contoso"): Promise<Program> {
-  const regs = await captureRegistrations(() => {
-    const ls = new RdsLicenseServer("ls", {
-      connection: { transport: "simulator", host: lsHost, stateDir },
-      contact: { firstName: "Ada", lastName: "Lovelace", company, countryRegion: "United Kingdom" },
-      activation: { method: "automatic" },
-    });
-    return [ls, ...Object.entries(packs).map(([name, args]) => new RdsCalPack(name, { licenseServer: ls, ...args }))];
-  });
-  const lsReg = regs.find((r) => r.name === "ls")!;
-  const ls = specOf(lsReg, { additionalSecretOutputs: ["connection"] });
-  const out: Program = { ls, packs: {} };
-  for (const name of Object.keys(packs)) {
-    const reg = regs.find((r) => r.name === name) as Registration;
-    expect(reg.type).toBe("pulumi-nodejs:dynamic/rds:CalPack");
-    expect(reg.inputs.journalKey).toBe(`proj/stack/${name}`);
-    out.packs[name] = {
-      urn: reg.urn,
-      additionalSecretOutputs: SECRET_OUTPUTS,
-      inputs: (refs) => {
-        const o = refs.outputs(ls.urn);
-        return {
-          ...reg.inputs,
-          connection: o.connection,
-          licenseServerName: o.serverName,
-          licenseServerActivationMethod: apply([o.activationMethod, o.activation] as const, ([made, declared]) =>
-            made && made !== "external" ? made : ((declared as { method?: string } | undefined)?.method ?? ""),
-          ),
-        };
-      },
-    };
-  }
-  return out;
-}
-
-function specs(p: Program, only?: string[]): ResourceSpec[] {
-  return [
-    p.ls,
-    ...Object.entries(p.packs)
-      .filter(([n]) => !only || only.includes(n))
-      .map(([, s]) => s),
-  ];
-}
+const program = programFor(stateDir);
 
 function newEngine(): Engine {
   const e = createEngine(host);
@@ -129,21 +79,9 @@ function newEngine(): Engine {
   return e;
 }
 
-async function expectFailure(promise: Promise<unknown>): Promise<DeploymentError> {
-  try {
-    await promise;
-  } catch (err) {
-    if (err instanceof DeploymentError) {
-      errors.push(err.message);
-      return err;
-    }
-    throw err;
-  }
-  throw new Error("expected the deployment to fail");
-}
-
-function keyPackIdOf(engine: Engine, p: Program, name: string): number {
-  return engine.outputs(p.packs[name].urn).keyPackId as number;
+/** A run that must fail; its message joins the secrets scan. */
+function expectFailure(promise: Promise<unknown>) {
+  return expectRunFailure(promise, (err) => errors.push(err.message));
 }
 
 async function retailCode(conn: ReturnType<typeof sim>, productVersion: string, calType: string, quantity: number): Promise<string> {
@@ -224,27 +162,9 @@ describe("a license server with CAL packs of three programs", () => {
     expect(log.filter((c) => c.method === "GetActivationStatus" && c.seq < installs[0].seq).length).toBeGreaterThan(0);
 
     const ea = engine.outputs(p.packs.ea.urn);
-    expect(ea).toMatchObject({
-      program: "enterpriseAgreement",
-      productVersion: "2022",
-      calType: "perUser",
-      totalLicenses: 50,
-      availableLicenses: 50,
-      typeAndModel: "RDS Per User CAL",
-      keyPackType: 2,
-    });
-    expect(engine.outputs(p.packs.open.urn)).toMatchObject({
-      productVersion: "2019",
-      calType: "perDevice",
-      totalLicenses: 20,
-      keyPackType: 5,
-    });
-    expect(engine.outputs(p.packs.box.urn)).toMatchObject({
-      productVersion: "2022",
-      calType: "perDevice",
-      totalLicenses: 15,
-      keyPackType: 1,
-    });
+    expect(ea).toMatchObject(THREE_PACK_OUTPUTS.ea);
+    expect(engine.outputs(p.packs.open.urn)).toMatchObject(THREE_PACK_OUTPUTS.open);
+    expect(engine.outputs(p.packs.box.urn)).toMatchObject(THREE_PACK_OUTPUTS.box);
     const live = await simPacks(conn);
     expect(live.map((x) => x.KeyPackId).sort()).toEqual(["ea", "open", "box"].map((n) => keyPackIdOf(engine, p, n)).sort());
     // Secret in state; the id is the KeyPackId.

@@ -29,6 +29,7 @@ import type { Connection } from "../../provider/powershell/transport";
 import { useFastJournal } from "../fake/fastJournal";
 import { FakeRunner } from "../fake/runner";
 import { ResourceUnderTest, providers, Sim, strip, type Props } from "./support";
+import { changeLicenseServer, changeSessionHost } from "./outOfBand";
 
 jest.setTimeout(300_000);
 
@@ -176,25 +177,7 @@ async function licenseServerProperty(): Promise<number> {
           engine,
           seq,
           final,
-          async (o) => {
-            // An administrator's action; one that does not apply to the server as it is is refused, and that is fine.
-            try {
-              if (o.kind === "contact") await sim.setContact(host, { Company: o.company! });
-              else if (o.kind === "deactivate")
-                await sim.wmi(host, { className: "Win32_TSLicenseServer", method: "DeactivateServerAutomatic" });
-              else if (o.kind === "stopService") await sim.config(host, { serviceStatus: "Stopped" });
-              else if (o.kind === "changeRole")
-                await sim.wmi(host, {
-                  className: "Win32_TSLicenseServer",
-                  method: "ChangeRole",
-                  arguments: { ServerRole: { type: "uint32", value: o.role } },
-                });
-              else if (o.kind === "removeRole") await sim.config(host, { roleInstalled: false });
-              else if (o.kind === "wipe") await sim.reset(host); // rebuilt from scratch (same name, same product id)
-            } catch (e) {
-              if (!isRdsError(e)) throw e;
-            }
-          },
+          (o) => changeLicenseServer(sim, host, o),
           [host],
           () => {
             const out = strip(engine.entry!.outputs);
@@ -343,7 +326,6 @@ async function sessionHostProperty(): Promise<number> {
     fc.record({ kind: fc.constant("wipe") }),
   );
   type Oob = { kind: string; type?: number; list?: string[] };
-  const TS = { className: "Win32_TerminalServiceSetting", namespace: "root/cimv2/TerminalServices", instance: true };
   let runs = 0;
 
   await fc.assert(
@@ -362,18 +344,7 @@ async function sessionHostProperty(): Promise<number> {
           engine,
           seq,
           final,
-          async (o) => {
-            if (o.kind === "changeMode")
-              await sim.wmi(host, { ...TS, method: "ChangeMode", arguments: { LicensingType: { type: "uint32", value: o.type } } });
-            else if (o.kind === "setList")
-              await sim.wmi(host, {
-                ...TS,
-                method: "SetSpecifiedLicenseServerList",
-                arguments: { SpecifiedLSList: { type: "string[]", value: o.list } },
-              });
-            else if (o.kind === "emptyList") await sim.wmi(host, { ...TS, method: "EmptySpecifiedLicenseServerList" });
-            else await sim.reset(host); // the host rebuilt: licensing back to not configured
-          },
+          (o) => changeSessionHost(sim, host, o),
           [host, lsHost],
           () => {
             const h = runner.world.view(host).sessionHost;

@@ -28,6 +28,7 @@ import { isRdsError } from "../../provider/errors";
 import { closeAll } from "../../provider/powershell/pool";
 import type { Connection } from "../../provider/powershell/transport";
 import { ResourceUnderTest, providers, Sim, strip, tempDir, type Props, type SimPack } from "./support";
+import { changeLicenseServer, changeSessionHost } from "./outOfBand";
 
 jest.setTimeout(900_000);
 
@@ -154,26 +155,7 @@ async function licenseServerProperty(): Promise<void> {
         engine,
         seq,
         final,
-        async (o) => {
-          // An administrator's action; one that does not apply to the server as it is (no role, not
-          // activated) is refused by the emulator, and that is fine.
-          try {
-            if (o.kind === "contact") await sim.setContact(host, { Company: o.company! });
-            else if (o.kind === "deactivate")
-              await sim.wmi(host, { className: "Win32_TSLicenseServer", method: "DeactivateServerAutomatic" });
-            else if (o.kind === "stopService") await sim.config(host, { serviceStatus: "Stopped" });
-            else if (o.kind === "changeRole")
-              await sim.wmi(host, {
-                className: "Win32_TSLicenseServer",
-                method: "ChangeRole",
-                arguments: { ServerRole: { type: "uint32", value: o.role } },
-              });
-            else if (o.kind === "removeRole") await sim.config(host, { roleInstalled: false });
-            else if (o.kind === "wipe") await sim.reset(host); // the server rebuilt from scratch (same name, same product id)
-          } catch (e) {
-            if (!isRdsError(e)) throw e;
-          }
-        },
+        (o) => changeLicenseServer(sim, host, o),
         [host],
         async () => {
           const out = strip(engine.entry!.outputs);
@@ -318,7 +300,6 @@ async function sessionHostProperty(): Promise<void> {
   type Oob = { kind: string; type?: number; list?: string[] };
   await sim.reset(host);
   const engine = new ResourceUnderTest(P.sessionHost);
-  const TS = { className: "Win32_TerminalServiceSetting", namespace: "root/cimv2/TerminalServices", instance: true };
 
   await fc.assert(
     fc.asyncProperty(steps(desired, oob as fc.Arbitrary<Oob>), desired, async (seq, final) => {
@@ -327,18 +308,7 @@ async function sessionHostProperty(): Promise<void> {
         engine,
         seq,
         final,
-        async (o) => {
-          if (o.kind === "changeMode")
-            await sim.wmi(host, { ...TS, method: "ChangeMode", arguments: { LicensingType: { type: "uint32", value: o.type } } });
-          else if (o.kind === "setList")
-            await sim.wmi(host, {
-              ...TS,
-              method: "SetSpecifiedLicenseServerList",
-              arguments: { SpecifiedLSList: { type: "string[]", value: o.list } },
-            });
-          else if (o.kind === "emptyList") await sim.wmi(host, { ...TS, method: "EmptySpecifiedLicenseServerList" });
-          else await sim.reset(host); // the host rebuilt: licensing back to not configured
-        },
+        (o) => changeSessionHost(sim, host, o),
         [host, lsHost],
         async () => {
           const h = sim.stateFile(host)!;

@@ -100,7 +100,6 @@ describe("timeouts and dying pwsh", () => {
     expect(err.message).toBe(`running test.slow on ${host}: timed out after 800 ms; its pwsh was stopped and will be replaced`);
     expect(err.host).toBe(host);
     expect(err.operation).toBe("test.slow");
-    expect(err.durationMs).toBeGreaterThanOrEqual(800);
     expect(poolStats().timeouts).toBe(timeoutsBefore + 1);
     // The old pwsh (and its dotnet-tool launcher) are gone.
     await waitFor("the timed-out pwsh to be gone", allGone(before), 5000);

@@ -253,7 +253,6 @@ describe("connect errors are typed, retried only when transient, and logged per 
       });
     });
     const c = target("key", { port: closed, connectAttempts: 3 });
-    const t0 = Date.now();
     const err = await rdsErrorOf(echo(c));
     expect(err.code).toBe(ErrorCode.PortClosed);
     expect(err.message).toContain(`nothing accepts connections on 127.0.0.1:${closed}`);
@@ -264,7 +263,6 @@ describe("connect errors are typed, retried only when transient, and logged per 
       `connecting to ls01.contoso.com over ssh rdstest@127.0.0.1:${closed} (key) failed on attempt 1 of 3 (RDS_PORT_CLOSED); retrying in 1 s`,
     );
     expect(events[5].message).toContain("(RDS_PORT_CLOSED, no attempts left)");
-    expect(Date.now() - t0).toBeGreaterThanOrEqual(3000);
   });
 
   test("a name that does not resolve: RDS_NAME_NOT_RESOLVED, not retried", async () => {

@@ -12,10 +12,10 @@
  * own calls (emulator admin functions and plain WMI calls through fixtures/RelAdmin.ps1, on a separate
  * warm pwsh).
  * Stands in: the engine (engine/engine.ts for one resource, ResourceUnderTest in support.ts, over the
- * in-process host: check -> diff -> create/update/replace/delete; read -> diff for refresh), Windows (the emulator). Sequences follow one another on one stack, as a long-lived stack
- * sees them: each starts from where the previous one converged (the first from an empty state), and a
- * sequence may destroy the resource or wipe the simulated host (Reset-RdsSim), so creates from nothing
- * recur. fast-check generates the runs from its seed in order, so a seed replays the whole history.
+ * in-process host: check -> diff -> create/update/replace/delete; read -> diff for refresh), Windows (the emulator). Each
+ * sequence starts afresh (an empty stack, the simulated host reset, the CAL pack journal emptied), so a
+ * failing sequence replays alone and fast-check shrinks it to a minimal one; a sequence may still destroy
+ * the resource or wipe the simulated host (Reset-RdsSim) midway, so creates from nothing recur.
  *
  * The desired states are valid by construction; an out-of-band change is anything an administrator can
  * do that the next `up --refresh` can repair (a rebuilt server with a web activation id, or a Group
@@ -102,9 +102,7 @@ function steps<D, O>(desired: fc.Arbitrary<D>, oob: fc.Arbitrary<O>): fc.Arbitra
 
 const params = (seedOffset: number) => ({
   numRuns: RUNS,
-  // No shrinking here: the sequences share one long-lived stack, so a shrunk run would not replay alone.
-  // convergence.fast.test.ts starts each sequence afresh and shrinks.
-  endOnFailure: true,
+  // Shrinking on: each sequence starts afresh (see `fresh` in each property), so a shrunk one replays alone.
   ...(process.env.REL_SEED ? { seed: Number(process.env.REL_SEED) + seedOffset } : {}),
 });
 
@@ -146,11 +144,13 @@ async function licenseServerProperty(): Promise<void> {
     fc.record({ kind: fc.constant("wipe") }),
   );
   type Oob = { kind: string; company?: string; role?: number };
-  const engine = new ResourceUnderTest(P.licenseServer);
 
   await fc.assert(
     fc.asyncProperty(steps(desired, oob as fc.Arbitrary<Oob>), desired, async (seq, final) => {
       counted.licenseServer++;
+      // Afresh: an empty stack and a new host (its product id, hence the license server id, is the same).
+      await sim.reset(host);
+      const engine = new ResourceUnderTest(P.licenseServer);
       await runSequence(
         engine,
         seq,
@@ -201,14 +201,16 @@ async function calPackProperty(): Promise<void> {
     fc.record({ kind: fc.constant("manualInstall") }),
   );
   type Oob = { kind: string; count?: number };
-  await sim.reset(host);
-  await sim.prepareLicenseServer(host, [], "2022");
-  const engine = new ResourceUnderTest(P.calPack);
-  let manual = 0;
 
   await fc.assert(
     fc.asyncProperty(steps(desired, oob as fc.Arbitrary<Oob>), desired, async (seq, final) => {
       counted.calPack++;
+      // Afresh: an empty stack, an empty journal (only this property writes one), a new activated server.
+      for (const f of fs.readdirSync(journalDir)) fs.rmSync(path.join(journalDir, f), { recursive: true, force: true });
+      await sim.reset(host);
+      await sim.prepareLicenseServer(host, [], "2022");
+      const engine = new ResourceUnderTest(P.calPack);
+      let manual = 0;
       await runSequence(
         engine,
         seq,
@@ -298,12 +300,13 @@ async function sessionHostProperty(): Promise<void> {
     fc.record({ kind: fc.constant("wipe") }),
   );
   type Oob = { kind: string; type?: number; list?: string[] };
-  await sim.reset(host);
-  const engine = new ResourceUnderTest(P.sessionHost);
 
   await fc.assert(
     fc.asyncProperty(steps(desired, oob as fc.Arbitrary<Oob>), desired, async (seq, final) => {
       counted.sessionHost++;
+      // Afresh: an empty stack and a new session host (the license server and its packs stay as prepared).
+      await sim.reset(host);
+      const engine = new ResourceUnderTest(P.sessionHost);
       await runSequence(
         engine,
         seq,

@@ -7,6 +7,8 @@ module.exports = {
   testMatch: ["**/*.test.ts"],
   transform: { "^.+\\.ts$": ["ts-jest", { isolatedModules: true, diagnostics: false }] },
   modulePathIgnorePatterns: ["<rootDir>/bin/", "<rootDir>/examples/"],
+  // Two files at a time, one per core of the machines we run on (test/run.sh says why).
+  maxWorkers: 2,
   testTimeout: 120000,
   verbose: true,
   reporters: ["default", "<rootDir>/test/reporters/summary.js"],

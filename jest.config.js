@@ -9,6 +9,8 @@ module.exports = {
   modulePathIgnorePatterns: ["<rootDir>/bin/", "<rootDir>/examples/"],
   // Two files at a time, one per core of the machines we run on (test/run.sh says why).
   maxWorkers: 2,
+  // Each file its own install journal, never the user's home (two files run at a time).
+  setupFilesAfterEnv: ["<rootDir>/test/setup/isolation.ts"],
   testTimeout: 120000,
   verbose: true,
   reporters: ["default", "<rootDir>/test/reporters/summary.js"],

@@ -8,19 +8,32 @@
  * subsystem on the far side, the runner and its pool, the fixture scripts (test/fixtures/scripts),
  * shipped to the far side by the transport.
  * Stands in: Windows, by the WMI emulator on the far side (lab option `emulator: { stateDir }`).
+ *
+ * Cost: a pwsh start and an ssh login are most of this file's time, so the good sessions are two
+ * shared targets (one per login method) that every test needing a working session reuses, counting
+ * from where the test starts; the connect failures (each ends its pwsh, so each needs one) start
+ * together, while the closed port's case sits in its backoff.
  */
 import * as fs from "fs";
 import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import { z } from "zod";
-import { ErrorCode } from "../../provider/errors";
+import { ErrorCode, type RdsError } from "../../provider/errors";
 import { onConnectLog, type ConnectLogEvent } from "../../provider/powershell/connectLog";
 import { closeAll, onCommand, poolStats } from "../../provider/powershell/pool";
 import { runOperation } from "../../provider/powershell/runner";
 import { targetKey, type SshConnection } from "../../provider/powershell/transport";
 import { echoSchema, fixture, rdsErrorOf, sleepSchema, tempDir, removeTempDirs, waitFor } from "../powershell/support";
 import { childPidsOf, isAlive, SshLab } from "./sshLab";
+
+// This file's own temp folder, the TMPDIR of the pwsh processes it starts: "no file left behind" then
+// counts only what this file's ssh clients made, whatever other test files run meanwhile.
+// It stays reachable (0755) for the lab account, which reads the lab's files and writes the emulator's.
+const ownTmp = fs.mkdtempSync(path.join(os.tmpdir(), "rds-ssh-test-tmp-"));
+fs.chmodSync(ownTmp, 0o755);
+const tmpBefore = process.env.TMPDIR;
+process.env.TMPDIR = ownTmp;
 
 const lab = new SshLab();
 const commands: string[] = [];
@@ -40,6 +53,9 @@ afterAll(async () => {
   await closeAll();
   await lab.stop();
   removeTempDirs();
+  if (tmpBefore === undefined) delete process.env.TMPDIR;
+  else process.env.TMPDIR = tmpBefore;
+  fs.rmSync(ownTmp, { recursive: true, force: true });
 });
 
 const anything = z.unknown();
@@ -57,9 +73,131 @@ function logsFor(c: SshConnection): ConnectLogEvent[] {
   return logs.filter((e) => e.key === key);
 }
 
+/** The two working sessions of this file: key login and password login. */
+const keyTarget = target("key");
+const passwordTarget = target("password");
+
+/** Starts an operation that must fail to connect; the test awaits its error later. */
+function failingConnect(c: SshConnection): Promise<RdsError> {
+  const error = rdsErrorOf(echo(c));
+  error.catch(() => undefined); // awaited by its test; not an unhandled rejection meanwhile
+  return error;
+}
+
+/** The refused login with the wrong password (connect errors, below), searched for secrets at the end. */
+let wrongPasswordError: RdsError | undefined;
+
+function freePort(): Promise<number> {
+  return new Promise<number>((resolve) => {
+    const server = net.createServer();
+    server.listen(0, "127.0.0.1", () => {
+      const port = (server.address() as net.AddressInfo).port;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+describe("connect errors are typed, retried only when transient, and logged per attempt", () => {
+  interface Case {
+    c: SshConnection;
+    error: Promise<RdsError>;
+  }
+  let strangerKey: Case;
+  let wrongPassword: Case;
+  let otherHostKey: Case;
+  let unknownHostKey: Case & { knownHosts: string };
+  let closedPort: Case & { port: number };
+  let unresolvable: Case;
+  let noSubsystem: Case;
+  let passwordWarmup: Promise<unknown>;
+  const start = (c: SshConnection): Case => ({ c, error: failingConnect(c) });
+
+  beforeAll(async () => {
+    const port = await freePort();
+    closedPort = { ...start(target("key", { port, connectAttempts: 3 })), port };
+    strangerKey = start(target("key", { privateKey: lab.strangerKey }));
+    // The real password with a suffix: a leak of the wrong one would show the real one too (see "secrets").
+    wrongPassword = start(target("password", { password: `${lab.password}-wrong` }));
+    otherHostKey = start(target("key", { hostKey: lab.otherHostKey }));
+    const knownHosts = path.join(tempDir("rds-ssh-known"), "known_hosts");
+    fs.writeFileSync(knownHosts, "");
+    unknownHostKey = { ...start(target("key", { hostKey: undefined, knownHostsFile: knownHosts })), knownHosts };
+    unresolvable = start(target("key", { address: "no-such-host.invalid" }));
+    noSubsystem = start(target("key", { subsystem: "no-such-subsystem" }));
+    // The password session's first login too (its test counts connects of its own target only).
+    passwordWarmup = echo(passwordTarget, { step: "warm-up" });
+    passwordWarmup.catch(() => undefined); // awaited in afterAll
+  });
+
+  // The key session's test counts every pwsh start and login from its own start: nothing may still be connecting.
+  afterAll(async () => {
+    const cases = [strangerKey, wrongPassword, otherHostKey, unknownHostKey, closedPort, unresolvable, noSubsystem];
+    await Promise.allSettled([...cases.map((x) => x.error), passwordWarmup]);
+  });
+
+  test("a key the account does not accept: RDS_AUTH_REFUSED, one attempt", async () => {
+    const err = await strangerKey.error;
+    expect(err.code).toBe(ErrorCode.AuthRefused);
+    expect(err.message).toContain("connecting to ls01.contoso.com over ssh rdstest@127.0.0.1:");
+    expect(err.message).toContain("the target refused the login of rdstest");
+    expect(err.message).toContain("Permission denied");
+    expect(logsFor(strangerKey.c).map((e) => e.event)).toEqual(["attempt", "failed"]);
+    expect(logsFor(strangerKey.c)[1].message).toContain("(RDS_AUTH_REFUSED, not retried)");
+  });
+
+  test("a wrong password: RDS_AUTH_REFUSED", async () => {
+    const err = await wrongPassword.error;
+    wrongPasswordError = err;
+    expect(err.code).toBe(ErrorCode.AuthRefused);
+    expect(err.message).not.toContain(`${lab.password}-wrong`);
+    expect(poolStats().connectFailures[targetKey(wrongPassword.c)]).toBe(1);
+  });
+
+  test("a host key other than the pinned one: RDS_HOST_KEY_CHANGED", async () => {
+    const err = await otherHostKey.error;
+    expect(err.code).toBe(ErrorCode.HostKeyChanged);
+    expect(err.message).toContain("is not the one known for it");
+  });
+
+  test("a host key that is not known at all (empty known_hosts, nothing pinned): RDS_HOST_KEY_UNKNOWN", async () => {
+    const err = await unknownHostKey.error;
+    expect(err.code).toBe(ErrorCode.HostKeyUnknown);
+    expect(err.message).toContain("pin it with hostKey");
+    // Strict checking: nothing was added to the file.
+    expect(fs.readFileSync(unknownHostKey.knownHosts, "utf8")).toBe("");
+  });
+
+  test("a port nothing listens on: RDS_PORT_CLOSED after the configured attempts, each logged, with backoff", async () => {
+    const err = await closedPort.error;
+    const closed = closedPort.port;
+    expect(err.code).toBe(ErrorCode.PortClosed);
+    expect(err.message).toContain(`nothing accepts connections on 127.0.0.1:${closed}`);
+    const events = logsFor(closedPort.c);
+    expect(events.map((e) => e.event)).toEqual(["attempt", "retry", "attempt", "retry", "attempt", "failed"]);
+    expect(events.filter((e) => e.event === "retry").map((e) => e.delayMs)).toEqual([1000, 2000]);
+    expect(events[1].message).toBe(
+      `connecting to ls01.contoso.com over ssh rdstest@127.0.0.1:${closed} (key) failed on attempt 1 of 3 (RDS_PORT_CLOSED); retrying in 1 s`,
+    );
+    expect(events[5].message).toContain("(RDS_PORT_CLOSED, no attempts left)");
+  });
+
+  test("a name that does not resolve: RDS_NAME_NOT_RESOLVED, not retried", async () => {
+    const err = await unresolvable.error;
+    expect(err.code).toBe(ErrorCode.NameNotResolved);
+    expect(err.message).toContain("the name no-such-host.invalid does not resolve");
+    expect(logsFor(unresolvable.c).map((e) => e.event)).toEqual(["attempt", "failed"]);
+  });
+
+  test("sshd without the PowerShell subsystem: RDS_REMOTING_NOT_ENABLED", async () => {
+    const err = await noSubsystem.error;
+    expect(err.code).toBe(ErrorCode.RemotingNotEnabled);
+    expect(err.message).toContain('has no "no-such-subsystem" subsystem');
+  });
+});
+
 describe("one warm session per target", () => {
-  test("100 operations over one ssh target open one session (pool stats, the far side's pid, sshd's log)", async () => {
-    const c = target("key");
+  test("20 operations over one ssh target open one session (pool stats, the far side's pid, sshd's log)", async () => {
+    const c = keyTarget;
     const key = targetKey(c);
     const startedBefore = poolStats().started;
     const loginsBefore = lab.acceptedLogins().length;
@@ -69,18 +207,18 @@ describe("one warm session per target", () => {
     const firstMs = Date.now() - t0;
     pids.add(first.pid);
     const t1 = Date.now();
-    for (let i = 1; i < 100; i++) {
+    for (let i = 1; i < 20; i++) {
       const out = await echo(c, { i, text: `it's "quoted" $(x) \`n ${i}` });
       expect(out.envelope.args.i).toBe(i);
       expect(out.envelope.host).toBe("ls01.contoso.com");
       pids.add(out.pid);
     }
-    const warmMs = (Date.now() - t1) / 99;
-    // One far-side pwsh served all 100 (the pid Echo.ps1 reports is the remote process's).
+    const warmMs = (Date.now() - t1) / 19;
+    // One far-side pwsh served all 20 (the pid Echo.ps1 reports is the remote process's).
     expect(pids.size).toBe(1);
     expect([...pids][0]).not.toBe(process.pid);
     expect(poolStats().connects[key]).toBe(1);
-    expect(poolStats().invocations[key]).toBe(100);
+    expect(poolStats().invocations[key]).toBe(20);
     expect(poolStats().started - startedBefore).toBe(1);
     expect(lab.acceptedLogins().length - loginsBefore).toBe(1);
     expect(lab.acceptedLogins().at(-1)).toContain("Accepted publickey for rdstest");
@@ -91,7 +229,7 @@ describe("one warm session per target", () => {
   });
 
   test("when the sshd process serving the session is killed between operations, the next operation reconnects and succeeds", async () => {
-    const c = target("password");
+    const c = passwordTarget;
     const key = targetKey(c);
     const before = await echo(c, { step: "before" });
     const serving = lab.sshdServing(before.pid);
@@ -114,35 +252,38 @@ describe("one warm session per target", () => {
   });
 
   test("when the connection drops while an operation runs, it fails with RDS_CONNECTION_LOST (it may have run) and the next one reconnects", async () => {
-    const c = target("key");
+    const c = keyTarget;
     const key = targetKey(c);
     const warm = await echo(c);
+    const connectsBefore = poolStats().connects[key];
     const serving = lab.sshdServing(warm.pid);
     expect(serving).toHaveLength(2);
-    // Kill once a new run marker shows the script started on the far side.
-    const runs = "/home/rdstest/.local/share/pulumi-rds-licensing/runs";
-    const markersBefore = new Set(fs.readdirSync(runs));
+    // Kill once the script has begun on the far side (it writes "begin 1" to a file of this target's
+    // state directory, which the lab account owns, before it sleeps).
+    const begun = path.join(c.emulator!.stateDir, "sleep.log");
     const running = rdsErrorOf(
-      runOperation(c, { name: "test.sleep", script: fixture("Sleep"), args: { ms: 4000, id: 1 }, result: sleepSchema }),
+      runOperation(c, { name: "test.sleep", script: fixture("Sleep"), args: { ms: 4000, id: 1, file: begun }, result: sleepSchema }),
     );
-    await waitFor("the operation to start on the far side", () => fs.readdirSync(runs).some((m) => !markersBefore.has(m)), 20_000, 20);
+    await waitFor(
+      "the operation to start on the far side",
+      () => fs.existsSync(begun) && fs.readFileSync(begun, "utf8").includes("begin 1"),
+      20_000,
+      20,
+    );
     for (const pid of serving) process.kill(pid, "SIGKILL");
     const err = await running;
     expect(err.code).toBe(ErrorCode.ConnectionLost);
     expect(err.message).toContain(
       "running test.sleep on ls01.contoso.com: the connection to the target dropped while the operation was running",
     );
-    expect(poolStats().connects[key]).toBe(2);
+    expect(poolStats().connects[key]).toBe(connectsBefore + 1);
     const next = await echo(c, { step: "next" });
     expect(next.pid).not.toBe(warm.pid);
   });
 });
 
 describe("results and errors cross the session intact", () => {
-  let c: SshConnection;
-  beforeAll(() => {
-    c = target("key");
-  });
+  const c = keyTarget;
 
   test("New-RdsScriptError keeps its code, method, class and return value", async () => {
     const wmi = await rdsErrorOf(
@@ -206,89 +347,14 @@ describe("results and errors cross the session intact", () => {
   });
 });
 
-describe("connect errors are typed, retried only when transient, and logged per attempt", () => {
-  test("a key the account does not accept: RDS_AUTH_REFUSED, one attempt", async () => {
-    const c = target("key", { privateKey: lab.strangerKey });
-    const err = await rdsErrorOf(echo(c));
-    expect(err.code).toBe(ErrorCode.AuthRefused);
-    expect(err.message).toContain("connecting to ls01.contoso.com over ssh rdstest@127.0.0.1:");
-    expect(err.message).toContain("the target refused the login of rdstest");
-    expect(err.message).toContain("Permission denied");
-    expect(logsFor(c).map((e) => e.event)).toEqual(["attempt", "failed"]);
-    expect(logsFor(c)[1].message).toContain("(RDS_AUTH_REFUSED, not retried)");
-  });
-
-  test("a wrong password: RDS_AUTH_REFUSED", async () => {
-    const c = target("password", { password: "not-the-password" });
-    const err = await rdsErrorOf(echo(c));
-    expect(err.code).toBe(ErrorCode.AuthRefused);
-    expect(err.message).not.toContain("not-the-password");
-    expect(poolStats().connectFailures[targetKey(c)]).toBe(1);
-  });
-
-  test("a host key other than the pinned one: RDS_HOST_KEY_CHANGED", async () => {
-    const c = target("key", { hostKey: lab.otherHostKey });
-    const err = await rdsErrorOf(echo(c));
-    expect(err.code).toBe(ErrorCode.HostKeyChanged);
-    expect(err.message).toContain("is not the one known for it");
-  });
-
-  test("a host key that is not known at all (empty known_hosts, nothing pinned): RDS_HOST_KEY_UNKNOWN", async () => {
-    const knownHosts = path.join(tempDir("rds-ssh-known"), "known_hosts");
-    fs.writeFileSync(knownHosts, "");
-    const c = target("key", { hostKey: undefined, knownHostsFile: knownHosts });
-    const err = await rdsErrorOf(echo(c));
-    expect(err.code).toBe(ErrorCode.HostKeyUnknown);
-    expect(err.message).toContain("pin it with hostKey");
-    // Strict checking: nothing was added to the file.
-    expect(fs.readFileSync(knownHosts, "utf8")).toBe("");
-  });
-
-  test("a port nothing listens on: RDS_PORT_CLOSED after the configured attempts, each logged, with backoff", async () => {
-    const closed = await new Promise<number>((resolve) => {
-      const server = net.createServer();
-      server.listen(0, "127.0.0.1", () => {
-        const port = (server.address() as net.AddressInfo).port;
-        server.close(() => resolve(port));
-      });
-    });
-    const c = target("key", { port: closed, connectAttempts: 3 });
-    const err = await rdsErrorOf(echo(c));
-    expect(err.code).toBe(ErrorCode.PortClosed);
-    expect(err.message).toContain(`nothing accepts connections on 127.0.0.1:${closed}`);
-    const events = logsFor(c);
-    expect(events.map((e) => e.event)).toEqual(["attempt", "retry", "attempt", "retry", "attempt", "failed"]);
-    expect(events.filter((e) => e.event === "retry").map((e) => e.delayMs)).toEqual([1000, 2000]);
-    expect(events[1].message).toBe(
-      `connecting to ls01.contoso.com over ssh rdstest@127.0.0.1:${closed} (key) failed on attempt 1 of 3 (RDS_PORT_CLOSED); retrying in 1 s`,
-    );
-    expect(events[5].message).toContain("(RDS_PORT_CLOSED, no attempts left)");
-  });
-
-  test("a name that does not resolve: RDS_NAME_NOT_RESOLVED, not retried", async () => {
-    const c = target("key", { address: "no-such-host.invalid" });
-    const err = await rdsErrorOf(echo(c));
-    expect(err.code).toBe(ErrorCode.NameNotResolved);
-    expect(err.message).toContain("the name no-such-host.invalid does not resolve");
-    expect(logsFor(c).map((e) => e.event)).toEqual(["attempt", "failed"]);
-  });
-
-  test("sshd without the PowerShell subsystem: RDS_REMOTING_NOT_ENABLED", async () => {
-    const c = target("key", { subsystem: "no-such-subsystem" });
-    const err = await rdsErrorOf(echo(c));
-    expect(err.code).toBe(ErrorCode.RemotingNotEnabled);
-    expect(err.message).toContain('has no "no-such-subsystem" subsystem');
-  });
-});
-
 describe("secrets", () => {
   test("the password and the private key never reach a command, a log line, an error, ssh's command line or a file left behind", async () => {
     const secrets = [lab.password, ...lab.clientKey.split("\n").filter((line) => line.length > 40)];
-    const withPassword = target("password");
-    const withKey = target("key");
-    await echo(withPassword);
-    await echo(withKey);
-    const wrong = await rdsErrorOf(echo(target("password", { password: `${lab.password}-wrong` })));
+    // Both working sessions are warm (a password login and a key login), with their ssh clients running.
+    await echo(passwordTarget);
+    await echo(keyTarget);
+    // The refused login of the connect errors above (made here when they were filtered out).
+    const wrong = wrongPasswordError ?? (await rdsErrorOf(echo(target("password", { password: `${lab.password}-wrong` }))));
     expect(wrong.code).toBe(ErrorCode.AuthRefused);
 
     // The ssh clients the warm pwsh runs: options on the command line, no secret.
@@ -317,8 +383,10 @@ describe("secrets", () => {
         /^(\. '[^']+Bootstrap\.ps1'; Write-RdsSessionInfo|Import-RdsModule -Path '[^']+'|Invoke-RdsOperation -ScriptPath '[^']+' -EnvelopePath '[^']+')$/,
       );
     }
-    // The key copy, the pinned known_hosts and the askpass helper lived only while ssh started.
-    const leftovers = fs.readdirSync(os.tmpdir()).filter((name) => name.startsWith("rds-remote-"));
+    // The key copy, the pinned known_hosts and the askpass helper lived only while ssh started, in
+    // this file's temp folder (the pinned known_hosts on the ssh command line says where).
+    expect(sshCommandLines.some((line) => line.includes(`UserKnownHostsFile=${path.join(ownTmp, "rds-remote-")}`))).toBe(true);
+    const leftovers = fs.readdirSync(ownTmp).filter((name) => name.startsWith("rds-remote-"));
     expect(leftovers).toEqual([]);
   });
 });

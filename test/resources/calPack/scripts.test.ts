@@ -1,8 +1,16 @@
 /**
  * RdsCalPack scripts (inspect, install, get, resize, remove) in real pwsh, through the real runner
- * (warm pwsh pool, envelope files, result validation), on the simulator transport (or, when
- * test/transports/ssh-*-suites.test.ts run this file, over ssh to a real local sshd with the emulator
- * on the far side: test/helpers/scriptConnection.ts).
+ * (warm pwsh pool, envelope files, result validation), on the simulator transport.
+ *
+ * Over ssh: test/transports/ssh-key-suites.test.ts runs the `it.remote` cases again over ssh to a real
+ * local sshd (key login; the emulator on the far side: test/helpers/scriptConnection.ts). They run
+ * every script at least once with a result and once with a typed error: install (a retail pack, then
+ * the same code refused by WMI with its method and WBEM name; NOT_ACTIVATED from the shared checks),
+ * inspect (a result; NOT_ACTIVATED), resize (a shrink; ISSUED_LICENSES) with get reading the pack
+ * back, remove (ISSUED_LICENSES, then removed). That proves the scripts, CalPack.Common.ps1 and the
+ * envelope cross PowerShell SSH remoting and results and typed errors come back whole. The rest (every
+ * program x version x CAL type, each refusal, the secrets sweep) exercises the scripts' logic and the
+ * emulator, the same whatever the transport.
  *
  * What is real: pwsh 7, Bootstrap.ps1 / RdsCommon.psm1, this folder's .ps1 files, the runner and its
  * pool, the zod result schemas, installArgs() (the value codes sent to WMI).
@@ -35,6 +43,7 @@ import {
   type Program,
   type ProductVersion,
 } from "../../../provider/resources/calPack/schema";
+import { it } from "../../helpers/scriptConnection";
 import { admin, callLog, expectNoSecrets, installCalls, sim, simPacks, tempDir } from "./support";
 
 const stateDir = tempDir("calpack-scripts");
@@ -170,7 +179,7 @@ describe("get and inspect", () => {
     expect((await op(LS, "get", { keyPackId: 2 }, getResultSchema)).pack).toBeNull();
   });
 
-  it("inspect reports activation, product id, server version and every pack but the built-in one", async () => {
+  it.remote("inspect reports activation, product id, server version and every pack but the built-in one", async () => {
     const res = await op(LS, "inspect", { productVersion: "2025", activationMethod: "automatic" }, inspectResultSchema);
     expect(res.activationStatus).toBe(0);
     expect(res.productId).toMatch(/^\d{5}-\d{5}-\d{5}-[A-Z]{2}\d{3}$/);
@@ -184,7 +193,7 @@ describe("refusals before anything is installed", () => {
   // One more host serves every refusal below, in order: not activated, status unknown, then older versions.
   const OTHER = sim("ls-other", stateDir);
 
-  it("refuses on a server that is not activated, with the BPA guidance, the product id and the next step", async () => {
+  it.remote("refuses on a server that is not activated, with the BPA guidance, the product id and the next step", async () => {
     await admin(OTHER, { action: "installRole" });
     const productId = (await admin<{ licenseServer: { productId: string } }>(OTHER, { action: "host" })).licenseServer.productId;
     const d = declaration("spla", "2022", "perUser", { agreementNumber: AGREEMENT, quantity: 10 });
@@ -242,7 +251,7 @@ describe("refusals before anything is installed", () => {
     expect(ok.pack?.productVersionId).toBe(PRODUCT_VERSION_CODE[newest]);
   });
 
-  it("refuses a retail code used before (single use), naming no code", async () => {
+  it.remote("refuses a retail code used before (single use), naming no code", async () => {
     const code = await admin<string>(LS, { action: "retailCode", productVersion: "2022", calType: "perDevice", quantity: 20 });
     secretsSeen.add(code);
     const d = declaration("retail", "2022", "perDevice", { licenseCode: code });
@@ -336,7 +345,7 @@ describe("resize (RemoveLicensesWithIdCount)", () => {
     await admin(LS, { action: "issue", keyPackId: id, count: 8 });
   });
 
-  it("removes CALs down to the quantity", async () => {
+  it.remote("removes CALs down to the quantity", async () => {
     const res = await op(LS, "resize", { keyPackId: id, quantity: 25, allowRemovingIssuedLicenses: false }, resizeResultSchema);
     expect(res.removed).toBe(5);
     expect(res.pack).toMatchObject({ totalLicenses: 25, availableLicenses: 17, issuedLicenses: 8, issuedPerDevice: 8 });
@@ -344,7 +353,7 @@ describe("resize (RemoveLicensesWithIdCount)", () => {
     expect(log.filter((c) => c.method === "RemoveLicensesWithIdCount").at(-1)?.result).toBe(0);
   });
 
-  it("refuses to take issued CALs, saying how many are issued", async () => {
+  it.remote("refuses to take issued CALs, saying how many are issued", async () => {
     const err = await failure(op(LS, "resize", { keyPackId: id, quantity: 5, allowRemovingIssuedLicenses: false }, resizeResultSchema));
     expect(err.code).toBe("RDS_ISSUED_LICENSES");
     expect(err.message).toMatch(/would remove 20, but only 17 are available \(8 are issued\)/);
@@ -367,7 +376,7 @@ describe("resize (RemoveLicensesWithIdCount)", () => {
 });
 
 describe("remove (UninstallLicenseKeyPackWithId)", () => {
-  it("refuses while per-device licenses are issued, saying how many; removes with the flag", async () => {
+  it.remote("refuses while per-device licenses are issued, saying how many; removes with the flag", async () => {
     const d = declaration("select", "2019", "perDevice", { agreementNumber: AGREEMENT, quantity: 10 });
     const p = (await op(LS, "install", installArgs(d), installResultSchema)).pack!;
     await admin(LS, { action: "issue", keyPackId: p.keyPackId, count: 3 });

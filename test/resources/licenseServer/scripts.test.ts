@@ -4,9 +4,15 @@
  *
  * What is real: pwsh 7, the scripts in provider/resources/licenseServer, RdsCommon.psm1 and Bootstrap.ps1,
  * the runner (runOperation: envelope file, warm pwsh pool, result validation with the scripts' zod
- * schemas, typed RdsErrors) on a simulator connection with its own temporary state directory, or, when
- * test/transports/ssh-*-suites.test.ts run this file, on an ssh connection to a real local sshd (the
- * emulator then runs on the far side; test/helpers/scriptConnection.ts).
+ * schemas, typed RdsErrors) on a simulator connection with its own temporary state directory.
+ *
+ * Over ssh: test/transports/ssh-password-suites.test.ts runs the `test.remote` cases again on an ssh
+ * connection to a real local sshd (password login; the emulator then runs on the far side;
+ * test/helpers/scriptConnection.ts). Per script: a success, a typed script error (New-RdsScriptError)
+ * where the script has one, and a WMI error with its WBEM code (for get and deactivate in the
+ * "exception" style: a CimException thrown and typed on the far side). That proves each script, its
+ * companions and the envelope cross PowerShell SSH remoting, and that results and typed errors come back
+ * whole; the other cases exercise the scripts' logic, which runs the same whatever the transport.
  * What stands in: Windows (WMI, the RDS-Licensing role, the TermServLicensing service) and Microsoft's
  * Clearinghouse, by the WMI emulator (provider/emulator/RdsEmulator.psm1). Test setup and out-of-band
  * administrator actions go through the emulator's admin functions (fixtures/SimAdmin.ps1, also run
@@ -29,7 +35,7 @@ import {
   setResultSchema,
   waitResultSchema,
 } from "../../../provider/resources/licenseServer/schema";
-import { scriptConnection } from "../../helpers/scriptConnection";
+import { scriptConnection, test } from "../../helpers/scriptConnection";
 import { activationCalls, methodCalls, simAdmin } from "./simAdmin";
 
 let stateDir: string;
@@ -122,7 +128,7 @@ async function productIdOf(c: Connection): Promise<string> {
 }
 
 describe("install.ps1", () => {
-  test("installs the RDS-Licensing role when it is missing, once", async () => {
+  test.remote("installs the RDS-Licensing role when it is missing, once", async () => {
     const c = await newHost();
     expect((await simAdmin(c).host()).roleInstalled).toBe(false);
     expect(await install(c)).toEqual({ installedNow: true, restartNeeded: false });
@@ -134,7 +140,7 @@ describe("install.ps1", () => {
     expect(calls.filter((x) => x.cmdlet === "Install-WindowsFeature")).toHaveLength(1);
   });
 
-  test("when the role is missing and installRole is false, fails with RDS_CLASS_NOT_READY and installs nothing", async () => {
+  test.remote("when the role is missing and installRole is false, fails with RDS_CLASS_NOT_READY and installs nothing", async () => {
     const c = await newHost();
     const err = await errorOf(install(c, false));
     expect(err.code).toBe("RDS_CLASS_NOT_READY");
@@ -143,7 +149,7 @@ describe("install.ps1", () => {
     expect((await simAdmin(c).host()).roleInstalled).toBe(false);
   });
 
-  test("when the caller is not an administrator (accessDenied), fails with RDS_ACCESS_DENIED", async () => {
+  test.remote("when the caller is not an administrator (accessDenied), fails with RDS_ACCESS_DENIED", async () => {
     const c = await newHost();
     await simAdmin(c).fault("accessDenied", true);
     const err = await errorOf(install(c));
@@ -153,7 +159,7 @@ describe("install.ps1", () => {
 });
 
 describe("wait.ps1", () => {
-  test("answers at once when the service runs and the class answers", async () => {
+  test.remote("answers at once when the service runs and the class answers", async () => {
     const c = await newHost();
     await install(c);
     const r = await wait(c);
@@ -193,14 +199,14 @@ describe("wait.ps1", () => {
     expect((await simAdmin(c).calls()).filter((x) => x.cmdlet === "Start-Service")).toHaveLength(1);
   });
 
-  test("when the role is missing, fails with RDS_CLASS_NOT_READY at once", async () => {
+  test.remote("when the role is missing, fails with RDS_CLASS_NOT_READY at once", async () => {
     const c = await newHost();
     const err = await errorOf(wait(c));
     expect(err.code).toBe("RDS_CLASS_NOT_READY");
     expect(err.message).toContain("role is not installed");
   });
 
-  test("a provider failure is not waited out: RDS_WMI_ERROR WBEM_E_PROVIDER_FAILURE at once", async () => {
+  test.remote("a provider failure is not waited out: RDS_WMI_ERROR WBEM_E_PROVIDER_FAILURE at once", async () => {
     const c = await newHost();
     await install(c);
     await simAdmin(c).fault("providerFailure", true);
@@ -228,7 +234,7 @@ describe("get.ps1", () => {
     expect(await get(c)).toEqual({ roleInstalled: false, serviceStatus: "", classReady: false, server: null });
   });
 
-  test("a fresh license server: not activated, product id, empty contact, names", async () => {
+  test.remote("a fresh license server: not activated, product id, empty contact, names", async () => {
     const c = await newHost();
     await install(c);
     const r = await get(c);
@@ -299,7 +305,7 @@ describe("get.ps1", () => {
   });
 
   for (const style of ["return", "exception"]) {
-    test(`accessDenied (${style} style): RDS_ACCESS_DENIED, not an empty contact`, async () => {
+    (style === "exception" ? test.remote : test)(`accessDenied (${style} style): RDS_ACCESS_DENIED, not an empty contact`, async () => {
       const c = await newHost();
       await install(c);
       await simAdmin(c).fault("failureStyle", style);
@@ -362,7 +368,7 @@ describe("set.ps1", () => {
     expect((await get(c)).server!.contact).toEqual({ ...CONTACT, city: "Manchester", email: "" });
   });
 
-  test("values that look like PowerShell travel as data, byte for byte", async () => {
+  test.remote("values that look like PowerShell travel as data, byte for byte", async () => {
     const c = await newHost();
     await install(c);
     const tricky = {
@@ -385,7 +391,7 @@ describe("set.ps1", () => {
     expect(methodCalls(await simAdmin(c).calls()).filter((m) => m === "ChangeRole")).toHaveLength(1);
   });
 
-  test("a domain scope on a workgroup server is refused by WMI: RDS_WMI_ERROR WBEM_E_INVALID_OPERATION", async () => {
+  test.remote("a domain scope on a workgroup server is refused by WMI: RDS_WMI_ERROR WBEM_E_INVALID_OPERATION", async () => {
     const c = await newHost("wg");
     await simAdmin(c).config({ domain: "" });
     await install(c);
@@ -413,7 +419,7 @@ describe("set.ps1", () => {
     expect(err.wmiName).toBe("WBEM_E_PROVIDER_FAILURE");
   });
 
-  test("class not ready: RDS_CLASS_NOT_READY", async () => {
+  test.remote("class not ready: RDS_CLASS_NOT_READY", async () => {
     const c = await newHost();
     await install(c);
     await simAdmin(c).fault("classNotReadyCalls", 1);
@@ -422,7 +428,7 @@ describe("set.ps1", () => {
 });
 
 describe("activate.ps1: automatic", () => {
-  test("ActivateServerAutomatic activates a server whose contact is set", async () => {
+  test.remote("ActivateServerAutomatic activates a server whose contact is set", async () => {
     const c = await readyHost();
     expect(await activate(c, "ActivateServerAutomatic")).toEqual({ call: "ActivateServerAutomatic", activationStatus: 0 });
     const view = await simAdmin(c).host();
@@ -453,7 +459,7 @@ describe("activate.ps1: automatic", () => {
     });
   }
 
-  test("without the required contact, WMI refuses: RDS_WMI_ERROR WBEM_E_INVALID_PARAMETER", async () => {
+  test.remote("without the required contact, WMI refuses: RDS_WMI_ERROR WBEM_E_INVALID_PARAMETER", async () => {
     const c = await newHost();
     await install(c);
     const err = await errorOf(activate(c, "ActivateServerAutomatic"));
@@ -566,7 +572,7 @@ describe("activate.ps1: web and telephone (license server id from the Clearingho
     expect((await simAdmin(c).host()).licenseServer.reactivations).toBe(1);
   });
 
-  test("a rebuilt server (new product id) rejects the old id: RDS_REJECTED", async () => {
+  test.remote("a rebuilt server (new product id) rejects the old id: RDS_REJECTED", async () => {
     const c = await readyHost();
     const oldId = await simAdmin(c).licenseServerIdFor(await productIdOf(c));
     await activate(c, "ActivateServer", oldId);
@@ -590,7 +596,7 @@ describe("activate.ps1: web and telephone (license server id from the Clearingho
 });
 
 describe("deactivate.ps1", () => {
-  test("deactivates an activated server with DeactivateServerAutomatic", async () => {
+  test.remote("deactivates an activated server with DeactivateServerAutomatic", async () => {
     const c = await readyHost();
     await activate(c, "ActivateServerAutomatic");
     expect(await deactivate(c)).toEqual({ call: "DeactivateServerAutomatic", activationStatus: 1 });
@@ -606,20 +612,23 @@ describe("deactivate.ps1", () => {
   });
 
   for (const style of ["return", "exception"]) {
-    test(`clearinghouseUnreachable (${style} style): RDS_CLEARINGHOUSE_UNREACHABLE with the ways out; stays activated`, async () => {
-      const c = await readyHost();
-      await activate(c, "ActivateServerAutomatic");
-      await simAdmin(c).fault("failureStyle", style);
-      await simAdmin(c).fault("clearinghouseUnreachable", true);
-      const err = await errorOf(deactivate(c));
-      expect(err.code).toBe("RDS_CLEARINGHOUSE_UNREACHABLE");
-      expect(err.message).toContain("by telephone");
-      expect(err.message).toContain("deactivateOnDelete to false");
-      expect((await simAdmin(c).host()).licenseServer.activated).toBe(true);
-    });
+    (style === "exception" ? test.remote : test)(
+      `clearinghouseUnreachable (${style} style): RDS_CLEARINGHOUSE_UNREACHABLE with the ways out; stays activated`,
+      async () => {
+        const c = await readyHost();
+        await activate(c, "ActivateServerAutomatic");
+        await simAdmin(c).fault("failureStyle", style);
+        await simAdmin(c).fault("clearinghouseUnreachable", true);
+        const err = await errorOf(deactivate(c));
+        expect(err.code).toBe("RDS_CLEARINGHOUSE_UNREACHABLE");
+        expect(err.message).toContain("by telephone");
+        expect(err.message).toContain("deactivateOnDelete to false");
+        expect((await simAdmin(c).host()).licenseServer.activated).toBe(true);
+      },
+    );
   }
 
-  test("accessDenied: RDS_ACCESS_DENIED; providerFailure: RDS_WMI_ERROR; class not ready: RDS_CLASS_NOT_READY", async () => {
+  test.remote("accessDenied: RDS_ACCESS_DENIED; providerFailure: RDS_WMI_ERROR; class not ready: RDS_CLASS_NOT_READY", async () => {
     const c = await readyHost();
     await activate(c, "ActivateServerAutomatic");
     await simAdmin(c).fault("accessDenied", true);

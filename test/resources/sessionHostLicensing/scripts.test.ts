@@ -3,9 +3,16 @@
  * create/update flow, run for real.
  *
  * Real: pwsh 7, Bootstrap.ps1 and RdsCommon.psm1, the runner (runOperation) and its warm pool, the
- * simulator transport (or, when test/transports/ssh-*-suites.test.ts run this file, the ssh transport
- * to a real local sshd with the emulator on the far side), the operation scripts of this resource,
- * and the provider object's methods (called directly, without the Pulumi host: that is provider.test.ts).
+ * simulator transport, the operation scripts of this resource, and the provider object's methods
+ * (called directly, without the Pulumi host: that is provider.test.ts).
+ *
+ * Over ssh: test/transports/ssh-key-suites.test.ts runs the `it.remote` cases again over ssh to a real
+ * local sshd (key login; the emulator on the far side: test/helpers/scriptConnection.ts): get (a fresh
+ * host; the script error of a host that is no broker), set (Per User; WMI's WBEM_E_INVALID_OPERATION
+ * under Group Policy), reset, packs, and provider.create refusing a Group Policy conflict. So every
+ * script, SessionHost.Common.ps1 and the envelope cross PowerShell SSH remoting, with results and
+ * typed errors coming back whole (reset and packs have no error case). The rest exercises the scripts'
+ * logic and the provider's rules, the same whatever the transport.
  * Stands in: Windows, through the WMI emulator (provider/emulator/RdsEmulator.psm1): session hosts,
  * a connection broker, the license server and its packs, Group Policy values. The license server and
  * its packs are prepared with the emulator's own stand-ins for the WMI calls (simAdmin.ts), not by
@@ -27,7 +34,7 @@ import {
   resetResultSchema,
   setResultSchema,
 } from "../../../provider/resources/sessionHostLicensing/schema";
-import { scriptConnection } from "../../helpers/scriptConnection";
+import { it, scriptConnection } from "../../helpers/scriptConnection";
 import { callLog, prepareLicenseServer, setGroupPolicy, setHostConfig } from "./simAdmin";
 
 const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "rds-shl-scripts-"));
@@ -97,7 +104,7 @@ const writesOn = async (host: string) =>
   (await callLog(stateDir, host)).filter((r) => r.method === "ChangeMode" || r.method === "SetSpecifiedLicenseServerList");
 
 describe("get.ps1 and set.ps1, scope sessionHost", () => {
-  it("reads a fresh session host: mode not configured, no list, full grace period, OS and domain", async () => {
+  it.remote("reads a fresh session host: mode not configured, no list, full grace period, OS and domain", async () => {
     const raw = await get(SH_A);
     expect(raw).toMatchObject({
       scope: "sessionHost",
@@ -121,7 +128,7 @@ describe("get.ps1 and set.ps1, scope sessionHost", () => {
     });
   });
 
-  it("Per User: ChangeMode 4 then SetSpecifiedLicenseServerList, the list in the order given", async () => {
+  it.remote("Per User: ChangeMode 4 then SetSpecifiedLicenseServerList, the list in the order given", async () => {
     const out = await set(SH_A, { scope: "sessionHost", mode: "perUser", licenseServers: ["ls02.contoso.com", LS] });
     expect(out.calls).toEqual(["ChangeMode", "SetSpecifiedLicenseServerList"]);
     const raw = await get(SH_A);
@@ -148,7 +155,7 @@ describe("get.ps1 and set.ps1, scope sessionHost", () => {
     expect(raw.licensingType).toBe(4);
   });
 
-  it("reset.ps1 empties the list and leaves the mode (ChangeMode cannot set 'not configured')", async () => {
+  it.remote("reset.ps1 empties the list and leaves the mode (ChangeMode cannot set 'not configured')", async () => {
     const out = await reset(SH_A, "sessionHost");
     expect(out.calls).toEqual(["EmptySpecifiedLicenseServerList"]);
     expect(out.skipped.join(" ")).toMatch(/mode/);
@@ -215,7 +222,7 @@ describe("scope deployment (through the connection broker)", () => {
     });
   });
 
-  it("on a host that is not a connection broker, fails with the RDMS message", async () => {
+  it.remote("on a host that is not a connection broker, fails with the RDMS message", async () => {
     const err = await rdsErrorOf(get(SH_B, "deployment"));
     expect(err.code).toBe(ErrorCode.ScriptError);
     expect(err.message).toMatch(/deployment does not exist/i);
@@ -223,7 +230,7 @@ describe("scope deployment (through the connection broker)", () => {
 });
 
 describe("packs.ps1 (on the license server)", () => {
-  it("returns the packs asked for by KeyPackId and names the missing ones", async () => {
+  it.remote("returns the packs asked for by KeyPackId and names the missing ones", async () => {
     const out = await runOperation(lsConn(), {
       name: "sessionHostLicensing.packs",
       script: script("packs"),
@@ -278,7 +285,7 @@ describe("provider create/update against the emulator", () => {
     expect(await writesOn(SH_GPO)).toEqual([]);
   });
 
-  it("Group Policy set to a DIFFERENT mode: RDS_GROUP_POLICY_CONFLICT naming the policy and where, nothing written", async () => {
+  it.remote("Group Policy set to a DIFFERENT mode: RDS_GROUP_POLICY_CONFLICT naming the policy and where, nothing written", async () => {
     await setGroupPolicy(stateDir, SH_GPO, { licensingMode: 2, licenseServers: null });
     const err = await rdsErrorOf(
       provider.create(inputs(SH_GPO, { mode: "perUser", licenseServers: [LS], calPacks: [ref(packs.user2022, "perUser", "2022")] })),
@@ -296,7 +303,7 @@ describe("provider create/update against the emulator", () => {
     expect((await get(SH_GPO)).licenseServers).toEqual([]);
   });
 
-  it("WMI itself refuses a setter under Group Policy (WBEM_E_INVALID_OPERATION): the provider checks first instead", async () => {
+  it.remote("WMI itself refuses a setter under Group Policy (WBEM_E_INVALID_OPERATION): the provider checks first instead", async () => {
     const err = await rdsErrorOf(set(SH_GPO, { scope: "sessionHost", mode: "perUser", licenseServers: null }));
     expect(err.code).toBe(ErrorCode.Wmi);
     expect(err.returnValue).toBe(0x80041016);

@@ -1,0 +1,86 @@
+/**
+ * The RdsSessionHostLicensing test program, shared by provider.test.ts (through the real host) and
+ * provider.fast.test.ts (in process over the fake world). Not a test file.
+ *
+ * A license server, one Per User CAL pack, and session hosts (two by default) that take the pack and
+ * name the license server: real resource classes, run as a real Pulumi program by engine/program.ts.
+ */
+import type * as pulumi from "@pulumi/pulumi";
+import { makeUrn } from "../../../engine/hostProtocol";
+import { RdsCalPack } from "../../../provider/resources/calPack/resource";
+import { RdsLicenseServer } from "../../../provider/resources/licenseServer/resource";
+import { RdsSessionHostLicensing } from "../../../provider/resources/sessionHostLicensing/resource";
+
+export const LS = "ls01.contoso.com";
+export const SH1 = "sh1.contoso.com";
+export const SH2 = "sh2.contoso.com";
+
+const SHL = "pulumi-nodejs:dynamic/rds:SessionHostLicensing";
+export const LS_URN = makeUrn("pulumi-nodejs:dynamic/rds:LicenseServer", "ls");
+export const PACK_URN = makeUrn("pulumi-nodejs:dynamic/rds:CalPack", "users-2022");
+export const SH1_URN = makeUrn(SHL, "sh1");
+export const SH2_URN = makeUrn(SHL, "sh2");
+
+/** The secret wrapper's signature key: a secret output holds it. */
+export const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
+
+export interface ProgramOptions {
+  /** The session hosts (default SH1 and SH2), each a resource named by its first label. */
+  sessionHosts?: string[];
+  /** RdsSessionHostLicensing's resetOnDelete, for every host (default: not set). */
+  resetOnDelete?: boolean;
+}
+
+/** The program over the simulated hosts of one state directory. */
+export function programFor(stateDir: string, options: ProgramOptions = {}): () => pulumi.Resource[] {
+  const { sessionHosts = [SH1, SH2], ...extra } = options;
+  const sim = (host: string) => ({ transport: "simulator" as const, host, stateDir });
+  return () => {
+    const ls = new RdsLicenseServer("ls", {
+      connection: sim(LS),
+      contact: { firstName: "Ada", lastName: "Lovelace", company: "Contoso", countryRegion: "United Kingdom" },
+      activation: { method: "automatic" },
+    });
+    const users = new RdsCalPack("users-2022", {
+      licenseServer: ls,
+      program: "enterpriseAgreement",
+      agreementNumber: "1234567",
+      productVersion: "2022",
+      calType: "perUser",
+      quantity: 50,
+    });
+    const hosts = sessionHosts.map(
+      (h) =>
+        new RdsSessionHostLicensing(h.split(".")[0], {
+          connection: sim(h),
+          mode: "perUser",
+          licenseServers: [ls.serverName],
+          calPacks: [users],
+          ...extra,
+        }),
+    );
+    return [ls, users, ...hosts];
+  };
+}
+
+/** What a configured session host reports (the license server's name as the list). */
+export function configuredOutputs(host: string, licenseServerName: unknown) {
+  return {
+    mode: "perUser",
+    effectiveMode: "perUser",
+    effectiveLicenseServers: [licenseServerName],
+    modeSource: "local",
+    licenseServersSource: "local",
+    gracePeriodDaysLeft: 120,
+    osVersion: "2022",
+    domainJoined: true,
+    serverName: host,
+  };
+}
+
+/** The Group Policy error a contrary licensing mode policy gives: what it names. */
+export const POLICY_ERROR_PARTS = [
+  "a Group Policy controls the licensing mode and sets perDevice",
+  "HKLM\\SOFTWARE\\Policies\\Microsoft\\Windows NT\\Terminal Services",
+  "Remote Desktop Session Host > Licensing",
+];

@@ -68,6 +68,44 @@ export const ErrorCode = {
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
+/**
+ * Codes the runner raises for any operation script of any resource (provider/powershell/runner.ts,
+ * result.ts, the pool): the resource kit rephrases the message and keeps the code.
+ */
+export const RUNNER_CODES = [
+  ErrorCode.ScriptError,
+  ErrorCode.InvalidResult,
+  ErrorCode.Timeout,
+  ErrorCode.HostUnreachable,
+  ErrorCode.Wmi,
+  ErrorCode.AccessDenied,
+  ErrorCode.ClassNotReady,
+] as const;
+
+/**
+ * Codes of reaching a target over a transport (provider/powershell/CONNECTIONS.md): any resource whose
+ * connection is ssh, winrm or local can meet them, whatever the resource.
+ */
+export const CONNECTION_CODES = [
+  ErrorCode.NameNotResolved,
+  ErrorCode.PortClosed,
+  ErrorCode.ConnectTimeout,
+  ErrorCode.AuthRefused,
+  ErrorCode.HostKeyUnknown,
+  ErrorCode.HostKeyChanged,
+  ErrorCode.CertificateUntrusted,
+  ErrorCode.RemotingNotEnabled,
+  ErrorCode.ConnectionLost,
+  ErrorCode.TransportUnavailable,
+] as const;
+
+/**
+ * Every code a resource passes through unchanged from below it: the runner's, the transports', and
+ * RDS_INTERNAL from the kit's guard (an error nobody expected). Each resource's catalogue
+ * (provider/resources/<name>/messages.ts) is its own codes plus these, so the three say the same here.
+ */
+export const PASSED_THROUGH_CODES: readonly ErrorCode[] = [...RUNNER_CODES, ...CONNECTION_CODES, ErrorCode.Internal];
+
 export interface RdsErrorDetails {
   host?: string;
   operation?: string;

@@ -5,7 +5,7 @@
  * code; `ERROR_CODES` lists every code a user of this resource can meet, and README.md ("Errors")
  * says what to do about each.
  */
-import { ErrorCode, RdsError } from "../../errors";
+import { ErrorCode, PASSED_THROUGH_CODES, RdsError } from "../../errors";
 import { calTypeFromProductType, calTypeLabel, productVersionFromId } from "../../licensing/facts";
 import type { JournalEntry } from "./journal";
 import { codeName } from "./rules";
@@ -160,27 +160,8 @@ export const OWN_CODES = [
   ErrorCode.IssuedLicenses,
 ] as const;
 
-/** Codes of the runner, the transports and the kit that this resource passes through unchanged. */
-export const PASSED_THROUGH_CODES = [
-  ErrorCode.Wmi,
-  ErrorCode.AccessDenied,
-  ErrorCode.ClassNotReady,
-  ErrorCode.Timeout,
-  ErrorCode.HostUnreachable,
-  ErrorCode.ScriptError,
-  ErrorCode.InvalidResult,
-  ErrorCode.NameNotResolved,
-  ErrorCode.PortClosed,
-  ErrorCode.ConnectTimeout,
-  ErrorCode.AuthRefused,
-  ErrorCode.HostKeyUnknown,
-  ErrorCode.HostKeyChanged,
-  ErrorCode.CertificateUntrusted,
-  ErrorCode.RemotingNotEnabled,
-  ErrorCode.ConnectionLost,
-  ErrorCode.TransportUnavailable,
-  ErrorCode.Internal,
-] as const;
+/** Codes of the runner, the transports and the kit that every resource passes through unchanged (errors.ts). */
+export { PASSED_THROUGH_CODES };
 
 /** Every code an RdsCalPack error can carry. */
 export const ERROR_CODES: readonly ErrorCode[] = [...OWN_CODES, ...PASSED_THROUGH_CODES];

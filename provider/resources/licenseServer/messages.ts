@@ -4,7 +4,7 @@
  * the kernel (../kit.ts) adds the `[RDS_…]` code at the end when the error leaves the provider.
  * Errors of the operation scripts come through the runner and the kernel's rephrasing, in the same form.
  */
-import { ErrorCode, RdsError } from "../../errors";
+import { ErrorCode, PASSED_THROUGH_CODES, RdsError } from "../../errors";
 import { ACTIVATION_WEB_SITE, type ActivationMethod } from "./schema";
 
 /** What each step does, in messages (tests and the faults suite match on these). */
@@ -63,24 +63,17 @@ export function noConnectionInState(id: string): RdsError {
   );
 }
 
+// ---- the codes -------------------------------------------------------------------------------------
+
 /**
- * Every code RdsLicenseServer can raise: its own messages above, the runner's (the scripts' typed
- * failures and the runner's own), and RDS_INTERNAL for what nobody expected. A remote transport adds
- * its connection codes (provider/powershell/CONNECTIONS.md), the same for every resource.
+ * Codes of this resource's own messages and of its scripts' refusals (RDS_VALIDATION also from the
+ * kit's input parse). RDS_CLASS_NOT_READY is worded here too (roleNotInstalled, classNotAnswering);
+ * it is listed once, with the runner's codes it also is.
  */
-export const LICENSE_SERVER_CODES = [
-  // worded here (and RDS_VALIDATION by the kernel's input parse)
-  ErrorCode.Validation,
-  ErrorCode.ClassNotReady,
-  ErrorCode.Rejected,
-  // typed by the scripts and the runner, passed through in the resource's words
-  ErrorCode.AccessDenied,
-  ErrorCode.ClearinghouseUnreachable,
-  ErrorCode.Wmi,
-  ErrorCode.ScriptError,
-  ErrorCode.InvalidResult,
-  ErrorCode.Timeout,
-  ErrorCode.HostUnreachable,
-  // the kernel's guard
-  ErrorCode.Internal,
-] as const;
+export const OWN_CODES = [ErrorCode.Validation, ErrorCode.Rejected, ErrorCode.ClearinghouseUnreachable] as const;
+
+/**
+ * Every code RdsLicenseServer can raise: its own, and those of the runner, the transports and the
+ * kit's guard that every resource passes through unchanged (errors.ts PASSED_THROUGH_CODES).
+ */
+export const ERROR_CODES: readonly ErrorCode[] = [...OWN_CODES, ...PASSED_THROUGH_CODES];

@@ -3,9 +3,9 @@
  * returning an RdsError with its stable code. Messages read `<doing> on <host>: <cause>: <fix>`; the
  * kit (provider/resources/kit.ts) puts the code at the end when the error leaves the provider.
  * The errors of a step (a script on a host) come from the runner, rephrased by the kit; their codes
- * are listed in RUNNER_CODES. README.md's "Errors" table says when each code occurs and what to do.
+ * are in ERROR_CODES. README.md's "Errors" table says when each code occurs and what to do.
  */
-import { ErrorCode, RdsError } from "../../errors";
+import { ErrorCode, PASSED_THROUGH_CODES, RdsError } from "../../errors";
 import { licensingTypeFor, modeLabel, osLabel, type ModeRuleInput, type ModeRuleResult, type PolicyConflict } from "./rules";
 
 /** The operation named by errors found by the pre-flight check (between the read and the set). */
@@ -74,26 +74,16 @@ export function policyTookSetting(host: string, refused: RdsError): RdsError {
 
 // ---- the codes -----------------------------------------------------------------------------------
 
-/** The codes of this resource's own messages (RDS_VALIDATION: the kit's parse; RDS_INTERNAL: its guard). */
-export const OWN_CODES = [ErrorCode.Validation, ErrorCode.ModeMismatch, ErrorCode.GroupPolicyConflict, ErrorCode.Internal] as const;
+/**
+ * The codes of this resource's own messages (RDS_VALIDATION also from the kit's input parse) and of its
+ * scripts' refusals: RDS_NOT_FOUND when get, set or reset find no Win32_TerminalServiceSetting instance
+ * (SessionHost.Common.ps1).
+ */
+export const OWN_CODES = [ErrorCode.Validation, ErrorCode.ModeMismatch, ErrorCode.GroupPolicyConflict, ErrorCode.NotFound] as const;
 
 /**
- * The runner's codes this resource passes through (rephrased, code kept) from its scripts: get, set,
- * reset on the session host or broker, packs on each pack's license server. The connection codes of
- * the remote transports (RDS_NAME_NOT_RESOLVED, RDS_AUTH_REFUSED, ...) pass through too; they are the
- * same for every resource and documented in provider/powershell/CONNECTIONS.md.
+ * Every code an error of this resource can carry: its own, and those of the runner (from get, set,
+ * reset on the session host or broker, packs on each pack's license server), the transports and the
+ * kit's guard, which every resource passes through unchanged (errors.ts PASSED_THROUGH_CODES).
  */
-export const RUNNER_CODES = [
-  ErrorCode.ScriptError,
-  ErrorCode.InvalidResult,
-  ErrorCode.Timeout,
-  ErrorCode.HostUnreachable,
-  ErrorCode.Wmi,
-  ErrorCode.AccessDenied,
-  ErrorCode.ClassNotReady,
-  // get/set/reset: the host has no Win32_TerminalServiceSetting instance (SessionHost.Common.ps1).
-  ErrorCode.NotFound,
-] as const;
-
-/** Every code an error of this resource can carry (besides the connection codes above). */
-export const ERROR_CODES: readonly ErrorCode[] = [...OWN_CODES, ...RUNNER_CODES];
+export const ERROR_CODES: readonly ErrorCode[] = [...OWN_CODES, ...PASSED_THROUGH_CODES];

@@ -1,6 +1,9 @@
 /**
- * Every code RdsLicenseServer can raise (messages.ts LICENSE_SERVER_CODES) reaches the user at the end
+ * Every code RdsLicenseServer can raise (messages.ts ERROR_CODES) reaches the user at the end
  * of the message (`... [RDS_…]`): only the message crosses the dynamic-provider host to the engine.
+ * The codes every resource passes through from the transports and the runner without an emulator fault
+ * of its own (RDS_PORT_CLOSED, RDS_INVALID_RESULT, ...) are provoked for this resource too, through the
+ * real host, in test/resources/passThroughCodes.test.ts; this file provokes the rest.
  *
  * What is real: the Pulumi dynamic-provider host process and gRPC, the built provider code in bin/
  * loaded through the `__provider` string the SDK registers for `new RdsLicenseServer(...)`, the runner
@@ -10,25 +13,21 @@
  * so that even inputs check would refuse reach create); Windows and the Clearinghouse (the WMI
  * emulator, its faults set through fixtures/SimAdmin.ps1). The host runs with a short
  * RDS_OPERATION_TIMEOUT_MS (TIMEOUT_MS: every other call takes well under it) so that a hung call times
- * out quickly; the hang (latencyMs) is three times that, so the timeout never depends on machine speed; and
- * with RDS_SIM_WORKERS=0: a pwsh per target, as remote transports have, so a target that cannot be
- * reached fails at its pwsh's start.
- * Two codes cannot be provoked on the simulator without a bug or a broken script (RDS_INVALID_RESULT:
- * a script printing no valid result; RDS_INTERNAL: an error nobody expected): for those the runner
- * is made to fail that way, in process (the provider module from the sources, not through the host).
+ * out quickly; the hang (latencyMs) is three times that, so the timeout never depends on machine speed;
+ * with RDS_SIM_WORKERS=0 (one pwsh for the one emulated host the cases use); and with a TMPDIR of its
+ * own, so that RDS_INTERNAL can come from the host's private envelope directory turned into a file.
  */
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { ErrorCode, RdsError } from "../../../provider/errors";
+import { ErrorCode } from "../../../provider/errors";
 import { closeAll } from "../../../provider/powershell/pool";
-import * as runner from "../../../provider/powershell/runner";
 import type { SimulatorConnection } from "../../../provider/powershell/transport";
-import { LICENSE_SERVER_CODES } from "../../../provider/resources/licenseServer/messages";
-import { provider } from "../../../provider/resources/licenseServer/provider";
+import { ERROR_CODES } from "../../../provider/resources/licenseServer/messages";
 import { RdsLicenseServer } from "../../../provider/resources/licenseServer/resource";
 import { captureProvider } from "../../helpers/captureProvider";
 import { assertBuilt, HostRpcError, makeUrn, startProviderHost, type ProviderHost, type Props } from "../../helpers/providerHost";
+import { NOT_PROVOKED_ON_THIS_MACHINE, PROVOKED_FOR_EVERY_RESOURCE } from "../passThroughCodes";
 import { simAdmin } from "./simAdmin";
 
 jest.setTimeout(300_000);
@@ -41,6 +40,8 @@ const URN = makeUrn(TYPE, "ls");
 /** The emulated host of every case but one: each case starts it afresh (one warm pwsh serves them all). */
 const HOST = "codes.test";
 const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "ls-codes-"));
+/** The host's TMPDIR: where it makes its private envelope directory (provider/powershell/envelope.ts). */
+const hostTmp = fs.mkdtempSync(path.join(os.tmpdir(), "ls-codes-tmp-"));
 const CONTACT = { firstName: "Ada", lastName: "Lovelace", company: "Contoso Ltd", countryRegion: "United Kingdom" };
 let host: ProviderHost;
 let providerCode: string;
@@ -48,7 +49,7 @@ let providerCode: string;
 beforeAll(async () => {
   assertBuilt(["provider/resources/licenseServer", "provider/resources/kit.ts", "provider/shim.ts", "provider/powershell"]);
   host = await startProviderHost({
-    env: { RDS_SIM_STATE_DIR: stateDir, RDS_OPERATION_TIMEOUT_MS: String(TIMEOUT_MS), RDS_SIM_WORKERS: "0" },
+    env: { RDS_SIM_STATE_DIR: stateDir, RDS_OPERATION_TIMEOUT_MS: String(TIMEOUT_MS), RDS_SIM_WORKERS: "0", TMPDIR: hostTmp },
   });
   providerCode = (
     await captureProvider(
@@ -60,7 +61,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await host?.close();
   await closeAll();
-  fs.rmSync(stateDir, { recursive: true, force: true });
+  for (const dir of [stateDir, hostTmp]) fs.rmSync(dir, { recursive: true, force: true });
 });
 
 function conn(hostName: string): SimulatorConnection {
@@ -96,8 +97,8 @@ const create = (hostName: string, over: Props = {}) => messageOf(host.create({ u
 const read = (hostName: string) =>
   messageOf(host.read({ urn: URN, id: hostName, properties: { connection: conn(hostName), __provider: providerCode } }));
 
-/** How each code is provoked through the host, and the host name its message names. */
-const THROUGH_HOST: Partial<Record<ErrorCode, { host: string; provoke: (h: string) => Promise<string> }>> = {
+/** How each code is provoked through the host, the host name its message names, and what else it must say. */
+const THROUGH_HOST: Partial<Record<ErrorCode, { host: string; provoke: (h: string) => Promise<string>; says?: RegExp }>> = {
   [ErrorCode.Validation]: { host: HOST, provoke: (h) => create(h, { activation: { method: "email" } }) },
   [ErrorCode.ClassNotReady]: {
     host: HOST,
@@ -141,8 +142,25 @@ const THROUGH_HOST: Partial<Record<ErrorCode, { host: string; provoke: (h: strin
       return create(h);
     },
   },
-  // The emulator refuses a host name over 100 bytes: its pwsh cannot start for that target.
-  [ErrorCode.HostUnreachable]: { host: "h".repeat(120), provoke: (h) => read(h) },
+  // The runner writes each operation's arguments to a file in the host's private envelope directory:
+  // that directory turned into a file (for this case only) fails the read where nobody expects it.
+  [ErrorCode.Internal]: {
+    host: HOST,
+    provoke: async (h) => {
+      await readyHost(h);
+      const [dir] = fs.readdirSync(hostTmp).filter((name) => name.startsWith("rds-envelopes-"));
+      const envelopes = path.join(hostTmp, dir);
+      fs.renameSync(envelopes, `${envelopes}.aside`);
+      fs.writeFileSync(envelopes, "");
+      try {
+        return await read(h);
+      } finally {
+        fs.rmSync(envelopes, { force: true });
+        fs.renameSync(`${envelopes}.aside`, envelopes);
+      }
+    },
+    says: /^reading license server on codes\.test: unexpected error in the provider: ENOTDIR/,
+  },
   // Last: it leaves the host hanging, and its pwsh is replaced.
   [ErrorCode.Timeout]: {
     host: HOST,
@@ -155,23 +173,9 @@ const THROUGH_HOST: Partial<Record<ErrorCode, { host: string; provoke: (h: strin
   },
 };
 
-/** The runner's failure for each code the simulator cannot provoke, and how the user's message starts. */
-const IN_PROCESS: Partial<Record<ErrorCode, { failure: () => Error; starts: string }>> = {
-  [ErrorCode.InvalidResult]: {
-    failure: () =>
-      new RdsError(ErrorCode.InvalidResult, "running licenseServer.get on odd.test: the script printed no result document", {
-        host: "odd.test",
-      }),
-    starts: "reading license server on odd.test: the script printed no result document",
-  },
-  [ErrorCode.Internal]: {
-    failure: () => new TypeError("Cannot read properties of undefined (reading 'server')"),
-    starts: "reading license server on odd.test: unexpected error in the provider: Cannot read properties of undefined",
-  },
-};
-
-test("every code of the catalogue has a case", () => {
-  expect([...Object.keys(THROUGH_HOST), ...Object.keys(IN_PROCESS)].sort()).toEqual([...LICENSE_SERVER_CODES].sort());
+test("every code of the catalogue is provoked here or in passThroughCodes.test.ts, or is the one exception there", () => {
+  const covered = new Set([...Object.keys(THROUGH_HOST), ...PROVOKED_FOR_EVERY_RESOURCE, ...Object.keys(NOT_PROVOKED_ON_THIS_MACHINE)]);
+  expect([...covered].sort()).toEqual([...ERROR_CODES].sort());
 });
 
 describe("through the real dynamic-provider host", () => {
@@ -179,19 +183,7 @@ describe("through the real dynamic-provider host", () => {
     const message = await c!.provoke(c!.host);
     expect(message).toContain(` on ${c!.host}: `);
     expect(message).toMatch(new RegExp(`^[a-z][^\\n]* \\[${code}\\]$`));
-  });
-});
-
-describe("in process: the runner failing in ways the simulator never does", () => {
-  afterEach(() => jest.restoreAllMocks());
-
-  test.each(Object.entries(IN_PROCESS))("%s: read's message ends with the code", async (code, c) => {
-    jest.spyOn(runner, "runOperation").mockRejectedValue(c!.failure());
-    const err = await provider.read!("odd.test", { connection: conn("odd.test") }).then(
-      () => undefined,
-      (e: Error) => e,
-    );
-    expect(err?.message.startsWith(c!.starts)).toBe(true);
-    expect(err?.message).toMatch(new RegExp(`^[a-z][^\\n]* \\[${code}\\]$`));
+    expect(message.split(`[${code}]`)).toHaveLength(2);
+    if (c!.says) expect(message).toMatch(c!.says);
   });
 });

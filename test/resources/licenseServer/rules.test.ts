@@ -8,7 +8,7 @@
  */
 import { compare } from "../../../provider/diff";
 import { isRdsError } from "../../../provider/errors";
-import { LICENSE_SERVER_CODES, rebuiltServer, roleNotInstalled } from "../../../provider/resources/licenseServer/messages";
+import { ERROR_CODES, rebuiltServer, roleNotInstalled } from "../../../provider/resources/licenseServer/messages";
 import {
   activationCallFor,
   actualView,
@@ -262,7 +262,7 @@ describe("messages", () => {
     ];
     for (const e of errors) {
       expect(isRdsError(e)).toBe(true);
-      expect(LICENSE_SERVER_CODES).toContain(e.code);
+      expect(ERROR_CODES).toContain(e.code);
       expect(e.message).toMatch(/^[a-z][^:]* on ls01: [^:]+: /);
       expect(e.message).not.toMatch(/failed to/i);
     }

@@ -1,6 +1,9 @@
 /**
  * Every code RdsSessionHostLicensing can raise (messages.ts ERROR_CODES), provoked through the REAL
- * dynamic-provider host: the user-visible message ends with `[THAT_CODE]`.
+ * dynamic-provider host: the user-visible message ends with `[THAT_CODE]`. The codes every resource
+ * passes through from the transports and the runner without an emulator fault of its own
+ * (RDS_HOST_UNREACHABLE, RDS_INVALID_RESULT, RDS_AUTH_REFUSED, ...) are provoked for this resource in
+ * test/resources/passThroughCodes.test.ts; this file provokes the rest, but RDS_NOT_FOUND (NOT_PROVOKED).
  *
  * Real: the dynamic-provider host process and gRPC, the built provider (bin/) with the resource kit,
  * the serialized `__provider` the class registers (captured from the SDK), the runner, pwsh 7 and the
@@ -19,6 +22,7 @@ import { ERROR_CODES } from "../../../provider/resources/sessionHostLicensing/me
 import { RdsSessionHostLicensing } from "../../../provider/resources/sessionHostLicensing/resource";
 import { captureProvider } from "../../helpers/captureProvider";
 import { assertBuilt, HostRpcError, makeUrn, startProviderHost, type ProviderHost } from "../../helpers/providerHost";
+import { NOT_PROVOKED_ON_THIS_MACHINE, PROVOKED_FOR_EVERY_RESOURCE } from "../passThroughCodes";
 import { prepareLicenseServer, setFault, setGroupPolicy, setHostConfig } from "./simAdmin";
 
 /**
@@ -80,11 +84,6 @@ const PROVOKE: Record<string, { run: () => Promise<string>; says: RegExp }> = {
   // A state with no connection reaches the runner with nothing to run on: a bug, not a user error.
   RDS_INTERNAL: { run: () => read({ __provider: providerCode }), says: /^unexpected error in the provider: / },
   RDS_SCRIPT_ERROR: { run: () => create("sh-not-broker", { scope: "deployment" }), says: /on sh-not-broker: .*deployment does not exist/ },
-  // The simulator's state directory cannot be created (under a file): its pwsh never starts.
-  RDS_HOST_UNREACHABLE: {
-    run: () => read(inputs("sh-unreachable", { connection: { ...sim("sh-unreachable"), stateDir: path.join(stateDir, "a-file", "sub") } })),
-    says: /starting pwsh for sh-unreachable/,
-  },
   RDS_WMI_ERROR: {
     run: async () => {
       await setFault(stateDir, "sh-wmi", "providerFailure", true);
@@ -125,15 +124,15 @@ const PROVOKE: Record<string, { run: () => Promise<string>; says: RegExp }> = {
   },
 };
 
-/** Codes no emulator state can provoke, each with the reason (test/powershell covers the runner's side). */
+/** Codes nothing can provoke through the host today, each with the reason. */
 const NOT_PROVOKED: Record<string, string> = {
-  RDS_INVALID_RESULT: "every value the scripts print is cast to its type: only a broken script prints an invalid result",
-  RDS_NOT_FOUND: "every emulated host has its one Win32_TerminalServiceSetting instance",
+  RDS_NOT_FOUND:
+    "the scripts raise it when a host has no Win32_TerminalServiceSetting instance, and every emulated host has its one " +
+    "instance (the emulator has no host setting that removes it); SessionHost.Common.ps1 is the one place that raises it",
 };
 
 beforeAll(async () => {
   assertBuilt(["provider/resources/sessionHostLicensing", "provider/resources/kit.ts", "provider/errors.ts"]);
-  fs.writeFileSync(path.join(stateDir, "a-file"), "");
   const reg = await captureProvider(
     () => new RdsSessionHostLicensing("sh", { connection: sim("sh"), mode: "perDevice", licenseServers: ["ls01.contoso.com"] }),
   );
@@ -147,8 +146,14 @@ afterAll(async () => {
   fs.rmSync(stateDir, { recursive: true, force: true });
 });
 
-test("every code of the catalogue is provoked here, or listed with the reason it cannot be", () => {
-  expect([...Object.keys(PROVOKE), ...Object.keys(NOT_PROVOKED)].sort()).toEqual([...ERROR_CODES].sort());
+test("every code of the catalogue is provoked here or in passThroughCodes.test.ts, or listed with the reason it cannot be", () => {
+  const covered = new Set([
+    ...Object.keys(PROVOKE),
+    ...PROVOKED_FOR_EVERY_RESOURCE,
+    ...Object.keys(NOT_PROVOKED_ON_THIS_MACHINE),
+    ...Object.keys(NOT_PROVOKED),
+  ]);
+  expect([...covered].sort()).toEqual([...ERROR_CODES].sort());
 });
 
 test.each(Object.keys(PROVOKE))(

@@ -376,6 +376,91 @@ describe("output (from the recorded emulator answers)", () => {
     expect(JSON.parse(await ok("reset --json"))).toEqual({ host: null, existed: null, hostsReset: 1, clearinghouseReset: true });
   });
 
+  test("show --json: the host as the emulator gave it after host set, activation, faults and Group Policy", async () => {
+    const created = JSON.parse(await ok("show ls01 --json"));
+    expect(created.hostName).toBe("ls01");
+    expect(created.config.osVersion).toBe("2019");
+    expect(created.roleInstalled).toBe(true);
+    expect(created.serviceStatus).toBe("Running");
+    expect(created.licenseServer.productId).toBe(productId);
+    expect(created.licenseServer.activated).toBe(false);
+
+    const [selectPack, retailPack] = (session.find((s) => s.kind === "activate")!.output as string[])
+      .slice(2)
+      .map((l) => Number(l.split(" ")[1]));
+    const activated = JSON.parse(await ok("show ls01 --json, activated"));
+    expect(activated.licenseServer.activated).toBe(true);
+    expect(activated.licenseServer.licenseServerId).toBe((await ok("license-server-id --host")).trim());
+    const packs = activated.licenseServer.keyPacks as Array<Record<string, unknown>>;
+    expect(packs.find((p) => p.KeyPackId === selectPack)).toMatchObject({
+      program: "select",
+      ProductType: 0,
+      ProductVersion: "Windows Server 2019",
+      TotalLicenses: 10,
+    });
+    expect(packs.find((p) => p.KeyPackId === retailPack)).toMatchObject({
+      program: "retail",
+      ProductType: 1,
+      ProductVersion: "Windows Server 2016",
+      TotalLicenses: 5,
+    });
+
+    expect(JSON.parse(await ok("show ls01 --json, faults")).faults).toEqual({
+      clearinghouseUnreachable: true,
+      accessDenied: false,
+      providerFailure: false,
+      latencyMs: 15,
+      classNotReadyCalls: 2,
+      activationStatusUnknown: false,
+      failureStyle: "exception",
+    });
+    // `fault clear <host>` prints one line; the emulator's answer is the faults it left, all cleared.
+    expect(recorded("fault clear all").calls[0]!.result).toMatchObject({
+      clearinghouseUnreachable: false,
+      latencyMs: 0,
+      classNotReadyCalls: 0,
+      failureStyle: "return",
+    });
+
+    const rdsh = JSON.parse(await ok("show rdsh01 --json, gpo"));
+    expect(rdsh.groupPolicy).toEqual({ LicensingMode: 4, LicenseServers: "ls01.contoso.com,ls02.contoso.com" });
+    expect(rdsh.sessionHost).toMatchObject({
+      effectiveLicensingType: 4,
+      policySourceLicensingType: 1,
+      effectiveLicenseServers: ["ls01.contoso.com", "ls02.contoso.com"],
+    });
+    // and what `host set rdsh01 --workgroup-name LAB --broker --grace-days 30` gave it
+    expect(rdsh.config).toMatchObject({ workgroup: "LAB", partOfDomain: false, isConnectionBroker: true });
+    expect(rdsh.sessionHost.graceDaysLeft).toBe(30);
+
+    expect(JSON.parse(await ok("hosts after reset --json"))).toEqual([]);
+  });
+
+  test("a hostile host name reaches the driver as data, unchanged, in every command that takes a host", async () => {
+    const name = `ls'0"1;$(1>'x')\`whoami\`;touch x&@x\u001b[31m\n#`;
+    // Each action is answered with what the emulator answered for ls01 (cli.test.ts runs a hostile name through the real emulator).
+    const answers: Record<string, unknown> = {
+      "host-set": recorded("host set ls01").calls[0]!.result,
+      show: recorded("show ls01 --json").calls[0]!.result,
+      "license-server-id": recorded("license-server-id --host").calls[0]!.result,
+    };
+    const sent: Array<[string, unknown]> = [];
+    setEmulatorCaller(async (_ctx, action, args) => (sent.push([action, args.host]), answers[action] as Record<string, unknown>));
+    for (const argv of [
+      ["host", "set", name, "--role-installed", "--os", "2016"],
+      ["show", name],
+      ["clearinghouse", "license-server-id", "--host", name],
+    ]) {
+      const r = await cli(["--state-dir", RECORDED_STATE_DIR, ...argv]);
+      expect([r.status, r.stderr]).toEqual([0, ""]);
+    }
+    expect(sent).toEqual([
+      ["host-set", name],
+      ["show", name],
+      ["license-server-id", name],
+    ]);
+  });
+
   test("human output escapes control characters; --json keeps the name as data", async () => {
     // The emulator answers a hostile name back as it was given (cli.test.ts checks that end to end).
     const name = `ls'0"1;$(1>'x')\`whoami\`&@x\u001b[31m\n#`;

@@ -10,7 +10,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { liveSessionCount, PwshError, PwshSession } from "../helpers/pwshSession";
-import { EmulatorFixture, makeStateDir, PS_ACTIVATED, PS_CONTACT, PS_ROLE, uniqueHost, WBEM } from "./emulatorKit";
+import { EmulatorFixture, makeStateDir, PS_ACTIVATED, PS_CONTACT, PS_INSTALL_AGREEMENT, PS_ROLE, uniqueHost, WBEM } from "./emulatorKit";
 
 let fx: EmulatorFixture;
 
@@ -26,19 +26,30 @@ afterAll(async () => {
 const hex = (host: string) => Buffer.from(host.toLowerCase(), "utf8").toString("hex");
 const hostsDir = () => path.join(fx.stateDir, "hosts");
 
-async function withSessions<T>(
-  count: number,
-  stateDir: string,
-  hosts: string[],
-  body: (sessions: PwshSession[]) => Promise<T>,
-): Promise<T> {
-  const sessions = await Promise.all(Array.from({ length: count }, () => PwshSession.start()));
-  try {
-    await Promise.all(sessions.map((s, i) => s.importEmulator(stateDir, hosts[i % hosts.length])));
-    return await body(sessions);
-  } finally {
-    await Promise.all(sessions.map((s) => s.close()));
-  }
+/**
+ * PowerShell run at the start of each racing process: a barrier (every process has written its ready
+ * file before any goes on), then "begin <pid>" appended to the shared order file. The body ends with
+ * PS_RACE_END. The order file shows the processes overlapped: every "begin" comes before the first "end".
+ */
+const PS_RACE_BEGIN = `[System.IO.File]::WriteAllText([System.IO.Path]::Combine($data.sync, "ready-$PID"), '')
+$deadline = [DateTime]::UtcNow.AddSeconds(120)
+while (@([System.IO.Directory]::GetFiles($data.sync, 'ready-*')).Count -lt $data.processes) {
+  if ([DateTime]::UtcNow -gt $deadline) { throw 'the other racing processes never became ready' }
+  Start-Sleep -Milliseconds 5
+}
+[System.IO.File]::AppendAllText([System.IO.Path]::Combine($data.sync, 'order'), "begin $PID\n")
+`;
+const PS_RACE_END = `[System.IO.File]::AppendAllText([System.IO.Path]::Combine($data.sync, 'order'), "end $PID\n")
+`;
+
+/** The order file of a race: each line "begin <pid>" or "end <pid>". */
+function raceOrder(sync: string): string[] {
+  return fs.readFileSync(path.join(sync, "order"), "utf8").trimEnd().split("\n");
+}
+
+/** How often consecutive entries of a sequence change value (processes run one after another: count - 1). */
+function switches(values: unknown[]): number {
+  return values.filter((v, i) => i > 0 && v !== values[i - 1]).length;
 }
 
 describe("state files", () => {
@@ -96,85 +107,140 @@ describe("state files", () => {
 });
 
 describe("concurrency", () => {
-  // The machine these tests run on is small and shared: the timeouts are generous on purpose.
-  test("4 pwsh processes x 25 install/issue operations on one host: no lost update", async () => {
-    const host = uniqueHost("busy");
-    await fx.on(host, PS_ACTIVATED);
-    // Each process: 13 installs and 12 issues, alternating (each issue takes a CAL from its own last pack).
-    const perProcess = await withSessions(4, fx.stateDir, [host], (sessions) =>
-      Promise.all(
-        sessions.map((s) =>
-          s.run<{ pid: number; ids: number[] }>(
-            `$id = 0
-             $ids = @(foreach ($i in 1..25) {
-               if ($i % 2 -eq 1) {
-                 $id = (Invoke-CimMethod -ClassName Win32_TSLicenseKeyPack -MethodName InstallAgreementLicenseKeyPack -Arguments @{
-                   AgreementType = [uint32]0; sAgreementNumber = '1234567'; ProductVersion = [uint32]7; ProductType = [uint32]0; LicenseCount = [uint32]4 }).KeyPackId
-                 $id
-               } else { $null = Add-RdsSimIssuedLicense -KeyPackId $id -Count 1 -Computer "PC$PID-$i" } })
-             [pscustomobject]@{ pid = $PID; ids = $ids }`,
-            null,
-            600_000,
-          ),
+  // Three pwsh processes (the fixture's and two more) shared by both races; each race selects its own
+  // hosts. Lost updates and double installs need processes that really overlap, not many of them: a
+  // barrier makes them start their loops together, and each race checks from its own records that they
+  // did overlap (and, for the installs, that their calls interleave in the call log). A few processes
+  // and a few operations each are enough once that is shown.
+  const PROCESSES = 3;
+  let racers: PwshSession[];
+  let started: PwshSession[];
+
+  beforeAll(async () => {
+    started = await Promise.all(Array.from({ length: PROCESSES - 1 }, () => PwshSession.start()));
+    await Promise.all(started.map((s) => s.importEmulator(fx.stateDir, "bootstrap-host")));
+    racers = [fx.session, ...started];
+    // Warm every racer up with the calls the races make (a pwsh compiles a code path on its first call,
+    // which takes far longer than the call): a cold racer would still be compiling while a warm one ran
+    // its whole loop, and the processes would not overlap where it matters.
+    await Promise.all(
+      racers.map((s) =>
+        s.run(
+          `Set-RdsEmulatorContext -StateDir $data.dir -HostName $data.host
+           ${PS_ACTIVATED}$id = (${PS_INSTALL_AGREEMENT}).KeyPackId
+           $null = Add-RdsSimIssuedLicense -KeyPackId $id -Count 1 -Computer 'warm'
+           $null = Invoke-CimMethod -ClassName Win32_TSLicenseKeyPack -MethodName InstallRetailPurchaseLicenseKeyPack -Arguments @{ sLicenseCode = 'WARMUPCODEABCDEFGHIJ14255' }
+           $null = Get-RdsSimClearinghouseKeyPackId -ProductId (Get-CimInstance -ClassName Win32_TSLicenseServer).ProductId -Program spla -ProductVersion 2019 -CalType perUser -Quantity 1`,
+          { dir: fx.stateDir, host: uniqueHost("warm") },
         ),
       ),
     );
+  });
+
+  const syncDirs: string[] = [];
+
+  afterAll(async () => {
+    await Promise.all(started.map((s) => s.close()));
+    for (const dir of syncDirs) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Runs `code` in every racing process at once, each on its own host, between the barrier and the end mark. */
+  function race<T>(hosts: string[], code: string, data: Record<string, unknown> = {}): Promise<T[]> {
+    const sync = makeStateDir("race-sync");
+    syncDirs.push(sync);
+    return Promise.all(
+      racers.map((s, i) =>
+        s.run<T>(
+          `Set-RdsEmulatorContext -StateDir $data.dir -HostName $data.host\n${PS_RACE_BEGIN}${code}\n${PS_RACE_END}`,
+          { ...data, dir: fx.stateDir, host: hosts[i % hosts.length], sync, processes: PROCESSES },
+          600_000,
+        ),
+      ),
+    ).then((results) => {
+      // Every process began before any ended: the loops overlapped.
+      const order = raceOrder(sync);
+      expect(order).toHaveLength(2 * PROCESSES);
+      expect(order.slice(0, PROCESSES).every((line) => line.startsWith("begin "))).toBe(true);
+      return results;
+    });
+  }
+
+  test("3 pwsh processes x 11 install/issue operations on one host: no lost update", async () => {
+    const OPERATIONS = 11;
+    const installs = Math.ceil(OPERATIONS / 2); // per process; the issues are the other operations
+    const issues = Math.floor(OPERATIONS / 2);
+    const host = uniqueHost("busy");
+    await fx.on(host, PS_ACTIVATED);
+    // Each process: installs and issues alternating, starting and ending with an install (each issue
+    // takes a CAL from its own last pack).
+    const perProcess = await race<{ pid: number; ids: number[] }>(
+      [host],
+      `$id = 0
+       $ids = @(foreach ($i in 1..$data.operations) {
+         if ($i % 2 -eq 1) {
+           $id = (Invoke-CimMethod -ClassName Win32_TSLicenseKeyPack -MethodName InstallAgreementLicenseKeyPack -Arguments @{
+             AgreementType = [uint32]0; sAgreementNumber = '1234567'; ProductVersion = [uint32]7; ProductType = [uint32]0; LicenseCount = [uint32]4 }).KeyPackId
+           $id
+         } else { $null = Add-RdsSimIssuedLicense -KeyPackId $id -Count 1 -Computer "PC$PID-$i" }
+         # A pause outside the lock: without it the process holding the lock takes it again at once, while
+         # the others sleep in their back-off, and one process could run its whole loop alone.
+         Start-Sleep -Milliseconds 20 })
+       [pscustomobject]@{ pid = $PID; ids = $ids }`,
+      { operations: OPERATIONS },
+    );
+    const packCount = PROCESSES * installs;
+    const licenseCount = PROCESSES * issues;
     const all = perProcess.flatMap((p) => p.ids).sort((a, b) => a - b);
-    expect(all).toEqual(Array.from({ length: 52 }, (_, i) => i + 3));
+    expect(all).toEqual(Array.from({ length: packCount }, (_, i) => i + 3));
     const r = await fx.on<{
       packs: Array<[number, number, number, number]>;
       licenses: Array<[number, number, string]>;
-      installs: number;
-      pids: number[];
+      installPids: number[];
     }>(
       host,
       `$log = @(Get-RdsSimCallLog | Where-Object method -eq 'InstallAgreementLicenseKeyPack')
        [pscustomobject]@{
          packs = @(Get-CimInstance -ClassName Win32_TSLicenseKeyPack | Where-Object KeyPackId -ne 2 | ForEach-Object { ,@($_.KeyPackId, $_.TotalLicenses, $_.IssuedLicenses, $_.AvailableLicenses) })
          licenses = @(Get-CimInstance -ClassName Win32_TSIssuedLicense | ForEach-Object { ,@($_.LicenseId, $_.KeyPackId, $_.sIssuedToComputer) })
-         installs = $log.Count
-         pids = @($log | ForEach-Object pid | Sort-Object -Unique) }`,
+         installPids = @($log | ForEach-Object pid) }`,
     );
-    // Every pack is there once; 48 of them lost exactly one CAL to an issue, the 4 last ones none.
+    // Every pack is there once; each lost exactly one CAL to an issue, but the last one of each process none.
     const lastOfEach = new Set(perProcess.map((p) => Math.max(...p.ids)));
     expect(r.packs).toEqual(all.map((id) => (lastOfEach.has(id) ? [id, 4, 0, 4] : [id, 4, 1, 3])));
-    // 48 licenses with ids 1..48, each from a pack its own process installed.
-    expect(r.licenses.map((l) => l[0]).sort((a, b) => a - b)).toEqual(Array.from({ length: 48 }, (_, i) => i + 1));
+    // The licenses have ids 1..n, each from a pack its own process installed.
+    expect(r.licenses.map((l) => l[0]).sort((a, b) => a - b)).toEqual(Array.from({ length: licenseCount }, (_, i) => i + 1));
     for (const [, keyPackId, computer] of r.licenses) {
       const pid = Number(/^PC(\d+)-/.exec(computer)![1]);
       expect(perProcess.find((p) => p.pid === pid)!.ids).toContain(keyPackId);
     }
-    expect(new Set(r.licenses.map((l) => l[2])).size).toBe(48);
-    expect(r.installs).toBe(52);
-    expect(r.pids.sort()).toEqual(perProcess.map((p) => p.pid).sort());
+    expect(new Set(r.licenses.map((l) => l[2])).size).toBe(licenseCount);
+    expect(r.installPids).toHaveLength(packCount);
+    expect([...new Set(r.installPids)].sort()).toEqual(perProcess.map((p) => p.pid).sort());
+    // The installs interleave in the call log (one process after another would switch PROCESSES - 1 times):
+    // the processes really contended for the host's lock.
+    expect(switches(r.installPids)).toBeGreaterThan(PROCESSES - 1);
   }, 900_000);
 
-  test("4 processes on 4 hosts racing for the same retail codes: each code installs exactly once; Clearinghouse ids stay unique", async () => {
-    const hosts = [uniqueHost("race"), uniqueHost("race"), uniqueHost("race"), uniqueHost("race")];
+  test("3 processes on 3 hosts racing for the same retail codes: each code installs exactly once; Clearinghouse ids stay unique", async () => {
+    const hosts = Array.from({ length: PROCESSES }, () => uniqueHost("race"));
     for (const h of hosts) await fx.on(h, PS_ACTIVATED);
     const codes = await fx.on<string[]>(
       hosts[0],
       ",@(1..5 | ForEach-Object { New-RdsSimRetailLicenseCode -ProductVersion 2019 -CalType perUser -Quantity 5 })",
     );
-    const results = await withSessions(4, fx.stateDir, hosts, (sessions) =>
-      Promise.all(
-        sessions.map((s) =>
-          s.run<{ wins: string[]; ids: string[] }>(
-            `$pid_ = (Get-CimInstance -ClassName Win32_TSLicenseServer).ProductId
-             $wins = @(foreach ($c in $data.codes) {
-               $rv = (Invoke-CimMethod -ClassName Win32_TSLicenseKeyPack -MethodName InstallRetailPurchaseLicenseKeyPack -Arguments @{ sLicenseCode = $c }).ReturnValue
-               if ($rv -eq 0) { $c } elseif ($rv -ne ${WBEM.INVALID_PARAMETER}) { throw "unexpected $rv" } })
-             $ids = @(1..5 | ForEach-Object { Get-RdsSimClearinghouseKeyPackId -ProductId $pid_ -Program spla -ProductVersion 2019 -CalType perUser -Quantity 1 })
-             [pscustomobject]@{ wins = $wins; ids = $ids }`,
-            { codes },
-            600_000,
-          ),
-        ),
-      ),
+    const results = await race<{ wins: string[]; ids: string[] }>(
+      hosts,
+      `$pid_ = (Get-CimInstance -ClassName Win32_TSLicenseServer).ProductId
+       $wins = @(foreach ($c in $data.codes) {
+         $rv = (Invoke-CimMethod -ClassName Win32_TSLicenseKeyPack -MethodName InstallRetailPurchaseLicenseKeyPack -Arguments @{ sLicenseCode = $c }).ReturnValue
+         if ($rv -eq 0) { $c } elseif ($rv -ne ${WBEM.INVALID_PARAMETER}) { throw "unexpected $rv" } })
+       $ids = @(1..5 | ForEach-Object { Get-RdsSimClearinghouseKeyPackId -ProductId $pid_ -Program spla -ProductVersion 2019 -CalType perUser -Quantity 1 })
+       [pscustomobject]@{ wins = $wins; ids = $ids }`,
+      { codes },
     );
     expect(results.flatMap((x) => x.wins).sort()).toEqual([...codes].sort());
     const ids = results.flatMap((x) => x.ids);
-    expect(new Set(ids).size).toBe(20);
+    expect(new Set(ids).size).toBe(5 * PROCESSES);
     const ch = JSON.parse(fs.readFileSync(path.join(fx.stateDir, "clearinghouse.json"), "utf8"));
     for (const id of ids)
       expect(ch.keyPackIds[id]).toMatchObject({ program: "spla", productVersion: "2019", calType: "perUser", quantity: 1, usedBy: null });
@@ -296,11 +362,12 @@ describe("admin functions", () => {
   test("Get-RdsSimHostList lists hosts sorted by name", async () => {
     const dir = makeStateDir("list");
     try {
-      const names = await withSessions(1, dir, ["zeta"], ([s]) =>
-        s.run<string[]>(
-          `foreach ($h in 'zeta', 'Alpha', 'mid') { $null = Get-RdsSimHost -HostName $h }
-           ,@(Get-RdsSimHostList | ForEach-Object hostName)`,
-        ),
+      // The fixture's warm pwsh on a state dir of its own (fx.on selects the fixture's dir again).
+      const names = await fx.session.run<string[]>(
+        `Set-RdsEmulatorContext -StateDir $data.dir -HostName zeta
+         foreach ($h in 'zeta', 'Alpha', 'mid') { $null = Get-RdsSimHost -HostName $h }
+         ,@(Get-RdsSimHostList | ForEach-Object hostName)`,
+        { dir },
       );
       expect(names).toEqual(["Alpha", "mid", "zeta"]);
     } finally {
@@ -337,9 +404,9 @@ describe("admin functions", () => {
   test("Reset-RdsSim forgets one host, or every host and the Clearinghouse", async () => {
     const dir = makeStateDir("reset");
     try {
-      const r = await withSessions(1, dir, ["r1"], ([s]) =>
-        s.run<Record<string, unknown>>(
-          `Set-RdsEmulatorContext -StateDir $data.dir -HostName r1
+      // The fixture's warm pwsh on a state dir of its own: Reset-RdsSim without a host empties that dir only.
+      const r = await fx.session.run<Record<string, unknown>>(
+        `Set-RdsEmulatorContext -StateDir $data.dir -HostName r1
            ${PS_ACTIVATED}$code = New-RdsSimRetailLicenseCode -ProductVersion 2022 -CalType perUser -Quantity 3
            $first = (Invoke-CimMethod -ClassName Win32_TSLicenseKeyPack -MethodName InstallRetailPurchaseLicenseKeyPack -Arguments @{ sLicenseCode = $code }).ReturnValue
            $null = Get-RdsSimHost -HostName r2
@@ -352,8 +419,7 @@ describe("admin functions", () => {
            $afterAll = @(Get-RdsSimHostList).Count
            ${PS_ACTIVATED}$again = (Invoke-CimMethod -ClassName Win32_TSLicenseKeyPack -MethodName InstallRetailPurchaseLicenseKeyPack -Arguments @{ sLicenseCode = $code }).ReturnValue
            [pscustomobject]@{ first = $first; afterOne = $afterOne; logAfterOne = $logAfterOne; fresh = $fresh; reused = $reused; afterAll = $afterAll; again = $again }`,
-          { dir },
-        ),
+        { dir },
       );
       expect(r).toEqual({
         first: 0,
@@ -371,44 +437,53 @@ describe("admin functions", () => {
 });
 
 describe("context", () => {
+  // In the fixture's pwsh: the environment is set from inside it and the module imported afresh (-Force),
+  // so no Set-RdsEmulatorContext has run in that module; both are put back afterwards (fx.on selects
+  // the fixture's dir and host on every call anyway).
+  const MODULE = path.join(__dirname, "..", "..", "provider", "emulator", "RdsEmulator.psm1");
+  const withEnvironment = (code: string) => `$saved = @($env:RDS_SIM_STATE_DIR, $env:RDS_SIM_HOST)
+try {
+  $env:RDS_SIM_STATE_DIR = $data.dir
+  $env:RDS_SIM_HOST = $data.host
+  Import-Module -Name $data.module -Force -Global
+  ${code}
+} finally {
+  $env:RDS_SIM_STATE_DIR, $env:RDS_SIM_HOST = $saved
+  Import-Module -Name $data.module -Force -Global
+}`;
+  let envDir: string;
+
+  beforeAll(() => {
+    envDir = makeStateDir("env");
+  });
+
+  afterAll(() => {
+    fs.rmSync(envDir, { recursive: true, force: true });
+  });
+
   test("without Set-RdsEmulatorContext the module uses RDS_SIM_STATE_DIR and RDS_SIM_HOST", async () => {
-    const dir = makeStateDir("env");
-    const s = await PwshSession.start({ env: { RDS_SIM_STATE_DIR: dir, RDS_SIM_HOST: "envhost" } });
-    try {
-      const r = await s.run<{ os: string; ctx: Record<string, unknown> }>(
-        "Import-Module -Name $data.module -Force -Global\n[pscustomobject]@{ os = (Get-CimInstance -ClassName Win32_OperatingSystem).Version; ctx = Get-RdsEmulatorContext }",
-        { module: path.join(__dirname, "..", "..", "provider", "emulator", "RdsEmulator.psm1") },
-      );
-      expect(r.os).toBe("10.0.20348");
-      expect(r.ctx).toEqual({ StateDir: dir, HostName: null });
-      expect(fs.existsSync(path.join(dir, "hosts", `${hex("envhost")}.json`))).toBe(true);
-    } finally {
-      await s.close();
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+    const r = await fx.session.run<{ os: string; ctx: Record<string, unknown> }>(
+      withEnvironment("[pscustomobject]@{ os = (Get-CimInstance -ClassName Win32_OperatingSystem).Version; ctx = Get-RdsEmulatorContext }"),
+      { module: MODULE, dir: envDir, host: "envhost" },
+    );
+    expect(r.os).toBe("10.0.20348");
+    expect(r.ctx).toEqual({ StateDir: envDir, HostName: null });
+    expect(fs.existsSync(path.join(envDir, "hosts", `${hex("envhost")}.json`))).toBe(true);
   });
 
   test("without any host the cmdlet stand-ins fail loudly, even with -ErrorAction SilentlyContinue", async () => {
-    const dir = makeStateDir("nohost");
-    const s = await PwshSession.start({ env: { RDS_SIM_STATE_DIR: dir, RDS_SIM_HOST: "" } });
-    try {
-      const err = await s
-        .run(
-          "Import-Module -Name $data.module -Force -Global\nGet-CimInstance -ClassName Win32_OperatingSystem -ErrorAction SilentlyContinue",
-          {
-            module: path.join(__dirname, "..", "..", "provider", "emulator", "RdsEmulator.psm1"),
-          },
-        )
-        .then(
-          () => null,
-          (e: unknown) => e,
-        );
-      expect(err).toBeInstanceOf(PwshError);
-      expect((err as PwshError).message).toContain("no host selected");
-    } finally {
-      await s.close();
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+    const err = await fx.session
+      .run(withEnvironment("Get-CimInstance -ClassName Win32_OperatingSystem -ErrorAction SilentlyContinue"), {
+        module: MODULE,
+        dir: envDir,
+        host: "",
+      })
+      .then(
+        () => null,
+        (e: unknown) => e,
+      );
+    expect(err).toBeInstanceOf(PwshError);
+    expect((err as PwshError).message).toContain("no host selected");
   });
 
   test("Set-RdsEmulatorContext switches hosts within one session", async () => {

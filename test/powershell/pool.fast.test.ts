@@ -1,7 +1,8 @@
 /**
  * The session pool's rules, in process: per-target FIFO, parallel targets, the cap and LRU eviction,
- * idle close, timeouts and dying sessions, closing the pool, the fresh-pwsh-per-operation policy and
- * shared worker groups. Each test asserts the order and count of events, never a duration.
+ * idle close, timeouts (and no envelope file left after one) and dying sessions, closing the pool, the
+ * fresh-pwsh-per-operation policy and shared worker groups. Each test asserts the order and count of
+ * events, never a duration.
  *
  * Real: the SessionPool and all its parts (Session with its timeout / kill / close logic, Capacity,
  * WorkerGroup, start and bind steps, telemetry), the envelope files, the result-document parser.
@@ -11,6 +12,7 @@
  * closes, timeouts and the LRU clock). What only a real pwsh shows (a process really killed, the
  * parent watchdog, host binding inside pwsh) is in pool.test.ts and sharedWorkers.test.ts.
  */
+import * as fs from "fs";
 import { ErrorCode } from "../../provider/errors";
 import {
   SessionPool,
@@ -235,6 +237,23 @@ describe("a pwsh per target", () => {
     shells.open("b");
     expect((await other).host).toBe("b");
     expect(exitedPids()).toEqual([first.pid]);
+  });
+
+  it("a timeout leaves no envelope file behind, whether or not the pwsh got to delete it", async () => {
+    // The fake reads the envelope but never deletes it (Bootstrap.ps1 would): the pool removes it itself.
+    // A real pwsh that had read and deleted it before its timeout: pool.test.ts.
+    const envelopes: string[] = [];
+    pool.telemetry.onCommand((command) => {
+      const match = /^Invoke-RdsOperation -ScriptPath 'hang' -EnvelopePath '((?:[^']|'')*)'$/.exec(command);
+      if (match !== null) envelopes.push(match[1].replace(/''/g, "'"));
+    });
+    const hung = rdsErrorOf(op(a, "hang", {}, 500));
+    await settle();
+    expect(envelopes).toHaveLength(1);
+    expect(fs.existsSync(envelopes[0])).toBe(true); // written, and still there while the operation runs
+    await advance(500);
+    expect((await hung).code).toBe(ErrorCode.Timeout);
+    expect(fs.existsSync(envelopes[0])).toBe(false);
   });
 
   it("rejects the call whose session dies and gives the next call a fresh one", async () => {

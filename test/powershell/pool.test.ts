@@ -1,11 +1,13 @@
 /**
  * The session pool with real pwsh: what only a real process shows. A pwsh really killed at its
- * timeout (launcher and inner pwsh) and replaced, a pwsh that dies, idle close with a small real idle
- * time, closeAll leaving nothing running, the script events with Bootstrap.ps1's own run time,
- * finding pwsh, and no pwsh outliving Node (parent watchdog, SIGKILL, SIGTERM, an idle pool letting
- * Node exit). The pool's rules (FIFO per target, parallel targets, the cap and LRU eviction, what a
- * timeout or a dying session does to the queue, closeAll rejecting queued operations, the
- * fresh-pwsh-per-operation policy) are checked in process in pool.fast.test.ts.
+ * timeout (launcher and inner pwsh) and replaced, its envelope file gone; a pwsh that really exits
+ * mid-operation, with its exit code; an idle pwsh really closed after a small idle time; closeAll
+ * leaving nothing running; the script events with Bootstrap.ps1's own run time; finding pwsh; and no
+ * pwsh outliving Node (parent watchdog, SIGKILL, SIGTERM, an idle pool letting Node exit). The pool's
+ * rules (FIFO per target, parallel targets, the cap and LRU eviction, what a timeout or a dying
+ * session does to the queue, the next operation after a death or an idle close starting a fresh
+ * pwsh, closeAll rejecting queued operations, the fresh-pwsh-per-operation policy) are checked in
+ * process in pool.fast.test.ts.
  *
  * Real: pwsh processes (node-powershell), Bootstrap.ps1, the simulator transport with the real
  * emulator module, process signals (a child Node process is SIGKILLed / SIGTERMed for the
@@ -13,12 +15,13 @@
  * Stand-ins: the operation scripts are fixtures that sleep, echo, or end the pwsh process.
  */
 import { spawn } from "child_process";
+import * as fs from "fs";
 import * as path from "path";
 import { z } from "zod";
 import { ErrorCode } from "../../provider/errors";
 import { packageRoot } from "../../provider/paths";
 import { PWSH_INSTALL_HINT } from "../../provider/powershell/executable";
-import { closeAll, configurePool, onPoolEvent, poolOptions, poolStats, type PoolEvent } from "../../provider/powershell/pool";
+import { closeAll, configurePool, onCommand, onPoolEvent, poolOptions, poolStats, type PoolEvent } from "../../provider/powershell/pool";
 import { runOperation } from "../../provider/powershell/runner";
 import { targetKey } from "../../provider/powershell/transport";
 import {
@@ -71,12 +74,13 @@ afterAll(async () => {
 });
 
 // Each real pwsh start counts, so the tests below reuse what earlier ones left warm: the timeout
-// and the exit each replace the pwsh of one target, and closeAll closes what the idle and events
-// tests left. Run alone, a test warms its targets itself. closeAll also leaves the pool empty for
-// "finding pwsh", which counts live processes.
+// test leaves a replacement pwsh that the exit test ends; the events test leaves a pwsh that the
+// idle test lets close. What the pool does next (a fresh pwsh for the next operation) is in
+// pool.fast.test.ts. Run alone, a test warms its targets itself. closeAll also leaves the pool empty
+// for "finding pwsh", which counts live processes.
 const REPLACED = "pool-replace";
-const IDLE = "pool-idle";
 const EVENTS = "pool-events";
+const CLOSED = "pool-close-all";
 
 describe("timeouts and dying pwsh", () => {
   it("kills a pwsh that runs past its timeout, rejects with RDS_TIMEOUT, and replaces it", async () => {
@@ -87,6 +91,11 @@ describe("timeouts and dying pwsh", () => {
     const startedBefore = poolStats().started;
     const timeoutsBefore = poolStats().timeouts;
 
+    const envelopes: string[] = [];
+    const stop = onCommand((command) => {
+      const match = /-EnvelopePath '((?:[^']|'')*)'$/.exec(command);
+      if (match !== null) envelopes.push(match[1].replace(/''/g, "'"));
+    });
     const err = await rdsErrorOf(
       runOperation(sim(host, stateDir), {
         name: "test.slow",
@@ -95,23 +104,26 @@ describe("timeouts and dying pwsh", () => {
         result: anything,
         timeoutMs: 800,
       }),
-    );
+    ).finally(stop);
     expect(err.code).toBe(ErrorCode.Timeout);
     expect(err.message).toBe(`running test.slow on ${host}: timed out after 800 ms; its pwsh was stopped and will be replaced`);
     expect(err.host).toBe(host);
     expect(err.operation).toBe("test.slow");
     expect(poolStats().timeouts).toBe(timeoutsBefore + 1);
-    // The old pwsh (and its dotnet-tool launcher) are gone.
+    // The old pwsh (and its dotnet-tool launcher) are gone, and so is the envelope file it had read
+    // (a timeout before pwsh reads it: pool.fast.test.ts).
     await waitFor("the timed-out pwsh to be gone", allGone(before), 5000);
+    expect(envelopes).toHaveLength(1);
+    expect(fs.existsSync(envelopes[0])).toBe(false);
 
     const next = await echo(host);
     expect(next.pid).not.toBe(first.pid);
     expect(poolStats().started).toBe(startedBefore + 1);
   });
 
-  it("rejects the call whose pwsh dies and gives the next call a fresh pwsh", async () => {
+  it("rejects the call whose pwsh really exits mid-operation, with its exit code, and the pwsh is gone", async () => {
     const host = REPLACED;
-    const first = await echo(host);
+    await echo(host);
     const before = processesOf(host);
     const diedBefore = poolStats().died;
     const err = await rdsErrorOf(
@@ -123,24 +135,11 @@ describe("timeouts and dying pwsh", () => {
     );
     expect(poolStats().died).toBe(diedBefore + 1);
     await waitFor("the dead pwsh to be gone", allGone(before), 5000);
-    const next = await echo(host);
-    expect(next.pid).not.toBe(first.pid);
+    expect(sessionOf(host)).toBeUndefined();
   });
 });
 
 describe("lifecycle", () => {
-  it("closes a session after the idle time", async () => {
-    configurePool({ idleMs: 400 });
-    const host = IDLE;
-    const first = await echo(host);
-    const before = processesOf(host);
-    await waitFor("the idle pwsh to close", () => sessionOf(host) === undefined && allGone(before)(), 8000);
-    const startedBefore = poolStats().started;
-    const again = await echo(host);
-    expect(again.pid).not.toBe(first.pid);
-    expect(poolStats().started).toBe(startedBefore + 1);
-  });
-
   it("report each script with the script's own run time from Bootstrap.ps1, within the pool's round trip", async () => {
     const events: PoolEvent[] = [];
     const stop = onPoolEvent((e) => events.push(e));
@@ -159,9 +158,17 @@ describe("lifecycle", () => {
     }
   });
 
+  it("closes a session after the idle time: the pwsh and its launcher really exit", async () => {
+    const host = EVENTS;
+    configurePool({ idleMs: 400 });
+    await echo(host); // warm from the events test (run alone: started here); idle from now on
+    const before = processesOf(host);
+    await waitFor("the idle pwsh to close", () => sessionOf(host) === undefined && allGone(before)(), 8000);
+  });
+
   it("closeAll leaves no pwsh running", async () => {
-    await Promise.all([echo(IDLE), echo(EVENTS)]);
-    const refs = [...processesOf(IDLE), ...processesOf(EVENTS)];
+    await echo(CLOSED);
+    const refs = processesOf(CLOSED);
     expect(refs.every(isRunning)).toBe(true);
     await closeAll();
     expect(poolStats().alive).toBe(0);
@@ -220,45 +227,94 @@ describe("finding pwsh", () => {
 });
 
 describe("no pwsh outlives Node", () => {
-  // A child Node process runs operations through the pool and prints the pwsh pids; the test then
-  // ends it in different ways and checks the pwsh processes are gone.
+  // A child Node process runs operations through the pool (a pwsh per target) and prints the pids of
+  // its pwsh processes; the test then ends it in different ways and checks the pwsh processes are gone.
   const root = packageRoot();
+  // The children load the TypeScript sources through transpileModule. Transpiling them takes longer than
+  // the rest of a child's start, so the first child writes each module's output to a cache shared by the
+  // children of this file, keyed by the source's path and text (an edited source is transpiled again).
+  const transpileCache = tempDir("rds-pool-child-ts");
   const childScript = `
-    const ts = require(${JSON.stringify(require.resolve("typescript"))});
     const fs = require("fs");
-    require.extensions[".ts"] = (m, filename) => m._compile(ts.transpileModule(fs.readFileSync(filename, "utf8"),
-      { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true } }).outputText, filename);
+    const path = require("path");
+    const crypto = require("crypto");
+    let ts;
+    require.extensions[".ts"] = (m, filename) => {
+      const source = fs.readFileSync(filename, "utf8");
+      const cached = path.join(${JSON.stringify(transpileCache)}, crypto.createHash("sha256").update(filename + "\\0" + source).digest("hex") + ".js");
+      let js;
+      try {
+        js = fs.readFileSync(cached, "utf8");
+      } catch {
+        ts ??= require(${JSON.stringify(require.resolve("typescript"))});
+        js = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true } }).outputText;
+        fs.writeFileSync(cached + "." + process.pid, js);
+        fs.renameSync(cached + "." + process.pid, cached); // whole, for a child reading it at the same time
+      }
+      m._compile(js, filename);
+    };
     const { runOperation } = require(${JSON.stringify(path.join(root, "provider/powershell/runner.ts"))});
-    const { poolStats } = require(${JSON.stringify(path.join(root, "provider/powershell/pool.ts"))});
+    const { configurePool, poolStats } = require(${JSON.stringify(path.join(root, "provider/powershell/pool.ts"))});
     const { z } = require("zod");
-    const [mode, stateDir] = process.argv.slice(2);
-    const conn = { transport: "simulator", host: "outlive-" + mode, stateDir };
+    // Under "node -e" the arguments start at process.argv[1].
+    const [mode, stateDir, beginFile] = process.argv.slice(1);
+    const print = (value) => process.stdout.write(JSON.stringify(value) + "\\n");
+    configurePool({ simulatorWorkers: 0 });
+    const conn = (name) => ({ transport: "simulator", host: "outlive-" + mode + "-" + name, stateDir });
+    // Registered before the pool's own handlers (the pool installs them when it starts its first pwsh).
+    let reported = false;
+    process.on("beforeExit", () => {
+      if (reported) return;
+      reported = true;
+      print({ beforeExit: { alive: poolStats().alive } });
+    });
     (async () => {
-      await runOperation(conn, { name: "echo", script: ${JSON.stringify(fixture("Echo"))}, args: {}, result: z.unknown() });
-      const s = poolStats().sessions[0];
-      process.stdout.write(JSON.stringify({ pid: s.pid, pwshPid: s.pwshPid }) + "\\n");
-      if (mode === "busy") await runOperation(conn, { name: "sleep", script: ${JSON.stringify(fixture("Sleep"))}, args: { ms: 60000 }, result: z.unknown() });
-      if (mode === "idle") setInterval(() => undefined, 1000);
+      const names = mode === "kill" ? ["idle", "busy"] : ["idle"];
+      await Promise.all(names.map((name) => runOperation(conn(name), { name: "echo", script: ${JSON.stringify(fixture("Echo"))}, args: {}, result: z.unknown() })));
+      print(poolStats().sessions.map((s) => ({ pid: s.pid, pwshPid: s.pwshPid })));
+      // mode "kill": one pwsh idle, one busy in a long sleep (it appends "begin" to beginFile once running).
+      if (mode === "kill") await runOperation(conn("busy"), { name: "sleep", script: ${JSON.stringify(fixture("Sleep"))}, args: { ms: 60000, file: beginFile, id: 1 }, result: z.unknown() });
+      // mode "term": Node stays busy with a timer of its own, the pwsh idle.
+      if (mode === "term") setInterval(() => undefined, 1000);
       // mode "natural": nothing left to do; Node must exit on its own with the pwsh idle.
     })();
   `;
 
-  async function startChild(mode: string): Promise<{ child: ReturnType<typeof spawn>; refs: ProcessRef[] }> {
+  interface Child {
+    child: ReturnType<typeof spawn>;
+    refs: ProcessRef[];
+    /** Resolves with the n-th JSON line the child printed (0: the pwsh pids). */
+    line<T>(n: number): Promise<T>;
+  }
+
+  async function startChild(mode: "kill" | "term" | "natural", beginFile = ""): Promise<Child> {
     // The child's private envelope directory goes under a temp dir of ours (a SIGKILLed child cannot remove it).
     const env = { ...process.env, TMPDIR: tempDir("rds-pool-child-tmp") };
-    const child = spawn(process.execPath, ["-e", childScript, mode, stateDir], { cwd: root, env, stdio: ["ignore", "pipe", "inherit"] });
-    const pids = await new Promise<{ pid: number; pwshPid: number }>((resolve, reject) => {
-      let out = "";
-      child.stdout?.on("data", (chunk: Buffer) => {
-        out += chunk.toString();
-        const line = out.split("\n")[0];
-        if (out.includes("\n")) resolve(JSON.parse(line));
-      });
-      child.once("exit", (code) => reject(new Error(`the child exited early (${code})`)));
+    const child = spawn(process.execPath, ["-e", childScript, mode, stateDir, beginFile], {
+      cwd: root,
+      env,
+      stdio: ["ignore", "pipe", "inherit"],
     });
-    const refs = [processRef(pids.pid), processRef(pids.pwshPid)];
+    let out = "";
+    const waiting: Array<() => void> = [];
+    child.stdout?.on("data", (chunk: Buffer) => {
+      out += chunk.toString();
+      for (const wake of waiting.splice(0)) wake();
+    });
+    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+    const line = async <T>(n: number): Promise<T> => {
+      for (;;) {
+        const lines = out.split("\n");
+        if (lines.length > n + 1) return JSON.parse(lines[n]) as T;
+        if (child.exitCode !== null || child.signalCode !== null) throw new Error(`the child exited before printing line ${n}:\n${out}`);
+        await Promise.race([new Promise<void>((resolve) => waiting.push(resolve)), exited]);
+      }
+    };
+    const sessions = await line<Array<{ pid: number; pwshPid: number }>>(0);
+    expect(sessions).toHaveLength(mode === "kill" ? 2 : 1);
+    const refs = sessions.flatMap((s) => [processRef(s.pid), processRef(s.pwshPid)]);
     expect(refs.every((ref) => ref !== undefined)).toBe(true);
-    return { child, refs: refs as ProcessRef[] };
+    return { child, refs: refs as ProcessRef[], line };
   }
 
   function exitOf(child: ReturnType<typeof spawn>): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
@@ -268,23 +324,21 @@ describe("no pwsh outlives Node", () => {
     });
   }
 
-  it("a busy pwsh exits when Node is SIGKILLed (parent watchdog)", async () => {
-    const { child, refs } = await startChild("busy");
-    await new Promise((resolve) => setTimeout(resolve, 500)); // the sleep is running
+  it("when Node is SIGKILLed, a busy pwsh exits (parent watchdog) and an idle one too (stdin EOF)", async () => {
+    const beginFile = path.join(tempDir("rds-pool-busy"), "log.txt");
+    const { child, refs } = await startChild("kill", beginFile);
+    await waitFor(
+      "the sleep to be running",
+      () => fs.existsSync(beginFile) && fs.readFileSync(beginFile, "utf8").includes("begin 1"),
+      60_000,
+    );
     child.kill("SIGKILL");
     await exitOf(child);
-    await waitFor("the busy pwsh to exit", allGone(refs), 10_000);
-  });
-
-  it("an idle pwsh exits when Node is SIGKILLed (stdin EOF)", async () => {
-    const { child, refs } = await startChild("idle");
-    child.kill("SIGKILL");
-    await exitOf(child);
-    await waitFor("the idle pwsh to exit", allGone(refs), 10_000);
+    await waitFor("both pwsh to exit", allGone(refs), 10_000);
   });
 
   it("SIGTERM kills the sessions and still ends Node with SIGTERM", async () => {
-    const { child, refs } = await startChild("idle");
+    const { child, refs } = await startChild("term");
     child.kill("SIGTERM");
     const { signal } = await exitOf(child);
     expect(signal).toBe("SIGTERM");
@@ -292,11 +346,12 @@ describe("no pwsh outlives Node", () => {
   });
 
   it("an idle pool does not keep Node alive, and its pwsh goes with Node", async () => {
-    const { child, refs } = await startChild("natural");
-    const idleFrom = Date.now();
+    const { child, refs, line } = await startChild("natural");
+    // Node ran out of work while its pwsh was still warm: the pool's idle close (60 s) had not been
+    // needed to let it go. Had the idle pwsh held Node, beforeExit would come only after that close.
+    expect(await line<{ beforeExit: { alive: number } }>(1)).toEqual({ beforeExit: { alive: 1 } });
     const { code } = await exitOf(child);
     expect(code).toBe(0);
-    expect(Date.now() - idleFrom).toBeLessThan(10_000); // far below the 60 s idle time
     await waitFor("the pwsh to exit", allGone(refs), 10_000);
   });
 });

@@ -3,10 +3,16 @@
  *
  * Real: pwsh 7 (node-powershell keeps it warm), Bootstrap.ps1, RdsCommon.psm1, the envelope files,
  * the simulator transport with the real emulator module (its init selects the host).
- * Stand-ins: the operation scripts are tiny fixtures (test/fixtures/scripts) that echo, throw, break
- * the one-result rule, or fake a WMI failure; WmiReturnValue.ps1 defines a stand-in Invoke-CimMethod
+ * Stand-ins: the operation scripts are tiny fixtures (test/fixtures/scripts, and a gate script the
+ * envelope test writes) that echo, throw, break the one-result rule, or fake a WMI failure; WmiReturnValue.ps1 defines a stand-in Invoke-CimMethod
  * in its own pwsh (its own target) to drive Invoke-RdsWmiMethod; CimException.ps1 defines a type
  * named CimException because Microsoft.Management.Infrastructure is absent on Linux.
+ *
+ * One warm pwsh ("runner-main") serves every test that does not need a pwsh of its own; the ones that
+ * do: the WMI stand-in and the invoker (they change their pwsh for good: they share one, in order) and
+ * the command-text test (it counts what a fresh pwsh is sent). No envelope left after a timeout: pool.test.ts (a real pwsh
+ * killed after reading it) and pool.fast.test.ts (killed before). The pure pieces (quoting, parsing,
+ * error mapping, the connection schema): units.test.ts; the runner seam: runnerSeam.test.ts.
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -15,7 +21,7 @@ import { ErrorCode } from "../../provider/errors";
 import { closeAll, configurePool, onCommand, poolStats } from "../../provider/powershell/pool";
 import { runOperation } from "../../provider/powershell/runner";
 import { targetKey } from "../../provider/powershell/transport";
-import { echoSchema, fixture, rdsErrorOf, removeTempDirs, sim, sleepSchema, tempDir, waitFor } from "./support";
+import { echoSchema, fixture, rdsErrorOf, removeTempDirs, sim, tempDir, waitFor } from "./support";
 
 // These tests are about a pwsh per target (what the remote transports always get): the simulator's
 // shared workers are off here and tested in sharedWorkers.test.ts.
@@ -39,16 +45,15 @@ describe("round trip", () => {
   });
 
   it("reuses one warm pwsh for every call on a target", async () => {
-    const conn = sim("runner-warm", stateDir);
+    const echo = (i: number) => runOperation(main, { name: "test.echo", script: fixture("Echo"), args: { i }, result: echoSchema });
+    const warm = (await echo(0)).pid; // warm from the test above (run alone: started here)
     const startedBefore = poolStats().started;
+    const invocationsBefore = poolStats().invocations[targetKey(main)];
     const pids = new Set<number>();
-    for (let i = 0; i < 10; i++) {
-      const out = await runOperation(conn, { name: "test.echo", script: fixture("Echo"), args: { i }, result: echoSchema });
-      pids.add(out.pid);
-    }
-    expect(poolStats().started - startedBefore).toBe(1);
-    expect(pids.size).toBe(1);
-    expect(poolStats().invocations[targetKey(conn)]).toBe(10);
+    for (let i = 1; i <= 10; i++) pids.add((await echo(i)).pid);
+    expect(poolStats().started).toBe(startedBefore);
+    expect([...pids]).toEqual([warm]);
+    expect(poolStats().invocations[targetKey(main)]).toBe(invocationsBefore + 10);
   });
 
   it("returns null, arrays and scalars as results, and dates as the strings they were", async () => {
@@ -251,9 +256,14 @@ describe("script failures", () => {
   });
 });
 
+// The WMI stand-in replaces Invoke-CimMethod globally in its pwsh, and the invoker test routes every
+// later operation of its pwsh through a serializing invoker: neither may share runner-main. They share
+// one pwsh of their own, the invoker test last (it counts the invoker's calls from its own first call;
+// the WMI tests must run before operations go through the invoker).
+const standIns = sim("runner-standins", stateDir);
+
 describe("Invoke-RdsWmiMethod", () => {
-  // The fixture replaces Invoke-CimMethod globally in its pwsh: give it a target of its own.
-  const wmi = sim("runner-wmi-standin", stateDir);
+  const wmi = standIns;
   const run = (args: Record<string, unknown>) =>
     runOperation(wmi, {
       name: "licenseServer.activate",
@@ -299,7 +309,7 @@ describe("Invoke-RdsWmiMethod", () => {
 
 describe("Set-RdsOperationInvoker (how remote transports will run scripts)", () => {
   it("runs operations through the invoker and accepts results that crossed the remoting serializer", async () => {
-    const remoteStyle = sim("runner-invoker", stateDir);
+    const remoteStyle = standIns;
     const set = { name: "test.invoker", script: fixture("UseSerializingInvoker"), args: {}, result: z.number() };
     await expect(runOperation(remoteStyle, set)).resolves.toBe(0);
     const args = { text: 'it\'s "quoted" $(x) `n', list: [1, "two"], nested: { deep: { deeper: [true, null] } } };
@@ -391,22 +401,37 @@ describe("nothing but paths reaches pwsh", () => {
       seen.push(file);
       modes.push(fs.statSync(file).mode & 0o777, fs.statSync(path.dirname(file)).mode & 0o777);
     });
-    const log = path.join(tempDir("rds-runner-envelope"), "log.txt");
+    // A script that says it has begun, then waits for the test to open its gate: the test looks at the
+    // envelope file while the script certainly runs.
+    const dir = tempDir("rds-runner-envelope");
+    const script = path.join(dir, "Gate.ps1");
+    fs.writeFileSync(
+      script,
+      [
+        "param([Parameter(Mandatory)][string]$Envelope)",
+        "$in = ConvertFrom-RdsEnvelope $Envelope",
+        "[System.IO.File]::AppendAllText($in.args['log'], \"begin`n\")",
+        "$deadline = [DateTime]::UtcNow.AddSeconds(60)",
+        "while (-not [System.IO.File]::Exists($in.args['gate'])) {",
+        "  if ([DateTime]::UtcNow -gt $deadline) { throw 'the gate never opened' }",
+        "  Start-Sleep -Milliseconds 10",
+        "}",
+        "Write-RdsResult ([ordered]@{ opened = $true })",
+      ].join("\n"),
+    );
+    const log = path.join(dir, "log.txt");
+    const gate = path.join(dir, "gate");
     try {
-      const running = runOperation(main, {
-        name: "test.sleep",
-        script: fixture("Sleep"),
-        args: { ms: 3000, file: log, id: 1 },
-        result: sleepSchema,
-      });
+      const running = runOperation(main, { name: "test.gate", script, args: { log, gate }, result: z.object({ opened: z.literal(true) }) });
       const settled = running.then(
         () => undefined,
         (err: unknown) => err,
       );
       // Once the script has begun, its envelope is already gone.
-      await waitFor("the script to begin", () => fs.existsSync(log) && fs.readFileSync(log, "utf8").includes("begin 1"), 60_000, 20);
+      await waitFor("the script to begin", () => fs.existsSync(log) && fs.readFileSync(log, "utf8").includes("begin"), 60_000, 20);
       expect(seen.length).toBe(1);
       expect(fs.existsSync(seen[0])).toBe(false);
+      fs.writeFileSync(gate, "");
       expect(await settled).toBeUndefined();
       await rdsErrorOf(runOperation(main, { name: "test.throw", script: fixture("Throw"), args: {}, result: anything }));
     } finally {
@@ -416,25 +441,5 @@ describe("nothing but paths reaches pwsh", () => {
     expect(seen.length).toBe(2);
     expect(new Set(seen).size).toBe(2);
     for (const file of seen) expect(fs.existsSync(file)).toBe(false);
-  });
-
-  it.each([1, 600])("leaves no envelope file behind when an operation times out after %i ms (read by pwsh or not)", async (timeoutMs) => {
-    const conn = sim("runner-envelope-timeout", stateDir);
-    await runOperation(conn, { name: "test.echo", script: fixture("Echo"), args: {}, result: echoSchema });
-    const seen: string[] = [];
-    const stop = onCommand((command) => {
-      const match = /-EnvelopePath '((?:[^']|'')*)'$/.exec(command);
-      if (match !== null) seen.push(match[1].replace(/''/g, "'"));
-    });
-    try {
-      const err = await rdsErrorOf(
-        runOperation(conn, { name: "test.sleep", script: fixture("Sleep"), args: { ms: 20_000 }, result: anything, timeoutMs }),
-      );
-      expect(err.code).toBe(ErrorCode.Timeout);
-    } finally {
-      stop();
-    }
-    expect(seen.length).toBe(1);
-    expect(fs.existsSync(seen[0])).toBe(false);
   });
 });

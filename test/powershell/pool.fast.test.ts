@@ -123,6 +123,26 @@ describe("a pwsh per target", () => {
     expect(shells.entries("spawn")).toHaveLength(1);
   });
 
+  it("a target that cannot be reached fails what is queued behind the first try with the same error; later operations try again", async () => {
+    // A transport whose connect (its init operation) always fails: the pwsh exits during it.
+    const unreachable = fakeTarget(
+      { ...ownPwsh, initOperation: () => ({ name: "session.init", script: "die", args: { code: 1 } }) },
+      "down",
+    );
+    const queued = [0, 1, 2].map((id) => rdsErrorOf(op(unreachable, "echo", { id })));
+    const errors = await Promise.all(queued);
+    expect(errors.map((e) => e.code)).toEqual([ErrorCode.HostUnreachable, ErrorCode.HostUnreachable, ErrorCode.HostUnreachable]);
+    expect(new Set(errors.map((e) => e.message)).size).toBe(1);
+    // Each its own error object (a resource rephrases the one it gets).
+    expect(new Set(errors).size).toBe(3);
+    // One start for the three: the two behind it did not each start a pwsh and connect.
+    expect(shells.entries("spawn")).toHaveLength(1);
+    expect(shells.begun()).toEqual(["die:down"]); // one connect, and no operation ran
+    // An operation queued after the failure tries again.
+    expect((await rdsErrorOf(op(unreachable, "echo", { id: 3 }))).code).toBe(ErrorCode.HostUnreachable);
+    expect(shells.entries("spawn")).toHaveLength(2);
+  });
+
   it("runs different targets in parallel, each on its own session", async () => {
     const runs = [op(a, "gate", { gate: "a" }), op(b, "gate", { gate: "b" })];
     await settle();

@@ -14,7 +14,9 @@
  * of the package whose three get.ps1 print a result their schemas refuse (the host resolves the
  * provider from its program directory, the provider its scripts from its own package root: nothing in
  * the product is switched for the test).
- * Every remote connection has connectAttempts 1, so no case waits on a retry's backoff.
+ * Every remote connection has connectAttempts 1, so no case waits on a retry's backoff. For a connect
+ * that fails, the three resources' reads go at once and share the one failed connect, as they would in a
+ * refresh (the pool's rule, tested in process in test/powershell/pool.fast.test.ts).
  */
 import * as fs from "fs";
 import * as net from "net";
@@ -245,6 +247,11 @@ interface Case {
   readonly provoke: (resource: Resource) => Promise<string>;
   /** What the message says besides the code (so the right failure was provoked). */
   readonly says: RegExp;
+  /**
+   * A connect that fails: the three resources' reads are sent at once, as a refresh sends them, and
+   * share the one failed connect (the pool fails what is queued behind it with the same error).
+   */
+  readonly connectFails?: true;
 }
 
 /** How long each emulated call on lost.contoso.com takes, so that a read is still running when its connection drops. */
@@ -253,16 +260,19 @@ const LATENCY_MS = 1500;
 /** Each code, provoked for one resource at a time through a read. */
 const CASES: Partial<Record<ErrorCode, Case>> = {
   RDS_NAME_NOT_RESOLVED: {
+    connectFails: true,
     host: "ls01.contoso.com",
     provoke: (r) => readFailure(host, r, labConnection("ls01.contoso.com", { address: "no-such-host.invalid" })),
     says: /the name no-such-host\.invalid does not resolve/,
   },
   RDS_PORT_CLOSED: {
+    connectFails: true,
     host: "ls01.contoso.com",
     provoke: (r) => readFailure(host, r, labConnection("ls01.contoso.com", { port: closedPort })),
     says: /nothing accepts connections on 127\.0\.0\.1:\d+/,
   },
   RDS_CONNECT_TIMEOUT: {
+    connectFails: true,
     host: "ls01.contoso.com",
     provoke: (r) =>
       readFailure(
@@ -273,12 +283,14 @@ const CASES: Partial<Record<ErrorCode, Case>> = {
     says: /no answer from 127\.0\.0\.1:\d+ in time/,
   },
   RDS_AUTH_REFUSED: {
+    connectFails: true,
     host: "ls01.contoso.com",
     provoke: (r) =>
       readFailure(host, r, lab.connection("ls01.contoso.com", stateDir, "password", { password: "not-it", connectAttempts: 1 })),
     says: /the target refused the login of rdstest/,
   },
   RDS_HOST_KEY_UNKNOWN: {
+    connectFails: true,
     host: "ls01.contoso.com",
     provoke: (r) => {
       const knownHosts = path.join(work, "known_hosts");
@@ -288,11 +300,13 @@ const CASES: Partial<Record<ErrorCode, Case>> = {
     says: /is not known: pin it with hostKey/,
   },
   RDS_HOST_KEY_CHANGED: {
+    connectFails: true,
     host: "ls01.contoso.com",
     provoke: (r) => readFailure(host, r, labConnection("ls01.contoso.com", { hostKey: lab.otherHostKey })),
     says: /is not the one known for it/,
   },
   RDS_REMOTING_NOT_ENABLED: {
+    connectFails: true,
     host: "ls01.contoso.com",
     provoke: (r) => readFailure(host, r, labConnection("ls01.contoso.com", { subsystem: "no-such-subsystem" })),
     says: /has no "no-such-subsystem" subsystem/,
@@ -360,8 +374,15 @@ describe.each(Object.entries(CASES))("%s", (code, c) => {
     });
   }
 
+  let sentTogether: Map<string, Promise<string>> | undefined;
+  if (c!.connectFails) {
+    beforeAll(() => {
+      sentTogether = new Map(RESOURCES.map((r) => [r.name, c!.provoke(r)]));
+    });
+  }
+
   test.each(RESOURCES.map((r) => [r.name, r] as const))("%s: the message names the host and ends with the code, once", async (_name, r) => {
-    const message = await c!.provoke(r);
+    const message = await (sentTogether?.get(r.name) ?? c!.provoke(r));
     expect(message).toMatch(c!.says);
     expect(message).toContain(` on ${c!.host}: `);
     expect(message.endsWith(`[${code}]`)).toBe(true);

@@ -13,10 +13,15 @@
  *   idle session first; when every session is busy, an operation that needs a new pwsh waits until
  *   one goes idle, so pwsh processes never exceed the cap), timed out, or dead; the next operation
  *   on its target then gets a fresh pwsh.
+ * - A target that cannot be started or reached (no pwsh, refused connect, unknown host key, ...)
+ *   fails the operation that tried and every operation already queued behind it, with the same error:
+ *   each would otherwise start a pwsh and go through the whole connect, retries included, only to fail
+ *   the same way (a refresh of 30 CAL packs on an unreachable license server). Operations queued
+ *   afterwards try again.
  * - Timers are unref'd, and an idle pwsh's process and pipes are unref'd too, so the pool never
  *   keeps Node alive. A busy pwsh is ref'd: a pending operation does.
  */
-import { ErrorCode, RdsError } from "../../errors";
+import { ErrorCode, RdsError, isRdsError } from "../../errors";
 import { removeEnvelopeDir } from "../envelope";
 import type { Connection } from "../transport";
 import { Capacity } from "./capacity";
@@ -146,6 +151,8 @@ export class SessionPool {
       );
     } catch (err) {
       job.reject(err);
+      // No session: the target could not be started or reached. What is queued behind shares the failure.
+      if (session === undefined && group === undefined) for (const queued of target.queue.splice(0)) queued.reject(copyOf(err));
     } finally {
       if (session !== undefined) {
         session.busy = false;
@@ -370,4 +377,11 @@ function workerSpec(spec: TargetSpec, groupKey: string): TargetSpec {
     connection: spec.connection,
     transport: { ...transport, initOperation: (connection: Connection) => init(connection) },
   };
+}
+
+/** The same failure for another operation (each caller may rephrase its own error object). */
+function copyOf(err: unknown): unknown {
+  if (!isRdsError(err)) return err;
+  const { code: _code, message: _message, ...details } = err;
+  return new RdsError(err.code, err.message, details);
 }

@@ -234,7 +234,7 @@ describe("one warm session per target", () => {
     const before = await echo(c, { step: "before" });
     const serving = lab.sshdServing(before.pid);
     expect(serving).toHaveLength(2); // sshd: rdstest@notty, sshd: rdstest [priv]
-    for (const pid of serving) process.kill(pid, "SIGKILL");
+    for (const pid of serving) killIfRunning(pid); // killing one may end the other first
     await waitFor("the killed sshd processes and the far-side pwsh to be gone", () => ![...serving, before.pid].some(isAlive), 15_000);
 
     const after = await echo(c, { step: "after" });
@@ -270,7 +270,7 @@ describe("one warm session per target", () => {
       20_000,
       20,
     );
-    for (const pid of serving) process.kill(pid, "SIGKILL");
+    for (const pid of serving) killIfRunning(pid); // killing one may end the other first
     const err = await running;
     expect(err.code).toBe(ErrorCode.ConnectionLost);
     expect(err.message).toContain(
@@ -390,3 +390,12 @@ describe("secrets", () => {
     expect(leftovers).toEqual([]);
   });
 });
+
+/** SIGKILL `pid`, unless it has already exited (ESRCH); any other failure is thrown. */
+function killIfRunning(pid: number): void {
+  try {
+    process.kill(pid, "SIGKILL");
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "ESRCH") throw e;
+  }
+}

@@ -76,7 +76,11 @@ test("the main command is package.json's demo script, which runs the demo the te
     devDependencies: Record<string, string>;
   };
   expect(pkg.scripts.demo).toBe(`npm run build && node ${DEMO_SCRIPT}`);
-  expect(pkg.scripts.test.startsWith("npm run build && ")).toBe(true);
+  // The tests build first: test/run.sh builds bin/ (the provider-host tests load it), then runs Jest.
+  expect(pkg.scripts.test).toBe("bash test/run.sh");
+  const run = read("test/run.sh");
+  expect(run.indexOf("npx tsc -p tsconfig.json")).toBeGreaterThan(-1);
+  expect(run.indexOf("npx tsc -p tsconfig.json")).toBeLessThan(run.indexOf("exec npx jest"));
   expect(fs.existsSync(path.join(ROOT, "scripts", "demo.ts"))).toBe(true);
   expect(fs.readFileSync(path.join(ROOT, "test", "examples", "demo.test.ts"), "utf8")).toContain("DEMO_SCRIPT");
   // @pulumi/azure-native is the azure example's own dependency, never the provider's.

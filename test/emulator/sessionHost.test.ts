@@ -67,6 +67,19 @@ describe("Win32_TerminalServiceSetting (docs/windows-facts.md#session-host-class
     expect(r.hasProp).toBe(false);
   });
 
+  test("the host setting terminalServiceSetting=false makes the class answer no instance (no error); true brings it back", async () => {
+    const host = uniqueHost("no-setting");
+    const r = await fx.on<number[]>(
+      host,
+      `$count = { @(Get-CimInstance -Namespace 'root\\cimv2\\TerminalServices' -ClassName Win32_TerminalServiceSetting).Count }
+       $null = Set-RdsSimHostConfig -HostName '${host}' -Settings @{ terminalServiceSetting = $false }
+       $missing = & $count
+       $null = Set-RdsSimHostConfig -HostName '${host}' -Settings @{ terminalServiceSetting = $true }
+       @($missing, (& $count))`,
+    );
+    expect(r).toEqual([0, 1]);
+  });
+
   test("ChangeMode takes 2 (Per Device) and 4 (Per User), also 0 and 1; 3, 5, 6 are refused", async () => {
     const host = uniqueHost("mode");
     const r = await fx.on<Array<{ input: number; rv: number; type: number; name: string }>>(

@@ -125,14 +125,15 @@ function Get-RdsSimHostList {
     $rows | Sort-Object hostName
 }
 
-$script:HostSettings = @('osVersion', 'domain', 'workgroup', 'partOfDomain', 'isConnectionBroker', 'productId', 'roleInstalled', 'serviceStatus', 'gracePeriodStart', 'gracePeriodDaysLeft')
+$script:HostSettings = @('osVersion', 'domain', 'workgroup', 'partOfDomain', 'isConnectionBroker', 'productId', 'roleInstalled', 'serviceStatus', 'gracePeriodStart', 'gracePeriodDaysLeft', 'terminalServiceSetting')
 
 function Set-RdsSimHostConfig {
     <# Host facts. Settings (all optional): osVersion 2008R2|2012|2016|2019|2022|2025; domain <fqdn> ('' or
        $null = workgroup); workgroup <name>; partOfDomain <bool>; isConnectionBroker <bool>; productId <string>
        ($null = derived from the host name; a different value models a rebuilt server and clears the
        activation); roleInstalled <bool>; serviceStatus Running|Stopped; gracePeriodStart <ISO date>;
-       gracePeriodDaysLeft 0..120. #>
+       gracePeriodDaysLeft 0..120; terminalServiceSetting <bool> (false: Win32_TerminalServiceSetting answers
+       no instance, a host whose Terminal Services WMI provider is missing; not observed on a real server). #>
     [CmdletBinding()]
     param([string]$HostName, [Parameter(Mandatory)][System.Collections.IDictionary]$Settings)
     $h = Resolve-RdsAdminHost $HostName
@@ -169,6 +170,7 @@ function Set-RdsSimHostConfig {
                 $dt.ToString('o', [CultureInfo]::InvariantCulture)
             }
             'gracePeriodDaysLeft' { ConvertTo-RdsInt $value $name 0 $script:GracePeriodDays }
+            'terminalServiceSetting' { ConvertTo-RdsBool $value $name }
         }
     }
     if ($clean.Contains('serviceStatus') -and $clean.Contains('roleInstalled') -and -not $clean.roleInstalled) {
@@ -205,6 +207,8 @@ function Set-RdsSimHostConfig {
                 'gracePeriodDaysLeft' {
                     $S.config.gracePeriodStart = [DateTime]::UtcNow.AddDays( - ($script:GracePeriodDays - $value)).ToString('o', [CultureInfo]::InvariantCulture)
                 }
+                # Stored only while missing: a host without the setting has its instance (older state files too).
+                'terminalServiceSetting' { if ($value) { $S.config.Remove('terminalServiceSetting') } else { $S.config['terminalServiceSetting'] = $false } }
             }
         }
         ConvertTo-RdsHostView $S $path

@@ -88,6 +88,8 @@ function Get-RdsInstances($S, [hashtable]$Class) {
             return , $list.ToArray()
         }
         'Win32_TerminalServiceSetting' {
+            # The host setting terminalServiceSetting=false: the class answers, with no instance.
+            if ($S.config['terminalServiceSetting'] -eq $false) { return , @() }
             $type = Get-RdsEffectiveLicensingType $S
             $names = $script:LicensingNames[[int]$type]
             $p = [ordered]@{

@@ -1,5 +1,5 @@
 /**
- * Reliability: convergence, property-based (fast-check), through real pwsh. For each resource, 12 random
+ * Reliability: convergence, property-based (fast-check), through real pwsh. For each resource, 8 random
  * short sequences of desired states and out-of-band changes (the same property runs 300 sequences per
  * resource in process, with shrinking and richer generators, in convergence.fast.test.ts, over the fake
  * world that test/fake/world.contract.test.ts holds to the emulator; this run keeps the real scripts and
@@ -32,7 +32,7 @@ import { changeLicenseServer, changeSessionHost } from "./outOfBand";
 
 jest.setTimeout(900_000);
 
-const RUNS = Number(process.env.REL_PWSH_RUNS ?? 12);
+const RUNS = Number(process.env.REL_PWSH_RUNS ?? 8);
 const stateDir = tempDir("convergence");
 const journalDir = tempDir("convergence-journal");
 const P = providers();

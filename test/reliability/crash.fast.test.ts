@@ -38,7 +38,6 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import type * as pulumi from "@pulumi/pulumi";
 import { createEngine, type Engine } from "../../engine/engine";
 import type { ProviderHost } from "../../engine/hostProtocol";
 import { startInProcessHost } from "../../engine/inProcessHost";
@@ -49,7 +48,7 @@ import { RdsLicensing } from "../../provider/resources/component/rdsLicensing";
 import { useFastJournal } from "../fake/fastJournal";
 import { FakeRunner } from "../fake/runner";
 import { crashFarmArgs } from "./crashFarm";
-import { providers } from "./support";
+import { providerTableOf, providers } from "./support";
 
 jest.setTimeout(300_000);
 
@@ -61,19 +60,7 @@ const HUNG_MS = 30_000;
 // ---- the providers, found by the `__provider` string the SDK registers ---------------------------
 
 const P = providers();
-/**
- * The in-process host's provider table: the classes register the shim's serialized closure, which names
- * its implementation module; the same provider object from the TypeScript sources answers for it.
- */
-const providerTable = new Proxy({} as Record<string, pulumi.dynamic.ResourceProvider>, {
-  get(_, ref) {
-    if (typeof ref !== "string") return undefined;
-    if (ref.includes("resources/licenseServer/provider")) return P.licenseServer;
-    if (ref.includes("resources/calPack/provider")) return P.calPack;
-    if (ref.includes("resources/sessionHostLicensing/provider")) return P.sessionHost;
-    return undefined;
-  },
-});
+const providerTable = providerTableOf(P);
 
 function program() {
   return () => componentResources(new RdsLicensing("farm", crashFarmArgs(HOST, STATE_DIR)));

@@ -245,6 +245,24 @@ export function providers(): { licenseServer: Provider; calPack: Provider; sessi
   };
 }
 
+/**
+ * The in-process host's provider table: the classes register the shim's serialized closure, which names
+ * its implementation module; the provider object from the TypeScript sources answers for it.
+ */
+export function providerTableOf(p: ReturnType<typeof providers>): Record<string, pulumi.dynamic.ResourceProvider> {
+  const byModule: [string, Provider][] = [
+    ["resources/licenseServer/provider", p.licenseServer],
+    ["resources/calPack/provider", p.calPack],
+    ["resources/sessionHostLicensing/provider", p.sessionHost],
+  ];
+  return new Proxy({} as Record<string, pulumi.dynamic.ResourceProvider>, {
+    get(_, ref) {
+      if (typeof ref !== "string") return undefined;
+      return byModule.find(([module]) => ref.includes(module))?.[1] as pulumi.dynamic.ResourceProvider | undefined;
+    },
+  });
+}
+
 // ---- secrets in engine form ---------------------------------------------------------------------
 
 export { isSecret, SECRET_SIG, SECRET_SIG_KEY } from "../../engine/secrets";

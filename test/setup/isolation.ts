@@ -1,19 +1,24 @@
 /**
- * Run before every test file (jest.config.js setupFilesAfterEnv). Jest runs two files at a time, and
- * a test must never write into the user's home: each file gets its own CAL pack install journal
- * directory (RDS_JOURNAL_DIR, inherited by the provider hosts it starts), removed after the file. A
- * file that needs a journal it can look into sets RDS_JOURNAL_DIR itself, which wins.
+ * Run before every test file (jest.config.js setupFilesAfterEnv). Jest runs two files at a time in
+ * long-lived worker processes, so each file must leave nothing behind for the next one:
  *
- * Without it, files that create CAL packs shared ~/.pulumi-rds-licensing/journal: entries of one file
- * (keyed by resource name and host name, which files reuse) were seen by another.
+ * - its own CAL pack install journal directory (RDS_JOURNAL_DIR, inherited by the provider hosts it
+ *   starts), removed after the file, never the user's home. A file that needs a journal it can look
+ *   into sets RDS_JOURNAL_DIR itself, which wins. (Files reuse resource and host names: sharing
+ *   ~/.pulumi-rds-licensing/journal, one file's entries were another's.)
+ * - no warm pwsh: the file's session pool is closed after it (gracefully, so this worker reaps its
+ *   children). A pwsh left warm outlived its file until the worker itself was stopped, and a worker
+ *   stopped by force at the end of the run left them to exit as orphans.
  */
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { closeAll } from "../../provider/powershell/pool";
 
 const journalDir = fs.mkdtempSync(path.join(os.tmpdir(), "rds-test-journal-"));
 process.env.RDS_JOURNAL_DIR = journalDir;
 
-afterAll(() => {
+afterAll(async () => {
+  await closeAll();
   fs.rmSync(journalDir, { recursive: true, force: true });
 });

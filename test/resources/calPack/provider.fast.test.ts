@@ -17,7 +17,6 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import type * as pulumi from "@pulumi/pulumi";
 import { createEngine, type Engine } from "../../../engine/engine";
 import { DiffChanges, type ProviderHost } from "../../../engine/hostProtocol";
 import { startInProcessHost } from "../../../engine/inProcessHost";
@@ -25,7 +24,7 @@ import { isSecret, stripSecrets } from "../../../engine/secrets";
 import { setOperationRunner, resetOperationRunner, type OperationRunner } from "../../../provider/powershell/runner";
 import { useFastJournal } from "../../fake/fastJournal";
 import { FakeRunner } from "../../fake/runner";
-import { providers, Sim } from "../../reliability/support";
+import { providerTableOf, providers, Sim } from "../../reliability/support";
 import {
   AGREEMENT,
   AUTHORIZATION,
@@ -112,15 +111,7 @@ function packsOn(host: string) {
 // ---- the providers, in process ----------------------------------------------------------------------
 
 const P = providers();
-/** The in-process host's provider table: found by the serialized `__provider` string the SDK registered. */
-const providerTable = new Proxy({} as Record<string, pulumi.dynamic.ResourceProvider>, {
-  get(_, ref) {
-    if (typeof ref !== "string") return undefined;
-    if (ref.includes("resources/licenseServer/provider")) return P.licenseServer as unknown as pulumi.dynamic.ResourceProvider;
-    if (ref.includes("resources/calPack/provider")) return P.calPack as unknown as pulumi.dynamic.ResourceProvider;
-    return undefined;
-  },
-});
+const providerTable = providerTableOf(P);
 
 let host: ProviderHost;
 /** Resolves the promise of the host's current death (see `dieAfter`). */

@@ -6,6 +6,8 @@
  * the connection wrapped as a secret) and holds the declarations and the outputs both files expect.
  */
 import { captureProvider } from "../../../engine/capture";
+import type { Engine } from "../../../engine/engine";
+import { isSecret } from "../../../engine/secrets";
 import { specOf, type ResourceSpec } from "../../../engine/spec";
 import { DeploymentError } from "../../../engine/state";
 import type { SimulatorConnection } from "../../../provider/powershell/transport";
@@ -82,6 +84,25 @@ export async function expectFailure(promise: Promise<unknown>): Promise<Deployme
     throw e;
   }
   throw new Error("expected the deployment to fail");
+}
+
+/**
+ * A create stopped by an unreachable Clearinghouse: a partial success. The message has the code, the
+ * ways out (web, telephone) and what was done; nothing of the connection. The engine keeps the
+ * resource (one init error) with what is live, its connection secret.
+ */
+export function expectUnreachablePartial(engine: Engine, urn: string, err: DeploymentError, stateDir: string): void {
+  expect(err.kind).toBe("initFailed");
+  expect(err.message).toContain("[RDS_CLEARINGHOUSE_UNREACHABLE]");
+  expect(err.message).toContain('"web"');
+  expect(err.message).toContain('"telephone"');
+  expect(err.message).toContain("already done: installed the RDS-Licensing role");
+  expect(err.message).not.toContain(stateDir);
+  const entry = engine.entry(urn);
+  expect(entry.id).toBe(LS);
+  expect(entry.initErrors?.length).toBe(1);
+  expect(engine.outputs(urn)).toMatchObject({ activationStatus: "notActivated", contact: LIVE_CONTACT });
+  expect(isSecret(entry.outputs.connection)).toBe(true);
 }
 
 /** The product id a nextStep or an error message names. */

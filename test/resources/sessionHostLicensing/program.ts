@@ -6,6 +6,7 @@
  * name the license server: real resource classes, run as a real Pulumi program by engine/program.ts.
  */
 import type * as pulumi from "@pulumi/pulumi";
+import type { Engine } from "../../../engine/engine";
 import { makeUrn } from "../../../engine/hostProtocol";
 import { RdsCalPack } from "../../../provider/resources/calPack/resource";
 import { RdsLicenseServer } from "../../../provider/resources/licenseServer/resource";
@@ -84,3 +85,15 @@ export const POLICY_ERROR_PARTS = [
   "HKLM\\SOFTWARE\\Policies\\Microsoft\\Windows NT\\Terminal Services",
   "Remote Desktop Session Host > Licensing",
 ];
+
+/** The engine's RPCs since `since`, as "<Method> <resource name>" (for order assertions). */
+export function rpcsOf(engine: Engine, since: number): string[] {
+  return engine.log.slice(since).map((c) => `${c.method}${c.urn ? ` ${c.urn.split("::").pop()}` : ""}`);
+}
+
+/** The pack's Create returned before any session host's Check was even sent (the hosts' inputs come from the pack's outputs). */
+export function expectPackBeforeHosts(log: string[], hosts: string[]): void {
+  const packCreated = log.indexOf("Create users-2022");
+  expect(packCreated).toBeGreaterThan(-1);
+  for (const h of hosts) expect(log.indexOf(`Check ${h}`)).toBeGreaterThan(packCreated);
+}

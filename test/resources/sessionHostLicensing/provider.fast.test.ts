@@ -21,7 +21,6 @@
  * Not modelled by the fake, so kept in provider.test.ts: the emulator's call log and its clocks, the
  * secrets through gRPC.
  */
-import type * as pulumi from "@pulumi/pulumi";
 import { createEngine, type Engine } from "../../../engine/engine";
 import { startInProcessHost } from "../../../engine/inProcessHost";
 import { runProgram } from "../../../engine/program";
@@ -31,14 +30,16 @@ import { RdsSessionHostLicensing } from "../../../provider/resources/sessionHost
 import { resetOperationRunner, setOperationRunner, type OperationRunner } from "../../../provider/powershell/runner";
 import { useFastJournal } from "../../fake/fastJournal";
 import { FakeRunner } from "../../fake/runner";
-import { providers, Sim } from "../../reliability/support";
+import { providerTableOf, providers, Sim } from "../../reliability/support";
 import {
   configuredOutputs,
+  expectPackBeforeHosts,
   LS,
   LS_URN,
   PACK_URN,
   POLICY_ERROR_PARTS,
   programFor,
+  rpcsOf,
   SECRET_SIG_KEY,
   SH1,
   SH1_URN,
@@ -101,16 +102,7 @@ async function outOfBand(host: string, method: string, args: Record<string, { ty
 // ---- the providers, in process ----------------------------------------------------------------------
 
 const P = providers();
-/** The in-process host's provider table: found by the serialized `__provider` string the SDK registered. */
-const providerTable = new Proxy({} as Record<string, pulumi.dynamic.ResourceProvider>, {
-  get(_, ref) {
-    if (typeof ref !== "string") return undefined;
-    if (ref.includes("resources/licenseServer/provider")) return P.licenseServer as unknown as pulumi.dynamic.ResourceProvider;
-    if (ref.includes("resources/calPack/provider")) return P.calPack as unknown as pulumi.dynamic.ResourceProvider;
-    if (ref.includes("resources/sessionHostLicensing/provider")) return P.sessionHost as unknown as pulumi.dynamic.ResourceProvider;
-    return undefined;
-  },
-});
+const providerTable = providerTableOf(P);
 
 const host = startInProcessHost({ providers: providerTable });
 const program = programFor(stateDir);
@@ -119,7 +111,7 @@ const program = programFor(stateDir);
 
 describe("RdsSessionHostLicensing in a program with its license server and pack", () => {
   const engine: Engine = createEngine(host);
-  const rpcs = (since: number) => engine.log.slice(since).map((c) => `${c.method}${c.urn ? ` ${c.urn.split("::").pop()}` : ""}`);
+  const rpcs = (since: number) => rpcsOf(engine, since);
 
   test("configures the session hosts after their pack is installed", async () => {
     const run = await runProgram(engine, program);
@@ -132,11 +124,7 @@ describe("RdsSessionHostLicensing in a program with its license server and pack"
     ]);
     // The engine's call log: the pack's Create returned before either host's Check was even sent
     // (the hosts' inputs come from the pack's outputs).
-    const log = rpcs(0);
-    const packCreated = log.indexOf("Create users-2022");
-    expect(packCreated).toBeGreaterThan(-1);
-    expect(log.indexOf("Check sh1")).toBeGreaterThan(packCreated);
-    expect(log.indexOf("Check sh2")).toBeGreaterThan(packCreated);
+    expectPackBeforeHosts(rpcs(0), ["sh1", "sh2"]);
 
     // The world's order agrees: the install on the license server precedes each host's writes.
     const installAt = ops.findIndex((r) => r.host === LS && r.op === "calPack/install" && r.ok);

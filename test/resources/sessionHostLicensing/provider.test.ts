@@ -22,7 +22,18 @@ import { closeAll } from "../../../provider/powershell/pool";
 import { createEngine, type Engine } from "../../helpers/engine";
 import { assertBuilt, startProviderHost, type ProviderHost } from "../../helpers/providerHost";
 import { runProgram } from "../component/liveProgram";
-import { configuredOutputs, LS, LS_URN, PACK_URN, programFor, SECRET_SIG_KEY, SH1, SH1_URN } from "./program";
+import {
+  configuredOutputs,
+  expectPackBeforeHosts,
+  LS,
+  LS_URN,
+  PACK_URN,
+  programFor,
+  rpcsOf,
+  SECRET_SIG_KEY,
+  SH1,
+  SH1_URN,
+} from "./program";
 import { callLog, callLogs, hostView, outOfBand, type CallLogRow } from "./simAdmin";
 
 const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "rds-shl-provider-"));
@@ -45,7 +56,7 @@ interface SessionHostView {
   effectiveLicenseServers: string[];
 }
 const sessionHostOf = async (h: string) => (await hostView(stateDir, h)).sessionHost as SessionHostView;
-const rpcs = (since: number) => engine.log.slice(since).map((c) => `${c.method}${c.urn ? ` ${c.urn.split("::").pop()}` : ""}`);
+const rpcs = (since: number) => rpcsOf(engine, since);
 
 beforeAll(async () => {
   assertBuilt([
@@ -80,10 +91,7 @@ describe("RdsSessionHostLicensing through the host: one cycle", () => {
     ]);
     // The engine's call log: the pack's Create returned before the host's Check was even sent
     // (the host's inputs come from the pack's outputs).
-    const log = rpcs(0);
-    const packCreated = log.indexOf("Create users-2022");
-    expect(packCreated).toBeGreaterThan(-1);
-    expect(log.indexOf("Check sh1")).toBeGreaterThan(packCreated);
+    expectPackBeforeHosts(rpcs(0), ["sh1"]);
 
     // What ran on each host (the order across hosts is the engine's, asserted above from its RPC log,
     // not from the emulator's clocks): the pack installed on the license server, the host's two writes.

@@ -1,5 +1,5 @@
 /**
- * Reliability: concurrency at the emulator level. 20 read-modify-write operations
+ * Reliability: concurrency at the emulator level. 12 read-modify-write operations
  * (fixtures/RelAdmin.ps1 `counterStep`: read a counter with Get-CimInstance, hold, write it back +1
  * with Set-CimInstance) queued at once through the real runner, against one simulated host and over
  * four. No update is lost (the counter ends at the number of operations), and no operation ran inside
@@ -10,7 +10,7 @@
  * Why this part stays real: what it proves lives below the runner seam, where no fake can stand in:
  * the pool's per-target FIFO and its shared simulator workers handing real pwsh processes between
  * targets, and the emulator's file locks keeping each host's state file consistent across those
- * processes. 20 operations (not 50) are enough to queue many at once on one target and five per host
+ * processes. 12 operations (not 50) are enough to queue many at once on one target and three per host
  * over four hosts in both pool modes; more only adds time.
  * The provider-level part (50 RdsCalPack creates at once, each pack installed exactly once and in its
  * own outputs) runs in process over the fake world in concurrency.fast.test.ts.
@@ -29,9 +29,9 @@ jest.setTimeout(600_000);
 
 const stateDir = tempDir("concurrency");
 const sim = new Sim(stateDir);
-const N = 20;
+const N = 12;
 const ONE_HOST = "one.contoso.com";
-// Four hosts: five operations each, so operations on one host do queue behind each other, and with a
+// Four hosts: three operations each, so operations on one host do queue behind each other, and with a
 // pwsh per target four cold starts (ten showed nothing more and cost most of the file's time).
 const MANY_HOSTS = Array.from({ length: 4 }, (_, i) => `many${i}.contoso.com`);
 

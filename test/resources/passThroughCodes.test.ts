@@ -255,7 +255,7 @@ interface Case {
 }
 
 /** How long each emulated call on lost.contoso.com takes, so that a read is still running when its connection drops. */
-const LATENCY_MS = 1500;
+const LATENCY_MS = 600;
 
 /** Each code, provoked for one resource at a time through a read. */
 const CASES: Partial<Record<ErrorCode, Case>> = {

@@ -27,6 +27,20 @@ type Props = Record<string, unknown>;
  * everything they reference. Everything the methods need is inside them or in `implModule`.
  */
 export function lazyProvider(implModule: string): pulumi.dynamic.ResourceProvider {
+  // One object per module: the SDK caches a provider's serialization by object identity, so every
+  // resource of a type after the first reuses it instead of serializing the closure again (about 0.1 s of
+  // CPU each: the serializer reads and normalizes package.json files for every module it names).
+  const known = shims.get(implModule);
+  if (known) return known;
+  const shim = newShim(implModule);
+  shims.set(implModule, shim);
+  return shim;
+}
+
+/** The shims made so far, by module (only lazyProvider reads it: the methods never capture it). */
+const shims = new Map<string, pulumi.dynamic.ResourceProvider>();
+
+function newShim(implModule: string): pulumi.dynamic.ResourceProvider {
   // Serialized with the methods: it captures implModule and nothing else.
   // A require() at call time, never an import: an import would be serialized by value with the closure.
   // eslint-disable-next-line @typescript-eslint/no-require-imports

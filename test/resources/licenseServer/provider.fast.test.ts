@@ -26,10 +26,10 @@ import { DiffChanges } from "../../../engine/hostProtocol";
 import { startInProcessHost } from "../../../engine/inProcessHost";
 import { isSecret, secret, UNKNOWN, type Props } from "../../../engine/secrets";
 import type { ResourceSpec } from "../../../engine/spec";
-import { resetOperationRunner, setOperationRunner, type OperationRunner } from "../../../provider/powershell/runner";
-import type { ScriptErrorDocument } from "../../../provider/powershell/result";
+import { resetOperationRunner, setOperationRunner } from "../../../provider/powershell/runner";
 import type { Connection } from "../../../provider/powershell/transport";
 import { useFastJournal } from "../../fake/fastJournal";
+import { recordOperations, type OpRecord } from "../../fake/opRecorder";
 import { FakeRunner } from "../../fake/runner";
 import { providerTableOf, providers, Sim } from "../../reliability/support";
 import {
@@ -53,36 +53,10 @@ const { conn, args, program } = programFor(stateDir);
 
 // ---- the world, and the record of the operation scripts it answered --------------------------------
 
-const SCRIPT = /[\\/]resources[\\/](\w+)[\\/](\w+)\.ps1$/;
-
-/** One operation script of the provider as the world answered it: `<resource>/<script>`, where, its answer. */
-interface OpRecord {
-  op: string;
-  host: string;
-  ok: boolean;
-  result?: Props;
-  error?: ScriptErrorDocument;
-}
-
 let runner: FakeRunner;
 let sim: Sim;
-const ops: OpRecord[] = [];
-
-/** The provider's scripts are recorded; the administrator's actions (RelAdmin.ps1) are not. */
-const recordingCore: OperationRunner = async (connection, call) => {
-  const outcome = await runner.core(connection, call);
-  const m = SCRIPT.exec(call.script);
-  if (m) {
-    const d = outcome.document;
-    ops.push({
-      op: `${m[1]}/${m[2]}`,
-      host: connection.host.toLowerCase(),
-      ok: d.ok,
-      ...(d.ok ? { result: d.result as Props } : { error: d.error }),
-    });
-  }
-  return outcome;
-};
+/** The provider's scripts, as the world answered them (the administrator's actions are not recorded). */
+const { core: recordingCore, ops } = recordOperations(() => runner);
 
 beforeAll(() => {
   setOperationRunner(recordingCore);

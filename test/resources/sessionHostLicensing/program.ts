@@ -97,3 +97,19 @@ export function expectPackBeforeHosts(log: string[], hosts: string[]): void {
   expect(packCreated).toBeGreaterThan(-1);
   for (const h of hosts) expect(log.indexOf(`Check ${h}`)).toBeGreaterThan(packCreated);
 }
+
+/**
+ * SH1 as the program declares it: its outputs (its pack the one the engine created), the connection and
+ * the pack references (which hold the license server's connection) secret in state, and `live`, the
+ * host's session host settings, Per User with the license server's name.
+ */
+export function expectSh1Configured(engine: Engine, live: unknown): void {
+  const lsOut = engine.outputs(LS_URN);
+  const out = engine.outputs(SH1_URN);
+  expect(out).toMatchObject(configuredOutputs(SH1, lsOut.serverName));
+  expect((out.calPacks as { keyPackId: number }[])[0].keyPackId).toBe(engine.outputs(PACK_URN).keyPackId);
+  const state = engine.entry(SH1_URN).outputs as Record<string, unknown>;
+  expect(JSON.stringify(state.connection)).toContain(SECRET_SIG_KEY);
+  expect(JSON.stringify(state.calPacks)).toContain(SECRET_SIG_KEY);
+  expect(live).toMatchObject({ licensingType: 4, specifiedLicenseServers: [lsOut.serverName] });
+}

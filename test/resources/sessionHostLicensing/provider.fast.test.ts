@@ -24,15 +24,15 @@
 import { createEngine, type Engine } from "../../../engine/engine";
 import { startInProcessHost } from "../../../engine/inProcessHost";
 import { runProgram } from "../../../engine/program";
-import type { Props } from "../../../engine/secrets";
 import { DeploymentError } from "../../../engine/state";
 import { RdsSessionHostLicensing } from "../../../provider/resources/sessionHostLicensing/resource";
-import { resetOperationRunner, setOperationRunner, type OperationRunner } from "../../../provider/powershell/runner";
+import { resetOperationRunner, setOperationRunner } from "../../../provider/powershell/runner";
 import { useFastJournal } from "../../fake/fastJournal";
+import { recordOperations } from "../../fake/opRecorder";
 import { FakeRunner } from "../../fake/runner";
 import { providerTableOf, providers, Sim } from "../../reliability/support";
 import {
-  configuredOutputs,
+  expectSh1Configured,
   expectPackBeforeHosts,
   LS,
   LS_URN,
@@ -40,7 +40,6 @@ import {
   POLICY_ERROR_PARTS,
   programFor,
   rpcsOf,
-  SECRET_SIG_KEY,
   SH1,
   SH1_URN,
   SH2,
@@ -53,30 +52,10 @@ const { stateDir } = useFastJournal("shl-provider");
 
 // ---- the world, and the record of the operation scripts it answered --------------------------------
 
-const SCRIPT = /[\\/]resources[\\/](\w+)[\\/](\w+)\.ps1$/;
-
-/** One operation script of a provider as the world answered it: `<resource>/<script>`, where, its answer. */
-interface OpRecord {
-  op: string;
-  host: string;
-  ok: boolean;
-  result: Props | undefined;
-}
-
 const runner = new FakeRunner();
 const sim = new Sim(stateDir);
-const ops: OpRecord[] = [];
-
-/** The providers' scripts are recorded, in the order the world ran them; the administrator's are not. */
-const recordingCore: OperationRunner = async (connection, call) => {
-  const outcome = await runner.core(connection, call);
-  const m = SCRIPT.exec(call.script);
-  if (m) {
-    const d = outcome.document;
-    ops.push({ op: `${m[1]}/${m[2]}`, host: connection.host.toLowerCase(), ok: d.ok, result: d.ok ? (d.result as Props) : undefined });
-  }
-  return outcome;
-};
+/** The providers' scripts, in the order the world ran them (the administrator's are not recorded). */
+const { core: recordingCore, ops } = recordOperations(() => runner);
 
 beforeAll(() => setOperationRunner(recordingCore));
 afterAll(() => resetOperationRunner());
@@ -135,15 +114,7 @@ describe("RdsSessionHostLicensing in a program with its license server and pack"
       expect(firstWrite).toBeGreaterThan(installAt);
     }
 
-    const lsOut = engine.outputs(LS_URN);
-    const out = engine.outputs(SH1_URN);
-    expect(out).toMatchObject(configuredOutputs(SH1, lsOut.serverName));
-    expect((out.calPacks as { keyPackId: number }[])[0].keyPackId).toBe(engine.outputs(PACK_URN).keyPackId);
-    // The connection and the pack references (which hold the license server's connection) stay secret.
-    const state = engine.entry(SH1_URN).outputs as Record<string, unknown>;
-    expect(JSON.stringify(state.connection)).toContain(SECRET_SIG_KEY);
-    expect(JSON.stringify(state.calPacks)).toContain(SECRET_SIG_KEY);
-    expect(sessionHostOf(SH1)).toMatchObject({ licensingType: 4, specifiedLicenseServers: [lsOut.serverName] });
+    expectSh1Configured(engine, sessionHostOf(SH1));
   });
 
   test("a second up changes nothing", async () => {

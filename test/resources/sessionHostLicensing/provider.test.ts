@@ -22,18 +22,7 @@ import { closeAll } from "../../../provider/powershell/pool";
 import { createEngine, type Engine } from "../../helpers/engine";
 import { assertBuilt, startProviderHost, type ProviderHost } from "../../helpers/providerHost";
 import { runProgram } from "../component/liveProgram";
-import {
-  configuredOutputs,
-  expectPackBeforeHosts,
-  LS,
-  LS_URN,
-  PACK_URN,
-  programFor,
-  rpcsOf,
-  SECRET_SIG_KEY,
-  SH1,
-  SH1_URN,
-} from "./program";
+import { expectSh1Configured, expectPackBeforeHosts, LS, LS_URN, PACK_URN, programFor, rpcsOf, SH1, SH1_URN } from "./program";
 import { callLog, callLogs, hostView, outOfBand, type CallLogRow } from "./simAdmin";
 
 const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "rds-shl-provider-"));
@@ -103,15 +92,7 @@ describe("RdsSessionHostLicensing through the host: one cycle", () => {
       ["SetSpecifiedLicenseServerList", 0],
     ]);
 
-    const lsOut = engine.outputs(LS_URN);
-    const out = engine.outputs(SH1_URN);
-    expect(out).toMatchObject(configuredOutputs(SH1, lsOut.serverName));
-    expect((out.calPacks as { keyPackId: number }[])[0].keyPackId).toBe(engine.outputs(PACK_URN).keyPackId);
-    // The connection and the pack references (which hold the license server's connection) stay secret.
-    const state = engine.entry(SH1_URN).outputs as Record<string, unknown>;
-    expect(JSON.stringify(state.connection)).toContain(SECRET_SIG_KEY);
-    expect(JSON.stringify(state.calPacks)).toContain(SECRET_SIG_KEY);
-    expect(await sessionHostOf(SH1)).toMatchObject({ licensingType: 4, specifiedLicenseServers: [lsOut.serverName] });
+    expectSh1Configured(engine, await sessionHostOf(SH1));
   }, 600_000);
 
   it("a second up changes nothing", async () => {

@@ -28,8 +28,11 @@ const hostsDir = () => path.join(fx.stateDir, "hosts");
 
 /**
  * PowerShell run at the start of each racing process: a barrier (every process has written its ready
- * file before any goes on), then "begin <pid>" appended to the shared order file. The body ends with
- * PS_RACE_END. The order file shows the processes overlapped: every "begin" comes before the first "end".
+ * file before any goes on), then a "begin-<pid>" file. The body ends with PS_RACE_END, which writes
+ * "end-<pid>" holding how many processes had begun by then: when each says all of them, every process
+ * began before any ended, so the loops overlapped. (One file per event, never a shared file appended to
+ * by several processes: .NET appends at the end offset it saw when opening, so two appends can overwrite
+ * each other.)
  */
 const PS_RACE_BEGIN = `[System.IO.File]::WriteAllText([System.IO.Path]::Combine($data.sync, "ready-$PID"), '')
 $deadline = [DateTime]::UtcNow.AddSeconds(120)
@@ -37,14 +40,18 @@ while (@([System.IO.Directory]::GetFiles($data.sync, 'ready-*')).Count -lt $data
   if ([DateTime]::UtcNow -gt $deadline) { throw 'the other racing processes never became ready' }
   Start-Sleep -Milliseconds 5
 }
-[System.IO.File]::AppendAllText([System.IO.Path]::Combine($data.sync, 'order'), "begin $PID\n")
+[System.IO.File]::WriteAllText([System.IO.Path]::Combine($data.sync, "begin-$PID"), '')
 `;
-const PS_RACE_END = `[System.IO.File]::AppendAllText([System.IO.Path]::Combine($data.sync, 'order'), "end $PID\n")
+const PS_RACE_END = `$begun = @([System.IO.Directory]::GetFiles($data.sync, 'begin-*')).Count
+[System.IO.File]::WriteAllText([System.IO.Path]::Combine($data.sync, "end-$PID"), [string]$begun)
 `;
 
-/** The order file of a race: each line "begin <pid>" or "end <pid>". */
-function raceOrder(sync: string): string[] {
-  return fs.readFileSync(path.join(sync, "order"), "utf8").trimEnd().split("\n");
+/** For each racing process, how many processes had begun when it ended. */
+function begunAtEachEnd(sync: string): number[] {
+  return fs
+    .readdirSync(sync)
+    .filter((name) => name.startsWith("end-"))
+    .map((name) => Number(fs.readFileSync(path.join(sync, name), "utf8")));
 }
 
 /** How often consecutive entries of a sequence change value (processes run one after another: count - 1). */
@@ -158,9 +165,7 @@ describe("concurrency", () => {
       ),
     ).then((results) => {
       // Every process began before any ended: the loops overlapped.
-      const order = raceOrder(sync);
-      expect(order).toHaveLength(2 * PROCESSES);
-      expect(order.slice(0, PROCESSES).every((line) => line.startsWith("begin "))).toBe(true);
+      expect(begunAtEachEnd(sync)).toEqual(Array.from({ length: PROCESSES }, () => PROCESSES));
       return results;
     });
   }

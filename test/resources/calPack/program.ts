@@ -23,6 +23,22 @@ export const SECRET_OUTPUTS = ["connection", "licenseCode", "licenseNumber", "au
 
 export type PackArgs = Omit<RdsCalPackArgs, "licenseServer">;
 
+/** Three packs of three programs on one license server (the full-cycle program of both provider files). */
+export function threePacks(retailCode: string): Record<string, PackArgs> {
+  return {
+    ea: { program: "enterpriseAgreement", agreementNumber: AGREEMENT, productVersion: "2022", calType: "perUser", quantity: 50 },
+    open: {
+      program: "openLicense",
+      licenseNumber: LICENSE_NUMBER,
+      authorizationNumber: AUTHORIZATION,
+      productVersion: "2019",
+      calType: "perDevice",
+      quantity: 20,
+    },
+    box: { program: "retail", licenseCode: retailCode, productVersion: "2022", calType: "perDevice" },
+  };
+}
+
 export interface Program {
   ls: ResourceSpec;
   packs: Record<string, ResourceSpec>;

@@ -27,15 +27,14 @@ import { FakeRunner } from "../../fake/runner";
 import { providerTableOf, providers, Sim } from "../../reliability/support";
 import {
   AGREEMENT,
-  AUTHORIZATION,
   expectFailure,
   keyPackIdOf,
-  LICENSE_NUMBER,
   programFor,
   specs,
   THREE_PACK_OUTPUTS,
   type PackArgs,
   type Program,
+  threePacks,
 } from "./program";
 
 jest.setTimeout(60_000);
@@ -146,23 +145,7 @@ describe("a license server with CAL packs of three programs", () => {
 
   beforeAll(async () => {
     engine = newEngine();
-    base = {
-      ea: { program: "enterpriseAgreement", agreementNumber: AGREEMENT, productVersion: "2022", calType: "perUser", quantity: 50 },
-      open: {
-        program: "openLicense",
-        licenseNumber: LICENSE_NUMBER,
-        authorizationNumber: AUTHORIZATION,
-        productVersion: "2019",
-        calType: "perDevice",
-        quantity: 20,
-      },
-      box: {
-        program: "retail",
-        licenseCode: await sim.retailCode("2022", "perDevice", 15),
-        productVersion: "2022",
-        calType: "perDevice",
-      },
-    };
+    base = threePacks(await sim.retailCode("2022", "perDevice", 15));
     p = await program(LS_HOST, base);
   });
 

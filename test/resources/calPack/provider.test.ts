@@ -37,6 +37,7 @@ import {
   THREE_PACK_OUTPUTS,
   type PackArgs,
   type Program,
+  threePacks,
 } from "./program";
 
 const stateDir = tempDir("calpack-provider");
@@ -115,23 +116,7 @@ describe("a license server with CAL packs of three programs", () => {
 
   beforeAll(async () => {
     engine = newEngine();
-    base = {
-      ea: { program: "enterpriseAgreement", agreementNumber: AGREEMENT, productVersion: "2022", calType: "perUser", quantity: 50 },
-      open: {
-        program: "openLicense",
-        licenseNumber: LICENSE_NUMBER,
-        authorizationNumber: AUTHORIZATION,
-        productVersion: "2019",
-        calType: "perDevice",
-        quantity: 20,
-      },
-      box: {
-        program: "retail",
-        licenseCode: await retailCode(conn, "2022", "perDevice", 15),
-        productVersion: "2022",
-        calType: "perDevice",
-      },
-    };
+    base = threePacks(await retailCode(conn, "2022", "perDevice", 15));
     p = await program(LS_HOST, base);
   });
 

@@ -16,6 +16,11 @@
  * What stands in: the Pulumi CLI engine (engine.ts's step logic, through its building blocks `begin`,
  * `upOne`, `deletePhase` and `reorder`), and the resource monitor (the SDK's MockMonitor, wrapped to
  * forward `additionalSecretOutputs`).
+ *
+ * The mocks go on the SDK copy the program's resources register through: this project's
+ * `@pulumi/pulumi` by default, or the one passed as `sdk` when the program lives in its own folder with
+ * its own copy (a user's program beside the installed package, test/package). An SDK copy only sees
+ * the mocks set on itself: a program registering through another copy would find no monitor at all.
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { Engine } from "./engine";
@@ -35,6 +40,20 @@ export interface ProgramRun {
   skipped: string[];
 }
 
+/** What runProgram uses of an `@pulumi/pulumi` module: any 3.x copy has it. */
+export interface PulumiSdk {
+  runtime: Pick<typeof pulumi.runtime, "setMocks" | "getMonitor">;
+}
+
+export interface RunProgramOptions {
+  /** Default "proj". */
+  project?: string;
+  /** Default "stack". */
+  stack?: string;
+  /** The `@pulumi/pulumi` module the program's resources use. Default: this project's. */
+  sdk?: PulumiSdk;
+}
+
 const noRefs: Refs = {
   outputs: () => {
     throw new Error("runProgram: inputs are static");
@@ -49,11 +68,8 @@ const noRefs: Refs = {
  * component's children are awaited through it when it is an RdsLicensing: pass every resource you
  * want awaited).
  */
-export async function runProgram(
-  engine: Engine,
-  build: () => pulumi.Resource[],
-  options: { project?: string; stack?: string } = {},
-): Promise<ProgramRun> {
+export async function runProgram(engine: Engine, build: () => pulumi.Resource[], options: RunProgramOptions = {}): Promise<ProgramRun> {
+  const sdk: PulumiSdk = options.sdk ?? pulumi;
   await engine.begin();
   engine.reportPendingOperations();
   const steps: Step[] = [];
@@ -64,7 +80,7 @@ export async function runProgram(
   let queue: Promise<unknown> = Promise.resolve();
 
   let failed = false;
-  await pulumi.runtime.setMocks(
+  await sdk.runtime.setMocks(
     {
       newResource: async (args) => {
         if (!args.custom) return { id: undefined, state: args.inputs };
@@ -102,8 +118,8 @@ export async function runProgram(
     options.stack ?? "stack",
     false,
   );
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const monitor = require("@pulumi/pulumi/runtime/settings").getMonitor();
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const monitor = sdk.runtime.getMonitor() as any;
   const original = monitor.registerResource.bind(monitor);
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   monitor.registerResource = (req: any, callback: any) => {

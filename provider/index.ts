@@ -1,12 +1,27 @@
 // Public surface of pulumi-rds-licensing. Resources are added here as they land.
 export { RdsError, ErrorCode, isRdsError } from "./errors";
+export type { OrString } from "./inputTypes";
+export type {
+  RdsConnectionArgs,
+  RdsConnection,
+  SimulatorConnectionArgs,
+  LocalConnectionArgs,
+  SshConnectionArgs,
+  WinRmConnectionArgs,
+  RemoteConnectionArgs,
+  LabEmulatorArgs,
+  WinRmAuthentication,
+} from "./powershell/connectionArgs";
 export {
   RdsLicenseServer,
   type RdsLicenseServerArgs,
   type RdsLicenseServerContactArgs,
   type RdsLicenseServerContact,
   type RdsLicenseServerActivationArgs,
-  type RdsConnectionArgs,
+  type ActivationMethod,
+  type ActivationOrigin,
+  type ActivationStatus,
+  type DiscoveryScope,
 } from "./resources/licenseServer/resource";
 export {
   RdsCalPack,
@@ -20,6 +35,12 @@ export {
   RdsSessionHostLicensing,
   type RdsSessionHostLicensingArgs,
   type SessionHostCalPack,
+  type SessionHostCalPackRef,
+  type EffectiveLicensingMode,
+  type HostOsVersion,
+  type LicensingMode,
+  type LicensingSettingSource,
+  type SessionHostLicensingScope,
 } from "./resources/sessionHostLicensing/resource";
 export {
   RdsLicensing,

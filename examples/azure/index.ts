@@ -144,29 +144,27 @@ function windowsVm(name: string, computerName: string): WindowsVm {
  * `winrmTrustedCertificates` says the controller trusts them. SSH: password authentication and the
  * host keys from `sshKnownHostsFile` (strict checking stays on; see README.md for collecting them).
  */
-function vmConnection(host: string, address: pulumi.Output<string>): pulumi.Output<RdsConnectionArgs> {
-  return pulumi.secret(
-    pulumi.all([address, adminPassword]).apply(([dialled, password]): RdsConnectionArgs =>
-      transport === "winrm"
-        ? {
-            transport: "winrm",
-            host,
-            address: dialled,
-            user: adminUsername,
-            password,
-            authentication: "negotiate",
-            skipCertificateChecks: !config.getBoolean("winrmTrustedCertificates"),
-          }
-        : {
-            transport: "ssh",
-            host,
-            address: dialled,
-            user: adminUsername,
-            password,
-            knownHostsFile: config.require("sshKnownHostsFile"),
-          },
-    ),
-  );
+function vmConnection(host: string, address: pulumi.Output<string>): RdsConnectionArgs {
+  // Every connection field takes an Input: the VM's address and the secret password go in as Outputs
+  // (the resources keep the whole connection secret in state).
+  return transport === "winrm"
+    ? {
+        transport: "winrm",
+        host,
+        address,
+        user: adminUsername,
+        password: adminPassword,
+        authentication: "negotiate",
+        skipCertificateChecks: !config.getBoolean("winrmTrustedCertificates"),
+      }
+    : {
+        transport: "ssh",
+        host,
+        address,
+        user: adminUsername,
+        password: adminPassword,
+        knownHostsFile: config.require("sshKnownHostsFile"),
+      };
 }
 
 const licenseServerVm = windowsVm("ls01", "ls01");

@@ -43,7 +43,7 @@ const agreementNumbers: pulumi.Output<Record<string, string>> =
   config.getSecretObject<Record<string, string>>("agreementNumbers") ??
   pulumi.secret<Record<string, string>>({ "users-2019": "1234567", "users-2022": "7654321" });
 const sessionHostNames = config.getObject<string[]>("sessionHosts") ?? ["sh01", "sh02"];
-const mode = (config.get("mode") ?? "perUser") as "perUser" | "perDevice";
+const mode = config.get("mode") ?? "perUser"; // "perUser" or "perDevice": RdsSessionHostLicensing checks it
 
 const licenseServer = new RdsLicenseServer("ls", {
   connection: connection(config.get("licenseServerName") ?? "ls01"),

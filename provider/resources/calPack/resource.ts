@@ -2,7 +2,10 @@
  * RdsCalPack: one RDS CAL key pack installed on an activated RD license server. See README.md.
  */
 import * as pulumi from "@pulumi/pulumi";
+import type { OrString } from "../../inputTypes";
+import type { RdsConnection } from "../../powershell/connectionArgs";
 import { lazyProvider } from "../../shim";
+import type { ActivationOrigin } from "../licenseServer/schema";
 import { withOutputSeeds } from "../fields";
 import { OUTPUT_KEYS, SECRET_OUTPUTS, type CalType, type Program, type ProductVersion } from "./schema";
 
@@ -14,7 +17,7 @@ export type { CalType, Program, ProductVersion } from "./schema";
  */
 export interface CalPackLicenseServer {
   /** How to reach the license server (secret). */
-  readonly connection: pulumi.Output<unknown>;
+  readonly connection: pulumi.Output<RdsConnection>;
   /** The license server's computer name. */
   readonly serverName: pulumi.Output<string>;
   /** How it was activated ("automatic", "web", "telephone", "external", or "" while not activated). */
@@ -38,8 +41,9 @@ export interface RdsCalPackArgs {
    *   `agreementNumber` and `quantity`.
    * - "keyPackId": the offline path: a license key pack id from the web site or by telephone, needs
    *   `licenseKeyPackId`.
+   * A string from config is accepted and checked at `check` (RDS_VALIDATION names the allowed values).
    */
-  program: pulumi.Input<Program>;
+  program: pulumi.Input<OrString<Program>>;
   /** Retail license code: 25 letters and digits (hyphens and spaces ignored). Single use. Secret. Only with program "retail". No default. */
   licenseCode?: pulumi.Input<string>;
   /** Open License number: 8 digits (hyphens and spaces ignored). Secret. Only with program "openLicense". No default. */
@@ -57,11 +61,15 @@ export interface RdsCalPackArgs {
   /**
    * The CAL version: "2008R2", "2012", "2016", "2019", "2022" or "2025". Required. The license server
    * must be this version or newer. Changing it replaces the pack. For "retail" and "keyPackId" the code
-   * decides the version: declare what it is (a mismatch is reported after the install).
+   * decides the version: declare what it is (a mismatch is reported after the install). A string from
+   * config is accepted and checked at `check`.
    */
-  productVersion: pulumi.Input<ProductVersion>;
-  /** "perUser" or "perDevice". Required. Changing it replaces the pack (same rule for retail/keyPackId as productVersion). */
-  calType: pulumi.Input<CalType>;
+  productVersion: pulumi.Input<OrString<ProductVersion>>;
+  /**
+   * "perUser" or "perDevice". Required. Changing it replaces the pack (same rule for retail/keyPackId as
+   * productVersion). A string from config is accepted and checked at `check`.
+   */
+  calType: pulumi.Input<OrString<CalType>>;
   /**
    * Number of CALs, 1 to 100000. Required for "openLicense" and the agreement programs, not allowed
    * for "retail" and "keyPackId" (the code fixes the count). Lowering it removes CALs in place
@@ -94,11 +102,12 @@ export interface RdsCalPackArgs {
  * Type token: `pulumi-nodejs:dynamic/rds:CalPack`.
  */
 export class RdsCalPack extends pulumi.dynamic.Resource {
-  /** How the license server is reached (secret). */
-  declare readonly connection: pulumi.Output<unknown>;
+  /** How the license server is reached (the license server's connection, secret). */
+  declare readonly connection: pulumi.Output<RdsConnection>;
   /** The license server's computer name. */
   declare readonly licenseServerName: pulumi.Output<string>;
-  declare readonly licenseServerActivationMethod: pulumi.Output<string>;
+  /** How the license server was (or is being) activated: its activationMethod, else its declared method; "" when unknown. */
+  declare readonly licenseServerActivationMethod: pulumi.Output<ActivationOrigin | "">;
   /** Install-journal key: "<project>/<stack>/<name>". */
   declare readonly journalKey: pulumi.Output<string>;
   declare readonly program: pulumi.Output<Program>;
@@ -107,10 +116,16 @@ export class RdsCalPack extends pulumi.dynamic.Resource {
   declare readonly authorizationNumber: pulumi.Output<string | undefined>;
   declare readonly agreementNumber: pulumi.Output<string | undefined>;
   declare readonly licenseKeyPackId: pulumi.Output<string | undefined>;
-  /** The pack's CAL version as installed ("2022"), read live. */
-  declare readonly productVersion: pulumi.Output<string>;
-  /** The pack's CAL type as installed ("perUser" / "perDevice"), read live. */
-  declare readonly calType: pulumi.Output<string>;
+  /**
+   * The pack's CAL version as installed ("2022"), read live. One of the declared versions; a release
+   * this package does not know yet shows Windows' own ProductVersion text.
+   */
+  declare readonly productVersion: pulumi.Output<OrString<ProductVersion>>;
+  /**
+   * The pack's CAL type as installed ("perUser" / "perDevice"), read live; `productType<n>` for a
+   * Win32_TSLicenseKeyPack ProductType this package does not know.
+   */
+  declare readonly calType: pulumi.Output<CalType | `productType${number}`>;
   declare readonly quantity: pulumi.Output<number | undefined>;
   declare readonly allowRemovingIssuedLicenses: pulumi.Output<boolean>;
   declare readonly adoptKeyPackId: pulumi.Output<number | undefined>;

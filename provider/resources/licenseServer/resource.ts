@@ -4,12 +4,13 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { lazyProvider } from "../../shim";
-import type { Connection } from "../../powershell/transport";
+import type { RdsConnection, RdsConnectionArgs } from "../../powershell/connectionArgs";
+import type { OrString } from "../../inputTypes";
 import { withOutputSeeds } from "../fields";
-import { FIELDS } from "./schema";
+import { FIELDS, type ActivationMethod, type ActivationOrigin, type ActivationStatus, type DiscoveryScope } from "./schema";
 
-/** The connection as the program gives it (see provider/powershell/transport.ts). */
-export type RdsConnectionArgs = Connection;
+export type { RdsConnection, RdsConnectionArgs } from "../../powershell/connectionArgs";
+export type { ActivationMethod, ActivationOrigin, ActivationStatus, DiscoveryScope } from "./schema";
 
 /** One provider object for every instance: it captures only the module name (serialized once). */
 const licenseServerProvider = lazyProvider("pulumi-rds-licensing/resources/licenseServer/provider");
@@ -58,9 +59,10 @@ export interface RdsLicenseServerActivationArgs {
    * `"automatic"`: the server contacts the Clearinghouse itself (outbound TCP 443).
    * `"web"` / `"telephone"`: two phases. Without `licenseServerId` the resource is created `pending` and
    * `nextStep` says what to do with the `productId`; set `licenseServerId` and run `pulumi up` again.
+   * A string from config is accepted and checked at `check` (RDS_VALIDATION names the allowed values).
    * Required, no default.
    */
-  method: pulumi.Input<"automatic" | "web" | "telephone">;
+  method: pulumi.Input<OrString<ActivationMethod>>;
   /**
    * The license server id (35 letters and digits) the Clearinghouse gave for this server's product id,
    * web or telephone method only. Hyphens and spaces are ignored, letters are upper-cased.
@@ -72,8 +74,9 @@ export interface RdsLicenseServerActivationArgs {
 export interface RdsLicenseServerArgs {
   /**
    * How to reach the license server: transport and target host (`{ transport: "simulator", host: "ls01" }`).
-   * The host is the resource's identity: another host replaces the resource; any other connection
-   * change (credentials, the simulator's stateDir) only updates state. Secret in state. Required.
+   * Every field takes an Input (`password: cfg.requireSecret("pw")`). The host is the resource's
+   * identity: another host replaces the resource; any other connection change (credentials, the
+   * simulator's stateDir) only updates state. Secret in state. Required.
    */
   connection: pulumi.Input<RdsConnectionArgs>;
   /** Contact registered with the Clearinghouse. Required. Changes update the server in place. */
@@ -88,9 +91,10 @@ export interface RdsLicenseServerArgs {
   installRole?: pulumi.Input<boolean>;
   /**
    * Discovery scope (Win32_TSLicenseServer.ChangeRole): `"workgroup"` (0), `"domain"` (1, needs Domain
-   * Admin) or `"forest"` (2, needs Enterprise Admin). Default: not managed (left as the server has it).
+   * Admin) or `"forest"` (2, needs Enterprise Admin). A string from config is accepted and checked at
+   * `check`. Default: not managed (left as the server has it).
    */
-  discoveryScope?: pulumi.Input<"workgroup" | "domain" | "forest">;
+  discoveryScope?: pulumi.Input<OrString<DiscoveryScope>>;
   /**
    * On delete, deactivate the server with DeactivateServerAutomatic (needs the Clearinghouse, whatever
    * method activated it; see README.md for telephone deactivation). Default: false (the activation is
@@ -100,16 +104,16 @@ export interface RdsLicenseServerArgs {
 }
 
 export class RdsLicenseServer extends pulumi.dynamic.Resource {
-  /** The connection, as given. Secret. */
-  declare readonly connection: pulumi.Output<RdsConnectionArgs>;
+  /** The connection, as given (its Inputs resolved). Secret. */
+  declare readonly connection: pulumi.Output<RdsConnection>;
   /** The contact as read from the server (live: refresh shows contact drift). */
   declare readonly contact: pulumi.Output<RdsLicenseServerContact>;
   /** The activation input, normalised (licenseServerId without hyphens, upper-case). */
-  declare readonly activation: pulumi.Output<{ method: "automatic" | "web" | "telephone"; licenseServerId?: string }>;
+  declare readonly activation: pulumi.Output<{ method: ActivationMethod; licenseServerId?: string }>;
   /** installRole as applied (default true). */
   declare readonly installRole: pulumi.Output<boolean>;
   /** The discovery scope as read from the server, when managed; undefined otherwise. */
-  declare readonly discoveryScope: pulumi.Output<"workgroup" | "domain" | "forest" | undefined>;
+  declare readonly discoveryScope: pulumi.Output<DiscoveryScope | undefined>;
   /** deactivateOnDelete as applied (default false). */
   declare readonly deactivateOnDelete: pulumi.Output<boolean>;
   /** The license server's computer name (FQDN when domain-joined): what session hosts point at. */
@@ -119,12 +123,12 @@ export class RdsLicenseServer extends pulumi.dynamic.Resource {
   /** The license server id (35 characters) while activated; "" otherwise. */
   declare readonly licenseServerId: pulumi.Output<string>;
   /** `"activated"`, `"pending"` (web/telephone, waiting for licenseServerId), `"notActivated"` or `"unknown"`. */
-  declare readonly activationStatus: pulumi.Output<"activated" | "pending" | "notActivated" | "unknown">;
+  declare readonly activationStatus: pulumi.Output<ActivationStatus>;
   /**
    * How the current (or last) activation was made: `"automatic"`, `"web"`, `"telephone"`, or `"external"`
    * when the server was already activated before this resource; "" when never activated.
    */
-  declare readonly activationMethod: pulumi.Output<"automatic" | "web" | "telephone" | "external" | "">;
+  declare readonly activationMethod: pulumi.Output<ActivationOrigin | "">;
   /** The product id the current (or last) activation belongs to; "" when never activated. */
   declare readonly activatedProductId: pulumi.Output<string>;
   /** What the administrator has to do next (pending web/telephone activation, drift); "" when nothing. */

@@ -4,10 +4,26 @@
  * (Set-RDLicenseConfiguration). See README.md in this folder.
  */
 import * as pulumi from "@pulumi/pulumi";
+import type { LICENSING_TYPE } from "../../licensing/facts";
+import type { OrString } from "../../inputTypes";
+import type { RdsConnection, RdsConnectionArgs } from "../../powershell/connectionArgs";
 import { lazyProvider } from "../../shim";
-import type { Connection } from "../../powershell/transport";
 import { withOutputSeeds } from "../fields";
-import { OUTPUT_KEYS, SECRET_OUTPUTS } from "./schema";
+import type { HostOsVersion, Mode, Scope } from "./rules";
+import { OUTPUT_KEYS, SECRET_OUTPUTS, type CalPackRef, type Source } from "./schema";
+
+export type { HostOsVersion, Mode as LicensingMode, Scope as SessionHostLicensingScope } from "./rules";
+export type { Source as LicensingSettingSource } from "./schema";
+
+/**
+ * The licensing mode in effect as a host reports it: "perUser", "perDevice", "notConfigured", another
+ * Win32_TerminalServiceSetting LicensingType meaning ("aadPerUser", "remoteDesktopForAdministration",
+ * "personalTerminalServer"), or `unknown(<value>)` for a value Windows documents nowhere.
+ */
+export type EffectiveLicensingMode = keyof typeof LICENSING_TYPE | `unknown(${string})`;
+
+/** A CAL pack as the provider saw it (built from an RdsCalPack's outputs): the `calPacks` output. */
+export type SessionHostCalPackRef = CalPackRef;
 
 /** One provider object for every instance: it captures only the module name (serialized once). */
 const sessionHostLicensingProvider = lazyProvider("pulumi-rds-licensing/resources/sessionHostLicensing/provider");
@@ -21,7 +37,7 @@ export interface SessionHostCalPack {
   /** "2008R2" .. "2025". */
   readonly productVersion: pulumi.Output<string>;
   /** How to reach the pack's license server (secret). */
-  readonly connection: pulumi.Output<unknown>;
+  readonly connection: pulumi.Output<RdsConnection>;
   /** The license server's computer name (for messages). */
   readonly licenseServerName?: pulumi.Output<string>;
 }
@@ -30,20 +46,28 @@ export interface RdsSessionHostLicensingArgs {
   /**
    * How to reach the RD Session Host (scope "sessionHost") or the RD Connection Broker (scope
    * "deployment"), e.g. `{ transport: "simulator", host: "sh01" }`. The host is the resource's
-   * identity: another host replaces it; other connection changes only update state. Secret. Required.
+   * identity: another host replaces it; other connection changes only update state. Every field takes
+   * an Input (`password: cfg.requireSecret("pw")`). Secret. Required.
    */
-  connection: pulumi.Input<Connection>;
+  connection: pulumi.Input<RdsConnectionArgs>;
   /**
    * `"sessionHost"`: this host's own settings (Win32_TerminalServiceSetting). `"deployment"`: the
    * deployment-wide settings through the connection broker (Set-RDLicenseConfiguration -Force).
-   * Changing it replaces the resource. Default: "sessionHost".
+   * Changing it replaces the resource. A string from config is accepted and checked at `check`.
+   * Default: "sessionHost".
    */
-  scope?: pulumi.Input<"sessionHost" | "deployment">;
-  /** Licensing mode: `"perUser"` or `"perDevice"`. Must match the CALs (see calPacks). Required. */
-  mode: pulumi.Input<"perUser" | "perDevice">;
+  scope?: pulumi.Input<OrString<Scope>>;
+  /**
+   * Licensing mode: `"perUser"` or `"perDevice"`. Must match the CALs (see calPacks). Required. A string
+   * from config is accepted (`cfg.require("mode")`) and checked at `check` (RDS_VALIDATION names the
+   * allowed values); a required field takes no `undefined`, so `cfg.get("mode")` needs its default:
+   * `cfg.get("mode") ?? "perUser"`.
+   */
+  mode: pulumi.Input<OrString<Mode>>;
   /**
    * The license servers to use, in order (the first is tried first), usually
-   * `[licenseServer.serverName]`. Order matters; case does not. Required, at least one.
+   * `[licenseServer.serverName]`. Order matters; case does not. A whole list from another resource or
+   * from config (an `Output<string[]>`) is accepted too. Required, at least one.
    */
   licenseServers: pulumi.Input<pulumi.Input<string>[]>;
   /**
@@ -86,16 +110,16 @@ function packRef(pack: pulumi.Input<SessionHostCalPack>): pulumi.Output<unknown>
  * Type token: `pulumi-nodejs:dynamic/rds:SessionHostLicensing`.
  */
 export class RdsSessionHostLicensing extends pulumi.dynamic.Resource {
-  /** The connection, as given. Secret. */
-  declare readonly connection: pulumi.Output<Connection>;
+  /** The connection, as given (its Inputs resolved). Secret. */
+  declare readonly connection: pulumi.Output<RdsConnection>;
   /** "sessionHost" (default) or "deployment". */
-  declare readonly scope: pulumi.Output<"sessionHost" | "deployment">;
+  declare readonly scope: pulumi.Output<Scope>;
   /** The declared mode. */
-  declare readonly mode: pulumi.Output<"perUser" | "perDevice">;
+  declare readonly mode: pulumi.Output<Mode>;
   /** The declared license servers, in order. */
   declare readonly licenseServers: pulumi.Output<string[]>;
   /** The CAL packs as the provider saw them (KeyPackId, type, version, license server). Secret (holds connections). */
-  declare readonly calPacks: pulumi.Output<unknown[] | undefined>;
+  declare readonly calPacks: pulumi.Output<SessionHostCalPackRef[] | undefined>;
   /** resetOnDelete as applied (default false). */
   declare readonly resetOnDelete: pulumi.Output<boolean>;
   /** The host (or broker) name as it reports itself (FQDN when domain-joined). */
@@ -104,17 +128,17 @@ export class RdsSessionHostLicensing extends pulumi.dynamic.Resource {
    * The mode in effect, read live: "perUser", "perDevice", "notConfigured" (or another LicensingType
    * meaning such as "aadPerUser"). A Group Policy value wins over the local one.
    */
-  declare readonly effectiveMode: pulumi.Output<string>;
+  declare readonly effectiveMode: pulumi.Output<EffectiveLicensingMode>;
   /** The license servers in effect, in order, read live (the policy list when a policy sets one). */
   declare readonly effectiveLicenseServers: pulumi.Output<string[]>;
   /** Where the mode comes from: "local" (WMI), "groupPolicy", or "deployment" (scope deployment). */
-  declare readonly modeSource: pulumi.Output<"local" | "groupPolicy" | "deployment">;
+  declare readonly modeSource: pulumi.Output<Source>;
   /** Where the license server list comes from: "local", "groupPolicy" or "deployment". */
-  declare readonly licenseServersSource: pulumi.Output<"local" | "groupPolicy" | "deployment">;
+  declare readonly licenseServersSource: pulumi.Output<Source>;
   /** Days left in the 120-day licensing grace period (0 = over); null when not reported (scope deployment). */
   declare readonly gracePeriodDaysLeft: pulumi.Output<number | null>;
   /** The host's Windows Server version ("2022", "2012R2"...); "" when unknown. */
-  declare readonly osVersion: pulumi.Output<string>;
+  declare readonly osVersion: pulumi.Output<HostOsVersion | "">;
   /** Whether the host is domain-joined (Per User needs a domain); null when unknown. */
   declare readonly domainJoined: pulumi.Output<boolean | null>;
 

@@ -9,6 +9,8 @@
  *
  * Phase 2 (`pulumi config set --secret licenseServerId ...` and `... licenseKeyPackId ...`): `pulumi up`
  * activates the server, installs the CALs and sets the session hosts to Per Device.
+ *
+ * Phase 1 is a success: the run exits 0 with the server pending (nothing else is declared yet).
  */
 import * as pulumi from "@pulumi/pulumi";
 import { RdsCalPack, RdsLicenseServer, RdsSessionHostLicensing, type RdsConnectionArgs } from "pulumi-rds-licensing";

@@ -10,13 +10,17 @@
  * activates the server (ActivateServer), installs the CALs offline (InstallLicenseKeyPack), then points
  * the session hosts at the server in Per User mode. CALs can only be installed on an activated server,
  * so the packs and the hosts are declared in phase 2 only.
+ *
+ * Phase 1 is a success: the run exits 0 with the server pending (nothing else is declared yet). The
+ * RdsLicensing component does the same two phases for you (README.md, "The same through the
+ * RdsLicensing component").
  */
 import * as pulumi from "@pulumi/pulumi";
 import { RdsCalPack, RdsLicenseServer, RdsSessionHostLicensing, type RdsConnectionArgs } from "pulumi-rds-licensing";
 
 const config = new pulumi.Config();
 const domain = config.get("domain") ?? "contoso.com";
-/** Simulated hosts (state in ./.rds-sim). For real servers, use the winrm/ssh transports once they land. */
+/** Simulated hosts (state in ./.rds-sim). For real servers, use the winrm/ssh transports. */
 const connection = (name: string): RdsConnectionArgs => ({ transport: "simulator", host: `${name}.${domain}` });
 
 /** The 35-character id the Clearinghouse gives for this server's product id (phase 2). */

@@ -5,8 +5,9 @@
  * code; `ERROR_CODES` lists every code a user of this resource can meet, and README.md ("Errors")
  * says what to do about each.
  */
-import { ErrorCode, PASSED_THROUGH_CODES, RdsError } from "../../errors";
+import { ErrorCode, PASSED_THROUGH_CODES, RdsError, isRdsError } from "../../errors";
 import { calTypeFromProductType, calTypeLabel, productVersionFromId } from "../../licensing/facts";
+import { simulatorLicenseServerIdCommand } from "../licenseServer/rules";
 import type { JournalEntry } from "./journal";
 import { codeName } from "./rules";
 import type { CalPackInputs, Pack } from "./schema";
@@ -125,6 +126,29 @@ export function programDataRefused(e: RdsError, host: string, d: CalPackInputs):
     ErrorCode.Rejected,
     `${e.message}: the license server or the Clearinghouse did not accept the ${d.program} data`,
     wmiDetails(e, host),
+  );
+}
+
+// ---- not activated ----------------------------------------------------------------------------------
+
+/** The product id a not-activated refusal names (CalPack.Common.ps1 words it `(product id <id>)`). */
+const REFUSAL_PRODUCT_ID = /\(product id ([^)\s]+)\)/;
+
+/**
+ * The script's not-activated refusal (RDS_NOT_ACTIVATED, worded by CalPack.Common.ps1 with the real
+ * route: the web site, the telephone number, or automatic) with the route of the connection's
+ * transport: on the simulator the product id is made up and no web site issues an id for it, so the
+ * rds-sim command that plays the Clearinghouse is added. Any other error, or another transport, or the
+ * automatic method (no id to fetch), is returned as it is: code, message and details unchanged.
+ */
+export function withActivationRoute(e: unknown, transport: string, activationMethod: string): unknown {
+  if (!isRdsError(e) || e.code !== ErrorCode.NotActivated || transport !== "simulator") return e;
+  if (activationMethod !== "web" && activationMethod !== "telephone") return e;
+  const productId = REFUSAL_PRODUCT_ID.exec(e.message)?.[1] ?? "<the license server's productId>";
+  return new RdsError(
+    e.code,
+    `${e.message} (on the simulator, ${simulatorLicenseServerIdCommand(productId)} plays the Clearinghouse and prints the license server id)`,
+    { host: e.host, operation: e.operation, durationMs: e.durationMs, stderr: e.stderr, scriptCode: e.scriptCode, cause: e.cause },
   );
 }
 

@@ -7,6 +7,7 @@ import { Coalescer } from "../../powershell/coalesce";
 import { parseConnection } from "../../powershell/runner";
 import { targetKey, type Connection } from "../../powershell/transport";
 import { resourceKit } from "../kit";
+import * as messages from "./messages";
 import {
   FIELDS,
   getManyResultSchema,
@@ -40,7 +41,10 @@ export function hostOf(props: { connection?: unknown }): string {
 /** Whether the license server can take the pack (activated, version), and the packs already there. */
 export function inspect(d: CalPackInputs, doing: string, secrets: readonly string[]): Promise<InspectResult> {
   const args = { productVersion: d.productVersion, activationMethod: d.licenseServerActivationMethod };
-  return kit.run(d.connection, { op: "inspect", args, result: inspectResultSchema, doing }, secrets);
+  return kit.run(d.connection, { op: "inspect", args, result: inspectResultSchema, doing }, secrets).catch((e: unknown) => {
+    // The refusal on a pending server names the simulator's stand-in for the Clearinghouse there only.
+    throw messages.withActivationRoute(e, d.connection.transport, d.licenseServerActivationMethod);
+  });
 }
 
 export function install(d: CalPackInputs, args: Props, doing: string, secrets: readonly string[]): Promise<InstallResult> {

@@ -13,6 +13,7 @@ import {
   osLabel,
   type Mode,
 } from "../sessionHostLicensing/rules";
+import { describeDeferred, type Deferred } from "./phase";
 
 export type Severity = "error" | "warning" | "info";
 export type Status = "pass" | "fail";
@@ -50,9 +51,15 @@ export interface FindingsInput {
     /** "activated" | "pending" | "notActivated" | "unknown" (RdsLicenseServer.activationStatus). */
     activationStatus: string;
     productId: string;
-    /** RdsLicenseServer.nextStep ("" when nothing to do). */
+    /** RdsLicenseServer.nextStep ("" when nothing to do); in phase 1 the component's own next step. */
     nextStep: string;
   };
+  /**
+   * Phase 1 of a web or telephone activation (phase.ts): the packs and hosts the component did not
+   * register. Then only RDS-LIC-001 is reported: every other check is about packs and hosts that do not
+   * exist yet, and would pass or fail on nothing.
+   */
+  deferred?: Deferred;
   packs: {
     name: string;
     keyPackId: number;
@@ -100,17 +107,21 @@ export function computeFindings(input: FindingsInput): Finding[] {
 
   // 001: activated (the confirmed BPA rule: activate before installing CALs).
   const activated = ls.activationStatus === "activated";
+  const deferred = input.deferred && describeDeferred(input.deferred) !== "nothing" ? input.deferred : undefined;
   out.push(
     finding(
       "RDS-LIC-001",
       activated,
-      activated
-        ? "nothing to do; keep the license server activated (refresh shows a deactivation as drift)"
-        : ls.nextStep ||
-            `activate ${ls.serverName} (product id ${ls.productId}) with activation.method "automatic", or "web"/"telephone" and its licenseServerId, then run pulumi up`,
-      `${ls.serverName}: ${ls.activationStatus}`,
+      // In phase 1 the next step says where the id goes even when the server was activated elsewhere.
+      (deferred && ls.nextStep) ||
+        (activated
+          ? "nothing to do; keep the license server activated (refresh shows a deactivation as drift)"
+          : ls.nextStep ||
+            `activate ${ls.serverName} (product id ${ls.productId}) with activation.method "automatic", or "web"/"telephone" and its licenseServerId, then run pulumi up`),
+      `${ls.serverName}: ${ls.activationStatus}` + (deferred ? `; deferred until it is activated: ${describeDeferred(deferred)}` : ""),
     ),
   );
+  if (deferred) return out;
 
   // 002: CALs of the mode's type installed and available.
   const ofType = packs.filter((p) => p.calType === mode);

@@ -3,11 +3,14 @@
  * CAL packs, and the session hosts (or one deployment through its broker), wired so the graph is right
  * by construction: the packs take the license server resource (activation before installation) and the
  * hosts take the packs (installation before the hosts are pointed at the server). The whole set is
- * validated before any resource is registered. See README.md in this folder.
+ * validated before any resource is registered. Phase 1 of a web or telephone activation (no license
+ * server id yet) registers the license server only and defers the rest, with a warning that says what
+ * to do next (phase.ts). See README.md in this folder.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { ErrorCode, RdsError, withCodeSuffix } from "../../errors";
-import type { Connection } from "../../powershell/transport";
+import type { OrString } from "../../inputTypes";
+import type { RdsConnectionArgs } from "../../powershell/connectionArgs";
 import { RdsCalPack, type RdsCalPackArgs } from "../calPack/resource";
 import { RdsLicenseServer, type RdsLicenseServerArgs } from "../licenseServer/resource";
 import { RdsSessionHostLicensing } from "../sessionHostLicensing/resource";
@@ -23,9 +26,13 @@ import {
   type Mode,
   type PackFact,
 } from "../sessionHostLicensing/rules";
+import { transportOf } from "../licenseServer/rules";
+import type { ActivationStatus } from "../licenseServer/schema";
 import { computeFindings, type Finding, type FindingsInput } from "./findings";
+import { deferredNames, pendingActivationMethod, pendingNextStep, type Deferred, type PendingMethod } from "./phase";
 
 export type { Finding } from "./findings";
+export type { PendingMethod } from "./phase";
 
 /** One CAL pack of the environment: RdsCalPack's arguments without `licenseServer` (the component's). */
 export interface RdsLicensingCalPackArgs extends Omit<RdsCalPackArgs, "licenseServer"> {
@@ -37,14 +44,15 @@ export interface RdsLicensingCalPackArgs extends Omit<RdsCalPackArgs, "licenseSe
 export interface RdsLicensingSessionHostArgs {
   /** Resource name suffix (`<component>-<name>`), unique in the component. Required. */
   name: string;
-  /** How to reach the host. Secret in state. Required. */
-  connection: pulumi.Input<Connection>;
+  /** How to reach the host (every field an Input, e.g. a password from `cfg.requireSecret`). Secret in state. Required. */
+  connection: pulumi.Input<RdsConnectionArgs>;
   /**
    * The host's Windows Server version ("2008R2" ... "2025"), when known: lets the component refuse CALs
    * that are too old before anything is registered. Default: not checked here (the resource checks
-   * the live OS before it changes anything).
+   * the live OS before it changes anything). Plain (not an Input): it is checked when the component is
+   * constructed; a string from config is accepted and checked then.
    */
-  osVersion?: HostOsVersion;
+  osVersion?: OrString<HostOsVersion>;
   /** Whether the host is domain-joined, when known (Per User needs a domain). Default: not checked here. */
   domainJoined?: boolean;
 }
@@ -53,10 +61,10 @@ export interface RdsLicensingSessionHostArgs {
 export interface RdsLicensingDeploymentArgs {
   /** Resource name suffix. Default "deployment". */
   name?: string;
-  /** How to reach the RD Connection Broker. Secret in state. Required. */
-  connection: pulumi.Input<Connection>;
+  /** How to reach the RD Connection Broker (every field an Input). Secret in state. Required. */
+  connection: pulumi.Input<RdsConnectionArgs>;
   /** The session hosts' Windows Server version, when known (see RdsLicensingSessionHostArgs.osVersion). */
-  osVersion?: HostOsVersion;
+  osVersion?: OrString<HostOsVersion>;
   /** Whether the deployment's hosts are domain-joined, when known. */
   domainJoined?: boolean;
 }
@@ -66,14 +74,18 @@ export interface RdsLicensingArgs {
   licenseServer: RdsLicenseServerArgs;
   /** The CAL packs to install on it. Required, at least one of the mode's CAL type. */
   calPacks: RdsLicensingCalPackArgs[];
-  /** Licensing mode of every host: "perUser" or "perDevice". Required. */
-  mode: Mode;
+  /**
+   * Licensing mode of every host: "perUser" or "perDevice". Required. Plain (not an Input): the component
+   * checks it against the packs' CAL types and the hosts before registering anything, and the findings
+   * compare with it; a string from config (`cfg.require("mode")`) is accepted and checked then.
+   */
+  mode: OrString<Mode>;
   /** The session hosts to configure (each its own RdsSessionHostLicensing). Exactly one of sessionHosts / deployment. */
   sessionHosts?: RdsLicensingSessionHostArgs[];
   /** The deployment to configure through its broker (one RdsSessionHostLicensing, scope "deployment"). */
   deployment?: RdsLicensingDeploymentArgs;
   /** The license server list the hosts get, in order. Default: `[licenseServer.serverName]`. */
-  licenseServers?: pulumi.Input<string>[];
+  licenseServers?: pulumi.Input<pulumi.Input<string>[]>;
   /** RdsSessionHostLicensing.resetOnDelete for every host. Default false. */
   resetOnDelete?: boolean;
 }
@@ -131,7 +143,7 @@ export function validateRdsLicensingArgs(args: RdsLicensingArgs): { modeProblems
     other.push("deployment.connection is required: give how to reach the RD Connection Broker");
   }
   // `field`: where the target is declared, so every problem names the argument to fix.
-  const targets: { field: string; name: string; osVersion?: HostOsVersion; domainJoined?: boolean; connection: unknown }[] = hasHosts
+  const targets: { field: string; name: string; osVersion?: string; domainJoined?: boolean; connection: unknown }[] = hasHosts
     ? hostList
         .filter((h) => h !== null && typeof h === "object")
         .map((h, i) => ({
@@ -262,12 +274,21 @@ export function validateRdsLicensingArgs(args: RdsLicensingArgs): { modeProblems
 export class RdsLicensing extends pulumi.ComponentResource {
   /** The license server (child `<name>-ls`). */
   declare readonly licenseServer: RdsLicenseServer;
-  /** The CAL packs, in declaration order (children `<name>-<pack name>`). */
+  /** The CAL packs, in declaration order (children `<name>-<pack name>`); empty in phase 1 (see `deferred`). */
   declare readonly calPacks: RdsCalPack[];
-  /** The session host licensing resources (children `<name>-<host name>`, or `<name>-deployment`). */
+  /** The session host licensing resources (children `<name>-<host name>`, or `<name>-deployment`); empty in phase 1. */
   declare readonly sessionHosts: RdsSessionHostLicensing[];
   /** Best Practices Analyzer-style findings (RDS-LIC-001 ...), computed from the resources' outputs. */
   declare readonly findings: pulumi.Output<Finding[]>;
+  /** The license server's activation status (RdsLicenseServer.activationStatus). */
+  declare readonly activationStatus: pulumi.Output<ActivationStatus>;
+  /**
+   * Phase 1 of a web or telephone activation: the names of the CAL packs and session hosts not
+   * registered until the license server id is declared (packs first, in declaration order); [] otherwise.
+   */
+  declare readonly deferred: pulumi.Output<string[]>;
+  /** What the administrator does next ("" when nothing): in phase 1 the text of the component's warning. */
+  declare readonly nextStep: pulumi.Output<string>;
 
   constructor(name: string, args: RdsLicensingArgs, opts?: pulumi.ComponentResourceOptions) {
     // Validate the whole set first: on a problem, nothing (not even this component) is registered.
@@ -283,38 +304,51 @@ export class RdsLicensing extends pulumi.ComponentResource {
     super("rds:index:RdsLicensing", name, {}, opts);
 
     const child = { parent: this };
-    const ls = new RdsLicenseServer(`${name}-ls`, args.licenseServer, child);
-    // Activation before installation: each pack takes the license server resource.
-    const packs = args.calPacks.map((p, i) => {
-      const { name: packName, ...packArgs } = p;
-      return new RdsCalPack(`${name}-${packName ?? `cal${i + 1}`}`, { ...packArgs, licenseServer: ls }, child);
-    });
-    // Installation before pointing the hosts: each host takes the packs.
-    const licenseServers = args.licenseServers ?? [ls.serverName];
+    const packNames = args.calPacks.map((p, i) => `${name}-${p.name ?? `cal${i + 1}`}`);
     const targets = args.sessionHosts
       ? args.sessionHosts.map((h) => ({ name: h.name, connection: h.connection, scope: "sessionHost" as const }))
       : [{ name: args.deployment!.name ?? "deployment", connection: args.deployment!.connection, scope: "deployment" as const }];
-    const hosts = targets.map(
-      (t) =>
-        new RdsSessionHostLicensing(
-          `${name}-${t.name}`,
-          {
-            connection: t.connection,
-            scope: t.scope,
-            mode: args.mode,
-            licenseServers,
-            calPacks: packs,
-            resetOnDelete: args.resetOnDelete ?? false,
-          },
-          child,
-        ),
-    );
+    // Phase 1 (web/telephone, no license server id): the server only; packs and hosts wait (phase.ts).
+    const pendingMethod = pendingActivationMethod(args.licenseServer);
+    const deferred: Deferred = pendingMethod
+      ? { calPacks: packNames, sessionHosts: targets.map((t) => `${name}-${t.name}`) }
+      : { calPacks: [], sessionHosts: [] };
 
+    const ls = new RdsLicenseServer(`${name}-ls`, args.licenseServer, child);
+    // Activation before installation: each pack takes the license server resource.
+    const packs = pendingMethod
+      ? []
+      : args.calPacks.map((p, i) => {
+          // The name is the component's (the resource name), not a pack input.
+          const { name: _name, ...packArgs } = p;
+          return new RdsCalPack(packNames[i], { ...packArgs, licenseServer: ls }, child);
+        });
+    // Installation before pointing the hosts: each host takes the packs.
+    const licenseServers = args.licenseServers ?? [ls.serverName];
+    const hosts = pendingMethod
+      ? []
+      : targets.map(
+          (t) =>
+            new RdsSessionHostLicensing(
+              `${name}-${t.name}`,
+              {
+                connection: t.connection,
+                scope: t.scope,
+                mode: args.mode,
+                licenseServers,
+                calPacks: packs,
+                resetOnDelete: args.resetOnDelete ?? false,
+              },
+              child,
+            ),
+        );
+
+    const nextStep = this.nextStepOf(ls, args, pendingMethod, deferred);
     const lsFacts = pulumi.output({
       serverName: ls.serverName,
-      activationStatus: ls.activationStatus,
+      activationStatus: ls.activationStatus as pulumi.Output<string>,
       productId: ls.productId,
-      nextStep: ls.nextStep,
+      nextStep,
     });
     const packFacts = pulumi.all(
       packs.map((p, i) =>
@@ -344,7 +378,7 @@ export class RdsLicensing extends pulumi.ComponentResource {
     );
     const findings = pulumi.all([lsFacts, packFacts, hostFacts]).apply(([lsf, pf, hf]) => {
       const input: FindingsInput = {
-        mode: args.mode,
+        mode: args.mode as Mode, // validated above
         licenseServer: lsf,
         packs: pf,
         hosts: hf.map((h) => ({
@@ -354,11 +388,54 @@ export class RdsLicensing extends pulumi.ComponentResource {
           osVersion: h.osVersion ?? "",
           domainJoined: h.domainJoined ?? null,
         })),
+        deferred: pendingMethod ? deferred : undefined,
       };
       return computeFindings(input);
     });
+    const activationStatus = ls.activationStatus as pulumi.Output<ActivationStatus>;
+    const deferredOutput = pulumi.output(deferredNames(deferred));
 
-    Object.assign(this, { licenseServer: ls, calPacks: packs, sessionHosts: hosts, findings });
-    this.registerOutputs({ findings });
+    Object.assign(this, {
+      licenseServer: ls,
+      calPacks: packs,
+      sessionHosts: hosts,
+      findings,
+      activationStatus,
+      deferred: deferredOutput,
+      nextStep,
+    });
+    this.registerOutputs({ findings, activationStatus, deferred: deferredOutput, nextStep });
+  }
+
+  /**
+   * The component's next step. Phase 2: the license server's own. Phase 1: what is deferred and how to
+   * get and declare the id, also sent as a warning on this component (`pulumi up` shows it under the
+   * component; the run itself succeeds). It is worded once the server's outputs are known, so a preview
+   * of the very first run, where the product id is not known yet, shows no warning.
+   */
+  private nextStepOf(
+    ls: RdsLicenseServer,
+    args: RdsLicensingArgs,
+    pendingMethod: PendingMethod | undefined,
+    deferred: Deferred,
+  ): pulumi.Output<string> {
+    if (!pendingMethod) return ls.nextStep;
+    // Only the transport is read from the (secret) connection: it is no secret, and the text must not be one.
+    const transport = pulumi.unsecret(pulumi.output(args.licenseServer.connection).apply((c) => transportOf(c)));
+    const facts = pulumi.all([ls.serverName, ls.productId, ls.activationStatus, ls.nextStep, ls.contact, transport]);
+    return facts.apply(([serverName, productId, activationStatus, lsNextStep, contact, t]) => {
+      const text = pendingNextStep({
+        method: pendingMethod,
+        transport: t,
+        serverName,
+        productId,
+        activationStatus,
+        nextStep: lsNextStep,
+        countryRegion: contact?.countryRegion,
+        deferred,
+      });
+      void pulumi.log.warn(text, this);
+      return text;
+    });
   }
 }

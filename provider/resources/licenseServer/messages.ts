@@ -5,6 +5,7 @@
  * Errors of the operation scripts come through the runner and the kernel's rephrasing, in the same form.
  */
 import { ErrorCode, PASSED_THROUGH_CODES, RdsError } from "../../errors";
+import { simulatorLicenseServerIdCommand } from "./rules";
 import { ACTIVATION_WEB_SITE, type ActivationMethod } from "./schema";
 
 /** What each step does, in messages (tests and the faults suite match on these). */
@@ -42,15 +43,23 @@ export function classNotAnswering(doing: string, host: string, serviceStatus: st
 
 /**
  * The server was rebuilt (new product id) and the declared license server id was issued for the old
- * one: refused before any WMI call, because the Clearinghouse would refuse it anyway.
+ * one: refused before any WMI call, because the Clearinghouse would refuse it anyway. The fix names the
+ * route to a new id that the connection's transport really has (rds-sim only on the simulator).
  */
-export function rebuiltServer(host: string, r: { method: ActivationMethod; oldProductId: string; newProductId: string }): RdsError {
+export function rebuiltServer(
+  host: string,
+  r: { method: ActivationMethod; oldProductId: string; newProductId: string; transport?: string },
+): RdsError {
   const where = r.method === "web" ? `at ${ACTIVATION_WEB_SITE}` : "by telephone, at the number the Activate Server wizard shows";
+  const route =
+    r.transport === "simulator"
+      ? `on the simulator: ${simulatorLicenseServerIdCommand(r.newProductId)}; on a real server: ${where}`
+      : where;
   return new RdsError(
     ErrorCode.Rejected,
     `${DOING.activate} on ${host}: the server was rebuilt: its product id changed from ${r.oldProductId} to ${r.newProductId}, ` +
       `and activation.licenseServerId was issued for ${r.oldProductId}; get a new license server id for product id ${r.newProductId} ` +
-      `(${where}; on the simulator: npx rds-sim clearinghouse license-server-id ${r.newProductId}) and set activation.licenseServerId to it`,
+      `(${route}) and set activation.licenseServerId to it`,
     { host },
   );
 }

@@ -89,7 +89,7 @@ export function settingsToWrite(inputs: LicenseServerInputs, live: LiveServer): 
 export type ActivationDecision =
   | { kind: "none" }
   | { kind: "call"; call: ActivationCall; licenseServerId?: string }
-  | { kind: "rebuilt"; method: ActivationMethod; oldProductId: string; newProductId: string };
+  | { kind: "rebuilt"; method: ActivationMethod; oldProductId: string; newProductId: string; transport: string };
 
 export function activationCallFor(inputs: LicenseServerInputs, live: LiveServer, prior: Prior): ActivationDecision {
   if (live.activationStatus === 0) return { kind: "none" };
@@ -102,7 +102,14 @@ export function activationCallFor(inputs: LicenseServerInputs, live: LiveServer,
   if (!licenseServerId) return { kind: "none" }; // pending: phase one of web/telephone
   const rebuilt = !!prior?.activatedProductId && !!live.productId && prior.activatedProductId !== live.productId;
   if (rebuilt && prior?.activation?.licenseServerId === licenseServerId) {
-    return { kind: "rebuilt", method, oldProductId: prior.activatedProductId!, newProductId: live.productId };
+    return {
+      kind: "rebuilt",
+      method,
+      oldProductId: prior.activatedProductId!,
+      newProductId: live.productId,
+      // The refusal names the route to a new id, which depends on the transport (messages.rebuiltServer).
+      transport: transportOf(inputs.connection),
+    };
   }
   return { kind: "call", call: activatedBefore ? "ReactivateServer" : "ActivateServer", licenseServerId };
 }
@@ -135,25 +142,50 @@ function formatProductId(productId: string): string {
   return productId || "(unknown: the server did not report one)";
 }
 
+/** The transport a connection names ("" when it names none: a state without a connection). */
+export function transportOf(connection: unknown): string {
+  const transport = connection !== null && typeof connection === "object" ? (connection as Props).transport : undefined;
+  return typeof transport === "string" ? transport : "";
+}
+
+/** The rds-sim command that plays the Clearinghouse for a product id (the simulator's web site and telephone operator). */
+export function simulatorLicenseServerIdCommand(productId: string): string {
+  return `npx rds-sim clearinghouse license-server-id ${productId}`;
+}
+
+/**
+ * How to get the license server id for a product id, by the route the transport really has. On a real
+ * server (local, ssh, winrm) that is Microsoft's web site or the telephone number the Activate Server
+ * wizard shows, never rds-sim: nothing on a real network answers it. On the simulator the product id is
+ * made up, so the web site cannot issue an id for it: the rds-sim command plays the Clearinghouse, and
+ * the real route is named after it, in brackets, for the day the program meets Windows.
+ */
+export function activationRoute(method: string, transport: string, productId: string, countryRegion?: string): string {
+  const pid = formatProductId(productId);
+  const real =
+    method === "telephone"
+      ? `call the Microsoft Clearinghouse at the telephone number RD Licensing Manager's Activate Server wizard shows for your country/region` +
+        `${countryRegion ? ` (${countryRegion})` : ""}, read product id ${pid} to the operator, and write down the license server id (35 characters) you are given`
+      : `go to ${ACTIVATION_WEB_SITE}, choose to activate a license server, enter product id ${pid} and your contact details, and copy the license server id (35 characters) it gives you`;
+  if (transport !== "simulator") return real;
+  return `on the simulator, run ${simulatorLicenseServerIdCommand(pid)}, which prints the license server id (on a real license server you would ${real})`;
+}
+
 const UNDETERMINED =
   "the activation state of the license server cannot be determined: check the TermServLicensing service, then run pulumi up";
 
-/** What the administrator does next, for a server that is not activated (or "" when nothing). */
+/**
+ * What the administrator does next, for a server that is not activated (or "" when nothing). The route
+ * to the license server id is the one of the connection's transport (activationRoute).
+ */
 export function nextStepFor(
   status: ActivationStatus,
-  inputs: { activation: { method: string; licenseServerId?: string }; contact?: { countryRegion?: string } },
+  inputs: { activation: { method: string; licenseServerId?: string }; contact?: { countryRegion?: string }; connection?: unknown },
   productId: string,
   prior?: { activatedProductId?: string; licenseServerId?: string },
 ): string {
   if (status === "activated") return "";
   const method = inputs.activation.method;
-  const pid = formatProductId(productId);
-  const getId =
-    method === "telephone"
-      ? `call the Microsoft Clearinghouse at the telephone number RD Licensing Manager's Activate Server wizard shows for your country/region` +
-        `${inputs.contact?.countryRegion ? ` (${inputs.contact.countryRegion})` : ""}, read product id ${pid} to the operator, and write down the license server id (35 characters) you are given`
-      : `go to ${ACTIVATION_WEB_SITE}, choose to activate a license server, enter product id ${pid} and your contact details, and copy the license server id (35 characters) it gives you`;
-  const simulator = `(on the simulator, run: npx rds-sim clearinghouse license-server-id ${pid})`;
   const rebuilt =
     prior?.activatedProductId && productId && prior.activatedProductId !== productId
       ? `the server's product id changed from ${prior.activatedProductId} to ${productId} (the server was rebuilt), so a license server id issued for ${prior.activatedProductId} no longer fits: `
@@ -163,7 +195,8 @@ export function nextStepFor(
     return `${rebuilt}the license server is not activated: run pulumi up to activate it automatically (the server needs outbound HTTPS to the Clearinghouse; otherwise use method "web" or "telephone")`;
   }
   if (status === "pending" || rebuilt) {
-    return `${rebuilt}to activate by ${method}: ${getId} ${simulator}; then set activation.licenseServerId to it and run pulumi up again`;
+    const route = activationRoute(method, transportOf(inputs.connection), productId, inputs.contact?.countryRegion);
+    return `${rebuilt}to activate by ${method}: ${route}; then set activation.licenseServerId to it and run pulumi up again`;
   }
   // notActivated with a license server id given: the next up activates (or reactivates) with it.
   return `the license server is not activated: run pulumi up to activate it with activation.licenseServerId`;

@@ -1,7 +1,9 @@
 /**
  * End to end: a whole RDS licensing environment declared with the RdsLicensing component (one license
  * server activated by web in two phases, three CAL packs, four session hosts), deployed through the
- * real dynamic-provider host.
+ * real dynamic-provider host. Phase 1 (no license server id) succeeds: the license server is created
+ * pending, the packs and hosts are deferred, and the component warns with the next step; phase 2 runs
+ * the rds-sim command that warning names and declares the id it prints, as a secret.
  *
  * Real: the Pulumi SDK running the program (the component, the three resource classes, their apply
  * callbacks, the findings), the serialized `__provider` shims, the dynamic-provider host process and
@@ -10,11 +12,15 @@
  * Stands in: the Pulumi CLI engine (test/helpers/engine.ts driven by the program's registrations, see
  * liveProgram.ts); Windows, through the WMI emulator (state in a temp directory), whose Clearinghouse
  * also plays the Remote Desktop Licensing web site that turns the product id into a license server id
- * (what the administrator would do in a browser between the two phases).
+ * (what the administrator would do in a browser between the two phases). `pulumi.log.warn` reaches
+ * the console under the harness's mocks (no engine to send it to): the test captures console.warn.
+ * With RDS_COMPONENT_TRANSCRIPT=<file>, both runs' warnings and outputs are written there as JSON.
  */
+import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
 import { closeAll } from "../../../provider/powershell/pool";
 import { RdsLicensing } from "../../../provider/resources/component/rdsLicensing";
 import type { Finding } from "../../../provider/resources/component/findings";
@@ -32,8 +38,8 @@ let host: ProviderHost;
 let engine: Engine;
 let env: RdsLicensing | undefined;
 
-/** The environment template; `licenseServerId` is what phase 2 adds. */
-function environment(licenseServerId?: string) {
+/** The environment template; `licenseServerId` is what phase 2 adds (a secret, as from `cfg.requireSecret`). */
+function environment(licenseServerId?: pulumi.Input<string>) {
   return () => {
     env = new RdsLicensing("farm", {
       licenseServer: {
@@ -73,8 +79,35 @@ function environment(licenseServerId?: string) {
   };
 }
 
-const findingsOf = (component: RdsLicensing) => (component.findings as unknown as { promise(): Promise<Finding[]> }).promise();
+const settled = <T>(o: pulumi.Output<T>) => (o as unknown as { promise(): Promise<T> }).promise();
+const findingsOf = (component: RdsLicensing) => settled<Finding[]>(component.findings);
 const short = (urn: string) => urn.split("::").pop()!;
+const CLI = path.resolve(__dirname, "../../../bin/provider/emulator/cli.js");
+
+/** `pulumi.log.warn` without an engine writes `warning: [runtime] <text>` to console.warn: captured here. */
+async function withWarnings<T>(body: () => Promise<T>): Promise<{ result: T; warnings: string[] }> {
+  const warnings: string[] = [];
+  const spy = jest.spyOn(console, "warn").mockImplementation((...parts: unknown[]) => void warnings.push(parts.map(String).join(" ")));
+  try {
+    return { result: await body(), warnings };
+  } finally {
+    spy.mockRestore();
+  }
+}
+
+/** What `pulumi stack output` would show of the component and its license server after a run. */
+async function stackOutputs(component: RdsLicensing, run: { registered: string[] }) {
+  const ls = engine.outputs(run.registered.find((u) => short(u) === "farm-ls")!);
+  return {
+    licenseServer: { serverName: ls.serverName, productId: ls.productId, activationStatus: ls.activationStatus, nextStep: ls.nextStep },
+    activationStatus: await settled(component.activationStatus),
+    deferred: await settled(component.deferred),
+    nextStep: await settled(component.nextStep),
+    findings: await findingsOf(component),
+  };
+}
+
+const transcript: Record<string, unknown> = {};
 
 beforeAll(async () => {
   assertBuilt(["provider/resources", "provider/shim.ts"]);
@@ -93,37 +126,72 @@ afterAll(async () => {
 describe("RdsLicensing end to end (web activation in two phases, 3 packs, 4 session hosts)", () => {
   let productId = "";
 
-  it("phase 1: the license server is created pending; nothing is installed and no host is touched", async () => {
-    const run = await runProgram(engine, environment());
+  it("phase 1 succeeds: the license server is created pending, packs and hosts are deferred, the warning says what to do next", async () => {
+    const { result: run, warnings } = await withWarnings(async () => {
+      const r = await runProgram(engine, environment());
+      await settled(env!.nextStep); // the warning is sent once the license server's outputs are known
+      return r;
+    });
+    expect(run.errors).toEqual([]);
+    expect(run.skipped).toEqual([]);
+    expect(run.registered.map(short)).toEqual(["farm-ls"]);
     expect(run.steps.map((s) => [short(s.urn), s.op])).toEqual([["farm-ls", "create"]]);
-    // The first pack refuses: the server is not activated (the BPA rule), with the next step.
-    expect(run.errors.map((e) => short(e.urn))).toEqual(["farm-users-2022"]);
-    expect(run.errors[0].error.message).toContain("must be activated before you can install RDS CALs");
-    expect(run.errors[0].error.message).toContain("https://activate.microsoft.com");
-    expect(run.skipped.map(short)).toEqual(expect.arrayContaining(["farm-users-2019", "farm-devices-2022"]));
+    expect(env!.calPacks).toEqual([]);
+    expect(env!.sessionHosts).toEqual([]);
 
-    const ls = engine.outputs(engine.calls({ method: "Create" })[0].urn!);
-    expect(ls.activationStatus).toBe("pending");
-    productId = ls.productId as string;
+    const outputs = await stackOutputs(env!, run);
+    productId = outputs.licenseServer.productId as string;
     expect(productId).toMatch(/^\d{5}-\d{5}-\d{5}-[A-Z]{2}\d{3}$/);
-    expect(ls.nextStep).toContain(productId);
+    expect(outputs.licenseServer.activationStatus).toBe("pending");
+    expect(outputs.activationStatus).toBe("pending");
+    const deferred = ["farm-users-2022", "farm-users-2019", "farm-devices-2022", "farm-sh1", "farm-sh2", "farm-sh3", "farm-sh4"];
+    expect(outputs.deferred).toEqual(deferred);
 
+    // One warning, on the component: the product id, the route (on the simulator: rds-sim, then the web
+    // site it stands in for), where the id goes, and what is deferred.
+    const ours = warnings.filter((w) => w.includes("phase 1 of web activation"));
+    expect(ours).toHaveLength(1);
+    expect(ours[0]).toBe(`warning: [runtime] ${outputs.nextStep}`);
+    const text = outputs.nextStep;
+    expect(text).toContain(`license server ${outputs.licenseServer.serverName} (product id ${productId}) is created and pending`);
+    expect(text).toContain(
+      "deferred until the license server is activated (not registered, not failed): CAL packs farm-users-2022, farm-users-2019, farm-devices-2022 and session hosts farm-sh1, farm-sh2, farm-sh3, farm-sh4",
+    );
+    expect(text).toContain(`on the simulator, run npx rds-sim clearinghouse license-server-id ${productId}`);
+    expect(text).toContain(`go to https://activate.microsoft.com, choose to activate a license server, enter product id ${productId}`);
+    expect(text).toContain(
+      "put it in licenseServer.activation.licenseServerId, for example: pulumi config set --secret licenseServerId <id>",
+    );
+    expect(text).not.toContain(stateDir);
+
+    // The findings are exported: the pending activation, with what waits for it.
+    expect(outputs.findings.map((f) => [f.id, f.status])).toEqual([["RDS-LIC-001", "fail"]]);
+    expect(outputs.findings[0].detail).toBe(
+      `${outputs.licenseServer.serverName}: pending; deferred until it is activated: CAL packs farm-users-2022, farm-users-2019, farm-devices-2022 and session hosts farm-sh1, farm-sh2, farm-sh3, farm-sh4`,
+    );
+    expect(outputs.findings[0].fix).toBe(text);
+
+    // Nothing was installed and no host was touched.
     const logs = await callLogs(stateDir, [LS, ...HOSTS]);
     expect(logs[LS].filter((r) => /Install.*KeyPack/.test(r.method ?? ""))).toEqual([]);
     for (const h of HOSTS) expect(logs[h]).toEqual([]);
-
-    // The findings say what is wrong and what to do.
-    const findings = await findingsOf(env!);
-    const activation = findings.find((f) => f.id === "RDS-LIC-001")!;
-    expect(activation.status).toBe("fail");
-    expect(activation.fix).toContain(productId);
+    transcript.phase1 = { warnings: ours, outputs };
   }, 900_000);
 
   it("phase 2: with the license server id, activation precedes installation precedes host configuration, and every finding passes", async () => {
-    const licenseServerId = await clearinghouseLicenseServerId(stateDir, productId);
+    // The command the warning names (npx rds-sim runs this package's bin), and what it prints.
+    const printed = execFileSync(process.execPath, [CLI, "--state-dir", stateDir, "clearinghouse", "license-server-id", productId], {
+      encoding: "utf8",
+    }).trim();
+    expect(printed).toBe(await clearinghouseLicenseServerId(stateDir, productId));
     const mark = engine.log.length;
-    const run = await runProgram(engine, environment(licenseServerId));
+    const { result: run, warnings } = await withWarnings(async () => {
+      const r = await runProgram(engine, environment(pulumi.secret(printed)));
+      await settled(env!.nextStep);
+      return r;
+    });
     expect(run.errors).toEqual([]);
+    expect(warnings.filter((w) => w.includes("phase 1"))).toEqual([]);
     expect(run.steps.map((s) => [short(s.urn), s.op])).toEqual([
       ["farm-ls", "update"],
       ["farm-users-2022", "create"],
@@ -190,11 +258,17 @@ describe("RdsLicensing end to end (web activation in two phases, 3 packs, 4 sess
       ["RDS-LIC-008", "pass"],
     ]);
     expect(findings.find((f) => f.id === "RDS-LIC-002")!.detail).toContain("75 Per User CALs available");
+
+    const outputs = await stackOutputs(env!, run);
+    expect(outputs).toMatchObject({ activationStatus: "activated", deferred: [], nextStep: "" });
+    expect(outputs.licenseServer).toMatchObject({ activationStatus: "activated", nextStep: "" });
+    transcript.phase2 = { warnings, steps: run.steps.map((s) => [short(s.urn), s.op]), outputs };
+    if (process.env.RDS_COMPONENT_TRANSCRIPT) fs.writeFileSync(process.env.RDS_COMPONENT_TRANSCRIPT, JSON.stringify(transcript, null, 2));
   }, 900_000);
 
   it("a third up changes nothing, and refresh finds no drift", async () => {
     const licenseServerId = await clearinghouseLicenseServerId(stateDir, productId);
-    const run = await runProgram(engine, environment(licenseServerId));
+    const run = await runProgram(engine, environment(pulumi.secret(licenseServerId)));
     expect(run.errors).toEqual([]);
     expect(new Set(run.steps.map((s) => s.op))).toEqual(new Set(["same"]));
     expect(run.steps).toHaveLength(8);

@@ -6,7 +6,8 @@
  * findings computation.
  * Stands in: the engine's resource monitor (the SDK's MockMonitor, wrapped here to record each
  * RegisterResourceRequest's dependency URNs), and the providers: the mock answers each registration
- * with plausible outputs (no provider method runs here; e2e.test.ts runs them for real).
+ * with plausible outputs (no provider method runs here; e2e.test.ts runs them for real). The
+ * component's warning goes to console.warn (no engine under mocks), where the phase tests capture it.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { ErrorCode, isRdsError } from "../../../provider/errors";
@@ -38,13 +39,16 @@ function mockOutputs(type: string, inputs: Props, seq: number): Props {
   const plain = unwrap(inputs) as Props;
   if (type.endsWith(":LicenseServer")) {
     const host = (plain.connection as Props).host as string;
+    const activation = plain.activation as Props;
+    // A web/telephone declaration without its license server id stays pending, as the provider leaves it.
+    const pending = activation.method !== "automatic" && !activation.licenseServerId;
     return {
       ...inputs,
       serverName: host,
       productId: "00490-92005-99454-AT527",
-      activationStatus: "activated",
-      activationMethod: "automatic",
-      nextStep: "",
+      activationStatus: pending ? "pending" : "activated",
+      activationMethod: pending ? "" : activation.method,
+      nextStep: pending ? "(the license server's own next step)" : "",
       version: "10.0.20348",
     };
   }
@@ -250,6 +254,87 @@ describe("RdsLicensing registration graph", () => {
       expect(f.fix).not.toContain("\n");
       expect(f.title.length).toBeGreaterThan(0);
     }
+  });
+});
+
+describe("RdsLicensing phases of a web or telephone activation", () => {
+  const winrm = (host: string) => ({
+    transport: "winrm" as const,
+    host,
+    user: "CONTOSO\\admin",
+    password: pulumi.secret("Winrm-Secret-42"),
+  });
+  const LICENSE_SERVER_ID = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345678";
+
+  async function withWarnings<T>(body: () => Promise<T>): Promise<{ result: T; warnings: string[] }> {
+    const warnings: string[] = [];
+    const spy = jest.spyOn(console, "warn").mockImplementation((...parts: unknown[]) => void warnings.push(parts.map(String).join(" ")));
+    try {
+      return { result: await body(), warnings };
+    } finally {
+      spy.mockRestore();
+    }
+  }
+  const value = <T>(o: pulumi.Output<T>) => new Promise<T>((res) => o.apply(res));
+
+  function overWinrm(activation: RdsLicensingArgs["licenseServer"]["activation"]): RdsLicensingArgs {
+    const env = environment("perUser", {
+      sessionHosts: [{ name: "sh1", connection: winrm("sh1.contoso.com"), osVersion: "2022", domainJoined: true }],
+    });
+    return { ...env, licenseServer: { ...env.licenseServer, connection: winrm("ls01.contoso.com"), activation } };
+  }
+
+  it("phase 1 (telephone over winrm, no id): only the license server is registered; the warning names the telephone route, never rds-sim", async () => {
+    const { result, warnings } = await withWarnings(async () => {
+      const r = await run(() => new RdsLicensing("env", overWinrm({ method: "telephone" })));
+      await value((r.built as RdsLicensing).nextStep);
+      return r;
+    });
+    const env = result.built as RdsLicensing;
+    expect(result.regs.map((r) => r.name)).toEqual(["env", "env-ls"]);
+    expect(env.calPacks).toEqual([]);
+    expect(env.sessionHosts).toEqual([]);
+    expect(await value(env.deferred)).toEqual(["env-users-2022", "env-users-2025", "env-sh1"]);
+    expect(await value(env.activationStatus)).toBe("pending");
+
+    const next = await value(env.nextStep);
+    expect(warnings).toEqual([`warning: [runtime] ${next}`]);
+    expect(next).toContain("phase 1 of telephone activation done: license server ls01.contoso.com (product id 00490-92005-99454-AT527)");
+    expect(next).toContain(
+      "the telephone number RD Licensing Manager's Activate Server wizard shows for your country/region (United Kingdom)",
+    );
+    expect(next).toContain('activation: { method: "telephone", licenseServerId: cfg.getSecret("licenseServerId") }');
+    expect(next).not.toContain("rds-sim");
+    expect(next).not.toContain("Winrm-Secret-42");
+
+    const findings = await value(env.findings);
+    expect(findings.map((f) => [f.id, f.status])).toEqual([["RDS-LIC-001", "fail"]]);
+    expect(findings[0].detail).toBe(
+      "ls01.contoso.com: pending; deferred until it is activated: CAL packs env-users-2022, env-users-2025 and session host env-sh1",
+    );
+  });
+
+  it("phase 2 (the id declared as a secret Input): every resource is registered in the usual order, and no warning", async () => {
+    const { result, warnings } = await withWarnings(() =>
+      run(() => new RdsLicensing("env", overWinrm({ method: "telephone", licenseServerId: pulumi.secret(LICENSE_SERVER_ID) }))),
+    );
+    const env = result.built as RdsLicensing;
+    const order = result.regs.map((r) => r.name);
+    expect(order).toEqual(expect.arrayContaining(["env", "env-ls", "env-users-2022", "env-users-2025", "env-sh1"]));
+    expect(order).toHaveLength(5);
+    expect(order.indexOf("env-ls")).toBeLessThan(order.indexOf("env-users-2022"));
+    expect(Math.max(order.indexOf("env-users-2022"), order.indexOf("env-users-2025"))).toBeLessThan(order.indexOf("env-sh1"));
+    expect(await value(env.deferred)).toEqual([]);
+    expect(await value(env.activationStatus)).toBe("activated");
+    expect(await value(env.nextStep)).toBe("");
+    expect(warnings).toEqual([]);
+    expect((await value(env.findings)).map((f) => f.id)).toHaveLength(8);
+  });
+
+  it("an activation given whole as an Output cannot be read at construction: everything is registered", async () => {
+    const { result } = await withWarnings(() => run(() => new RdsLicensing("env", overWinrm(pulumi.output({ method: "web" as const })))));
+    expect(result.regs.map((r) => r.name)).toHaveLength(5);
+    expect(await value((result.built as RdsLicensing).deferred)).toEqual([]);
   });
 });
 

@@ -7,7 +7,7 @@
  * Stands in: nothing runs pwsh here; live states are literal get.ps1 results.
  */
 import { compare } from "../../../provider/diff";
-import { isRdsError } from "../../../provider/errors";
+import { ErrorCode, isRdsError } from "../../../provider/errors";
 import { ERROR_CODES, rebuiltServer, roleNotInstalled } from "../../../provider/resources/licenseServer/messages";
 import {
   activationCallFor,
@@ -121,7 +121,22 @@ describe("the activation call", () => {
     const withId = inputs({ activation: { method: "web", licenseServerId: ID } });
     const prior = { activatedProductId: PID, activation: { method: "web" as const, licenseServerId: ID } };
     const decision = activationCallFor(withId, live({ productId: "11111-22222-33333-BB444" }), prior);
-    expect(decision).toEqual({ kind: "rebuilt", method: "web", oldProductId: PID, newProductId: "11111-22222-33333-BB444" });
+    expect(decision).toEqual({
+      kind: "rebuilt",
+      method: "web",
+      oldProductId: PID,
+      newProductId: "11111-22222-33333-BB444",
+      transport: "simulator",
+    });
+    // The refusal names the route of the connection's transport.
+    const overWinrm = inputs({
+      connection: { transport: "winrm", host: "ls01", user: "CONTOSO\\admin", password: "pw" },
+      activation: { method: "web", licenseServerId: ID },
+    });
+    expect(activationCallFor(overWinrm, live({ productId: "11111-22222-33333-BB444" }), prior)).toMatchObject({
+      kind: "rebuilt",
+      transport: "winrm",
+    });
     // a new id for the new product id is used
     const fresh = inputs({ activation: { method: "web", licenseServerId: "Z".repeat(35) } });
     expect(activationCallFor(fresh, live({ productId: "11111-22222-33333-BB444" }), prior)).toMatchObject({
@@ -217,6 +232,52 @@ describe("next step", () => {
     expect(phone).toContain("country/region (United Kingdom)");
   });
 
+  // Every transport the connection schema knows, with what its pending nextStep must and must not say.
+  const REAL = [
+    { transport: "local", host: "ls01" },
+    { transport: "ssh", host: "ls01", user: "admin", password: "pw" },
+    { transport: "winrm", host: "ls01", user: "CONTOSO\\admin", password: "pw" },
+  ];
+
+  test("on the simulator: the rds-sim command first, then the real route it stands in for", () => {
+    const web = nextStepFor("pending", inputs({ activation: { method: "web" } }), PID);
+    expect(web).toBe(
+      `to activate by web: on the simulator, run npx rds-sim clearinghouse license-server-id ${PID}, which prints the license server id ` +
+        `(on a real license server you would go to https://activate.microsoft.com, choose to activate a license server, enter product id ${PID} ` +
+        `and your contact details, and copy the license server id (35 characters) it gives you); then set activation.licenseServerId to it and run pulumi up again`,
+    );
+    const phone = nextStepFor("pending", inputs({ activation: { method: "telephone" } }), PID);
+    expect(phone).toContain(`on the simulator, run npx rds-sim clearinghouse license-server-id ${PID}`);
+    expect(phone).toMatch(
+      /telephone number .* country\/region \(United Kingdom\), read product id 00001-00002-00003-AA004 to the operator/,
+    );
+  });
+
+  test.each(REAL)("over $transport: the web address or the telephone route, never rds-sim", (connection) => {
+    const web = nextStepFor("pending", inputs({ connection, activation: { method: "web" } }), PID);
+    expect(web).toBe(
+      `to activate by web: go to https://activate.microsoft.com, choose to activate a license server, enter product id ${PID} ` +
+        `and your contact details, and copy the license server id (35 characters) it gives you; then set activation.licenseServerId to it and run pulumi up again`,
+    );
+    const phone = nextStepFor("pending", inputs({ connection, activation: { method: "telephone" } }), PID);
+    expect(phone).toBe(
+      `to activate by telephone: call the Microsoft Clearinghouse at the telephone number RD Licensing Manager's Activate Server wizard shows ` +
+        `for your country/region (United Kingdom), read product id ${PID} to the operator, and write down the license server id (35 characters) ` +
+        `you are given; then set activation.licenseServerId to it and run pulumi up again`,
+    );
+    const rebuilt = nextStepFor("notActivated", inputs({ connection, activation: { method: "web", licenseServerId: ID } }), "new", {
+      activatedProductId: PID,
+    });
+    expect(rebuilt).toContain("https://activate.microsoft.com");
+    for (const text of [web, phone, rebuilt]) expect(text).not.toContain("rds-sim");
+  });
+
+  test("a state without a connection (nothing says simulator) never names rds-sim", () => {
+    const text = nextStepFor("pending", { activation: { method: "web" } }, PID);
+    expect(text).toContain("https://activate.microsoft.com");
+    expect(text).not.toContain("rds-sim");
+  });
+
   test("automatic not activated: run pulumi up; unknown: check the service; rebuilt: a new id is needed", () => {
     expect(nextStepFor("notActivated", inputs(), PID)).toContain("run pulumi up to activate it automatically");
     expect(nextStepFor("unknown", inputs({ activation: { method: "web" } }), PID)).toContain("check the TermServLicensing service");
@@ -224,6 +285,7 @@ describe("next step", () => {
       activatedProductId: PID,
     });
     expect(rebuilt).toContain(`changed from ${PID} to new`);
+    expect(rebuilt).toContain("npx rds-sim clearinghouse license-server-id new");
   });
 });
 
@@ -259,12 +321,34 @@ describe("messages", () => {
     const errors = [
       roleNotInstalled("reading license server", "ls01"),
       rebuiltServer("ls01", { method: "web", oldProductId: PID, newProductId: "new" }),
+      rebuiltServer("ls01", { method: "web", oldProductId: PID, newProductId: "new", transport: "simulator" }),
     ];
     for (const e of errors) {
       expect(isRdsError(e)).toBe(true);
       expect(ERROR_CODES).toContain(e.code);
       expect(e.message).toMatch(/^[a-z][^:]* on ls01: [^:]+: /);
       expect(e.message).not.toMatch(/failed to/i);
+    }
+  });
+});
+
+describe("the rebuilt-server refusal names the route of the transport", () => {
+  test("on the simulator: the rds-sim command and the real route; elsewhere: the real route only", () => {
+    const sim = rebuiltServer("ls01", { method: "web", oldProductId: PID, newProductId: "new", transport: "simulator" });
+    expect(sim.message).toContain(
+      "(on the simulator: npx rds-sim clearinghouse license-server-id new; on a real server: at https://activate.microsoft.com)",
+    );
+    for (const transport of ["local", "ssh", "winrm", undefined]) {
+      const web = rebuiltServer("ls01", { method: "web", oldProductId: PID, newProductId: "new", transport });
+      expect(web.message).toContain(
+        "get a new license server id for product id new (at https://activate.microsoft.com) and set activation.licenseServerId to it",
+      );
+      const phone = rebuiltServer("ls01", { method: "telephone", oldProductId: PID, newProductId: "new", transport });
+      expect(phone.message).toContain("(by telephone, at the number the Activate Server wizard shows)");
+      for (const e of [web, phone]) {
+        expect(e.code).toBe(ErrorCode.Rejected);
+        expect(e.message).not.toContain("rds-sim");
+      }
     }
   });
 });

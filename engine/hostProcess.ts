@@ -33,6 +33,12 @@ export interface HostOptions {
   callTimeoutMs?: number;
   /** Copy the host's stderr to this process's stderr as it arrives. Default: env HARNESS_HOST_LOG=1. */
   echoStderr?: boolean;
+  /**
+   * Called with each complete line of the host's stderr as it arrives (without its newline): the
+   * Pulumi CLI shows each such line as an info diagnostic of the update, the bundled harness forwards
+   * the provider's progress lines (`[rds] …`, provider/progress.ts) the same way.
+   */
+  onStderrLine?: (line: string) => void;
 }
 
 const liveHosts = new Set<HostProcess>();
@@ -115,9 +121,21 @@ export class HostProcess {
       }),
     );
     const echo = this.options.echoStderr ?? process.env.HARNESS_HOST_LOG === "1";
+    const onLine = this.options.onStderrLine;
+    let partialLine = "";
     child.stderr!.setEncoding("utf8").on("data", (d: string) => {
       this.stderrText = (this.stderrText + d).slice(-65536);
       if (echo) process.stderr.write(`[host ${this.pid}] ${d}`);
+      if (!onLine) return;
+      const lines = (partialLine + d).split(/\r?\n/);
+      partialLine = lines.pop() ?? "";
+      for (const line of lines) {
+        try {
+          onLine(line);
+        } catch {
+          // a failing listener must not stop the host's stderr from being read
+        }
+      }
     });
     const timeoutMs = this.options.startTimeoutMs ?? 30_000;
     this.port = await new Promise<number>((resolve, reject) => {

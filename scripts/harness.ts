@@ -23,6 +23,7 @@ import { startProviderHost } from "../engine/grpcHost";
 import { parseUrn, type ProviderHost } from "../engine/hostProtocol";
 import { runProgram } from "../engine/program";
 import { stripSecrets } from "../engine/secrets";
+import { PROGRESS_PREFIX } from "../provider/progress";
 import type { PendingOperation, StateEntry, Step } from "../engine/state";
 
 /** What the harness reads from Pulumi.yaml. */
@@ -188,6 +189,11 @@ export async function runHarness(options: HarnessOptions): Promise<HarnessResult
       env: options.hostEnv,
       // The program is the first thing a real run starts; the host here may wait for a slow pwsh too.
       startTimeoutMs: 60_000,
+      // The provider's progress lines, as they arrive: `pulumi up` shows every line of the host's
+      // stderr as an info diagnostic of the update; the harness shows the provider's own.
+      onStderrLine: (line) => {
+        if (isProgressLine(line)) log(`      ${line.trim()}`);
+      },
     });
     const engine = createEngine(withProgress(host, log));
     loadState(engine, options.stateFile, project.name, options.stack);
@@ -333,6 +339,11 @@ function withProgress(host: ProviderHost, log: (line: string) => void): Provider
       };
     },
   });
+}
+
+/** A line of the provider host's stderr that is one of the provider's progress lines (provider/progress.ts). */
+export function isProgressLine(line: string): boolean {
+  return line.trimStart().startsWith(`${PROGRESS_PREFIX} `);
 }
 
 function typeAndName(urn: string): { type: string; name: string } {

@@ -22,6 +22,17 @@
     [Console]::Out is swapped for a null writer while the script runs. Explicit host writes
     (Out-Host, $Host.UI) can still reach stdout; the runner ignores every line but the last.
 
+    Progress: a script's Write-RdsProgress (RdsCommon.psm1) is an information record tagged
+    'RdsProgress'. Invoke-RdsOperationCore passes such records on as they are written (every other
+    information record is still discarded): on the far side of a remote session it writes them again
+    on its own information stream, which Invoke-Command carries back live; in the warm pwsh
+    (-ProgressToStderr, what Invoke-RdsOperation uses) each becomes one stderr line
+
+        ##rds-progress## "<the text as a JSON string>"
+
+    which the runner's shell reader (pool/shell.ts) hands to the provider while the script runs and
+    keeps out of the operation's stderr text.
+
     Error documents:
       - a script error thrown with New-RdsScriptError keeps code/message/method/className/returnValue;
       - any other exception becomes SCRIPT_EXCEPTION with the message, the HRESULT when the exception
@@ -141,6 +152,38 @@ function global:Get-RdsErrorPosition {
     return $null
 }
 
+function global:Select-RdsOperationOutput {
+    <#
+    .SYNOPSIS
+        The pipeline filter around an operation script run with `6>&1`: passes its output on, forwards
+        progress records (tag 'RdsProgress') as they arrive, drops every other information record.
+    .DESCRIPTION
+        -ProgressToStderr: each progress record becomes a `##rds-progress## "<json text>"` line on this
+        pwsh's stderr (the warm pwsh the runner reads). Without it the record is written again on the
+        information stream (the far side of a remote session, where Invoke-Command carries it home).
+    #>
+    [CmdletBinding()]
+    param(
+        [Parameter(ValueFromPipeline)][AllowNull()] $InputObject,
+        [switch]$ProgressToStderr
+    )
+    process {
+        if ($InputObject -is [System.Management.Automation.InformationRecord]) {
+            if (@($InputObject.Tags) -contains 'RdsProgress') {
+                $text = [string]$InputObject.MessageData
+                if ($ProgressToStderr) {
+                    [Console]::Error.WriteLine('##rds-progress## ' + (ConvertTo-Json -InputObject $text -Compress -EscapeHandling EscapeNonAscii))
+                    [Console]::Error.Flush()
+                } else {
+                    Write-Information -MessageData $text -Tags 'RdsProgress'
+                }
+            }
+            return
+        }
+        $PSCmdlet.WriteObject($InputObject, $false)
+    }
+}
+
 function global:Invoke-RdsOperationCore {
     <#
     .SYNOPSIS
@@ -154,7 +197,10 @@ function global:Invoke-RdsOperationCore {
     [OutputType([string])]
     param(
         [Parameter(Mandatory)][string]$ScriptPath,
-        [Parameter(Mandatory)][AllowEmptyString()][string]$Envelope
+        [Parameter(Mandatory)][AllowEmptyString()][string]$Envelope,
+        # Progress records become stderr lines of this pwsh (the warm pwsh the runner reads); without
+        # it they stay information records (the far side of a remote session).
+        [switch]$ProgressToStderr
     )
 
     $document = $null
@@ -175,10 +221,14 @@ function global:Invoke-RdsOperationCore {
         $scriptClock.Start()
         # The loop stops a stray `break` / `continue` in the script from unwinding past this function.
         do {
+            # 6>&1 through the filter: progress records go out while the script runs, the rest of the
+            # information stream (Write-Host) stays discarded.
             if ($useInvoker) {
-                $items = @(& $global:RdsOperationInvoker $ScriptPath $Envelope 3>$null 4>$null 5>$null 6>$null)
+                $items = @(& $global:RdsOperationInvoker $ScriptPath $Envelope 3>$null 4>$null 5>$null 6>&1 |
+                        Select-RdsOperationOutput -ProgressToStderr:$ProgressToStderr)
             } else {
-                $items = @(& $scriptCommand -Envelope $Envelope 3>$null 4>$null 5>$null 6>$null)
+                $items = @(& $scriptCommand -Envelope $Envelope 3>$null 4>$null 5>$null 6>&1 |
+                        Select-RdsOperationOutput -ProgressToStderr:$ProgressToStderr)
             }
         } while ($false)
         $scriptClock.Stop()
@@ -251,7 +301,7 @@ function global:Invoke-RdsOperation {
             # The envelope may hold secrets: it lives on disk only until it is read (or failed to be).
             try { [System.IO.File]::Delete($EnvelopePath) } catch { $null = $_ }
         }
-        $json = Invoke-RdsOperationCore -ScriptPath $ScriptPath -Envelope $envelope
+        $json = Invoke-RdsOperationCore -ScriptPath $ScriptPath -Envelope $envelope -ProgressToStderr
     } catch {
         $json = ConvertTo-RdsDocumentJson (ConvertTo-RdsErrorDocument $_)
     }

@@ -14,6 +14,7 @@
 
         Write-RdsResult $object
 
+    A long step may tell the user what it is doing while it runs: `Write-RdsProgress 'attempt 2 ...'`.
     It fails by throwing: `throw (New-RdsScriptError -Code X -Message Y ...)` for errors it
     understands; anything else becomes SCRIPT_EXCEPTION in Bootstrap.ps1.
 
@@ -199,6 +200,28 @@ function Write-RdsResult {
     $PSCmdlet.WriteObject($wrapper, $false)
 }
 
+# The tag that marks an information record as a progress line (Write-RdsProgress, Bootstrap.ps1).
+$script:ProgressTag = 'RdsProgress'
+
+function Write-RdsProgress {
+    <#
+    .SYNOPSIS
+        Tells the user what a long operation is doing now: one progress line, shown while the script runs.
+    .DESCRIPTION
+        Writes one information record tagged 'RdsProgress'. Bootstrap.ps1 turns it into a line on the
+        warm pwsh's stderr that the runner hands to the provider at once (the provider prints it as
+        `[rds] <host>: <what the step does>: <Message>`); a remote session carries the record back
+        through Invoke-Command's information stream as it is written. Without Bootstrap (a script run
+        by hand) it is an ordinary, silent information record.
+        The message is the script's own words: NEVER a secret (a license code or number, a license
+        server id, a credential) nor any other envelope value the user did not write as plain text.
+        Works on Windows PowerShell 5.1 as well (Write-Information, PowerShell 5.0+).
+    #>
+    [CmdletBinding()]
+    param([Parameter(Mandatory, Position = 0)][string]$Message)
+    Write-Information -MessageData $Message -Tags $script:ProgressTag
+}
+
 function New-RdsScriptError {
     <#
     .SYNOPSIS
@@ -333,6 +356,7 @@ Export-ModuleMember -Function @(
     'Get-RdsProperty',
     'ConvertFrom-RdsEnvelope',
     'Write-RdsResult',
+    'Write-RdsProgress',
     'New-RdsScriptError',
     'Get-RdsScriptErrorDetails',
     'Invoke-RdsWmiMethod',

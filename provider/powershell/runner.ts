@@ -48,6 +48,11 @@ export interface OperationSpec<T> {
   result: z.ZodType<T>;
   /** Time the script may run once it has started (queueing and pwsh start excluded). Default 120 s. */
   timeoutMs?: number;
+  /**
+   * Receives the text of each progress record the script streams (`Write-RdsProgress`, RdsCommon.psm1)
+   * while it runs, locally or on the far side of a remote session.
+   */
+  onProgress?: (text: string) => void;
 }
 
 function validationError(message: string, details: { host?: string; operation?: string } = {}): RdsError {
@@ -108,6 +113,8 @@ export interface OperationCall {
   /** The result schema (runOperation applies it to the document's `result`). */
   result: z.ZodType<unknown>;
   timeoutMs: number;
+  /** Each progress record's text while the script runs (a core that runs no script may never call it). */
+  onProgress?: (text: string) => void;
 }
 
 /** What the core hands back: the script's result document, as pwsh printed it, parsed. */
@@ -125,7 +132,14 @@ export const poolRunner: OperationRunner = (connection, call) => {
   const transport = transportFor(connection);
   const spec = { key: transport.targetKey(connection), host: connection.host, connection, transport };
   return runOnTarget(spec, (session) =>
-    session.runScript({ name: call.name, script: call.script, args: call.args(), host: call.host, timeoutMs: call.timeoutMs }),
+    session.runScript({
+      name: call.name,
+      script: call.script,
+      args: call.args(),
+      host: call.host,
+      timeoutMs: call.timeoutMs,
+      onProgress: call.onProgress,
+    }),
   );
 };
 
@@ -173,6 +187,7 @@ export async function runOperation<T>(connection: Connection, op: OperationSpec<
     args,
     result: op.result,
     timeoutMs: op.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    onProgress: op.onProgress,
   });
   const ctx = { host: conn.host, operation: op.name, durationMs: outcome.durationMs, stderr: outcome.stderr || undefined };
   if (!outcome.document.ok) throw errorFromDocument(outcome.document.error, ctx);

@@ -12,13 +12,16 @@
  *   secret value scrubbed);
  * - partial success: one PartialFailure (errors.ts) carrying the id and what is live now;
  * - codes: every error that leaves a provider method ends with its stable `[RDS_…]` code, and an
- *   error nobody expected becomes RDS_INTERNAL rather than a bare stack.
+ *   error nobody expected becomes RDS_INTERNAL rather than a bare stack;
+ * - progress: each step is followed by a progress tracker (../progress.ts) labelled with what it
+ *   does: the lines its script streams, then "still running" lines while it runs, and a closing line.
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
 import { checkWithSchema, fixItReason, issuePath, valueAt } from "../check";
 import { ErrorCode, PartialFailure, RdsError, isPartialFailure, isRdsError, withCodeSuffix, type RdsErrorDetails } from "../errors";
 import { providerFile } from "../paths";
+import { trackStep } from "../progress";
 import { runOperation } from "../powershell/runner";
 import type { Connection } from "../powershell/transport";
 import { unwrapSecrets, wrapSecrets } from "./secrets";
@@ -56,6 +59,20 @@ export interface Step<Op extends string, T> {
   readonly doing: string;
   /** The operation name when it is not `<folder>.<op>` (kept stable: logs and tests name it). */
   readonly name?: string;
+  /** What the user sees of this step beyond its "still running" lines and its script's own lines. */
+  readonly progress?: StepProgressSpec<T>;
+}
+
+/**
+ * The progress lines of a step (../progress.ts), all labelled `<host>: <doing>: `. A step passes on
+ * the lines its script streams (Write-RdsProgress); once it said something it also says "still
+ * running (<elapsed>)" every interval, and closes with "done in <elapsed>". A silent step stays silent.
+ */
+export interface StepProgressSpec<T> {
+  /** Say "started" at once: for a step that is long whatever it finds. */
+  readonly announce?: boolean;
+  /** The closing line's text for this result ("activated (ActivateServerAutomatic)"); undefined: the default. */
+  readonly done?: (result: T) => string | undefined;
 }
 
 export interface ResourceKit<Op extends string> {
@@ -204,15 +221,22 @@ export function resourceKit<Op extends string>(spec: ResourceKitSpec<Op>): Resou
       throw new RdsError(ErrorCode.Validation, scrub(`${doing}${host}: ${reasons.join("; ")}`, secretValues(rest)));
     },
     async run(connection, step, secrets = []) {
+      const host = typeof connection?.host === "string" ? connection.host : "(unknown host)";
+      const progress = trackStep(host, step.doing, { announce: step.progress?.announce });
       try {
-        return await runOperation(connection, {
+        const result = await runOperation(connection, {
           name: step.name ?? `${spec.folder}.${step.op}`,
           script: script(step.op),
           args: step.args,
           result: step.result,
           timeoutMs: operationTimeout(spec.timeoutsMs[step.op]),
+          // A script's lines never hold a secret (RdsCommon.psm1 Write-RdsProgress): scrubbed all the same.
+          onProgress: (text) => progress.note(scrub(text, secrets)),
         });
+        progress.done(step.progress?.done?.(result));
+        return result;
       } catch (e) {
+        progress.failed();
         throw rephrase(e, step.doing, connection.host, secrets);
       }
     },

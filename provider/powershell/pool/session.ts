@@ -8,7 +8,7 @@ import { ErrorCode, RdsError } from "../../errors";
 import { operationCommand, removeEnvelopeFile, writeEnvelopeFile } from "../envelope";
 import { CallContext, ResultDocument, parseResultDocument, stripAnsi } from "../result";
 import { childPids, delay, setKeepsNodeAlive, signalQuietly } from "./processes";
-import type { Shell } from "./shell";
+import { progressText, type Shell } from "./shell";
 import type { PoolTelemetry } from "./telemetry";
 
 export interface ScriptRun {
@@ -17,6 +17,8 @@ export interface ScriptRun {
   args: Record<string, unknown>;
   host: string;
   timeoutMs: number;
+  /** Receives the text of each progress line the script streams (Write-RdsProgress) while it runs. */
+  onProgress?: (text: string) => void;
 }
 
 export interface ScriptOutcome {
@@ -90,7 +92,7 @@ export class Session {
   recentStderr(): string {
     return stripAnsi(this.pwsh.stderrTail)
       .split(/\r?\n/)
-      .filter((line) => line.trim().length > 0 && !/^[0-9A-Za-z]{16}$/.test(line.trim()))
+      .filter((line) => line.trim().length > 0 && !/^[0-9A-Za-z]{16}$/.test(line.trim()) && progressText(line) === undefined)
       .join("\n");
   }
 
@@ -101,9 +103,15 @@ export class Session {
 
   /**
    * Sends one command and returns what it printed. Rejects with RDS_TIMEOUT (after killing this
-   * pwsh) or RDS_SCRIPT_ERROR when pwsh dies during the command.
+   * pwsh) or RDS_SCRIPT_ERROR when pwsh dies during the command. `onProgress`: each progress line
+   * the command prints, as it arrives.
    */
-  async send(command: string, timeoutMs: number, ctx: CallContext): Promise<{ stdout: string; stderr: string; durationMs: number }> {
+  async send(
+    command: string,
+    timeoutMs: number,
+    ctx: CallContext,
+    onProgress?: (text: string) => void,
+  ): Promise<{ stdout: string; stderr: string; durationMs: number }> {
     const started = Date.now();
     if (this.exited) {
       throw new RdsError(ErrorCode.ScriptError, `running ${ctx.operation} on ${ctx.host}: pwsh had exited (${this.exitDescription()})`, {
@@ -114,7 +122,7 @@ export class Session {
       });
     }
     this.hooks.telemetry.command(command, { key: this.key, pid: this.pid });
-    const invocation = this.pwsh.invoke(command);
+    const invocation = this.pwsh.invoke(command, onProgress);
     const printed = invocation.output.then(({ stdout, stderr }): SendOutcome => ({ kind: "done", stdout, stderr }));
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<SendOutcome>((resolve) => {
@@ -152,8 +160,8 @@ export class Session {
   }
 
   /** Sends a command that prints one result document (Bootstrap helpers) and parses it. */
-  async sendForDocument(command: string, timeoutMs: number, ctx: CallContext): Promise<ScriptOutcome> {
-    const output = await this.send(command, timeoutMs, ctx);
+  async sendForDocument(command: string, timeoutMs: number, ctx: CallContext, onProgress?: (text: string) => void): Promise<ScriptOutcome> {
+    const output = await this.send(command, timeoutMs, ctx, onProgress);
     const full: CallContext = { ...ctx, durationMs: output.durationMs, stderr: output.stderr || undefined };
     return { document: parseResultDocument(output.stdout, full), durationMs: output.durationMs, stderr: output.stderr };
   }
@@ -166,10 +174,12 @@ export class Session {
   async runScript(run: ScriptRun, targetKey: string = this.key): Promise<ScriptOutcome> {
     const envelopePath = writeEnvelopeFile({ operation: run.name, host: run.host, args: run.args });
     try {
-      const outcome = await this.sendForDocument(operationCommand(run.script, envelopePath), run.timeoutMs, {
-        host: run.host,
-        operation: run.name,
-      });
+      const outcome = await this.sendForDocument(
+        operationCommand(run.script, envelopePath),
+        run.timeoutMs,
+        { host: run.host, operation: run.name },
+        run.onProgress,
+      );
       const telemetry = this.hooks.telemetry;
       if (telemetry.hasPoolListeners) {
         telemetry.event({

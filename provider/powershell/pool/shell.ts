@@ -65,6 +65,57 @@ function readBetween(stream: NodeJS.ReadableStream, delimiter: string): { text: 
   return { text, stop: () => stream.removeListener("data", onData) };
 }
 
+/**
+ * The mark of a progress line: a running script's `Write-RdsProgress` (RdsCommon.psm1) becomes, in the
+ * warm pwsh, one stderr line `##rds-progress## "<text as a JSON string>"` (Bootstrap.ps1), whether
+ * the script ran here or on the far side of a remote session. The reader below hands each one to the
+ * caller as it arrives and keeps it out of the command's stderr text.
+ */
+export const PROGRESS_MARK = "##rds-progress## ";
+
+/** The text of a progress line, or undefined when the line is not one. */
+export function progressText(line: string): string | undefined {
+  const trimmed = line.trim();
+  if (!trimmed.startsWith(PROGRESS_MARK.trim())) return undefined;
+  const encoded = trimmed.slice(PROGRESS_MARK.trim().length).trim();
+  try {
+    const text: unknown = JSON.parse(encoded);
+    return typeof text === "string" ? text : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The text without its progress lines (what the command printed on stderr besides them). */
+export function withoutProgressLines(text: string): string {
+  return text
+    .split(/\r?\n/)
+    .filter((line) => progressText(line) === undefined)
+    .join("\n")
+    .trim();
+}
+
+/** Calls `onText` for each progress line of a stream as it arrives, until stopped. */
+function readProgress(stream: NodeJS.ReadableStream, onText: (text: string) => void): { stop(): void } {
+  let partial = "";
+  const onData = (chunk: string | Buffer) => {
+    partial += chunk.toString();
+    const lines = partial.split("\n");
+    partial = lines.pop() ?? "";
+    for (const line of lines) {
+      const text = progressText(line);
+      if (text === undefined) continue;
+      try {
+        onText(text);
+      } catch {
+        // a failing listener must not stop the command's own reading
+      }
+    }
+  };
+  stream.on("data", onData);
+  return { stop: () => stream.removeListener("data", onData) };
+}
+
 /** One command's output, and a way to stop reading (the command timed out or pwsh exited). */
 export interface Invocation {
   output: Promise<{ stdout: string; stderr: string }>;
@@ -81,7 +132,8 @@ export interface Shell {
   readonly child: ChildProcess;
   /** The last 8 KiB the process wrote to stderr. */
   readonly stderrTail: string;
-  invoke(command: string): Invocation;
+  /** Runs one command; `onProgress` receives the text of each progress line while it runs. */
+  invoke(command: string, onProgress?: (text: string) => void): Invocation;
 }
 
 /** Starts the shell of a new session from the executable the transport found. */
@@ -123,18 +175,23 @@ export class PwshProcess implements Shell {
   }
 
   /** Sends `command` (one line, never a newline in it) and reads what it prints. One at a time. */
-  invoke(command: string): Invocation {
+  invoke(command: string, onProgress?: (text: string) => void): Invocation {
     const delimiter = newDelimiter();
     const { stdin, stdout, stderr } = this.shell.streams;
     const out = readBetween(stdout, delimiter);
     const err = readBetween(stderr, delimiter);
+    const progress = onProgress ? readProgress(stderr, onProgress) : undefined;
     const prints = `[Console]::Error.WriteLine('${delimiter}'); [Console]::Out.WriteLine('${delimiter}')`;
     stdin.write(`${prints}; try { ${command} } finally { ${prints} }${os.EOL}`);
     return {
-      output: Promise.all([out.text, err.text]).then(([stdoutText, stderrText]) => ({ stdout: stdoutText, stderr: stderrText })),
+      output: Promise.all([out.text, err.text]).then(([stdoutText, stderrText]) => ({
+        stdout: stdoutText,
+        stderr: withoutProgressLines(stderrText),
+      })),
       stop: () => {
         out.stop();
         err.stop();
+        progress?.stop();
       },
     };
   }

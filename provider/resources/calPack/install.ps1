@@ -14,6 +14,7 @@
       keyPackId         licenseKeyPackId                    -> InstallLicenseKeyPack
     Refuses first (nothing is called) when the server is not activated, when its version does not
     accept the CAL version, or when a code does not have its format (never echoing the value).
+    Progress: one line before the install call, naming the method (never a code or number).
     Result: { method, keyPackId, pack } (pack: the new Win32_TSLicenseKeyPack, or null if it cannot be read back).
 #>
 param([Parameter(Mandatory)][string]$Envelope)
@@ -94,6 +95,13 @@ switch ($program) {
 
 $null = Assert-CalPackInstallable -ProductVersion ([string]$a.productVersion) -ActivationMethod ([string]$a.activationMethod)
 
+# Progress: the call that can take long (online installs contact the Clearinghouse; a license key
+# pack id installs offline: docs/windows-facts.md). The method's name only: never a code or number.
+if ($method -eq 'InstallLicenseKeyPack') {
+    Write-RdsProgress "calling $method"
+} else {
+    Write-RdsProgress "calling $method (through the Microsoft Clearinghouse)"
+}
 $result = Invoke-RdsWmiMethod -Namespace root/cimv2 -ClassName Win32_TSLicenseKeyPack -MethodName $method -Arguments $arguments
 $arguments = $null
 $keyPackId = [int64](Get-RdsProperty $result 'KeyPackId' -1)

@@ -14,6 +14,7 @@
     Errors: CLEARINGHOUSE_UNREACHABLE (WBEM_E_NOT_AVAILABLE from an *Automatic call), REJECTED
     (WBEM_E_INVALID_PARAMETER from ActivateServer/ReactivateServer: the id is not the one the
     Clearinghouse issued for this product id), ACTIVATION_STATUS_UNKNOWN, else WMI_ERROR.
+    Progress: one line before each activation call ("calling the Microsoft Clearinghouse (...)").
     Result: { call, activationStatus }. Never puts the license server id in a message.
 #>
 param([Parameter(Mandatory)][string]$Envelope)
@@ -46,6 +47,12 @@ if ($before -ne 1) {
 $productId = [string](Get-RdsProperty $instance 'ProductId' '')
 
 function Invoke-LsActivationCall([string]$Name) {
+    # Progress: the one call that can take long. Never the license server id (an argument, not said).
+    if ($Name -like '*Automatic') {
+        Write-RdsProgress "calling the Microsoft Clearinghouse ($Name)"
+    } else {
+        Write-RdsProgress "calling $Name with activation.licenseServerId"
+    }
     $arguments = $null
     switch -CaseSensitive ($Name) {
         'ActivateServer' { $arguments = @{ sLicenseServerId = [string]$in.args.licenseServerId } }

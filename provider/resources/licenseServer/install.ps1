@@ -6,6 +6,7 @@
     Args: installRole (bool). When the role is missing and installRole is true, runs
     Install-WindowsFeature RDS-Licensing -IncludeManagementTools; when it is missing and installRole
     is false, fails with CLASS_NOT_READY. Does not wait for the service or the WMI class (wait.ps1).
+    Progress: one line when the install starts (nothing when the role is already there).
     Result: { installedNow, restartNeeded }.
 #>
 param([Parameter(Mandatory)][string]$Envelope)
@@ -26,6 +27,8 @@ if (-not $installRole) {
             'install it (Install-WindowsFeature RDS-Licensing -IncludeManagementTools) or set installRole to true'))
 }
 
+# Progress (the provider prints `<host>: installing the RDS-Licensing role: <this>`, then ticks until done).
+Write-RdsProgress 'started (Install-WindowsFeature RDS-Licensing -IncludeManagementTools; this can take several minutes)'
 $outcome = Install-WindowsFeature -Name $script:LsFeatureName -IncludeManagementTools
 $success = Get-RdsProperty $outcome 'Success' $true
 if (-not [bool]$success) {

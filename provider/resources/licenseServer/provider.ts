@@ -83,11 +83,27 @@ function readLive(connection: Connection, doing: string): Promise<GetResult> {
   return kit.run(connection, { op: "get", args: {}, result: getResultSchema, doing });
 }
 
-/** Installs the role when allowed and missing, then waits for the service and the class. */
+/**
+ * Installs the role when allowed and missing, then waits for the service and the class. Progress:
+ * install.ps1 says when Install-WindowsFeature starts (only then: a role already there is quiet),
+ * wait.ps1 says each attempt that found the service not ready yet; the kit adds the ticks and the close.
+ */
 async function ensureRole(connection: Connection, installRole: boolean, done: string[]): Promise<void> {
-  const installed = await kit.run(connection, { op: "install", args: { installRole }, result: installResultSchema, doing: DOING.install });
+  const installed = await kit.run(connection, {
+    op: "install",
+    args: { installRole },
+    result: installResultSchema,
+    doing: DOING.install,
+    progress: { done: (r) => (r.installedNow ? (r.restartNeeded ? "done (Windows asks for a restart)" : "done") : undefined) },
+  });
   if (installed.installedNow) done.push("installed the RDS-Licensing role");
-  await kit.run(connection, { op: "wait", args: { ...ROLE_WAIT }, result: waitResultSchema, doing: DOING.prepare });
+  await kit.run(connection, {
+    op: "wait",
+    args: { ...ROLE_WAIT },
+    result: waitResultSchema,
+    doing: DOING.prepare,
+    progress: { done: (r) => (r.attempts > 1 ? `the licensing service answered at attempt ${r.attempts}` : undefined) },
+  });
 }
 
 function liveServer(live: GetResult, host: string, doing: string): LiveServer {
@@ -145,6 +161,8 @@ async function converge(id: string, inputs: LicenseServerInputs, prior: Prior, p
           args: { call: decision.call, licenseServerId: decision.licenseServerId ?? null, reason: REACTIVATION_REASON },
           result: activateResultSchema,
           doing: DOING.activate,
+          // activate.ps1 says when it calls (the Clearinghouse, for the *Automatic calls).
+          progress: { done: (r) => (r.call === "none" ? undefined : `activated (${r.call})`) },
         },
         decision.licenseServerId ? [decision.licenseServerId] : [],
       );

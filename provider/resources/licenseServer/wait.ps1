@@ -8,6 +8,9 @@
     is not there yet (WBEM_E_INVALID_CLASS and kin) is retried; any other error (access denied,
     provider failure) fails at once. After timeoutSeconds: CLASS_NOT_READY.
     Needs the role installed (install.ps1 first). Result: { attempts, waitedMs, serviceStarted }.
+    Progress: a line for each attempt that finds the service or the class not ready, with its number
+    (the first five, then when the service status changes or 30 s after the last line); none when
+    the first attempt finds everything ready.
 #>
 param([Parameter(Mandatory)][string]$Envelope)
 Set-StrictMode -Version 3.0
@@ -29,15 +32,30 @@ $clock = [System.Diagnostics.Stopwatch]::StartNew()
 $attempts = 0
 $serviceStarted = $false
 $serviceStatus = ''
+# Progress: the first attempts, a change of the service status, and otherwise one line per 30 s.
+$toldStatus = $null
+$toldAtMs = 0
 while ($true) {
     $attempts++
     $serviceStatus = Get-LsServiceStatus
     if ($serviceStatus -eq 'Stopped') {
+        Write-RdsProgress "waiting for the licensing service: attempt ${attempts}: TermServLicensing is stopped, starting it"
+        $toldStatus = 'Stopped'
+        $toldAtMs = $clock.Elapsed.TotalMilliseconds
         Start-Service -Name $script:LsServiceName
         $serviceStarted = $true
         $serviceStatus = Get-LsServiceStatus
     }
     if ($serviceStatus -eq 'Running' -and $null -ne (Get-LsInstance)) { break }
+
+    $shownStatus = if ($serviceStatus) { $serviceStatus } else { 'not found' }
+    $sinceToldMs = $clock.Elapsed.TotalMilliseconds - $toldAtMs
+    if ($attempts -le 5 -or $shownStatus -ne $toldStatus -or $sinceToldMs -ge 30000) {
+        $what = if ($serviceStatus -eq 'Running') { 'running, Win32_TSLicenseServer not answering yet' } else { $shownStatus }
+        Write-RdsProgress "waiting for the licensing service: attempt $attempts (TermServLicensing: $what)"
+        $toldStatus = $shownStatus
+        $toldAtMs = $clock.Elapsed.TotalMilliseconds
+    }
 
     $remainingMs = ($timeoutSeconds * 1000) - $clock.Elapsed.TotalMilliseconds
     if ($remainingMs -le 0) {

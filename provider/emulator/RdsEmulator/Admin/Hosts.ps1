@@ -31,20 +31,23 @@ function ConvertTo-RdsHostView($S, [string]$StatePath) {
     foreach ($f in $script:ContactFields) { $contact[$f] = ConvertFrom-RdsStored $S.licenseServer.contact[$f] }
     $os = Get-RdsOs $S
     $domain = Get-RdsDomain $S
+    $config = [ordered]@{
+        osVersion          = [string]$S.config.osVersion
+        domain             = $domain
+        workgroup          = $(if ($domain) { $null } else { [string]$S.config.workgroup })
+        partOfDomain       = [bool]$domain
+        isConnectionBroker = [bool]$S.config.isConnectionBroker
+        productId          = (ConvertFrom-RdsStored $S.config.productId)
+        gracePeriodStart   = [string]$S.config.gracePeriodStart
+    }
+    # Shown only when set: a host without it installs the role at once (and older views stay as they were).
+    if ($S.config.Contains('roleInstallSeconds')) { $config.roleInstallSeconds = [int]$S.config['roleInstallSeconds'] }
     [pscustomobject][ordered]@{
         hostName      = (Get-RdsHostName $S)
         computerName  = (Get-RdsComputerName $S)
         stateFile     = $StatePath
         createdAt     = $S.createdAt
-        config        = [pscustomobject][ordered]@{
-            osVersion          = [string]$S.config.osVersion
-            domain             = $domain
-            workgroup          = $(if ($domain) { $null } else { [string]$S.config.workgroup })
-            partOfDomain       = [bool]$domain
-            isConnectionBroker = [bool]$S.config.isConnectionBroker
-            productId          = (ConvertFrom-RdsStored $S.config.productId)
-            gracePeriodStart   = [string]$S.config.gracePeriodStart
-        }
+        config        = [pscustomobject]$config
         os            = [pscustomobject][ordered]@{ caption = $os.Caption; version = $os.Version; buildNumber = $os.BuildNumber }
         roleInstalled = (Test-RdsRoleInstalled $S)
         features      = [pscustomobject][ordered]@{ 'RDS-Licensing' = [bool]$S.features['RDS-Licensing']; 'RDS-Licensing-UI' = [bool]$S.features['RDS-Licensing-UI'] }
@@ -125,7 +128,7 @@ function Get-RdsSimHostList {
     $rows | Sort-Object hostName
 }
 
-$script:HostSettings = @('osVersion', 'domain', 'workgroup', 'partOfDomain', 'isConnectionBroker', 'productId', 'roleInstalled', 'serviceStatus', 'gracePeriodStart', 'gracePeriodDaysLeft', 'terminalServiceSetting')
+$script:HostSettings = @('osVersion', 'domain', 'workgroup', 'partOfDomain', 'isConnectionBroker', 'productId', 'roleInstalled', 'serviceStatus', 'gracePeriodStart', 'gracePeriodDaysLeft', 'terminalServiceSetting', 'roleInstallSeconds')
 
 function Set-RdsSimHostConfig {
     <# Host facts. Settings (all optional): osVersion 2008R2|2012|2016|2019|2022|2025; domain <fqdn> ('' or
@@ -133,7 +136,8 @@ function Set-RdsSimHostConfig {
        ($null = derived from the host name; a different value models a rebuilt server and clears the
        activation); roleInstalled <bool>; serviceStatus Running|Stopped; gracePeriodStart <ISO date>;
        gracePeriodDaysLeft 0..120; terminalServiceSetting <bool> (false: Win32_TerminalServiceSetting answers
-       no instance, a host whose Terminal Services WMI provider is missing; not observed on a real server). #>
+       no instance, a host whose Terminal Services WMI provider is missing; not observed on a real server);
+       roleInstallSeconds 0..3600 (how long Install-WindowsFeature takes to install the role; 0 = at once). #>
     [CmdletBinding()]
     param([string]$HostName, [Parameter(Mandatory)][System.Collections.IDictionary]$Settings)
     $h = Resolve-RdsAdminHost $HostName
@@ -171,6 +175,7 @@ function Set-RdsSimHostConfig {
             }
             'gracePeriodDaysLeft' { ConvertTo-RdsInt $value $name 0 $script:GracePeriodDays }
             'terminalServiceSetting' { ConvertTo-RdsBool $value $name }
+            'roleInstallSeconds' { ConvertTo-RdsInt $value $name 0 3600 }
         }
     }
     if ($clean.Contains('serviceStatus') -and $clean.Contains('roleInstalled') -and -not $clean.roleInstalled) {
@@ -209,6 +214,8 @@ function Set-RdsSimHostConfig {
                 }
                 # Stored only while missing: a host without the setting has its instance (older state files too).
                 'terminalServiceSetting' { if ($value) { $S.config.Remove('terminalServiceSetting') } else { $S.config['terminalServiceSetting'] = $false } }
+                # Stored only while set, for the same reason.
+                'roleInstallSeconds' { if ($value -eq 0) { $S.config.Remove('roleInstallSeconds') } else { $S.config['roleInstallSeconds'] = [int]$value } }
             }
         }
         ConvertTo-RdsHostView $S $path

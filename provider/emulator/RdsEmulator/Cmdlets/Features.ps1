@@ -42,7 +42,10 @@ function Get-WindowsFeature {
 
 function Install-WindowsFeature {
     <# Emulated: Install-WindowsFeature -Name RDS-Licensing [-IncludeManagementTools] [-IncludeAllSubFeature].
-       Installing the role starts TermServLicensing and makes the license server classes available. #>
+       Installing the role starts TermServLicensing and makes the license server classes available.
+       A host with the fact roleInstallSeconds (Set-RdsSimHostConfig) takes that long to return from an
+       install of the role (the role is installed from the start of the call; the host is not locked
+       meanwhile), so a long install can be shown. #>
     [CmdletBinding()]
     param(
         [Parameter(Mandatory, Position = 0)][string[]]$Name,
@@ -51,6 +54,8 @@ function Install-WindowsFeature {
         [switch]$Restart
     )
     . $script:CallerPreference
+    # Seconds this call takes when it installs the role (the host's roleInstallSeconds), set by the action.
+    $installDelay = @{ Seconds = 0 }
     foreach ($n in $Name) {
         if (-not $script:Features.Contains($n)) {
             $ex = [System.ArgumentException]::new("ArgumentNotValid: The role, role service, or feature name is not valid: '$n'. The name was not found.")
@@ -66,6 +71,7 @@ function Install-WindowsFeature {
                 foreach ($n in $Name) { foreach ($k in $script:Features.Keys) { if ($k -eq $n) { $want.Add($k) } } }
                 if ($IncludeManagementTools -and $want.Contains('RDS-Licensing') -and -not $want.Contains('RDS-Licensing-UI')) { $want.Add('RDS-Licensing-UI') }
                 $changed = [System.Collections.Generic.List[object]]::new()
+                if ($want.Contains('RDS-Licensing') -and -not $S.features['RDS-Licensing']) { $installDelay.Seconds = Get-RdsRoleInstallSeconds $S }
                 foreach ($n in $want) {
                     if (-not $S.features[$n]) {
                         $S.features[$n] = $true
@@ -81,6 +87,7 @@ function Install-WindowsFeature {
                 }
             }
         })
+    if ($installDelay.Seconds -gt 0) { Start-Sleep -Seconds $installDelay.Seconds }
     if ($r.ok) { $r.value }
     else { Write-RdsSimError $PSCmdlet $r.err 'Install-WindowsFeature' $Name }
 }

@@ -73,3 +73,8 @@ function Get-RdsServiceStatus($S) {
     if (-not (Test-RdsRoleInstalled $S) -or $null -eq $S.service) { return $null }
     [string]$S.service
 }
+
+function Get-RdsRoleInstallSeconds($S) {
+    # How long an install of the role takes on this host (host fact roleInstallSeconds; absent: 0).
+    if ($S.config.Contains('roleInstallSeconds')) { [int]$S.config['roleInstallSeconds'] } else { 0 }
+}

@@ -28,6 +28,11 @@ export const hostSetCommand: Command = {
     },
     "grace-days": { type: "string", value: "N", help: "RDSH grace period days left (0..120)" },
     "grace-start": { type: "string", value: "DATE", help: "RDSH grace period start (ISO 8601)" },
+    "role-install-seconds": {
+      type: "string",
+      value: "N",
+      help: "how long installing the RDS-Licensing role takes (0..3600; default 0, at once): shows a long install",
+    },
   },
   summary: "set host facts (creates the host if needed)",
   examples: ["rds-sim host set ls01 --os 2019 --domain contoso.com --role-installed", "rds-sim host set rdsh01 --workgroup --grace-days 3"],
@@ -100,6 +105,10 @@ async function runHostSet(ctx: Context, p: Parsed, cmd: Command): Promise<void> 
     }
     settings.gracePeriodStart = s;
     changed.push(`grace period started ${s}`);
+  }
+  if (v["role-install-seconds"] !== undefined) {
+    settings.roleInstallSeconds = wholeNumber("--role-install-seconds", v["role-install-seconds"] as string, 0, 3600, cmd);
+    changed.push(`role install takes ${settings.roleInstallSeconds} s`);
   }
   if (Object.keys(settings).length === 0) {
     throw new UsageError(

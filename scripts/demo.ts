@@ -4,19 +4,20 @@
  * it (or with --harness): the bundled harness (scripts/harness.ts), which runs the same program through
  * the real dynamic-provider host but stands in for the Pulumi engine, and says so.
  *
- * It installs nothing unless asked: --install-cli fetches the Pulumi CLI into <project>/.pulumi-cli,
- * --install-pwsh installs PowerShell 7 as a .NET global tool (or answer "y" when asked on a terminal).
+ * PowerShell 7 is a prerequisite it takes care of: when pwsh is found nowhere and `dotnet` is on PATH, it
+ * installs PowerShell into the project-local tool folder <project>/.tools/pwsh (no global change) and
+ * says so in one line. Anything else it installs only when asked: --install-cli fetches the Pulumi CLI
+ * into <project>/.pulumi-cli.
  */
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import * as readline from "readline";
 import { packageRoot } from "../provider/paths";
 import { findPwsh, PWSH_INSTALL_HINT } from "../provider/powershell/executable";
+import { LOCAL_PWSH_DIR, localPwshExecutable, localPwshFolder, localPwshInstallArgs, PWSH_VERSION } from "../provider/powershell/localPwsh";
 import { readPulumiProject, runHarness, type HarnessResult } from "./harness";
 
-const PWSH_VERSION = "7.6.9";
 const USAGE = `usage: npm run demo [-- options]
 
 Deploys the quickstart (Pulumi.yaml -> examples/quickstart/) on the embedded simulator: one license
@@ -30,12 +31,16 @@ server activated automatically, two CAL packs, two session hosts in Per User mod
   --destroy         tear the stack down (pulumi destroy --yes, or the harness's destroy)
   --install-cli     install the Pulumi CLI into .pulumi-cli/ (Automation API installer; needs Internet);
                     the demo then uses it (a pulumi on PATH is used first)
-  --install-pwsh    install PowerShell ${PWSH_VERSION} as a .NET global tool if pwsh is missing (needs dotnet)
   --stack NAME      stack name (default: dev)
   --state-dir DIR   keep the demo's files under DIR instead of the project: DIR/.rds-sim (simulator),
-                    DIR/.pulumi (file backend, harness state, CAL install journal), DIR/.pulumi-cli
+                    DIR/.pulumi (file backend, harness state, CAL install journal), DIR/.pulumi-cli,
+                    DIR/${LOCAL_PWSH_DIR}
   --json            harness only: print the result as one JSON document on stdout (report on stderr)
   -h, --help        this text
+
+PowerShell 7 (pwsh) runs the provider's scripts: RDS_PWSH, else pwsh on PATH, in ~/.dotnet/tools or in
+${LOCAL_PWSH_DIR}/. Found nowhere and dotnet on PATH: the demo installs PowerShell ${PWSH_VERSION} into
+${LOCAL_PWSH_DIR}/ (dotnet tool install --tool-path; nothing global changes) and says so.
 
 Exit codes: 0 done, 1 the deployment or a prerequisite failed, 2 bad arguments.`;
 
@@ -43,7 +48,6 @@ interface Options {
   harness: boolean;
   destroy: boolean;
   installCli: boolean;
-  installPwsh: boolean;
   stack: string;
   stateDir?: string;
   json: boolean;
@@ -52,7 +56,7 @@ interface Options {
 class UsageError extends Error {}
 
 function parseArgs(argv: string[]): Options | "help" {
-  const o: Options = { harness: false, destroy: false, installCli: false, installPwsh: false, stack: "dev", json: false };
+  const o: Options = { harness: false, destroy: false, installCli: false, stack: "dev", json: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -72,9 +76,6 @@ function parseArgs(argv: string[]): Options | "help" {
         break;
       case "--install-cli":
         o.installCli = true;
-        break;
-      case "--install-pwsh":
-        o.installPwsh = true;
         break;
       case "--json":
         o.json = true;
@@ -119,50 +120,66 @@ function findPulumi(stateDir: string): string | undefined {
   return onPath("pulumi") ?? (isExecutable(local) ? local : undefined);
 }
 
-async function askYesNo(question: string): Promise<boolean> {
-  if (!process.stdin.isTTY || !process.stdout.isTTY) return false;
-  const rl = readline.createInterface({ input: process.stdin, output: process.stdout });
-  const answer = await new Promise<string>((resolve) => rl.question(`${question} [y/N] `, resolve));
-  rl.close();
-  return /^y(es)?$/i.test(answer.trim());
-}
-
-/** PowerShell 7: found, or installed as a .NET global tool when allowed, or a clear way to get it. */
-async function ensurePwsh(options: Options): Promise<boolean> {
+/**
+ * PowerShell 7: found by the runner's lookup (executable.ts: RDS_PWSH, PATH, ~/.dotnet/tools), else in
+ * the demo's local tool folder <state dir>/.tools/pwsh (localPwsh.ts; the state dir is the project
+ * unless --state-dir, as for .pulumi-cli), else installed there when `dotnet` is on PATH, without asking:
+ * it changes nothing outside the folder. The processes the demo starts (provider host, Pulumi CLI) get it
+ * as RDS_PWSH when their own lookup would not find that same pwsh (a --state-dir folder is not one of
+ * the places it looks).
+ */
+function ensurePwsh(p: Places): boolean {
   const dotnetTools = path.join(os.homedir(), ".dotnet", "tools");
-  const found = findPwsh();
+  const found = findPwsh(process.env, [p.stateDir]);
   if (found.found) {
     if (found.path.startsWith(dotnetTools + path.sep) && !(process.env.PATH ?? "").split(path.delimiter).includes(dotnetTools)) {
       process.env.PATH = `${process.env.PATH ?? ""}${path.delimiter}${dotnetTools}`;
     }
+    useForChildren(found.path);
     return true;
   }
-  say(`PowerShell 7 (pwsh) is needed: the provider runs its PowerShell scripts in it (${found.reason}).`);
+  if (process.env.RDS_PWSH) {
+    // The admin named a pwsh: installing another one would hide the mistake.
+    say(`PowerShell 7 (pwsh) is needed: ${found.reason}. Point RDS_PWSH at a pwsh executable, or unset it.`);
+    return false;
+  }
   const dotnet = onPath("dotnet");
-  const command = `dotnet tool install --global PowerShell --version ${PWSH_VERSION}`;
   if (!dotnet) {
+    say(`PowerShell 7 (pwsh) is needed: the provider runs its PowerShell scripts in it (${found.reason}).`);
     say("Get it one of these ways, then run the demo again:");
-    say("  - the .NET SDK is not on PATH; with it: " + command + ", and put ~/.dotnet/tools on PATH;");
+    say(`  - the .NET SDK is not on PATH; with it the demo installs PowerShell into ${LOCAL_PWSH_DIR} itself,`);
+    say(
+      `    or install it for your account: dotnet tool install --global PowerShell --version ${PWSH_VERSION}, and put ~/.dotnet/tools on PATH;`,
+    );
     say("  - or PowerShell's own packages: https://learn.microsoft.com/powershell/scripting/install/installing-powershell;");
     say("  - or set RDS_PWSH to a pwsh executable.");
     return false;
   }
-  const allowed = options.installPwsh || (await askYesNo(`Install PowerShell ${PWSH_VERSION} now with \`${command}\`?`));
-  if (!allowed) {
-    say(`dotnet is here, so: ${command}`);
-    say("and put ~/.dotnet/tools on PATH; or let the demo do it: npm run demo -- --install-pwsh");
-    say(`(${PWSH_INSTALL_HINT})`);
+  const args = localPwshInstallArgs(p.stateDir);
+  const folder = localPwshFolder(p.stateDir);
+  const shown = path.relative(process.cwd(), folder).startsWith("..") ? folder : path.relative(process.cwd(), folder);
+  say(
+    `PowerShell 7 not found: installing PowerShell ${PWSH_VERSION} into ${shown} (dotnet tool install --tool-path; nothing global changes)`,
+  );
+  // Its output is kept for a failure: on success the line above and the one below say it all.
+  const r = spawnSync(dotnet, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  const installed = localPwshExecutable(p.stateDir);
+  if (r.status !== 0 || !fs.existsSync(installed)) {
+    const output = `${r.stdout ?? ""}${r.stderr ?? ""}`.trim().split("\n").slice(-10);
+    say(`The install failed (dotnet ${args.join(" ")}: ${r.error?.message ?? `exit ${r.status ?? r.signal}`}):`);
+    for (const line of output) say(`  ${line}`);
+    say(`Install PowerShell 7 yourself: ${PWSH_INSTALL_HINT}.`);
     return false;
   }
-  say(`Installing PowerShell ${PWSH_VERSION}: ${command}`);
-  const r = spawnSync(dotnet, ["tool", "install", "--global", "PowerShell", "--version", PWSH_VERSION], { stdio: "inherit" });
-  if (r.status !== 0) {
-    say(`The install failed (exit ${r.status ?? r.signal}). Install PowerShell 7 yourself: ${PWSH_INSTALL_HINT}.`);
-    return false;
-  }
-  process.env.PATH = `${process.env.PATH ?? ""}${path.delimiter}${dotnetTools}`;
-  say(`Installed; ${dotnetTools} is on PATH for this run (add it to your shell profile for the next ones).`);
-  return findPwsh().found;
+  say(`Installed: ${installed} (remove the folder to undo).`);
+  useForChildren(installed);
+  return true;
+}
+
+/** Makes the processes the demo starts run `pwsh` (RDS_PWSH) when their lookup would find another or none. */
+function useForChildren(pwsh: string): void {
+  const theirs = findPwsh();
+  if (!theirs.found || theirs.path !== pwsh) process.env.RDS_PWSH = pwsh;
 }
 
 async function installPulumiCli(stateDir: string): Promise<string | undefined> {
@@ -347,7 +364,7 @@ async function main(argv: string[]): Promise<number> {
   const p = places(options);
   fs.mkdirSync(p.stateDir, { recursive: true });
 
-  if (!(await ensurePwsh(options))) return 1;
+  if (!ensurePwsh(p)) return 1;
 
   if (options.harness) return runWithHarness(options, p, "--harness: using the bundled harness.");
   let cli = findPulumi(p.stateDir);

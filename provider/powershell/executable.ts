@@ -1,15 +1,26 @@
 /**
- * Finding pwsh: `$RDS_PWSH` if set, else `pwsh` on PATH, else `~/.dotnet/tools/pwsh` (where
- * `dotnet tool install --global PowerShell` puts it). Looked up each time a pwsh starts, so a
- * changed environment is honoured without restarting Node.
+ * Finding pwsh, in this order (the first executable file wins):
+ *  1. `$RDS_PWSH` when set (and nothing else: a wrong RDS_PWSH is an error, not a fallback);
+ *  2. `pwsh` on PATH;
+ *  3. `~/.dotnet/tools/pwsh` (where `dotnet tool install --global PowerShell` puts it);
+ *  4. the project-local tool folder `.tools/pwsh/` (localPwsh.ts) under this package's root: where
+ *     `npm run demo` and `npm test` install PowerShell on a machine without it (the package root is the
+ *     repository for them, whatever folder a test or the provider host runs in);
+ *  5. the same folder under the process's working directory: the Pulumi program's folder (the engine
+ *     starts the program and the provider host there), so a program can carry its own PowerShell.
+ * The global places come first: a PowerShell the admin installed is the one they expect to run.
+ * Looked up each time a pwsh starts, so a changed environment is honoured without restarting Node.
  */
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { packageRoot } from "../paths";
+import { LOCAL_PWSH_DIR, PWSH_VERSION, localPwshExecutable } from "./localPwsh";
 
 /** How to get PowerShell 7, quoted in every "pwsh not found" error. */
 export const PWSH_INSTALL_HINT =
-  "install PowerShell 7 with `dotnet tool install --global PowerShell --version 7.6.9` and put ~/.dotnet/tools on PATH " +
+  `install PowerShell 7 with \`dotnet tool install --global PowerShell --version ${PWSH_VERSION}\` and put ~/.dotnet/tools on PATH, ` +
+  `or with no global change into the program's folder: \`dotnet tool install PowerShell --version ${PWSH_VERSION} --tool-path ${LOCAL_PWSH_DIR}\` ` +
   "(or set RDS_PWSH to the pwsh executable)";
 
 /**
@@ -30,8 +41,13 @@ function isExecutableFile(candidate: string): boolean {
   }
 }
 
-/** Locates pwsh without starting it. */
-export function findPwsh(env: NodeJS.ProcessEnv = process.env): PwshLookup {
+/** The roots whose `.tools/pwsh/` the lookup tries (steps 4 and 5 above), without duplicates. */
+export function localPwshRoots(): string[] {
+  return [...new Set([packageRoot(), process.cwd()])];
+}
+
+/** Locates pwsh without starting it. `localRoots`: where to look for the project-local folder. */
+export function findPwsh(env: NodeJS.ProcessEnv = process.env, localRoots: readonly string[] = localPwshRoots()): PwshLookup {
   const exe = process.platform === "win32" ? "pwsh.exe" : "pwsh";
   const configured = env.RDS_PWSH;
   if (configured !== undefined && configured.length > 0) {
@@ -47,7 +63,13 @@ export function findPwsh(env: NodeJS.ProcessEnv = process.env): PwshLookup {
   const home = env.HOME ?? env.USERPROFILE ?? os.homedir();
   const dotnetTool = path.join(home, ".dotnet", "tools", exe);
   if (isExecutableFile(dotnetTool)) return { found: true, path: dotnetTool };
-  return { found: false, reason: `pwsh was not found on PATH nor at ${dotnetTool}` };
+  const local = localRoots.map((root) => localPwshExecutable(root));
+  const found = local.find(isExecutableFile);
+  if (found !== undefined) return { found: true, path: found };
+  return {
+    found: false,
+    reason: `pwsh was not found on PATH nor at ${dotnetTool} nor in the project-local tool folder ${LOCAL_PWSH_DIR} (${local.join(" or ")})`,
+  };
 }
 
 /** Locates Windows PowerShell 5.1 (`powershell.exe`; Windows only) for `local` connections with `shell: "powershell"`. */

@@ -13,12 +13,15 @@
  * every operation script; the `rds-sim` CLI used to look at the result.
  * What stands in: the Pulumi engine (the harness's engine emulation, test/helpers/engine.ts); Windows (the
  * WMI emulator, state under the temporary directory); for the CLI path, a fake `pulumi` executable that
- * records how it was called; for the missing-pwsh path, an empty PATH and HOME (and a fake `dotnet`).
+ * records how it was called; for the missing-pwsh paths, a PATH without pwsh, an empty HOME and a state
+ * directory of their own (the demo looks for its local PowerShell there), and a fake `dotnet` that
+ * records its calls and "installs" a pwsh that records its starts and runs the machine's real one.
  */
 import { spawnSync, type SpawnSyncReturns } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { findPwsh } from "../../provider/powershell/executable";
 import { assertBuilt } from "../helpers/providerHost";
 import { DEMO_SCRIPT, ROOT } from "./paths";
 
@@ -210,18 +213,83 @@ describe("prerequisites and arguments", () => {
     expect(r.stdout).toContain("PowerShell 7 (pwsh) is needed");
     expect(r.stdout).toContain("dotnet tool install --global PowerShell --version 7.6.9");
     expect(r.stdout).toContain("https://learn.microsoft.com/powershell/scripting/install/installing-powershell");
+    expect(r.stdout).toContain("with it the demo installs PowerShell into .tools/pwsh itself");
     expect(r.stdout).not.toContain("BUNDLED HARNESS");
   });
 
-  test("without pwsh, with dotnet, not asked to install: gives the command and the flag, installs nothing", () => {
+  test("without pwsh, with dotnet: installs PowerShell into the local tool folder (--tool-path) without asking, says so in one line, and deploys with it", () => {
+    // The stand-in `dotnet` records every call; `tool install` puts a pwsh into --tool-path that records
+    // each start and runs the real pwsh (nothing is downloaded). Any other call (the PowerShell tool's
+    // shim runs `dotnet pwsh.dll`) goes to the real dotnet.
+    const realPwsh = findPwsh(process.env);
+    const realDotnet = spawnSync("sh", ["-c", "command -v dotnet"], { encoding: "utf8" }).stdout.trim();
+    if (!realPwsh.found || !realDotnet) throw new Error("this test needs the machine's pwsh and dotnet to stand behind the fakes");
     const dotnetBin = path.join(tmp, "dotnet-bin");
-    const dotnetCalls = path.join(tmp, "dotnet-calls");
+    const dotnetCalls = path.join(tmp, "dotnet-calls.jsonl");
+    const pwshStarts = path.join(tmp, "pwsh-starts");
+    fs.mkdirSync(dotnetBin, { recursive: true });
+    const fakePwsh = `#!/bin/sh\necho started >> ${JSON.stringify(pwshStarts)}\nexec ${JSON.stringify(realPwsh.path)} "$@"\n`;
+    // `tool …` goes to a recording installer; anything else is exec'd to the real dotnet (same process).
+    const installer = path.join(tmp, "fake-dotnet-tool.js");
+    fs.writeFileSync(
+      installer,
+      `const fs = require("fs"), path = require("path"), argv = process.argv.slice(2);
+fs.appendFileSync(${JSON.stringify(dotnetCalls)}, JSON.stringify(argv) + "\\n");
+const folder = argv[argv.indexOf("--tool-path") + 1];
+fs.mkdirSync(folder, { recursive: true });
+fs.writeFileSync(path.join(folder, "pwsh"), ${JSON.stringify(fakePwsh)}, { mode: 0o755 });
+console.log("Tool 'powershell' (version '7.6.9') was successfully installed.");
+`,
+    );
+    const fakeDotnet = `#!/bin/sh\n[ "$1" = tool ] && exec ${JSON.stringify(process.execPath)} ${JSON.stringify(installer)} "$@"\nexec ${JSON.stringify(realDotnet)} "$@"\n`;
+    fs.writeFileSync(path.join(dotnetBin, "dotnet"), fakeDotnet, { mode: 0o755 });
+    const localState = path.join(tmp, "local-pwsh");
+    const folder = path.join(localState, ".tools", "pwsh");
+    const env = { PATH: `${dotnetBin}${path.delimiter}${pathWithout("pulumi", "pwsh")}`, HOME: emptyHome, RDS_PWSH: undefined };
+
+    const r = succeeded(demo(["--state-dir", localState], env));
+    const out = r.stdout.split("\n");
+    // The exact command, once, into the local folder: no --global.
+    const calls = () =>
+      fs
+        .readFileSync(dotnetCalls, "utf8")
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l) as string[]);
+    const install = [["tool", "install", "PowerShell", "--version", "7.6.9", "--tool-path", folder]];
+    expect(calls()).toEqual(install);
+    // One line before (what, where, how, that nothing global changes), one after; dotnet's own output is not shown.
+    const announce = out.findIndex((l) => l.startsWith("PowerShell 7 not found:"));
+    expect(out[announce]).toBe(
+      `PowerShell 7 not found: installing PowerShell 7.6.9 into ${folder} (dotnet tool install --tool-path; nothing global changes)`,
+    );
+    expect(out[announce + 1]).toBe(`Installed: ${path.join(folder, "pwsh")} (remove the folder to undo).`);
+    expect(r.stdout).not.toContain("successfully installed");
+    // ...and the deployment ran in it.
+    expect(r.stdout).toContain("Resources: 5 created");
+    expect(fs.existsSync(pwshStarts)).toBe(true);
+
+    // The next run (a destroy: it runs the delete scripts) finds it in the folder and uses it: no second install.
+    fs.rmSync(pwshStarts);
+    const again = succeeded(demo(["--destroy", "--state-dir", localState], env));
+    expect(again.stdout).not.toContain("PowerShell 7 not found");
+    expect(again.stdout).toContain("Resources: 5 deleted");
+    expect(fs.existsSync(pwshStarts)).toBe(true);
+    expect(calls()).toEqual(install);
+  }, 600_000);
+
+  test("a wrong RDS_PWSH is reported, not worked around: exit 1, nothing installed", () => {
+    const dotnetCalls = path.join(tmp, "dotnet-calls-rds-pwsh");
+    const dotnetBin = path.join(tmp, "dotnet-bin-recording");
     fs.mkdirSync(dotnetBin, { recursive: true });
     fs.writeFileSync(path.join(dotnetBin, "dotnet"), `#!/bin/sh\necho "$@" >> ${JSON.stringify(dotnetCalls)}\n`, { mode: 0o755 });
-    const r = demo(["--state-dir", path.join(tmp, "no-pwsh")], { PATH: dotnetBin, HOME: emptyHome, RDS_PWSH: undefined });
+    const r = demo(["--state-dir", path.join(tmp, "wrong-rds-pwsh")], {
+      PATH: dotnetBin,
+      HOME: emptyHome,
+      RDS_PWSH: path.join(tmp, "no-such-pwsh"),
+    });
     expect(r.status).toBe(1);
-    expect(r.stdout).toContain("dotnet is here, so: dotnet tool install --global PowerShell --version 7.6.9");
-    expect(r.stdout).toContain("npm run demo -- --install-pwsh");
+    expect(r.stdout).toContain(`RDS_PWSH is set to ${path.join(tmp, "no-such-pwsh")}, which is not an executable file`);
     expect(fs.existsSync(dotnetCalls)).toBe(false);
   });
 

@@ -2,12 +2,14 @@
  * The README is the newcomer's only guide: its two commands must be the ones CI runs and the tests
  * exercise, its troubleshooting must cover every error code, and what it points at must exist.
  *
- * What is real: README.md, .ci/run, package.json, the examples' package.json and Pulumi.yaml files,
- * provider/errors.ts. Nothing stands in (pure file checks); the demo itself runs in demo.test.ts.
+ * What is real: README.md, .ci/run, package.json, test/prepare.sh, .gitignore, the examples'
+ * package.json and Pulumi.yaml files, provider/errors.ts, provider/powershell/localPwsh.ts. Nothing
+ * stands in (pure file checks); the demo itself runs in demo.test.ts.
  */
 import * as fs from "fs";
 import * as path from "path";
 import { ErrorCode } from "../../provider/errors";
+import { LOCAL_PWSH_DIR, PWSH_VERSION } from "../../provider/powershell/localPwsh";
 import { DEMO_SCRIPT, EXAMPLES_DIR, ROOT } from "./paths";
 
 const read = (rel: string) => fs.readFileSync(path.join(ROOT, rel), "utf8");
@@ -128,6 +130,24 @@ test("every relative link in the README points at a file that exists", () => {
 test("the README documents every demo option the demo accepts", () => {
   const demo = read("scripts/demo.ts");
   const options = [...new Set([...demo.matchAll(/case "(--[a-z-]+)":/g)].map((m) => m[1]))].filter((o) => o !== "--help");
-  expect(options.sort()).toEqual(["--destroy", "--harness", "--install-cli", "--install-pwsh", "--json", "--stack", "--state-dir"]);
+  expect(options.sort()).toEqual(["--destroy", "--harness", "--install-cli", "--json", "--stack", "--state-dir"]);
   for (const o of options) expect(readme).toContain(`\`${o}`);
+  // PowerShell needs no flag: the demo installs it into the local tool folder by itself.
+  expect(readme).not.toContain("--install-pwsh");
+});
+
+test("the README's set-up says what the demo and npm test do about PowerShell, as the code does", () => {
+  const twoCommands = readme.slice(readme.indexOf("## The two commands"), readme.indexOf("## The simulator"));
+  expect(twoCommands).toContain(`dotnet tool install PowerShell --version ${PWSH_VERSION} --tool-path ${LOCAL_PWSH_DIR}`);
+  // The line the demo prints, quoted as it prints it.
+  expect(twoCommands).toContain(
+    `PowerShell 7 not found: installing PowerShell ${PWSH_VERSION} into ${LOCAL_PWSH_DIR} (dotnet tool install --tool-path; nothing global changes)`,
+  );
+  expect(read(".gitignore").split("\n")).toContain(`${LOCAL_PWSH_DIR.split("/")[0]}/`);
+  // npm test's one preparation step: the local PowerShell, then the ssh lab; CI leaves PowerShell to it.
+  expect(JSON.parse(read("package.json")).scripts.pretest).toBe("bash test/prepare.sh");
+  const prepare = read("test/prepare.sh");
+  expect(prepare.indexOf("--tool-path")).toBeGreaterThan(-1);
+  expect(prepare.indexOf("--tool-path")).toBeLessThan(prepare.indexOf("ssh-lab-setup.sh\n"));
+  expect(read(".ci/run")).not.toMatch(/dotnet tool install/);
 });

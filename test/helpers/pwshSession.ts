@@ -14,17 +14,21 @@
  * The code sees it as `$data` (hashtables for objects, object[] for arrays).
  */
 import { spawn, type ChildProcess } from "child_process";
-import * as fs from "fs";
 import * as path from "path";
+import { findPwsh } from "../../provider/powershell/executable";
 
 export const REPO_ROOT = path.resolve(__dirname, "..", "..");
 export const EMULATOR_MODULE = path.join(REPO_ROOT, "provider", "emulator", "RdsEmulator.psm1");
 
-/** The pwsh executable: $PWSH, else /root/.dotnet/tools/pwsh when present, else `pwsh` from PATH. */
+/**
+ * The pwsh executable: $PWSH, else the runner's own lookup (executable.ts: RDS_PWSH, PATH,
+ * ~/.dotnet/tools, the project-local .tools/pwsh that npm test installs on a machine without one),
+ * else `pwsh` from PATH (whose failure to start then says so).
+ */
 export function pwshExecutable(): string {
   if (process.env.PWSH) return process.env.PWSH;
-  const dotnetTool = "/root/.dotnet/tools/pwsh";
-  return fs.existsSync(dotnetTool) ? dotnetTool : "pwsh";
+  const found = findPwsh();
+  return found.found ? found.path : "pwsh";
 }
 
 /** A PowerShell error that ended a `run`: the exception type, message and (for WMI errors) the HRESULT. */

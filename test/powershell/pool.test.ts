@@ -21,6 +21,7 @@ import { z } from "zod";
 import { ErrorCode } from "../../provider/errors";
 import { packageRoot } from "../../provider/paths";
 import { PWSH_INSTALL_HINT } from "../../provider/powershell/executable";
+import * as localPwsh from "../../provider/powershell/localPwsh";
 import { closeAll, configurePool, onCommand, onPoolEvent, poolOptions, poolStats, type PoolEvent } from "../../provider/powershell/pool";
 import { runOperation } from "../../provider/powershell/runner";
 import { targetKey } from "../../provider/powershell/transport";
@@ -199,14 +200,24 @@ describe("finding pwsh", () => {
     expect(poolStats().started).toBe(before);
   });
 
-  it("says how to install PowerShell 7 when pwsh is neither on PATH nor in ~/.dotnet/tools", async () => {
+  it("says how to install PowerShell 7 when pwsh is neither on PATH, in ~/.dotnet/tools nor in a project-local .tools/pwsh", async () => {
     delete process.env.RDS_PWSH;
     process.env.PATH = "/usr/bin:/bin";
     process.env.HOME = tempDir("rds-empty-home");
-    const err = await rdsErrorOf(echo("pool-no-pwsh-2"));
-    expect(err.code).toBe(ErrorCode.HostUnreachable);
-    expect(err.message).toContain("pwsh was not found on PATH nor at");
-    expect(err.message).toContain("put ~/.dotnet/tools on PATH");
+    // The project-local pwsh the lookup tries (under the package root and the working directory) is
+    // one in an empty folder: a fresh clone's npm test installs PowerShell into <repo>/.tools/pwsh.
+    const elsewhere = tempDir("rds-no-local-pwsh");
+    const missing = path.join(elsewhere, ".tools", "pwsh", "pwsh");
+    const local = jest.spyOn(localPwsh, "localPwshExecutable").mockReturnValue(missing);
+    try {
+      const err = await rdsErrorOf(echo("pool-no-pwsh-2"));
+      expect(err.code).toBe(ErrorCode.HostUnreachable);
+      expect(err.message).toContain("pwsh was not found on PATH nor at");
+      expect(err.message).toContain(`nor in the project-local tool folder .tools/pwsh (${missing}`);
+      expect(err.message).toContain("put ~/.dotnet/tools on PATH");
+    } finally {
+      local.mockRestore();
+    }
   });
 
   it("reports a pwsh that exits at once as RDS_HOST_UNREACHABLE", async () => {

@@ -1,17 +1,14 @@
 /**
  * The runner's pure pieces: quoting, envelope encoding, result-document parsing, error mapping,
- * the connection schema and target keys, finding pwsh.
+ * the connection schema and target keys (finding pwsh: executable.test.ts).
  *
- * Real: the functions under test. Stand-ins: none needed (no process is started; findPwsh looks at
- * temporary files made executable for the purpose).
+ * Real: the functions under test. Stand-ins: none needed (no process is started).
  */
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { z } from "zod";
 import { ErrorCode, isRdsError, RdsError } from "../../provider/errors";
 import { encodeEnvelope, operationCommand, quotePowerShellLiteral } from "../../provider/powershell/envelope";
-import { findPwsh } from "../../provider/powershell/executable";
 import { codeForWbem, errorFromDocument, parseResultDocument, stripAnsi, validateResult } from "../../provider/powershell/result";
 import { connectionSchema, resolveStateDir, targetKey } from "../../provider/powershell/transport";
 import { removeTempDirs, tempDir } from "./support";
@@ -201,38 +198,5 @@ describe("connections", () => {
     expect(targetKey({ transport: "simulator", host: "ls01", stateDir: "/s/" })).toBe(a);
     expect(targetKey({ transport: "simulator", host: "LS01", stateDir: "/s" })).not.toBe(a);
     expect(targetKey({ transport: "simulator", host: "ls01", stateDir: "/t" })).not.toBe(a);
-  });
-});
-
-describe("findPwsh", () => {
-  function executable(dir: string, name: string): string {
-    const file = path.join(dir, name);
-    fs.writeFileSync(file, "#!/bin/sh\n", { mode: 0o755 });
-    return file;
-  }
-
-  it("prefers $RDS_PWSH, then PATH, then ~/.dotnet/tools", () => {
-    const root = tempDir("rds-units-pwsh");
-    const home = path.join(root, "home");
-    fs.mkdirSync(path.join(home, ".dotnet", "tools"), { recursive: true });
-    const onPathDir = path.join(root, "bin");
-    fs.mkdirSync(onPathDir);
-    const configured = executable(root, "my-pwsh");
-    const onPath = executable(onPathDir, "pwsh");
-    const tool = executable(path.join(home, ".dotnet", "tools"), "pwsh");
-    expect(findPwsh({ RDS_PWSH: configured, PATH: onPathDir, HOME: home })).toEqual({ found: true, path: configured });
-    expect(findPwsh({ PATH: `/nonexistent${path.delimiter}${onPathDir}`, HOME: home })).toEqual({ found: true, path: onPath });
-    expect(findPwsh({ PATH: "/nonexistent", HOME: home })).toEqual({ found: true, path: tool });
-    expect(findPwsh({ PATH: "/nonexistent", HOME: root })).toEqual({ found: false, reason: expect.stringContaining("pwsh was not found") });
-    expect(findPwsh({ RDS_PWSH: path.join(root, "missing"), PATH: onPathDir, HOME: home })).toEqual({
-      found: false,
-      reason: expect.stringContaining("RDS_PWSH is set to"),
-    });
-  });
-
-  it("skips files that are not executable", () => {
-    const dir = tempDir("rds-units-noexec");
-    fs.writeFileSync(path.join(dir, "pwsh"), "", { mode: 0o644 });
-    expect(findPwsh({ PATH: dir, HOME: os.tmpdir() + "/nonexistent-home" }).found).toBe(false);
   });
 });

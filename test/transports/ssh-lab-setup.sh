@@ -9,10 +9,16 @@
 #    /var/lib/rds-ssh-lab/password (root only, 0600);
 #  - a pwsh that account can run as the `powershell` SSH subsystem: the dotnet global tool lives under
 #    /root (0700), so when rdstest cannot run the pwsh the tests use, its tool folder is copied to
-#    /opt/rds-ssh-lab/pwsh-<version> (read-only for others). The path is written to /var/lib/rds-ssh-lab/pwsh.
+#    /opt/rds-ssh-lab/pwsh-<version> (read-only for others). A project-local pwsh (<checkout>/.tools/pwsh,
+#    which npm test installs when there is no other) is always copied: the lab is machine-wide and
+#    outlives the checkout, which may be a temporary clone. The path is written to /var/lib/rds-ssh-lab/pwsh.
+#
+# The pwsh: $RDS_PWSH (test/prepare.sh passes the one the tests use), else pwsh on PATH or in
+# ~/.dotnet/tools, else this checkout's .tools/pwsh/pwsh.
 set -euo pipefail
 
 LAB_USER="${RDS_SSH_LAB_USER:-rdstest}"
+REPO="$(cd "$(dirname "$0")/../.." && pwd)"
 STATE=/var/lib/rds-ssh-lab
 export PATH="$PATH:$HOME/.dotnet/tools"
 
@@ -46,17 +52,19 @@ passwd -S "$LAB_USER" | grep -q ' P ' || { printf '%s:%s\n' "$LAB_USER" "$(cat "
 
 # A pwsh the lab account can run.
 PWSH="${RDS_PWSH:-$(command -v pwsh || true)}"
-[ -n "$PWSH" ] || { echo "ssh-lab-setup: pwsh not found (install it first)" >&2; exit 1; }
+if [ -z "$PWSH" ] && [ -x "$REPO/.tools/pwsh/pwsh" ]; then PWSH="$REPO/.tools/pwsh/pwsh"; fi
+[ -n "$PWSH" ] || { echo "ssh-lab-setup: pwsh not found (install it first: npm test does, into .tools/pwsh)" >&2; exit 1; }
 PWSH="$(readlink -f "$PWSH")"
 can_run() { runuser -u "$LAB_USER" -- "$1" -NoLogo -NoProfile -NonInteractive -Command 'exit 0' >/dev/null 2>&1; }
-if can_run "$PWSH"; then
+project_local() { case "$1" in */.tools/pwsh/*) return 0 ;; *) return 1 ;; esac; }
+if ! project_local "$PWSH" && can_run "$PWSH"; then
   LAB_PWSH="$PWSH"
 else
   VERSION="$("$PWSH" -NoLogo -NoProfile -NonInteractive -Command '$PSVersionTable.PSVersion.ToString()')"
   TOOL_DIR="$(dirname "$PWSH")"
   DEST="/opt/rds-ssh-lab/pwsh-$VERSION"
   if [ ! -x "$DEST/$(basename "$PWSH")" ] || ! can_run "$DEST/$(basename "$PWSH")"; then
-    echo "== ssh lab: copying pwsh $VERSION from $TOOL_DIR to $DEST (rdstest cannot reach $PWSH)"
+    echo "== ssh lab: copying pwsh $VERSION from $TOOL_DIR to $DEST ($LAB_USER cannot reach $PWSH, or it is inside a checkout)"
     rm -rf "$DEST.tmp" && install -d -m 0755 /opt/rds-ssh-lab
     cp -a "$TOOL_DIR" "$DEST.tmp"
     chmod -R go-w,go+rX "$DEST.tmp"

@@ -225,9 +225,22 @@ function places(options: Options): Places {
   };
 }
 
+/**
+ * The simulator installs a missing role instantly; Windows takes minutes. The demo makes the simulated
+ * install take a few seconds and ticks every second, so a first run shows the progress lines a real
+ * license server prints during `pulumi up` (started, still running, done). Either can be overridden.
+ */
+const DEMO_ROLE_INSTALL_SECONDS = "4";
+const DEMO_PROGRESS_INTERVAL_SECONDS = "1";
+
 /** The environment the provider sees (through the Pulumi CLI, or the harness's host). */
 function providerEnv(p: Places): Record<string, string> {
-  return { RDS_SIM_STATE_DIR: p.simDir, RDS_JOURNAL_DIR: p.journalDir };
+  return {
+    RDS_SIM_STATE_DIR: p.simDir,
+    RDS_JOURNAL_DIR: p.journalDir,
+    RDS_SIM_ROLE_INSTALL_SECONDS: process.env.RDS_SIM_ROLE_INSTALL_SECONDS ?? DEMO_ROLE_INSTALL_SECONDS,
+    RDS_PROGRESS_INTERVAL_SECONDS: process.env.RDS_PROGRESS_INTERVAL_SECONDS ?? DEMO_PROGRESS_INTERVAL_SECONDS,
+  };
 }
 
 function runPulumiCli(cli: string, options: Options, p: Places): number {
@@ -329,6 +342,8 @@ async function runWithHarness(options: Options, p: Places, why: string): Promise
   say("The Pulumi engine is stood in for by this project's engine emulation (engine/engine.ts).");
   say("Real: the quickstart program, the Pulumi SDK, the dynamic-provider host from @pulumi/pulumi,");
   say("the providers, pwsh and the PowerShell scripts. Windows is the simulator (the WMI emulator).");
+  say("A missing RD Licensing role takes a few seconds to install here (minutes on Windows), so the");
+  say("provider's [rds] progress lines show what `pulumi up` would print.");
   say("");
   say(
     `Project ${project.name}, program ${path.relative(p.projectDir, project.program) || "."}, stack ${options.stack}: ${options.destroy ? "destroy" : "up"}`,

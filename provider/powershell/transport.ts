@@ -107,7 +107,7 @@ export const localConnectionSchema = z
      */
     host: hostSchema,
     /**
-     * The shell: `"pwsh"` (PowerShell 7.2+, found as `$RDS_PWSH`, on PATH, or in ~/.dotnet/tools) or
+     * The shell: `"pwsh"` (PowerShell 7.2+, found as `$RDS_PWSH`, on PATH, in ~/.dotnet/tools or in the project's .tools/pwsh) or
      * `"powershell"` (Windows PowerShell 5.1, `powershell.exe`; Windows only). Default: `"pwsh"`.
      */
     shell: z.enum(["pwsh", "powershell"]).optional(),

@@ -152,6 +152,11 @@ describe("bad arguments exit 2, name the argument, and give a usage hint", () =>
     ["contradicting flags", ["host", "set", "ls01", "--domain", "contoso.com", "--workgroup"], /--domain and --workgroup contradict/],
     ["grace days out of range", ["host", "set", "ls01", "--grace-days", "121"], /--grace-days must be a whole number from 0 to 120/],
     [
+      "role install seconds out of range",
+      ["host", "set", "ls01", "--role-install-seconds", "3601"],
+      /--role-install-seconds must be a whole number from 0 to 3600/,
+    ],
+    [
       "bad cal type",
       [
         "clearinghouse",

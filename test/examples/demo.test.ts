@@ -98,6 +98,17 @@ describe("without the Pulumi CLI: the bundled harness", () => {
     expect(out).toMatch(/^\s+productId\s+: "\d{5}-\d{5}-\d{5}-[A-Z]{2}\d{3}"$/m);
     expect(out).toContain("Findings: 8 pass, 0 fail");
     expect(r.stderr).not.toMatch(/error/i);
+    // The provider's progress lines, as the demo prints them: the role install (the demo makes the
+    // simulated one take a few seconds and ticks every second), the Clearinghouse call, the pack installs.
+    const progress = [...out.matchAll(/^\s+\[rds\] (.*)$/gm)].map((m) => m[1]);
+    const role = progress.filter((l) => l.startsWith("ls01.contoso.com: installing the RDS-Licensing role: "));
+    expect(role[0]).toMatch(/: started \(Install-WindowsFeature RDS-Licensing/);
+    expect(role.slice(1, -1).length).toBeGreaterThan(0);
+    for (const tick of role.slice(1, -1)) expect(tick).toMatch(/: still running \(/);
+    expect(role[role.length - 1]).toMatch(/: done in /);
+    const afterRole = progress.slice(progress.indexOf(role[role.length - 1]) + 1);
+    expect(afterRole[0]).toBe("ls01.contoso.com: activating license server: calling the Microsoft Clearinghouse (ActivateServerAutomatic)");
+    expect(progress.filter((l) => /installing 2022 Per User CAL pack \((enterpriseAgreement|openLicense)\): calling /.test(l))).toHaveLength(2);
   }, 300_000);
 
   test("the simulated farm is really there (rds-sim): server activated, two packs, both hosts Per User", () => {

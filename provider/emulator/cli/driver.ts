@@ -8,7 +8,7 @@ import { findPwsh as findRunnerPwsh, PWSH_INSTALL_HINT } from "../../powershell/
 import type { Context } from "./command";
 import { CliError } from "./errors";
 
-/** The runner's lookup (executable.ts): env RDS_PWSH, else pwsh on PATH, else ~/.dotnet/tools/pwsh. */
+/** The runner's lookup (executable.ts: RDS_PWSH, PATH, ~/.dotnet/tools, the project-local .tools/pwsh). */
 export function findPwsh(env: NodeJS.ProcessEnv = process.env): string {
   const found = findRunnerPwsh(env);
   if (found.found) return found.path;

@@ -75,6 +75,11 @@ function Get-RdsServiceStatus($S) {
 }
 
 function Get-RdsRoleInstallSeconds($S) {
-    # How long an install of the role takes on this host (host fact roleInstallSeconds; absent: 0).
-    if ($S.config.Contains('roleInstallSeconds')) { [int]$S.config['roleInstallSeconds'] } else { 0 }
+    # How long an install of the role takes on this host: the host fact roleInstallSeconds, else the
+    # simulator-wide default $env:RDS_SIM_ROLE_INSTALL_SECONDS (the demo sets it so its progress lines
+    # show a role install that takes a while, as on Windows), else 0.
+    if ($S.config.Contains('roleInstallSeconds')) { return [int]$S.config['roleInstallSeconds'] }
+    $default = 0
+    if ([int]::TryParse([string]$env:RDS_SIM_ROLE_INSTALL_SECONDS, [ref]$default) -and $default -ge 0 -and $default -le 3600) { return $default }
+    0
 }

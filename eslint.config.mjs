@@ -4,7 +4,9 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: [".tools/**", "bin/**", "node_modules/**", "examples/**/node_modules/**", ".rds-sim/**", ".pulumi/**", "**/*.js", "**/*.mjs"] },
+  {
+    ignores: [".tools/**", "bin/**", "node_modules/**", "examples/**/node_modules/**", ".rds-sim/**", ".pulumi/**", "**/*.js", "**/*.mjs"],
+  },
   // A disable comment that suppresses nothing is an error: every one left is there for a real finding.
   { linterOptions: { reportUnusedDisableDirectives: "error" } },
   js.configs.recommended,

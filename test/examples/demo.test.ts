@@ -108,7 +108,9 @@ describe("without the Pulumi CLI: the bundled harness", () => {
     expect(role[role.length - 1]).toMatch(/: done in /);
     const afterRole = progress.slice(progress.indexOf(role[role.length - 1]) + 1);
     expect(afterRole[0]).toBe("ls01.contoso.com: activating license server: calling the Microsoft Clearinghouse (ActivateServerAutomatic)");
-    expect(progress.filter((l) => /installing 2022 Per User CAL pack \((enterpriseAgreement|openLicense)\): calling /.test(l))).toHaveLength(2);
+    expect(
+      progress.filter((l) => /installing 2022 Per User CAL pack \((enterpriseAgreement|openLicense)\): calling /.test(l)),
+    ).toHaveLength(2);
   }, 300_000);
 
   test("the simulated farm is really there (rds-sim): server activated, two packs, both hosts Per User", () => {

@@ -28,6 +28,7 @@ import { createEngine, type Engine } from "../../helpers/engine";
 import { assertBuilt, startProviderHost, type ProviderHost } from "../../helpers/providerHost";
 import { callLogs, clearinghouseLicenseServerId, setHostConfig, type CallLogRow } from "../sessionHostLicensing/simAdmin";
 import { componentResources, runProgram } from "./liveProgram";
+import { withWarnings } from "../../helpers/warnings";
 
 const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "rds-e2e-"));
 const sim = (host: string) => ({ transport: "simulator" as const, host, stateDir });
@@ -83,17 +84,6 @@ const settled = <T>(o: pulumi.Output<T>) => (o as unknown as { promise(): Promis
 const findingsOf = (component: RdsLicensing) => settled<Finding[]>(component.findings);
 const short = (urn: string) => urn.split("::").pop()!;
 const CLI = path.resolve(__dirname, "../../../bin/provider/emulator/cli.js");
-
-/** `pulumi.log.warn` without an engine writes `warning: [runtime] <text>` to console.warn: captured here. */
-async function withWarnings<T>(body: () => Promise<T>): Promise<{ result: T; warnings: string[] }> {
-  const warnings: string[] = [];
-  const spy = jest.spyOn(console, "warn").mockImplementation((...parts: unknown[]) => void warnings.push(parts.map(String).join(" ")));
-  try {
-    return { result: await body(), warnings };
-  } finally {
-    spy.mockRestore();
-  }
-}
 
 /** What `pulumi stack output` would show of the component and its license server after a run. */
 async function stackOutputs(component: RdsLicensing, run: { registered: string[] }) {

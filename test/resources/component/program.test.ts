@@ -13,6 +13,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { ErrorCode, isRdsError } from "../../../provider/errors";
 import { RdsLicensing, validateRdsLicensingArgs, type RdsLicensingArgs } from "../../../provider/resources/component/rdsLicensing";
 import type { Finding } from "../../../provider/resources/component/findings";
+import { withWarnings } from "../../helpers/warnings";
 
 const SIG = "4dabf18193072939515e22adb298388d";
 type Props = Record<string, unknown>;
@@ -266,15 +267,6 @@ describe("RdsLicensing phases of a web or telephone activation", () => {
   });
   const LICENSE_SERVER_ID = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345678";
 
-  async function withWarnings<T>(body: () => Promise<T>): Promise<{ result: T; warnings: string[] }> {
-    const warnings: string[] = [];
-    const spy = jest.spyOn(console, "warn").mockImplementation((...parts: unknown[]) => void warnings.push(parts.map(String).join(" ")));
-    try {
-      return { result: await body(), warnings };
-    } finally {
-      spy.mockRestore();
-    }
-  }
   const value = <T>(o: pulumi.Output<T>) => new Promise<T>((res) => o.apply(res));
 
   function overWinrm(activation: RdsLicensingArgs["licenseServer"]["activation"]): RdsLicensingArgs {

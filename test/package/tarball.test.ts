@@ -24,6 +24,7 @@ import * as os from "os";
 import * as path from "path";
 import { createEngine, type Engine } from "../helpers/engine";
 import { assertBuilt, startProviderHost, type ProviderHost } from "../helpers/providerHost";
+import { pwshExecutable } from "../helpers/pwshSession";
 import { deployProgram, type DeployOptions } from "./deploy";
 import {
   danglingSourceMaps,
@@ -159,7 +160,16 @@ describe.each(PULUMI_VERSIONS)("a user's program with @pulumi/pulumi $version ($
   }, 120_000);
 
   test("deploys on the simulator through the real dynamic-provider host started in the program folder", async () => {
-    host = await startProviderHost({ cwd: dir, project: PROJECT, stack: STACK, startTimeoutMs: 60_000 });
+    // The installed package looks for pwsh from the program folder (RDS_PWSH, PATH, ~/.dotnet/tools,
+    // .tools/pwsh there). On a machine whose only pwsh is this checkout's .tools/pwsh (what npm test
+    // installs), the user would point RDS_PWSH at it: so does the test, with the suite's own lookup.
+    host = await startProviderHost({
+      cwd: dir,
+      project: PROJECT,
+      stack: STACK,
+      startTimeoutMs: 60_000,
+      env: { RDS_PWSH: pwshExecutable() },
+    });
     engine = createEngine(host);
     const up = await deployProgram(engine, dir, deployOptions());
     expect(up.programError).toBeUndefined();
@@ -196,6 +206,7 @@ describe.each(PULUMI_VERSIONS)("a user's program with @pulumi/pulumi $version ($
     // The installed `rds-sim` bin sees what was deployed.
     const hosts = execFileSync(path.join(dir, "node_modules", ".bin", "rds-sim"), ["hosts", "--json", "--state-dir", stateDir], {
       cwd: dir,
+      env: { ...process.env, RDS_PWSH: pwshExecutable() },
       encoding: "utf8",
     });
     expect(hosts).toContain("ls01.contoso.com");

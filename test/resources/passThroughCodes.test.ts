@@ -40,6 +40,7 @@ import {
   type Props,
 } from "../helpers/providerHost";
 import { childPidsOf, SshLab } from "../transports/sshLab";
+import { pwshExecutable } from "../helpers/pwshSession";
 import { simAdmin } from "./licenseServer/simAdmin";
 import { NOT_PROVOKED_ON_THIS_MACHINE, PROVOKED_FOR_EVERY_RESOURCE } from "./passThroughCodes";
 
@@ -195,7 +196,9 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
   // One pwsh per simulator target (as for remote ones), not a group of shared workers: fewer to start.
-  const env = { RDS_SIM_WORKERS: "0" };
+  // RDS_PWSH: the broken copy of the package lives outside this checkout, so its lookup would not see
+  // the checkout's .tools/pwsh (npm test's install on a machine without pwsh): name the suite's pwsh.
+  const env = { RDS_SIM_WORKERS: "0", RDS_PWSH: pwshExecutable() };
   [host, brokenHost] = await Promise.all([
     startProviderHost({ env }),
     startProviderHost({ cwd: programWithBrokenReads(), env }),

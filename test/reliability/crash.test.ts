@@ -112,7 +112,8 @@ async function crashAt(point: { why: string; methods: string[] }, i: number, fai
     ]);
     const first = await run;
     if (!killed) {
-      failures.push(`${point.why}: the up finished without reaching the call`);
+      const why = first.errors.map((e) => (e.error instanceof Error ? e.error.message : String(e.error))).join("; ");
+      failures.push(`${point.why}: the up finished without reaching the call (${why || "no error"})`);
       return;
     }
     if (first.errors.length === 0) failures.push(`${point.why}: the killed up reported no error`);

@@ -44,6 +44,7 @@ import { startInProcessHost } from "../../engine/inProcessHost";
 import { componentResources, runProgram, type ProgramRun } from "../../engine/program";
 import type { StateEntry } from "../../engine/state";
 import { resetOperationRunner, setOperationRunner, type OperationRunner } from "../../provider/powershell/runner";
+import { abandonLocksOfThisProcess } from "../../provider/resources/calPack/installLock";
 import { RdsLicensing } from "../../provider/resources/component/rdsLicensing";
 import { useFastJournal } from "../fake/fastJournal";
 import { FakeRunner } from "../fake/runner";
@@ -207,6 +208,7 @@ function restoredEngine(host: ProviderHost, saved: ReturnType<typeof persisted>)
 
 /** A fresh machine (empty world, empty journal) with a host that dies at `point`. */
 function freshMachine(point?: Point): Machine {
+  abandonLocksOfThisProcess(journalDir);
   fs.rmSync(journalDir, { recursive: true, force: true });
   fs.mkdirSync(journalDir, { recursive: true });
   machine = { runner: new FakeRunner(), ops: [], life: new HostLife(point) };
@@ -304,6 +306,9 @@ async function crashAt(point: Point): Promise<string[]> {
   } else if (!first.dead) return [`the run finished without reaching the point (${ended.run ? runErrors(ended.run) || "no error" : "?"})`];
 
   // The restart: a fresh host and engine over what the dead engine had recorded, the same world and journal.
+  // A real death frees the CAL pack install lock (a dead pid's lock is taken over); in process, its holder
+  // only never settles, so the lock is freed here as the death would.
+  abandonLocksOfThisProcess(journalDir);
   m.life = new HostLife();
   const recovered = restoredEngine(hostFor(m.life), persisted(engine));
   const installsBefore = successfulInstalls(m.ops);

@@ -2,11 +2,12 @@
  * Create with `adoptKeyPackId`: take an existing pack instead of installing one. The pack must exist,
  * be the declared CAL version and type, and not be claimed by another resource in the install
  * journal; it is then journalled as this resource's (`returned`), so no other declaration takes it.
+ * Runs under the install lock (create.ts), so two adoptions of one pack cannot both see it free.
  */
 import type * as pulumi from "@pulumi/pulumi";
 import * as journal from "./journal";
 import * as messages from "./messages";
-import { adoptionOwner, factsOf, fingerprintContent, isDeclaredKind, singleUseCodeContent } from "./rules";
+import { adoptionOwner, factsOf, isDeclaredKind, singleUseCodeContent } from "./rules";
 import type { CalPackInputs } from "./schema";
 import { getPack, hostOf, kit } from "./steps";
 
@@ -18,23 +19,33 @@ export async function codeFingerprint(d: CalPackInputs): Promise<string | undefi
   return content === undefined ? undefined : journal.fingerprint(content);
 }
 
-/** `props`: the inputs as given (they become the outputs); `d`: the same, parsed. */
-export async function adopt(d: CalPackInputs, props: Props, secrets: readonly string[]): Promise<pulumi.dynamic.CreateResult> {
+/**
+ * `props`: the inputs as given (they become the outputs); `d`: the same, parsed; `me`: its journal
+ * identity; `content`: what its fingerprint covers (to recognise its version 1 entries).
+ */
+export async function adopt(
+  d: CalPackInputs,
+  props: Props,
+  secrets: readonly string[],
+  me: journal.JournalIdentity,
+  content: Props,
+): Promise<pulumi.dynamic.CreateResult> {
   const host = hostOf(d);
   const id = d.adoptKeyPackId!;
   const doing = `adopting CAL pack #${id}`;
   const p = await getPack(d.connection, id, doing, secrets);
   if (!p) throw messages.adoptedPackMissing(doing, host, id);
   if (!isDeclaredKind(p, d)) throw messages.adoptedPackOtherKind(doing, host, p, d);
-  const fp = await journal.fingerprint(fingerprintContent(d));
-  const owner = adoptionOwner(journal.entriesFor(host), id, { journalKey: d.journalKey, fingerprint: fp });
+  const entries = await journal.resolveEntries(host, me, content);
+  // An entry of this journalKey under another key (a lost key file) may be this resource's own: not an owner.
+  const owner = adoptionOwner(journal.comparableEntries(entries, me), id, me);
   if (owner) throw messages.adoptedPackOwned(doing, host, id, owner, journal.journalDir());
   journal.writeEntry(
     journal.newEntry({
       journalKey: d.journalKey,
       host,
-      fingerprint: fp,
-      codeFingerprint: await codeFingerprint(d),
+      fingerprint: me.fingerprint,
+      codeFingerprint: me.codeFingerprint,
       status: "returned",
       keyPackId: id,
       packsBefore: [],

@@ -14,10 +14,14 @@
  * Entries `returned`/`installed` of other resources also keep their packs out of the ambiguity
  * candidates (those packs are claimed). Delete removes the entries of the pack it removes.
  *
- * Secrets never reach the journal: an entry holds a fingerprint, scrypt(salt, declaration) with a
- * random per-directory salt and a deliberately slow cost, so a 7-digit agreement number cannot be
- * recovered by trying every value. Entries are one JSON file each (0600, directory 0700), written
- * atomically (temp file + rename), so concurrent creates never share a file.
+ * Secrets never reach the journal: an entry holds a fingerprint, scrypt(salt, HMAC-SHA256(key,
+ * declaration)), keyed with a secret kept OUTSIDE the journal folder (journalKey.ts) and stretched with
+ * a random per-directory salt: the journal folder alone (a backup, a copied CI cache) gives no way to
+ * test a guessed agreement number, and with the key too every guess still costs a scrypt. Version 1
+ * entries (scrypt without the key) are still read: the entry of the declaration at hand is recognised
+ * by its old fingerprint and rewritten as version 2 (`resolveEntries`). Entries are one JSON file each
+ * (0600, directory 0700), written atomically (temp file + rename), so concurrent creates never share
+ * a file.
  *
  * Where: `$RDS_JOURNAL_DIR`, else `~/.pulumi-rds-licensing/journal`, on the machine that runs
  * `pulumi up` (read in the host process at call time, never captured by the serialized provider).
@@ -26,11 +30,15 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { journalKey as secretKey } from "./journalKey";
 
 export type JournalStatus = "pending" | "installed" | "returned";
 
 export interface JournalEntry {
-  version: 1;
+  /** 1: fingerprint = scrypt(salt, declaration); 2: scrypt(salt, HMAC(key, declaration)) under `keyId`. */
+  version: 1 | 2;
+  /** Version 2: which key made the fingerprints (journalKey.ts `keyId`): under another key they cannot be compared. */
+  keyId?: string;
   /** "<project>/<stack>/<resource name>" from the class ("" when the provider is used without it). */
   journalKey: string;
   /** The license server host, lower case. */
@@ -95,17 +103,41 @@ function salt(dir: string): Buffer {
   throw new Error(`reading the install journal salt in ${dir}: the file stays malformed; remove it`);
 }
 
-/** The fingerprint of a declaration: scrypt over its canonical JSON (which holds the secret data). */
-export function fingerprint(declaration: Record<string, unknown>, dir: string = journalDir()): Promise<string> {
-  const text = JSON.stringify(
+/** The canonical JSON of a declaration (which holds the secret data). */
+function canonical(declaration: Record<string, unknown>): string {
+  return JSON.stringify(
     Object.keys(declaration)
       .sort()
       .map((k) => [k, declaration[k] ?? null]),
   );
+}
+
+function stretch(text: string, dir: string): Promise<string> {
   const s = salt(dir);
   return new Promise((resolve, reject) => {
     crypto.scrypt(text, s, 32, SCRYPT, (err, key) => (err ? reject(err) : resolve(key.toString("hex"))));
   });
+}
+
+/** The fingerprint of a declaration (version 2): scrypt(salt, HMAC-SHA256(key, canonical JSON)). */
+export async function fingerprint(declaration: Record<string, unknown>, dir: string = journalDir()): Promise<string> {
+  const keyed = crypto.createHmac("sha256", secretKey().key).update(canonical(declaration)).digest("hex");
+  return stretch(keyed, dir);
+}
+
+/** The version 1 fingerprint (scrypt(salt, canonical JSON)): only to recognise entries written before the key. */
+export async function fingerprintV1(declaration: Record<string, unknown>, dir: string = journalDir()): Promise<string> {
+  return stretch(canonical(declaration), dir);
+}
+
+/** The id of the key fingerprints are made with now (written into every version 2 entry). */
+export function currentKeyId(): string {
+  return secretKey().keyId;
+}
+
+/** A version 2 entry made under another key: its fingerprints cannot be compared with this declaration's. */
+export function isUnverifiable(e: JournalEntry): boolean {
+  return e.version === 2 && e.keyId !== currentKeyId();
 }
 
 function entryFile(dir: string, e: Pick<JournalEntry, "host" | "journalKey" | "fingerprint">): string {
@@ -151,7 +183,7 @@ export function entriesFor(host: string, dir: string = journalDir()): JournalEnt
     if (!/^[0-9a-f]{64}\.json$/.test(name)) continue;
     try {
       const e = JSON.parse(fs.readFileSync(path.join(dir, name), "utf8")) as JournalEntry;
-      if (e && e.version === 1 && e.host === want) out.push(e);
+      if (e && (e.version === 1 || e.version === 2) && e.host === want) out.push(e);
     } catch {
       // A torn or foreign file: ignore it.
     }
@@ -159,9 +191,9 @@ export function entriesFor(host: string, dir: string = journalDir()): JournalEnt
   return out;
 }
 
-export function newEntry(fields: Omit<JournalEntry, "version" | "createdAt" | "updatedAt">): JournalEntry {
+export function newEntry(fields: Omit<JournalEntry, "version" | "keyId" | "createdAt" | "updatedAt">): JournalEntry {
   const now = new Date().toISOString();
-  return { version: 1, ...fields, host: fields.host.toLowerCase(), createdAt: now, updatedAt: now };
+  return { version: 2, keyId: currentKeyId(), ...fields, host: fields.host.toLowerCase(), createdAt: now, updatedAt: now };
 }
 
 export function withStatus(entry: JournalEntry, status: JournalStatus, keyPackId?: number): JournalEntry {
@@ -171,4 +203,54 @@ export function withStatus(entry: JournalEntry, status: JournalStatus, keyPackId
     ...(keyPackId === undefined ? {} : { keyPackId }),
     updatedAt: new Date().toISOString(),
   };
+}
+
+/** A declaration as the journal knows it: its journalKey and its (version 2) fingerprints. */
+export interface JournalIdentity {
+  journalKey: string;
+  fingerprint: string;
+  codeFingerprint?: string;
+}
+
+/**
+ * The entries of a host, with this declaration's version 1 entries upgraded: an entry written before
+ * the key (version 1) whose journalKey and old fingerprint are this declaration's is rewritten as
+ * version 2 (the old file removed), so adoption keeps working across the upgrade and the old
+ * fingerprint leaves the disk. Other resources' version 1 entries stay as they are (their declarations
+ * are not known here); they still claim their packs. The old fingerprint is only computed while
+ * version 1 entries of this journalKey exist on this host.
+ */
+export async function resolveEntries(
+  host: string,
+  me: JournalIdentity,
+  content: Record<string, unknown>,
+  dir: string = journalDir(),
+): Promise<JournalEntry[]> {
+  const entries = entriesFor(host, dir);
+  const old = entries.filter((e) => e.version === 1 && e.journalKey === me.journalKey);
+  if (old.length === 0) return entries;
+  const v1 = await fingerprintV1(content, dir);
+  return entries.map((e) => {
+    if (!old.includes(e) || e.fingerprint !== v1) return e;
+    const upgraded: JournalEntry = {
+      ...e,
+      version: 2,
+      keyId: currentKeyId(),
+      fingerprint: me.fingerprint,
+      ...(e.codeFingerprint === undefined ? {} : { codeFingerprint: me.codeFingerprint }),
+    };
+    writeEntry(upgraded, dir);
+    removeEntry(e, dir);
+    return upgraded;
+  });
+}
+
+/**
+ * The entries this declaration can be compared with: an entry of the same journalKey written under
+ * another key (the key file was lost or replaced) may be this resource's own, unprovable now, so it
+ * claims nothing: its pack stays a candidate (RDS_AMBIGUOUS_PACK asks), never silently skipped and
+ * installed again. Other resources' entries claim their packs whatever their key.
+ */
+export function comparableEntries(entries: readonly JournalEntry[], me: Pick<JournalIdentity, "journalKey">): JournalEntry[] {
+  return entries.filter((e) => !(isUnverifiable(e) && e.journalKey === me.journalKey));
 }

@@ -24,12 +24,15 @@ import {
 
 type Props = Record<string, unknown>;
 
+/** The install step's timeout; also the longest a create waits for another process's install lock. */
+export const INSTALL_TIMEOUT_MS = 300_000;
+
 export const kit = resourceKit<"inspect" | "install" | "get" | "resize" | "remove">({
   folder: "calPack",
   secretFields: FIELDS.secretFields,
   secretValueFields: FIELDS.secretValueFields,
   // Installs talk to the Microsoft Clearinghouse; resize and remove change the local database; reads are local.
-  timeoutsMs: { inspect: 60_000, get: 60_000, install: 300_000, resize: 120_000, remove: 120_000 },
+  timeoutsMs: { inspect: 60_000, get: 60_000, install: INSTALL_TIMEOUT_MS, resize: 120_000, remove: 120_000 },
 });
 
 /** The host an error names: the connection's, or a placeholder when state has none. */

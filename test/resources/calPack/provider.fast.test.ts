@@ -22,6 +22,7 @@ import { DiffChanges, type ProviderHost } from "../../../engine/hostProtocol";
 import { startInProcessHost } from "../../../engine/inProcessHost";
 import { isSecret, stripSecrets } from "../../../engine/secrets";
 import { setOperationRunner, resetOperationRunner, type OperationRunner } from "../../../provider/powershell/runner";
+import { abandonLocksOfThisProcess } from "../../../provider/resources/calPack/installLock";
 import { useFastJournal } from "../../fake/fastJournal";
 import { FakeRunner } from "../../fake/runner";
 import { providerTableOf, providers, Sim } from "../../reliability/support";
@@ -375,6 +376,8 @@ describe("never twice", () => {
     expect(packsOn(LS_HOST).length).toBe(1);
     expect(journalEntriesFor(LS_HOST).map((e) => e.status)).toEqual(["pending"]);
 
+    // A real death frees the install lock (a dead pid's lock is taken over); in process it is freed here.
+    abandonLocksOfThisProcess(journalDir);
     await host.restart();
     const steps = await engine.up(specs(p));
     expect(steps.map((s) => s.op)).toEqual(["same", "create"]);

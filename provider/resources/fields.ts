@@ -26,6 +26,12 @@ export interface FieldDef {
   readonly secret?: boolean;
   /** A text whose value never appears in a message (license codes, numbers): scrubbed from errors. */
   readonly secretValue?: boolean;
+  /**
+   * The inputs (dotted paths: `activation.licenseServerId`) this field carries or derives from, when
+   * one of them may be a secret. The field is wrapped as a secret in every answer in which one of
+   * them is given (see `secretSources` below for why "given" and not "secret").
+   */
+  readonly secretFrom?: readonly string[];
   /** What a change does (default `none`). */
   readonly change?: Change;
   /** The comparator's rule besides `replace` (normalisation, carried values, unknown handling). */
@@ -45,6 +51,14 @@ export interface DerivedFields<T extends FieldTable> {
   readonly diffSpec: DiffSpec;
   /** Fields wrapped as secrets in every answer. */
   readonly secretFields: readonly string[];
+  /**
+   * The table of outputs that carry or derive from an input that may be secret: output -> its source
+   * inputs. The dynamic-provider host accepts no secrets, so the engine strips every wrapper before the
+   * provider sees the inputs: the provider cannot tell a `pulumi.secret(id)` from a plain id. So an
+   * output is wrapped whenever one of its sources is given, secret or not (a plain value the program
+   * holds anyway loses nothing by being secret; a secret one never crosses the host in plain text).
+   */
+  readonly secretSources: Readonly<Record<string, readonly string[]>>;
   /** Fields whose values are scrubbed from every message. */
   readonly secretValueFields: readonly string[];
   /** Fields whose change only writes state. */
@@ -67,6 +81,7 @@ export function deriveFields<T extends FieldTable>(table: T): DerivedFields<T> {
     inputShape,
     diffSpec,
     secretFields: entries.filter(([, f]) => f.secret).map(([k]) => k),
+    secretSources: Object.fromEntries(entries.filter(([, f]) => f.secretFrom?.length).map(([k, f]) => [k, f.secretFrom!])),
     secretValueFields: entries.filter(([, f]) => f.secretValue).map(([k]) => k),
     stateOnlyFields: new Set(entries.filter(([, f]) => f.change === "stateOnly").map(([k]) => k)),
     outputKeys: entries.filter(([, f]) => f.output).map(([k]) => k),
@@ -94,6 +109,53 @@ export function inputObject<T extends FieldTable>(fields: DerivedFields<T>, what
       return unknownFieldsReason(i, allowed);
     },
   });
+}
+
+// ---- free text: length limits and control characters -------------------------------------------
+
+/**
+ * C0 controls (U+0000-U+001F: NUL, BEL, tab, line feed...), DEL (U+007F) and C1 controls
+ * (U+0080-U+009F). None belongs in a name, an address or a license server name: Windows stores the
+ * text as it is given and RD Licensing Manager, the Clearinghouse form and the Group Policy list show
+ * or compare it as one line.
+ */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point of this rule
+const CONTROL_CHARACTER = /[\u0000-\u001F\u007F-\u009F]/;
+
+/** "U+0007", the code of the first control character in a text (a code, never the text around it). */
+function firstControlCharacter(text: string): { code: string; position: number } | undefined {
+  const match = CONTROL_CHARACTER.exec(text);
+  if (!match) return undefined;
+  return { code: `U+${match[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, "0")}`, position: match.index + 1 };
+}
+
+/**
+ * Why a free-text value is refused, or undefined when it is fine: longer than `maxLength` characters
+ * (UTF-16 code units, as Windows counts a WMI string), or holding a control character. `where` names
+ * the field ("contact.firstName", "a license server name"). The value itself is never quoted: only its
+ * length, or the code and position of the offending character.
+ */
+export function freeTextProblem(text: string, where: string, maxLength: number): string | undefined {
+  // Length first: a 20 MB value is refused without scanning it.
+  if (text.length > maxLength) {
+    return `${where} is ${text.length} characters long, more than the ${maxLength} accepted: shorten it`;
+  }
+  const control = firstControlCharacter(text);
+  if (control) {
+    return (
+      `${where} holds a control character (${control.code}) at position ${control.position}: remove it ` +
+      `(control characters such as NUL, BEL, tab or a line break are not accepted in names, contact fields or license server names)`
+    );
+  }
+  return undefined;
+}
+
+/** A zod check for `.superRefine(...)`: the free-text rule of `freeTextProblem`, as an issue. */
+export function freeTextRule(where: string, maxLength: number) {
+  return (text: string, ctx: z.RefinementCtx) => {
+    const problem = freeTextProblem(text, where, maxLength);
+    if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem, input: text, continue: false });
+  };
 }
 
 /** The props seed of a resource class: every output key present (as `undefined`), then the args. */

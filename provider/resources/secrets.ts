@@ -7,6 +7,8 @@
  * every answer (check inputs, create/read/update outputs, init-failure properties), and no response
  * of the host carries them in plain text. RdsCalPack does the same for its program data.
  */
+import { UNKNOWN } from "../diff";
+
 const SIG_KEY = "4dabf18193072939515e22adb298388d";
 const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
 
@@ -32,4 +34,38 @@ export function wrapSecrets<T extends object | undefined>(props: T, keys: readon
     if (out[k] !== undefined && out[k] !== null && !isSecretValue(out[k])) out[k] = { [SIG_KEY]: SECRET_SIG, value: out[k] };
   }
   return out as T;
+}
+
+/** The value at a dotted path (`activation.licenseServerId`), looking through secret wrappers. */
+function valueAtPath(props: Record<string, unknown>, dotted: string): unknown {
+  let cur: unknown = props;
+  for (const key of dotted.split(".")) {
+    if (isSecretValue(cur)) cur = (cur as Record<string, unknown>).value;
+    if (cur === null || typeof cur !== "object") return undefined;
+    cur = (cur as Record<string, unknown>)[key];
+  }
+  return isSecretValue(cur) ? (cur as Record<string, unknown>).value : cur;
+}
+
+/**
+ * A source counts as given when it holds a value: not absent, null or "" (an empty id carries
+ * nothing), nor unknown at preview (no value yet: nothing to leak, and the engine keeps the wrapper
+ * the program put on it).
+ */
+function given(value: unknown): boolean {
+  return value !== undefined && value !== null && value !== "" && value !== UNKNOWN;
+}
+
+/**
+ * A copy of `props` in which every field of `sources` (output -> the inputs it carries or derives from,
+ * fields.ts `secretSources`) is wrapped as a secret when one of its sources is given in `props` (the
+ * state holds the inputs beside the outputs, so an answer can be judged from itself).
+ */
+export function wrapDerivedSecrets<T extends object | undefined>(props: T, sources: Readonly<Record<string, readonly string[]>>): T {
+  if (props === undefined || props === null) return props;
+  const p = props as Record<string, unknown>;
+  const keys = Object.entries(sources)
+    .filter(([, from]) => from.some((path) => given(valueAtPath(p, path))))
+    .map(([key]) => key);
+  return wrapSecrets(props, keys);
 }

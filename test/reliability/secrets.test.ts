@@ -9,6 +9,11 @@
  *   stderr, the emulator's call logs, the runner's command text seen through the pool's onCommand hook
  *   inside the host, and in this process), the serialized providers (`__provider`), the install journal.
  *
+ * A second stack (its own engine, the same host) activates a license server by the web method with a
+ * license server id given as `pulumi.secret(id)`: the id, and every output that carries it (the
+ * top-level `licenseServerId` and `activation`), is secret in state and in every host response, and
+ * the id appears in plain text nowhere above either.
+ *
  * Real: the Pulumi SDK running the program (the RdsLicensing component and the classes: pulumi.secret,
  * additionalSecretOutputs), the serialized providers, the dynamic-provider host process and gRPC, the
  * built providers, the runner, pwsh 7, the scripts, the journal. Stands in: the Pulumi CLI engine
@@ -16,6 +21,7 @@
  * (The simulator transport has no credentials yet: a password can only reach the provider as a stray
  * connection field, which check refuses without echoing it.)
  */
+import * as pulumi from "@pulumi/pulumi";
 import * as fs from "fs";
 import * as path from "path";
 import { closeAll, onCommand } from "../../provider/powershell/pool";
@@ -37,6 +43,8 @@ const journalDir = tempDir("secrets-journal");
 const commandLog = path.join(tempDir("secrets-commands"), "commands.log");
 const sim = new Sim(stateDir);
 const LS = "ls-secret.contoso.com";
+/** The license server the second stack activates by the web method, with a secret license server id. */
+const LS_WEB = "ls-secret-web.contoso.com";
 const SH = "sh-secret.contoso.com";
 const PASSWORD = "S3cr3t-P@ssw0rd-4417";
 const AGREEMENT = "8675309";
@@ -51,6 +59,8 @@ const errors: string[] = [];
 const providers: string[] = [];
 let host: ProviderHost;
 let engine: Engine;
+/** The second stack: the web-activated license server. */
+let webEngine: Engine;
 let retail = "";
 let keyPack = "";
 
@@ -102,6 +112,7 @@ beforeAll(async () => {
   await sim.reset(LS); // the program itself installs, activates and configures from scratch (the Clearinghouse remembers the ids)
   host = await startCommandTappedHost({ stateDir, journalDir, commandLog });
   engine = createEngine(host);
+  webEngine = createEngine(host);
 });
 
 afterAll(async () => {
@@ -184,19 +195,60 @@ describe("a full run, with failures on purpose", () => {
     expect(providers.length).toBe(6);
   });
 
+  test("a second stack: a license server activated by the web method with a secret license server id", async () => {
+    const webServer = (activation: { method: "web"; licenseServerId?: pulumi.Input<string> }) => () => [
+      new RdsLicenseServer("web-ls", {
+        connection: { transport: "simulator", host: LS_WEB, stateDir },
+        contact: { firstName: "Ada", lastName: "Lovelace", company: "Contoso", countryRegion: "United Kingdom" },
+        activation,
+      }),
+    ];
+    // Phase 1: pending, the product id to give the web site.
+    const pending = await runProgram(webEngine, webServer({ method: "web" }));
+    expect(pending.errors).toEqual([]);
+    const [entry] = [...webEngine.state.values()];
+    const productId = webEngine.outputs(entry.urn).productId as string;
+    const id = await sim.licenseServerId(productId);
+    secrets.push(id);
+    // Phase 2: the id from the web site, as a secret.
+    const activated = await runProgram(webEngine, webServer({ method: "web", licenseServerId: pulumi.secret(id) }));
+    for (const e of activated.errors) errors.push(e.error.message);
+    expect(activated.errors).toEqual([]);
+    const outputs = webEngine.entry(entry.urn).outputs;
+    expect(webEngine.outputs(entry.urn)).toMatchObject({ activationStatus: "activated", licenseServerId: id });
+    // Every output that carries the id is secret in state.
+    for (const k of ["licenseServerId", "activation"]) expect(isSecret(outputs[k])).toBe(true);
+    const refresh = await webEngine.refresh();
+    expect(refresh.map((r) => r.op)).toEqual(["same"]);
+    for (const k of ["licenseServerId", "activation"]) expect(isSecret(webEngine.entry(entry.urn).outputs[k])).toBe(true);
+    // Nothing but the secret outputs holds it.
+    expectNoSecrets("the web license server's state, secrets redacted", JSON.stringify(redact(webEngine.entry(entry.urn))), [id]);
+  });
+
   test("destroy", async () => {
     await engine.destroy();
     expect(engine.state.size).toBe(0);
+    await webEngine.destroy();
+    expect(webEngine.state.size).toBe(0);
   });
 });
 
 describe("no secret anywhere in plain text after the run", () => {
   test("state outputs, host responses and errors", () => {
-    expect(secrets.length).toBe(7);
-    expectNoSecrets("host responses", JSON.stringify(redact(engine.log.map((c) => c.response ?? null))), secrets);
-    expectNoSecrets("host errors (gRPC details, init failures)", JSON.stringify(redact(engine.log.map((c) => c.error ?? null))), secrets);
+    expect(secrets.length).toBe(8);
+    for (const [stack, e] of [
+      ["", engine],
+      [" (web stack)", webEngine],
+    ] as const) {
+      expectNoSecrets(`host responses${stack}`, JSON.stringify(redact(e.log.map((c) => c.response ?? null))), secrets);
+      expectNoSecrets(
+        `host errors (gRPC details, init failures)${stack}`,
+        JSON.stringify(redact(e.log.map((c) => c.error ?? null))),
+        secrets,
+      );
+      expectNoSecrets(`engine events${stack}`, JSON.stringify(e.events), secrets);
+    }
     expectNoSecrets("deployment errors and check failures", errors.join("\n"), secrets);
-    expectNoSecrets("engine events", JSON.stringify(engine.events), secrets);
     // Requests carry the secrets only inside secret wrappers where the engine keeps them secret: what
     // the engine stores is checked through the responses and state above.
     expect(errors.length).toBeGreaterThanOrEqual(4);
@@ -204,7 +256,7 @@ describe("no secret anywhere in plain text after the run", () => {
 
   test("logs: host stderr, emulator call logs, runner command text (in the host and here)", () => {
     expectNoSecrets("host stderr", host.stderr(), secrets);
-    for (const h of [LS, SH]) {
+    for (const h of [LS, SH, LS_WEB]) {
       const text = sim.callLogText(h);
       expect(text).toMatch(/Invoke-CimMethod/);
       expectNoSecrets(`the emulator call log of ${h}`, text, secrets);

@@ -8,7 +8,7 @@
  * never echoed in a message (only their length and which kind of character is wrong).
  */
 import { connectionSchema } from "../../powershell/transport";
-import { deriveFields, inputObject, z } from "../fields";
+import { deriveFields, freeTextRule, inputObject, z } from "../fields";
 
 // ---- value maps ------------------------------------------------------------------------------
 
@@ -202,7 +202,11 @@ export const FIELDS = deriveFields({
   connection: { input: connectionSchema, output: true, secret: true, change: "stateOnly" },
   /** The license server's computer name (RdsLicenseServer.serverName), for messages. Default "". */
   licenseServerName: {
-    input: z.string({ error: (issue) => `licenseServerName must be text, got ${describe(issue.input)}` }).default(""),
+    input: z
+      .string({ error: (issue) => `licenseServerName must be text, got ${describe(issue.input)}` })
+      // A license server name (RdsLicenseServer.serverName): the same rule as a session host's list.
+      .superRefine(freeTextRule("licenseServerName", 253))
+      .default(""),
     output: true,
     change: "stateOnly",
     rule: { normalize: "caseInsensitive" },

@@ -16,6 +16,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import { compare } from "../../diff";
 import type { Connection } from "../../powershell/transport";
 import { resourceKit } from "../kit";
+import { wrapDerivedSecrets } from "../secrets";
 import { ErrorCode } from "../../errors";
 import { ACCESS_DENIED_HINT, DOING, classNotAnswering, noConnectionInState, rebuiltServer, roleNotInstalled } from "./messages";
 import {
@@ -65,6 +66,14 @@ const kit = resourceKit({
   },
   hints: { [ErrorCode.AccessDenied]: ACCESS_DENIED_HINT },
 });
+
+/**
+ * Every answer's props with the secret fields wrapped: the connection always, and the outputs that
+ * carry the declared license server id whenever one is given (FIELDS.secretSources).
+ */
+function encode<T extends Props | undefined>(props: T): T {
+  return kit.encode(wrapDerivedSecrets(props, FIELDS.secretSources));
+}
 
 /**
  * The declared license server id, in the forms a text may hold it: kept out of every message (the
@@ -187,7 +196,7 @@ async function converge(id: string, inputs: LicenseServerInputs, prior: Prior, p
     }
     const origin = current ? originOf(current, prior) : priorOrigin(prior);
     const outputs = buildOutputs(inputs, current, origin, prior) as unknown as Props;
-    throw kit.partial(id, outputs, providerCode, e, done, host);
+    throw kit.partial(id, wrapDerivedSecrets(outputs, FIELDS.secretSources), providerCode, e, done, host);
   }
 }
 
@@ -201,7 +210,7 @@ async function create(rawNews: Props): Promise<pulumi.dynamic.CreateResult> {
   const { props: news, providerCode } = kit.decode(rawNews);
   const inputs = kit.parse(argsSchema, news, DOING.validate);
   const id = idFor(inputs);
-  return { id, outs: kit.encode(await converge(id, inputs, undefined, providerCode)) };
+  return { id, outs: encode(await converge(id, inputs, undefined, providerCode)) };
 }
 
 async function read(id: string, rawProps?: Props): Promise<pulumi.dynamic.ReadResult> {
@@ -213,12 +222,12 @@ async function read(id: string, rawProps?: Props): Promise<pulumi.dynamic.ReadRe
   if (!live.roleInstalled) return {}; // no RDS-Licensing role: the license server is gone
   if (!live.server) {
     // The role is there but the class does not answer (service stopped): nothing live to report.
-    return { id, props: kit.encode({ ...state, activationStatus: "unknown", nextStep: classNotAnsweringStep(live.serviceStatus) }) };
+    return { id, props: encode({ ...state, activationStatus: "unknown", nextStep: classNotAnsweringStep(live.serviceStatus) }) };
   }
   const outputs = buildOutputs(inputsFromState(state, prior), live.server, originOf(live.server, prior), prior);
   const refreshed: Props = { ...state, ...outputs };
   if (prior?.discoveryScope === undefined) delete refreshed.discoveryScope;
-  return { id, props: kit.encode(refreshed) };
+  return { id, props: encode(refreshed) };
 }
 
 async function update(id: string, rawOlds: Props, rawNews: Props): Promise<pulumi.dynamic.UpdateResult> {
@@ -232,9 +241,9 @@ async function update(id: string, rawOlds: Props, rawNews: Props): Promise<pulum
     // continuing after a partial failure: that converges like any other update.)
     const outs: Props = { ...olds };
     for (const field of FIELDS.stateOnlyFields) outs[field] = (inputs as unknown as Props)[field];
-    return { outs: kit.encode(outs) };
+    return { outs: encode(outs) };
   }
-  return { outs: kit.encode(await converge(id, inputs, parsePrior(olds), providerCode)) };
+  return { outs: encode(await converge(id, inputs, parsePrior(olds), providerCode)) };
 }
 
 async function remove(_id: string, rawProps: Props): Promise<void> {
@@ -247,7 +256,8 @@ async function remove(_id: string, rawProps: Props): Promise<void> {
 }
 
 async function check(_olds: Props, news: Props): Promise<pulumi.dynamic.CheckResult> {
-  return kit.check(argsSchema, news);
+  const checked = kit.check(argsSchema, news);
+  return { ...checked, inputs: wrapDerivedSecrets(checked.inputs, FIELDS.secretSources) };
 }
 
 async function diff(_id: string, rawOlds: Props, rawNews: Props): Promise<pulumi.dynamic.DiffResult> {

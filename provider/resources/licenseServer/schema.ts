@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import { connectionSchema } from "../../powershell/transport";
-import { deriveFields, inputObject, unknownFieldsReason } from "../fields";
+import { deriveFields, freeTextRule, inputObject, unknownFieldsReason } from "../fields";
 
 /** Where Microsoft's Remote Desktop Licensing web site lives (docs/windows-facts.md). */
 export const ACTIVATION_WEB_SITE = "https://activate.microsoft.com";
@@ -16,31 +16,6 @@ export const LICENSE_SERVER_ID_LENGTH = 35;
 /** Hyphens and whitespace removed, upper-cased: the form ActivateServer takes (docs/windows-facts.md). */
 export function normalizeLicenseServerId(raw: string): string {
   return raw.replace(/[-\s]/g, "").toUpperCase();
-}
-
-const requiredText = (field: string, example: string) =>
-  z
-    .string({
-      error: (issue) =>
-        issue.input === undefined
-          ? `contact.${field} is required: Microsoft's Clearinghouse needs it to activate the license server (for example ${example})`
-          : `contact.${field} must be text, got ${describe(issue.input)}`,
-    })
-    .refine((v) => v.trim().length > 0, {
-      error: `contact.${field} is empty: give a non-empty value (for example ${example}); the Clearinghouse refuses activation without it`,
-    });
-
-const optionalText = (field: string) =>
-  z.string({ error: (issue) => `contact.${field} must be text, got ${describe(issue.input)}` }).default("");
-
-function describe(value: unknown): string {
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "an array";
-  return typeof value;
-}
-
-function unknownKeys(where: string, allowed: readonly string[]) {
-  return (issue: { code?: string; keys?: string[] }) => unknownFieldsReason(issue, allowed, where);
 }
 
 const CONTACT_FIELDS = [
@@ -55,6 +30,55 @@ const CONTACT_FIELDS = [
   "state",
   "postalCode",
 ] as const;
+
+/**
+ * The longest value each contact field accepts, in characters. Windows documents no limit for the
+ * Win32_TSLicenseServer contact properties (not confirmed): these are generous bounds well above any
+ * real name or address, so a runaway value (a file pasted by mistake) stops at check instead of
+ * travelling to the host, the Clearinghouse and the state. The e-mail bound is the longest address
+ * SMTP carries (254, RFC 5321).
+ */
+export const CONTACT_MAX_LENGTH: Readonly<Record<(typeof CONTACT_FIELDS)[number], number>> = {
+  firstName: 256,
+  lastName: 256,
+  company: 256,
+  countryRegion: 256,
+  email: 254,
+  orgUnit: 256,
+  address: 256,
+  city: 256,
+  state: 256,
+  postalCode: 256,
+};
+
+const requiredText = (field: (typeof CONTACT_FIELDS)[number], example: string) =>
+  z
+    .string({
+      error: (issue) =>
+        issue.input === undefined
+          ? `contact.${field} is required: Microsoft's Clearinghouse needs it to activate the license server (for example ${example})`
+          : `contact.${field} must be text, got ${describe(issue.input)}`,
+    })
+    .superRefine(freeTextRule(`contact.${field}`, CONTACT_MAX_LENGTH[field]))
+    .refine((v) => v.trim().length > 0, {
+      error: `contact.${field} is empty: give a non-empty value (for example ${example}); the Clearinghouse refuses activation without it`,
+    });
+
+const optionalText = (field: (typeof CONTACT_FIELDS)[number]) =>
+  z
+    .string({ error: (issue) => `contact.${field} must be text, got ${describe(issue.input)}` })
+    .superRefine(freeTextRule(`contact.${field}`, CONTACT_MAX_LENGTH[field]))
+    .default("");
+
+function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  return typeof value;
+}
+
+function unknownKeys(where: string, allowed: readonly string[]) {
+  return (issue: { code?: string; keys?: string[] }) => unknownFieldsReason(issue, allowed, where);
+}
 
 /**
  * The contact the license server registers with the Clearinghouse (Win32_TSLicenseServer properties).
@@ -166,6 +190,9 @@ export function discoveryScopeFromRole(role: number | null | undefined): Discove
  * - `activation`: in place (phase two of web/telephone; a method switch on an activated server only
  *   changes state).
  * - `installRole`, `deactivateOnDelete`: state only.
+ * - secret outputs: `connection` always; `activation` and `licenseServerId` whenever
+ *   `activation.licenseServerId` is given (they carry it: a `pulumi.secret(id)` must not come back in
+ *   plain text; `secretFrom`, fields.ts).
  * - `activationStatus` (derived): desired "activated" when the inputs can activate (automatic, or a
  *   license server id given), otherwise whatever the server has (pending is not drift).
  */
@@ -174,7 +201,7 @@ export const FIELDS = deriveFields({
   transport: { change: "replace" },
   connection: { input: connectionSchema, secret: true, output: true, change: "stateOnly", rule: { normalize: lowerConnectionHost } },
   contact: { input: contactSchema, output: true, change: "update" },
-  activation: { input: activationSchema, output: true, change: "update" },
+  activation: { input: activationSchema, output: true, change: "update", secretFrom: ["activation.licenseServerId"] },
   /** Default true. */
   installRole: {
     input: z.boolean({ error: (issue) => `installRole must be true or false, got ${describe(issue.input)}` }).default(true),
@@ -200,7 +227,7 @@ export const FIELDS = deriveFields({
   activationStatus: { output: true, change: "update" },
   serverName: { output: true },
   productId: { output: true },
-  licenseServerId: { output: true },
+  licenseServerId: { output: true, secretFrom: ["activation.licenseServerId"] },
   activationMethod: { output: true },
   activatedProductId: { output: true },
   nextStep: { output: true },

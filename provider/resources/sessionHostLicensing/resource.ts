@@ -86,21 +86,24 @@ export interface RdsSessionHostLicensingArgs {
   resetOnDelete?: pulumi.Input<boolean>;
 }
 
-/** The CAL pack facts the provider receives, built from an RdsCalPack's outputs. */
-function packRef(pack: pulumi.Input<SessionHostCalPack>): pulumi.Output<unknown> {
-  const facts = (p: SessionHostCalPack) =>
-    pulumi
-      .all([p.keyPackId, p.calType, p.productVersion, p.connection, p.licenseServerName ?? ""])
-      .apply(([keyPackId, calType, productVersion, licenseServerConnection, licenseServerName]) => ({
-        keyPackId,
-        calType,
-        productVersion,
-        licenseServerConnection,
-        licenseServerName,
-      }));
-  // A pack object (the usual case): its outputs carry the pack as a dependency directly.
+/**
+ * The CAL pack facts the provider receives, built from an RdsCalPack's outputs: one object whose fields
+ * stay separate Inputs. At preview a new pack's keyPackId (and its license server's name) are unknown
+ * while its calType and productVersion (inputs of the pack) are known: the SDK serializes an object
+ * field by field, so the known ones reach `check`, which can then refuse a mode the pack's CAL type
+ * cannot serve before anything runs. (A `pulumi.all` over the pack would make the whole entry unknown.)
+ */
+function packRef(pack: pulumi.Input<SessionHostCalPack>): pulumi.Input<Record<string, pulumi.Input<unknown>>> {
+  const facts = (p: SessionHostCalPack): Record<string, pulumi.Input<unknown>> => ({
+    keyPackId: p.keyPackId,
+    calType: p.calType,
+    productVersion: p.productVersion,
+    licenseServerConnection: p.connection,
+    licenseServerName: p.licenseServerName ?? "",
+  });
+  // A pack given as an Output or a Promise of a pack object: its fields are only reachable through it.
   if (pulumi.Output.isInstance(pack) || pack instanceof Promise) {
-    return pulumi.output(pack as pulumi.Input<SessionHostCalPack>).apply((p) => facts(p as unknown as SessionHostCalPack));
+    return pulumi.output(pack as pulumi.Input<SessionHostCalPack>).apply((p) => pulumi.output(facts(p as unknown as SessionHostCalPack)));
   }
   return facts(pack as SessionHostCalPack);
 }
@@ -150,7 +153,7 @@ export class RdsSessionHostLicensing extends pulumi.dynamic.Resource {
         scope: args.scope,
         mode: args.mode,
         licenseServers: args.licenseServers,
-        calPacks: args.calPacks === undefined ? undefined : pulumi.all(args.calPacks.map(packRef)),
+        calPacks: args.calPacks === undefined ? undefined : args.calPacks.map(packRef),
         resetOnDelete: args.resetOnDelete,
         connection: pulumi.secret(args.connection),
       }),

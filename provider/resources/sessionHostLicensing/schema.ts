@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import { connectionSchema } from "../../powershell/transport";
-import { deriveFields, inputObject } from "../fields";
+import { deriveFields, freeTextRule, inputObject } from "../fields";
 import { CAL_VERSIONS } from "./rules";
 
 function describe(value: unknown): string {
@@ -23,10 +23,18 @@ const modeSchema = z.enum(MODES, {
   error: (issue) => `mode must be "perUser" or "perDevice", got ${JSON.stringify(issue.input) ?? "nothing"}`,
 });
 
+/** The longest license server name: a DNS name is at most 253 characters (RFC 1035), an address less. */
+export const SERVER_NAME_MAX_LENGTH = 253;
+
+/** The free-text rule of one license server name (length, no control character), for messages `where`. */
+export const serverNameRule = (where: string) => freeTextRule(where, SERVER_NAME_MAX_LENGTH);
+
 /** One license server name: a NetBIOS name, an FQDN or an address; no spaces, commas or semicolons
- * (the Group Policy value is one comma-separated string, so a comma could never match). */
+ * (the Group Policy value is one comma-separated string, so a comma could never match), no control
+ * character (NUL, BEL...: Windows would store the name as given, and no server answers to it). */
 const serverNameSchema = z
   .string({ error: (issue) => `a license server name must be text, got ${describe(issue.input)}` })
+  .superRefine(serverNameRule("a license server name"))
   .transform((s) => s.trim())
   .refine((s) => s.length > 0, { error: "a license server name is empty: give the license server's name (its serverName)" })
   .refine((s) => !/[\s,;]/.test(s), {
@@ -49,7 +57,10 @@ export const calPackRefSchema = z.strictObject(
     }),
     licenseServerConnection: connectionSchema,
     /** The license server's name, for messages. Default "". */
-    licenseServerName: z.string().default(""),
+    licenseServerName: z
+      .string({ error: (issue) => `calPacks[].licenseServerName must be text, got ${describe(issue.input)}` })
+      .superRefine(serverNameRule("calPacks[].licenseServerName"))
+      .default(""),
   },
   {
     error: (issue) => {

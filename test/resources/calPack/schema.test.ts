@@ -303,3 +303,28 @@ describe("provider.check", () => {
     expect((wrapped.inputs as Record<string, Record<string, unknown>>).agreementNumber.value).toBe("7654321");
   });
 });
+
+describe("the license server name: length limit and control characters", () => {
+  test("253 characters pass, 254 are refused naming the field and the limit; empty stays the default", () => {
+    expect(failures(news("retail", { licenseServerName: "a".repeat(253) }))).toEqual([]);
+    expect(failures(news("retail", { licenseServerName: "" }))).toEqual([]);
+    expect(failures(news("retail", { licenseServerName: "a".repeat(254) }))).toEqual([
+      { property: "licenseServerName", reason: "licenseServerName is 254 characters long, more than the 253 accepted: shorten it" },
+    ]);
+  });
+
+  test("NUL, BEL and a C1 control are refused by code and position", () => {
+    for (const [ch, code] of [
+      ["\u0000", "U+0000"],
+      ["\u0007", "U+0007"],
+      ["\u0085", "U+0085"],
+    ]) {
+      expect(failures(news("retail", { licenseServerName: `ls${ch}01` }))).toEqual([
+        {
+          property: "licenseServerName",
+          reason: expect.stringContaining(`licenseServerName holds a control character (${code}) at position 3`),
+        },
+      ]);
+    }
+  });
+});

@@ -13,6 +13,8 @@ import * as path from "path";
 import { provider } from "../../../provider/resources/licenseServer/provider";
 import { argsSchema, normalizeLicenseServerId } from "../../../provider/resources/licenseServer/schema";
 import { UNKNOWN } from "../../../provider/check";
+import { CONTACT_MAX_LENGTH } from "../../../provider/resources/licenseServer/schema";
+import { isSecretValue, unwrapSecrets } from "../../../provider/resources/secrets";
 
 type Props = Record<string, unknown>;
 
@@ -38,6 +40,7 @@ afterEach(() => {
 });
 
 const ID = "ABCDE-FGHIJ-KLMNO-PQRST-UVWXY-Z0123-45678";
+const secret = (value: unknown) => ({ "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", value });
 const ID_NORMAL = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345678";
 
 function valid(): Props {
@@ -97,7 +100,8 @@ describe("when the inputs are good", () => {
   test("a license server id with hyphens, spaces and lower case is normalised", async () => {
     const res = await check({ ...valid(), activation: { method: "web", licenseServerId: ` ${ID.toLowerCase().replace(/-/g, " - ")} ` } });
     expect(res.failures).toBeUndefined();
-    expect((res.inputs as Props).activation).toEqual({ method: "web", licenseServerId: ID_NORMAL });
+    // The activation carries the id, so check's answer holds it as a secret (never in plain text).
+    expect((res.inputs as Props).activation).toEqual(secret({ method: "web", licenseServerId: ID_NORMAL }));
     expect(normalizeLicenseServerId(ID)).toBe(ID_NORMAL);
   });
 
@@ -274,6 +278,77 @@ describe("when there are extra fields", () => {
   test("an unknown connection field is rejected", async () => {
     const failures = await failuresOf({ ...valid(), connection: { transport: "simulator", host: "ls01", port: 5986 } });
     expect(failures.map((f) => f.property)).toEqual(["connection"]);
+  });
+});
+
+describe("length limits and control characters of the contact fields", () => {
+  const CONTACT = ["firstName", "lastName", "company", "countryRegion", "email", "orgUnit", "address", "city", "state", "postalCode"];
+
+  test("each field takes exactly its documented length, and refuses one more, naming the field, the limit and the fix", async () => {
+    for (const field of CONTACT) {
+      const max = CONTACT_MAX_LENGTH[field as keyof typeof CONTACT_MAX_LENGTH];
+      expect(max).toBeGreaterThanOrEqual(254);
+      expect((await check(withContact({ [field]: "a".repeat(max) }))).failures).toBeUndefined();
+      const failures = await failuresOf(withContact({ [field]: "a".repeat(max + 1) }));
+      expect(failures).toEqual([
+        {
+          property: `contact.${field}`,
+          reason: `contact.${field} is ${max + 1} characters long, more than the ${max} accepted: shorten it`,
+        },
+      ]);
+    }
+  });
+
+  test("a 20 MB first name is refused at check, its text never echoed", async () => {
+    const huge = "Ada".repeat(7_000_000);
+    const failures = await failuresOf(withContact({ firstName: huge }));
+    expect(failures).toEqual([
+      { property: "contact.firstName", reason: expect.stringMatching(/is 21000000 characters long, more than the 256/) },
+    ]);
+    expect(failures[0].reason.length).toBeLessThan(200);
+  });
+
+  test("NUL, BEL, tab, line feed, DEL and a C1 control are refused in every field, by code and position", async () => {
+    const controls: [string, string][] = [
+      ["\u0000", "U+0000"],
+      ["\u0007", "U+0007"],
+      ["\t", "U+0009"],
+      ["\n", "U+000A"],
+      ["\u001b", "U+001B"],
+      ["\u007f", "U+007F"],
+      ["\u0085", "U+0085"],
+      ["\u009f", "U+009F"],
+    ];
+    for (const field of CONTACT) {
+      for (const [ch, code] of controls) {
+        const failures = await failuresOf(withContact({ [field]: `Ab${ch}cd` }));
+        expect(failures).toEqual([
+          {
+            property: `contact.${field}`,
+            reason: expect.stringContaining(`contact.${field} holds a control character (${code}) at position 3: remove it`),
+          },
+        ]);
+      }
+    }
+  });
+
+  test("text outside the control ranges stays accepted: accents, CJK, emoji, NBSP, quotes", async () => {
+    const res = await check(
+      withContact({ firstName: "Zoë 李 🎉", lastName: "O'Brien\u00a0Jr", city: "Zürich", address: '1 "Main" St; $x' }),
+    );
+    expect(res.failures).toBeUndefined();
+  });
+});
+
+describe("secret outputs: what carries the license server id is secret in every answer", () => {
+  test("check's answer wraps the activation when an id is given, not when it is absent or unknown", async () => {
+    const withId = await check({ ...valid(), activation: { method: "telephone", licenseServerId: ID } });
+    expect(isSecretValue((withId.inputs as Props).activation)).toBe(true);
+    expect(unwrapSecrets((withId.inputs as Props).activation)).toEqual({ method: "telephone", licenseServerId: ID_NORMAL });
+    const automatic = await check(valid());
+    expect((automatic.inputs as Props).activation).toEqual({ method: "automatic" });
+    const pending = await check({ ...valid(), activation: { method: "web", licenseServerId: UNKNOWN } });
+    expect((pending.inputs as Props).activation).toEqual({ method: "web", licenseServerId: UNKNOWN });
   });
 });
 

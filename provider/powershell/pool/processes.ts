@@ -1,5 +1,9 @@
-/** Small process helpers of the pool: signals that tolerate a gone process, child pids, unref'd delays. */
+/**
+ * Small process helpers of the pool: signals that tolerate a gone process, child pids, unref'd delays,
+ * and the removal of what a killed pwsh leaves in its temp folder.
+ */
 import * as fs from "fs";
+import * as path from "path";
 
 /** Resolves after `ms`; the timer never keeps Node alive. */
 export function delay(ms: number): Promise<void> {
@@ -39,4 +43,70 @@ export function setKeepsNodeAlive(child: import("child_process").ChildProcess, k
     if (keep) handle?.ref?.();
     else handle?.unref?.();
   }
+}
+
+/** True once no process runs with this pid (a zombie counts as gone: it runs no code and holds no file). */
+export function isGone(pid: number): boolean {
+  if (process.platform === "linux") {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+      return stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z");
+    } catch {
+      return true;
+    }
+  }
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "ESRCH";
+  }
+}
+
+/**
+ * The names a .NET process with this pid leaves in its temp folder when it is killed (a normal exit
+ * removes them): the runtime's diagnostics socket `dotnet-diagnostic-<pid>-<start>-socket` and debugger
+ * FIFOs `clr-debug-pipe-<pid>-<start>-in|out` (not created with DOTNET_EnableDiagnostics=0, which
+ * the pool sets, but a runtime that ignores it still must not leave them), and PowerShell's own
+ * Enter-PSHostProcess pipe `CoreFxPipe_PSHost.<start>.<pid>.<appdomain>.<process name>`, which no
+ * setting turns off.
+ */
+function dotnetLeftoverName(pid: number): RegExp {
+  return new RegExp(
+    `^(?:dotnet-diagnostic-${pid}-\\d+-socket|clr-debug-pipe-${pid}-\\d+-(?:in|out)|CoreFxPipe_PSHost\\.[0-9A-Fa-f]+\\.${pid}\\.[^.]+\\..+)$`,
+  );
+}
+
+/**
+ * Removes what killed .NET processes left in `tempDir`, for these pids only (the pool's own pwsh
+ * processes), and only the sockets and FIFOs named after a pid that no process runs with any more
+ * (a live process, or a recycled pid, keeps its files). Returns the pids still running: the caller
+ * tries them again once they are gone. Never throws.
+ */
+export function removeDotnetLeftovers(tempDir: string, pids: Iterable<number>): number[] {
+  const running: number[] = [];
+  const patterns: RegExp[] = [];
+  for (const pid of pids) {
+    if (isGone(pid)) patterns.push(dotnetLeftoverName(pid));
+    else running.push(pid);
+  }
+  if (patterns.length === 0) return running;
+  let names: string[];
+  try {
+    names = fs.readdirSync(tempDir);
+  } catch {
+    return running;
+  }
+  for (const name of names) {
+    if (!patterns.some((pattern) => pattern.test(name))) continue;
+    const file = path.join(tempDir, name);
+    try {
+      const stat = fs.lstatSync(file);
+      // Only what the runtime makes: a socket or a FIFO (never a file, folder or link of that name).
+      if (stat.isSocket() || stat.isFIFO()) fs.unlinkSync(file);
+    } catch {
+      // gone already
+    }
+  }
+  return running;
 }

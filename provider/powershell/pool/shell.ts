@@ -20,6 +20,7 @@ import * as crypto from "crypto";
 import * as os from "os";
 import { Writable } from "stream";
 import { PowerShell } from "node-powershell";
+import { childPids, removeDotnetLeftovers } from "./processes";
 
 /** The pieces of child-shell's Shell the pool reads but the typings keep private. */
 interface ShellProcessFields {
@@ -151,16 +152,22 @@ export class PwshProcess implements Shell {
   /** The last 8 KiB pwsh wrote to stderr (delimiter lines included). */
   stderrTail = "";
 
+  /** The pids of this pwsh whose leftovers are removed after it exits (see LeftoverSweeper). */
+  private readonly leftovers: LeftoverSweeper | undefined;
+
   constructor(executable: string) {
     const executableOptions: Record<string, boolean | string> = { "-NoProfile": true, "-NonInteractive": true };
     if (process.platform === "win32") executableOptions["-ExecutionPolicy"] = "Bypass";
+    const env = childEnvironment();
     this.shell = new PinnedPowerShell({
       executable,
       executableOptions,
       throwOnInvocationError: false,
-      spawnOptions: { env: childEnvironment() },
+      spawnOptions: { env },
     });
     this.child = childProcessOf(this.shell);
+    // On Windows the runtime's pipes are kernel objects that go with the process: nothing to sweep.
+    if (process.platform !== "win32") this.leftovers = new LeftoverSweeper(this.child, dotnetTempDir(env));
     // The tail is kept by a pipe that stays for the life of the process, and it must be a pipe:
     // child-shell pipes stderr into its own exit reader and unpipes it after three chunks, and Node
     // pauses a stream when its last pipe goes, which would stall the command readers below.
@@ -183,17 +190,74 @@ export class PwshProcess implements Shell {
     const progress = onProgress ? readProgress(stderr, onProgress) : undefined;
     const prints = `[Console]::Error.WriteLine('${delimiter}'); [Console]::Out.WriteLine('${delimiter}')`;
     stdin.write(`${prints}; try { ${command} } finally { ${prints} }${os.EOL}`);
+    const output = Promise.all([out.text, err.text]).then(([stdoutText, stderrText]) => ({
+      stdout: stdoutText,
+      stderr: withoutProgressLines(stderrText),
+    }));
+    const learning = this.leftovers?.learnDuring(output);
     return {
-      output: Promise.all([out.text, err.text]).then(([stdoutText, stderrText]) => ({
-        stdout: stdoutText,
-        stderr: withoutProgressLines(stderrText),
-      })),
+      output,
       stop: () => {
         out.stop();
         err.stop();
         progress?.stop();
+        learning?.();
       },
     };
+  }
+}
+
+/** The temp folder the .NET runtime of a child uses: `$TMPDIR`, else /tmp (Path.GetTempPath on Unix). */
+function dotnetTempDir(env: NodeJS.ProcessEnv): string {
+  return env.TMPDIR !== undefined && env.TMPDIR.length > 0 ? env.TMPDIR : "/tmp";
+}
+
+const LEFTOVER_RETRY_MS = 100;
+const LEFTOVER_RETRIES = 50;
+
+/**
+ * Removes what a killed pwsh leaves in its temp folder, once it has exited (processes.ts
+ * `removeDotnetLeftovers`: its PowerShell host pipe; the runtime's diagnostics files too if they
+ * were made). The pids are this pwsh's own: the spawned process and, behind the dotnet-tool
+ * launcher, the real pwsh it starts as its child. That child is learned while the first command
+ * runs (it is the process that answers it), and not later: a pwsh's later children (the ssh client
+ * of a remote session) are not .NET processes of ours. A pwsh that exits normally removed its files
+ * itself, and the sweep finds nothing. A pid still running at the exit (the real pwsh when only the
+ * launcher was killed: it exits on stdin EOF and removes its own) is tried again a few times.
+ */
+class LeftoverSweeper {
+  private readonly pids = new Set<number>();
+  private learning = true;
+
+  constructor(
+    private readonly child: ChildProcess,
+    private readonly tempDir: string,
+  ) {
+    if (child.pid === undefined) return;
+    this.pids.add(child.pid);
+    // Runs before the session's own exit listener, so the sweep is done when a kill() resolves.
+    child.once("exit", () => {
+      this.learning = false;
+      this.sweep(LEFTOVER_RETRIES);
+    });
+  }
+
+  /** Learns the real pwsh while the first command runs: when its output arrives or it is stopped. */
+  learnDuring(output: Promise<unknown>): (() => void) | undefined {
+    if (!this.learning) return undefined;
+    const learn = () => {
+      if (!this.learning) return;
+      this.learning = false;
+      for (const pid of childPids(this.child.pid)) this.pids.add(pid);
+    };
+    output.then(learn, learn);
+    return learn;
+  }
+
+  private sweep(retries: number): void {
+    const running = removeDotnetLeftovers(this.tempDir, this.pids);
+    if (running.length === 0 || retries === 0) return;
+    setTimeout(() => this.sweep(retries - 1), LEFTOVER_RETRY_MS).unref();
   }
 }
 
@@ -205,7 +269,12 @@ function childProcessOf(shell: PowerShell): ChildProcess {
   return fields.process;
 }
 
-/** The environment of a pwsh: no colour, no telemetry, and our pid for its parent watchdog (Bootstrap.ps1). */
+/**
+ * The environment of a pwsh: no colour, no telemetry, and our pid for its parent watchdog
+ * (Bootstrap.ps1). .NET diagnostics off: the runtime would otherwise make a diagnostics socket and
+ * two debugger FIFOs in `$TMPDIR` per process (the dotnet-tool launcher and the real pwsh each),
+ * which a killed pwsh never removes; nothing of ours attaches a debugger or profiler to it.
+ */
 function childEnvironment(): NodeJS.ProcessEnv {
   return {
     ...process.env,
@@ -215,6 +284,7 @@ function childEnvironment(): NodeJS.ProcessEnv {
     POWERSHELL_UPDATECHECK: "Off",
     DOTNET_CLI_TELEMETRY_OPTOUT: "1",
     DOTNET_NOLOGO: "1",
+    DOTNET_EnableDiagnostics: "0",
     RDS_RUNNER_PARENT_PID: String(process.pid),
   };
 }

@@ -15,7 +15,7 @@
  * RDS_OPERATION_TIMEOUT_MS (TIMEOUT_MS: every other call takes well under it) so that a hung call times
  * out quickly; the hang (latencyMs) is three times that, so the timeout never depends on machine speed;
  * with RDS_SIM_WORKERS=0 (one pwsh for the one emulated host the cases use); and with a TMPDIR of its
- * own, so that RDS_INTERNAL can come from the host's private envelope directory turned into a file.
+ * own, so that RDS_INTERNAL can come from that TMPDIR turned into a file.
  */
 import * as fs from "fs";
 import * as os from "os";
@@ -142,21 +142,20 @@ const THROUGH_HOST: Partial<Record<ErrorCode, { host: string; provoke: (h: strin
       return create(h);
     },
   },
-  // The runner writes each operation's arguments to a file in the host's private envelope directory:
-  // that directory turned into a file (for this case only) fails the read where nobody expects it.
+  // The runner writes each operation's arguments to a file in the host's private envelope folder. A
+  // folder that fails its check is abandoned for a new one (envelope.ts); the host's whole TMPDIR turned
+  // into a file (for this case only) fails making that new one, where nobody expects it.
   [ErrorCode.Internal]: {
     host: HOST,
     provoke: async (h) => {
       await readyHost(h);
-      const [dir] = fs.readdirSync(hostTmp).filter((name) => name.startsWith("rds-envelopes-"));
-      const envelopes = path.join(hostTmp, dir);
-      fs.renameSync(envelopes, `${envelopes}.aside`);
-      fs.writeFileSync(envelopes, "");
+      fs.renameSync(hostTmp, `${hostTmp}.aside`);
+      fs.writeFileSync(hostTmp, "");
       try {
         return await read(h);
       } finally {
-        fs.rmSync(envelopes, { force: true });
-        fs.renameSync(`${envelopes}.aside`, envelopes);
+        fs.rmSync(hostTmp, { force: true });
+        fs.renameSync(`${hostTmp}.aside`, hostTmp);
       }
     },
     says: /^reading license server on codes\.test: unexpected error in the provider: ENOTDIR/,

@@ -7,21 +7,10 @@
 import { CONTACT_FIELDS, fqdn, os, productIdOf, roleInstalled, serviceStatus } from "./host";
 import { cim, returnValueOf, scriptError, uncaught, wmiCall, type ScriptCtx } from "./script";
 import { setContact, WBEM, WmiFault } from "./wmi";
+import { CONTACT_FIELDS as INPUT_CONTACT_FIELDS } from "../../provider/resources/licenseServer/schema";
 
 type Args = Record<string, unknown>;
 const LS = "Win32_TSLicenseServer";
-const ENVELOPE_FIELDS = [
-  "firstName",
-  "lastName",
-  "company",
-  "countryRegion",
-  "email",
-  "orgUnit",
-  "address",
-  "city",
-  "state",
-  "postalCode",
-] as const;
 const NOT_READY = new Set<number>([WBEM.INVALID_CLASS, 0x8004100e, WBEM.NOT_FOUND]);
 
 /** Get-LsInstance: the singleton (with `denied` when its properties are hidden), or null when the class does not answer. */
@@ -39,7 +28,7 @@ function activationStatus(c: ScriptCtx): number {
 }
 
 function liveContact(c: ScriptCtx, denied: boolean): Record<string, string> {
-  return Object.fromEntries(ENVELOPE_FIELDS.map((f, i) => [f, denied ? "" : (c.h.licenseServer.contact[CONTACT_FIELDS[i]] ?? "")]));
+  return Object.fromEntries(INPUT_CONTACT_FIELDS.map((f, i) => [f, denied ? "" : (c.h.licenseServer.contact[CONTACT_FIELDS[i]] ?? "")]));
 }
 
 const NOT_ANSWERING = "Win32_TSLicenseServer does not answer: the RDS-Licensing role is missing or its service is not running";
@@ -129,7 +118,7 @@ function set(c: ScriptCtx, a: Args): unknown {
   if (contact !== null && contact !== undefined) {
     const live = liveContact(c, inst.denied);
     const properties: Record<string, string> = {};
-    ENVELOPE_FIELDS.forEach((field, i) => {
+    INPUT_CONTACT_FIELDS.forEach((field, i) => {
       const value = contact[field] !== undefined && contact[field] !== null ? String(contact[field]) : "";
       properties[CONTACT_FIELDS[i]] = value;
       if (live[field] !== value) changed.push(CONTACT_FIELDS[i]);

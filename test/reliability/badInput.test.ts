@@ -17,6 +17,7 @@
 import * as fs from "fs";
 import { ErrorCode, isRdsError } from "../../provider/errors";
 import { closeAll } from "../../provider/powershell/pool";
+import { CONTACT_FIELDS } from "../../provider/resources/licenseServer/schema";
 import {
   RdsLicensing,
   validateRdsLicensingArgs,
@@ -577,18 +578,6 @@ describe("RdsLicensing validation: rejected before anything is registered, namin
 // ---- data: carried byte for byte --------------------------------------------------------------------
 
 describe("legitimate data is carried byte for byte to the emulator and back", () => {
-  const CONTACT_FIELDS = [
-    "firstName",
-    "lastName",
-    "company",
-    "countryRegion",
-    "email",
-    "orgUnit",
-    "address",
-    "city",
-    "state",
-    "postalCode",
-  ] as const;
   const WMI = ["FirstName", "LastName", "Company", "CountryRegion", "eMail", "OrgUnit", "Address", "City", "State", "PostalCode"];
 
   test.each([

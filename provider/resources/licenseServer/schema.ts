@@ -18,7 +18,8 @@ export function normalizeLicenseServerId(raw: string): string {
   return raw.replace(/[-\s]/g, "").toUpperCase();
 }
 
-const CONTACT_FIELDS = [
+/** The contact fields, in Win32_TSLicenseServer's order (FirstName ... PostalCode). */
+export const CONTACT_FIELDS = [
   "firstName",
   "lastName",
   "company",

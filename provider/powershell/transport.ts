@@ -27,8 +27,11 @@
  *   closed, timed out, connection lost), logging each attempt (connectLog.ts), and runs it again when
  *   the invoker reports the session lost (reconnect; the operation is re-run only when it provably
  *   never started on the target).
- * - `targetKey`: transport + user + address + port (+ lab state dir); never a secret, and not the
- *   host, so every resource that reaches one endpoint shares its session.
+ * - `targetKey`: transport + user + address + port (+ subsystem / scheme, authentication, endpoint,
+ *   lab state dir) + a digest of every trust and credential setting (transports/trustDigest.ts: host
+ *   keys, known_hosts file, password, key, passphrase, certificate checks). Never a secret in clear,
+ *   and not the host: resources that reach one endpoint with the same trust share its session;
+ *   connections that trust differently never do (each opens, and fails or succeeds, on its own).
  */
 import { z } from "zod";
 import type { RdsError } from "../errors";
@@ -161,7 +164,8 @@ const remoteCommon = {
  * server with a `powershell` subsystem (pwsh 7 `-sshs`). Host key checking is always strict.
  * Authentication: `privateKey`, `privateKeyFile` or `password` (at most one; none: the ssh agent and
  * ~/.ssh/id_* keys of the user running Pulumi). Secrets travel in the envelope file, never on a command
- * line; the password and passphrase reach ssh through SSH_ASKPASS from the warm pwsh's own environment.
+ * line; the password and passphrase reach ssh through an SSH_ASKPASS helper that hands them over once
+ * from a 0600 file in the provider's connect folder (never an environment variable).
  */
 export const sshConnectionSchema = z
   .object({
@@ -251,7 +255,8 @@ export const winrmConnectionSchema = z
     port: portSchema.optional(),
     /**
      * How to authenticate: `"negotiate"` (Kerberos, else NTLM), `"kerberos"`, `"credssp"` (needs
-     * `user`/`password` and CredSSP enabled on both sides) or `"basic"` (local accounts; https only).
+     * `user`/`password`, CredSSP enabled on both sides, and `scheme: "https"`) or `"basic"` (local
+     * accounts; https only).
      * Default: `"negotiate"`.
      */
     authentication: z.enum(WINRM_AUTHENTICATION).optional(),
@@ -284,6 +289,16 @@ export const winrmConnectionSchema = z
         code: "custom",
         path: ["authentication"],
         message: 'authentication "basic" sends the password readably: it is allowed only with scheme "https"',
+      });
+    }
+    if (authentication === "credssp" && scheme !== "https") {
+      // CredSSP hands the target a reusable copy of the password: over http, anyone who can make this
+      // machine talk to an impostor (a workgroup has no Kerberos to prove the target) gets it.
+      ctx.addIssue({
+        code: "custom",
+        path: ["authentication"],
+        message:
+          'authentication "credssp" delegates the password to the target: it is allowed only with scheme "https" (set scheme: "https", the default, or use authentication "negotiate" / "kerberos")',
       });
     }
     if ((authentication === "basic" || authentication === "credssp") && c.user === undefined) {
@@ -323,13 +338,21 @@ export interface InitOperation {
   script: string;
   /** Travels in the envelope file: user values (host names, credentials) go here, never into commands. */
   args: Record<string, unknown>;
+  /**
+   * The operation writes secrets to disk (an ssh key copy, the askpass secret): the pool makes this
+   * private folder before it runs, hands its path over as `args.workDir`, and removes it when the
+   * operation has ended (after every attempt of a connect), whatever happened.
+   */
+  privateFolder?: { create(): string; remove(dir: string): void };
 }
 
 export interface Transport<C extends Connection = Connection> {
   readonly kind: C["transport"];
   /**
    * Operations with equal keys share one warm pwsh and one FIFO queue. Built from what identifies
-   * the target (transport, host, state dir / user / port), never from secrets.
+   * the target (transport, host, state dir / user / port) and, for remote transports, a keyed digest
+   * of its trust and credential settings: a secret never appears in it, but a different secret gives
+   * a different key.
    */
   targetKey(connection: C): string;
   /**

@@ -59,7 +59,7 @@ describe("ssh", () => {
     expect(fieldOf({ ...base, hostKey: [KEY, KEY.replace(" root@ls01", "")] })).toBe("(accepted)");
   });
 
-  test("settings resolve every default; the key is the endpoint, never a secret, never the host", () => {
+  test("settings resolve every default; the key is the endpoint and a digest of its trust, never a secret, never the host", () => {
     const c = parseConnection({ ...base, password: "pw" }) as SshConnection;
     expect(sshSettings(c)).toEqual({
       transport: "ssh",
@@ -80,7 +80,9 @@ describe("ssh", () => {
     expect(describeSsh(c)).toBe("ssh rdstest@ls01:22 (password)");
     const key = targetKey(c);
     expect(key).not.toContain('pw"');
-    expect(targetKey({ ...c, password: "other" })).toBe(key);
+    // Another password is another session (issue 16): a wrong one must not ride on a warm session.
+    expect(targetKey({ ...c, password: "other" })).not.toBe(key);
+    expect(targetKey({ ...c })).toBe(key);
     expect(targetKey({ ...c, host: "other-name", address: "LS01" })).toBe(key);
     expect(targetKey({ ...c, port: 2222 })).not.toBe(key);
     expect(targetKey({ ...c, user: "admin" })).not.toBe(key);

@@ -360,7 +360,9 @@ describe("secrets", () => {
     // The ssh clients the warm pwsh runs: options on the command line, no secret.
     const sshCommandLines: string[] = [];
     for (const session of poolStats().sessions) {
-      for (const child of session.pwshPid === undefined ? [] : childPidsOf(session.pwshPid)) {
+      // pwsh starts the transport's ssh watchdog (a sh script named ssh), which runs the client.
+      const children = session.pwshPid === undefined ? [] : childPidsOf(session.pwshPid);
+      for (const child of [...children, ...children.flatMap(childPidsOf)]) {
         const argv = fs.readFileSync(`/proc/${child}/cmdline`, "utf8").split("\0");
         if (path.basename(argv[0]) === "ssh") sshCommandLines.push(argv.join(" "));
       }

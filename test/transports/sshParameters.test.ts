@@ -1,12 +1,13 @@
 /**
  * The ssh transport's New-PSSession parameters: options, key and password handling, the files it
- * writes while ssh starts (pinned known_hosts, inline key, askpass helper) and the text it reports.
+ * writes while ssh starts (pinned known_hosts, inline key, askpass helper and the secret it hands over
+ * once) and the text it reports.
  *
  * Real: pwsh 7 running transports/RdsRemoting.psm1 (Get-RdsSshSessionParameters,
  * Format-RdsSessionCommand) on the settings the TypeScript transport resolves (sshSettings), in a
  * private directory. Stands in: nothing (no connection is made here: ssh.test.ts connects for real).
  */
-import { execFileSync } from "child_process";
+import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { parseConnection } from "../../provider/powershell/runner";
@@ -90,7 +91,7 @@ describe("key authentication", () => {
     expect(b.options.UserKnownHostsFile).toBe(knownHosts);
     expect(b.options.GlobalKnownHostsFile).toBe(knownHosts);
     expect(fs.readFileSync(knownHosts, "utf8")).toBe(`rds-pinned-host ${HOST_KEY}\n`);
-    expect(b.environment).toEqual({});
+    expect(b.environment).toEqual(watchdogOnly(b.dir));
     expect(b.text).toContain(
       "New-PSSession -HostName '10.0.0.5' -Port 22 -UserName 'administrator' -Subsystem 'powershell' -KeyFilePath '",
     );
@@ -112,15 +113,17 @@ describe("key authentication", () => {
     expect(b.options.NumberOfPasswordPrompts).toBe("1");
     expect(b.options.UserKnownHostsFile).toBe('"/etc/ssh/my known_hosts"');
     expect(b.options.HostKeyAlias).toBeUndefined();
-    expect(b.environment.RDS_SSH_ASKPASS_SECRET).toBe(SECRET);
-    expect(b.secretName).toBe("RDS_SSH_ASKPASS_SECRET");
-    expect(b.text).toContain("RDS_SSH_ASKPASS_SECRET=<secret>");
+    // No environment variable holds it (the ssh process's environment lives as long as the session).
+    expect(Object.values(b.environment).join("\n")).not.toContain(SECRET);
+    expect(b.secretName).toBeNull();
+    expect(b.environment.RDS_SSH_ASKPASS_FILE).toBe(path.join(b.dir, "askpass-secret"));
+    expect(mode(b.environment.RDS_SSH_ASKPASS_FILE)).toBe(0o600);
     expect(b.text).not.toContain(SECRET);
   });
 });
 
 describe("password authentication", () => {
-  test("ssh asks the askpass helper, which prints a variable of the warm pwsh's own environment: no secret in any file or text", async () => {
+  test("ssh asks the askpass helper, which hands over a 0600 file once: no secret in the environment or any text", async () => {
     const b = await build({ transport: "ssh", host: "ls01", user: "rdstest", password: SECRET, port: 2222, connectTimeoutSeconds: 5 });
     expect(b.parameters.KeyFilePath).toBeUndefined();
     expect(b.options).toMatchObject({
@@ -131,20 +134,29 @@ describe("password authentication", () => {
       ConnectTimeout: "5",
     });
     expect(b.options.BatchMode).toBeUndefined();
-    expect(b.environment).toMatchObject({ SSH_ASKPASS_REQUIRE: "force", RDS_SSH_ASKPASS_SECRET: SECRET });
+    expect(b.environment).toMatchObject({ SSH_ASKPASS_REQUIRE: "force", RDS_SSH_ASKPASS_FILE: path.join(b.dir, "askpass-secret") });
+    expect(Object.values(b.environment).join("\n")).not.toContain(SECRET);
     const helper = b.environment.SSH_ASKPASS;
     expect(path.dirname(helper)).toBe(b.dir);
     expect(mode(helper)).toBe(0o700);
-    expect(fs.readFileSync(helper, "utf8")).toBe("#!/bin/sh\nprintf '%s\\n' \"$RDS_SSH_ASKPASS_SECRET\"\n");
-    for (const file of fs.readdirSync(b.dir)) expect(fs.readFileSync(path.join(b.dir, file), "utf8")).not.toContain(SECRET);
+    expect(fs.readFileSync(helper, "utf8")).not.toContain(SECRET);
+    // The one file that holds it: private, in the private folder, and only until the helper takes it.
+    const files = fs.readdirSync(b.dir).filter((file) => fs.statSync(path.join(b.dir, file)).isFile());
+    expect(files.filter((file) => fs.readFileSync(path.join(b.dir, file), "utf8").includes(SECRET))).toEqual(["askpass-secret"]);
+    expect(mode(path.join(b.dir, "askpass-secret"))).toBe(0o600);
     expect(b.text).not.toContain(SECRET);
     expect(b.text).toContain("SSH_ASKPASS_REQUIRE='force'");
   });
 
-  test("the helper prints exactly the password, whatever its characters", async () => {
+  test("the helper prints exactly the password, whatever its characters, once: the second ask gets nothing and no file is left", async () => {
     const b = await build({ transport: "ssh", host: "ls01", user: "rdstest", password: SECRET });
-    const printed = execFileSync(b.environment.SSH_ASKPASS, [], { env: { RDS_SSH_ASKPASS_SECRET: SECRET }, encoding: "utf8" });
+    const env = { RDS_SSH_ASKPASS_FILE: b.environment.RDS_SSH_ASKPASS_FILE, PATH: process.env.PATH };
+    const printed = execFileSync(b.environment.SSH_ASKPASS, [], { env, encoding: "utf8" });
     expect(printed).toBe(`${SECRET}\n`);
+    const again = spawnSync(b.environment.SSH_ASKPASS, [], { env, encoding: "utf8" });
+    expect(again.status).toBe(1);
+    expect(again.stdout).toBe("");
+    expect(fs.readdirSync(b.dir).sort()).toEqual(["askpass", "bin"]); // bin: the ssh watchdog
   });
 });
 
@@ -152,5 +164,21 @@ test("no credentials: the ssh agent and default keys, never a prompt", async () 
   const b = await build({ transport: "ssh", host: "ls01", user: "u" });
   expect(b.options.BatchMode).toBe("yes");
   expect(b.parameters.KeyFilePath).toBeUndefined();
-  expect(b.environment).toEqual({});
+  expect(b.environment).toEqual(watchdogOnly(b.dir));
+});
+
+/** The environment of a connect without askpass: only the ssh watchdog's two variables (no secret). */
+function watchdogOnly(dir: string): Record<string, string> {
+  return { RDS_SSH_CLIENT: "/usr/bin/ssh", PATH: expect.stringMatching(new RegExp(`^${path.join(dir, "bin")}:`)) as unknown as string };
+}
+
+test("pwsh starts the ssh watchdog (first on PATH while New-PSSession runs), which runs the real client with the same arguments, input and exit code", async () => {
+  const b = await build({ transport: "ssh", host: "ls01", user: "u" });
+  const watchdog = path.join(b.dir, "bin", "ssh");
+  expect(mode(watchdog)).toBe(0o700);
+  expect(b.text).toContain("PATH=<ssh watchdog folder>:$PATH");
+  expect(b.text).toContain("RDS_SSH_CLIENT='/usr/bin/ssh'");
+  const echoed = spawnSync(watchdog, ["-c", "cat; exit 7"], { env: { RDS_SSH_CLIENT: "/bin/sh" }, input: "from stdin", encoding: "utf8" });
+  expect(echoed.stdout).toBe("from stdin");
+  expect(echoed.status).toBe(7);
 });

@@ -8,6 +8,7 @@ import { z } from "zod";
 import { ErrorCode, RdsError, isRdsError } from "../../errors";
 import { emitConnectLog } from "../connectLog";
 import { errorFromDocument } from "../result";
+import type { InitOperation } from "../transport";
 import { TRANSIENT_CONNECT_CODES, connectBackoffMs } from "../transports/remote";
 import { delay } from "./processes";
 import type { ScriptOutcome, ScriptRun, Session } from "./session";
@@ -47,8 +48,27 @@ export async function bindTarget(
   deadline: number,
   telemetry: PoolTelemetry,
 ): Promise<ConnectInfo | undefined> {
-  const init = spec.transport.initOperation(spec.connection);
-  if (init === undefined) return undefined;
+  const declared = spec.transport.initOperation(spec.connection);
+  if (declared === undefined) return undefined;
+  // The private folder of the connect (key material, askpass): made for all its attempts and removed
+  // as soon as it ends, whatever happened (exit and signals: the folder's own module).
+  const folder = declared.privateFolder?.create();
+  const init: InitOperation = folder === undefined ? declared : { ...declared, args: { ...declared.args, workDir: folder } };
+  try {
+    return await runInit(session, spec, init, phase, deadline, telemetry);
+  } finally {
+    if (folder !== undefined) declared.privateFolder!.remove(folder);
+  }
+}
+
+async function runInit(
+  session: Session,
+  spec: TargetSpec,
+  init: InitOperation,
+  phase: "connect" | "reconnect",
+  deadline: number,
+  telemetry: PoolTelemetry,
+): Promise<ConnectInfo | undefined> {
   const remaining = () => Math.max(deadline - Date.now(), 1);
   const policy = spec.transport.connect;
   if (policy === undefined) {

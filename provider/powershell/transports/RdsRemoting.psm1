@@ -11,12 +11,15 @@
     values reach New-PSSession by splatting and the far side through -ArgumentList.
 
     Connect (Connect-RdsRemoteSession):
-      1. ssh: Get-RdsSshSessionParameters writes what ssh needs into a private 0700 directory (a
-         pinned known_hosts file, a copy of an inline private key, the askpass helper) and sets the
-         askpass variables in this process's environment (the password or passphrase only there, only
-         while New-PSSession starts ssh); winrm: Get-RdsWinRmSessionParameters builds the
-         PSCredential and the session options. Then New-PSSession. The directory is removed and the
-         environment restored right after, whatever happened. Failures are CONNECT_FAILED script
+      1. ssh: Get-RdsSshSessionParameters writes what ssh needs into a private 0700 directory
+         inside the connect folder the provider made (a pinned known_hosts file, a copy of an inline
+         private key, the askpass secret that its helper takes once) and sets the askpass variables
+         in this process's environment (paths only, never a secret, only while New-PSSession starts
+         ssh); winrm: Get-RdsWinRmSessionParameters builds the PSCredential and the session options.
+         Then New-PSSession. The directory is removed and the environment restored right after,
+         whatever happened; the provider removes the connect folder after the connect, on exit and on
+         every signal, and sweeps a dead provider's folder at its next start (a SIGKILLed pwsh runs
+         no finally). Failures are CONNECT_FAILED script
          errors whose message is the exception's; ssh's own reason is on stderr, which the TypeScript
          side reads to classify the failure (transports/remote.ts).
       2. The far side is prepared (Initialize-RdsRemoteSide): a per-user folder for scripts
@@ -82,11 +85,14 @@ function Connect-RdsRemoteSession {
     [CmdletBinding()]
     param(
         [Parameter(Mandatory)][System.Collections.IDictionary]$Settings,
-        [Parameter(Mandatory)][string]$ProviderDir
+        [Parameter(Mandatory)][string]$ProviderDir,
+        # The connect folder the provider made for this connect (transports/connectDir.ts); this
+        # attempt's files go into a private folder inside it.
+        [string]$WorkRoot
     )
     Disconnect-RdsRemoteSession
     $transport = [string]$Settings.transport
-    $work = New-RdsPrivateDirectory
+    $work = New-RdsPrivateDirectory -Root $WorkRoot
     $saved = @{}
     $spec = $null
     $session = $null

@@ -13,5 +13,5 @@
 param([Parameter(Mandatory)][string]$Envelope)
 
 $in = ConvertFrom-RdsEnvelope $Envelope
-$info = Connect-RdsRemoteSession -Settings $in.args.settings -ProviderDir ([string]$in.args.providerDir)
+$info = Connect-RdsRemoteSession -Settings $in.args.settings -ProviderDir ([string]$in.args.providerDir) -WorkRoot ([string]$in.args.workDir)
 Write-RdsResult $info

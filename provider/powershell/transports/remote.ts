@@ -11,6 +11,7 @@
 import { ErrorCode, RdsError } from "../../errors";
 import { providerFile } from "../../paths";
 import { quotePowerShellLiteral } from "../envelope";
+import { createConnectDir, removeConnectDir } from "./connectDir";
 import type { InitOperation, RemoteConnection } from "../transport";
 
 /** Default seconds for one connection attempt. */
@@ -45,7 +46,9 @@ export function remoteInit(settings: Record<string, unknown>): InitOperation {
   return {
     name: "session.connect",
     script: providerFile("powershell/transports/RemoteConnect.ps1"),
-    args: { settings, providerDir: providerFile("") },
+    // workDir: the connect folder (connectDir.ts), filled in by the pool through privateFolder.
+    args: { settings, providerDir: providerFile(""), workDir: null },
+    privateFolder: { create: createConnectDir, remove: removeConnectDir },
   };
 }
 

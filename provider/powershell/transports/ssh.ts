@@ -7,8 +7,13 @@
  * is refused), ConnectTimeout, UpdateHostKeys=no; a pinned `hostKey` goes into a private known_hosts
  * file (with HostKeyAlias, so the pattern does not depend on address or port); key authentication
  * runs with IdentitiesOnly and BatchMode (no prompt can hang), password authentication through
- * SSH_ASKPASS (SSH_ASKPASS_REQUIRE=force) with the password in the warm pwsh's process environment
- * only while ssh starts.
+ * SSH_ASKPASS (SSH_ASKPASS_REQUIRE=force) with a helper that hands the password over once from a
+ * 0600 file. Those files live in the provider's connect folder (connectDir.ts), and ssh runs under a
+ * watchdog that ends it with its pwsh (RdsRemoting/SessionParameters.ps1).
+ *
+ * The pool key holds a keyed digest of every trust and credential setting (trustDigest.ts): a
+ * connection with another host key, known_hosts file, password, key or passphrase never shares a
+ * warm session with this one.
  */
 import * as path from "path";
 import type { SshConnection, Transport } from "../transport";
@@ -20,6 +25,7 @@ import {
   remoteInit,
   remotePreamble,
 } from "./remote";
+import { trustDigest } from "./trustDigest";
 
 /** Default ssh port. */
 export const DEFAULT_SSH_PORT = 22;
@@ -54,6 +60,22 @@ export function sshSettings(c: SshConnection): Record<string, unknown> {
   };
 }
 
+/**
+ * The digest (trustDigest.ts) of what the session trusts and logs in with, as the connect step uses
+ * it (sshSettings: host keys trimmed, paths resolved): equal settings, equal digest.
+ */
+export function sshTrustDigest(c: SshConnection): string {
+  const settings = sshSettings(c);
+  return trustDigest({
+    hostKeys: settings.hostKeys,
+    knownHostsFile: settings.knownHostsFile,
+    password: settings.password,
+    privateKey: settings.privateKey,
+    privateKeyFile: settings.privateKeyFile,
+    privateKeyPassphrase: settings.privateKeyPassphrase,
+  });
+}
+
 export const sshTransport: Transport<SshConnection> = {
   kind: "ssh",
 
@@ -65,6 +87,7 @@ export const sshTransport: Transport<SshConnection> = {
       c.port ?? DEFAULT_SSH_PORT,
       c.subsystem ?? DEFAULT_SSH_SUBSYSTEM,
       c.emulator?.stateDir ?? null,
+      sshTrustDigest(c),
     ]);
   },
 

@@ -19,6 +19,7 @@ import {
   remoteInit,
   remotePreamble,
 } from "./remote";
+import { trustDigest } from "./trustDigest";
 
 /** Default ports per scheme. */
 export const DEFAULT_WINRM_PORTS = { https: 5986, http: 5985 } as const;
@@ -50,6 +51,15 @@ export function winrmSettings(c: WinRmConnection): Record<string, unknown> {
   };
 }
 
+/**
+ * The digest (trustDigest.ts) of what the session trusts and logs in with: the credential and the
+ * certificate checks (scheme and authentication are in the key as they are).
+ */
+export function winrmTrustDigest(c: WinRmConnection): string {
+  const settings = winrmSettings(c);
+  return trustDigest({ user: settings.user, password: settings.password, skipCertificateChecks: settings.skipCertificateChecks });
+}
+
 export const winrmTransport: Transport<WinRmConnection> = {
   kind: "winrm",
 
@@ -63,6 +73,7 @@ export const winrmTransport: Transport<WinRmConnection> = {
       scheme,
       c.authentication ?? "negotiate",
       c.configurationName ?? DEFAULT_WINRM_CONFIGURATION,
+      winrmTrustDigest(c),
     ]);
   },
 

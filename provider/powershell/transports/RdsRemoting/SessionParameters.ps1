@@ -20,11 +20,32 @@ function Get-RdsExceptionText {
 }
 
 function New-RdsPrivateDirectory {
-    <# A new temp directory only this user can read (0700 on Unix; the user's own temp on Windows). #>
+    <#
+    .SYNOPSIS
+        A new directory only this user can read (0700 on Unix), for one connect attempt's files.
+    .DESCRIPTION
+        Inside Root when given: the connect folder the provider made for this connect (named with its
+        pid, removed by it after the connect and on exit or any signal, and swept at the next start if
+        it was SIGKILLed: transports/connectDir.ts). Root must exist: a folder the provider already
+        removed (it is exiting) is never recreated. Without Root (tests, direct calls): a new folder
+        in the user's temp directory.
+    #>
     [CmdletBinding()]
     [OutputType([string])]
-    param()
-    return [System.IO.Directory]::CreateTempSubdirectory('rds-remote-').FullName
+    param([string]$Root)
+    if ([string]::IsNullOrEmpty($Root)) {
+        return [System.IO.Directory]::CreateTempSubdirectory('rds-remote-').FullName
+    }
+    if (-not [System.IO.Directory]::Exists($Root)) {
+        throw [System.IO.DirectoryNotFoundException]::new('the connect folder made by the provider is gone (the provider is exiting)')
+    }
+    $path = [System.IO.Path]::Combine($Root, 'attempt-' + [guid]::NewGuid().ToString('N'))
+    if ($IsLinux -or $IsMacOS) {
+        $null = [System.IO.Directory]::CreateDirectory($path, [System.IO.UnixFileMode]'UserRead, UserWrite, UserExecute')
+    } else {
+        $null = [System.IO.Directory]::CreateDirectory($path)
+    }
+    return $path
 }
 
 function Write-RdsPrivateFile {
@@ -58,11 +79,12 @@ function Get-RdsSshSessionParameters {
     <#
     .SYNOPSIS
         New-PSSession parameters (SSH) for the connect settings, plus the environment variables to set
-        while it runs. Writes the pinned known_hosts file, an inline private key and the askpass helper
-        into WorkDir (a private directory the caller removes).
+        while it runs (never a secret: the askpass helper's path and the path of the file it reads
+        once). Writes the pinned known_hosts file, an inline private key, the askpass secret and its
+        helper into WorkDir (a private directory the caller removes).
     .OUTPUTS
-        @{ Parameters = <splat for New-PSSession>; Environment = @{ name = value }; Secret = <name of
-        the variable that holds a secret, or $null> }
+        @{ Parameters = <splat for New-PSSession>; Environment = @{ name = value }; Secret = $null
+        (no variable holds a secret) }
     #>
     [CmdletBinding()]
     param(
@@ -142,25 +164,76 @@ function Get-RdsSshSessionParameters {
     }
 
     if ($null -ne $secret) {
-        # ssh asks SSH_ASKPASS for the password / passphrase; the helper prints the variable, which
-        # exists only in this process's environment (and so in ssh's) while New-PSSession runs.
+        # ssh asks SSH_ASKPASS for the password / passphrase. The secret is handed over once: it sits
+        # in a 0600 file of WorkDir that the helper takes (renames) before it prints it and then
+        # removes, so a second ask gets nothing. No environment holds it (the long-lived ssh
+        # process's environment is readable for the whole warm session); only the file's path is
+        # in the environment.
+        $secretFile = [System.IO.Path]::Combine($WorkDir, 'askpass-secret')
+        Write-RdsPrivateFile -Path $secretFile -Text ($secret + "`n")
         if ($IsWindows) {
             $helper = [System.IO.Path]::Combine($WorkDir, 'askpass.cmd')
-            $text = "@`"%SystemRoot%\System32\WindowsPowerShell\v1.0\powershell.exe`" -NoLogo -NoProfile -NonInteractive -Command `"[Console]::Out.WriteLine(`$env:RDS_SSH_ASKPASS_SECRET)`"`r`n"
+            $text = "@`"%SystemRoot%\System32\WindowsPowerShell\v1.0\powershell.exe`" -NoLogo -NoProfile -NonInteractive -Command `"`$f = `$env:RDS_SSH_ASKPASS_FILE; `$t = `$f + '.taken'; try { [IO.File]::Move(`$f, `$t) } catch { exit 1 }; [Console]::Out.Write([IO.File]::ReadAllText(`$t)); [IO.File]::Delete(`$t)`"`r`n"
             Write-RdsPrivateFile -Path $helper -Text $text
         } else {
             $helper = [System.IO.Path]::Combine($WorkDir, 'askpass')
-            Write-RdsPrivateFile -Path $helper -Text "#!/bin/sh`nprintf '%s\n' `"`$RDS_SSH_ASKPASS_SECRET`"`n" -Executable
+            Write-RdsPrivateFile -Path $helper -Text ($script:AskpassHelper + "`n") -Executable
         }
         $environment.SSH_ASKPASS = $helper
         $environment.SSH_ASKPASS_REQUIRE = 'force'
         if ([string]::IsNullOrEmpty($env:DISPLAY)) { $environment.DISPLAY = 'rds-askpass:0' }
-        $environment.RDS_SSH_ASKPASS_SECRET = $secret
+        $environment.RDS_SSH_ASKPASS_FILE = $secretFile
+    }
+
+    if (-not $IsWindows) {
+        # pwsh starts `ssh` as found on PATH: put the watchdog (below) first, so the client ends
+        # with the pwsh that started it, even a SIGKILLed one in the middle of a login.
+        $client = Get-Command -Name ssh -CommandType Application -ErrorAction SilentlyContinue | Select-Object -First 1
+        if ($null -ne $client) {
+            $binDir = [System.IO.Path]::Combine($WorkDir, 'bin')
+            $null = [System.IO.Directory]::CreateDirectory($binDir, [System.IO.UnixFileMode]'UserRead, UserWrite, UserExecute')
+            Write-RdsPrivateFile -Path ([System.IO.Path]::Combine($binDir, 'ssh')) -Text ($script:SshWatchdog + "`n") -Executable
+            $environment.RDS_SSH_CLIENT = $client.Source
+            $environment.PATH = $binDir + [System.IO.Path]::PathSeparator + $env:PATH
+        }
     }
 
     $parameters.Options = $options
-    return @{ Parameters = $parameters; Environment = $environment; Secret = $(if ($null -ne $secret) { 'RDS_SSH_ASKPASS_SECRET' } else { $null }) }
+    return @{ Parameters = $parameters; Environment = $environment; Secret = $null }
 }
+
+# The `ssh` pwsh starts (POSIX sh): runs the real client ($RDS_SSH_CLIENT) with the same arguments and
+# standard streams, and ends it when the pwsh that started it is gone. A pwsh killed with SIGKILL
+# (a connect timeout, the provider's exit, the parent watchdog of Bootstrap.ps1) cannot end its
+# children, and an ssh client in the middle of a login does not read the closed stdin that would
+# otherwise end it. Checked once a second; a signal to the watchdog is passed on to the client.
+$script:SshWatchdog = @'
+#!/bin/sh
+owner=$PPID
+exec 3<&0
+"$RDS_SSH_CLIENT" "$@" <&3 3<&- &
+client=$!
+exec 3<&-
+trap 'kill -TERM "$client" 2>/dev/null' TERM INT HUP
+while kill -0 "$client" 2>/dev/null; do
+  if ! kill -0 "$owner" 2>/dev/null; then
+    kill -TERM "$client" 2>/dev/null
+    break
+  fi
+  sleep 1
+done
+wait "$client"
+'@
+
+# The askpass helper (POSIX sh): prints the secret file once. `mv` is atomic, so of two asks only
+# one gets the file; the taken copy is removed right after it is printed.
+$script:AskpassHelper = @'
+#!/bin/sh
+taken="$RDS_SSH_ASKPASS_FILE.taken.$$"
+mv -- "$RDS_SSH_ASKPASS_FILE" "$taken" 2>/dev/null || exit 1
+cat -- "$taken"
+rm -f -- "$taken"
+'@
 
 $script:WinRmAuthentication = @{ negotiate = 'Negotiate'; kerberos = 'Kerberos'; credssp = 'Credssp'; basic = 'Basic' }
 
@@ -179,6 +252,10 @@ function Get-RdsWinRmSessionParameters {
     $https = [string]$Settings.scheme -eq 'https'
     if ($authentication -eq 'Basic' -and -not $https) {
         throw (New-RdsScriptError -Code VALIDATION -Message 'authentication "basic" is allowed only with scheme "https"')
+    }
+    if ($authentication -eq 'Credssp' -and -not $https) {
+        # Defence in depth (check refuses it first): CredSSP delegates the password to the target.
+        throw (New-RdsScriptError -Code VALIDATION -Message 'authentication "credssp" is allowed only with scheme "https"')
     }
     $optionArguments = [ordered]@{ OpenTimeout = [int]$Settings.connectTimeoutSeconds * 1000 }
     if ($Settings.skipCertificateChecks -eq $true) {
@@ -259,7 +336,9 @@ function Format-RdsSessionCommand {
     $text = $parts -join ' '
     if ($Spec.Contains('Environment') -and $Spec.Environment.Count -gt 0) {
         $vars = foreach ($name in $Spec.Environment.Keys) {
-            if ($name -eq $Spec['Secret']) { "$name=<secret>" } else { "$name=" + (& $quote $Spec.Environment[$name]) }
+            if ($name -eq $Spec['Secret']) { "$name=<secret>" }
+            elseif ($name -eq 'PATH') { 'PATH=<ssh watchdog folder>:$PATH' }
+            else { "$name=" + (& $quote $Spec.Environment[$name]) }
         }
         $text += '  [environment: ' + ($vars -join ', ') + ']'
     }

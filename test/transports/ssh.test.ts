@@ -251,6 +251,23 @@ describe("one warm session per target", () => {
     expect(more.pid).toBe(after.pid);
   });
 
+  test("a reconnect uses the settings of the connection that asked: another resource's name for the same endpoint and trust shares the session and reconnects as itself", async () => {
+    const c = passwordTarget;
+    const asker: SshConnection = { ...c, host: "ls01-alias.contoso.com" };
+    expect(targetKey(asker)).toBe(targetKey(c)); // the name is not part of the key: one session
+    const before = await echo(c, { step: "before" });
+    const serving = lab.sshdServing(before.pid);
+    for (const pid of serving) killIfRunning(pid);
+    await waitFor("the killed sshd processes and the far-side pwsh to be gone", () => ![...serving, before.pid].some(isAlive), 15_000);
+    const reconnectsBefore = logsFor(c).filter((e) => e.event === "connected" && e.phase === "reconnect").length;
+
+    const after = await echo(asker, { step: "after" });
+    expect(after.envelope.host).toBe("ls01-alias.contoso.com");
+    const reconnects = logsFor(c).filter((e) => e.event === "connected" && e.phase === "reconnect");
+    expect(reconnects).toHaveLength(reconnectsBefore + 1);
+    expect(reconnects.at(-1)!.host).toBe("ls01-alias.contoso.com");
+  });
+
   test("when the connection drops while an operation runs, it fails with RDS_CONNECTION_LOST (it may have run) and the next one reconnects", async () => {
     const c = keyTarget;
     const key = targetKey(c);

@@ -120,7 +120,7 @@ export class SessionPool {
     cancelIdleClose(target);
     const queued = target;
     return new Promise<T>((resolve, reject) => {
-      queued.queue.push({ work: work as Job["work"], resolve: resolve as Job["resolve"], reject });
+      queued.queue.push({ spec, work: work as Job["work"], resolve: resolve as Job["resolve"], reject });
       void this.pump(queued);
     });
   }
@@ -146,7 +146,7 @@ export class SessionPool {
         await job.work({
           pid: warm.pid,
           pwshPid: warm.pwshPid,
-          runScript: (run) => runWithReconnect(warm, target.spec, run, this.options.startupTimeoutMs, this.telemetry),
+          runScript: (run) => runWithReconnect(warm, job.spec, run, this.options.startupTimeoutMs, this.telemetry),
         }),
       );
     } catch (err) {

@@ -22,6 +22,12 @@ export interface WarmSession {
 }
 
 export interface Job {
+  /**
+   * The connection that asked. Every job of a target shares its key (trust and credentials are part
+   * of it), but not always its other settings (host name, connect timeout, attempts): a reconnect in
+   * the middle of this job uses this job's.
+   */
+  spec: TargetSpec;
   work: (session: WarmSession) => Promise<unknown>;
   resolve: (value: unknown) => void;
   reject: (reason: unknown) => void;

@@ -17,7 +17,7 @@
 import * as fs from "fs";
 import { ErrorCode, isRdsError } from "../../provider/errors";
 import { closeAll } from "../../provider/powershell/pool";
-import { CONTACT_FIELDS } from "../../provider/resources/licenseServer/schema";
+import { CONTACT_FIELDS, CONTACT_MAX_LENGTH } from "../../provider/resources/licenseServer/schema";
 import {
   RdsLicensing,
   validateRdsLicensingArgs,
@@ -583,13 +583,13 @@ describe("legitimate data is carried byte for byte to the emulator and back", ()
   test.each([
     ["injection strings", (i: number) => INJECTIONS[i]],
     [
-      "quotes, newlines, tabs, NUL and emoji",
+      "quotes, emoji, invisible and right-to-left characters",
       (i: number) =>
         [
           `O'Brien "Ltd"`,
-          "line1\nline2\r\n",
-          "tab\there",
-          "nul\u0000byte",
+          "non\u00a0breaking space",
+          "zero\u200bwidth joiner",
+          "right-to-left \u202eoverride",
           "emoji 👩‍💻 with ZWJ",
           "‘curly’ “quotes”",
           "back`tick",
@@ -598,7 +598,8 @@ describe("legitimate data is carried byte for byte to the emulator and back", ()
           "€£¥",
         ][i],
     ],
-    ["huge values (64 KiB each)", (i: number) => `${INJECTIONS[i]}${"x".repeat(65_536)}`],
+    // The longest each field accepts (256 characters; eMail 254): a value at the limit arrives whole.
+    ["values at the longest accepted", (i: number) => `${INJECTIONS[i]}${"x".repeat(300)}`.slice(0, CONTACT_MAX_LENGTH[CONTACT_FIELDS[i]])],
   ])("contact fields: %s", async (_label, valueOf) => {
     const contact = Object.fromEntries(CONTACT_FIELDS.map((f, i) => [f, valueOf(i)]));
     const before = snapshotDir(stateDir);
@@ -614,6 +615,19 @@ describe("legitimate data is carried byte for byte to the emulator and back", ()
     expect(await lsEngine.up({ ...LS_BASE, contact })).toBe("same");
     expect((await lsEngine.refresh()).op).toBe("same");
     counts.data += CONTACT_FIELDS.length;
+  });
+
+  test.each([
+    ["a line break", "line1\nline2"],
+    ["a tab", "tab\there"],
+    ["NUL", "nul\u0000byte"],
+    ["a C1 control", "c1\u0085next"],
+    ["one character over the limit", "x".repeat(CONTACT_MAX_LENGTH.firstName + 1)],
+  ])("contact fields: %s is refused at check, before any host is touched", async (_label, bad) => {
+    const before = snapshotDir(stateDir);
+    const contact = { ...(LS_BASE.contact as Record<string, string>), firstName: bad };
+    await expect(lsEngine.up({ ...LS_BASE, contact })).rejects.toBeInstanceOf(CheckFailed);
+    expect(snapshotDir(stateDir)).toEqual(before);
   });
 
   test("license server names and a host name with injection characters are data: carried exactly", async () => {

@@ -103,14 +103,21 @@ const params = (seedOffset: number) => ({
 
 // ---- generators -------------------------------------------------------------------------------------
 
+// eslint-disable-next-line no-control-regex -- control characters are exactly what this pattern finds
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;
+
 /** Text an administrator may type: any unicode, quotes, PowerShell's `$(...)` and backticks, padding. */
-const text = fc.oneof(
-  fc.string({ unit: "grapheme", maxLength: 20 }),
-  // Any code point but a lone surrogate, which check refuses (not valid text: the bad-input tests cover
-  // it; the desired states here are valid by construction). fast-check's "binary" unit costs seconds to set up.
-  fc.string({ unit: fc.nat({ max: 0x10ffff - 0x800 }).map((c) => String.fromCodePoint(c < 0xd800 ? c : c + 0x800)), maxLength: 12 }),
-  fc.constantFrom(`O'Brien & "Sons"`, "$(Remove-Item C:\\)", "`n`t``", "Contoso\u00a0Ltd", "Zoë ☃ 日本", "  padded  "),
-);
+const text = fc
+  .oneof(
+    fc.string({ unit: "grapheme", maxLength: 20 }),
+    // Any code point but a lone surrogate, which check refuses (not valid text: the bad-input tests cover
+    // it; the desired states here are valid by construction). fast-check's "binary" unit costs seconds to set up.
+    fc.string({ unit: fc.nat({ max: 0x10ffff - 0x800 }).map((c) => String.fromCodePoint(c < 0xd800 ? c : c + 0x800)), maxLength: 12 }),
+    fc.constantFrom(`O'Brien & "Sons"`, "$(Remove-Item C:\\)", "`n`t``", "Contoso\u00a0Ltd", "Zoë ☃ 日本", "  padded  "),
+    // Control characters (C0, DEL, C1) are refused at check (the bad-input tests cover them): the desired
+    // states here are valid by construction.
+  )
+  .filter((s) => !CONTROL_CHARACTER.test(s));
 const required = text.filter((s) => s.trim().length > 0);
 
 /** Host names: DNS labels, sometimes upper-cased, sometimes fully qualified. */

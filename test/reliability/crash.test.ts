@@ -98,24 +98,27 @@ async function crashAt(point: { why: string; methods: string[] }, i: number, fai
         .callRows(HOST)
         .slice(base)
         .some((r) => r.method !== null && point.methods.includes(r.method));
-    let killed = false;
+    // The kill is recorded when it is decided, not when the process is gone: the killed up can end (its
+    // RPC dropped) before host.kill() has seen the process exit.
+    let killing: Promise<void> | undefined;
     let finished = false;
     await Promise.race([
-      waitFor(point.why, () => finished || reached(), 600_000, 5).then(async () => {
+      waitFor(point.why, () => finished || reached(), 600_000, 5).then(() => {
         if (finished) return;
-        await host.kill("SIGKILL");
-        killed = true;
+        killing = host.kill("SIGKILL");
+        return killing;
       }),
       run.then(() => {
         finished = true;
       }),
     ]);
     const first = await run;
-    if (!killed) {
+    if (killing === undefined) {
       const why = first.errors.map((e) => (e.error instanceof Error ? e.error.message : String(e.error))).join("; ");
       failures.push(`${point.why}: the up finished without reaching the call (${why || "no error"})`);
       return;
     }
+    await killing;
     if (first.errors.length === 0) failures.push(`${point.why}: the killed up reported no error`);
     await sim.admin({ action: "clearFaults", host: HOST });
 

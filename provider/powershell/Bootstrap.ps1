@@ -1,4 +1,4 @@
-#Requires -Version 7.2
+#Requires -Version 5.1
 <#
 .SYNOPSIS
     Loaded once into each warm pwsh (dot-sourced at global scope): defines Invoke-RdsOperation.
@@ -53,7 +53,8 @@
 
 $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
-$PSStyle.OutputRendering = 'PlainText'
+# $PSStyle exists from pwsh 7.2 on; Windows PowerShell 5.1 never colours its output.
+if ($null -ne (Get-Variable -Name PSStyle -ValueOnly -ErrorAction SilentlyContinue)) { $PSStyle.OutputRendering = 'PlainText' }
 
 Import-Module -Name (Join-Path $PSScriptRoot 'RdsCommon.psm1') -Global -Force -DisableNameChecking
 
@@ -86,7 +87,7 @@ function global:ConvertTo-RdsDocumentJson {
     [CmdletBinding()]
     [OutputType([string])]
     param([Parameter(Mandatory, Position = 0)][System.Collections.IDictionary]$Document)
-    return [string](ConvertTo-Json -InputObject $Document -Depth 20 -Compress -EscapeHandling EscapeNonAscii -WarningAction SilentlyContinue)
+    return [string](ConvertTo-RdsAsciiJson -InputObject $Document -Depth 20 -WarningAction SilentlyContinue)
 }
 
 function global:Write-RdsDocument {
@@ -172,7 +173,7 @@ function global:Select-RdsOperationOutput {
             if (@($InputObject.Tags) -contains 'RdsProgress') {
                 $text = [string]$InputObject.MessageData
                 if ($ProgressToStderr) {
-                    [Console]::Error.WriteLine('##rds-progress## ' + (ConvertTo-Json -InputObject $text -Compress -EscapeHandling EscapeNonAscii))
+                    [Console]::Error.WriteLine('##rds-progress## ' + (ConvertTo-RdsAsciiJson -InputObject $text))
                     [Console]::Error.Flush()
                 } else {
                     Write-Information -MessageData $text -Tags 'RdsProgress'

@@ -1,4 +1,4 @@
-#Requires -Version 7.2
+#Requires -Version 5.1
 <#
 .SYNOPSIS
     Helpers every operation script may call. Loaded once into each warm pwsh by Bootstrap.ps1.
@@ -159,20 +159,143 @@ function ConvertFrom-RdsEnvelope {
         Decodes the operation envelope: base64 -> UTF-8 -> JSON -> hashtable.
     .DESCRIPTION
         Returns @{ operation = '...'; host = '...'; args = @{...} }. Strings arrive byte for byte:
-        NUL, CR/LF, quotes, `$()`, backticks, unicode. Date-looking strings stay strings
-        (-DateKind String). Invalid UTF-8 or JSON throws.
+        NUL, CR/LF, quotes, `$()`, backticks, unicode. Date-looking strings stay strings. Objects are
+        hashtables with case-sensitive keys, arrays are object[], integers Int64 (BigInteger beyond),
+        other numbers Double. Nesting deeper than 50 levels, invalid UTF-8 and invalid JSON throw.
+        Runs on Windows PowerShell 5.1 and PowerShell 7.2+ (ConvertFrom-RdsJson says how).
     #>
     [CmdletBinding()]
     param([Parameter(Mandatory, Position = 0)][string]$Envelope)
 
     $bytes = [System.Convert]::FromBase64String($Envelope)
-    $strictUtf8 = [System.Text.UTF8Encoding]::new($false, $true)
+    $strictUtf8 = New-Object -TypeName System.Text.UTF8Encoding -ArgumentList $false, $true
     $json = $strictUtf8.GetString($bytes)
-    $decoded = ConvertFrom-Json -InputObject $json -AsHashtable -Depth 50 -DateKind String
+    $decoded = ConvertFrom-RdsJson -Json $json
     if ($decoded -isnot [System.Collections.IDictionary]) {
-        throw [System.FormatException]::new('the envelope is not a JSON object')
+        throw (New-Object -TypeName System.FormatException -ArgumentList 'the envelope is not a JSON object')
     }
     return $decoded
+}
+
+# How deep an envelope may nest (what `ConvertFrom-Json -Depth 50` allowed before).
+$script:EnvelopeMaxDepth = 50
+
+function ConvertFrom-RdsJson {
+    <#
+    .SYNOPSIS
+        JSON text -> hashtables / object[] / plain values, the same on Windows PowerShell 5.1 and pwsh 7.2+.
+    .DESCRIPTION
+        `ConvertFrom-Json -AsHashtable` is 6.0+ and `-DateKind String` 7.5+; without -DateKind, pwsh
+        7.x turns ISO-8601 strings into DateTime. So:
+          - PowerShell 7 (Core, .NET 6+): System.Text.Json's JsonDocument, walked here. It never
+            interprets strings, rejects invalid JSON and nesting beyond MaxDepth.
+          - Windows PowerShell 5.1 (Desktop): ConvertFrom-Json (JavaScriptSerializer there), which
+            leaves ISO-8601 strings alone (it converts only the "\/Date(ms)\/" form, which the
+            provider's JSON.stringify never writes), then PSCustomObject -> hashtable here.
+    #>
+    [CmdletBinding()]
+    param([Parameter(Mandatory)][AllowEmptyString()][string]$Json)
+
+    $jsonDocumentType = 'System.Text.Json.JsonDocument' -as [type]
+    if ($PSVersionTable.PSEdition -eq 'Core' -and $null -ne $jsonDocumentType) {
+        $options = New-Object -TypeName System.Text.Json.JsonDocumentOptions
+        $options.MaxDepth = $script:EnvelopeMaxDepth
+        $document = $jsonDocumentType::Parse($Json, $options)
+        try {
+            return , (ConvertFrom-RdsJsonElement -Element $document.RootElement)
+        } finally {
+            $document.Dispose()
+        }
+    }
+    $parsed = ConvertFrom-Json -InputObject $Json
+    return , (ConvertFrom-RdsJsonObject -Value $parsed -Depth 0)
+}
+
+function New-RdsJsonHashtable {
+    # A JSON object's hashtable: keys case-sensitive as in JSON, insertion order kept where the type
+    # that `ConvertFrom-Json -AsHashtable` returns in pwsh 7.3+ exists.
+    $orderedType = 'System.Management.Automation.OrderedHashtable' -as [type]
+    if ($null -ne $orderedType) { return , ($orderedType::new()) }
+    return , (New-Object -TypeName System.Collections.Hashtable -ArgumentList ([System.StringComparer]::Ordinal))
+}
+
+function ConvertFrom-RdsJsonElement {
+    # One System.Text.Json.JsonElement as a PowerShell value (pwsh 7 path of ConvertFrom-RdsJson).
+    param([Parameter(Mandatory)] $Element)
+    switch ([string]$Element.ValueKind) {
+        'Object' {
+            $table = New-RdsJsonHashtable
+            foreach ($property in $Element.EnumerateObject()) {
+                if ($table.ContainsKey($property.Name)) {
+                    throw (New-Object -TypeName System.FormatException -ArgumentList "duplicate key in JSON object: $($property.Name)")
+                }
+                $table[$property.Name] = ConvertFrom-RdsJsonElement -Element $property.Value
+            }
+            return , $table
+        }
+        'Array' {
+            $items = New-Object -TypeName System.Collections.Generic.List[object]
+            foreach ($item in $Element.EnumerateArray()) { $items.Add((ConvertFrom-RdsJsonElement -Element $item)) }
+            return , $items.ToArray()
+        }
+        'String' { return $Element.GetString() }
+        'Number' {
+            $integer = [int64]0
+            if ($Element.TryGetInt64([ref]$integer)) { return $integer }
+            $text = $Element.GetRawText()
+            if ($text -match '^-?[0-9]+$') { return [System.Numerics.BigInteger]::Parse($text, [cultureinfo]::InvariantCulture) }
+            return $Element.GetDouble()
+        }
+        'True' { return $true }
+        'False' { return $false }
+        default { return $null }
+    }
+}
+
+function ConvertFrom-RdsJsonObject {
+    # ConvertFrom-Json's PSCustomObject tree as hashtables and object[] (Windows PowerShell 5.1 path
+    # of ConvertFrom-RdsJson). Depth is checked here: 5.1's ConvertFrom-Json has no -Depth.
+    param([AllowNull()] $Value, [int]$Depth)
+    if ($null -eq $Value) { return $null }
+    $isContainer = $Value -is [System.Management.Automation.PSCustomObject] -or $Value -is [System.Array]
+    # Container number 51 from the top is refused, as JsonDocument's MaxDepth = 50 does.
+    if ($isContainer -and $Depth -ge $script:EnvelopeMaxDepth) {
+        throw (New-Object -TypeName System.FormatException -ArgumentList "the JSON nests deeper than $($script:EnvelopeMaxDepth) levels")
+    }
+    if ($Value -is [System.Management.Automation.PSCustomObject]) {
+        $table = New-RdsJsonHashtable
+        foreach ($property in $Value.PSObject.Properties) {
+            $table[$property.Name] = ConvertFrom-RdsJsonObject -Value $property.Value -Depth ($Depth + 1)
+        }
+        return , $table
+    }
+    if ($Value -is [System.Array]) {
+        $items = New-Object -TypeName System.Collections.Generic.List[object]
+        foreach ($item in $Value) { $items.Add((ConvertFrom-RdsJsonObject -Value $item -Depth ($Depth + 1))) }
+        return , $items.ToArray()
+    }
+    if ($Value -is [int32]) { return [int64]$Value }
+    return $Value
+}
+
+function ConvertTo-RdsAsciiJson {
+    <#
+    .SYNOPSIS
+        ConvertTo-Json, then every non-ASCII character as \uXXXX: one ASCII line on 5.1 and 7.x alike.
+    .DESCRIPTION
+        What `-EscapeHandling EscapeNonAscii` (pwsh 6.2+) does, done by hand so Windows PowerShell
+        5.1 gives the same text. Outside strings JSON is ASCII already, so escaping the whole text is
+        safe. A value nested deeper than -Depth: pwsh 7 warns (see -WarningVariable); 5.1 does not.
+    #>
+    [CmdletBinding()]
+    [OutputType([string])]
+    param(
+        [Parameter(Mandatory, Position = 0)][AllowNull()][AllowEmptyString()][AllowEmptyCollection()] $InputObject,
+        [int]$Depth = 20
+    )
+    $json = [string](ConvertTo-Json -InputObject $InputObject -Depth $Depth -Compress)
+    if (-not [regex]::IsMatch($json, '[^\x00-\x7F]')) { return $json }
+    return [regex]::Replace($json, '[^\x00-\x7F]', { param($match) '\u{0:x4}' -f [int][char]$match.Value })
 }
 
 function Write-RdsResult {
@@ -193,8 +316,7 @@ function Write-RdsResult {
         $InputObject
     )
     $depthWarnings = $null
-    $json = ConvertTo-Json -InputObject $InputObject -Depth 100 -Compress -EscapeHandling EscapeNonAscii `
-        -WarningAction SilentlyContinue -WarningVariable depthWarnings
+    $json = ConvertTo-RdsAsciiJson -InputObject $InputObject -Depth 100 -WarningAction SilentlyContinue -WarningVariable depthWarnings
     if ($depthWarnings) { throw [System.InvalidOperationException]::new('Write-RdsResult: the result is nested deeper than 100 levels') }
     $wrapper = [pscustomobject]@{ PSTypeName = $script:ResultTypeName; Json = [string]$json }
     $PSCmdlet.WriteObject($wrapper, $false)
@@ -355,6 +477,7 @@ function Get-RdsProperty {
 Export-ModuleMember -Function @(
     'Get-RdsProperty',
     'ConvertFrom-RdsEnvelope',
+    'ConvertTo-RdsAsciiJson',
     'Write-RdsResult',
     'Write-RdsProgress',
     'New-RdsScriptError',

@@ -123,7 +123,8 @@ export type WinRmAuthentication = "negotiate" | "kerberos" | "credssp" | "basic"
 /**
  * WinRM (`New-PSSession -ComputerName ...`, WS-Management): HTTPS on 5986 by default. The target
  * needs a WinRM HTTPS listener with a certificate this machine trusts (or `skipCertificateChecks` in
- * a lab), the firewall open, and the PowerShell 7 endpoint (`Enable-PSRemoting` run in pwsh 7).
+ * a lab) and the firewall open. Without `configurationName` the session runs on the target's default
+ * endpoint (Windows PowerShell 5.1 on a stock Windows Server).
  */
 export interface WinRmConnectionArgs extends RemoteConnectionArgs {
   /** Selects the transport. A plain value, not an Input: it decides which other fields apply, so TypeScript can check them. */
@@ -154,7 +155,7 @@ export interface WinRmConnectionArgs extends RemoteConnectionArgs {
   /**
    * The PowerShell endpoint (session configuration) on the target. `"PowerShell.7"` is registered by
    * `Enable-PSRemoting` run in pwsh 7; `"Microsoft.PowerShell"` is Windows PowerShell 5.1.
-   * Default: `"PowerShell.7"`.
+   * Default: none (the target's default endpoint, Windows PowerShell 5.1 on a stock server).
    */
   configurationName?: pulumi.Input<string>;
 }

@@ -242,7 +242,8 @@ export const WINRM_AUTHENTICATION = ["negotiate", "kerberos", "credssp", "basic"
 /**
  * WinRM (`New-PSSession -ComputerName ...`, WS-Management): HTTPS on 5986 by default. The target
  * needs a WinRM HTTPS listener with a certificate this machine trusts (or `skipCertificateChecks` in
- * a lab), the firewall open, and the PowerShell 7 endpoint (`Enable-PSRemoting` run in pwsh 7).
+ * a lab) and the firewall open. Without `configurationName` the session runs on the target's default
+ * endpoint (Windows PowerShell 5.1 on a stock Windows Server).
  * The credential is built inside PowerShell from the envelope (never a command line, never a log).
  */
 export const winrmConnectionSchema = z
@@ -273,7 +274,7 @@ export const winrmConnectionSchema = z
     /**
      * The PowerShell endpoint (session configuration) on the target. `"PowerShell.7"` is registered by
      * `Enable-PSRemoting` run in pwsh 7; `"Microsoft.PowerShell"` is Windows PowerShell 5.1.
-     * Default: `"PowerShell.7"`.
+     * Default: none (the target's default endpoint, Windows PowerShell 5.1 on a stock server).
      */
     configurationName: z
       .string()

@@ -90,7 +90,7 @@ describe("ssh", () => {
 });
 
 describe("winrm", () => {
-  test("settings resolve every default (https on 5986, negotiate, PowerShell.7, 15 s)", () => {
+  test("settings resolve every default (https on 5986, negotiate, the default endpoint, 15 s)", () => {
     const c = parseConnection({ transport: "winrm", host: "ls01.contoso.com" }) as WinRmConnection;
     expect(winrmSettings(c)).toEqual({
       transport: "winrm",
@@ -102,7 +102,7 @@ describe("winrm", () => {
       user: null,
       password: null,
       skipCertificateChecks: false,
-      configurationName: "PowerShell.7",
+      configurationName: null,
       connectTimeoutSeconds: 15,
       lab: null,
     });

@@ -79,7 +79,7 @@ describe("session parameters for every authentication choice", () => {
       port: 5986,
       useSsl: true,
       authentication: "Negotiate",
-      configurationName: "PowerShell.7",
+      configurationName: null,
       user: "CONTOSO\\rdsadmin",
       password: SECRET,
       openTimeout: 15000,
@@ -88,7 +88,7 @@ describe("session parameters for every authentication choice", () => {
       skipRevocation: false,
     });
     expect(b.text).toBe(
-      "New-PSSession -ComputerName 'ls01.contoso.com' -Port 5986 -UseSSL -Authentication 'Negotiate' -ConfigurationName 'PowerShell.7' " +
+      "New-PSSession -ComputerName 'ls01.contoso.com' -Port 5986 -UseSSL -Authentication 'Negotiate' " +
         "-Credential <PSCredential CONTOSO\\rdsadmin> -SessionOption (New-PSSessionOption -OpenTimeout 15000)",
     );
   });
@@ -142,7 +142,7 @@ describe("session parameters for every authentication choice", () => {
     });
     expect(b).toMatchObject({ authentication: "Basic", useSsl: true, port: 15986, skipCA: true, skipCN: true, skipRevocation: true });
     expect(b.text).toBe(
-      "New-PSSession -ComputerName 'ls01' -Port 15986 -UseSSL -Authentication 'Basic' -ConfigurationName 'PowerShell.7' " +
+      "New-PSSession -ComputerName 'ls01' -Port 15986 -UseSSL -Authentication 'Basic' " +
         "-Credential <PSCredential Administrator> -SessionOption (New-PSSessionOption -OpenTimeout 15000 -SkipCACheck -SkipCNCheck -SkipRevocationCheck)",
     );
   });

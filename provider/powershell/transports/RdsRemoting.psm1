@@ -145,7 +145,13 @@ function Connect-RdsRemoteSession {
     try {
         $info = Initialize-RdsRemoteSide -Settings $Settings -ProviderDir $ProviderDir
     } catch {
-        $reason = if ($null -ne (Get-RdsScriptErrorDetails $_.Exception)) { $_.Exception.Message } else { Get-RdsExceptionText $_.Exception }
+        $details = Get-RdsScriptErrorDetails $_.Exception
+        if ($null -ne $details -and $details.code -eq 'TRANSPORT_UNAVAILABLE') {
+            # Too old a PowerShell on the target: its own code, not a failed connect (no retry helps).
+            Disconnect-RdsRemoteSession
+            throw
+        }
+        $reason = if ($null -ne $details) { $_.Exception.Message } else { Get-RdsExceptionText $_.Exception }
         Disconnect-RdsRemoteSession
         throw (New-RdsScriptError -Code CONNECT_FAILED -Message "the session opened but the target could not be prepared: $reason")
     }
@@ -182,6 +188,7 @@ function Initialize-RdsRemoteSide {
         [Parameter(Mandatory)][string]$ProviderDir
     )
     $info = Invoke-Command -Session $script:Session -ScriptBlock $script:PrepareBlock -ErrorAction Stop
+    Assert-RdsRemoteVersion -PSVersion ([string]$info.psVersion) -Edition ([string]$info.edition)
     $powershellDir = Publish-RdsScriptDirectory -Directory ([System.IO.Path]::Combine($ProviderDir, 'powershell'))
     $emulatorPath = ''
     $labStateDir = ''
@@ -193,6 +200,28 @@ function Initialize-RdsRemoteSide {
     }
     $null = Invoke-Command -Session $script:Session -ScriptBlock $script:LoadBlock -ArgumentList ($powershellDir + '/Bootstrap.ps1'), $emulatorPath, $labStateDir -ErrorAction Stop
     return $info
+}
+
+function Assert-RdsRemoteVersion {
+    <#
+    .SYNOPSIS
+        Refuses a target whose PowerShell is older than Windows PowerShell 5.1 (TRANSPORT_UNAVAILABLE).
+    .DESCRIPTION
+        The operation scripts need 5.1 (Windows PowerShell, the default WinRM endpoint) or pwsh 7.2+
+        (what an ssh subsystem or the "PowerShell.7" endpoint runs). 6.x and 7.0/7.1 are out of
+        support and refused too.
+    #>
+    [CmdletBinding()]
+    param([Parameter(Mandatory)][AllowEmptyString()][string]$PSVersion, [AllowEmptyString()][string]$Edition)
+    if ($PSVersion -notmatch '^(?<major>\d+)\.(?<minor>\d+)') {
+        throw (New-RdsScriptError -Code TRANSPORT_UNAVAILABLE -Message "the target's PowerShell did not report a version ('$PSVersion'): Windows PowerShell 5.1 or PowerShell 7.2+ is needed")
+    }
+    $version = [version]('{0}.{1}' -f $Matches.major, $Matches.minor)
+    $supported = ($version -ge [version]'5.1' -and $version.Major -lt 6) -or $version -ge [version]'7.2'
+    if (-not $supported) {
+        $name = if ($Edition -eq 'Core') { 'PowerShell' } else { 'Windows PowerShell' }
+        throw (New-RdsScriptError -Code TRANSPORT_UNAVAILABLE -Message "the target runs $name ${PSVersion}: the operation scripts need Windows PowerShell 5.1 or PowerShell 7.2 or later (install WMF 5.1, or pwsh 7 and set configurationName)")
+    }
 }
 
 function Invoke-RdsRemoteOperation {
@@ -249,5 +278,6 @@ Export-ModuleMember -Function @(
     'Format-RdsSessionCommand',
     'Get-RdsScriptBundle',
     'Get-RdsRemoteSessionState',
-    'Get-RdsExceptionText'
+    'Get-RdsExceptionText',
+    'Assert-RdsRemoteVersion'
 )

@@ -103,7 +103,9 @@ const RULES: readonly Rule[] = [
     cause: (c) =>
       c.transport === "ssh"
         ? `sshd on ${where(c)} has no "${c.subsystem ?? "powershell"}" subsystem: add \`Subsystem powershell c:/progra~1/powershell/7/pwsh.exe -sshs -NoLogo -NoProfile\` to sshd_config and restart sshd`
-        : `${where(c)} has no "${c.configurationName ?? "PowerShell.7"}" PowerShell endpoint: run \`Enable-PSRemoting\` in pwsh 7 on the target, or set configurationName`,
+        : c.configurationName
+          ? `${where(c)} has no "${c.configurationName}" PowerShell endpoint: run \`Enable-PSRemoting\` in the PowerShell that should serve it on the target, or set configurationName to an endpoint it has`
+          : `${where(c)} has no default PowerShell endpoint: run \`Enable-PSRemoting -Force\` on the target (Windows PowerShell 5.1), or set configurationName (e.g. "PowerShell.7")`,
   },
   {
     test: /server certificate|SSL certificate|certificate authority|CN\) that does not match|certificate .*(revoked|expired|not trusted)|revocation/i,

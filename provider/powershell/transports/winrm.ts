@@ -3,7 +3,7 @@
  * persistent session per target (see remote.ts and RdsRemoting.psm1 for the session's life).
  *
  * The connect step (RdsRemoting.psm1, Get-RdsWinRmSessionParameters) builds the New-PSSession
- * parameters inside PowerShell: -UseSSL unless scheme "http", -Port, -Authentication, -ConfigurationName,
+ * parameters inside PowerShell: -UseSSL unless scheme "http", -Port, -Authentication, -ConfigurationName (only when set),
  * a -SessionOption with -OpenTimeout (and -SkipCACheck -SkipCNCheck -SkipRevocationCheck when
  * skipCertificateChecks), and a PSCredential made from the envelope's user and password.
  *
@@ -23,8 +23,12 @@ import { trustDigest } from "./trustDigest";
 
 /** Default ports per scheme. */
 export const DEFAULT_WINRM_PORTS = { https: 5986, http: 5985 } as const;
-/** Default endpoint: the one `Enable-PSRemoting` registers for PowerShell 7. */
-export const DEFAULT_WINRM_CONFIGURATION = "PowerShell.7";
+/**
+ * Default endpoint: none, so New-PSSession uses the target's default session configuration
+ * ("Microsoft.PowerShell": Windows PowerShell 5.1 on a stock Windows Server, where the RemoteDesktop
+ * module is native). `configurationName: "PowerShell.7"` picks pwsh 7 (registered by Enable-PSRemoting run in pwsh 7).
+ */
+export const DEFAULT_WINRM_CONFIGURATION = null;
 
 /** `winrm https://ls01.contoso.com:5986 (negotiate, CONTOSO\admin)`: what log lines and messages name. No secrets. */
 export function describeWinRm(c: WinRmConnection): string {

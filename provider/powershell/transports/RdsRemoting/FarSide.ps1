@@ -2,8 +2,13 @@
 # Far-side script blocks: constant text sent with Invoke-Command; every value is an argument.
 
 # Creates the per-user folders, checks that run markers can be written, removes day-old markers.
+# Runs on Windows PowerShell 5.1 (the default WinRM endpoint) and pwsh 7.2+. An older PowerShell
+# only reports its version: the local side refuses it (Assert-RdsRemoteVersion) before anything changes.
 $script:PrepareBlock = {
     $ErrorActionPreference = 'Stop'
+    if ($PSVersionTable.PSVersion -lt [version]'5.1') {
+        return @{ psVersion = $PSVersionTable.PSVersion.ToString(); edition = 'Desktop' }
+    }
     if ($PSVersionTable.PSEdition -eq 'Desktop' -or $IsWindows) {
         # Scripts shipped here carry no mark of the web; Bypass for this process only covers a
         # Restricted default (a Group Policy that enforces a policy still wins, with its own error).
@@ -31,12 +36,15 @@ $script:PrepareBlock = {
         try { if ([System.IO.File]::GetLastWriteTimeUtc($old) -lt $cutoff) { [System.IO.File]::Delete($old) } } catch { $null = $_ }
     }
     $global:RdsRemoteScriptsDir = $scripts
+    # RuntimeInformation is .NET Framework 4.7.1+; a stock Server 2016 has 4.6.2.
+    $runtimeInformation = 'System.Runtime.InteropServices.RuntimeInformation' -as [type]
+    $osDescription = if ($null -ne $runtimeInformation) { $runtimeInformation::OSDescription } else { [Environment]::OSVersion.VersionString }
     $global:RdsRemoteRunsDir = $runs
     [ordered]@{
         pid       = $PID
         psVersion = $PSVersionTable.PSVersion.ToString()
         edition   = [string]$PSVersionTable.PSEdition
-        os        = [System.Runtime.InteropServices.RuntimeInformation]::OSDescription
+        os        = $osDescription
         user      = [Environment]::UserName
         computer  = [Environment]::MachineName
         scripts   = $scripts

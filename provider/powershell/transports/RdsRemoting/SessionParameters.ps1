@@ -268,11 +268,12 @@ function Get-RdsWinRmSessionParameters {
         ComputerName      = [string]$Settings.address
         Port              = [int]$Settings.port
         Authentication    = $authentication
-        ConfigurationName = [string]$Settings.configurationName
         SessionOption     = New-RdsSessionOption -Arguments $optionArguments
         ErrorAction       = 'Stop'
     }
     if ($https) { $parameters.UseSSL = $true }
+    # No name: the target's default endpoint (Windows PowerShell 5.1 on a stock server).
+    if (-not [string]::IsNullOrEmpty([string]$Settings.configurationName)) { $parameters.ConfigurationName = [string]$Settings.configurationName }
     if ($null -ne $Settings.user) {
         if ($null -eq $Settings.password) { throw (New-RdsScriptError -Code VALIDATION -Message 'password is required with user') }
         $secure = ConvertTo-SecureString -String ([string]$Settings.password) -AsPlainText -Force

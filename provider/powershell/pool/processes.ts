@@ -45,22 +45,42 @@ export function setKeepsNodeAlive(child: import("child_process").ChildProcess, k
   }
 }
 
+/**
+ * The fields of /proc/<pid>/stat after the command name (Linux), from the state (field 3) on; undefined
+ * where /proc does not show the pid. The name (field 2) may hold spaces and parentheses: count from
+ * the last ")".
+ */
+function procStatFields(pid: number): string[] | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  } catch {
+    return undefined;
+  }
+}
+
+/** When `pid` started, in clock ticks since boot (/proc/<pid>/stat field 22), on Linux: tells a reused pid. */
+export function processStartTicks(pid: number): string | undefined {
+  return procStatFields(pid)?.[19];
+}
+
+/** Whether a process with this pid exists (a zombie included), as far as signal 0 can tell. */
+export function pidExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
 /** True once no process runs with this pid (a zombie counts as gone: it runs no code and holds no file). */
 export function isGone(pid: number): boolean {
   if (process.platform === "linux") {
-    try {
-      const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-      return stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z");
-    } catch {
-      return true;
-    }
+    const fields = procStatFields(pid);
+    return fields === undefined || fields[0] === "Z";
   }
-  try {
-    process.kill(pid, 0);
-    return false;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "ESRCH";
-  }
+  return !pidExists(pid);
 }
 
 /**

@@ -15,6 +15,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { pidExists, processStartTicks } from "../pool/processes";
 import { cleanUpAtExit } from "../pool/shutdown";
 
 /** `rds-remote-<pid>-<random>`: the name of a connect folder, with the pid of the provider that owns it. */
@@ -106,11 +107,7 @@ export function sweepStaleConnectDirs(root: string = tempRoot()): string[] {
 
 /** Whether `pid` runs and could be the process that last changed a folder at `changedMs`. */
 function ownerRunning(pid: number, changedMs: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== "EPERM") return false;
-  }
+  if (!pidExists(pid)) return false;
   const started = processStartMs(pid);
   // A process that started after the folder's last change cannot own it: the pid was reused.
   return started === undefined || started <= changedMs + 1000;
@@ -119,8 +116,7 @@ function ownerRunning(pid: number, changedMs: number): boolean {
 /** When a process started (epoch ms), on Linux; undefined where /proc does not tell. */
 function processStartMs(pid: number): number | undefined {
   try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-    const startTicks = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19]);
+    const startTicks = Number(processStartTicks(pid));
     const bootLine = /^btime (\d+)$/m.exec(fs.readFileSync("/proc/stat", "utf8"));
     if (!Number.isFinite(startTicks) || bootLine === null) return undefined;
     // Clock ticks are 1/100 s on every Linux Node runs on (USER_HZ).

@@ -26,6 +26,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { ErrorCode, RdsError } from "../../errors";
+import { pidExists, processStartTicks } from "../../powershell/pool/processes";
 import { reportProgress } from "../../progress";
 
 /** Who holds a lock file (its JSON content). */
@@ -44,31 +45,11 @@ export function lockFile(dir: string, host: string): string {
   return path.join(dir, `install-${name}.lock`);
 }
 
-/** The current process start of `pid`, when the OS shows it (Linux); undefined elsewhere. */
-function processStartOf(pid: number): string | undefined {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-    // Field 2 (comm) may hold spaces and parentheses: count from the last ")".
-    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
-  } catch {
-    return undefined;
-  }
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
 /** True when the holder is provably gone: on this machine, its pid is dead or now another process. */
 export function holderIsGone(h: LockHolder): boolean {
   if (h.hostname !== os.hostname()) return false;
-  if (!Number.isInteger(h.pid) || h.pid <= 0 || !pidAlive(h.pid)) return true;
-  const now = processStartOf(h.pid);
+  if (!Number.isInteger(h.pid) || h.pid <= 0 || !pidExists(h.pid)) return true;
+  const now = processStartTicks(h.pid);
   return h.processStart !== undefined && now !== undefined && now !== h.processStart;
 }
 
@@ -162,7 +143,7 @@ async function acquireFile(r: LockRequest, file: string): Promise<string> {
   fs.mkdirSync(r.dir, { recursive: true, mode: 0o700 });
   const me: LockHolder = {
     pid: process.pid,
-    processStart: processStartOf(process.pid),
+    processStart: processStartTicks(process.pid),
     hostname: os.hostname(),
     token: crypto.randomBytes(16).toString("hex"),
     acquiredAt: new Date().toISOString(),

@@ -160,7 +160,8 @@ test(`at least ${MIN_SNIPPETS} snippets, the README's connection examples with c
   expect(SNIPPETS.length).toBeGreaterThanOrEqual(MIN_SNIPPETS);
   const readme = SNIPPETS.filter((s) => s.file === "README.md");
   const secretConnections = readme.filter((s) => /password:\s*cfg\.requireSecret\(/.test(s.code) && /transport:\s*"winrm"/.test(s.code));
-  expect(secretConnections.length).toBeGreaterThanOrEqual(1);
+  // The Connections section's winrm example and the "Use it in your own program" one.
+  expect(secretConnections).toHaveLength(2);
   expect(readme.some((s) => /privateKey:\s*cfg\.requireSecret\(/.test(s.code) && /transport:\s*"ssh"/.test(s.code))).toBe(true);
   // Each of the docs' folders contributes (a renamed folder would silently drop its snippets).
   for (const prefix of ["provider/powershell/CONNECTIONS.md", "provider/resources/", "docs/"]) {

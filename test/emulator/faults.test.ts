@@ -27,6 +27,8 @@ const LS = (method: string, args = "") =>
 const KP = (method: string, args = "") =>
   `Invoke-CimMethod -ClassName Win32_TSLicenseKeyPack -MethodName ${method}${args ? ` -Arguments ${args}` : ""}`;
 const TS = "$ts = Get-CimInstance -Namespace root/cimv2/TerminalServices -ClassName Win32_TerminalServiceSetting\n";
+/** HResult of System.ArgumentException: what CimCmdlets throws on the client before a call is sent. */
+const E_INVALIDARG = 0x80070057;
 const AGREEMENT =
   "@{ AgreementType = [uint32]1; sAgreementNumber = '1234567'; ProductVersion = [uint32]7; ProductType = [uint32]1; LicenseCount = [uint32]5 }";
 const OPEN =
@@ -49,7 +51,7 @@ describe("calls WMI would reject before the provider runs (always errors, whatev
     expect(r).toEqual(Array(7).fill(WBEM.INVALID_METHOD));
   });
 
-  test("unknown parameter names are WBEM_E_INVALID_METHOD_PARAMETERS; names are case-insensitive", async () => {
+  test("unknown parameter names: WBEM_E_INVALID_METHOD_PARAMETERS with -ClassName, CimCmdlets' ArgumentException (E_INVALIDARG) with -InputObject; names are case-insensitive", async () => {
     const host = uniqueHost("noparam");
     const r = await fx.on<Array<number | null>>(
       host,
@@ -61,7 +63,7 @@ describe("calls WMI would reject before the provider runs (always errors, whatev
         (Invoke-Captured { ${KP("InstallAgreementLicenseKeyPack", "@{ AgreementType = [uint32]1; sAgreementNumber = '1234567'; ProductVersion = [uint32]7; ProductType = [uint32]1; Quantity = [uint32]5 }")} }).hresult,
         (Invoke-CimMethod -InputObject $ts -MethodName ChangeMode -Arguments @{ licensingtype = [uint32]4 }).ReturnValue)`,
     );
-    expect(r).toEqual([...Array(5).fill(WBEM.INVALID_METHOD_PARAMETERS), 0]);
+    expect(r).toEqual([E_INVALIDARG, E_INVALIDARG, ...Array(3).fill(WBEM.INVALID_METHOD_PARAMETERS), 0]);
   });
 
   test("argument values are converted like CIM does: integers and numeric strings for uint32, otherwise a type or range error", async () => {
@@ -89,15 +91,17 @@ describe("calls WMI would reject before the provider runs (always errors, whatev
     ]);
   });
 
-  test("string parameters take strings and numbers, not arrays", async () => {
+  test("-ClassName arguments keep their own CIM type: numbers for strings, [int] for uint32 and arrays are WBEM_E_TYPE_MISMATCH (no coercion)", async () => {
     const host = uniqueHost("strtypes");
     const r = await fx.on<Array<number | null>>(
       host,
       `${PS_ACTIVATED},@(
-        (${KP("InstallAgreementLicenseKeyPack", "@{ AgreementType = 1; sAgreementNumber = 1234567; ProductVersion = 7; ProductType = 1; LicenseCount = 5 }")}).ReturnValue,
-        (Invoke-Captured { ${KP("InstallAgreementLicenseKeyPack", "@{ AgreementType = 1; sAgreementNumber = @('1234567'); ProductVersion = 7; ProductType = 1; LicenseCount = 5 }")} }).hresult)`,
+        (Invoke-Captured { ${KP("InstallAgreementLicenseKeyPack", "@{ AgreementType = 1; sAgreementNumber = 1234567; ProductVersion = 7; ProductType = 1; LicenseCount = 5 }")} }).hresult,
+        (Invoke-Captured { ${KP("InstallAgreementLicenseKeyPack", "@{ AgreementType = [uint32]1; sAgreementNumber = 1234567; ProductVersion = [uint32]7; ProductType = [uint32]1; LicenseCount = [uint32]5 }")} }).hresult,
+        (Invoke-Captured { ${KP("InstallAgreementLicenseKeyPack", "@{ AgreementType = [uint32]1; sAgreementNumber = @('1234567'); ProductVersion = [uint32]7; ProductType = [uint32]1; LicenseCount = [uint32]5 }")} }).hresult,
+        (${KP("InstallAgreementLicenseKeyPack", AGREEMENT)}).ReturnValue)`,
     );
-    expect(r).toEqual([0, WBEM.TYPE_MISMATCH]);
+    expect(r).toEqual([WBEM.TYPE_MISMATCH, WBEM.TYPE_MISMATCH, WBEM.TYPE_MISMATCH, 0]);
   });
 
   test("an InputObject that is not an emulated CIM instance is refused", async () => {

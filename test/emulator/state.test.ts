@@ -113,6 +113,24 @@ describe("state files", () => {
   });
 });
 
+describe("the policy key's unrelated values in the state file", () => {
+  test("a new host stores them (policyKeyOtherValues); a file written before they existed reads with the defaults", async () => {
+    const host = uniqueHost("policyfile");
+    await fx.on(host, "$null = Get-CimInstance -ClassName Win32_OperatingSystem");
+    const file = path.join(hostsDir(), `${hex(host)}.json`);
+    const state = JSON.parse(fs.readFileSync(file, "utf8")) as Record<string, unknown>;
+    expect(state.policyKeyOtherValues).toEqual({ fDenyTSConnections: 0 });
+    delete state.policyKeyOtherValues;
+    fs.writeFileSync(file, JSON.stringify(state));
+    const key = "HKLM:\\SOFTWARE\\Policies\\Microsoft\\Windows NT\\Terminal Services";
+    const r = await fx.on<Record<string, unknown>>(
+      host,
+      `Get-ItemProperty -Path '${key}' | Select-Object fDenyTSConnections, LicensingMode`,
+    );
+    expect(r).toEqual({ fDenyTSConnections: 0, LicensingMode: null });
+  });
+});
+
 describe("concurrency", () => {
   // Three pwsh processes (the fixture's and two more) shared by both races; each race selects its own
   // hosts. Lost updates and double installs need processes that really overlap, not many of them: a

@@ -119,22 +119,56 @@ function Clear-RdsSimFault {
     }
 }
 
+# The unrelated values of the policy key to write: name -> Int32 (REG_DWORD), string (REG_SZ) or $null (remove).
+function ConvertTo-RdsPolicyOtherValues([System.Collections.IDictionary]$OtherValues) {
+    $r = [ordered]@{}
+    foreach ($key in $OtherValues.Keys) {
+        $name = [string]$key
+        if ($name -in 'LicensingMode', 'LicenseServers' -or [string]::IsNullOrWhiteSpace($name)) {
+            throw [System.ArgumentException]::new("RdsEmulator: -OtherValues takes the policy key's other values; '$name' is not one (use -LicensingMode / -LicenseServers)")
+        }
+        $value = $OtherValues[$key]
+        if ($null -eq $value) { $r[$name] = $null; continue }
+        $v = $value.PSObject.BaseObject
+        if ($v -is [string]) { $r[$name] = $v }
+        elseif ($v -isnot [bool] -and (Test-RdsIntegral $v)) { $r[$name] = [int](ConvertTo-RdsInt $v $name 0 2147483647) }
+        else { throw [System.ArgumentException]::new("RdsEmulator: policy value '$name' must be an integer (REG_DWORD), a string (REG_SZ) or `$null") }
+    }
+    $r
+}
+
 function Set-RdsSimGroupPolicy {
     <# Write the Group Policy licensing values of a host (HKLM\SOFTWARE\Policies\Microsoft\Windows NT\Terminal
        Services): -LicensingMode 2|4|6 (REG_DWORD) and -LicenseServers 'ls1,ls2' (REG_SZ, comma-separated).
-       Pass $null to remove a value. Policy overrides what WMI set (docs/windows-facts.md). #>
+       Pass $null to remove a value. Policy overrides what WMI set (docs/windows-facts.md).
+       -OtherValues @{ name = int|string|$null } writes the key's values unrelated to licensing
+       (default fDenyTSConnections = 0); removing all of them and the licensing values removes the key. #>
     [CmdletBinding()]
     param(
         [string]$HostName,
         [AllowNull()][object]$LicensingMode,
-        [AllowNull()][object]$LicenseServers
+        [AllowNull()][object]$LicenseServers,
+        [System.Collections.IDictionary]$OtherValues
     )
     $h = Resolve-RdsAdminHost $HostName
     $v = ConvertTo-RdsPolicyValues $LicensingMode $LicenseServers $PSBoundParameters.ContainsKey('LicensingMode') $PSBoundParameters.ContainsKey('LicenseServers')
+    $other = if ($null -ne $OtherValues) { ConvertTo-RdsPolicyOtherValues $OtherValues } else { $null }
     Invoke-RdsAdmin $h {
         param($S)
         if ($v.ContainsKey('LicensingMode')) { $S.groupPolicy.LicensingMode = $v.LicensingMode }
         if ($v.ContainsKey('LicenseServers')) { $S.groupPolicy.LicenseServers = ConvertTo-RdsStored $v.LicenseServers }
+        if ($null -ne $other) {
+            $stored = [ordered]@{}
+            $current = Get-RdsPolicyKeyOtherValues $S
+            foreach ($name in $current.Keys) { $stored[$name] = $current[$name] }
+            foreach ($name in $other.Keys) {
+                $existing = @($stored.Keys | Where-Object { $_ -eq $name })
+                foreach ($e in $existing) { $stored.Remove($e) }
+                if ($null -ne $other[$name]) { $stored[$name] = $other[$name] }
+            }
+            $S.policyKeyOtherValues = [ordered]@{}
+            foreach ($name in $stored.Keys) { $S.policyKeyOtherValues[$name] = if ($stored[$name] -is [string]) { ConvertTo-RdsStored $stored[$name] } else { $stored[$name] } }
+        }
         [pscustomobject][ordered]@{ LicensingMode = $S.groupPolicy.LicensingMode; LicenseServers = (ConvertFrom-RdsStored $S.groupPolicy.LicenseServers) }
     }
 }

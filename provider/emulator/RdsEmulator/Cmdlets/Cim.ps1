@@ -149,13 +149,15 @@ function Invoke-CimMethod {
                 $className = $ClassName
                 $ns = $Namespace
                 if ($viaInstance) { $c = Resolve-RdsInputObject $InputObject; $className = $c.Name; $ns = $c.Namespace }
+                # CimCmdlets builds the parameters on the client first: its ArgumentExceptions never reach the host.
+                $sent = ConvertTo-RdsSentArguments $Arguments $className $MethodName $viaInstance
                 $call = @{ cmdlet = 'Invoke-CimMethod'; className = $className; method = $MethodName; result = 0u }
                 Invoke-RdsHostTransaction -TxHost $hostName -TxCall $call -TxAction {
                     param($S)
                     try {
                         $class = Resolve-RdsClass $className $ns
                         $call.className = $class.Name
-                        Invoke-RdsMethodCall $S $class $MethodName $Arguments $viaInstance $call
+                        Invoke-RdsMethodCall $S $class $MethodName $sent $viaInstance $call
                     }
                     catch { if (Test-RdsSimException $_.Exception) { $call.result = [uint32]$_.Exception.Data['RdsSimCode'] }; throw }
                 }

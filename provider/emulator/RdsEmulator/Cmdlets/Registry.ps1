@@ -1,5 +1,25 @@
 # Cmdlet stand-in: Get-ItemProperty for the Terminal Services Group Policy key.
 
+# The key is shared by every Remote Desktop policy, so on a managed host it holds values unrelated to
+# licensing. Every emulated host starts with one (the emulator's choice: a GPO that allows Remote Desktop
+# connections, as RD Session Hosts have), so scripts meet a key that exists without licensing values and
+# never mistake "the key exists" for "policy sets licensing". Set-RdsSimGroupPolicy -OtherValues changes them.
+function New-RdsPolicyKeyOtherValues { [ordered]@{ fDenyTSConnections = 0 } }
+
+# The unrelated values of a host's key as the registry provider types them: REG_DWORD Int32, REG_SZ String.
+# A state file written before the key had them gets the defaults.
+function Get-RdsPolicyKeyOtherValues($S) {
+    $stored = if ($S.Contains('policyKeyOtherValues')) { $S.policyKeyOtherValues } else { New-RdsPolicyKeyOtherValues }
+    $values = [ordered]@{}
+    if ($null -eq $stored) { return $values }
+    foreach ($name in $stored.Keys) {
+        $v = $stored[$name]
+        if ($null -eq $v) { continue }
+        if (Test-RdsIntegral $v) { $values[$name] = [int]$v } else { $values[$name] = [string](ConvertFrom-RdsStored $v) }
+    }
+    $values
+}
+
 function Test-RdsPolicyPath([string]$Path) {
     if ([string]::IsNullOrEmpty($Path)) { return $false }
     $p = $Path.Replace('/', '\').Trim().TrimEnd('\')
@@ -14,9 +34,9 @@ function Test-RdsPolicyPath([string]$Path) {
 }
 
 function Get-ItemProperty {
-    <# Emulated only for HKLM:\SOFTWARE\Policies\Microsoft\Windows NT\Terminal Services (values LicensingMode
-       REG_DWORD and LicenseServers REG_SZ, set with Set-RdsSimGroupPolicy). Everything else goes to
-       Microsoft.PowerShell.Management\Get-ItemProperty. #>
+    <# Emulated only for HKLM:\SOFTWARE\Policies\Microsoft\Windows NT\Terminal Services: the unrelated values
+       (fDenyTSConnections REG_DWORD by default) plus LicensingMode REG_DWORD and LicenseServers REG_SZ, set with
+       Set-RdsSimGroupPolicy. Everything else goes to Microsoft.PowerShell.Management\Get-ItemProperty. #>
     [CmdletBinding(DefaultParameterSetName = 'Path')]
     param(
         [Parameter(Mandatory, Position = 0, ParameterSetName = 'Path', ValueFromPipelineByPropertyName)][string[]]$Path,
@@ -41,14 +61,17 @@ function Get-ItemProperty {
             $r = $script:Isolated.InvokeReturnAsIs({
                     Invoke-RdsSimpleCall 'Get-ItemProperty' 'Registry' {
                         param($S)
-                        [ordered]@{ LicensingMode = $S.groupPolicy.LicensingMode; LicenseServers = (ConvertFrom-RdsStored $S.groupPolicy.LicenseServers) }
+                        [ordered]@{ LicensingMode = $S.groupPolicy.LicensingMode; LicenseServers = (ConvertFrom-RdsStored $S.groupPolicy.LicenseServers); Other = (Get-RdsPolicyKeyOtherValues $S) }
                     }
                 })
             if (-not $r.ok) { Write-RdsSimError $PSCmdlet $r.err 'Get-ItemProperty' $p; continue }
             $gp = $r.value
+            # Every value of the key, as Get-ItemProperty returns them; clearing the licensing values leaves the rest.
             $values = [ordered]@{}
+            foreach ($valueName in $gp.Other.Keys) { $values[$valueName] = $gp.Other[$valueName] }
             if ($null -ne $gp.LicensingMode) { $values.LicensingMode = [int]$gp.LicensingMode }
             if ($null -ne $gp.LicenseServers) { $values.LicenseServers = [string]$gp.LicenseServers }
+            # The key is gone only when it holds no value at all (a host whose other values were removed).
             if ($values.Count -eq 0) {
                 $ex = [System.Management.Automation.ItemNotFoundException]::new("Cannot find path '$($script:PolicyKey)' because it does not exist.")
                 $PSCmdlet.WriteError([System.Management.Automation.ErrorRecord]::new($ex, 'PathNotFound', 'ObjectNotFound', $p))

@@ -32,7 +32,8 @@ function New-RdsMethodResult([string]$ClassName, [hashtable]$Spec, [uint32]$Retu
     $r
 }
 
-function Invoke-RdsMethodCall($S, [hashtable]$Class, [string]$MethodName, [System.Collections.IDictionary]$Arguments, [bool]$ViaInstance, [hashtable]$Call) {
+# $Sent: the arguments as CimCmdlets sent them (ConvertTo-RdsSentArguments in CimArguments.ps1).
+function Invoke-RdsMethodCall($S, [hashtable]$Class, [string]$MethodName, [System.Collections.IDictionary]$Sent, [bool]$ViaInstance, [hashtable]$Call) {
     Assert-RdsClassAvailable $S $Class
     $spec = $script:Methods[$Class.Name][$MethodName.ToLowerInvariant()]
     if ($null -eq $spec) { throw (New-RdsWmiError $script:WBEM_E_INVALID_METHOD "Method '$MethodName' not found on class $($Class.Name)" -Infra) }
@@ -49,17 +50,21 @@ function Invoke-RdsMethodCall($S, [hashtable]$Class, [string]$MethodName, [Syste
         if ($spec.NotEmulated) {
             throw (New-RdsWmiError $script:WBEM_E_NOT_SUPPORTED "$($Class.Name).$($spec.Name) is not emulated")
         }
-        # Parameter names are checked (case-insensitively) against the MOF, values converted to their CIM types.
+        # Parameter names are checked (case-insensitively) against the MOF. Values typed by CimCmdlets
+        # (-ClassName) must carry the declared CIM type; declared-type values (-InputObject) are converted.
         $in = @{}
-        if ($null -ne $Arguments) {
-            foreach ($key in $Arguments.Keys) {
+        if ($null -ne $Sent) {
+            foreach ($key in $Sent.Keys) {
                 $name = [string]$key
                 $decl = $null
                 foreach ($p in $spec.In) { if ($p[0] -eq $name) { $decl = $p; break } }
                 if ($null -eq $decl) {
                     throw (New-RdsWmiError $script:WBEM_E_INVALID_METHOD_PARAMETERS "$($Class.Name).$($spec.Name) has no parameter '$name'" -Infra)
                 }
-                $in[$decl[0]] = ConvertTo-RdsCimValue $Arguments[$key] $decl[1] $decl[0]
+                $arg = $Sent[$key]
+                # Plain assignments: an if-expression would unroll a one-element string[] into a string.
+                if ($null -eq $arg.SentType) { $in[$decl[0]] = ConvertTo-RdsCimValue $arg.Value $decl[1] $decl[0] }
+                else { $in[$decl[0]] = ConvertFrom-RdsSentCimValue $arg $decl[1] $decl[0] }
             }
         }
         foreach ($p in $spec.In) {

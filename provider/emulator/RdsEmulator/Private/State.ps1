@@ -84,6 +84,7 @@ function New-RdsHostState([string]$HostName) {
         service       = $null
         faults        = (New-RdsFaults)
         groupPolicy   = [ordered]@{ LicensingMode = $null; LicenseServers = $null }
+        policyKeyOtherValues = (New-RdsPolicyKeyOtherValues)
         licenseServer = [ordered]@{
             contact          = [ordered]@{ FirstName = $null; LastName = $null; Company = $null; CountryRegion = $null; eMail = $null; OrgUnit = $null; Address = $null; City = $null; State = $null; PostalCode = $null }
             serverRole       = 1

@@ -61,6 +61,10 @@ function Test-RdsSimException($Exception) {
 
 function Write-RdsSimError($Cmdlet, [System.Management.Automation.ErrorRecord]$Record, [string]$CmdletName, $Target) {
     $ex = $Record.Exception
+    if (Test-RdsClientArgumentError $ex) {
+        # CimCmdlets throws these from ProcessRecord, before anything is sent: terminating, not a WBEM code.
+        $Cmdlet.ThrowTerminatingError([System.Management.Automation.ErrorRecord]::new($ex, 'System.ArgumentException', [System.Management.Automation.ErrorCategory]::InvalidArgument, $Target))
+    }
     if (-not (Test-RdsSimException $ex)) { throw $Record }
     $code = [uint32]$ex.Data['RdsSimCode']
     $category = switch ($code) {

@@ -208,10 +208,15 @@ function licenseServerScenarios(): Scenario[] {
   h = fresh("ls", "");
   add("set: forest role on a workgroup host", h, [role(h), config(h, { domain: "" })], "set", { contact: null, serverRole: 2 });
   h = fresh("ls");
+  add("set: forest role without Enterprise Admins", h, [role(h), config(h, { callerRights: "domainAdmin" })], "set", {
+    contact: null,
+    serverRole: 2,
+  });
+  h = fresh("ls");
   add("set: service stopped", h, [role(h), config(h, { serviceStatus: "Stopped" })], "set", { contact: CONTACT, serverRole: null });
   h = fresh("ls");
   add("set: access denied", h, [role(h), fault(h, "accessDenied", true)], "set", { contact: CONTACT, serverRole: null });
-  const act = (call: string, licenseServerId: string | null = null) => ({ call, licenseServerId, reason: 0 });
+  const act = (call: string, licenseServerId: string | null = null) => ({ call, licenseServerId });
   h = fresh("ls");
   add("activate: automatic", h, [role(h), contactOf(h)], "activate", act("ActivateServerAutomatic"));
   h = fresh("ls");
@@ -232,24 +237,22 @@ function licenseServerScenarios(): Scenario[] {
   add("activate: with a wrong license server id", h, [role(h)], "activate", act("ActivateServer", "A".repeat(35)));
   h = fresh("ls");
   add(
-    "activate: reactivate automatic after a deactivation",
+    "activate: automatic after a deactivation",
     h,
     [...activated(h), wmi(h, { ...LS, method: "DeactivateServerAutomatic" })],
     "activate",
-    act("ReactivateServerAutomatic"),
+    act("ActivateServerAutomatic"),
   );
-  h = fresh("ls");
-  add("activate: reactivate automatic, never activated", h, [role(h), contactOf(h)], "activate", act("ReactivateServerAutomatic"));
-  h = fresh("ls");
-  add("activate: reactivate with an id, never activated", h, [role(h)], "activate", act("ReactivateServer", "$licenseServerId"));
   h = fresh("ls");
   add(
-    "activate: reactivate with an id after a deactivation",
+    "activate: with the id after a deactivation",
     h,
     [...activated(h), wmi(h, { ...LS, method: "DeactivateServerAutomatic" })],
     "activate",
-    act("ReactivateServer", "$licenseServerId"),
+    act("ActivateServer", "$licenseServerId"),
   );
+  h = fresh("ls");
+  add("activate: a reactivation call is refused", h, [role(h), contactOf(h)], "activate", act("ReactivateServerAutomatic"));
   h = fresh("ls");
   add(
     "activate: status unknown",
@@ -361,6 +364,11 @@ function calPackScenarios(): Scenario[] {
     agreementNumber: "12-34",
   });
   h = fresh("cp");
+  add("install: spla with an 8-digit agreement number", h, [prepare(h)], "install", {
+    ...agreementArgs("spla", 4),
+    agreementNumber: "27182818",
+  });
+  h = fresh("cp");
   add("install: agreement type of another program", h, [prepare(h)], "install", agreementArgs("enterpriseAgreement", 0));
   h = fresh("cp");
   add("install: unknown program", h, [prepare(h)], "install", { ...agreementArgs("enterpriseAgreement", 1), program: "barter" });
@@ -464,6 +472,8 @@ function sessionHostScenarios(): Scenario[] {
   let h: string;
   h = fresh("sh");
   add("read: fresh host", h, [], "read", sh);
+  h = fresh("sh");
+  add("read: no session host role", h, [config(h, { sessionHostRole: false })], "read", sh);
   h = fresh("sh");
   add(
     "read: mode and list set by hand",

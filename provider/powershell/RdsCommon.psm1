@@ -474,6 +474,16 @@ function Get-RdsProperty {
     return $Default
 }
 
+function Assert-RdsLicensingService {
+    # Throws CLASS_NOT_READY (service, status, how to start it) unless TermServLicensing is Running; called before querying
+    # the licensing classes (a stopped service's answer is undocumented). No Get-Service at all (no Windows) still throws.
+    $s = Get-Service -Name TermServLicensing -ErrorAction SilentlyContinue
+    $status = if ($null -eq $s) { 'not installed: install the RDS-Licensing role first' } else { [string](Get-RdsProperty $s 'Status' 'unknown') }
+    if ($status -eq 'Running') { return }
+    throw (New-RdsScriptError -Code CLASS_NOT_READY -Message ("the Remote Desktop Licensing service (TermServLicensing) is $status; the licensing " +
+            'classes answer only while it runs: start it (Start-Service -Name TermServLicensing), check the event log, then run again'))
+}
+
 Export-ModuleMember -Function @(
     'Get-RdsProperty',
     'ConvertFrom-RdsEnvelope',
@@ -485,5 +495,6 @@ Export-ModuleMember -Function @(
     'Invoke-RdsWmiMethod',
     'ConvertTo-RdsUInt32',
     'Test-RdsWbemCode',
-    'Get-RdsExceptionHResult'
+    'Get-RdsExceptionHResult',
+    'Assert-RdsLicensingService'
 )

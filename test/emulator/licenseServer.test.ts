@@ -3,9 +3,10 @@
  * (properties, activation methods, formats) and the Clearinghouse's license server ids.
  *
  * Real: pwsh 7 and the emulator module provider/emulator/RdsEmulator.psm1, loaded the way operation
- * scripts will see it. Stands in: the emulator stands in for Windows WMI (Win32_TSLicenseServer, the
+ * scripts will see it; for the --caller-rights case, the rds-sim CLI's main() and its pwsh driver. Stands in: the emulator stands in for Windows WMI (Win32_TSLicenseServer, the
  * feature and service cmdlets) and for Microsoft's Clearinghouse. Nothing is mocked.
  */
+import { main } from "../../provider/emulator/cli/main";
 import { liveSessionCount, PwshSession } from "../helpers/pwshSession";
 import { EmulatorFixture, MethodResult, PS_ACTIVATED, PS_CONTACT, PS_ROLE, uniqueHost, WBEM } from "./emulatorKit";
 
@@ -99,10 +100,11 @@ describe("when the RDS-Licensing role is not installed", () => {
 
   test("-IncludeManagementTools is what installs RDS-Licensing-UI; an unknown feature name is an error", async () => {
     const host = uniqueHost("install");
+    // The licensing features only: the host also lists the RD Session Host role (RDS-RD-Server).
     const r = await fx.on<Array<[string, boolean]>>(
       host,
       `$null = Install-WindowsFeature -Name RDS-Licensing
-       ,@(Get-WindowsFeature | ForEach-Object { ,@($_.Name, $_.Installed) })`,
+       ,@(Get-WindowsFeature | Where-Object { $_.Name -like "RDS-Licensing*" } | ForEach-Object { ,@($_.Name, $_.Installed) })`,
     );
     expect(r).toEqual([
       ["RDS-Licensing", true],
@@ -114,7 +116,7 @@ describe("when the RDS-Licensing role is not installed", () => {
     expect(await fx.on(host, "Get-WindowsFeature -Name Does-Not-Exist")).toBeNull();
   });
 
-  test("a stopped TermServLicensing service hides the class until Start-Service", async () => {
+  test("a stopped TermServLicensing service: the class answers WBEM_E_PROVIDER_FAILURE (emulator's choice) until Start-Service", async () => {
     const host = uniqueHost("svc");
     const r = await fx.on<{ before: string; cls: number; started: string; after: number }>(
       host,
@@ -124,7 +126,7 @@ describe("when the RDS-Licensing role is not installed", () => {
        $started = [string](Get-Service TermServLicensing | Start-Service -PassThru).Status
        [pscustomobject]@{ before = $before; cls = $cls; started = $started; after = @(Get-CimInstance -ClassName Win32_TSLicenseServer).Count }`,
     );
-    expect(r).toEqual({ before: "Stopped", cls: WBEM.INVALID_CLASS, started: "Running", after: 1 });
+    expect(r).toEqual({ before: "Stopped", cls: WBEM.PROVIDER_FAILURE, started: "Running", after: 1 });
   });
 });
 
@@ -484,7 +486,7 @@ describe("activation (docs/windows-facts.md#activation-methods, #activation-path
     expect(r[4]).toEqual({ ReturnValue: 0, ActivationStatus: 1 });
   });
 
-  test("ReactivateServer needs a server that was activated before, and the Clearinghouse id", async () => {
+  test("ReactivateServer is for an activated server (documented): refused never activated and deactivated (emulator's choice), then the Clearinghouse id", async () => {
     const host = uniqueHost("react");
     const r = await fx.on<MethodResult[]>(
       host,
@@ -493,23 +495,54 @@ describe("activation (docs/windows-facts.md#activation-methods, #activation-path
        $null = ${CALL("ActivateServer", "@{ sLicenseServerId = $id }")}
        $code = Get-RdsSimClearinghouseConfirmationCode -ProductId (Get-CimInstance -ClassName Win32_TSLicenseServer).ProductId
        $null = ${CALL("DeactivateServer", "@{ sConfirmCode = $code }")}
+       $deactivated = ${CALL("ReactivateServer", "@{ sNewLicenseServerId = $id }")}
+       $again = ${CALL("ActivateServer", "@{ sLicenseServerId = $id }")}
        $hyphen = ${CALL("ReactivateServer", "@{ sNewLicenseServerId = ($id.Substring(0, 5) + '-' + $id.Substring(5, 29)) }")}
        $wrong = ${CALL("ReactivateServer", "@{ sNewLicenseServerId = (Get-RdsSimClearinghouseLicenseServerId -ProductId 'x') }")}
        $ok = ${CALL("ReactivateServer", "@{ sNewLicenseServerId = $id }")}
-       ,@($never, $hyphen, $wrong, $ok, (${CALL("GetActivationStatus")}), [pscustomobject]@{ ReturnValue = 0; reactivations = (Get-RdsSimHost).licenseServer.reactivations })`,
+       ,@($never, $deactivated, $again, $hyphen, $wrong, $ok, (${CALL("GetActivationStatus")}), [pscustomobject]@{ ReturnValue = 0; reactivations = (Get-RdsSimHost).licenseServer.reactivations })`,
     );
     expect(r[0]).toEqual({ ReturnValue: WBEM.INVALID_OPERATION, ActivationStatus: null });
-    expect(r[1]).toEqual({ ReturnValue: WBEM.INVALID_PARAMETER, ActivationStatus: null });
-    expect(r[2]).toEqual({ ReturnValue: WBEM.INVALID_PARAMETER, ActivationStatus: null });
-    expect(r[3]).toEqual({ ReturnValue: 0, ActivationStatus: 0 });
-    expect(r[4]).toEqual({ ReturnValue: 0, ActivationStatus: 0 });
-    expect(r[5]).toEqual({ ReturnValue: 0, reactivations: 1 });
+    expect(r[1]).toEqual({ ReturnValue: WBEM.INVALID_OPERATION, ActivationStatus: null });
+    expect(r[2]).toEqual({ ReturnValue: 0, ActivationStatus: 0 }); // a deactivated server activates with ActivateServer
+    expect(r[3]).toEqual({ ReturnValue: WBEM.INVALID_PARAMETER, ActivationStatus: null });
+    expect(r[4]).toEqual({ ReturnValue: WBEM.INVALID_PARAMETER, ActivationStatus: null });
+    expect(r[5]).toEqual({ ReturnValue: 0, ActivationStatus: 0 });
+    expect(r[6]).toEqual({ ReturnValue: 0, ActivationStatus: 0 });
+    expect(r[7]).toEqual({ ReturnValue: 0, reactivations: 1 });
+  });
+
+  test("Activate* on a server that is not activated works whatever its history: activated, deactivated, activated again", async () => {
+    const host = uniqueHost("reactivate-free");
+    const r = await fx.on<MethodResult[]>(
+      host,
+      `${PS_ROLE}${PS_CONTACT}$first = ${CALL("ActivateServerAutomatic")}
+       $null = ${CALL("DeactivateServerAutomatic")}
+       $auto = ${CALL("ActivateServerAutomatic")}
+       $null = ${CALL("DeactivateServerAutomatic")}
+       $id = Get-RdsSimClearinghouseLicenseServerId -ProductId (Get-CimInstance -ClassName Win32_TSLicenseServer).ProductId
+       $byId = ${CALL("ActivateServer", "@{ sLicenseServerId = $id }")}
+       ,@($first, $auto, $byId, [pscustomobject]@{ ReturnValue = 0; reactivations = (Get-RdsSimHost).licenseServer.reactivations })`,
+    );
+    expect(r).toEqual([
+      { ReturnValue: 0, ActivationStatus: 0 },
+      { ReturnValue: 0, ActivationStatus: 0 },
+      { ReturnValue: 0, ActivationStatus: 0 },
+      { ReturnValue: 0, reactivations: 0 },
+    ]);
   });
 
   test("ReactivateServerAutomatic takes Reason 0..4 (docs/windows-facts.md#reactivation-reason) and needs FirstName, LastName and the Clearinghouse", async () => {
     const host = uniqueHost("reauto");
     const never = await fx.on<MethodResult>(host, `${PS_ROLE}${PS_CONTACT}${CALL("ReactivateServerAutomatic", "@{ Reason = [uint32]0 }")}`);
     expect(never).toEqual({ ReturnValue: WBEM.INVALID_OPERATION, ActivationStatus: null });
+    const deactivated = await fx.on<MethodResult>(
+      host,
+      `$null = ${CALL("ActivateServerAutomatic")}
+       $null = ${CALL("DeactivateServerAutomatic")}
+       ${CALL("ReactivateServerAutomatic", "@{ Reason = [uint32]0 }")}`,
+    );
+    expect(deactivated).toEqual({ ReturnValue: WBEM.INVALID_OPERATION, ActivationStatus: null });
     const r = await fx.on<{ reasons: MethodResult[]; five: MethodResult; missing: MethodResult; last: number; count: number }>(
       host,
       `$null = ${CALL("ActivateServerAutomatic")}
@@ -562,6 +595,48 @@ describe("activation (docs/windows-facts.md#activation-methods, #activation-path
        ,@((${CALL("ChangeRole", "@{ ServerRole = [uint32]1 }")}).ReturnValue, (${CALL("ChangeRole", "@{ ServerRole = [uint32]0 }")}).ReturnValue, (Get-CimInstance -ClassName Win32_TSLicenseServer).ServerRole)`,
     );
     expect(w).toEqual([WBEM.INVALID_OPERATION, 0, 0]);
+  });
+
+  test("ChangeRole needs the rights documented (docs/windows-facts.md#server-role): 1 Domain Admins, 2 Enterprise Admins (host fact callerRights)", async () => {
+    const host = uniqueHost("rights");
+    const r = await fx.on<Record<string, number[]>>(
+      host,
+      `${PS_ROLE}$tries = [ordered]@{}
+       foreach ($rights in 'localAdmin', 'domainAdmin', 'enterpriseAdmin') {
+         Set-RdsSimHostConfig -Settings @{ callerRights = $rights } | Out-Null
+         $tries[$rights] = @(foreach ($role in 2, 1, 0) {
+           (${CALL("ChangeRole", "@{ ServerRole = [uint32]$role }")}).ReturnValue
+           (Get-CimInstance -ClassName Win32_TSLicenseServer).ServerRole })
+       }
+       [pscustomobject]$tries`,
+    );
+    // Each pair: ChangeRole's answer, then ServerRole after it (1 at first; a refusal changes nothing).
+    expect(r).toEqual({
+      localAdmin: [WBEM.ACCESS_DENIED, 1, WBEM.ACCESS_DENIED, 1, 0, 0],
+      domainAdmin: [WBEM.ACCESS_DENIED, 0, 0, 1, 0, 0],
+      enterpriseAdmin: [0, 2, 0, 1, 0, 0],
+    });
+    // The default account (no fact set) is an Enterprise Admin; setting it back removes the stored fact.
+    const view = await fx.on<{ config: Record<string, unknown> }>(
+      host,
+      "Set-RdsSimHostConfig -Settings @{ callerRights = 'enterpriseAdmin' }",
+    );
+    expect(view.config.callerRights).toBeUndefined();
+    const bad = await fx.capture(host, "Set-RdsSimHostConfig -Settings @{ callerRights = 'root' }");
+    expect(bad).toMatchObject({ ok: false, type: "System.ArgumentException" });
+  });
+
+  test("rds-sim host set --caller-rights sets the fact (the CLI's main and its real pwsh driver); a bad value is a usage error", async () => {
+    const host = uniqueHost("cli-rights");
+    let out = "";
+    const io = { stdout: (t: string) => void (out += t), stderr: (t: string) => void (out += t), cwd: fx.stateDir, env: {} };
+    expect(await main(["--state-dir", fx.stateDir, "host", "set", host, "--caller-rights", "domain-admin"], io)).toBe(0);
+    expect(out).toBe(`${host}: calling account domain-admin\n`);
+    const view = await fx.on<{ config: Record<string, unknown> }>(host, "Get-RdsSimHost");
+    expect(view.config.callerRights).toBe("domainAdmin");
+    out = "";
+    expect(await main(["--state-dir", fx.stateDir, "host", "set", host, "--caller-rights", "root"], io)).not.toBe(0);
+    expect(out).toContain("--caller-rights");
   });
 
   test("activation status 2 (unknown) is reported while the activationStatusUnknown fault is on", async () => {

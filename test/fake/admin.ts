@@ -63,6 +63,8 @@ function config(h: FakeHost, settings: Args): void {
     "roleInstalled",
     "serviceStatus",
     "gracePeriodDaysLeft",
+    "sessionHostRole",
+    "callerRights",
   ];
   for (const k of Object.keys(settings)) if (!known.includes(k)) refuse(`unknown host setting '${k}'`);
   if (settings.osVersion !== undefined && !(String(settings.osVersion) in OS_TABLE))
@@ -113,6 +115,16 @@ function config(h: FakeHost, settings: Args): void {
       case "gracePeriodDaysLeft":
         h.config.graceDaysLeft = toInt(value, name, 0, 120);
         break;
+      case "sessionHostRole":
+        h.config.sessionHostRole = toBool(value, name);
+        break;
+      case "callerRights": {
+        const rights = ["enterpriseAdmin", "domainAdmin", "localAdmin"] as const;
+        const match = rights.find((r) => r.toLowerCase() === String(value).toLowerCase());
+        if (!match) refuse("callerRights must be enterpriseAdmin, domainAdmin or localAdmin");
+        h.config.callerRights = match;
+        break;
+      }
     }
   }
 }

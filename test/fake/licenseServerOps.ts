@@ -33,6 +33,18 @@ function liveContact(c: ScriptCtx, denied: boolean): Record<string, string> {
 
 const NOT_ANSWERING = "Win32_TSLicenseServer does not answer: the RDS-Licensing role is missing or its service is not running";
 
+/** Assert-RdsLicensingService (RdsCommon.psm1): CLASS_NOT_READY unless TermServLicensing is Running. */
+export function assertLicensingService(c: ScriptCtx): void {
+  const s = serviceStatus(c.h);
+  const status = s === null ? "not installed: install the RDS-Licensing role first" : s;
+  if (status === "Running") return;
+  throw scriptError(
+    "CLASS_NOT_READY",
+    `the Remote Desktop Licensing service (TermServLicensing) is ${status}; the licensing ` +
+      "classes answer only while it runs: start it (Start-Service -Name TermServLicensing), check the event log, then run again",
+  );
+}
+
 function install(c: ScriptCtx, a: Args): unknown {
   if (roleInstalled(c.h)) return { installedNow: false, restartNeeded: false };
   if (!a.installRole) {
@@ -91,7 +103,7 @@ function wait(c: ScriptCtx, a: Args): unknown {
 function get(c: ScriptCtx): unknown {
   const role = roleInstalled(c.h);
   let server = null;
-  if (role) {
+  if (role && serviceStatus(c.h) === "Running") {
     const inst = lsInstance(c);
     if (inst !== null) {
       const status = activationStatus(c);
@@ -110,7 +122,41 @@ function get(c: ScriptCtx): unknown {
   return { roleInstalled: role, serviceStatus: serviceStatus(c.h) ?? "", classReady: server !== null, server };
 }
 
+/** Assert-LsContactApplied (LicenseServer.Common.ps1): read back; WRITE_NOT_APPLIED names what did not take. */
+function assertContactApplied(c: ScriptCtx, written: Record<string, string>): void {
+  const inst = lsInstance(c);
+  const after = liveContact(c, inst === null || inst.denied);
+  const notApplied = INPUT_CONTACT_FIELDS.map((f, i) => [f, CONTACT_FIELDS[i]] as const)
+    .filter(([f, wmi]) => after[f] !== written[wmi])
+    .map(([, wmi]) => wmi);
+  if (notApplied.length > 0) {
+    throw scriptError(
+      "WRITE_NOT_APPLIED",
+      `Set-CimInstance on ${LS} reported success, but reading it back shows ${notApplied.join(", ")} still not holding the value written: ` +
+        "the licensing WMI provider did not apply the contact; check the TermServLicensing service and its event log, set the contact in RD Licensing Manager (Properties) if it persists, then run again",
+      { className: LS },
+    );
+  }
+}
+
+const ROLE_RIGHTS: Record<number, [string, string]> = { 1: ["domain", "Domain Admins"], 2: ["forest", "Enterprise Admins"] };
+
+/** Assert-LsChangeRoleAllowed (LicenseServer.Common.ps1): ChangeRole refused with access denied names the group. */
+function assertChangeRoleAllowed(e: unknown, role: number): void {
+  const rights = ROLE_RIGHTS[role];
+  if (returnValueOf(e) !== WBEM.ACCESS_DENIED || !rights) return;
+  const [scope, group] = rights;
+  throw scriptError(
+    "ACCESS_DENIED",
+    `ChangeRole ${role} was refused (WBEM_E_ACCESS_DENIED, 0x80041003): discoveryScope "${scope}" needs a member of ${group}; ` +
+      `the connection's account must be a local administrator on the license server and a member of ${group}: ` +
+      `add it to ${group}, or declare a narrower discoveryScope (or none, to leave the scope as it is)`,
+    { method: "ChangeRole", className: LS },
+  );
+}
+
 function set(c: ScriptCtx, a: Args): unknown {
+  assertLicensingService(c);
   const inst = lsInstance(c);
   if (inst === null) throw scriptError("CLASS_NOT_READY", NOT_ANSWERING);
   const changed: string[] = [];
@@ -124,27 +170,34 @@ function set(c: ScriptCtx, a: Args): unknown {
       if (live[field] !== value) changed.push(CONTACT_FIELDS[i]);
     });
     if (changed.length > 0) {
-      // One Set-CimInstance with all ten properties (see set.ps1).
+      // One Set-CimInstance with all ten properties, then read back (see set.ps1).
       setContact(c.h, properties);
+      assertContactApplied(c, properties);
     }
   }
   let roleChanged = false;
   if (a.serverRole !== null && a.serverRole !== undefined) {
     const have = inst.denied ? null : c.h.licenseServer.serverRole;
     if (have === null || have !== Number(a.serverRole)) {
-      wmiCall(c, LS, "ChangeRole", { ServerRole: Number(a.serverRole) });
+      try {
+        wmiCall(c, LS, "ChangeRole", { ServerRole: Number(a.serverRole) });
+      } catch (e) {
+        assertChangeRoleAllowed(e, Number(a.serverRole));
+        throw e;
+      }
       roleChanged = true;
     }
   }
   return { changedProperties: changed, roleChanged };
 }
 
-const ACTIVATION_CALLS = ["ActivateServerAutomatic", "ReactivateServerAutomatic", "ActivateServer", "ReactivateServer"];
+const ACTIVATION_CALLS = ["ActivateServerAutomatic", "ActivateServer"];
 
 function activate(c: ScriptCtx, a: Args): unknown {
-  let call = String(a.call);
+  const call = String(a.call);
   if (!ACTIVATION_CALLS.includes(call))
     throw scriptError("VALIDATION", `unknown activation call '${call}' (expected one of: ${ACTIVATION_CALLS.join(", ")})`);
+  assertLicensingService(c);
   const inst = lsInstance(c);
   if (inst === null) throw scriptError("CLASS_NOT_READY", NOT_ANSWERING);
   const before = activationStatus(c);
@@ -157,17 +210,8 @@ function activate(c: ScriptCtx, a: Args): unknown {
     );
   }
   const productId = inst.denied ? "" : productIdOf(c.h);
-  const invoke = (name: string) => {
-    const args =
-      name === "ActivateServer"
-        ? { sLicenseServerId: String(a.licenseServerId ?? "") }
-        : name === "ReactivateServer"
-          ? { sNewLicenseServerId: String(a.licenseServerId ?? "") }
-          : name === "ReactivateServerAutomatic"
-            ? { Reason: Number(a.reason) }
-            : {};
-    return wmiCall(c, LS, name, args);
-  };
+  const invoke = (name: string) =>
+    wmiCall(c, LS, name, name === "ActivateServer" ? { sLicenseServerId: String(a.licenseServerId ?? "") } : {});
   const typed = (e: unknown, name: string): unknown => {
     const code = returnValueOf(e);
     if (code === WBEM.NOT_AVAILABLE && name.endsWith("Automatic")) {
@@ -192,17 +236,8 @@ function activate(c: ScriptCtx, a: Args): unknown {
   let reported: unknown;
   try {
     reported = invoke(call).ActivationStatus;
-  } catch (first) {
-    if (call.startsWith("Reactivate") && returnValueOf(first) === WBEM.INVALID_OPERATION) {
-      call = call.replace(/^Reactivate/, "Activate");
-      try {
-        reported = invoke(call).ActivationStatus;
-      } catch (e) {
-        throw typed(e, call);
-      }
-    } else {
-      throw typed(first, call);
-    }
+  } catch (e) {
+    throw typed(e, call);
   }
   const after = activationStatus(c);
   if (after !== 0) {
@@ -217,6 +252,7 @@ function activate(c: ScriptCtx, a: Args): unknown {
 
 function deactivate(c: ScriptCtx): unknown {
   if (!roleInstalled(c.h)) return { call: "none", activationStatus: null };
+  assertLicensingService(c);
   if (lsInstance(c) === null) {
     throw scriptError(
       "CLASS_NOT_READY",

@@ -80,8 +80,13 @@ function assertClassAvailable(h: FakeHost, className: string): void {
   }
   if (!roleInstalled(h))
     throw new WmiFault(WBEM.INVALID_CLASS, `Invalid class '${className}' (the RDS-Licensing role is not installed)`, true);
+  // The emulator's choice for a stopped service (undocumented on Windows): a provider failure, not an invalid class.
   if (serviceStatus(h) !== "Running")
-    throw new WmiFault(WBEM.INVALID_CLASS, `Invalid class '${className}' (the TermServLicensing service is not running)`, true);
+    throw new WmiFault(
+      WBEM.PROVIDER_FAILURE,
+      `the licensing WMI provider for '${className}' failed: the TermServLicensing service is not running`,
+      true,
+    );
 }
 
 const isLicensingClass = (className: string) => CLASSES[className] !== "System";
@@ -260,7 +265,8 @@ const METHODS: Record<string, Record<string, { params: string[]; impl: (c: Ctx, 
       impl: ({ h }, a) => {
         if (!alnum35(a.sNewLicenseServerId))
           fail(WBEM.INVALID_PARAMETER, "sNewLicenseServerId must be 35 alphanumeric characters (A-Z, 0-9) without hyphens or spaces");
-        if (!h.licenseServer.everActivated) fail(WBEM.INVALID_OPERATION, "the license server was never activated; use ActivateServer");
+        if (!h.licenseServer.activated)
+          fail(WBEM.INVALID_OPERATION, "the license server is not activated: use ActivateServer (Reactivate* is for an activated server)");
         assertLicenseServerId(h, a.sNewLicenseServerId, "sNewLicenseServerId");
         setActivated(h, "licenseServerId");
         h.licenseServer.reactivations++;
@@ -271,8 +277,11 @@ const METHODS: Record<string, Record<string, { params: string[]; impl: (c: Ctx, 
       params: ["Reason"],
       impl: ({ h }, a) => {
         if (Number(a.Reason) > 4) fail(WBEM.INVALID_PARAMETER, "Reason must be 0..4");
-        if (!h.licenseServer.everActivated)
-          fail(WBEM.INVALID_OPERATION, "the license server was never activated; use ActivateServerAutomatic");
+        if (!h.licenseServer.activated)
+          fail(
+            WBEM.INVALID_OPERATION,
+            "the license server is not activated: use ActivateServerAutomatic (Reactivate* is for an activated server)",
+          );
         assertContact(h, ["FirstName", "LastName"], "ReactivateServerAutomatic");
         assertReachable(h, "ReactivateServerAutomatic");
         setActivated(h, "automatic");
@@ -298,6 +307,13 @@ const METHODS: Record<string, Record<string, { params: string[]; impl: (c: Ctx, 
         if (role > 2) fail(WBEM.INVALID_PARAMETER, "ServerRole must be 0 (workgroup), 1 (domain) or 2 (forest)");
         if (role > 0 && !h.config.domain)
           fail(WBEM.INVALID_OPERATION, "a license server in a workgroup can only use the workgroup discovery scope (0)");
+        // The group each scope needs (docs/windows-facts.md#server-role), held by the calling account's rights.
+        const need =
+          role === 1
+            ? { group: "Domain Admins", rights: ["domainAdmin", "enterpriseAdmin"] }
+            : { group: "Enterprise Admins", rights: ["enterpriseAdmin"] };
+        if (role > 0 && !need.rights.includes(h.config.callerRights))
+          fail(WBEM.ACCESS_DENIED, `ChangeRole ${role} needs a member of ${need.group} (the calling account: ${h.config.callerRights})`);
         h.licenseServer.serverRole = role;
         return {};
       },
@@ -339,7 +355,7 @@ const METHODS: Record<string, Record<string, { params: string[]; impl: (c: Ctx, 
       impl: ({ h }, a) => {
         const type = Number(a.AgreementType);
         if (type > 5) fail(WBEM.INVALID_PARAMETER, "AgreementType must be 0..5");
-        if (!(type === 5 ? /^[A-Za-z0-9]{1,15}$/ : /^[0-9]{7}$/).test(String(a.sAgreementNumber)))
+        if (!(type === 4 ? /^[0-9]{7,8}$/ : type === 5 ? /^[A-Za-z0-9]{1,15}$/ : /^[0-9]{7}$/).test(String(a.sAgreementNumber)))
           fail(WBEM.INVALID_PARAMETER, "sAgreementNumber is malformed");
         assertVersionTypeCount(a);
         assertActivatedForInstall(h);

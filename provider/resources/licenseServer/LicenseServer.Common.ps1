@@ -86,3 +86,37 @@ function Get-LsContact {
     }
     return $contact
 }
+
+function Assert-LsContactApplied {
+    <#
+        Reads the singleton again and throws WRITE_NOT_APPLIED when a contact property does not hold the
+        value just written (the write reported success but did not take: the write path is unverified on
+        a real server, docs/windows-facts.md#license-server-class). Names the properties, never values.
+    #>
+    param([System.Collections.IDictionary]$Wanted)
+    $after = Get-LsContact (Get-LsInstance)
+    $notApplied = @(foreach ($field in $Wanted.Keys) {
+            if (-not [string]::Equals($after[$field], $Wanted[$field], [System.StringComparison]::Ordinal)) { $script:LsContactProperties[$field] }
+        })
+    if ($notApplied.Count -gt 0) {
+        throw (New-RdsScriptError -Code WRITE_NOT_APPLIED -ClassName $script:LsClassName -Message (
+                "Set-CimInstance on $($script:LsClassName) reported success, but reading it back shows $($notApplied -join ', ') still not holding the value written: " +
+                'the licensing WMI provider did not apply the contact; check the TermServLicensing service and its event log, set the contact in RD Licensing Manager (Properties) if it persists, then run again'))
+    }
+}
+
+# The group ChangeRole needs for a discovery scope (docs/windows-facts.md#server-role).
+$script:LsRoleRights = @{ 1 = @('domain', 'Domain Admins'); 2 = @('forest', 'Enterprise Admins') }
+
+function Assert-LsChangeRoleAllowed($ErrorRecord, [uint32]$ServerRole) {
+    # A ChangeRole refused with WBEM_E_ACCESS_DENIED: throws ACCESS_DENIED naming the group the scope needs.
+    $details = Get-RdsScriptErrorDetails $ErrorRecord.Exception
+    $code = if ($null -ne $details -and $details.Contains('returnValue')) { [uint32]$details.returnValue } else { Get-RdsExceptionHResult $ErrorRecord.Exception }
+    if ($null -eq $code -or [uint32]$code -ne [uint32]'0x80041003' -or -not $script:LsRoleRights.ContainsKey([int]$ServerRole)) { return }
+    $scope = $script:LsRoleRights[[int]$ServerRole][0]
+    $group = $script:LsRoleRights[[int]$ServerRole][1]
+    throw (New-RdsScriptError -Code ACCESS_DENIED -Method ChangeRole -ClassName $script:LsClassName -Message (
+            "ChangeRole $ServerRole was refused (WBEM_E_ACCESS_DENIED, 0x80041003): discoveryScope ""$scope"" needs a member of $group; " +
+            "the connection's account must be a local administrator on the license server and a member of ${group}: " +
+            "add it to $group, or declare a narrower discoveryScope (or none, to leave the scope as it is)"))
+}

@@ -1,20 +1,22 @@
 <#
 .SYNOPSIS
-    RdsLicenseServer: activate (or reactivate) the license server with one WMI call.
+    RdsLicenseServer: activate a license server that is not activated, with one WMI call.
 
 .DESCRIPTION
-    Args: call (ActivateServerAutomatic | ReactivateServerAutomatic | ActivateServer | ReactivateServer),
-    licenseServerId (35 characters, already normalised by check; ActivateServer/ReactivateServer only),
-    reason (ReactivateServerAutomatic Reason; docs/windows-facts.md).
-    Reads GetActivationStatus first: an activated server is left alone (call 'none'), so the
+    Args: call (ActivateServerAutomatic | ActivateServer), licenseServerId (35 characters, already
+    normalised by check; ActivateServer only).
+    Checks the TermServLicensing service first (Assert-RdsLicensingService: CLASS_NOT_READY when it is
+    not running). Reads GetActivationStatus: an activated server is left alone (call 'none'), so the
     Clearinghouse is never asked twice; an undeterminable state (2) is an error, never a blind
-    activation. The contact must have been committed before (set.ps1).
-    A Reactivate* call that answers WBEM_E_INVALID_OPERATION (the server was never activated: reinstalled
-    with the same product id) is followed by the matching Activate* call; `call` reports the one made.
-    Errors: CLEARINGHOUSE_UNREACHABLE (WBEM_E_NOT_AVAILABLE from an *Automatic call), REJECTED
-    (WBEM_E_INVALID_PARAMETER from ActivateServer/ReactivateServer: the id is not the one the
-    Clearinghouse issued for this product id), ACTIVATION_STATUS_UNKNOWN, else WMI_ERROR.
-    Progress: one line before each activation call ("calling the Microsoft Clearinghouse (...)").
+    activation. A not-activated server is activated with Activate*, whatever its history (activated
+    before, deactivated, rebuilt): Microsoft documents Reactivate* for an ACTIVATED server only (a new
+    license server id, or a reason), and nothing in the resource's inputs asks for that, so this script
+    never calls Reactivate* (docs/windows-facts.md#activation-methods). The contact must have been
+    committed before (set.ps1).
+    Errors: CLEARINGHOUSE_UNREACHABLE (WBEM_E_NOT_AVAILABLE from ActivateServerAutomatic), REJECTED
+    (WBEM_E_INVALID_PARAMETER from ActivateServer: the id is not the one the Clearinghouse issued for
+    this product id), ACTIVATION_STATUS_UNKNOWN, else WMI_ERROR with the raw code.
+    Progress: one line before the activation call ("calling the Microsoft Clearinghouse (...)").
     Result: { call, activationStatus }. Never puts the license server id in a message.
 #>
 param([Parameter(Mandatory)][string]$Envelope)
@@ -24,10 +26,11 @@ $ErrorActionPreference = 'Stop'
 
 $in = ConvertFrom-RdsEnvelope $Envelope
 $call = [string]$in.args.call
-$allowed = @('ActivateServerAutomatic', 'ReactivateServerAutomatic', 'ActivateServer', 'ReactivateServer')
+$allowed = @('ActivateServerAutomatic', 'ActivateServer')
 if ($allowed -cnotcontains $call) {
     throw (New-RdsScriptError -Code VALIDATION -Message "unknown activation call '$call' (expected one of: $($allowed -join ', '))")
 }
+Assert-RdsLicensingService
 $instance = Get-LsInstance
 if ($null -eq $instance) {
     throw (New-RdsScriptError -Code CLASS_NOT_READY -Message 'Win32_TSLicenseServer does not answer: the RDS-Licensing role is missing or its service is not running')
@@ -53,13 +56,8 @@ function Invoke-LsActivationCall([string]$Name) {
     } else {
         Write-RdsProgress "calling $Name with activation.licenseServerId"
     }
-    $arguments = $null
-    switch -CaseSensitive ($Name) {
-        'ActivateServer' { $arguments = @{ sLicenseServerId = [string]$in.args.licenseServerId } }
-        'ReactivateServer' { $arguments = @{ sNewLicenseServerId = [string]$in.args.licenseServerId } }
-        'ReactivateServerAutomatic' { $arguments = @{ Reason = [uint32]$in.args.reason } }
-    }
-    if ($null -ne $arguments) {
+    if ($Name -ceq 'ActivateServer') {
+        $arguments = @{ sLicenseServerId = [string]$in.args.licenseServerId }
         Invoke-RdsWmiMethod -Namespace $script:LsNamespace -ClassName $script:LsClassName -MethodName $Name -Arguments $arguments
     } else {
         Invoke-RdsWmiMethod -Namespace $script:LsNamespace -ClassName $script:LsClassName -MethodName $Name
@@ -90,21 +88,8 @@ function Assert-LsActivationError($ErrorRecord, [string]$Name) {
 try {
     $r = Invoke-LsActivationCall $call
 } catch {
-    $first = $_
-    # Reactivation of a server that was never activated (reinstalled with the same product id, so the
-    # state's record of an earlier activation no longer holds): WBEM_E_INVALID_OPERATION. Activate instead.
-    if ($call -like 'Reactivate*' -and (Get-LsReturnValue $first) -eq [uint32]'0x80041016') {
-        $call = $call -replace '^Reactivate', 'Activate'
-        try {
-            $r = Invoke-LsActivationCall $call
-        } catch {
-            Assert-LsActivationError $_ $call
-            throw
-        }
-    } else {
-        Assert-LsActivationError $first $call
-        throw
-    }
+    Assert-LsActivationError $_ $call
+    throw
 }
 $reported = Get-RdsProperty $r 'ActivationStatus' $null
 $after = Get-LsActivationStatus

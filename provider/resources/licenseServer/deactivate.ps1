@@ -4,6 +4,7 @@
 
 .DESCRIPTION
     Args: none. Nothing to do (call 'none') when the role is missing or the server is not activated.
+    With the role, the TermServLicensing service is checked first (Assert-RdsLicensingService).
     DeactivateServerAutomatic needs the Clearinghouse (Internet) and the FirstName/LastName contact
     properties, whatever method activated the server. Telephone deactivation (DeactivateServer with a
     confirmation code the operator reads out) is interactive and is not done here (see README.md).
@@ -20,6 +21,7 @@ if (-not (Test-LsRoleInstalled)) {
     Write-RdsResult ([ordered]@{ call = 'none'; activationStatus = $null })
     return
 }
+Assert-RdsLicensingService
 if ($null -eq (Get-LsInstance)) {
     throw (New-RdsScriptError -Code CLASS_NOT_READY -Message 'Win32_TSLicenseServer does not answer (is the TermServLicensing service running?), so the server cannot be deactivated')
 }

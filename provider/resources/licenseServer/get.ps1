@@ -7,7 +7,9 @@
       { roleInstalled, serviceStatus, classReady,
         server: { serverName, productId, version, activationStatus (0/1/2), licenseServerId ('' unless
                   activated), serverRole (0/1/2 or null), contact: { firstName, ... postalCode } } | null }
-    server is null when the role is missing or the class does not answer (yet).
+    server is null when the role is missing, the TermServLicensing service is not Running (the class is
+    then not queried: what a query answers on a stopped service is undocumented) or the class does not
+    answer (yet). A read reports, never fails, on a stopped service: converging starts it (wait.ps1).
 #>
 param([Parameter(Mandatory)][string]$Envelope)
 Set-StrictMode -Version 3.0
@@ -19,7 +21,7 @@ $null = ConvertFrom-RdsEnvelope $Envelope
 $roleInstalled = Test-LsRoleInstalled
 $serviceStatus = Get-LsServiceStatus
 $server = $null
-if ($roleInstalled) {
+if ($roleInstalled -and $serviceStatus -eq 'Running') {
     $instance = Get-LsInstance
     if ($null -ne $instance) {
         $status = Get-LsActivationStatus

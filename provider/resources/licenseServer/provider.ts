@@ -8,8 +8,8 @@
  *   install.ps1   ensure the RDS-Licensing role (Install-WindowsFeature when missing)
  *   wait.ps1      wait, bounded, until TermServLicensing runs and Win32_TSLicenseServer answers
  *   get.ps1       the whole live state (read, and the outputs after every change)
- *   set.ps1       contact properties (one Set-CimInstance) and discovery scope (ChangeRole)
- *   activate.ps1  one activation call (Activate*, Reactivate*), or none when already activated
+ *   set.ps1       contact properties (one Set-CimInstance, read back) and discovery scope (ChangeRole)
+ *   activate.ps1  one activation call (ActivateServer[Automatic]), or none when already activated
  *   deactivate.ps1  DeactivateServerAutomatic (delete with deactivateOnDelete)
  */
 import type * as pulumi from "@pulumi/pulumi";
@@ -34,7 +34,6 @@ import {
 } from "./rules";
 import {
   FIELDS,
-  REACTIVATION_REASON,
   ROLE_WAIT,
   activateResultSchema,
   argsSchema,
@@ -167,7 +166,7 @@ async function converge(id: string, inputs: LicenseServerInputs, prior: Prior, p
         connection,
         {
           op: "activate",
-          args: { call: decision.call, licenseServerId: decision.licenseServerId ?? null, reason: REACTIVATION_REASON },
+          args: { call: decision.call, licenseServerId: decision.licenseServerId ?? null },
           result: activateResultSchema,
           doing: DOING.activate,
           // activate.ps1 says when it calls (the Clearinghouse, for the *Automatic calls).

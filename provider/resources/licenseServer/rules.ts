@@ -93,12 +93,10 @@ export type ActivationDecision =
 
 export function activationCallFor(inputs: LicenseServerInputs, live: LiveServer, prior: Prior): ActivationDecision {
   if (live.activationStatus === 0) return { kind: "none" };
-  // Activated before on this very server (same product id): WMI wants a reactivation.
-  const activatedBefore = !!prior?.activatedProductId && prior.activatedProductId === live.productId;
+  // Not activated: Activate*, whatever the server's history (activated before, deactivated, rebuilt).
+  // Microsoft documents Reactivate* for an activated server only, and no input asks for it.
   const { method, licenseServerId } = inputs.activation;
-  if (method === "automatic") {
-    return { kind: "call", call: activatedBefore ? "ReactivateServerAutomatic" : "ActivateServerAutomatic" };
-  }
+  if (method === "automatic") return { kind: "call", call: "ActivateServerAutomatic" };
   if (!licenseServerId) return { kind: "none" }; // pending: phase one of web/telephone
   const rebuilt = !!prior?.activatedProductId && !!live.productId && prior.activatedProductId !== live.productId;
   if (rebuilt && prior?.activation?.licenseServerId === licenseServerId) {
@@ -111,7 +109,7 @@ export function activationCallFor(inputs: LicenseServerInputs, live: LiveServer,
       transport: transportOf(inputs.connection),
     };
   }
-  return { kind: "call", call: activatedBefore ? "ReactivateServer" : "ActivateServer", licenseServerId };
+  return { kind: "call", call: "ActivateServer", licenseServerId };
 }
 
 /** How the server's activation came about, given what state knew and what is live now. */
@@ -121,7 +119,7 @@ export function originOf(live: LiveServer, prior: Prior): Origin {
     if (sameServer && prior?.activationMethod) return { activationMethod: prior.activationMethod, activatedProductId: live.productId };
     return { activationMethod: "external", activatedProductId: live.productId };
   }
-  // Not activated now: keep the record of the last activation (it decides between activate and reactivate).
+  // Not activated now: keep the record of the last activation (it tells a rebuilt server from a deactivated one).
   return priorOrigin(prior);
 }
 
@@ -198,7 +196,7 @@ export function nextStepFor(
     const route = activationRoute(method, transportOf(inputs.connection), productId, inputs.contact?.countryRegion);
     return `${rebuilt}to activate by ${method}: ${route}; then set activation.licenseServerId to it and run pulumi up again`;
   }
-  // notActivated with a license server id given: the next up activates (or reactivates) with it.
+  // notActivated with a license server id given: the next up activates with it (ActivateServer).
   return `the license server is not activated: run pulumi up to activate it with activation.licenseServerId`;
 }
 

@@ -312,8 +312,11 @@ export const setResultSchema = z.object({
 });
 export type SetResult = z.infer<typeof setResultSchema>;
 
-/** The WMI activation methods activate.ps1 may call. */
-export const ACTIVATION_CALLS = ["ActivateServerAutomatic", "ReactivateServerAutomatic", "ActivateServer", "ReactivateServer"] as const;
+/**
+ * The WMI activation methods activate.ps1 may call. Never Reactivate*: Microsoft documents those for an
+ * activated server (a new license server id, or a reason), and no input asks to reactivate (README.md).
+ */
+export const ACTIVATION_CALLS = ["ActivateServerAutomatic", "ActivateServer"] as const;
 export type ActivationCall = (typeof ACTIVATION_CALLS)[number];
 
 /** activate.ps1: the call made ("none" when the server was already activated) and the status after it. */
@@ -336,9 +339,6 @@ function lowerConnectionHost(value: unknown): unknown {
   const v = value as Record<string, unknown>;
   return typeof v.host === "string" ? { ...v, host: v.host.toLowerCase() } : v;
 }
-
-/** ReactivateServerAutomatic Reason: 0, "server redeployed" (docs/windows-facts.md). */
-export const REACTIVATION_REASON = 0;
 
 /** Role/service wait: the bound and the first poll interval (doubling, capped). */
 export const ROLE_WAIT = { timeoutSeconds: 300, firstPollMs: 200, maxPollMs: 5000 } as const;

@@ -339,7 +339,7 @@ describe("refresh shows drift, and the next up repairs it", () => {
     expect(drift.map((d) => d.op)).toEqual(["same"]);
   });
 
-  test("automatic: deactivated out of band -> drift; up reactivates with ReactivateServerAutomatic", async () => {
+  test("automatic: deactivated out of band -> drift; up activates again with ActivateServerAutomatic, never Reactivate*", async () => {
     fresh();
     const engine = newEngine();
     const spec = await program(args());
@@ -359,9 +359,9 @@ describe("refresh shows drift, and the next up repairs it", () => {
     const mark = ops.length;
     const steps = await engine.up([spec]);
     expect(steps.map((s) => s.op)).toEqual(["update"]);
-    expect(activationCalls(LS, mark)).toEqual(["ReactivateServerAutomatic"]);
+    expect(activationCalls(LS, mark)).toEqual(["ActivateServerAutomatic"]);
     expect(engine.outputs(spec.urn)).toMatchObject({ activationStatus: "activated", activationMethod: "automatic" });
-    expect(runner.world.host(LS).licenseServer.reactivations).toBe(1);
+    expect(runner.world.host(LS).licenseServer.reactivations).toBe(0);
     expect((await engine.refresh()).map((d) => d.op)).toEqual(["same"]);
   });
 
@@ -391,23 +391,27 @@ describe("refresh shows drift, and the next up repairs it", () => {
     },
   );
 
-  test("web: deactivated out of band -> drift; up reactivates with ReactivateServer and the given id", async () => {
-    fresh();
-    const engine = newEngine();
-    await engine.up([await program(args({ activation: { method: "web" } }))]);
-    const productId = runner.world.view(LS).licenseServer.productId;
-    const id = await sim.licenseServerId(productId);
-    const spec = await program(args({ activation: { method: "web", licenseServerId: id } }));
-    await engine.up([spec]);
-    await invoke(LS, "DeactivateServerAutomatic");
+  test.each(["web", "telephone"] as const)(
+    "%s: deactivated out of band -> drift; up activates again with ActivateServer and the given id, never Reactivate*",
+    async (method) => {
+      fresh();
+      const engine = newEngine();
+      await engine.up([await program(args({ activation: { method } }))]);
+      const productId = runner.world.view(LS).licenseServer.productId;
+      const id = await sim.licenseServerId(productId);
+      const spec = await program(args({ activation: { method, licenseServerId: id } }));
+      await engine.up([spec]);
+      await invoke(LS, "DeactivateServerAutomatic");
 
-    expect((await engine.refresh())[0].op).toBe("update");
-    expect(engine.outputs(spec.urn).activationStatus).toBe("notActivated");
-    const mark = ops.length;
-    await engine.up([spec]);
-    expect(activationCalls(LS, mark)).toEqual(["ReactivateServer"]);
-    expect(engine.outputs(spec.urn)).toMatchObject({ activationStatus: "activated", licenseServerId: id });
-  });
+      expect((await engine.refresh())[0].op).toBe("update");
+      expect(engine.outputs(spec.urn).activationStatus).toBe("notActivated");
+      const mark = ops.length;
+      await engine.up([spec]);
+      expect(activationCalls(LS, mark)).toEqual(["ActivateServer"]);
+      expect(engine.outputs(spec.urn)).toMatchObject({ activationStatus: "activated", licenseServerId: id });
+      expect(runner.world.host(LS).licenseServer.reactivations).toBe(0);
+    },
+  );
 
   test("contact changed out of band -> drift; up sets it back", async () => {
     fresh();

@@ -150,3 +150,44 @@ test("a partial success across gRPC: Clearinghouse unreachable on create records
   const attempts = (await admin.calls()).filter((c) => c.method === "ActivateServerAutomatic").map((c) => c.result);
   expect(attempts).toEqual([0x80041009, 0]);
 });
+
+// Must show (issue 15): activation of a deactivated server uses Activate*, per the emulator's call log.
+test.each(["automatic", "telephone"] as const)(
+  "%s: a server activated, then deactivated by an administrator, is activated again by up with Activate*, never Reactivate*",
+  async (method) => {
+    const admin = await fresh();
+    const engine = createEngine(host);
+    let spec = await program(args({ activation: { method } }));
+    await engine.up([spec]);
+    if (method === "telephone") {
+      // Phase two: the license server id the operator reads out for the server's product id.
+      const id = await admin.licenseServerIdFor((await admin.host()).licenseServer.productId);
+      spec = await program(args({ activation: { method, licenseServerId: id } }));
+      await engine.up([spec]);
+    }
+    const call = method === "automatic" ? "ActivateServerAutomatic" : "ActivateServer";
+    expect(activationCalls(await admin.calls())).toEqual([call]);
+    await admin.invoke("DeactivateServerAutomatic");
+
+    expect((await engine.refresh())[0].op).toBe("update");
+    const before = await admin.calls();
+    expect((await engine.up([spec])).map((s) => s.op)).toEqual(["update"]);
+    expect(activationCalls(since(await admin.calls(), before))).toEqual([call]);
+    expect(engine.outputs(spec.urn).activationStatus).toBe("activated");
+    expect((await admin.host()).licenseServer.reactivations).toBe(0);
+  },
+);
+
+test("discoveryScope forest with an account that is not an Enterprise Admin: RDS_ACCESS_DENIED naming the group, across gRPC", async () => {
+  const admin = await fresh();
+  await admin.config({ roleInstalled: true, callerRights: "domainAdmin" });
+  const engine = createEngine(host);
+  const err = await expectFailure(engine.up([await program(args({ discoveryScope: "forest" }))]));
+  expect(err.message).toContain('discoveryScope "forest" needs a member of Enterprise Admins');
+  expect(err.message).toContain("[RDS_ACCESS_DENIED]");
+  // The script's words already say who must be what: the resource's generic access-denied hint is not added again.
+  expect(err.message.split("must be a local administrator on the license server")).toHaveLength(2);
+  expect(err.message).not.toContain(stateDir);
+  expect((await admin.host()).licenseServer.serverRole).toBe(1);
+  expect((await admin.calls()).filter((c) => c.method === "ChangeRole").map((c) => c.result)).toEqual([0x80041003]);
+});

@@ -96,9 +96,9 @@ describe("the activation call", () => {
     expect(activationCallFor(inputs(), live({ activationStatus: 0 }), undefined)).toEqual({ kind: "none" });
   });
 
-  test("automatic: activate the first time, reactivate the same server after a deactivation", () => {
+  test("automatic: ActivateServerAutomatic the first time and after a deactivation (never Reactivate*: the server is not activated)", () => {
     expect(activationCallFor(inputs(), live(), undefined)).toEqual({ kind: "call", call: "ActivateServerAutomatic" });
-    expect(activationCallFor(inputs(), live(), { activatedProductId: PID })).toEqual({ kind: "call", call: "ReactivateServerAutomatic" });
+    expect(activationCallFor(inputs(), live(), { activatedProductId: PID })).toEqual({ kind: "call", call: "ActivateServerAutomatic" });
     // a rebuilt server (another product id) is activated afresh
     expect(activationCallFor(inputs(), live({ productId: "9" }), { activatedProductId: PID })).toEqual({
       kind: "call",
@@ -106,13 +106,13 @@ describe("the activation call", () => {
     });
   });
 
-  test("web without a license server id: none (pending); with one: ActivateServer, or ReactivateServer", () => {
+  test("web without a license server id: none (pending); with one: ActivateServer, also after a deactivation", () => {
     expect(activationCallFor(inputs({ activation: { method: "web" } }), live(), undefined)).toEqual({ kind: "none" });
     const withId = inputs({ activation: { method: "telephone", licenseServerId: ID } });
     expect(activationCallFor(withId, live(), undefined)).toEqual({ kind: "call", call: "ActivateServer", licenseServerId: ID });
     expect(activationCallFor(withId, live(), { activatedProductId: PID })).toEqual({
       kind: "call",
-      call: "ReactivateServer",
+      call: "ActivateServer",
       licenseServerId: ID,
     });
   });

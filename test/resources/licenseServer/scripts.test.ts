@@ -16,7 +16,9 @@
  * What stands in: Windows (WMI, the RDS-Licensing role, the TermServLicensing service) and Microsoft's
  * Clearinghouse, by the WMI emulator (provider/emulator/RdsEmulator.psm1). Test setup and out-of-band
  * administrator actions go through the emulator's admin functions (fixtures/SimAdmin.ps1, also run
- * through the runner); assertions on what the scripts did read the emulator's call log.
+ * through the runner); assertions on what the scripts did read the emulator's call log. One case
+ * ("a contact write that does not take") runs set.ps1 directly in its own pwsh, with Set-CimInstance
+ * replaced by a write that changes nothing (its block says why).
  */
 import * as fs from "fs";
 import * as os from "os";
@@ -35,6 +37,7 @@ import {
   setResultSchema,
   waitResultSchema,
 } from "../../../provider/resources/licenseServer/schema";
+import { PwshSession } from "../../helpers/pwshSession";
 import { scriptConnection, test } from "../../helpers/scriptConnection";
 import { activationCalls, methodCalls, simAdmin } from "./simAdmin";
 
@@ -100,8 +103,8 @@ const wait = (c: Connection, timeoutSeconds = 30, firstPollMs = 20, maxPollMs = 
 const get = (c: Connection) => op(c, "get", {}, getResultSchema);
 const set = (c: Connection, contact: Record<string, string> | null, serverRole: number | null = null) =>
   op(c, "set", { contact, serverRole }, setResultSchema);
-const activate = (c: Connection, call: string, licenseServerId: string | null = null, reason = 0) =>
-  op(c, "activate", { call, licenseServerId, reason }, activateResultSchema);
+const activate = (c: Connection, call: string, licenseServerId: string | null = null) =>
+  op(c, "activate", { call, licenseServerId }, activateResultSchema);
 const deactivate = (c: Connection) => op(c, "deactivate", {}, deactivateResultSchema);
 
 async function errorOf(promise: Promise<unknown>): Promise<RdsError> {
@@ -425,6 +428,104 @@ describe("set.ps1", () => {
     await simAdmin(c).fault("classNotReadyCalls", 1);
     expect((await errorOf(set(c, CONTACT))).code).toBe("RDS_CLASS_NOT_READY");
   });
+
+  test("the licensing service stopped: RDS_CLASS_NOT_READY naming the service and how to start it; nothing asked, nothing written", async () => {
+    const c = await newHost();
+    await install(c);
+    await simAdmin(c).config({ serviceStatus: "Stopped" });
+    const before = (await simAdmin(c).calls()).length;
+    const err = await errorOf(set(c, CONTACT, 2));
+    expect(err.code).toBe("RDS_CLASS_NOT_READY");
+    expect(err.message).toContain("TermServLicensing) is Stopped; the licensing classes answer only while it runs");
+    expect(err.message).toContain("Start-Service -Name TermServLicensing");
+    const after = (await simAdmin(c).calls()).slice(before);
+    expect(after.filter((x) => x.className === "Win32_TSLicenseServer")).toEqual([]);
+  });
+
+  test("the contact written is read back (a fresh Get-CimInstance after the one Set-CimInstance)", async () => {
+    const c = await newHost();
+    await install(c);
+    const before = (await simAdmin(c).calls()).length;
+    await set(c, CONTACT);
+    const lsCalls = (await simAdmin(c).calls())
+      .slice(before)
+      .filter((x) => x.className === "Win32_TSLicenseServer")
+      .map((x) => x.cmdlet);
+    expect(lsCalls).toEqual(["Get-CimInstance", "Set-CimInstance", "Get-CimInstance"]);
+  });
+
+  const RIGHTS_CASES = [
+    { rights: "localAdmin", role: 1, scope: "domain", group: "Domain Admins" },
+    { rights: "domainAdmin", role: 2, scope: "forest", group: "Enterprise Admins" },
+  ];
+  for (const k of RIGHTS_CASES) {
+    test(`ChangeRole ${k.role} as ${k.rights}: RDS_ACCESS_DENIED naming ${k.group}; the scope stays`, async () => {
+      const c = await newHost();
+      await install(c);
+      await simAdmin(c).config({ callerRights: k.rights });
+      await set(c, null, 0);
+      const err = await errorOf(set(c, null, k.role));
+      expect(err.code).toBe("RDS_ACCESS_DENIED");
+      expect(err.method).toBe("ChangeRole");
+      expect(err.message).toContain(`discoveryScope "${k.scope}" needs a member of ${k.group}`);
+      expect((await get(c)).server!.serverRole).toBe(0);
+    });
+  }
+
+  test("ChangeRole 1 as a Domain Admin works; 2 needs an Enterprise Admin (the default account is one)", async () => {
+    const c = await newHost();
+    await install(c);
+    await simAdmin(c).config({ callerRights: "domainAdmin" });
+    await set(c, null, 0);
+    expect(await set(c, null, 1)).toEqual({ changedProperties: [], roleChanged: true });
+    await simAdmin(c).config({ callerRights: "enterpriseAdmin" });
+    expect(await set(c, null, 2)).toEqual({ changedProperties: [], roleChanged: true });
+    expect((await get(c)).server!.serverRole).toBe(2);
+  });
+});
+
+describe("set.ps1: a contact write that does not take", () => {
+  /*
+   * Real: pwsh 7, set.ps1 with LicenseServer.Common.ps1 and RdsCommon.psm1, the emulator for every other
+   * call. Stands in: Set-CimInstance, replaced in this session by a write that reports success and
+   * changes nothing (a licensing provider that ignores the write; what a real server does with the
+   * CIM write is unverified, docs/windows-facts.md). The script is run directly, not through the runner,
+   * so the stand-in shadows the emulator's cmdlet in this pwsh only (started and closed by the test).
+   */
+  test("WRITE_NOT_APPLIED (RDS_SCRIPT_ERROR) naming the properties that did not take, never their values", async () => {
+    const session = await PwshSession.start();
+    try {
+      await checkWriteNotApplied(session);
+    } finally {
+      await session.close();
+    }
+  });
+
+  async function checkWriteNotApplied(session: PwshSession): Promise<void> {
+    await session.importEmulator(stateDir, "ignored.contoso.com");
+    await session.run("Import-Module -Name $data.common -Force -Global", { common: providerFile("powershell/RdsCommon.psm1") });
+    const envelope = Buffer.from(
+      JSON.stringify({ operation: "licenseServer.set", host: "ignored.contoso.com", args: { contact: CONTACT, serverRole: null } }),
+    ).toString("base64");
+    const r = await session.run<{ code: string; message: string; className: string }>(
+      `Set-RdsSimHostConfig -Settings @{ roleInstalled = $true } | Out-Null
+       function global:Set-CimInstance { param([Parameter(ValueFromPipeline)]$InputObject, $Property, [switch]$PassThru) }
+       try {
+         & $data.script -Envelope $data.envelope | Out-Null
+         [pscustomobject]@{ code = 'none'; message = ''; className = '' }
+       } catch {
+         $d = Get-RdsScriptErrorDetails $_.Exception
+         [pscustomobject]@{ code = $d.code; message = $d.message; className = $d.className }
+       } finally {
+         Remove-Item -Path function:global:Set-CimInstance
+       }`,
+      { script: providerFile("resources/licenseServer/set.ps1"), envelope },
+    );
+    expect(r.code).toBe("WRITE_NOT_APPLIED");
+    expect(r.className).toBe("Win32_TSLicenseServer");
+    expect(r.message).toContain("reported success, but reading it back shows FirstName, LastName, Company, CountryRegion, eMail, OrgUnit");
+    for (const value of [CONTACT.firstName, CONTACT.company, CONTACT.email, CONTACT.address]) expect(r.message).not.toContain(value);
+  }
 });
 
 describe("activate.ps1: automatic", () => {
@@ -467,23 +568,53 @@ describe("activate.ps1: automatic", () => {
     expect(err.wmiName).toBe("WBEM_E_INVALID_PARAMETER");
   });
 
-  test("ReactivateServerAutomatic reactivates a server deactivated out of band, with reason 0", async () => {
+  test("a server activated, then deactivated out of band, is activated again with ActivateServerAutomatic, never Reactivate*", async () => {
     const c = await readyHost();
     await activate(c, "ActivateServerAutomatic");
     await simAdmin(c).invoke("DeactivateServerAutomatic");
     expect((await get(c)).server!.activationStatus).toBe(1);
-    expect(await activate(c, "ReactivateServerAutomatic", null, 0)).toEqual({ call: "ReactivateServerAutomatic", activationStatus: 0 });
-    const view = await simAdmin(c).host();
-    expect(view.licenseServer.reactivations).toBe(1);
-    expect(view.licenseServer.lastReactivationReason).toBe(0);
+    expect(await activate(c, "ActivateServerAutomatic")).toEqual({ call: "ActivateServerAutomatic", activationStatus: 0 });
+    // The emulator's call log: the admin's deactivation between two ActivateServerAutomatic calls.
+    expect(activationCalls(await simAdmin(c).calls())).toEqual([
+      "ActivateServerAutomatic",
+      "DeactivateServerAutomatic",
+      "ActivateServerAutomatic",
+    ]);
+    expect((await simAdmin(c).host()).licenseServer.reactivations).toBe(0);
   });
 
-  test("ReactivateServerAutomatic with the Clearinghouse unreachable: RDS_CLEARINGHOUSE_UNREACHABLE", async () => {
+  test("after a deactivation, the Clearinghouse unreachable: RDS_CLEARINGHOUSE_UNREACHABLE from ActivateServerAutomatic", async () => {
     const c = await readyHost();
     await activate(c, "ActivateServerAutomatic");
     await simAdmin(c).invoke("DeactivateServerAutomatic");
     await simAdmin(c).fault("clearinghouseUnreachable", true);
-    expect((await errorOf(activate(c, "ReactivateServerAutomatic"))).code).toBe("RDS_CLEARINGHOUSE_UNREACHABLE");
+    const err = await errorOf(activate(c, "ActivateServerAutomatic"));
+    expect(err.code).toBe("RDS_CLEARINGHOUSE_UNREACHABLE");
+    expect(err.method).toBe("ActivateServerAutomatic");
+  });
+
+  test("Reactivate* is not a call activate.ps1 makes: refused before anything runs", async () => {
+    const c = await readyHost();
+    for (const call of ["ReactivateServerAutomatic", "ReactivateServer"]) {
+      const err = await errorOf(activate(c, call, call === "ReactivateServer" ? "X".repeat(35) : null));
+      expect(err.code).toBe("RDS_VALIDATION");
+      expect(err.message).toContain("expected one of: ActivateServerAutomatic, ActivateServer");
+    }
+    expect(activationCalls(await simAdmin(c).calls())).toEqual([]);
+  });
+
+  test("the licensing service stopped: RDS_CLASS_NOT_READY naming the service, its status and how to start it; the class is not asked", async () => {
+    const c = await readyHost();
+    const before = (await simAdmin(c).calls()).length;
+    await simAdmin(c).config({ serviceStatus: "Stopped" });
+    const err = await errorOf(activate(c, "ActivateServerAutomatic"));
+    expect(err.code).toBe("RDS_CLASS_NOT_READY");
+    expect(err.message).toContain(
+      "the Remote Desktop Licensing service (TermServLicensing) is Stopped; the licensing classes answer only while it runs",
+    );
+    expect(err.message).toContain("Start-Service -Name TermServLicensing");
+    const after = (await simAdmin(c).calls()).slice(before);
+    expect(after.filter((x) => x.className === "Win32_TSLicenseServer")).toEqual([]);
   });
 
   for (const style of ["return", "exception"]) {
@@ -563,13 +694,14 @@ describe("activate.ps1: web and telephone (license server id from the Clearingho
     });
   }
 
-  test("ReactivateServer with the id reactivates a server deactivated out of band", async () => {
+  test("a server activated with its id, then deactivated out of band, is activated again with ActivateServer, never Reactivate*", async () => {
     const c = await readyHost();
     const id = await simAdmin(c).licenseServerIdFor(await productIdOf(c));
     await activate(c, "ActivateServer", id);
     await simAdmin(c).invoke("DeactivateServerAutomatic");
-    expect(await activate(c, "ReactivateServer", id)).toEqual({ call: "ReactivateServer", activationStatus: 0 });
-    expect((await simAdmin(c).host()).licenseServer.reactivations).toBe(1);
+    expect(await activate(c, "ActivateServer", id)).toEqual({ call: "ActivateServer", activationStatus: 0 });
+    expect(activationCalls(await simAdmin(c).calls())).toEqual(["ActivateServer", "DeactivateServerAutomatic", "ActivateServer"]);
+    expect((await simAdmin(c).host()).licenseServer.reactivations).toBe(0);
   });
 
   test.remote("a rebuilt server (new product id) rejects the old id: RDS_REJECTED", async () => {

@@ -94,11 +94,18 @@ function Invoke-LsDeactivateServerAutomatic($S, $In) {
     @{ ActivationStatus = [uint32]1 }
 }
 
+# Microsoft documents Reactivate* for an activated server (a new license server id, or a reason); a server
+# that is not activated is activated with Activate*, whatever its history. What Windows answers a
+# Reactivate* on a not-activated server is undocumented: WBEM_E_INVALID_OPERATION is the emulator's choice.
+function Assert-RdsActivatedForReactivation($S, [string]$Instead) {
+    if (-not $S.licenseServer.activated) { Stop-RdsMethod $script:WBEM_E_INVALID_OPERATION "the license server is not activated: use $Instead (Reactivate* is for an activated server)" }
+}
+
 function Invoke-LsReactivateServer($S, $In) {
     if (-not (Test-RdsFormat $In.sNewLicenseServerId $script:Alnum35)) {
         Stop-RdsMethod $script:WBEM_E_INVALID_PARAMETER 'sNewLicenseServerId must be 35 alphanumeric characters (A-Z, 0-9) without hyphens or spaces'
     }
-    if (-not $S.licenseServer.everActivated) { Stop-RdsMethod $script:WBEM_E_INVALID_OPERATION 'the license server was never activated; use ActivateServer' }
+    Assert-RdsActivatedForReactivation $S 'ActivateServer'
     Assert-RdsLicenseServerId $In.sNewLicenseServerId 'sNewLicenseServerId' $S
     Set-RdsActivated $S 'licenseServerId'
     $S.licenseServer.reactivations = [int]$S.licenseServer.reactivations + 1
@@ -107,7 +114,7 @@ function Invoke-LsReactivateServer($S, $In) {
 
 function Invoke-LsReactivateServerAutomatic($S, $In) {
     if ($In.Reason -gt 4) { Stop-RdsMethod $script:WBEM_E_INVALID_PARAMETER 'Reason must be 0..4 (redeployed, certificate corrupt, private key compromised, activation key expired, upgraded)' }
-    if (-not $S.licenseServer.everActivated) { Stop-RdsMethod $script:WBEM_E_INVALID_OPERATION 'the license server was never activated; use ActivateServerAutomatic' }
+    Assert-RdsActivatedForReactivation $S 'ActivateServerAutomatic'
     Assert-RdsContact $S @('FirstName', 'LastName') 'ReactivateServerAutomatic'
     Assert-RdsClearinghouseReachable $S 'ReactivateServerAutomatic'
     Set-RdsActivated $S 'automatic'
@@ -126,9 +133,20 @@ function Invoke-LsGetLicenseServerId($S, $In) {
     @{ sLicenseServerId = [string]$S.licenseServer.licenseServerId }
 }
 
+# The group ChangeRole needs for a scope (docs/windows-facts.md#server-role), and the rights of the
+# calling account (host fact callerRights) that hold it.
+$script:ChangeRoleRights = @{ 1 = @('Domain Admins', @('domainAdmin', 'enterpriseAdmin')); 2 = @('Enterprise Admins', @('enterpriseAdmin')) }
+
 function Invoke-LsChangeRole($S, $In) {
     if ($In.ServerRole -gt 2) { Stop-RdsMethod $script:WBEM_E_INVALID_PARAMETER 'ServerRole must be 0 (workgroup), 1 (domain) or 2 (forest)' }
     if ($In.ServerRole -gt 0 -and -not (Get-RdsDomain $S)) { Stop-RdsMethod $script:WBEM_E_INVALID_OPERATION 'a license server in a workgroup can only use the workgroup discovery scope (0)' }
+    if ($In.ServerRole -gt 0) {
+        $need = $script:ChangeRoleRights[[int]$In.ServerRole]
+        $rights = Get-RdsCallerRights $S
+        if ($need[1] -notcontains $rights) {
+            Stop-RdsMethod $script:WBEM_E_ACCESS_DENIED "ChangeRole $($In.ServerRole) needs a member of $($need[0]) (the calling account: $rights)"
+        }
+    }
     $S.licenseServer.serverRole = [int]$In.ServerRole
     @{}
 }

@@ -65,8 +65,11 @@ function Assert-RdsClassAvailable($S, [hashtable]$Class) {
             if (-not (Test-RdsRoleInstalled $S)) {
                 throw (New-RdsWmiError $script:WBEM_E_INVALID_CLASS "Invalid class '$($Class.Name)' (the RDS-Licensing role is not installed)" -Infra)
             }
+            # The class is registered with the role; its provider serves it through the service. What a
+            # stopped service answers is undocumented (likely a provider or RPC error, not INVALID_CLASS):
+            # WBEM_E_PROVIDER_FAILURE is the emulator's choice (README.md, Choices).
             if ((Get-RdsServiceStatus $S) -ne 'Running') {
-                throw (New-RdsWmiError $script:WBEM_E_INVALID_CLASS "Invalid class '$($Class.Name)' (the TermServLicensing service is not running)" -Infra)
+                throw (New-RdsWmiError $script:WBEM_E_PROVIDER_FAILURE "the licensing WMI provider for '$($Class.Name)' failed: the TermServLicensing service is not running" -Infra)
             }
         }
         'Deployment' {

@@ -41,6 +41,8 @@ export const ErrorCode = {
   AmbiguousPack: "RDS_AMBIGUOUS_PACK",
   /** An object that must exist was not found. */
   NotFound: "RDS_NOT_FOUND",
+  /** A session host lacks the RD Session Host role (TerminalServerMode 0): its licensing settings would mean nothing. */
+  SessionHostRoleMissing: "RDS_SESSION_HOST_ROLE_MISSING",
   // Connecting to a remote target (ssh, winrm). Transient ones (port closed, timed out, connection
   // lost) are retried with a bounded backoff before they are reported; the others are not.
   /** The target's name (or `address`) does not resolve to an address. */

@@ -41,6 +41,7 @@ foreach ($emulatorPart in @(
         'Classes/Win32_TerminalServiceSetting.ps1'
         'Cmdlets/Cim.ps1'
         'Cmdlets/Features.ps1'
+        'Cmdlets/Restart.ps1'
         'Cmdlets/Services.ps1'
         'Cmdlets/Registry.ps1'
         'Cmdlets/Rdms.ps1'
@@ -58,12 +59,12 @@ Remove-Variable emulatorPart
 Export-ModuleMember -Function @(
     # cmdlet stand-ins
     'Get-CimInstance', 'Set-CimInstance', 'Invoke-CimMethod',
-    'Get-WindowsFeature', 'Install-WindowsFeature', 'Get-Service', 'Start-Service', 'Get-ItemProperty',
+    'Get-WindowsFeature', 'Install-WindowsFeature', 'Restart-Computer', 'Get-Service', 'Start-Service', 'Get-ItemProperty',
     'Get-RDLicenseConfiguration', 'Set-RDLicenseConfiguration',
     # context and admin
     'Set-RdsEmulatorContext', 'Get-RdsEmulatorContext',
     'Get-RdsSimHost', 'Get-RdsSimHostList', 'Set-RdsSimHostConfig',
     'Get-RdsSimClearinghouseLicenseServerId', 'Get-RdsSimClearinghouseConfirmationCode', 'Get-RdsSimClearinghouseKeyPackId',
-    'New-RdsSimRetailLicenseCode', 'Add-RdsSimIssuedLicense',
+    'New-RdsSimRetailLicenseCode', 'Add-RdsSimIssuedLicense', 'Add-RdsSimLeftoverKeyPack', 'Get-RdsSimRestartState',
     'Set-RdsSimFault', 'Clear-RdsSimFault', 'Set-RdsSimGroupPolicy', 'Get-RdsSimCallLog', 'Reset-RdsSim'
 )

@@ -66,6 +66,14 @@ export function runOnTarget<T>(spec: TargetSpec, work: (session: WarmSession) =>
   return defaultPool.run(spec, work);
 }
 
+/**
+ * Drops the target's warm session so that its next operation opens a new one (counted per target in
+ * `poolStats().reconnects`): for a host that restarted, which ends every session to it.
+ */
+export function reconnectTarget(spec: TargetSpec): Promise<void> {
+  return defaultPool.reconnect(spec);
+}
+
 /** Closes every session (gracefully, then by force) and rejects queued operations. For tests and shutdown. */
 export function closeAll(): Promise<void> {
   return defaultPool.close();

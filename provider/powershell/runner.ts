@@ -26,7 +26,7 @@ import * as path from "path";
 import { z } from "zod";
 import { ErrorCode, RdsError } from "../errors";
 import { encodeEnvelope } from "./envelope";
-import { runOnTarget } from "./pool";
+import { reconnectTarget, runOnTarget } from "./pool";
 import { ResultDocument, errorFromDocument, parseResultDocument, validateResult } from "./result";
 import { Connection, connectionSchema, transportFor } from "./transport";
 
@@ -127,10 +127,22 @@ export interface OperationOutcome {
 /** The step of runOperation that runs a script: by default on the target's warm pwsh (`poolRunner`). */
 export type OperationRunner = (connection: Connection, call: OperationCall) => Promise<OperationOutcome>;
 
+/**
+ * What `reconnectSession` does for a core: the pool drops the target's warm session; a replaced core
+ * (setOperationRunner) is told, or nothing happens when it keeps no sessions.
+ */
+export type SessionReconnector = (connection: Connection) => Promise<void>;
+
+function targetSpec(connection: Connection) {
+  const transport = transportFor(connection);
+  return { key: transport.targetKey(connection), host: connection.host, connection, transport };
+}
+
+const poolReconnector: SessionReconnector = (connection) => reconnectTarget(targetSpec(connection));
+
 /** The default core: the target's warm pwsh, through the pool (after the target's earlier operations). */
 export const poolRunner: OperationRunner = (connection, call) => {
-  const transport = transportFor(connection);
-  const spec = { key: transport.targetKey(connection), host: connection.host, connection, transport };
+  const spec = targetSpec(connection);
   return runOnTarget(spec, (session) =>
     session.runScript({
       name: call.name,
@@ -144,6 +156,7 @@ export const poolRunner: OperationRunner = (connection, call) => {
 };
 
 let core: OperationRunner = poolRunner;
+let reconnector: SessionReconnector = poolReconnector;
 
 /**
  * Replaces the core for the rest of the process (until resetOperationRunner): e.g. a fake that
@@ -151,7 +164,8 @@ let core: OperationRunner = poolRunner;
  * the result schema after it still run, and the fake's document goes through the same JSON text
  * parse as pwsh's output, so a fake cannot return what a real script could not.
  */
-export function setOperationRunner(runner: OperationRunner): void {
+export function setOperationRunner(runner: OperationRunner, reconnect?: SessionReconnector): void {
+  reconnector = reconnect ?? (() => Promise.resolve());
   core = async (connection, call) => {
     const outcome = await runner(connection, call);
     const ctx = { host: call.host, operation: call.name, durationMs: outcome.durationMs };
@@ -162,6 +176,16 @@ export function setOperationRunner(runner: OperationRunner): void {
 /** Puts the pool core back. */
 export function resetOperationRunner(): void {
   core = poolRunner;
+  reconnector = poolReconnector;
+}
+
+/**
+ * Ends the warm session to the connection's target: its next operation opens a new one. For a host
+ * that restarted (RdsSessionHostLicensing installRole): every session to it is gone, and the pool
+ * must not hand out the dead one.
+ */
+export function reconnectSession(connection: Connection): Promise<void> {
+  return reconnector(parseConnection(connection));
 }
 
 /**

@@ -107,6 +107,7 @@ describe("help", () => {
       "clearinghouse key-pack-id",
       "host set",
       "issue",
+      "leftover-pack",
       "fault set",
       "fault clear",
       "gpo set",
@@ -151,6 +152,16 @@ describe("bad arguments exit 2, name the argument, and give a usage hint", () =>
     ["nothing to set", ["host", "set", "ls01"], /nothing to set: give at least one of --os/],
     ["contradicting flags", ["host", "set", "ls01", "--domain", "contoso.com", "--workgroup"], /--domain and --workgroup contradict/],
     ["grace days out of range", ["host", "set", "ls01", "--grace-days", "121"], /--grace-days must be a whole number from 0 to 120/],
+    [
+      "contradicting session host role flags",
+      ["host", "set", "sh01", "--session-host-role", "--no-session-host-role"],
+      /--session-host-role and --no-session-host-role contradict/,
+    ],
+    [
+      "restart seconds out of range",
+      ["host", "set", "sh01", "--restart-seconds", "3601"],
+      /--restart-seconds must be a whole number from 0 to 3600/,
+    ],
     [
       "role install seconds out of range",
       ["host", "set", "ls01", "--role-install-seconds", "3601"],
@@ -268,6 +279,19 @@ test("state dir: --state-dir, else RDS_SIM_STATE_DIR, else <cwd>/.rds-sim", asyn
   }
   expect(driver.calls.map((c) => c.ctx.stateDir)).toEqual([path.join(cwd, "rel"), fromEnv, path.join(cwd, ".rds-sim")]);
   expect(driver.calls[0]).toMatchObject({ action: "host-set", args: { host: "ls09", settings: { osVersion: "2016" } } });
+});
+
+test("host set --no-session-host-role / --session-host-role and --restart-seconds send the host facts sessionHostRole and restartSeconds", async () => {
+  const driver = recordingCaller();
+  setEmulatorCaller(driver.caller);
+  const dir = path.join(tmp, "role-state");
+  const without = await cli(["--state-dir", dir, "host", "set", "sh01", "--no-session-host-role", "--restart-seconds", "5"]);
+  const back = await cli(["--state-dir", dir, "host", "set", "sh01", "--session-host-role"]);
+  for (const r of [without, back]) expect([r.status, r.stderr]).toEqual([0, ""]);
+  expect(driver.calls.map((c) => [c.action, c.args])).toEqual([
+    ["host-set", { host: "sh01", settings: { sessionHostRole: false, restartSeconds: 5 } }],
+    ["host-set", { host: "sh01", settings: { sessionHostRole: true } }],
+  ]);
 });
 
 describe("the recorded session, replayed: each command prints what the real run printed", () => {

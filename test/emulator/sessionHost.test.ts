@@ -293,6 +293,8 @@ describe("Group Policy overrides WMI (docs/windows-facts.md#group-policy)", () =
 
   test("Get-ItemProperty reads the policy key like the registry provider (REG_DWORD LicensingMode, REG_SZ LicenseServers)", async () => {
     const host = uniqueHost("reg");
+    // A key without any value is absent (every host starts with fDenyTSConnections in it: remove that first).
+    await fx.on(host, "Set-RdsSimGroupPolicy -OtherValues @{ fDenyTSConnections = $null } | Out-Null");
     const none = await fx.capture(host, "Get-ItemProperty -Path $data.key", { key: POLICY_KEY });
     expect(none).toMatchObject({
       ok: false,
@@ -450,5 +452,64 @@ describe("deployment licensing on a connection broker (docs/windows-facts.md#dep
     expect(r.rd).toEqual({ Mode: "PerDevice", LicenseServer: ["a.contoso.com"] });
     expect(r.wmi).toEqual({ UseCentralLicensingSettings: false, LicenseServers: ["a.contoso.com"], LicensingType: 2 });
     expect(r.bad).toEqual([WBEM.INVALID_PARAMETER, WBEM.TYPE_MISMATCH, WBEM.TYPE_MISMATCH]);
+  });
+});
+
+describe("the RD Session Host role (TerminalServerMode) and the restart that finishes its install", () => {
+  const MODE = "(Get-CimInstance -Namespace root/cimv2/TerminalServices -ClassName Win32_TerminalServiceSetting).TerminalServerMode";
+  const FEATURE = "Get-WindowsFeature -Name RDS-RD-Server | Select-Object Installed, InstallState";
+
+  test("the host fact sessionHostRole: present by default (1, Application Server), 0 (Remote Administration) without it", async () => {
+    const host = uniqueHost("role");
+    const r = await fx.on<{ fresh: number; without: number; back: number; feature: Record<string, unknown>; view: boolean }>(
+      host,
+      `$fresh = ${MODE}
+       Set-RdsSimHostConfig -Settings @{ sessionHostRole = $false } | Out-Null
+       $without = ${MODE}
+       $feature = ${FEATURE}
+       $view = (Get-RdsSimHost).sessionHostRole
+       Set-RdsSimHostConfig -Settings @{ sessionHostRole = $true } | Out-Null
+       [pscustomobject]@{ fresh = $fresh; without = $without; back = ${MODE}; feature = $feature; view = $view }`,
+    );
+    expect(r).toEqual({ fresh: 1, without: 0, back: 1, feature: { Installed: false, InstallState: "Available" }, view: false });
+  });
+
+  test("Install-WindowsFeature RDS-RD-Server is pending (RestartNeeded Yes) until Restart-Computer; the restart keeps the host away for restartSeconds, then it boots anew with the role", async () => {
+    const host = uniqueHost("rolei");
+    const r = await fx.on<{
+      install: Record<string, unknown>;
+      pending: Record<string, unknown>;
+      modeBefore: number;
+      again: Record<string, unknown>;
+      away: Record<string, unknown>;
+      after: Record<string, unknown>;
+      modeAfter: number;
+      bootChanged: boolean;
+      log: string[];
+    }>(
+      host,
+      `Set-RdsSimHostConfig -Settings @{ sessionHostRole = $false; restartSeconds = 1 } | Out-Null
+       $boot0 = (Get-CimInstance Win32_OperatingSystem).LastBootUpTime
+       $install = Install-WindowsFeature -Name RDS-RD-Server | Select-Object Success, RestartNeeded, ExitCode
+       $pending = ${FEATURE}
+       $modeBefore = ${MODE}
+       $again = Install-WindowsFeature -Name RDS-RD-Server | Select-Object Success, RestartNeeded, ExitCode
+       Restart-Computer -Force
+       $away = Get-RdsSimRestartState | Select-Object restarts, @{ n = 'away'; e = { $_.secondsLeft -gt 0 } }
+       while ((Get-RdsSimRestartState).secondsLeft -gt 0) { Start-Sleep -Milliseconds 100 }
+       [pscustomobject]@{ install = $install; pending = $pending; modeBefore = $modeBefore; again = $again; away = $away
+         after = ${FEATURE}; modeAfter = ${MODE}
+         bootChanged = ((Get-CimInstance Win32_OperatingSystem).LastBootUpTime -ne $boot0)
+         log = @(Get-RdsSimCallLog | Where-Object { $_.cmdlet -in 'Install-WindowsFeature', 'Restart-Computer' } | ForEach-Object { $_.cmdlet }) }`,
+    );
+    expect(r.install).toEqual({ Success: true, RestartNeeded: "Yes", ExitCode: "SuccessRestartRequired" });
+    expect(r.pending).toEqual({ Installed: false, InstallState: "InstallPending" });
+    expect(r.modeBefore).toBe(0);
+    expect(r.again).toEqual({ Success: true, RestartNeeded: "Yes", ExitCode: "SuccessRestartRequired" });
+    expect(r.away).toEqual({ restarts: 1, away: true });
+    expect(r.after).toEqual({ Installed: true, InstallState: "Installed" });
+    expect(r.modeAfter).toBe(1);
+    expect(r.bootChanged).toBe(true);
+    expect(r.log).toEqual(["Install-WindowsFeature", "Install-WindowsFeature", "Restart-Computer"]);
   });
 });

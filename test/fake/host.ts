@@ -53,6 +53,14 @@ export interface FakeHost {
     isConnectionBroker: boolean;
     productId: string | null;
     graceDaysLeft: number;
+    /** The RD Session Host role (Win32_TerminalServiceSetting.TerminalServerMode 1); the emulator's default: present. */
+    sessionHostRole: boolean;
+    /** Install-WindowsFeature RDS-RD-Server ran; the role takes effect at the next restart. */
+    sessionHostRolePending: boolean;
+    /** Restarts so far: the fake's LastBootUpTime is `boot-<n>` (the emulator's is a time; only its change matters). */
+    restarts: number;
+    /** The groups of the account the scripts run as (the emulator's host fact callerRights; default enterpriseAdmin). */
+    callerRights: "enterpriseAdmin" | "domainAdmin" | "localAdmin";
   };
   features: { "RDS-Licensing": boolean; "RDS-Licensing-UI": boolean };
   service: "Running" | "Stopped" | null;
@@ -116,7 +124,18 @@ export function newHost(hostName: string): FakeHost {
   const contact = Object.fromEntries(CONTACT_FIELDS.map((f) => [f, null])) as Record<ContactField, string | null>;
   return {
     hostName,
-    config: { osVersion: "2022", domain, workgroup: "WORKGROUP", isConnectionBroker: false, productId: null, graceDaysLeft: 120 },
+    config: {
+      osVersion: "2022",
+      domain,
+      workgroup: "WORKGROUP",
+      isConnectionBroker: false,
+      productId: null,
+      graceDaysLeft: 120,
+      sessionHostRole: true,
+      sessionHostRolePending: false,
+      restarts: 0,
+      callerRights: "enterpriseAdmin",
+    },
     features: { "RDS-Licensing": false, "RDS-Licensing-UI": false },
     service: null,
     faults: newFaults(),

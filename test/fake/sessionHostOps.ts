@@ -5,7 +5,7 @@
  * connection broker). Verified against the emulator by test/fake/world.contract.test.ts.
  */
 import { BUILT_IN_PACK, computerSystem, effectiveLicensingType, fqdn, os, packView, type FakeHost } from "./host";
-import { guarded } from "./licenseServerOps";
+import { assertLicensingService, guarded } from "./licenseServerOps";
 import { cim, scriptError, wmiCall, ScriptFailure, type ScriptCtx } from "./script";
 import { WBEM, WmiFault } from "./wmi";
 
@@ -55,6 +55,7 @@ function read(c: ScriptCtx, a: Args): unknown {
   const result: Record<string, unknown> = {
     scope,
     serverName: fqdn(c.h),
+    terminalServerMode: null,
     licensingType: null,
     rdmsMode: null,
     policySourceLicensingType: null,
@@ -73,6 +74,7 @@ function read(c: ScriptCtx, a: Args): unknown {
     return result;
   }
   cim(c, TS);
+  result.terminalServerMode = c.h.config.sessionHostRole ? 1 : 0;
   result.licensingType = effectiveLicensingType(c.h);
   result.policySourceLicensingType = c.h.groupPolicy.LicensingMode !== null ? 1 : 0;
   result.policySourceConfiguredLicenseServers = c.h.groupPolicy.LicenseServers !== null ? 1 : 0;
@@ -131,11 +133,14 @@ function reset(c: ScriptCtx, a: Args): unknown {
 function packs(c: ScriptCtx, a: Args): unknown {
   const wanted = ((a.keyPackIds ?? []) as unknown[]).filter((x) => x !== null).map(Number);
   const serverName = computerSystem(c.h).DNSHostName;
+  assertLicensingService(c);
   cim(c, "Win32_TSLicenseKeyPack");
   const seen = new Set<number>();
   const found = [];
   for (const p of [BUILT_IN_PACK, ...c.h.licenseServer.keyPacks]) {
     if (!wanted.includes(p.KeyPackId) || seen.has(p.KeyPackId)) continue;
+    // A leftover row (TotalLicenses 0) holds no CALs: left out, so its id lands in `missing`.
+    if (p.TotalLicenses === 0) continue;
     seen.add(p.KeyPackId);
     const v = packView(p);
     found.push({
@@ -153,7 +158,40 @@ function packs(c: ScriptCtx, a: Args): unknown {
   return { serverName, packs: found, missing };
 }
 
+/** LastBootUpTime as boot.ps1 and role.ps1 report it (only a change matters to the provider). */
+const lastBoot = (h: FakeHost) => `boot-${h.config.restarts}`;
+
+/** role.ps1: Install-WindowsFeature RDS-RD-Server unless the role is there or pending (then a restart finishes it). */
+function role(c: ScriptCtx): unknown {
+  const h = c.h;
+  cim(c, TS);
+  if (h.config.sessionHostRole) return { installedNow: false, restartNeeded: false, lastBootUpTime: lastBoot(h) };
+  if (h.config.sessionHostRolePending) return { installedNow: false, restartNeeded: true, lastBootUpTime: lastBoot(h) };
+  h.config.sessionHostRolePending = true;
+  return { installedNow: true, restartNeeded: true, lastBootUpTime: lastBoot(h) };
+}
+
+/** restart.ps1: the restart (instant here; a test models the time the host is away around the runner). */
+function restart(c: ScriptCtx): unknown {
+  const h = c.h;
+  if (h.config.sessionHostRolePending) {
+    h.config.sessionHostRolePending = false;
+    h.config.sessionHostRole = true;
+  }
+  h.config.restarts += 1;
+  return { requested: true };
+}
+
+/** boot.ps1: the boot the host is in, and its TerminalServerMode. */
+function boot(c: ScriptCtx): unknown {
+  cim(c, TS);
+  return { lastBootUpTime: lastBoot(c.h), terminalServerMode: c.h.config.sessionHostRole ? 1 : 0 };
+}
+
 export const SESSION_HOST_SCRIPTS: Record<string, (c: ScriptCtx, a: Args) => unknown> = {
+  role: (c) => guarded(() => role(c)),
+  restart: (c) => guarded(() => restart(c)),
+  boot: (c) => guarded(() => boot(c)),
   get: (c, a) => guarded(() => read(c, a)),
   set: (c, a) => guarded(() => set(c, a)),
   reset: (c, a) => guarded(() => reset(c, a)),

@@ -8,7 +8,9 @@
  * Target-side files (what runs inside the Windows session):
  *   - provider/powershell/*.ps1 and *.psm1 (Bootstrap.ps1, RdsCommon.psm1: loaded on the far side);
  *   - provider/powershell/transports/RdsRemoting/FarSide.ps1 (its script blocks run on the far side);
- *   - provider/resources/** /*.ps1 (every operation script and its .Common.ps1).
+ *   - provider/resources/** /*.ps1 (every operation script and its .Common.ps1);
+ *   - examples/azure/remoting-setup.ps1 and host-trust.ps1 (run by powershell.exe 5.1 on the Azure VMs;
+ *     trust-winrm-certificates.ps1 runs on the controller, next to the provider's own pwsh 7).
  * Not target-side: RemoteConnect.ps1, RdsRemoting.psm1, RdsRemoting/SessionParameters.ps1 and
  * Shipping.ps1, SimulatorInit.ps1 (they run in OUR pwsh 7.6), and provider/emulator/** (our machine).
  *
@@ -74,6 +76,8 @@ function targetSideFiles(): string[] {
     ...own,
     path.join(packageDir, "transports", "RdsRemoting", "FarSide.ps1"),
     ...listFiles(path.join(root, "provider", "resources"), /\.ps1$/),
+    path.join(root, "examples", "azure", "remoting-setup.ps1"),
+    path.join(root, "examples", "azure", "host-trust.ps1"),
   ].map((f) => path.relative(root, f));
 }
 

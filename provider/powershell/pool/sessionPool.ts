@@ -125,6 +125,24 @@ export class SessionPool {
     });
   }
 
+  /**
+   * Drops the target's warm session so that its next operation opens a new one (counted in
+   * `reconnects`): the target's host restarted, which ends every session to it. A session busy with
+   * an operation is dropped when that operation ends. Targets served by shared workers have no session
+   * of their own (a worker binds the host per operation): only the count changes.
+   */
+  reconnect(spec: TargetSpec): Promise<void> {
+    this.telemetry.reconnectRequested(spec.key);
+    const target = this.targets.get(spec.key);
+    const session = target?.session;
+    if (target === undefined || session === undefined) return Promise.resolve();
+    if (target.running) {
+      session.closing = true; // pump's finally kills it once the running operation ends
+      return Promise.resolve();
+    }
+    return this.retire(target);
+  }
+
   private async pump(target: Target): Promise<void> {
     if (target.running) return;
     const job = target.queue.shift();

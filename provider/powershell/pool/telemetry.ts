@@ -54,6 +54,11 @@ export interface PoolStats {
   connects: Record<string, number>;
   /** Remote transports: connect attempts that failed, per target key (each retry counts). */
   connectFailures: Record<string, number>;
+  /**
+   * Sessions dropped on request so that the next operation opens a new one, per target key: the
+   * target's host restarted (pool.ts reconnectTarget), which ends every session to it.
+   */
+  reconnects: Record<string, number>;
   sessions: SessionStats[];
 }
 
@@ -76,6 +81,7 @@ export class PoolTelemetry {
   readonly invocations = new Map<string, number>();
   readonly connects = new Map<string, number>();
   readonly connectFailures = new Map<string, number>();
+  readonly reconnects = new Map<string, number>();
   private readonly commandListeners = new Set<CommandListener>();
   private readonly poolListeners = new Set<PoolListener>();
 
@@ -124,8 +130,12 @@ export class PoolTelemetry {
     increment(this.connectFailures, key);
   }
 
+  reconnectRequested(key: string): void {
+    increment(this.reconnects, key);
+  }
+
   /** The counters as PoolStats fields (the caller adds what it knows about live sessions). */
-  snapshot(): Pick<PoolStats, "started" | "timeouts" | "died" | "invocations" | "connects" | "connectFailures"> {
+  snapshot(): Pick<PoolStats, "started" | "timeouts" | "died" | "invocations" | "connects" | "connectFailures" | "reconnects"> {
     return {
       started: this.started,
       timeouts: this.timeouts,
@@ -133,6 +143,7 @@ export class PoolTelemetry {
       invocations: Object.fromEntries(this.invocations),
       connects: Object.fromEntries(this.connects),
       connectFailures: Object.fromEntries(this.connectFailures),
+      reconnects: Object.fromEntries(this.reconnects),
     };
   }
 }

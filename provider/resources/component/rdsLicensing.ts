@@ -55,6 +55,12 @@ export interface RdsLicensingSessionHostArgs {
   osVersion?: OrString<HostOsVersion>;
   /** Whether the host is domain-joined, when known (Per User needs a domain). Default: not checked here. */
   domainJoined?: boolean;
+  /**
+   * RdsSessionHostLicensing.installRole for this host: a host without the RD Session Host role gets
+   * RDS-RD-Server installed and is restarted before its licensing is set. Default false (such a host
+   * stops the update with RDS_SESSION_HOST_ROLE_MISSING).
+   */
+  installRole?: pulumi.Input<boolean>;
 }
 
 /** The deployment-wide alternative to session hosts: the connection broker. */
@@ -306,8 +312,20 @@ export class RdsLicensing extends pulumi.ComponentResource {
     const child = { parent: this };
     const packNames = args.calPacks.map((p, i) => `${name}-${p.name ?? `cal${i + 1}`}`);
     const targets = args.sessionHosts
-      ? args.sessionHosts.map((h) => ({ name: h.name, connection: h.connection, scope: "sessionHost" as const }))
-      : [{ name: args.deployment!.name ?? "deployment", connection: args.deployment!.connection, scope: "deployment" as const }];
+      ? args.sessionHosts.map((h) => ({
+          name: h.name,
+          connection: h.connection,
+          scope: "sessionHost" as const,
+          installRole: h.installRole,
+        }))
+      : [
+          {
+            name: args.deployment!.name ?? "deployment",
+            connection: args.deployment!.connection,
+            scope: "deployment" as const,
+            installRole: undefined,
+          },
+        ];
     // Phase 1 (web/telephone, no license server id): the server only; packs and hosts wait (phase.ts).
     const pendingMethod = pendingActivationMethod(args.licenseServer);
     const deferred: Deferred = pendingMethod
@@ -337,6 +355,7 @@ export class RdsLicensing extends pulumi.ComponentResource {
                 mode: args.mode,
                 licenseServers,
                 calPacks: packs,
+                installRole: t.installRole,
                 resetOnDelete: args.resetOnDelete ?? false,
               },
               child,
@@ -358,6 +377,7 @@ export class RdsLicensing extends pulumi.ComponentResource {
           calType: p.calType,
           productVersion: p.productVersion,
           availableLicenses: p.availableLicenses,
+          totalLicenses: p.totalLicenses,
         }),
       ),
     );

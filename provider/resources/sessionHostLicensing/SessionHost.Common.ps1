@@ -4,8 +4,8 @@
 
 .DESCRIPTION
     Talks to Windows only through Get-CimInstance, Get-ItemProperty (the Group Policy key) and, via
-    Invoke-RdsWmiMethod (RdsCommon.psm1), Invoke-CimMethod, so the emulator stands in on the
-    simulator. Never writes the policy key.
+    Invoke-RdsWmiMethod (RdsCommon.psm1), Invoke-CimMethod (and, with installRole, Get/Install-WindowsFeature
+    and Restart-Computer), so the emulator stands in on the simulator. Never writes the policy key.
 #>
 
 Set-StrictMode -Version 3.0
@@ -14,6 +14,8 @@ Set-StrictMode -Version 3.0
 $script:ShlPolicyKey = 'HKLM:\SOFTWARE\Policies\Microsoft\Windows NT\Terminal Services'
 $script:ShlNamespace = 'root/cimv2/TerminalServices'
 $script:ShlClass = 'Win32_TerminalServiceSetting'
+# The Windows feature of the RD Session Host role (Install-WindowsFeature RDS-RD-Server).
+$script:ShlRoleFeature = 'RDS-RD-Server'
 
 function Get-ShlSetting {
     # The host's one Win32_TerminalServiceSetting instance (methods are called on the instance).
@@ -50,4 +52,19 @@ function ConvertTo-ShlStringArray {
         $list.Add([string]$item)
     }
     return , $list.ToArray()
+}
+
+function Test-ShlSessionHostRole {
+    # True when Win32_TerminalServiceSetting.TerminalServerMode is 1 (Application Server: the RD Session
+    # Host role); 0 is Remote Administration (docs/windows-facts.md).
+    $mode = Get-RdsProperty (Get-ShlSetting) 'TerminalServerMode'
+    return ($null -ne $mode -and [int64]$mode -eq 1)
+}
+
+function Get-ShlLastBootUpTime {
+    # Win32_OperatingSystem.LastBootUpTime as ISO 8601 UTC text: a restart is proven by a new value.
+    $os = Get-CimInstance -ClassName Win32_OperatingSystem -ErrorAction Stop | Select-Object -First 1
+    $boot = Get-RdsProperty $os 'LastBootUpTime'
+    if ($null -eq $boot) { return $null }
+    return ([DateTime]$boot).ToUniversalTime().ToString('o', [System.Globalization.CultureInfo]::InvariantCulture)
 }

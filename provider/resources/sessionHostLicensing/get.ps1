@@ -5,7 +5,8 @@
 
 .DESCRIPTION
     Args: scope ("sessionHost" | "deployment").
-    sessionHost: Win32_TerminalServiceSetting (LicensingType, PolicySourceLicensingType,
+    sessionHost: Win32_TerminalServiceSetting (TerminalServerMode: 1 = the RD Session Host role, 0 = remote
+    administration only; LicensingType, PolicySourceLicensingType,
     PolicySourceConfiguredLicenseServers, GetSpecifiedLicenseServerList, GetGracePeriodDays) and the
     Group Policy values under HKLM\SOFTWARE\Policies\Microsoft\Windows NT\Terminal Services.
     deployment: Get-RDLicenseConfiguration on the broker (Mode, LicenseServer).
@@ -31,6 +32,7 @@ if ($partOfDomain -eq $true -and $domain -and $serverName -notmatch '\.') { $ser
 $result = [ordered]@{
     scope                                = $scope
     serverName                           = $serverName
+    terminalServerMode                   = $null
     licensingType                        = $null
     rdmsMode                             = $null
     policySourceLicensingType            = $null
@@ -56,6 +58,8 @@ if ($scope -eq 'deployment') {
     $result.licenseServers = ConvertTo-ShlStringArray (Get-RdsProperty $config 'LicenseServer')
 } else {
     $setting = Get-ShlSetting
+    $serverMode = Get-RdsProperty $setting 'TerminalServerMode'
+    $result.terminalServerMode = if ($null -ne $serverMode) { [int64]$serverMode } else { $null }
     $licensingType = Get-RdsProperty $setting 'LicensingType'
     $result.licensingType = if ($null -ne $licensingType) { [int64]$licensingType } else { $null }
     $sourceMode = Get-RdsProperty $setting 'PolicySourceLicensingType'

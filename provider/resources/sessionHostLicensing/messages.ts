@@ -63,7 +63,10 @@ export function groupPolicyConflict(host: string, conflicts: readonly PolicyConf
   );
 }
 
-/** A setter returned WBEM_E_INVALID_OPERATION: a policy took the setting between the read and the set. */
+/**
+ * A setter returned WBEM_E_INVALID_OPERATION and the read before it showed a Group Policy source for that
+ * setting (rules.ts policyShownFor): the policy took it.
+ */
 export function policyTookSetting(host: string, refused: RdsError): RdsError {
   return new RdsError(
     ErrorCode.GroupPolicyConflict,
@@ -72,14 +75,59 @@ export function policyTookSetting(host: string, refused: RdsError): RdsError {
   );
 }
 
+// ---- RDS_SESSION_HOST_ROLE_MISSING -----------------------------------------------------------------
+
+/** How to give a host the role, for every message that finds it missing. */
+const ROLE_FIX =
+  "install it (Install-WindowsFeature RDS-RD-Server, then restart the host), or set installRole: true to let the provider install it and restart the host";
+
+/**
+ * The host has no RD Session Host role (TerminalServerMode 0, Remote Administration): its licensing
+ * settings would configure nothing. Found before any change: nothing was changed.
+ */
+export function sessionHostRoleMissing(host: string): RdsError {
+  return new RdsError(
+    ErrorCode.SessionHostRoleMissing,
+    `configuring licensing on ${host}: the host does not have the RD Session Host role (Win32_TerminalServiceSetting.TerminalServerMode is 0, Remote Administration), so a licensing mode and license server list would mean nothing there; nothing was changed; to fix: ${ROLE_FIX}`,
+    { host, operation: CHECK_OPERATION },
+  );
+}
+
+/** installRole: the host came back from its restart and still has no role. */
+export function sessionHostRoleStillMissing(host: string): RdsError {
+  return new RdsError(
+    ErrorCode.SessionHostRoleMissing,
+    `installing the RD Session Host role on ${host}: RDS-RD-Server was installed and the host restarted, but TerminalServerMode is still 0 (Remote Administration); nothing else was changed; look at the host's Server Manager for the install's result, then run again`,
+    { host, operation: ROLE_OPERATION },
+  );
+}
+
+/** installRole: the host did not come back from its restart in time. */
+export function restartTimedOut(host: string, waitedMs: number, lastCause: string): RdsError {
+  return new RdsError(
+    ErrorCode.Timeout,
+    `restarting ${host} to finish the RD Session Host role install: the host did not come back within ${Math.round(waitedMs / 1000)} s (last answer: ${lastCause}); the role is installed and takes effect once the host is up; check the host, then run again (the licensing settings are made then)`,
+    { host, operation: ROLE_OPERATION },
+  );
+}
+
+/** The operation named by errors of the role install (install, restart, wait). */
+export const ROLE_OPERATION = "sessionHostLicensing.installRole";
+
 // ---- the codes -----------------------------------------------------------------------------------
 
 /**
  * The codes of this resource's own messages (RDS_VALIDATION also from the kit's input parse) and of its
  * scripts' refusals: RDS_NOT_FOUND when get, set or reset find no Win32_TerminalServiceSetting instance
- * (SessionHost.Common.ps1).
+ * (SessionHost.Common.ps1); RDS_SESSION_HOST_ROLE_MISSING when the host has no RD Session Host role.
  */
-export const OWN_CODES = [ErrorCode.Validation, ErrorCode.ModeMismatch, ErrorCode.GroupPolicyConflict, ErrorCode.NotFound] as const;
+export const OWN_CODES = [
+  ErrorCode.Validation,
+  ErrorCode.ModeMismatch,
+  ErrorCode.GroupPolicyConflict,
+  ErrorCode.NotFound,
+  ErrorCode.SessionHostRoleMissing,
+] as const;
 
 /**
  * Every code an error of this resource can carry: its own, and those of the runner (from get, set,

@@ -7,6 +7,9 @@
     Args: keyPackIds (uint32[]). Result: { serverName, packs: [{ keyPackId, productType,
     productVersionId, productVersion, typeAndModel, totalLicenses, issuedLicenses,
     availableLicenses }], missing: [KeyPackIds not on the server] }.
+    A leftover row under a KeyPackId (TotalLicenses 0, seen with KeyPackType 7:
+    docs/windows-facts.md#key-pack-type) holds no CALs: it is reported missing, never counted.
+    Throws CLASS_NOT_READY when the licensing service is not running (Assert-RdsLicensingService).
 #>
 param([Parameter(Mandatory)][string]$Envelope)
 Set-StrictMode -Version 3.0
@@ -14,6 +17,8 @@ $ErrorActionPreference = 'Stop'
 . (Join-Path $PSScriptRoot 'SessionHost.Common.ps1')
 
 $in = ConvertFrom-RdsEnvelope $Envelope
+# What the licensing classes answer on a stopped service is undocumented: refuse first, with the cause.
+Assert-RdsLicensingService
 $wanted = [System.Collections.Generic.List[int64]]::new()
 foreach ($id in @($in.args.keyPackIds)) { if ($null -ne $id) { $wanted.Add([int64]$id) } }
 
@@ -25,7 +30,10 @@ $seen = [System.Collections.Generic.HashSet[int64]]::new()
 foreach ($pack in @(Get-CimInstance -Namespace root/cimv2 -ClassName Win32_TSLicenseKeyPack -ErrorAction Stop)) {
     if ($null -eq $pack) { continue }
     $id = [int64](Get-RdsProperty $pack 'KeyPackId' -1)
-    if (-not $wanted.Contains($id) -or -not $seen.Add($id)) { continue }
+    if (-not $wanted.Contains($id) -or $seen.Contains($id)) { continue }
+    # A leftover is no pack to license with: left out, so the id lands in `missing`.
+    if ([double](Get-RdsProperty $pack 'TotalLicenses' 0) -eq 0) { continue }
+    $null = $seen.Add($id)
     $found.Add([ordered]@{
             keyPackId         = $id
             productType       = [int64](Get-RdsProperty $pack 'ProductType' 2)

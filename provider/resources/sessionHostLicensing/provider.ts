@@ -2,8 +2,10 @@
  * RdsSessionHostLicensing operations: check, diff, create, read, update, delete (see README.md).
  *
  * Flow of create and update (DSC Get/Test/Set):
- *   1. get.ps1 on the target: the whole live state (mode, list, where each comes from, Group Policy
- *      values, grace days, OS, domain membership).
+ *   1. get.ps1 on the target: the whole live state (the RD Session Host role, mode, list, where each
+ *      comes from, Group Policy values, grace days, OS, domain membership). A host without the role
+ *      stops here (RDS_SESSION_HOST_ROLE_MISSING), unless installRole: then, after the pre-flight below,
+ *      the role is installed and the host restarted and reconnected (roleInstall.ts), and read again.
  *   2. pre-flight, before anything changes: the mode-vs-CALs rule against the LIVE packs (packs.ps1 on
  *      each pack's license server) and the live host facts (RDS_MODE_MISMATCH), then Group Policy
  *      (RDS_GROUP_POLICY_CONFLICT when a policy contradicts the desired value).
@@ -32,11 +34,13 @@ import {
   packsByServer,
   planChanges,
   policyConflicts,
+  policyShownFor,
   type LiveState,
   type ModeRuleInput,
   type PackFact,
   type Plan,
 } from "./rules";
+import { BOOT_PROBE_TIMEOUT_MS, installSessionHostRole, type RoleOp } from "./roleInstall";
 import {
   argsSchema,
   DIFF_SPEC,
@@ -50,13 +54,22 @@ import {
   type SessionHostLicensingOutputs,
 } from "./schema";
 
-type Op = "get" | "set" | "reset" | "packs";
+type Op = "get" | "set" | "reset" | "packs" | RoleOp;
 
 const kit = resourceKit<Op>({
   folder: "sessionHostLicensing",
   secretFields: SECRET_OUTPUTS,
-  // Each script reads or writes a few WMI values: the runner default (2 min) for each.
-  timeoutsMs: { get: DEFAULT_TIMEOUT_MS, set: DEFAULT_TIMEOUT_MS, reset: DEFAULT_TIMEOUT_MS, packs: DEFAULT_TIMEOUT_MS },
+  // Each script reads or writes a few WMI values: the runner default (2 min) for each. The role install
+  // (installRole) can take many minutes on Windows; one probe of a restarting host is bounded on its own.
+  timeoutsMs: {
+    get: DEFAULT_TIMEOUT_MS,
+    set: DEFAULT_TIMEOUT_MS,
+    reset: DEFAULT_TIMEOUT_MS,
+    packs: DEFAULT_TIMEOUT_MS,
+    role: 30 * 60_000,
+    restart: DEFAULT_TIMEOUT_MS,
+    boot: BOOT_PROBE_TIMEOUT_MS,
+  },
 });
 
 // The steps keep the runner's wording (`running sessionHostLicensing.read on <host>: ...`): the step
@@ -69,10 +82,14 @@ const readStep = (scope: string): Step<Op, GetResult> => ({
   result: getResultSchema,
 });
 
-/** A WBEM_E_INVALID_OPERATION from a setter means Group Policy took the setting after the read. */
-function asPolicyError(err: unknown, host: string): unknown {
+/**
+ * A WBEM_E_INVALID_OPERATION from a setter is a Group Policy conflict only when a read (before the set,
+ * or right after it failed) shows a policy source for that setting; otherwise it passes through as the
+ * RDS_WMI_ERROR it is, with its code and text (Windows answers this code for other reasons too).
+ */
+function asPolicyError(err: unknown, host: string, reads: readonly (LiveState | undefined)[]): unknown {
   const refused = isRdsError(err) && err.code === ErrorCode.Wmi && err.returnValue === WBEM_CODE.WBEM_E_INVALID_OPERATION;
-  return refused ? msg.policyTookSetting(host, err) : err;
+  return refused && policyShownFor(err.method, reads) ? msg.policyTookSetting(host, err) : err;
 }
 
 function connectionKey(c: Connection): string {
@@ -135,6 +152,7 @@ function toOutputs(args: SessionHostLicensingInputs, live: LiveState): SessionHo
     gracePeriodDaysLeft: live.gracePeriodDaysLeft,
     osVersion: live.osVersion,
     domainJoined: live.domainJoined,
+    sessionHostRole: live.sessionHostRole,
   };
 }
 
@@ -143,8 +161,9 @@ function resourceId(args: Pick<SessionHostLicensingInputs, "connection" | "scope
 }
 
 /**
- * Reads, checks, sets only what differs, reads again. A failure after set.ps1 changed something is a
- * partial success carrying the id and what is live, so the engine keeps the resource.
+ * Reads (a host without the RD Session Host role stops here, or gets it first with installRole), checks,
+ * sets only what differs, reads again. A failure after set.ps1 changed something is a partial success
+ * carrying the id and what is live, so the engine keeps the resource.
  */
 async function converge(
   id: string,
@@ -153,18 +172,30 @@ async function converge(
   providerCode: unknown,
 ): Promise<SessionHostLicensingOutputs> {
   const host = args.connection.host;
-  const before = await readLive(args);
+  let before = await readLive(args);
+  let checked = false;
+  if (before.sessionHostRole === false) {
+    if (!args.installRole) throw msg.sessionHostRoleMissing(before.serverName || host);
+    // Checked before the restart: a mode the CALs cannot serve must not cost the host a restart.
+    await preflight(args, before);
+    checked = true;
+    await installSessionHostRole({ kit }, args.connection);
+    before = await readLive(args);
+    if (before.sessionHostRole === false) throw msg.sessionHostRoleStillMissing(host);
+  }
   const plan = planChanges(args, before);
   const changes = plan.mode !== null || plan.licenseServers !== null;
   // Conflicts with Group Policy are checked even when nothing else would change: the policy is
   // what makes the live value differ from the declared one.
-  if (mustCheck || changes || policyConflicts(args, before).length > 0) await preflight(args, before);
+  const conflicts = policyConflicts(args, before);
+  if (checked && conflicts.length > 0) throw msg.groupPolicyConflict(before.serverName || host, conflicts);
+  if (!checked && (mustCheck || changes || conflicts.length > 0)) await preflight(args, before);
   if (!changes) return toOutputs(args, before);
   try {
     await setChanges(args, plan);
   } catch (err) {
-    const error = asPolicyError(err, host);
     const after = await readLive(args).catch(() => undefined);
+    const error = asPolicyError(err, host, [before, after]);
     const done = after === undefined ? [] : changesBetween(before, after);
     if (done.length === 0) throw error;
     throw kit.partial(id, toOutputs(args, after!), providerCode, error, done, host);
@@ -185,6 +216,17 @@ function checkModeAgainstDeclaredPacks(props: Props): pulumi.dynamic.CheckFailur
   return verdict.ok ? [] : [{ property: "mode", reason: msg.modeMismatchReason(input, verdict) }];
 }
 
+/** installRole is about a session host: on scope deployment (the broker) it would restart the wrong machine. */
+function checkInstallRoleScope(props: Props): pulumi.dynamic.CheckFailure[] {
+  if (props.installRole !== true || props.scope !== "deployment") return [];
+  return [
+    {
+      property: "installRole",
+      reason: `${ErrorCode.Validation}: installRole installs the RD Session Host role on the host of scope "sessionHost"; with scope "deployment" the connection is the RD Connection Broker: install the role on each session host (its own RdsSessionHostLicensing with installRole), or remove installRole`,
+    },
+  ];
+}
+
 /** The inputs of create/update: validated (RDS_VALIDATION naming each field), `__provider` kept apart. */
 function parseArgs(raw: Props): { args: SessionHostLicensingInputs; providerCode: unknown } {
   const { props, providerCode } = kit.decode(raw);
@@ -194,7 +236,7 @@ function parseArgs(raw: Props): { args: SessionHostLicensingInputs; providerCode
 export const provider: pulumi.dynamic.ResourceProvider = {
   check: kit.guard(async (_olds: Props, news: Props): Promise<pulumi.dynamic.CheckResult> => {
     // The connection (credentials) and the packs (their license server's connection) stay secret.
-    return kit.check(argsSchema, news, checkModeAgainstDeclaredPacks);
+    return kit.check(argsSchema, news, (props) => [...checkModeAgainstDeclaredPacks(props), ...checkInstallRoleScope(props)]);
   }),
 
   diff: kit.guard(async (_id: string, rawOlds: Props, rawNews: Props): Promise<pulumi.dynamic.DiffResult> => {
@@ -221,6 +263,7 @@ export const provider: pulumi.dynamic.ResourceProvider = {
       mode: state.mode,
       licenseServers: state.licenseServers,
       calPacks: state.calPacks,
+      installRole: state.installRole ?? false,
       resetOnDelete: state.resetOnDelete ?? false,
     };
     const live = await readLive(args);

@@ -79,6 +79,14 @@ export interface RdsSessionHostLicensingArgs {
    */
   calPacks?: pulumi.Input<SessionHostCalPack>[];
   /**
+   * A host without the RD Session Host role (Win32_TerminalServiceSetting.TerminalServerMode 0) has no
+   * use for licensing settings: by default the operation stops before any change
+   * (RDS_SESSION_HOST_ROLE_MISSING). `true`: install RDS-RD-Server, restart the host, wait for it to
+   * come back (bounded, with progress lines), reconnect and go on, in the same create or update. Scope
+   * "sessionHost" only. On a host that has the role it changes nothing. Default: false.
+   */
+  installRole?: pulumi.Input<boolean>;
+  /**
    * On delete, empty the host's license server list (scope sessionHost) or set the deployment's mode
    * to NotConfigured and empty its list (scope deployment). The host's mode is left: ChangeMode
    * cannot set "not configured". Default: false (delete leaves the host configured).
@@ -123,6 +131,8 @@ export class RdsSessionHostLicensing extends pulumi.dynamic.Resource {
   declare readonly licenseServers: pulumi.Output<string[]>;
   /** The CAL packs as the provider saw them (KeyPackId, type, version, license server). Secret (holds connections). */
   declare readonly calPacks: pulumi.Output<SessionHostCalPackRef[] | undefined>;
+  /** installRole as applied (default false). */
+  declare readonly installRole: pulumi.Output<boolean>;
   /** resetOnDelete as applied (default false). */
   declare readonly resetOnDelete: pulumi.Output<boolean>;
   /** The host (or broker) name as it reports itself (FQDN when domain-joined). */
@@ -144,6 +154,8 @@ export class RdsSessionHostLicensing extends pulumi.dynamic.Resource {
   declare readonly osVersion: pulumi.Output<HostOsVersion | "">;
   /** Whether the host is domain-joined (Per User needs a domain); null when unknown. */
   declare readonly domainJoined: pulumi.Output<boolean | null>;
+  /** Whether the host has the RD Session Host role (TerminalServerMode 1), read live; null for scope deployment. */
+  declare readonly sessionHostRole: pulumi.Output<boolean | null>;
 
   constructor(name: string, args: RdsSessionHostLicensingArgs, opts?: pulumi.CustomResourceOptions) {
     super(
@@ -154,6 +166,7 @@ export class RdsSessionHostLicensing extends pulumi.dynamic.Resource {
         mode: args.mode,
         licenseServers: args.licenseServers,
         calPacks: args.calPacks === undefined ? undefined : args.calPacks.map(packRef),
+        installRole: args.installRole,
         resetOnDelete: args.resetOnDelete,
         connection: pulumi.secret(args.connection),
       }),

@@ -250,6 +250,13 @@ export interface LiveState {
   gracePeriodDaysLeft: number | null;
   osVersion: string;
   domainJoined: boolean | null;
+  /** TerminalServerMode 1 (the RD Session Host role); null when not read (scope deployment) or not reported. */
+  sessionHostRole: boolean | null;
+}
+
+/** TerminalServerMode: 1 = Application Server (the RD Session Host role), 0 = Remote Administration. */
+export function sessionHostRoleFrom(terminalServerMode: number | null): boolean | null {
+  return terminalServerMode === null ? null : terminalServerMode === 1;
 }
 
 /** get.ps1's result as the outputs see it: Group Policy wins over the local (WMI) values. */
@@ -261,6 +268,7 @@ export function interpret(raw: GetResult): LiveState {
     gracePeriodDaysLeft: raw.gracePeriodDaysLeft,
     osVersion,
     domainJoined: raw.partOfDomain,
+    sessionHostRole: raw.scope === "deployment" ? null : sessionHostRoleFrom(raw.terminalServerMode),
   };
   if (raw.scope === "deployment") {
     return {
@@ -356,6 +364,18 @@ export function policyConflicts(args: SessionHostLicensingInputs, live: LiveStat
   return out;
 }
 
+/**
+ * Whether any of these reads shows a Group Policy source for the setting the failed WMI method writes:
+ * ChangeMode the mode, SetSpecifiedLicenseServerList the list (by PolicySourceLicensingType /
+ * PolicySourceConfiguredLicenseServers or the policy key's value). Any other method: no.
+ */
+export function policyShownFor(method: string | undefined, reads: readonly (LiveState | undefined)[]): boolean {
+  const shown = reads.filter((r): r is LiveState => r !== undefined);
+  if (method === "ChangeMode") return shown.some((r) => r.modeSource === "groupPolicy");
+  if (method === "SetSpecifiedLicenseServerList") return shown.some((r) => r.licenseServersSource === "groupPolicy");
+  return false;
+}
+
 // ---- the mode rule with what the program declares (check) ----------------------------------------
 
 /**
@@ -408,6 +428,7 @@ export function diffView(o: Record<string, unknown>, live: boolean): Record<stri
     mode: live ? o.effectiveMode : o.mode,
     licenseServers: live ? o.effectiveLicenseServers : o.licenseServers,
     calPacks: o.calPacks,
+    installRole: o.installRole ?? false,
     resetOnDelete: o.resetOnDelete ?? false,
   };
 }

@@ -127,6 +127,16 @@ export const FIELDS = deriveFields({
     secret: true,
     change: "stateOnly",
   },
+  /**
+   * Default false: a host without the RD Session Host role stops the operation (RDS_SESSION_HOST_ROLE_MISSING).
+   * true: install RDS-RD-Server, restart the host and go on. State only: on a host with the role it changes
+   * nothing.
+   */
+  installRole: {
+    input: z.boolean({ error: (issue) => `installRole must be true or false, got ${describe(issue.input)}` }).default(false),
+    output: true,
+    change: "stateOnly",
+  },
   /** Default false: delete leaves the host configured. */
   resetOnDelete: {
     input: z.boolean({ error: (issue) => `resetOnDelete must be true or false, got ${describe(issue.input)}` }).default(false),
@@ -142,6 +152,7 @@ export const FIELDS = deriveFields({
   gracePeriodDaysLeft: { output: true },
   osVersion: { output: true },
   domainJoined: { output: true },
+  sessionHostRole: { output: true },
 });
 
 /** The provider inputs after check: validated, normalised, defaults filled in. */
@@ -164,6 +175,8 @@ export type SessionHostLicensingOutputs = SessionHostLicensingInputs & {
   osVersion: string;
   /** Domain membership of the host (workgroup hosts cannot use Per User). */
   domainJoined: boolean | null;
+  /** The RD Session Host role (TerminalServerMode 1); null for scope deployment (not read there). */
+  sessionHostRole: boolean | null;
 };
 
 /** Every output key the class declares (so the SDK makes each an Output). */
@@ -184,6 +197,8 @@ const nullableNumber = z.number().nullable();
 export const getResultSchema = z.object({
   scope: z.enum(SCOPES),
   serverName: z.string(),
+  /** Win32_TerminalServiceSetting.TerminalServerMode (sessionHost: 1 = the RD Session Host role); null for deployment. */
+  terminalServerMode: nullableNumber,
   /** Win32_TerminalServiceSetting.LicensingType (sessionHost); null for deployment. */
   licensingType: nullableNumber,
   /** Get-RDLicenseConfiguration Mode (deployment); null for sessionHost. */
@@ -208,6 +223,17 @@ export type SetResult = z.infer<typeof setResultSchema>;
 /** reset.ps1: the calls made and what was left alone (and why). */
 export const resetResultSchema = z.object({ calls: z.array(z.string()), skipped: z.array(z.string()) });
 export type ResetResult = z.infer<typeof resetResultSchema>;
+
+/** role.ps1: whether it installed RDS-RD-Server now, whether Windows waits for a restart, the boot it ran in. */
+export const roleResultSchema = z.object({ installedNow: z.boolean(), restartNeeded: z.boolean(), lastBootUpTime: nullableString });
+export type RoleResult = z.infer<typeof roleResultSchema>;
+
+/** restart.ps1: Restart-Computer was called. */
+export const restartResultSchema = z.object({ requested: z.boolean() });
+
+/** boot.ps1: the boot the host is in and its TerminalServerMode. */
+export const bootResultSchema = z.object({ lastBootUpTime: nullableString, terminalServerMode: nullableNumber });
+export type BootResult = z.infer<typeof bootResultSchema>;
 
 /** packs.ps1 (on a license server): the packs asked for, by KeyPackId. */
 export const packsResultSchema = z.object({

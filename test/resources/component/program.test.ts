@@ -14,6 +14,7 @@ import { ErrorCode, isRdsError } from "../../../provider/errors";
 import { RdsLicensing, validateRdsLicensingArgs, type RdsLicensingArgs } from "../../../provider/resources/component/rdsLicensing";
 import type { Finding } from "../../../provider/resources/component/findings";
 import { withWarnings } from "../../helpers/warnings";
+import { unconfirmedVersionWarning } from "../../../provider/resources/calPack/rules";
 
 const SIG = "4dabf18193072939515e22adb298388d";
 type Props = Record<string, unknown>;
@@ -306,7 +307,7 @@ describe("RdsLicensing phases of a web or telephone activation", () => {
     );
   });
 
-  it("phase 2 (the id declared as a secret Input): every resource is registered in the usual order, and no warning", async () => {
+  it("phase 2 (the id declared as a secret Input): every resource is registered in the usual order, and no warning but the packs' version ones", async () => {
     const { result, warnings } = await withWarnings(() =>
       run(() => new RdsLicensing("env", overWinrm({ method: "telephone", licenseServerId: pulumi.secret(LICENSE_SERVER_ID) }))),
     );
@@ -319,7 +320,11 @@ describe("RdsLicensing phases of a web or telephone activation", () => {
     expect(await value(env.deferred)).toEqual([]);
     expect(await value(env.activationStatus)).toBe("activated");
     expect(await value(env.nextStep)).toBe("");
-    expect(warnings).toEqual([]);
+    // No phase warning; only the two packs' own: their 2022 and 2025 ProductVersion codes are unconfirmed.
+    expect(warnings).toEqual([
+      `warning: [runtime] ${unconfirmedVersionWarning("enterpriseAgreement", "2022")}`,
+      `warning: [runtime] ${unconfirmedVersionWarning("enterpriseAgreement", "2025")}`,
+    ]);
     expect((await value(env.findings)).map((f) => f.id)).toHaveLength(8);
   });
 

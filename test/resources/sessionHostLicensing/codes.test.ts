@@ -4,7 +4,8 @@
  * passes through from the transports and the runner without an emulator fault of its own
  * (RDS_HOST_UNREACHABLE, RDS_INVALID_RESULT, RDS_AUTH_REFUSED, ...) are provoked for this resource in
  * test/resources/passThroughCodes.test.ts; this file provokes the rest (RDS_NOT_FOUND with the emulator's
- * host setting terminalServiceSetting=false: no Win32_TerminalServiceSetting instance).
+ * host setting terminalServiceSetting=false: no Win32_TerminalServiceSetting instance;
+ * RDS_SESSION_HOST_ROLE_MISSING with sessionHostRole=false: TerminalServerMode 0).
  *
  * Real: the dynamic-provider host process and gRPC, the built provider (bin/) with the resource kit,
  * the serialized `__provider` the class registers (captured from the SDK), the runner, pwsh 7 and the
@@ -122,6 +123,14 @@ const PROVOKE: Record<string, { run: () => Promise<string>; says: RegExp }> = {
       return read(inputs("sh-no-setting"));
     },
     says: /sessionHostLicensing\.read on sh-no-setting: Win32_TerminalServiceSetting returned no instance/,
+  },
+  // A host without the RD Session Host role (TerminalServerMode 0), and installRole not set.
+  RDS_SESSION_HOST_ROLE_MISSING: {
+    run: async () => {
+      await setHostConfig(stateDir, "sh-no-role", { sessionHostRole: false });
+      return create("sh-no-role");
+    },
+    says: /^configuring licensing on sh-no-role\.contoso\.com: the host does not have the RD Session Host role .*Install-WindowsFeature RDS-RD-Server/,
   },
   // Last: the hung pwsh is stopped and replaced, which the other cases need not wait for.
   RDS_TIMEOUT: {

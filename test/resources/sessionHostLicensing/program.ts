@@ -30,6 +30,8 @@ export interface ProgramOptions {
   sessionHosts?: string[];
   /** RdsSessionHostLicensing's resetOnDelete, for every host (default: not set). */
   resetOnDelete?: boolean;
+  /** RdsSessionHostLicensing's installRole, for every host (default: not set). */
+  installRole?: boolean;
 }
 
 /** The program over the simulated hosts of one state directory. */

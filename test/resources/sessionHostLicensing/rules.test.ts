@@ -31,6 +31,7 @@ import {
   parsePolicyServerList,
   planChanges,
   policyConflicts,
+  policyShownFor,
 } from "../../../provider/resources/sessionHostLicensing/rules";
 import { argsSchema, FIELDS, type GetResult } from "../../../provider/resources/sessionHostLicensing/schema";
 import { captureProvider } from "../../helpers/captureProvider";
@@ -240,6 +241,7 @@ describe("Group Policy decisions", () => {
   const raw = (over: Partial<GetResult>): GetResult => ({
     scope: "sessionHost",
     serverName: "sh1.contoso.com",
+    terminalServerMode: 1,
     licensingType: 5,
     rdmsMode: null,
     policySourceLicensingType: 0,
@@ -291,10 +293,49 @@ describe("Group Policy decisions", () => {
   });
 });
 
+describe("the RD Session Host role, and a setter's WBEM_E_INVALID_OPERATION", () => {
+  const raw = (over: Partial<GetResult>): GetResult => ({
+    scope: "sessionHost",
+    serverName: "sh1.contoso.com",
+    terminalServerMode: 1,
+    licensingType: 5,
+    rdmsMode: null,
+    policySourceLicensingType: 0,
+    policySourceConfiguredLicenseServers: 0,
+    licenseServers: [],
+    policy: { licensingMode: null, licenseServers: null },
+    gracePeriodDaysLeft: 120,
+    os: { caption: "Microsoft Windows Server 2022 Standard", version: "10.0.20348", buildNumber: "20348" },
+    partOfDomain: true,
+    domain: "contoso.com",
+    ...over,
+  });
+
+  it("TerminalServerMode 1 is the role, 0 is Remote Administration; scope deployment does not read it", () => {
+    expect(interpret(raw({ terminalServerMode: 1 })).sessionHostRole).toBe(true);
+    expect(interpret(raw({ terminalServerMode: 0 })).sessionHostRole).toBe(false);
+    expect(interpret(raw({ terminalServerMode: null })).sessionHostRole).toBeNull();
+    expect(interpret(raw({ scope: "deployment", terminalServerMode: null, rdmsMode: "PerUser" })).sessionHostRole).toBeNull();
+  });
+
+  it("a setter's refusal is a policy conflict only when a read shows the policy source of that setting", () => {
+    const plain = interpret(raw({}));
+    const modeByPolicy = interpret(raw({ policySourceLicensingType: 1 }));
+    const listByKey = interpret(raw({ policy: { licensingMode: null, licenseServers: "ls01" } }));
+    expect(policyShownFor("ChangeMode", [plain, undefined])).toBe(false);
+    expect(policyShownFor("ChangeMode", [plain, modeByPolicy])).toBe(true);
+    expect(policyShownFor("ChangeMode", [listByKey])).toBe(false);
+    expect(policyShownFor("SetSpecifiedLicenseServerList", [plain, listByKey])).toBe(true);
+    expect(policyShownFor("SetSpecifiedLicenseServerList", [modeByPolicy])).toBe(false);
+    expect(policyShownFor(undefined, [modeByPolicy, listByKey])).toBe(false);
+  });
+});
+
 describe("partial success: what was done", () => {
   const live = interpret({
     scope: "sessionHost",
     serverName: "sh1",
+    terminalServerMode: 1,
     licensingType: 2,
     rdmsMode: null,
     policySourceLicensingType: 0,
@@ -357,7 +398,15 @@ describe("the live packs", () => {
 describe("the field table", () => {
   it("derives the secrets, the outputs and the comparator spec from one declaration per field", () => {
     expect(FIELDS.secretFields).toEqual(["connection", "calPacks"]);
-    expect(Object.keys(FIELDS.inputShape)).toEqual(["connection", "scope", "mode", "licenseServers", "calPacks", "resetOnDelete"]);
+    expect(Object.keys(FIELDS.inputShape)).toEqual([
+      "connection",
+      "scope",
+      "mode",
+      "licenseServers",
+      "calPacks",
+      "installRole",
+      "resetOnDelete",
+    ]);
     expect(FIELDS.outputKeys).toEqual([
       ...Object.keys(FIELDS.inputShape),
       "serverName",
@@ -368,13 +417,14 @@ describe("the field table", () => {
       "gracePeriodDaysLeft",
       "osVersion",
       "domainJoined",
+      "sessionHostRole",
     ]);
     expect(
       Object.entries(FIELDS.diffSpec)
         .filter(([, r]) => r.replace)
         .map(([k]) => k),
     ).toEqual(["targetHost", "transport", "scope"]);
-    expect([...FIELDS.stateOnlyFields]).toEqual(["connection", "calPacks", "resetOnDelete"]);
+    expect([...FIELDS.stateOnlyFields]).toEqual(["connection", "calPacks", "installRole", "resetOnDelete"]);
   });
 });
 

@@ -1,6 +1,6 @@
 /**
- * RdsSessionHostLicensing scripts (get.ps1, set.ps1, reset.ps1, packs.ps1) and the provider's
- * create/update flow, run for real.
+ * RdsSessionHostLicensing scripts (get.ps1, set.ps1, reset.ps1, packs.ps1, and installRole's role.ps1,
+ * restart.ps1, boot.ps1) and the provider's create/update flow, run for real.
  *
  * Real: pwsh 7, Bootstrap.ps1 and RdsCommon.psm1, the runner (runOperation) and its warm pool, the
  * simulator transport, the operation scripts of this resource, and the provider object's methods
@@ -9,7 +9,8 @@
  * Over ssh: test/transports/ssh-key-suites.test.ts runs the `it.remote` cases again over ssh to a real
  * local sshd (key login; the emulator on the far side: test/helpers/scriptConnection.ts): get (a fresh
  * host; the script error of a host that is no broker), set (Per User; WMI's WBEM_E_INVALID_OPERATION
- * under Group Policy), reset, packs, and provider.create refusing a Group Policy conflict. So every
+ * under Group Policy), reset, packs, role / restart / boot (each with its access-denied error), and
+ * provider.create refusing a Group Policy conflict. So every
  * script, SessionHost.Common.ps1 and the envelope cross PowerShell SSH remoting, with results and
  * typed errors coming back whole (reset and packs have no error case). The rest exercises the scripts'
  * logic and the provider's rules, the same whatever the transport.
@@ -29,13 +30,16 @@ import { providerFile } from "../../../provider/paths";
 import { provider } from "../../../provider/resources/sessionHostLicensing/provider";
 import { interpret } from "../../../provider/resources/sessionHostLicensing/rules";
 import {
+  bootResultSchema,
   getResultSchema,
   packsResultSchema,
   resetResultSchema,
+  restartResultSchema,
+  roleResultSchema,
   setResultSchema,
 } from "../../../provider/resources/sessionHostLicensing/schema";
 import { it, scriptConnection } from "../../helpers/scriptConnection";
-import { callLog, prepareLicenseServer, setGroupPolicy, setHostConfig } from "./simAdmin";
+import { callLog, prepareLicenseServer, setFault, setGroupPolicy, setHostConfig } from "./simAdmin";
 
 const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "rds-shl-scripts-"));
 const sim = (host: string): Connection => scriptConnection(host, stateDir);
@@ -383,5 +387,59 @@ describe("provider create/update against the emulator", () => {
     expect(err.code).toBe(ErrorCode.ModeMismatch);
     expect(err.message).toContain("the Per User packs found are too old");
     expect(err.message).toContain("install a Per User CAL pack of version 2022 or 2025");
+  });
+});
+
+describe("installRole's scripts: role.ps1 installs RDS-RD-Server, restart.ps1 restarts, boot.ps1 tells the boot and the role", () => {
+  const SH_NEW = "sh-new.contoso.com";
+  const SH_DENIED = "sh-denied.contoso.com";
+  const role = (host: string) =>
+    runOperation(sim(host), { name: "sessionHostLicensing.role", script: script("role"), args: {}, result: roleResultSchema });
+  const restart = (host: string) =>
+    runOperation(sim(host), { name: "sessionHostLicensing.restart", script: script("restart"), args: {}, result: restartResultSchema });
+  const boot = (host: string) =>
+    runOperation(sim(host), { name: "sessionHostLicensing.boot", script: script("boot"), args: {}, result: bootResultSchema });
+
+  beforeAll(async () => {
+    // A restart that is over at once: these cases test the scripts, not the wait (roleInstall.ts).
+    await setHostConfig(stateDir, SH_NEW, { sessionHostRole: false, restartSeconds: 0 });
+    await setHostConfig(stateDir, SH_DENIED, { sessionHostRole: false });
+    await setFault(stateDir, SH_DENIED, "accessDenied", true);
+  });
+
+  it.remote("role.ps1 installs the role pending a restart, and says so again without a second install", async () => {
+    const first = await role(SH_NEW);
+    expect(first).toMatchObject({ installedNow: true, restartNeeded: true });
+    expect(first.lastBootUpTime).toMatch(/^\d{4}-\d{2}-\d{2}T/);
+    expect(await role(SH_NEW)).toEqual({ installedNow: false, restartNeeded: true, lastBootUpTime: first.lastBootUpTime });
+    expect((await callLog(stateDir, SH_NEW)).filter((r) => r.cmdlet === "Install-WindowsFeature")).toHaveLength(1);
+  });
+
+  it.remote("restart.ps1 then boot.ps1: a new boot with the role (TerminalServerMode 1)", async () => {
+    const before = await boot(SH_NEW);
+    expect(before.terminalServerMode).toBe(0);
+    expect(await restart(SH_NEW)).toEqual({ requested: true });
+    const after = await boot(SH_NEW);
+    expect(after.terminalServerMode).toBe(1);
+    expect(after.lastBootUpTime).not.toBe(before.lastBootUpTime);
+    expect(await role(SH_NEW)).toEqual({ installedNow: false, restartNeeded: false, lastBootUpTime: after.lastBootUpTime });
+  });
+
+  it.remote("role.ps1 as a non-administrator: RDS_ACCESS_DENIED, nothing installed", async () => {
+    const err = await rdsErrorOf(role(SH_DENIED));
+    expect(err.code).toBe(ErrorCode.AccessDenied);
+    expect(err.message).toContain(SH_DENIED);
+    expect((await callLog(stateDir, SH_DENIED)).filter((r) => r.cmdlet === "Install-WindowsFeature")).toEqual([]);
+  });
+
+  it.remote("restart.ps1 as a non-administrator: RDS_ACCESS_DENIED (Restart-Computer needs the shutdown privilege)", async () => {
+    const err = await rdsErrorOf(restart(SH_DENIED));
+    expect(err.code).toBe(ErrorCode.AccessDenied);
+    expect(err.message).toContain("shutdown privilege");
+  });
+
+  it.remote("boot.ps1 as a non-administrator: RDS_ACCESS_DENIED", async () => {
+    const err = await rdsErrorOf(boot(SH_DENIED));
+    expect(err.code).toBe(ErrorCode.AccessDenied);
   });
 });

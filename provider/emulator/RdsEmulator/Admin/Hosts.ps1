@@ -42,6 +42,8 @@ function ConvertTo-RdsHostView($S, [string]$StatePath) {
     }
     # Shown only when set: a host without it installs the role at once (and older views stay as they were).
     if ($S.config.Contains('roleInstallSeconds')) { $config.roleInstallSeconds = [int]$S.config['roleInstallSeconds'] }
+    if ($S.config.Contains('restartSeconds')) { $config.restartSeconds = [int]$S.config['restartSeconds'] }
+    if ($S.config.Contains('callerRights')) { $config.callerRights = [string]$S.config['callerRights'] }
     [pscustomobject][ordered]@{
         hostName      = (Get-RdsHostName $S)
         computerName  = (Get-RdsComputerName $S)
@@ -51,6 +53,14 @@ function ConvertTo-RdsHostView($S, [string]$StatePath) {
         os            = [pscustomobject][ordered]@{ caption = $os.Caption; version = $os.Version; buildNumber = $os.BuildNumber }
         roleInstalled = (Test-RdsRoleInstalled $S)
         features      = [pscustomobject][ordered]@{ 'RDS-Licensing' = [bool]$S.features['RDS-Licensing']; 'RDS-Licensing-UI' = [bool]$S.features['RDS-Licensing-UI'] }
+        # The RD Session Host role (TerminalServerMode), a pending install of it, and the restarts.
+        sessionHostRole        = (Test-RdsSessionHostRole $S)
+        sessionHostRolePending = (Test-RdsSessionHostRolePending $S)
+        restart                = [pscustomobject][ordered]@{
+            restarts       = $(if ($null -ne $S['boot']) { [int]$S['boot']['restarts'] } else { 0 })
+            secondsLeft    = (Get-RdsRestartSecondsLeft $S)
+            lastBootUpTime = (Get-RdsLastBootUpTime $S).ToString('o', [CultureInfo]::InvariantCulture)
+        }
         serviceStatus = (Get-RdsServiceStatus $S)
         faults        = [pscustomobject](Get-RdsFaultSwitches $S)
         groupPolicy   = (Get-RdsGroupPolicyView $S)
@@ -128,7 +138,7 @@ function Get-RdsSimHostList {
     $rows | Sort-Object hostName
 }
 
-$script:HostSettings = @('osVersion', 'domain', 'workgroup', 'partOfDomain', 'isConnectionBroker', 'productId', 'roleInstalled', 'serviceStatus', 'gracePeriodStart', 'gracePeriodDaysLeft', 'terminalServiceSetting', 'roleInstallSeconds')
+$script:HostSettings = @('osVersion', 'domain', 'workgroup', 'partOfDomain', 'isConnectionBroker', 'productId', 'roleInstalled', 'serviceStatus', 'gracePeriodStart', 'gracePeriodDaysLeft', 'terminalServiceSetting', 'roleInstallSeconds', 'sessionHostRole', 'restartSeconds', 'callerRights')
 
 function Set-RdsSimHostConfig {
     <# Host facts. Settings (all optional): osVersion 2008R2|2012|2016|2019|2022|2025; domain <fqdn> ('' or
@@ -137,7 +147,12 @@ function Set-RdsSimHostConfig {
        activation); roleInstalled <bool>; serviceStatus Running|Stopped; gracePeriodStart <ISO date>;
        gracePeriodDaysLeft 0..120; terminalServiceSetting <bool> (false: Win32_TerminalServiceSetting answers
        no instance, a host whose Terminal Services WMI provider is missing; not observed on a real server);
-       roleInstallSeconds 0..3600 (how long Install-WindowsFeature takes to install the role; 0 = at once). #>
+       roleInstallSeconds 0..3600 (how long Install-WindowsFeature takes to install the role; 0 = at once);
+       sessionHostRole <bool> (the RD Session Host role, RDS-RD-Server: TerminalServerMode 1, else 0; default
+       present; setting it clears a pending install); restartSeconds 0..3600 (how long Restart-Computer keeps
+       the host unreachable; default $env:RDS_SIM_RESTART_SECONDS, else 2); callerRights
+       enterpriseAdmin|domainAdmin|localAdmin (the groups of the calling account: ChangeRole 1 needs Domain
+       Admins, 2 Enterprise Admins; default enterpriseAdmin, a member of both). #>
     [CmdletBinding()]
     param([string]$HostName, [Parameter(Mandatory)][System.Collections.IDictionary]$Settings)
     $h = Resolve-RdsAdminHost $HostName
@@ -176,6 +191,14 @@ function Set-RdsSimHostConfig {
             'gracePeriodDaysLeft' { ConvertTo-RdsInt $value $name 0 $script:GracePeriodDays }
             'terminalServiceSetting' { ConvertTo-RdsBool $value $name }
             'roleInstallSeconds' { ConvertTo-RdsInt $value $name 0 3600 }
+            'sessionHostRole' { ConvertTo-RdsBool $value $name }
+            'restartSeconds' { ConvertTo-RdsInt $value $name 0 3600 }
+            'callerRights' {
+                $v = [string]$value
+                $match = @('enterpriseAdmin', 'domainAdmin', 'localAdmin') | Where-Object { $_ -eq $v } | Select-Object -First 1
+                if (-not $match) { throw [System.ArgumentException]::new('RdsEmulator: callerRights must be enterpriseAdmin, domainAdmin or localAdmin') }
+                $match
+            }
         }
     }
     if ($clean.Contains('serviceStatus') -and $clean.Contains('roleInstalled') -and -not $clean.roleInstalled) {
@@ -216,6 +239,15 @@ function Set-RdsSimHostConfig {
                 'terminalServiceSetting' { if ($value) { $S.config.Remove('terminalServiceSetting') } else { $S.config['terminalServiceSetting'] = $false } }
                 # Stored only while set, for the same reason.
                 'roleInstallSeconds' { if ($value -eq 0) { $S.config.Remove('roleInstallSeconds') } else { $S.config['roleInstallSeconds'] = [int]$value } }
+                # Stored only while absent (older state files keep the role); a fact set by hand ends a pending install.
+                'sessionHostRole' {
+                    $S.config.Remove('sessionHostRolePending')
+                    if ($value) { $S.config.Remove('sessionHostRole') } else { $S.config['sessionHostRole'] = $false }
+                }
+                # Stored only while set (the default comes from the environment).
+                'restartSeconds' { $S.config['restartSeconds'] = [int]$value }
+                # Stored only while not the default, so older state files keep the admin account they had.
+                'callerRights' { if ($value -eq 'enterpriseAdmin') { $S.config.Remove('callerRights') } else { $S.config['callerRights'] = $value } }
             }
         }
         ConvertTo-RdsHostView $S $path

@@ -1,18 +1,29 @@
-# Cmdlet stand-ins: Get-WindowsFeature, Install-WindowsFeature (RDS-Licensing and its tools).
+# Cmdlet stand-ins: Get-WindowsFeature, Install-WindowsFeature (RDS-Licensing and its tools; RDS-RD-Server,
+# the RD Session Host role, whose install takes effect at the next restart: Restart.ps1).
 
 $script:Features = [ordered]@{
     'RDS-Licensing'    = @{ DisplayName = 'Remote Desktop Licensing'; FeatureType = 'Role Service'; Path = 'Remote Desktop Services\Remote Desktop Licensing' }
     'RDS-Licensing-UI' = @{ DisplayName = 'Remote Desktop Licensing Tools'; FeatureType = 'Feature'; Path = 'Remote Server Administration Tools\Role Administration Tools\Remote Desktop Services Tools\Remote Desktop Licensing Tools' }
+    'RDS-RD-Server'    = @{ DisplayName = 'Remote Desktop Session Host'; FeatureType = 'Role Service'; Path = 'Remote Desktop Services\Remote Desktop Session Host' }
 }
 
+# The RD Session Host role is the host fact sessionHostRole (HostFacts.ps1), not a features entry.
+$script:SessionHostFeature = 'RDS-RD-Server'
+
 function New-RdsFeatureObject($S, [string]$Name) {
-    $installed = [bool]$S.features[$Name]
+    $pending = $false
+    if ($Name -eq $script:SessionHostFeature) {
+        $installed = Test-RdsSessionHostRole $S
+        $pending = Test-RdsSessionHostRolePending $S
+    } else { $installed = [bool]$S.features[$Name] }
     $f = $script:Features[$Name]
+    $state = 'Available'
+    if ($installed) { $state = 'Installed' } elseif ($pending) { $state = 'InstallPending' }
     $o = [pscustomobject][ordered]@{
         Name         = $Name
         DisplayName  = $f.DisplayName
         Installed    = $installed
-        InstallState = $(if ($installed) { 'Installed' } else { 'Available' })
+        InstallState = $state
         FeatureType  = $f.FeatureType
         Path         = $f.Path
     }
@@ -21,7 +32,8 @@ function New-RdsFeatureObject($S, [string]$Name) {
 }
 
 function Get-WindowsFeature {
-    <# Emulated for RDS-Licensing and RDS-Licensing-UI. Unknown names return nothing, like the real cmdlet. #>
+    <# Emulated for RDS-Licensing, RDS-Licensing-UI and RDS-RD-Server. Unknown names return nothing, like the
+       real cmdlet. RDS-RD-Server installed but not yet restarted: Installed false, InstallState InstallPending. #>
     [CmdletBinding()]
     param([Parameter(Position = 0)][string[]]$Name)
     . $script:CallerPreference
@@ -45,7 +57,10 @@ function Install-WindowsFeature {
        Installing the role starts TermServLicensing and makes the license server classes available.
        A host with the fact roleInstallSeconds (Set-RdsSimHostConfig) takes that long to return from an
        install of the role (the role is installed from the start of the call; the host is not locked
-       meanwhile), so a long install can be shown. #>
+       meanwhile), so a long install can be shown.
+       -Name RDS-RD-Server on a host without the RD Session Host role: the install is pending until the next
+       Restart-Computer (Success, RestartNeeded Yes, ExitCode SuccessRestartRequired, as Windows answers a
+       role that needs a restart); -Restart is accepted and does not restart (the caller restarts). #>
     [CmdletBinding()]
     param(
         [Parameter(Mandatory, Position = 0)][string[]]$Name,
@@ -73,16 +88,27 @@ function Install-WindowsFeature {
                 $changed = [System.Collections.Generic.List[object]]::new()
                 if ($want.Contains('RDS-Licensing') -and -not $S.features['RDS-Licensing']) { $installDelay.Seconds = Get-RdsRoleInstallSeconds $S }
                 foreach ($n in $want) {
+                    if ($n -eq $script:SessionHostFeature) { continue }
                     if (-not $S.features[$n]) {
                         $S.features[$n] = $true
                         $changed.Add([pscustomobject][ordered]@{ Name = $n; DisplayName = $script:Features[$n].DisplayName; Success = $true; RestartNeeded = $false })
                     }
                 }
                 if ($want.Contains('RDS-Licensing') -and $S.features['RDS-Licensing']) { $S.service = 'Running' }
+                $restartNeeded = $false
+                if ($want.Contains($script:SessionHostFeature) -and -not (Test-RdsSessionHostRole $S)) {
+                    $restartNeeded = $true
+                    if (-not (Test-RdsSessionHostRolePending $S)) {
+                        $S.config['sessionHostRolePending'] = $true
+                        $changed.Add([pscustomobject][ordered]@{ Name = $script:SessionHostFeature; DisplayName = $script:Features[$script:SessionHostFeature].DisplayName; Success = $true; RestartNeeded = $true })
+                    }
+                }
+                $exitCode = 'NoChangeNeeded'
+                if ($restartNeeded) { $exitCode = 'SuccessRestartRequired' } elseif ($changed.Count -gt 0) { $exitCode = 'Success' }
                 [pscustomobject][ordered]@{
                     Success       = $true
-                    RestartNeeded = 'No'
-                    ExitCode      = $(if ($changed.Count -gt 0) { 'Success' } else { 'NoChangeNeeded' })
+                    RestartNeeded = $(if ($restartNeeded) { 'Yes' } else { 'No' })
+                    ExitCode      = $exitCode
                     FeatureResult = $changed.ToArray()
                 }
             }

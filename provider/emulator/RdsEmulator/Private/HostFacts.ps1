@@ -74,6 +74,15 @@ function Get-RdsServiceStatus($S) {
     [string]$S.service
 }
 
+# The rights of the account the simulated scripts run as (host fact callerRights): enterpriseAdmin
+# (a member of Enterprise Admins and Domain Admins: the default, stored only while something else is set),
+# domainAdmin (Domain Admins only) or localAdmin (local Administrators only). ChangeRole 1/2 read it.
+function Get-RdsCallerRights($S) {
+    $r = $S.config['callerRights']
+    if ($r) { return [string]$r }
+    'enterpriseAdmin'
+}
+
 function Get-RdsRoleInstallSeconds($S) {
     # How long an install of the role takes on this host: the host fact roleInstallSeconds, else the
     # simulator-wide default $env:RDS_SIM_ROLE_INSTALL_SECONDS (the demo sets it so its progress lines
@@ -82,4 +91,41 @@ function Get-RdsRoleInstallSeconds($S) {
     $default = 0
     if ([int]::TryParse([string]$env:RDS_SIM_ROLE_INSTALL_SECONDS, [ref]$default) -and $default -ge 0 -and $default -le 3600) { return $default }
     0
+}
+
+# ---- The RD Session Host role and restarts --------------------------------------------------------
+
+function Test-RdsSessionHostRole($S) {
+    # The RD Session Host role (RDS-RD-Server): present unless the host fact sessionHostRole is false
+    # (stored only while false, so older state files keep the role).
+    $S.config['sessionHostRole'] -ne $false
+}
+
+function Test-RdsSessionHostRolePending($S) {
+    # Install-WindowsFeature RDS-RD-Server ran; the role takes effect at the next restart, as on Windows.
+    $S.config['sessionHostRolePending'] -eq $true
+}
+
+function Get-RdsRestartSeconds($S) {
+    # How long a restart keeps the host unreachable: the host fact restartSeconds, else the simulator-wide
+    # default $env:RDS_SIM_RESTART_SECONDS, else 2 (long enough to be seen, short enough for tests).
+    if ($S.config.Contains('restartSeconds')) { return [int]$S.config['restartSeconds'] }
+    $default = 0
+    if ([int]::TryParse([string]$env:RDS_SIM_RESTART_SECONDS, [ref]$default) -and $default -ge 0 -and $default -le 3600) { return $default }
+    2
+}
+
+function Get-RdsLastBootUpTime($S) {
+    # When the host last started: its last restart's end, else when its state was created.
+    $boot = $S['boot']
+    if ($null -ne $boot -and $boot['lastBootUpTime']) { return ConvertFrom-RdsIso $boot['lastBootUpTime'] }
+    ConvertFrom-RdsIso $S.createdAt
+}
+
+function Get-RdsRestartSecondsLeft($S) {
+    # Seconds until a restarting host answers again (0: it answers now).
+    $boot = $S['boot']
+    if ($null -eq $boot -or -not $boot['downUntil']) { return 0 }
+    $left = ((ConvertFrom-RdsIso $boot['downUntil']) - [DateTime]::UtcNow).TotalSeconds
+    [Math]::Max(0, [int][Math]::Ceiling($left))
 }

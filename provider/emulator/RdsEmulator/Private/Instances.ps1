@@ -94,7 +94,8 @@ function Get-RdsInstances($S, [hashtable]$Class) {
             $names = $script:LicensingNames[[int]$type]
             $p = [ordered]@{
                 ServerName                           = $server
-                TerminalServerMode                   = [uint32]1
+                # 1 = Application Server (the RD Session Host role), 0 = Remote Administration (docs/windows-facts.md).
+                TerminalServerMode                   = [uint32]$(if (Test-RdsSessionHostRole $S) { 1 } else { 0 })
                 LicensingType                        = $type
                 PolicySourceLicensingType            = [uint32]$(if ($null -ne $S.groupPolicy.LicensingMode) { 1 } else { 0 })
                 LicensingName                        = $(if ($names) { $names[0] } else { $null })
@@ -114,7 +115,7 @@ function Get-RdsInstances($S, [hashtable]$Class) {
         }
         'Win32_OperatingSystem' {
             $os = Get-RdsOs $S
-            $p = [ordered]@{ Caption = $os.Caption; Version = $os.Version; BuildNumber = $os.BuildNumber; CSName = $server }
+            $p = [ordered]@{ Caption = $os.Caption; Version = $os.Version; BuildNumber = $os.BuildNumber; CSName = $server; LastBootUpTime = (Get-RdsLastBootUpTime $S) }
             return , @(New-RdsCimInstance $Class.Name $ns $p $server)
         }
         'Win32_ComputerSystem' {

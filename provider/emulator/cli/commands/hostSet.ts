@@ -7,6 +7,9 @@ import { emit, printable } from "../format";
 import { hostArg, oneOf, wholeNumber } from "../validate";
 import { OS_VERSIONS, SERVICE_STATES } from "../values";
 
+/** The groups of the account the simulated scripts run as (host fact callerRights): what ChangeRole checks. */
+const CALLER_RIGHTS = ["enterprise-admin", "domain-admin", "local-admin"] as const;
+
 export const hostSetCommand: Command = {
   name: "host set",
   usage: "<host> [--os <VERSION>] [--domain <FQDN> | --workgroup] [--broker | --no-broker] [--role-installed | --no-role-installed] [...]",
@@ -33,6 +36,18 @@ export const hostSetCommand: Command = {
       value: "N",
       help: "how long installing the RDS-Licensing role takes (0..3600; default 0, at once): shows a long install",
     },
+    "session-host-role": { type: "boolean", help: "give it the RD Session Host role (RDS-RD-Server; TerminalServerMode 1, the default)" },
+    "no-session-host-role": { type: "boolean", help: "remove the RD Session Host role (TerminalServerMode 0, Remote Administration)" },
+    "restart-seconds": {
+      type: "string",
+      value: "N",
+      help: "how long Restart-Computer keeps the host unreachable (0..3600; default $RDS_SIM_RESTART_SECONDS, else 2)",
+    },
+    "caller-rights": {
+      type: "string",
+      value: "RIGHTS",
+      help: `groups of the calling account: ${CALLER_RIGHTS.join("|")} (default enterprise-admin; ChangeRole 1 needs domain-admin, 2 enterprise-admin)`,
+    },
   },
   summary: "set host facts (creates the host if needed)",
   examples: ["rds-sim host set ls01 --os 2019 --domain contoso.com --role-installed", "rds-sim host set rdsh01 --workgroup --grace-days 3"],
@@ -53,6 +68,7 @@ async function runHostSet(ctx: Context, p: Parsed, cmd: Command): Promise<void> 
   conflict("role-installed", "no-role-installed");
   conflict("no-role-installed", "service");
   conflict("grace-days", "grace-start");
+  conflict("session-host-role", "no-session-host-role");
 
   if (v.os !== undefined) {
     settings.osVersion = oneOf("--os", v.os as string, OS_VERSIONS, cmd);
@@ -109,6 +125,19 @@ async function runHostSet(ctx: Context, p: Parsed, cmd: Command): Promise<void> 
   if (v["role-install-seconds"] !== undefined) {
     settings.roleInstallSeconds = wholeNumber("--role-install-seconds", v["role-install-seconds"] as string, 0, 3600, cmd);
     changed.push(`role install takes ${settings.roleInstallSeconds} s`);
+  }
+  if (v["session-host-role"] || v["no-session-host-role"]) {
+    settings.sessionHostRole = v["session-host-role"] === true;
+    changed.push(v["session-host-role"] ? "RD Session Host role installed" : "RD Session Host role removed");
+  }
+  if (v["restart-seconds"] !== undefined) {
+    settings.restartSeconds = wholeNumber("--restart-seconds", v["restart-seconds"] as string, 0, 3600, cmd);
+    changed.push(`a restart takes ${settings.restartSeconds} s`);
+  }
+  if (v["caller-rights"] !== undefined) {
+    const r = oneOf("--caller-rights", v["caller-rights"] as string, CALLER_RIGHTS, cmd);
+    settings.callerRights = r === "enterprise-admin" ? "enterpriseAdmin" : r === "domain-admin" ? "domainAdmin" : "localAdmin";
+    changed.push(`calling account ${r}`);
   }
   if (Object.keys(settings).length === 0) {
     throw new UsageError(

@@ -121,6 +121,12 @@ $Actions = @{
         Add-RdsSimIssuedLicense @p
     }
 
+    'leftover-pack' = {
+        param($a, $dir)
+        Assert-CliHostExists $dir $a['host']
+        Add-RdsSimLeftoverKeyPack -HostName $a['host'] -ProductVersion $a['version'] -CalType $a['calType']
+    }
+
     'fault-set' = {
         param($a, $dir)
         Set-RdsSimFault -HostName $a['host'] -Fault $a['fault'] -Value $a['value']

@@ -86,6 +86,16 @@ export const KEY_PACK_TYPES = {
   undocumented: 7,
 } as const;
 
+/**
+ * A leftover pack: one that holds no licenses (TotalLicenses 0). Real servers list such rows (seen with
+ * the undocumented KeyPackType 7; why Windows keeps them is not documented). A pack without CALs licenses
+ * nobody, so it never matches a declaration, is never adopted and never counted
+ * (docs/windows-facts.md#key-pack-type).
+ */
+export function isLeftoverPack(p: { readonly totalLicenses: number }): boolean {
+  return p.totalLicenses === 0;
+}
+
 // ---- session host OS versions --------------------------------------------------------------------
 
 /** Session host OS versions, oldest first. */

@@ -254,6 +254,19 @@ describe("one run per command group against the emulator (one shared state dir, 
     expect(out[4]).toMatch(/^4\s.*InstallRetailPurchaseLicenseKeyPack\s+0$/);
   });
 
+  test("leftover-pack plants a KeyPackType 7 row without licenses on ls01, logged as no method call", () => {
+    const before = ok(["log", "ls01"]);
+    const out = ok(["leftover-pack", "ls01", "--version", "2016", "--cal-type", "perDevice"]);
+    const m = /^ls01: planted leftover key pack (\d+) \(KeyPackType 7, perDevice 2016, no licenses\)\n$/.exec(out);
+    expect(m).not.toBeNull();
+    const pack = show("ls01").licenseServer.keyPacks.find((p: EmulatorView) => p.KeyPackId === Number(m![1]));
+    expect(pack).toMatchObject({ KeyPackType: 7, ProductType: 0, TotalLicenses: 0, IssuedLicenses: 0, AvailableLicenses: 0 });
+    expect(ok(["log", "ls01"])).toBe(before);
+    const bad = cli(["leftover-pack", "ls01", "--cal-type", "perSocket"]);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain("--cal-type");
+  });
+
   test("reset forgets everything; an emulator error (show of a host with no state) exits 1 with one line", () => {
     expect(cliJson(["reset"])).toEqual({ host: null, existed: null, hostsReset: 1, clearinghouseReset: true });
     expect(fs.readdirSync(path.join(stateDir, "hosts")).filter((f) => f.endsWith(".json") || f.endsWith(".jsonl"))).toEqual([]);

@@ -231,6 +231,28 @@ describe("InstallAgreementLicenseKeyPack (docs/windows-facts.md#key-pack-methods
     expect(other).toEqual({ ReturnValue: 0, KeyPackId: 3 });
   });
 
+  test("sAgreementNumber per AgreementType: 7 digits for 0-3, 7 or 8 for SPLA (4), 1-15 alphanumerics for other (5)", async () => {
+    const host = uniqueHost("agrfmt");
+    // [AgreementType, sAgreementNumber, accepted] (docs/windows-facts.md#identifier-formats; README, Choices).
+    const cases: Array<[number, string, boolean]> = [
+      [0, "1234567", true],
+      [3, "12345678", false],
+      [4, "1234567", true],
+      [4, "88637253", true],
+      [4, "123456789", false],
+      [4, "1234567A", false],
+      [5, "V1234567", true],
+      [5, "7", true],
+    ];
+    const r = await fx.on<number[]>(
+      host,
+      `${PS_ACTIVATED},@(foreach ($c in $data.cases) {
+         (${KP("InstallAgreementLicenseKeyPack", "@{ AgreementType = [uint32]$c[0]; sAgreementNumber = [string]$c[1]; ProductVersion = [uint32]6; ProductType = [uint32]1; LicenseCount = [uint32]2 }")}).ReturnValue })`,
+      { cases },
+    );
+    expect(r).toEqual(cases.map(([, , ok]) => (ok ? 0 : WBEM.INVALID_PARAMETER)));
+  });
+
   test("KeyPackIds increase from 3 and are never reused after an uninstall", async () => {
     const host = uniqueHost("ids");
     const r = await fx.on<number[]>(
@@ -534,6 +556,39 @@ describe("removing CALs", () => {
     expect(r.results).toEqual([0, WBEM.INVALID_PARAMETER, WBEM.INVALID_PARAMETER, WBEM.NOT_FOUND, 0]);
     // 10 installed, 3 issued; 4 then 3 removed: the pack stays, with only its issued CALs left.
     expect(r.pack).toMatchObject({ TotalLicenses: 3, IssuedLicenses: 3, AvailableLicenses: 0 });
+  });
+});
+
+describe("leftover packs (docs/windows-facts.md#key-pack-type)", () => {
+  test("Add-RdsSimLeftoverKeyPack plants a KeyPackType 7 row without licenses, as real servers list; it can be uninstalled", async () => {
+    const host = uniqueHost("leftover");
+    // Not exported by the module (yet): called in its scope, as test/resources/calPack/fixtures/SimAdmin.ps1 does.
+    const r = await fx.on<{ added: Record<string, unknown>; pack: Pack; before: number; after: number; rv: number; left: number }>(
+      host,
+      `${PS_ACTIVATED}$methodCalls = { @(Get-RdsSimCallLog | Where-Object { $null -ne $_.method }).Count }
+       $before = & $methodCalls
+       $added = & (Get-Module RdsEmulator) { Add-RdsSimLeftoverKeyPack -ProductVersion '2022' -CalType perDevice }
+       $after = & $methodCalls
+       $pack = (${PS_PACKS} | Where-Object KeyPackId -eq $added.KeyPackId)
+       $rv = (${KP("UninstallLicenseKeyPackWithId", "@{ KeyPackId = [uint32]$added.KeyPackId }")}).ReturnValue
+       [pscustomobject]@{ added = $added; pack = $pack; before = $before; after = $after; rv = $rv
+         left = @(Get-CimInstance -ClassName Win32_TSLicenseKeyPack).Count }`,
+    );
+    expect(r.after).toBe(r.before);
+    expect(r.added).toMatchObject({ hostName: host, KeyPackId: 3, KeyPackType: 7, ProductVersionID: 7 });
+    expect(r.pack).toMatchObject({
+      KeyPackId: 3,
+      KeyPackType: 7,
+      ProductType: 0,
+      ProductVersionID: 7,
+      ProductVersion: "Windows Server 2022",
+      TotalLicenses: 0,
+      IssuedLicenses: 0,
+      AvailableLicenses: 0,
+      TypeAndModel: "RDS Per Device CAL",
+    });
+    expect(r.rv).toBe(0);
+    expect(r.left).toBe(1);
   });
 });
 

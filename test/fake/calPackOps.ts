@@ -5,7 +5,7 @@
  * with the same class name). Verified against the emulator by test/fake/world.contract.test.ts.
  */
 import { BUILT_IN_PACK, OS_TABLE, packView, productIdOf, type FakePack } from "./host";
-import { guarded } from "./licenseServerOps";
+import { assertLicensingService, guarded } from "./licenseServerOps";
 import { cim, scriptError, wmiCall, type ScriptCtx } from "./script";
 
 type Args = Record<string, unknown>;
@@ -28,6 +28,10 @@ function allPacks(c: ScriptCtx): FakePack[] {
 }
 
 const isBuiltIn = (p: FakePack) => p.ProductType === 3 || p.ProductVersionID < 2 || packView(p).TypeAndModel.startsWith("Built-in");
+/** Test-CalPackLeftover: a row without licenses is treated as absent. */
+const isLeftover = (p: FakePack) => p.TotalLicenses === 0;
+/** Built-in or leftover: never one of the resource's packs. */
+const notOurs = (p: FakePack) => isBuiltIn(p) || isLeftover(p);
 
 /** Win32_TSIssuedLicense per pack: the fake issues no per-device licenses, but the class is read (and can fail) as in the script. */
 function issuedCounts(c: ScriptCtx): Map<number, number> {
@@ -57,13 +61,13 @@ type Facts = ReturnType<typeof facts>;
 function packList(c: ScriptCtx): Facts[] {
   const issued = issuedCounts(c);
   return allPacks(c)
-    .filter((p) => !isBuiltIn(p))
+    .filter((p) => !notOurs(p))
     .map((p) => facts(p, issued));
 }
 
 function packById(c: ScriptCtx, id: number): Facts | null {
   const p = allPacks(c).find((k) => k.KeyPackId === id);
-  if (!p || isBuiltIn(p)) return null;
+  if (!p || notOurs(p)) return null;
   return facts(p, issuedCounts(c));
 }
 
@@ -72,7 +76,7 @@ function packsByIds(c: ScriptCtx, ids: number[]): (Facts | null)[] {
   let issued: Map<number, number> | undefined;
   for (const p of allPacks(c)) {
     if (byId.has(p.KeyPackId) || !ids.includes(p.KeyPackId)) continue;
-    if (isBuiltIn(p)) {
+    if (notOurs(p)) {
       byId.set(p.KeyPackId, null);
       continue;
     }
@@ -127,11 +131,21 @@ function assertInstallable(c: ScriptCtx, productVersion: string, activationMetho
 }
 
 function inspect(c: ScriptCtx, a: Args): unknown {
+  assertLicensingService(c);
   const f = assertInstallable(c, String(a.productVersion ?? ""), String(a.activationMethod ?? ""));
   return { ...f, packs: packList(c) };
 }
 
 const AGREEMENT_TYPES: Record<string, number> = { select: 0, enterpriseAgreement: 1, campus: 2, school: 3, spla: 4, otherAgreement: 5 };
+/** install.ps1's $agreementNumberFormats: [min, max, digitsOnly] per AgreementType. */
+const AGREEMENT_NUMBER_FORMATS: Record<number, [number, number, boolean]> = {
+  0: [7, 7, true],
+  1: [7, 7, true],
+  2: [7, 7, true],
+  3: [7, 7, true],
+  4: [7, 8, true],
+  5: [1, 15, false],
+};
 
 function install(c: ScriptCtx, a: Args): unknown {
   const program = String(a.program ?? "");
@@ -139,12 +153,14 @@ function install(c: ScriptCtx, a: Args): unknown {
     if (a[name] !== undefined && a[name] !== null) return a[name];
     throw scriptError("VALIDATION", `install needs argument ${name} for program ${program}`);
   };
-  const code = (name: string, length: number, digitsOnly: boolean, what: string) => {
+  const code = (name: string, length: number, digitsOnly: boolean, what: string, maxLength = 0) => {
     const value = String(arg(name)).replace(/[-\s]/g, "").toUpperCase();
-    if (!(digitsOnly ? new RegExp(`^[0-9]{${length}}$`) : new RegExp(`^[A-Z0-9]{${length}}$`)).test(value)) {
+    const max = maxLength > length ? maxLength : length;
+    if (!(digitsOnly ? new RegExp(`^[0-9]{${length},${max}}$`) : new RegExp(`^[A-Z0-9]{${length},${max}}$`)).test(value)) {
+      const count = max === length ? `${length}` : `${length} to ${max}`;
       throw scriptError(
         "VALIDATION",
-        `${name} is malformed: ${what} must be ${length} ${digitsOnly ? "digits" : "letters and digits"} (got ${value.length} characters); nothing was installed`,
+        `${name} is malformed: ${what} must be ${count} ${digitsOnly ? "digits" : "letters and digits"} (got ${value.length} characters); nothing was installed`,
       );
     }
     return value;
@@ -182,7 +198,13 @@ function install(c: ScriptCtx, a: Args): unknown {
     }
     args = {
       AgreementType: type,
-      sAgreementNumber: code("agreementNumber", 7, true, "the agreement or enrollment number"),
+      sAgreementNumber: code(
+        "agreementNumber",
+        AGREEMENT_NUMBER_FORMATS[type][0],
+        AGREEMENT_NUMBER_FORMATS[type][2],
+        "the agreement or enrollment number",
+        AGREEMENT_NUMBER_FORMATS[type][1],
+      ),
       ProductVersion: uint("productVersionCode", 2, 8),
       ProductType: uint("productTypeCode", 0, 1),
       LicenseCount: uint("licenseCount", 1, 4294967295),
@@ -193,6 +215,7 @@ function install(c: ScriptCtx, a: Args): unknown {
   } else {
     throw scriptError("VALIDATION", `unknown license program ${program}; nothing was installed`);
   }
+  assertLicensingService(c);
   assertInstallable(c, String(a.productVersion ?? ""), String(a.activationMethod ?? ""));
   const out = wmiCall(c, KP, method, args);
   const keyPackId = Number(out.KeyPackId ?? -1);
@@ -201,11 +224,13 @@ function install(c: ScriptCtx, a: Args): unknown {
 }
 
 function get(c: ScriptCtx, a: Args): unknown {
+  assertLicensingService(c);
   if (a.keyPackIds !== undefined) return { packs: packsByIds(c, (a.keyPackIds as unknown[]).map(Number)) };
   return { pack: packById(c, Number(a.keyPackId)) };
 }
 
 function resize(c: ScriptCtx, a: Args): unknown {
+  assertLicensingService(c);
   const id = Number(a.keyPackId);
   const quantity = Number(a.quantity);
   const pack = packById(c, id);
@@ -238,6 +263,7 @@ function resize(c: ScriptCtx, a: Args): unknown {
 }
 
 function remove(c: ScriptCtx, a: Args): unknown {
+  assertLicensingService(c);
   const id = Number(a.keyPackId);
   const pack = packById(c, id);
   if (pack === null) return { removed: false, reason: "absent" };

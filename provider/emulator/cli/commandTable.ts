@@ -6,6 +6,7 @@ import { gpoClearCommand, gpoSetCommand } from "./commands/gpo";
 import { hostsCommand, showCommand } from "./commands/hosts";
 import { hostSetCommand } from "./commands/hostSet";
 import { issueCommand } from "./commands/issue";
+import { leftoverPackCommand } from "./commands/leftoverPack";
 import { logCommand } from "./commands/log";
 import { resetCommand } from "./commands/reset";
 
@@ -18,6 +19,7 @@ export const commands: Command[] = [
   retailCodeCommand,
   hostSetCommand,
   issueCommand,
+  leftoverPackCommand,
   faultSetCommand,
   faultClearCommand,
   gpoSetCommand,

@@ -53,6 +53,13 @@ function Test-CalPackBuiltIn {
     return ($type -eq 3) -or ($null -ne $pvid -and [int64]$pvid -lt 2) -or ($model -like 'Built-in*')
 }
 
+function Test-CalPackLeftover {
+    # A leftover row (docs/windows-facts.md#key-pack-type): TotalLicenses 0, seen with the undocumented KeyPackType 7.
+    # It holds no CALs, so no declaration matches, adopts, resizes or removes it: the scripts treat it as absent.
+    param($Pack)
+    return ([double](Get-RdsProperty $Pack 'TotalLicenses' 0) -eq 0)
+}
+
 function Get-CalPackIssuedCounts {
     # Per KeyPackId: how many Win32_TSIssuedLicense (per-device CALs) are issued and not revoked (status 4).
     $counts = @{}
@@ -90,30 +97,30 @@ function ConvertTo-CalPackFacts {
 }
 
 function Get-CalPackList {
-    # Every key pack on the server except the built-in one, as plain data.
+    # Every key pack on the server except the built-in one and leftovers, as plain data.
     $issued = Get-CalPackIssuedCounts
     $list = [System.Collections.Generic.List[object]]::new()
     foreach ($pack in @(Get-CimInstance -Namespace root/cimv2 -ClassName Win32_TSLicenseKeyPack -ErrorAction Stop)) {
-        if ($null -eq $pack -or (Test-CalPackBuiltIn $pack)) { continue }
+        if ($null -eq $pack -or (Test-CalPackBuiltIn $pack) -or (Test-CalPackLeftover $pack)) { continue }
         $list.Add((ConvertTo-CalPackFacts $pack $issued))
     }
     return , $list.ToArray()
 }
 
 function Get-CalPackById {
-    # The key pack with this KeyPackId as plain data, or $null (the built-in pack is never "ours").
+    # The key pack with this KeyPackId as plain data, or $null (the built-in pack and leftovers are never "ours").
     param([Parameter(Mandatory)][int64]$KeyPackId)
     foreach ($pack in @(Get-CimInstance -Namespace root/cimv2 -ClassName Win32_TSLicenseKeyPack -ErrorAction Stop)) {
         if ($null -eq $pack) { continue }
         if ([int64](Get-RdsProperty $pack 'KeyPackId' -1) -ne $KeyPackId) { continue }
-        if (Test-CalPackBuiltIn $pack) { return $null }
+        if ((Test-CalPackBuiltIn $pack) -or (Test-CalPackLeftover $pack)) { return $null }
         return (ConvertTo-CalPackFacts $pack (Get-CalPackIssuedCounts))
     }
     return $null
 }
 
 function Get-CalPackByIds {
-    # For each KeyPackId (in order): its key pack as plain data, or $null (built-in or absent). One
+    # For each KeyPackId (in order): its key pack as plain data, or $null (built-in, leftover or absent). One
     # enumeration of the packs and of the issued licenses serves the whole list (coalesced reads).
     param([Parameter(Mandatory)][AllowEmptyCollection()][int64[]]$KeyPackIds)
     $byId = @{}
@@ -122,7 +129,7 @@ function Get-CalPackByIds {
         if ($null -eq $pack) { continue }
         $id = [int64](Get-RdsProperty $pack 'KeyPackId' -1)
         if ($byId.ContainsKey($id) -or $KeyPackIds -notcontains $id) { continue }
-        if (Test-CalPackBuiltIn $pack) { $byId[$id] = $null; continue }
+        if ((Test-CalPackBuiltIn $pack) -or (Test-CalPackLeftover $pack)) { $byId[$id] = $null; continue }
         if ($null -eq $issued) { $issued = Get-CalPackIssuedCounts }
         $byId[$id] = ConvertTo-CalPackFacts $pack $issued
     }

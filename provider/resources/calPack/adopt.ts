@@ -5,6 +5,7 @@
  * Runs under the install lock (create.ts), so two adoptions of one pack cannot both see it free.
  */
 import type * as pulumi from "@pulumi/pulumi";
+import { isLeftoverPack } from "../../licensing/facts";
 import * as journal from "./journal";
 import * as messages from "./messages";
 import { adoptionOwner, factsOf, isDeclaredKind, singleUseCodeContent } from "./rules";
@@ -35,6 +36,8 @@ export async function adopt(
   const doing = `adopting CAL pack #${id}`;
   const p = await getPack(d.connection, id, doing, secrets);
   if (!p) throw messages.adoptedPackMissing(doing, host, id);
+  // get.ps1 already reports a leftover as absent; kept here so adoption never depends on a script's filter.
+  if (isLeftoverPack(p)) throw messages.adoptedPackLeftover(doing, host, p);
   if (!isDeclaredKind(p, d)) throw messages.adoptedPackOtherKind(doing, host, p, d);
   const entries = await journal.resolveEntries(host, me, content);
   // An entry of this journalKey under another key (a lost key file) may be this resource's own: not an owner.

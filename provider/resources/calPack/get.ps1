@@ -10,7 +10,8 @@
     Args: keyPackIds (array; provider/powershell/coalesce.ts batches concurrent reads of one server)
     → Result: { packs: [ pack | null, ... ] }, one entry per id, in the order given (one enumeration
     of the key packs and the issued licenses for the whole batch).
-    Changes nothing; works on a server that is not activated.
+    A leftover row (TotalLicenses 0) reads as null, like an absent pack. Throws CLASS_NOT_READY when
+    the licensing service is not running. Changes nothing; works on a server that is not activated.
 #>
 param([Parameter(Mandatory)][string]$Envelope)
 Set-StrictMode -Version 3.0
@@ -18,6 +19,8 @@ $ErrorActionPreference = 'Stop'
 . (Join-Path $PSScriptRoot 'CalPack.Common.ps1')
 
 $in = ConvertFrom-RdsEnvelope $Envelope
+# What the licensing classes answer on a stopped service is undocumented: refuse first, with the cause.
+Assert-RdsLicensingService
 if ($in.args.ContainsKey('keyPackIds')) {
     $ids = @($in.args.keyPackIds | ForEach-Object { [int64]$_ })
     Write-RdsResult ([ordered]@{ packs = (Get-CalPackByIds -KeyPackIds $ids) })

@@ -6,7 +6,8 @@
     Args: productVersion ("2022"), activationMethod (RdsLicenseServer.activationMethod, for the
     next step of the not-activated error).
     Result: { activationStatus, productId, serverVersion, packs: [ pack... ] } (built-in pack left out).
-    Throws NOT_ACTIVATED or VERSION_NOT_ACCEPTED (Assert-CalPackInstallable). Changes nothing.
+    Leftover rows (TotalLicenses 0) are left out too. Throws CLASS_NOT_READY (the licensing service is
+    not running), NOT_ACTIVATED or VERSION_NOT_ACCEPTED (Assert-CalPackInstallable). Changes nothing.
 #>
 param([Parameter(Mandatory)][string]$Envelope)
 Set-StrictMode -Version 3.0
@@ -14,6 +15,8 @@ $ErrorActionPreference = 'Stop'
 . (Join-Path $PSScriptRoot 'CalPack.Common.ps1')
 
 $in = ConvertFrom-RdsEnvelope $Envelope
+# What the licensing classes answer on a stopped service is undocumented: refuse first, with the cause.
+Assert-RdsLicensingService
 $a = $in.args
 $facts = Assert-CalPackInstallable -ProductVersion ([string]$a.productVersion) -ActivationMethod ([string]$a.activationMethod)
 $packs = Get-CalPackList

@@ -12,8 +12,10 @@
                         productVersionCode, productTypeCode,
                         licenseCount                        -> InstallAgreementLicenseKeyPack
       keyPackId         licenseKeyPackId                    -> InstallLicenseKeyPack
-    Refuses first (nothing is called) when the server is not activated, when its version does not
-    accept the CAL version, or when a code does not have its format (never echoing the value).
+    Refuses first (nothing is called) when a code does not have its format (never echoing the value;
+    the agreement number's format depends on AgreementType), when the licensing service is not
+    running (CLASS_NOT_READY), when the server is not activated, or when its version does not
+    accept the CAL version.
     Progress: one line before the install call, naming the method (never a code or number).
     Result: { method, keyPackId, pack } (pack: the new Win32_TSLicenseKeyPack, or null if it cannot be read back).
 #>
@@ -30,14 +32,17 @@ function Get-Arg([string]$Name) {
     throw (New-RdsScriptError -Code VALIDATION -Message "install needs argument $Name for program $($a.program)")
 }
 
-function Get-Code([string]$Name, [int]$Length, [bool]$DigitsOnly, [string]$What) {
+function Get-Code([string]$Name, [int]$Length, [bool]$DigitsOnly, [string]$What, [int]$MaxLength = 0) {
     # The code without hyphens or spaces, upper case; refused (without its value) when malformed.
+    # $Length characters exactly, or $Length to $MaxLength when $MaxLength is given.
     $value = ([string](Get-Arg $Name)) -replace '[-\s]', ''
     $value = $value.ToUpperInvariant()
-    $pattern = if ($DigitsOnly) { "^[0-9]{$Length}$" } else { "^[A-Z0-9]{$Length}$" }
+    $max = if ($MaxLength -gt $Length) { $MaxLength } else { $Length }
+    $pattern = if ($DigitsOnly) { "^[0-9]{$Length,$max}$" } else { "^[A-Z0-9]{$Length,$max}$" }
     if ($value -cnotmatch $pattern) {
         $kind = if ($DigitsOnly) { 'digits' } else { 'letters and digits' }
-        throw (New-RdsScriptError -Code VALIDATION -Message ("{0} is malformed: {1} must be {2} {3} (got {4} characters); nothing was installed" -f $Name, $What, $Length, $kind, $value.Length))
+        $count = if ($max -eq $Length) { [string]$Length } else { "$Length to $max" }
+        throw (New-RdsScriptError -Code VALIDATION -Message ("{0} is malformed: {1} must be {2} {3} (got {4} characters); nothing was installed" -f $Name, $What, $count, $kind, $value.Length))
     }
     return $value
 }
@@ -53,6 +58,11 @@ function Get-UInt32Arg([string]$Name, [int64]$Min, [int64]$Max) {
 
 $program = [string]$a.program
 $agreementTypes = @{ select = 0; enterpriseAgreement = 1; campus = 2; school = 3; spla = 4; otherAgreement = 5 }
+# sAgreementNumber per AgreementType (docs/windows-facts.md#identifier-formats; AGREEMENT_NUMBER_FORMATS in schema.ts):
+# 0-3 the 7-digit enrollment number; 4 (SPLA) 7 or 8 digits; 5 no documented format: 1 to 15 letters and digits.
+$agreementNumberFormats = @{
+    0 = @(7, 7, $true); 1 = @(7, 7, $true); 2 = @(7, 7, $true); 3 = @(7, 7, $true); 4 = @(7, 8, $true); 5 = @(1, 15, $false)
+}
 
 # Validate everything before touching the server.
 switch ($program) {
@@ -76,9 +86,10 @@ switch ($program) {
         if ($type -ne $agreementTypes[$program]) {
             throw (New-RdsScriptError -Code VALIDATION -Message ("agreementType {0} is not the code of program {1} ({2}); nothing was installed" -f $type, $program, $agreementTypes[$program]))
         }
+        $format = $agreementNumberFormats[[int]$type]
         $arguments = @{
             AgreementType    = [uint32]$type
-            sAgreementNumber = [string](Get-Code 'agreementNumber' 7 $true 'the agreement or enrollment number')
+            sAgreementNumber = [string](Get-Code 'agreementNumber' $format[0] $format[2] 'the agreement or enrollment number' $format[1])
             ProductVersion   = [uint32](Get-UInt32Arg 'productVersionCode' 2 8)
             ProductType      = [uint32](Get-UInt32Arg 'productTypeCode' 0 1)
             LicenseCount     = [uint32](Get-UInt32Arg 'licenseCount' 1 4294967295)
@@ -93,6 +104,8 @@ switch ($program) {
     }
 }
 
+# Validated: now the server. What the licensing classes answer on a stopped service is undocumented.
+Assert-RdsLicensingService
 $null = Assert-CalPackInstallable -ProductVersion ([string]$a.productVersion) -ActivationMethod ([string]$a.activationMethod)
 
 # Progress: the call that can take long (online installs contact the Clearinghouse; a license key

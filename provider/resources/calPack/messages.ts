@@ -9,7 +9,7 @@ import { ErrorCode, PASSED_THROUGH_CODES, RdsError, isRdsError } from "../../err
 import { calTypeFromProductType, calTypeLabel, productVersionFromId } from "../../licensing/facts";
 import { simulatorLicenseServerIdCommand } from "../licenseServer/rules";
 import type { JournalEntry } from "./journal";
-import { codeName } from "./rules";
+import { UNCONFIRMED_VERSION_REMEDY, codeName, usesUnconfirmedVersionCode } from "./rules";
 import type { CalPackInputs, Pack } from "./schema";
 
 /** A pack as a user recognises it in RD Licensing Manager: `#5 (2022 Per User, 50 CALs, KeyPackType 2)`. */
@@ -29,7 +29,16 @@ function wmiDetails(e: RdsError, host: string) {
 export function adoptedPackMissing(doing: string, host: string, keyPackId: number): RdsError {
   return new RdsError(
     ErrorCode.NotFound,
-    `${doing} on ${host}: there is no key pack with KeyPackId ${keyPackId} (the built-in pack cannot be adopted): check the KeyPackId column in RD Licensing Manager`,
+    `${doing} on ${host}: there is no key pack with KeyPackId ${keyPackId} (the built-in pack and leftover packs without licenses cannot be adopted): check the KeyPackId column in RD Licensing Manager`,
+    { host },
+  );
+}
+
+/** The pack to adopt holds no licenses (a leftover, docs/windows-facts.md#key-pack-type): nothing to manage. */
+export function adoptedPackLeftover(doing: string, host: string, p: Pack): RdsError {
+  return new RdsError(
+    ErrorCode.Validation,
+    `${doing} on ${host}: pack ${describePack(p)} holds no licenses (a leftover row, not a CAL pack): adopt the pack that holds the CALs, or install one`,
     { host },
   );
 }
@@ -124,7 +133,10 @@ export function codeRefused(e: RdsError, host: string, d: CalPackInputs, candida
 export function programDataRefused(e: RdsError, host: string, d: CalPackInputs): RdsError {
   return new RdsError(
     ErrorCode.Rejected,
-    `${e.message}: the license server or the Clearinghouse did not accept the ${d.program} data`,
+    `${e.message}: the license server or the Clearinghouse did not accept the ${d.program} data` +
+      (usesUnconfirmedVersionCode(d.program, d.productVersion)
+        ? `; productVersion "${d.productVersion}" uses an input code no Microsoft source confirms for this method: if the data is right, ${UNCONFIRMED_VERSION_REMEDY}`
+        : ""),
     wmiDetails(e, host),
   );
 }

@@ -8,6 +8,8 @@
     allowRemovingIssuedLicenses.
     Refuses with ISSUED_LICENSES while per-device CALs from the pack are issued (Win32_TSIssuedLicense,
     not revoked), saying how many, unless allowRemovingIssuedLicenses.
+    A leftover row under the id (TotalLicenses 0) is "absent": left as Windows keeps it. Throws
+    CLASS_NOT_READY when the licensing service is not running.
     Result: { removed, reason: "removed" | "absent" | "replaced" }.
 #>
 param([Parameter(Mandatory)][string]$Envelope)
@@ -16,6 +18,8 @@ $ErrorActionPreference = 'Stop'
 . (Join-Path $PSScriptRoot 'CalPack.Common.ps1')
 
 $in = ConvertFrom-RdsEnvelope $Envelope
+# What the licensing classes answer on a stopped service is undocumented: refuse first, with the cause.
+Assert-RdsLicensingService
 $a = $in.args
 $id = [int64]$a.keyPackId
 $allow = [bool]$a.allowRemovingIssuedLicenses

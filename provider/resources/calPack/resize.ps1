@@ -8,6 +8,8 @@
     pack's available CALs (it would take back issued ones) unless allowRemovingIssuedLicenses; with
     NOT_FOUND when the pack is gone; with VALIDATION when quantity is more than the pack holds (the
     API cannot add CALs to a pack: that is a replacement).
+    A leftover row under the id (TotalLicenses 0) is NOT_FOUND, like a pack that is gone. Throws
+    CLASS_NOT_READY when the licensing service is not running.
     Result: { removed, pack }.
 #>
 param([Parameter(Mandatory)][string]$Envelope)
@@ -16,6 +18,8 @@ $ErrorActionPreference = 'Stop'
 . (Join-Path $PSScriptRoot 'CalPack.Common.ps1')
 
 $in = ConvertFrom-RdsEnvelope $Envelope
+# What the licensing classes answer on a stopped service is undocumented: refuse first, with the cause.
+Assert-RdsLicensingService
 $a = $in.args
 $id = [int64]$a.keyPackId
 $quantity = [int64]$a.quantity

@@ -7,6 +7,7 @@ import type { RdsConnection } from "../../powershell/connectionArgs";
 import { lazyProvider } from "../../shim";
 import type { ActivationOrigin } from "../licenseServer/schema";
 import { withOutputSeeds } from "../fields";
+import { unconfirmedVersionWarning } from "./rules";
 import { OUTPUT_KEYS, SECRET_OUTPUTS, type CalType, type Program, type ProductVersion } from "./schema";
 
 export type { CalType, Program, ProductVersion } from "./schema";
@@ -50,7 +51,11 @@ export interface RdsCalPackArgs {
   licenseNumber?: pulumi.Input<string>;
   /** Open License authorization number: 15 letters and digits. Secret. Only with program "openLicense". No default. */
   authorizationNumber?: pulumi.Input<string>;
-  /** Agreement or enrollment number: 7 digits. Secret. Only with the agreement programs. No default. */
+  /**
+   * Agreement or enrollment number (hyphens and spaces ignored). Secret. Only with the agreement programs.
+   * select, enterpriseAgreement, campus, school: 7 digits; spla: 7 or 8 digits; otherAgreement: 1 to 15
+   * letters and digits. No default.
+   */
   agreementNumber?: pulumi.Input<string>;
   /**
    * License key pack id from the Remote Desktop Licensing web site or the telephone call: 35 letters
@@ -60,7 +65,9 @@ export interface RdsCalPackArgs {
   licenseKeyPackId?: pulumi.Input<string>;
   /**
    * The CAL version: "2008R2", "2012", "2016", "2019", "2022" or "2025". Required. The license server
-   * must be this version or newer. Changing it replaces the pack. For "retail" and "keyPackId" the code
+   * must be this version or newer. Changing it replaces the pack. "2022" and "2025" with "openLicense" or
+   * an agreement program send a version code no Microsoft source confirms: the resource warns (README.md).
+   * For "retail" and "keyPackId" the code
    * decides the version: declare what it is (a mismatch is reported after the install). A string from
    * config is accepted and checked at `check`.
    */
@@ -177,5 +184,11 @@ export class RdsCalPack extends pulumi.dynamic.Resource {
       "rds",
       "CalPack",
     );
+    // 2022/2025 Open and agreement installs use a version code no source confirms: a warning, since a
+    // dynamic provider's check can only fail. Sent once the two values are known (docs: README.md).
+    pulumi.all([args.program, args.productVersion]).apply(([program, version]) => {
+      const warning = unconfirmedVersionWarning(String(program), String(version));
+      if (warning) void pulumi.log.warn(warning, this);
+    });
   }
 }

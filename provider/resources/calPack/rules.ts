@@ -13,6 +13,7 @@ import {
   PRODUCT_VERSION_CODE,
   PRODUCT_VERSIONS,
   calTypeFromProductType,
+  isLeftoverPack,
   productVersionFromId,
   type HostOsVersion,
   type ProductVersion,
@@ -109,7 +110,8 @@ export function isPackInState(p: Pack, state: Props): boolean {
 
 /** Does a live pack look like what this declaration would install? (version, type, acquisition, count) */
 export function matchesDeclaration(p: Pack, d: CalPackInputs): boolean {
-  if (!isDeclaredKind(p, d)) return false;
+  // A leftover (no licenses) is nobody's install: never a match, never ambiguous.
+  if (isLeftoverPack(p) || !isDeclaredKind(p, d)) return false;
   const kinds = EXPECTED_KEY_PACK_TYPES[d.program];
   // Unknown and undocumented key pack types are seen on real servers: they always stay candidates.
   const vague = p.keyPackType === KEY_PACK_TYPES.unknown || p.keyPackType === KEY_PACK_TYPES.undocumented;
@@ -119,6 +121,39 @@ export function matchesDeclaration(p: Pack, d: CalPackInputs): boolean {
 }
 
 // ---- install --------------------------------------------------------------------------------------
+
+/**
+ * CAL versions whose `ProductVersion` input code no Microsoft source lists for InstallOpenLicenseKeyPack
+ * and InstallAgreementLicenseKeyPack (their tables stop at 6 = 2019): 7 = 2022 is the key packs'
+ * ProductVersionID of 2022, 8 = 2025 is assumed (docs/windows-facts.md#product-version-input).
+ */
+export const UNCONFIRMED_INPUT_VERSIONS: readonly ProductVersion[] = ["2022", "2025"];
+
+/** True when install.ps1 would send this declaration an input code no source confirms. */
+export function usesUnconfirmedVersionCode(program: string, productVersion: string): boolean {
+  return (
+    (program === "openLicense" || isAgreementProgram(program)) && (UNCONFIRMED_INPUT_VERSIONS as readonly string[]).includes(productVersion)
+  );
+}
+
+/** What to do when Windows refuses an unconfirmed version code: the Install Licenses wizard, then adoption. */
+export const UNCONFIRMED_VERSION_REMEDY =
+  "install the pack with the Install Licenses wizard of RD Licensing Manager instead, then declare it with adoptKeyPackId set to its Key Pack ID (nothing is installed twice)";
+
+/**
+ * The warning the resource sends at registration (preview and up, before check) for an unconfirmed
+ * version code, or undefined. Not a check failure: the value is probably right, and refusing it would
+ * block the only declarative path to 2022/2025 agreement and Open packs.
+ */
+export function unconfirmedVersionWarning(program: string, productVersion: string): string | undefined {
+  if (!usesUnconfirmedVersionCode(program, productVersion)) return undefined;
+  const code = PRODUCT_VERSION_CODE[productVersion as ProductVersion];
+  const method = program === "openLicense" ? "InstallOpenLicenseKeyPack" : "InstallAgreementLicenseKeyPack";
+  return (
+    `productVersion "${productVersion}" is sent to ${method} as ProductVersion ${code}, a value no Microsoft source confirms for that method ` +
+    `(its documented values end at 6, Windows Server 2019): if the install is refused (RDS_REJECTED on ${method}), ${UNCONFIRMED_VERSION_REMEDY}`
+  );
+}
 
 /** The arguments install.ps1 takes for a declaration: the WMI value codes of the program's method. */
 export function installArgs(d: CalPackInputs): Props {
@@ -218,7 +253,7 @@ export type Proof = { kind: "proven"; pack: Pack } | { kind: "ambiguous"; packs:
 export function journalProof(mine: JournalEntry | undefined, packs: readonly Pack[], d: CalPackInputs, others: Others): Proof {
   if (!mine || mine.status === "returned") return { kind: "none" };
   if (mine.keyPackId !== undefined) {
-    const p = packs.find((x) => x.keyPackId === mine.keyPackId);
+    const p = packs.find((x) => x.keyPackId === mine.keyPackId && !isLeftoverPack(x));
     return p ? { kind: "proven", pack: p } : { kind: "none" };
   }
   const before = new Set(mine.packsBefore);
@@ -293,5 +328,5 @@ export function codeTwin(
 
 /** The packs a refused single-use code may have become on this server (its version and type, nobody else's). */
 export function refusedCodeCandidates(packs: readonly Pack[], d: CalPackInputs, others: Others): Pack[] {
-  return packs.filter((p) => isDeclaredKind(p, d) && free(p, others));
+  return packs.filter((p) => !isLeftoverPack(p) && isDeclaredKind(p, d) && free(p, others));
 }

@@ -100,25 +100,57 @@ export function takesQuantity(program: Program): boolean {
 }
 
 interface CodeFormat {
-  /** Characters once hyphens and spaces are removed. */
+  /** Characters once hyphens and spaces are removed: exactly this many, or at least this many with maxLength. */
   length: number;
+  maxLength?: number;
   digitsOnly: boolean;
   /** What it is, for messages. */
   what: string;
 }
 
-/** Identifier formats, as Microsoft issues them. */
-export const CODE_FORMATS: Readonly<Record<SecretField, CodeFormat>> = {
+/** Identifier formats, as Microsoft issues them (docs/windows-facts.md#identifier-formats). */
+export const CODE_FORMATS: Readonly<Record<Exclude<SecretField, "agreementNumber">, CodeFormat>> = {
   licenseCode: { length: 25, digitsOnly: false, what: "the retail license code (5 groups of 5)" },
   licenseNumber: { length: 8, digitsOnly: true, what: "the Open License number" },
   authorizationNumber: { length: 15, digitsOnly: false, what: "the Open License authorization number" },
-  agreementNumber: { length: 7, digitsOnly: true, what: "the agreement or enrollment number" },
   licenseKeyPackId: {
     length: 35,
     digitsOnly: false,
     what: "the license key pack id from the Remote Desktop Licensing web site or the telephone call (7 groups of 5)",
   },
 };
+
+/**
+ * `sAgreementNumber` per agreement program (docs/windows-facts.md#identifier-formats):
+ * - Select, Enterprise Agreement, Campus, School: the enrollment number, 7 digits (the method page).
+ * - SPLA: the method page says 7 digits, public SPLA deployment scripts pass 8: 7 or 8 digits.
+ * - other agreements (Open Value, ...): the page gives no format ("the agreement number provided with
+ *   your program information"): 1 to 15 letters and digits, our choice (unverified). A false refusal
+ *   here would block a real install; a false acceptance costs one refusal by the Clearinghouse.
+ */
+export const AGREEMENT_NUMBER_FORMATS: Readonly<Record<AgreementProgram, CodeFormat>> = {
+  select: { length: 7, digitsOnly: true, what: "the Select enrollment number (7 digits, on the signed agreement form)" },
+  enterpriseAgreement: {
+    length: 7,
+    digitsOnly: true,
+    what: "the Enterprise Agreement enrollment number (7 digits, on the signed agreement form)",
+  },
+  campus: { length: 7, digitsOnly: true, what: "the Campus Agreement enrollment number (7 digits, on the signed agreement form)" },
+  school: { length: 7, digitsOnly: true, what: "the School Agreement enrollment number (7 digits, on the signed agreement form)" },
+  spla: { length: 7, maxLength: 8, digitsOnly: true, what: "the SPLA agreement number (7 or 8 digits)" },
+  otherAgreement: {
+    length: 1,
+    maxLength: 15,
+    digitsOnly: false,
+    what: "the agreement number provided with your program information (up to 15 letters and digits)",
+  },
+};
+
+/** The format a secret field must have under a program (the agreement number's depends on the program). */
+export function codeFormat(field: SecretField, program: Program): CodeFormat {
+  if (field !== "agreementNumber") return CODE_FORMATS[field];
+  return isAgreementProgram(program) ? AGREEMENT_NUMBER_FORMATS[program] : AGREEMENT_NUMBER_FORMATS.select;
+}
 
 /** Hyphens and whitespace removed, letters upper-cased: the form the WMI methods take (docs/windows-facts.md). */
 export function normalizeCode(raw: string): string {
@@ -131,27 +163,38 @@ function describe(value: unknown): string {
   return typeof value;
 }
 
-/** A secret code field: normalised, then checked for length and characters without echoing the value. */
-function codeSchema(field: SecretField) {
-  const f = CODE_FORMATS[field];
+/** Why a normalised code does not have its format (never echoing the value), or undefined when it does. */
+export function codeProblem(field: string, value: string, f: CodeFormat): string | undefined {
   const chars = f.digitsOnly ? "digits" : "letters A-Z and digits";
-  const re = f.digitsOnly ? new RegExp(`^[0-9]{${f.length}}$`) : new RegExp(`^[A-Z0-9]{${f.length}}$`);
+  const bad = value.replace(f.digitsOnly ? /[0-9]/g : /[A-Z0-9]/g, "").length;
+  if (bad > 0) {
+    return `${field} may hold only ${chars} (hyphens and spaces are ignored); it has ${bad} other character${
+      bad === 1 ? "" : "s"
+    }: copy ${f.what} exactly`;
+  }
+  const max = f.maxLength ?? f.length;
+  if (value.length >= f.length && value.length <= max) return undefined;
+  const count = max === f.length ? `${f.length}` : `${f.length} to ${max}`;
+  return `${field} must be ${count} ${chars} (hyphens and spaces are ignored), got ${value.length}: copy all of ${f.what}`;
+}
+
+/** A secret code field: normalised, then checked for length and characters without echoing the value. */
+function codeSchema(field: Exclude<SecretField, "agreementNumber">) {
+  const f = CODE_FORMATS[field];
   return z
     .string({ error: (issue) => `${field} must be text (${f.what}), got ${describe(issue.input)}` })
     .transform(normalizeCode)
     .superRefine((v, ctx) => {
-      if (re.test(v)) return;
-      const bad = v.replace(f.digitsOnly ? /[0-9]/g : /[A-Z0-9]/g, "").length;
-      ctx.addIssue({
-        code: "custom",
-        message:
-          bad > 0
-            ? `${field} may hold only ${chars} (hyphens and spaces are ignored); it has ${bad} other character${
-                bad === 1 ? "" : "s"
-              }: copy ${f.what} exactly`
-            : `${field} must be ${f.length} ${chars} (hyphens and spaces are ignored), got ${v.length}: copy all of ${f.what}`,
-      });
+      const problem = codeProblem(field, v, f);
+      if (problem) ctx.addIssue({ code: "custom", message: problem });
     });
+}
+
+/** The agreement number: normalised here; its format depends on the program, so argsSchema checks it. */
+function agreementNumberSchema() {
+  return z
+    .string({ error: (issue) => `agreementNumber must be text (the agreement or enrollment number), got ${describe(issue.input)}` })
+    .transform(normalizeCode);
 }
 
 function enumError(field: string, values: readonly string[]) {
@@ -171,7 +214,7 @@ const keyPackIdNumber = (field: string) =>
 /** A program-data field: secret in every answer, never in a message, carried from state (WMI cannot show it). */
 function programData(field: SecretField) {
   return {
-    input: codeSchema(field).optional(),
+    input: (field === "agreementNumber" ? agreementNumberSchema() : codeSchema(field)).optional(),
     output: true,
     secret: true,
     secretValue: true,
@@ -280,7 +323,7 @@ export const argsSchema = inputObject(FIELDS, "the CAL pack inputs").superRefine
       ctx.addIssue({
         code: "custom",
         path: [field],
-        message: `${field} is required for program "${v.program}": give ${CODE_FORMATS[field].what}`,
+        message: `${field} is required for program "${v.program}": give ${codeFormat(field, v.program).what}`,
       });
     } else if (!needed.includes(field) && present) {
       ctx.addIssue({
@@ -289,6 +332,11 @@ export const argsSchema = inputObject(FIELDS, "the CAL pack inputs").superRefine
         message: `${field} is not used by program "${v.program}" (it takes ${needed.join(" and ")}): remove it`,
       });
     }
+  }
+  const agreementNumber = v.agreementNumber;
+  if (isAgreementProgram(v.program) && typeof agreementNumber === "string") {
+    const problem = codeProblem("agreementNumber", agreementNumber, AGREEMENT_NUMBER_FORMATS[v.program]);
+    if (problem) ctx.addIssue({ code: "custom", path: ["agreementNumber"], message: problem });
   }
   if (takesQuantity(v.program) && v.quantity === undefined) {
     ctx.addIssue({

@@ -13,6 +13,7 @@ import {
   osLabel,
   type Mode,
 } from "../sessionHostLicensing/rules";
+import { isLeftoverPack } from "../../licensing/facts";
 import { describeDeferred, type Deferred } from "./phase";
 
 export type Severity = "error" | "warning" | "info";
@@ -66,6 +67,8 @@ export interface FindingsInput {
     calType: string;
     productVersion: string;
     availableLicenses: number;
+    /** TotalLicenses: a pack with none is a leftover row (docs/windows-facts.md#key-pack-type), never counted. */
+    totalLicenses?: number;
   }[];
   hosts: {
     /** The declared name (the resource name suffix). */
@@ -101,7 +104,9 @@ function list(items: string[]): string {
 
 /** The findings, in id order. */
 export function computeFindings(input: FindingsInput): Finding[] {
-  const { mode, licenseServer: ls, packs, hosts } = input;
+  const { mode, licenseServer: ls, hosts } = input;
+  // A leftover (no licenses) licenses nobody: it neither supplies CALs (002) nor covers a host (003).
+  const packs = input.packs.filter((p) => p.totalLicenses === undefined || !isLeftoverPack({ totalLicenses: p.totalLicenses }));
   const label = modeLabel(mode);
   const out: Finding[] = [];
 

@@ -27,7 +27,11 @@ import {
   serverAcceptsCal,
   shrinksInPlace,
   singleUseCodeContent,
+  unconfirmedVersionWarning,
+  usesUnconfirmedVersionCode,
 } from "../../../provider/resources/calPack/rules";
+import { isLeftoverPack } from "../../../provider/licensing/facts";
+import { programDataRefused } from "../../../provider/resources/calPack/messages";
 import {
   argsSchema,
   DIFF_SPEC,
@@ -216,6 +220,64 @@ describe("the journal's proof and ambiguity", () => {
     expect(adoptionOwner(entries, 7, me)?.journalKey).toBe("p/s/other");
     expect(adoptionOwner(entries, 8, me)).toBeUndefined();
     expect(adoptionOwner(entries, 9, me)).toBeUndefined();
+  });
+});
+
+describe("leftover packs (no licenses, seen with KeyPackType 7) are never matched (docs/windows-facts.md#key-pack-type)", () => {
+  const leftover = (over: Partial<Pack> = {}) =>
+    pack({ keyPackId: 30, keyPackType: 7, totalLicenses: 0, issuedLicenses: 0, availableLicenses: 0, ...over });
+
+  it("is a leftover exactly when it holds no licenses", () => {
+    expect(isLeftoverPack(leftover())).toBe(true);
+    expect(isLeftoverPack(leftover({ keyPackType: 2 }))).toBe(true);
+    expect(isLeftoverPack(pack({ keyPackType: 7 }))).toBe(false);
+  });
+
+  it("matches no declaration, makes no install ambiguous, is proven by no journal entry", () => {
+    // A declaration of the leftover's own version and type: only the live pack counts.
+    expect(matchesDeclaration(leftover(), decl("spla", { quantity: 1 }))).toBe(false);
+    expect(ambiguousCandidates([leftover(), pack()], decl("spla"), none).map((p) => p.keyPackId)).toEqual([4]);
+    const pending = entry({ ...me, status: "pending", packsBefore: [] });
+    expect(journalProof(pending, [leftover()], decl("spla"), none)).toEqual({ kind: "none" });
+    const installed = entry({ ...me, status: "installed", keyPackId: 30 });
+    expect(journalProof(installed, [leftover()], decl("spla"), none)).toEqual({ kind: "none" });
+  });
+
+  it("is never a pack a refused single-use code may have become", () => {
+    const d = decl("retail");
+    expect(refusedCodeCandidates([leftover(), pack({ keyPackId: 5, keyPackType: 1 })], d, none).map((p) => p.keyPackId)).toEqual([5]);
+  });
+});
+
+describe("ProductVersion 7 (2022) and 8 (2025) for Open and agreement installs: unconfirmed, a warning", () => {
+  it("warns for openLicense and every agreement program with 2022 or 2025, never for older versions or code programs", () => {
+    for (const program of ["openLicense", "select", "enterpriseAgreement", "campus", "school", "spla", "otherAgreement"]) {
+      expect(usesUnconfirmedVersionCode(program, "2022")).toBe(true);
+      expect(usesUnconfirmedVersionCode(program, "2025")).toBe(true);
+      expect(usesUnconfirmedVersionCode(program, "2019")).toBe(false);
+    }
+    for (const program of ["retail", "keyPackId"]) expect(unconfirmedVersionWarning(program, "2025")).toBeUndefined();
+    expect(unconfirmedVersionWarning("spla", "2016")).toBeUndefined();
+  });
+
+  it("says which code goes to which method, that no source confirms it, and what to do if Windows refuses it", () => {
+    const w = unconfirmedVersionWarning("spla", "2025")!;
+    expect(w).toMatch(/productVersion "2025" is sent to InstallAgreementLicenseKeyPack as ProductVersion 8/);
+    expect(w).toMatch(/no Microsoft source confirms/);
+    expect(w).toMatch(
+      /if the install is refused \(RDS_REJECTED on InstallAgreementLicenseKeyPack\), install the pack with the Install Licenses wizard.*adoptKeyPackId/,
+    );
+    expect(unconfirmedVersionWarning("openLicense", "2022")).toMatch(/InstallOpenLicenseKeyPack as ProductVersion 7/);
+  });
+
+  it("a refused install of an unconfirmed version names the way out; a confirmed one does not", () => {
+    const refusal = Object.assign(new RdsError(ErrorCode.Wmi, "installing CAL pack on ls01: InstallAgreementLicenseKeyPack failed"), {
+      method: "InstallAgreementLicenseKeyPack",
+    });
+    const e2025 = programDataRefused(refusal, "ls01", decl("spla", { productVersion: "2025" }));
+    expect(e2025.code).toBe(ErrorCode.Rejected);
+    expect(e2025.message).toMatch(/uses an input code no Microsoft source confirms.*adoptKeyPackId/);
+    expect(programDataRefused(refusal, "ls01", decl("spla", { productVersion: "2019" })).message).not.toMatch(/no Microsoft source/);
   });
 });
 

@@ -78,6 +78,47 @@ describe("check: every program with exactly its data", () => {
   });
 });
 
+describe("check: the agreement number per agreement program (docs/windows-facts.md#identifier-formats)", () => {
+  // [program, agreement number, accepted]: 0-3 the documented 7-digit enrollment number; SPLA 7 or 8
+  // digits (8 in public SPLA scripts); other agreements 1 to 15 letters and digits (no documented format).
+  const cases: [string, string, boolean][] = [
+    ["select", "1234567", true],
+    ["select", "12345678", false],
+    ["enterpriseAgreement", "12345678", false],
+    ["campus", "123-4567", true],
+    ["school", "123456", false],
+    ["spla", "1234567", true],
+    ["spla", "8863-7253", true],
+    ["spla", "123456789", false],
+    ["spla", "1234567A", false],
+    ["otherAgreement", "V1234567", true],
+    ["otherAgreement", "7", true],
+    ["otherAgreement", "ABCDE12345ABCDE", true],
+    ["otherAgreement", "ABCDE12345ABCDE1", false],
+    ["otherAgreement", "V123_4567", false],
+  ];
+  it.each(cases)("%s with %s: accepted %s", (program, agreementNumber, accepted) => {
+    const f = failures(news(program, { agreementNumber }));
+    expect(f.filter((x) => x.property === "agreementNumber")).toHaveLength(accepted ? 0 : 1);
+    expect(JSON.stringify(f)).not.toContain(agreementNumber);
+  });
+
+  it("says each program's own format, and normalises what it accepts", () => {
+    const spla = failures(news("spla", { agreementNumber: "123456789" })).find((x) => x.property === "agreementNumber");
+    expect(spla?.reason).toMatch(/must be 7 to 8 digits.*got 9: copy all of the SPLA agreement number/);
+    const select = failures(news("select", { agreementNumber: "12345678" })).find((x) => x.property === "agreementNumber");
+    expect(select?.reason).toMatch(/must be 7 digits.*got 8: copy all of the Select enrollment number/);
+    const other = failures(news("otherAgreement", { agreementNumber: "V123_4567" })).find((x) => x.property === "agreementNumber");
+    expect(other?.reason).toMatch(/only letters A-Z and digits.*1 other character/);
+    const ok = checkWithSchema(argsSchema, news("otherAgreement", { agreementNumber: "v123-4567" }));
+    expect(ok.failures ?? []).toEqual([]);
+    expect((ok.inputs as CalPackInputs).agreementNumber).toBe("V1234567");
+    expect(installArgs(ok.inputs as CalPackInputs)).toMatchObject({ agreementType: 5, agreementNumber: "V1234567" });
+    const spla8 = checkWithSchema(argsSchema, news("spla", { agreementNumber: "8863 7253" }));
+    expect(installArgs(spla8.inputs as CalPackInputs)).toMatchObject({ agreementType: 4, agreementNumber: "88637253" });
+  });
+});
+
 describe("check: bad input per program, each failure naming its field", () => {
   const cases: [string, Record<string, unknown>, string, RegExp][] = [
     ["retail", { licenseCode: undefined }, "licenseCode", /required for program "retail"/],

@@ -43,6 +43,7 @@ import {
   type Program,
   type ProductVersion,
 } from "../../../provider/resources/calPack/schema";
+import { packsResultSchema } from "../../../provider/resources/sessionHostLicensing/schema";
 import { it } from "../../helpers/scriptConnection";
 import { admin, callLog, expectNoSecrets, installCalls, sim, simPacks, tempDir } from "./support";
 
@@ -61,6 +62,17 @@ const errors: string[] = [];
 let unsubscribe: () => void = () => undefined;
 
 const SCRIPT = (name: string) => providerFile(`resources/calPack/${name}.ps1`);
+
+/** sessionHostLicensing/packs.ps1 on a license server: the packs a session host's licensing relies on. */
+function hostPacks(conn: Connection, keyPackIds: number[]) {
+  return runOperation(conn, {
+    name: "sessionHostLicensing.packs",
+    script: providerFile("resources/sessionHostLicensing/packs.ps1"),
+    args: { keyPackIds },
+    result: packsResultSchema,
+    timeoutMs: 120_000,
+  });
+}
 
 async function op<T>(conn: Connection, name: string, args: Record<string, unknown>, result: z.ZodType<T>): Promise<T> {
   try {
@@ -428,6 +440,113 @@ describe("remove (UninstallLicenseKeyPackWithId)", () => {
   });
 });
 
+describe("program data as documented (docs/windows-facts.md#identifier-formats)", () => {
+  it("installs an SPLA pack with an 8-digit agreement number and another agreement with letters; refuses a Select number of 8", async () => {
+    const spla8 = "8863-7253";
+    const other = "V1234567";
+    secretsSeen.add("88637253").add(other);
+    const s = declaration("spla", "2019", "perUser", { agreementNumber: spla8, quantity: 5 });
+    expect((await op(LS, "install", installArgs(s), installResultSchema)).pack).toMatchObject({ keyPackType: 2, totalLicenses: 5 });
+    const o = declaration("otherAgreement", "2019", "perUser", { agreementNumber: other, quantity: 6 });
+    expect((await op(LS, "install", installArgs(o), installResultSchema)).pack).toMatchObject({ keyPackType: 2, totalLicenses: 6 });
+    // check refuses 8 digits for Select; the script refuses it too, before any WMI call.
+    const before = installCalls(await callLog(LS)).length;
+    const args = {
+      ...installArgs(declaration("select", "2019", "perUser", { agreementNumber: "1234567", quantity: 5 })),
+      agreementNumber: "12345678",
+    };
+    const err = await failure(op(LS, "install", args, installResultSchema));
+    expect(err.code).toBe("RDS_VALIDATION");
+    expect(err.message).toMatch(/agreementNumber is malformed: the agreement or enrollment number must be 7 digits \(got 8 characters\)/);
+    expect(installCalls(await callLog(LS)).length).toBe(before);
+  });
+});
+
+describe("leftover packs (KeyPackType 7, no licenses) are treated as absent (docs/windows-facts.md#key-pack-type)", () => {
+  let leftover = 0;
+  // Planted by the first test that needs it, not in a beforeAll: over ssh (ssh-key-suites.test.ts) this
+  // block has no remote case, and jest refuses a beforeAll in a block without tests.
+  const plantLeftover = async () => {
+    if (leftover !== 0) return;
+    leftover = (await admin<{ keyPackId: number }>(LS, { action: "leftover", productVersion: "2022", calType: "perUser" })).keyPackId;
+    const row = (await simPacks(LS)).find((p) => p.KeyPackId === leftover);
+    expect(row).toMatchObject({ KeyPackType: 7, TotalLicenses: 0, AvailableLicenses: 0, ProductVersionID: 7, ProductType: 1 });
+  };
+
+  it("inspect lists it not, get reads it as absent (one id or a batch)", async () => {
+    await plantLeftover();
+    const seen = await op(LS, "inspect", { productVersion: "2022", activationMethod: "automatic" }, inspectResultSchema);
+    expect(seen.packs.map((p) => p.keyPackId)).not.toContain(leftover);
+    expect(seen.packs.length).toBeGreaterThan(0);
+    expect((await op(LS, "get", { keyPackId: leftover }, getResultSchema)).pack).toBeNull();
+    const some = seen.packs[0].keyPackId;
+    const batch = await op(LS, "get", { keyPackIds: [leftover, some] }, z.object({ packs: z.array(z.unknown()) }));
+    expect(batch.packs[0]).toBeNull();
+    expect(batch.packs[1]).toMatchObject({ keyPackId: some });
+  });
+
+  it("the session host's read of its packs (sessionHostLicensing/packs.ps1) reports it missing, never counts it", async () => {
+    await plantLeftover();
+    const live = (await op(LS, "inspect", { productVersion: "2022", activationMethod: "automatic" }, inspectResultSchema)).packs[0];
+    const res = await hostPacks(LS, [leftover, live.keyPackId]);
+    expect(res.missing).toEqual([leftover]);
+    expect(res.packs.map((p) => p.keyPackId)).toEqual([live.keyPackId]);
+  });
+
+  it("resize finds nothing to shrink and remove nothing to remove: the row is left as Windows keeps it", async () => {
+    await plantLeftover();
+    const changes = async () =>
+      (await callLog(LS)).filter((c) => c.method === "UninstallLicenseKeyPackWithId" || c.method === "RemoveLicensesWithIdCount").length;
+    const changesBefore = await changes();
+    const gone = await failure(
+      op(LS, "resize", { keyPackId: leftover, quantity: 1, allowRemovingIssuedLicenses: false }, resizeResultSchema),
+    );
+    expect(gone.code).toBe("RDS_NOT_FOUND");
+    expect(
+      await op(
+        LS,
+        "remove",
+        { keyPackId: leftover, productVersionId: 7, productType: 1, allowRemovingIssuedLicenses: false },
+        removeResultSchema,
+      ),
+    ).toEqual({
+      removed: false,
+      reason: "absent",
+    });
+    expect((await simPacks(LS)).some((p) => p.KeyPackId === leftover)).toBe(true);
+    expect(await changes()).toBe(changesBefore);
+  });
+});
+
+describe("the licensing service is checked before any licensing class is queried", () => {
+  const STOPPED = sim("ls-stopped", stateDir);
+
+  it("every script refuses with RDS_CLASS_NOT_READY, naming the service, and queries no licensing class", async () => {
+    await admin(STOPPED, { action: "activate" });
+    await admin(STOPPED, { action: "config", settings: { serviceStatus: "Stopped" } });
+    const before = (await callLog(STOPPED)).length;
+    const d = declaration("spla", "2019", "perUser", { agreementNumber: AGREEMENT, quantity: 5 });
+    const runs: [string, Record<string, unknown>, z.ZodType<unknown>][] = [
+      ["inspect", { productVersion: "2019", activationMethod: "automatic" }, inspectResultSchema],
+      ["install", installArgs(d), installResultSchema],
+      ["get", { keyPackId: 3 }, getResultSchema],
+      ["resize", { keyPackId: 3, quantity: 1, allowRemovingIssuedLicenses: false }, resizeResultSchema],
+      ["remove", { keyPackId: 3, allowRemovingIssuedLicenses: false }, removeResultSchema],
+    ];
+    for (const [name, args, schema] of runs) {
+      const err = await failure(op(STOPPED, name, args, schema));
+      expect([name, err.code]).toEqual([name, "RDS_CLASS_NOT_READY"]);
+      expect(err.message).toMatch(
+        /TermServLicensing\) is Stopped; the licensing classes answer only while it runs: start it \(Start-Service -Name TermServLicensing/,
+      );
+    }
+    const packsErr = await failure(hostPacks(STOPPED, [3]));
+    expect(packsErr.code).toBe("RDS_CLASS_NOT_READY");
+    const after = (await callLog(STOPPED)).slice(before);
+    expect(after.filter((c) => /^Win32_TS(LicenseServer|LicenseKeyPack|IssuedLicense)$/.test(c.className))).toEqual([]);
+  });
+});
+
 describe("secrets", () => {
   it("never appear in a command sent to pwsh, an error, or the emulator's call log", async () => {
     expect(commands.length).toBeGreaterThan(50);
@@ -436,7 +555,7 @@ describe("secrets", () => {
     expect(secrets.length).toBeGreaterThanOrEqual(2 * PRODUCT_VERSIONS.length);
     expectNoSecrets("the pwsh command text", commands.join("\n"), secrets);
     expectNoSecrets("the error messages", errors.join("\n"), secrets);
-    for (const host of ["ls-scripts.contoso.com", "ls-other"]) {
+    for (const host of ["ls-scripts.contoso.com", "ls-other", "ls-stopped"]) {
       expectNoSecrets(`the call log of ${host}`, JSON.stringify(await callLog(sim(host, stateDir))), secrets);
     }
     // The runner's envelope files are gone once read.

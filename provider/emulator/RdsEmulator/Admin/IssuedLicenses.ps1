@@ -1,4 +1,4 @@
-# Admin function: clients taking CALs from an installed pack.
+# Admin functions: clients taking CALs from an installed pack; a leftover pack row as real servers show.
 
 function Add-RdsSimIssuedLicense {
     <# Simulate clients taking CALs from a pack: per-device packs get Win32_TSIssuedLicense rows (status 2,
@@ -50,5 +50,41 @@ function Add-RdsSimIssuedLicense {
             AvailableLicenses = [long]$pack.AvailableLicenses
             licenses          = $issued.ToArray()
         }
+    }
+}
+
+function Add-RdsSimLeftoverKeyPack {
+    <# Plant a leftover Win32_TSLicenseKeyPack row as listings of real license servers show: KeyPackType 7
+       (undocumented), TotalLicenses = IssuedLicenses = AvailableLicenses = 0 (docs/windows-facts.md#key-pack-type).
+       No install method made it, nothing is logged as a method call; it can be uninstalled like any pack. #>
+    [CmdletBinding()]
+    param(
+        [string]$HostName,
+        [ValidateSet('2008R2', '2012', '2016', '2019', '2022', '2025')][string]$ProductVersion = '2019',
+        [ValidateSet('perUser', 'perDevice')][string]$CalType = 'perUser',
+        [ValidateRange(0, 7)][int]$KeyPackType = 7
+    )
+    $h = Resolve-RdsAdminHost $HostName
+    Invoke-RdsAdmin $h {
+        param($S)
+        $ls = $S.licenseServer
+        $id = [int]$ls.nextKeyPackId
+        $ls.nextKeyPackId = $id + 1
+        $pack = [ordered]@{
+            KeyPackId         = $id
+            KeyPackType       = $KeyPackType
+            ProductType       = $(if ($CalType -eq 'perUser') { 1 } else { 0 })
+            ProductVersionID  = [int]$script:VersionNameToId[$ProductVersion]
+            TotalLicenses     = [long]0
+            IssuedLicenses    = [long]0
+            AvailableLicenses = [long]0
+            ExpirationDate    = $script:PurchasedExpiration
+            AccessRights      = 7
+            program           = 'leftover'
+            installMethod     = $null
+            installedAt       = (Get-RdsNowIso)
+        }
+        $ls.keyPacks = @(@($ls.keyPacks) + $pack)
+        [pscustomobject][ordered]@{ hostName = $h; KeyPackId = $id; KeyPackType = $KeyPackType; ProductVersionID = $pack.ProductVersionID }
     }
 }

@@ -109,10 +109,9 @@ function Invoke-KpInstallOpen($S, $In) {
 
 function Invoke-KpInstallAgreement($S, $In) {
     if ($In.AgreementType -gt 5) { Stop-RdsMethod $script:WBEM_E_INVALID_PARAMETER 'AgreementType must be 0..5 (Select, Enterprise Agreement, Campus, School, SPLA, other)' }
-    $pattern = if ($In.AgreementType -eq 5) { '^[A-Za-z0-9]{1,15}\z' } else { '^[0-9]{7}\z' }
-    if (-not (Test-RdsFormat $In.sAgreementNumber $pattern)) {
-        $what = if ($In.AgreementType -eq 5) { '1 to 15 alphanumeric characters' } else { '7 digits' }
-        Stop-RdsMethod $script:WBEM_E_INVALID_PARAMETER "sAgreementNumber must be $what without hyphens or spaces"
+    $format = $script:AgreementNumberFormats[[int]$In.AgreementType]
+    if (-not (Test-RdsFormat $In.sAgreementNumber $format.Pattern)) {
+        Stop-RdsMethod $script:WBEM_E_INVALID_PARAMETER "sAgreementNumber must be $($format.What) without hyphens or spaces"
     }
     Assert-RdsVersionTypeCount $In
     Assert-RdsActivatedForInstall $S

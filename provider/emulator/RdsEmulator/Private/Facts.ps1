@@ -45,6 +45,17 @@ $script:Programs = [ordered]@{
     otherAgreement      = @{ KeyPackType = 2; AgreementType = 5 }
 }
 $script:AgreementTypeToProgram = @{ 0 = 'select'; 1 = 'enterpriseAgreement'; 2 = 'campus'; 3 = 'school'; 4 = 'spla'; 5 = 'otherAgreement' }
+# sAgreementNumber per AgreementType: 0-3 the 7-digit enrollment number (documented); 4 (SPLA) 7 digits
+# documented, 8 passed by public SPLA scripts; 5 has no documented format: 1-15 alphanumerics is the
+# emulator's choice (provider/emulator/README.md, Choices).
+$script:AgreementNumberFormats = @{
+    0 = @{ Pattern = '^[0-9]{7}\z'; What = '7 digits' }
+    1 = @{ Pattern = '^[0-9]{7}\z'; What = '7 digits' }
+    2 = @{ Pattern = '^[0-9]{7}\z'; What = '7 digits' }
+    3 = @{ Pattern = '^[0-9]{7}\z'; What = '7 digits' }
+    4 = @{ Pattern = '^[0-9]{7,8}\z'; What = '7 or 8 digits' }
+    5 = @{ Pattern = '^[A-Za-z0-9]{1,15}\z'; What = '1 to 15 alphanumeric characters' }
+}
 
 # Licensing modes of Win32_TerminalServiceSetting. The LicensingName strings are not confirmed on a real
 # host (provider/emulator/README.md, Choices).

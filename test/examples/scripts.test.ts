@@ -4,9 +4,11 @@
  *
  * What is real: pwsh 7 and its parser; simulate-existing-farm.ps1, run as a reader of the example would
  * run it; the WMI emulator module it imports; the rds-sim CLI used to look at the result.
- * What stands in: Windows (the emulator, state in a temporary directory). remoting-setup.ps1 (the Azure
- * VMs' setup) is only parsed: its cmdlets (WSMan:, New-NetFirewallRule, Add-WindowsCapability) exist on
- * Windows only, and its composed -EncodedCommand is checked in mocks.test.ts.
+ * What stands in: Windows (the emulator, state in a temporary directory). The Azure example's scripts are
+ * only parsed here: remoting-setup.ps1 and host-trust.ps1 (run on the VMs) and trust-winrm-certificates.ps1
+ * (run on a Windows controller) call cmdlets that exist on Windows only (WSMan:, New-NetFirewallRule,
+ * Add-WindowsCapability, Cert:). The composed -EncodedCommand is checked in mocks.test.ts, and the
+ * 5.1-compatibility walker (test/powershell/compat51.test.ts) reads all three.
  */
 import { spawnSync } from "child_process";
 import * as fs from "fs";
@@ -36,7 +38,9 @@ test("every .ps1 shipped with an example parses without errors", () => {
     )
     .sort();
   expect(files.map((f) => path.relative(EXAMPLES_DIR, f))).toEqual([
+    "azure/host-trust.ps1",
     "azure/remoting-setup.ps1",
+    "azure/trust-winrm-certificates.ps1",
     "existing-deployment/simulate-existing-farm.ps1",
   ]);
   const script = `$out = foreach ($f in $input) { $errors = $null; $null = [System.Management.Automation.Language.Parser]::ParseFile($f, [ref]$null, [ref]$errors); [pscustomobject]@{ file = $f; errors = @($errors | ForEach-Object { $_.ToString() }) } }; ConvertTo-Json -InputObject @($out) -Depth 4`;
@@ -48,7 +52,9 @@ test("every .ps1 shipped with an example parses without errors", () => {
   expect(r.stderr).toBe("");
   const parsed = JSON.parse(r.stdout) as { file: string; errors: string[] }[];
   expect(parsed.map((p) => [path.relative(EXAMPLES_DIR, p.file), p.errors])).toEqual([
+    ["azure/host-trust.ps1", []],
     ["azure/remoting-setup.ps1", []],
+    ["azure/trust-winrm-certificates.ps1", []],
     ["existing-deployment/simulate-existing-farm.ps1", []],
   ]);
 }, 120_000);

@@ -8,9 +8,11 @@
  * afresh on each run, as ts-node does under `pulumi up`), the Pulumi SDK (registration, dependency tracking, secrets, closure
  * serialization of each `__provider`), the provider's resource classes and the RdsLicensing component
  * (from the project's TypeScript sources).
- * What stands in: the engine and every provider (the mocks answer each registration with plausible
- * outputs, below; no provider method runs); `pulumi-rds-licensing` resolves to the project's sources
- * instead of an installed copy; `@pulumi/azure-native` is the local stub test/fixtures/azure-native.
+ * `@pulumi/azure-native` is the real package (the azure example's pin, a root devDependency): its
+ * resource classes and invoke functions run as under `pulumi up`, only the engine answers them.
+ * What stands in: the engine and every provider (the mocks answer each registration and each invoke
+ * with plausible outputs, below; no provider method runs, nothing reaches Azure); `pulumi-rds-licensing`
+ * resolves to the project's sources instead of an installed copy.
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -44,8 +46,16 @@ export interface Registration {
   dependencies: string[];
 }
 
+/** One invoke (data source call) the program made, e.g. `azure-native:compute:getVirtualMachineRunCommandByVirtualMachine`. */
+export interface Invocation {
+  token: string;
+  args: Record<string, unknown>;
+}
+
 export interface ExampleRun {
   registrations: Registration[];
+  /** Every invoke, in order. */
+  invocations: Invocation[];
   /** Custom resources only. */
   resources: Registration[];
   outputs: Record<string, unknown>;
@@ -84,6 +94,53 @@ function keyOfUrn(urn: string): string {
 
 let keyPackSeq = 3;
 let addressSeq = 4;
+
+/**
+ * A self-signed certificate (public part only; its key was discarded when it was made with openssl):
+ * what host-trust.ps1 prints for a WinRM listener, as Windows prints it (CRLF line ends). SHA-1
+ * thumbprint 70504D84F3C647C171346E76C990F8C63B9E6C92.
+ */
+export const MOCK_LISTENER_CERTIFICATE = [
+  "-----BEGIN CERTIFICATE-----",
+  "MIIBqTCCAU6gAwIBAgIUVnkAMtc/v3CHHbb5ygRzM9u+lmUwCgYIKoZIzj0EAwIw",
+  "GTEXMBUGA1UEAwwOcmRzLW1vY2std2lucm0wHhcNMjYxMjAzMTUwNjUyWhcNMzYx",
+  "MTMwMTUwNjUyWjAZMRcwFQYDVQQDDA5yZHMtbW9jay13aW5ybTBZMBMGByqGSM49",
+  "AgEGCCqGSM49AwEHA0IABLrtTqbjOT5HlFQGO1bc2TFE5XEqdwBF0CvlbylXn5ES",
+  "4w1SE8qLGXItB43JWeZH7lp+M9VfiJ22bCRkxwXwotqjdDByMB0GA1UdDgQWBBR+",
+  "rq8dehnCvkcSioPgIfYqzcN2GzAfBgNVHSMEGDAWgBR+rq8dehnCvkcSioPgIfYq",
+  "zcN2GzAPBgNVHRMBAf8EBTADAQH/MB8GA1UdEQQYMBaCDnJkcy1tb2NrLXdpbnJt",
+  "hwQKFAEEMAoGCCqGSM49BAMCA0kAMEYCIQD38MU4HGCHnJ+q5Rl5px7Jo6DwgBzV",
+  "b4gap2X49K/QYAIhAOcnTAdZYFLpI33XpUItvZh0T6Y64vVqwmkBE3roHbDr",
+  "-----END CERTIFICATE-----",
+].join("\r\n");
+
+/** The ssh host keys host-trust.ps1 would print for the VM named `vmName` (distinct per VM). */
+export function mockHostKeys(vmName: string): string[] {
+  const tag = Buffer.from(`host key of ${vmName}`).toString("base64").replace(/=+$/, "");
+  return [`ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI${tag}`, `ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAI${tag}`];
+}
+
+/** The transport each VM's host-trust run command was registered for, by `<vmName>/<runCommandName>`. */
+const runCommandTransports = new Map<string, string>();
+
+/**
+ * What the engine answers an invoke with. The run command read-back answers what host-trust.ps1 prints
+ * for the transport it was registered with (after a line of noise, as a real instance view may carry).
+ */
+function mockCall(token: string, args: Record<string, unknown>): Record<string, unknown> {
+  if (token === "azure-native:compute:getVirtualMachineRunCommandByVirtualMachine") {
+    const vmName = String(args.vmName);
+    const transport = runCommandTransports.get(`${vmName}/${String(args.runCommandName)}`);
+    const printed = transport === "ssh" ? mockHostKeys(vmName).join("\r\n") : transport === "winrm" ? MOCK_LISTENER_CERTIFICATE : "";
+    const expanded = args.expand === "instanceView";
+    return {
+      name: args.runCommandName,
+      // Azure fills the instance view only for a GET expanded with "instanceView".
+      instanceView: expanded ? { executionState: "Succeeded", exitCode: 0, output: `\r\n${printed}\r\n`, error: "" } : undefined,
+    };
+  }
+  return args;
+}
 
 /** Plausible outputs for each resource type (what a healthy deployment would answer). */
 function mockState(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
@@ -146,16 +203,19 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>):
       };
     case "azure-native:compute:VirtualMachineExtension":
       return { ...inputs, name, provisioningState: "Succeeded" };
+    case "azure-native:compute:VirtualMachineRunCommandByVirtualMachine": {
+      const parameters = (i.parameters ?? []) as { name: string; value: string }[];
+      const transport = parameters.find((p) => p.name === "Transport")?.value ?? "";
+      runCommandTransports.set(`${String(i.vmName)}/${String(i.runCommandName)}`, transport);
+      return { ...inputs, name: i.runCommandName, provisioningState: "Succeeded" };
+    }
     default:
       return inputs;
   }
 }
 
-// The provider's classes come from the project's sources; @pulumi/azure-native from the local stub.
+// The provider's classes come from the project's sources (@pulumi/azure-native is the installed package).
 jest.doMock("pulumi-rds-licensing", () => jest.requireActual(path.join(ROOT, "provider", "index.ts")));
-jest.doMock("@pulumi/azure-native", () => jest.requireActual(path.join(ROOT, "test", "fixtures", "azure-native", "index.ts")), {
-  virtual: true,
-});
 
 const compiled = new Map<string, string>();
 
@@ -189,6 +249,7 @@ export async function runExampleUnderMocks(
   options: { project: string; config?: Record<string, string>; secretKeys?: string[]; stack?: string },
 ): Promise<ExampleRun> {
   const registrations: Registration[] = [];
+  const invocations: Invocation[] = [];
   const dependencies = new Map<string, { deps: string[]; parent: string }>();
   const constructed: pulumi.Resource[] = [];
   let programExports: Record<string, unknown> = {};
@@ -210,7 +271,10 @@ export async function runExampleUnderMocks(
         });
         return { id: args.custom ? `${args.name}-id` : undefined, state };
       },
-      call: (args) => args.inputs,
+      call: (args) => {
+        invocations.push({ token: args.token, args: unwrap(args.inputs) });
+        return mockCall(args.token, unwrap(args.inputs));
+      },
     },
     options.project,
     options.stack ?? "test",
@@ -262,6 +326,7 @@ export async function runExampleUnderMocks(
   };
   return {
     registrations,
+    invocations,
     resources: registrations.filter((r) => r.custom),
     outputs,
     secretOutputs,

@@ -6,10 +6,10 @@
  *
  * What is real: the TypeScript 6 compiler (its API), each example's tsconfig.json options, the example
  * sources, @pulumi/pulumi's declarations, and the provider's own TypeScript sources.
+ * `@pulumi/azure-native` is the real package at the azure example's pin (3.28.0, a root devDependency for
+ * this check), resolved the way the example's own `npm install` would resolve it.
  * What stands in: `pulumi-rds-licensing` resolves through a `paths` mapping to the project's sources
- * (provider/index.ts) instead of an installed copy; `@pulumi/azure-native` resolves to the local
- * declaration stub test/fixtures/azure-native (the real package is the azure example's own dependency,
- * not the root's; its README says how it was checked against the real one).
+ * (provider/index.ts) instead of an installed copy.
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -22,7 +22,7 @@ const EXAMPLES = fs
   .sort();
 
 const PROVIDER_INDEX = path.join(ROOT, "provider", "index.ts");
-const AZURE_STUB = path.join(ROOT, "test", "fixtures", "azure-native", "index.ts");
+const AZURE_NATIVE = path.join(ROOT, "node_modules", "@pulumi", "azure-native");
 
 function parse(example: string): ts.ParsedCommandLine {
   const file = path.join(EXAMPLES_DIR, example, "tsconfig.json");
@@ -62,7 +62,7 @@ beforeAll(() => {
     noEmit: true,
     // TypeScript 6 defaults rootDir to the tsconfig's folder; the mapped provider sources live outside it.
     rootDir: ROOT,
-    paths: { "pulumi-rds-licensing": [PROVIDER_INDEX], "@pulumi/azure-native": [AZURE_STUB] },
+    paths: { "pulumi-rds-licensing": [PROVIDER_INDEX] },
   };
   program = ts.createProgram({ rootNames: [...parsed.values()].flatMap((p) => p.fileNames), options });
   diagnostics = ts.getPreEmitDiagnostics(program);
@@ -82,9 +82,21 @@ test("the examples are the five the README lists, each a standalone Pulumi progr
   }
 });
 
-test("the shared program resolves pulumi-rds-licensing to the project's sources and @pulumi/azure-native to the stub", () => {
+test("the shared program resolves pulumi-rds-licensing to the project's sources and @pulumi/azure-native to the real package at the example's pin", () => {
   const files = program.getSourceFiles().map((f) => path.resolve(f.fileName));
-  expect(files).toEqual(expect.arrayContaining([PROVIDER_INDEX, AZURE_STUB]));
+  const azureSubmodules = ["compute", "network", "resources"].map((m) => path.join(AZURE_NATIVE, m, "index.d.ts"));
+  expect(files).toEqual(expect.arrayContaining([PROVIDER_INDEX, ...azureSubmodules]));
+  // The declarations of the version the example pins (the root's devDependency is pinned to the same).
+  const version = (dir: string) => (JSON.parse(fs.readFileSync(path.join(dir, "package.json"), "utf8")) as { version: string }).version;
+  const examplePin = (
+    JSON.parse(fs.readFileSync(path.join(EXAMPLES_DIR, "azure", "package.json"), "utf8")) as { dependencies: Record<string, string> }
+  ).dependencies["@pulumi/azure-native"];
+  const rootPin = (JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as { devDependencies: Record<string, string> })
+    .devDependencies["@pulumi/azure-native"];
+  expect(examplePin).toMatch(/^\d+\.\d+\.\d+$/);
+  expect([version(AZURE_NATIVE), rootPin]).toEqual([examplePin, examplePin]);
+  // No stand-in declarations anywhere (the example is checked against the real package only).
+  expect(files.filter((f) => f.includes(`${path.sep}fixtures${path.sep}`))).toEqual([]);
   // And nothing resolved to an installed copy of the provider (bin/ declarations).
   expect(files.filter((f) => f.startsWith(path.join(ROOT, "bin") + path.sep))).toEqual([]);
 });
@@ -95,7 +107,7 @@ test.each(EXAMPLES)("examples/%s type-checks (no diagnostics in its files)", (ex
   expect(format(mine)).toBe("");
 });
 
-test("no diagnostics anywhere else either (provider sources and the stub under the examples' options, global ones)", () => {
+test("no diagnostics anywhere else either (provider sources under the examples' options, global ones)", () => {
   const elsewhere = diagnostics.filter((d) => !d.file || !path.resolve(d.file.fileName).startsWith(EXAMPLES_DIR + path.sep));
   expect(format(elsewhere)).toBe("");
 });
@@ -113,4 +125,21 @@ test("a type error in an example would be caught (the check is not vacuous)", ()
   const again = ts.createProgram({ rootNames: [file], options: program.getCompilerOptions(), host, oldProgram: program });
   const found = again.getSemanticDiagnostics(again.getSourceFile(file));
   expect(format(found)).toMatch(/simulatr/);
+});
+
+test("the azure example is checked against the real @pulumi/azure-native declarations (a wrong run command field is caught)", () => {
+  const file = path.join(EXAMPLES_DIR, "azure", "index.ts");
+  const source = fs.readFileSync(file, "utf8");
+  // asyncExecution is a boolean in the real VirtualMachineRunCommandByVirtualMachineArgs.
+  const broken = source.replace("asyncExecution: false", 'asyncExecution: "no"');
+  expect(broken).not.toBe(source);
+  const host = ts.createCompilerHost(program.getCompilerOptions());
+  const getSourceFile = host.getSourceFile.bind(host);
+  host.getSourceFile = (name, lang, onError, create) =>
+    path.resolve(name) === file ? ts.createSourceFile(name, broken, lang) : getSourceFile(name, lang, onError, create);
+  const again = ts.createProgram({ rootNames: [file], options: program.getCompilerOptions(), host, oldProgram: program });
+  const found = again.getSemanticDiagnostics(again.getSourceFile(file));
+  const line = broken.slice(0, broken.indexOf('asyncExecution: "no"')).split("\n").length;
+  expect(format(found)).toContain(`examples/azure/index.ts(${line},`);
+  expect(format(found)).toMatch(/not assignable to type 'Input<boolean \| undefined>'/);
 });

@@ -178,7 +178,7 @@ describe("the Terminal Services policy key holds values unrelated to licensing",
     const host = uniqueHost("keyclear");
     const r = await fx.on<Record<string, unknown>>(
       host,
-      `${SHL}Set-RdsSimGroupPolicy -LicensingMode 4 -LicenseServers 'ls1.contoso.com' -OtherValues @{ fSingleSessionPerUser = 1; MaxIdleTime = '900000' } | Out-Null
+      `${SHL}Set-RdsSimGroupPolicy -LicensingMode 4 -LicenseServers 'ls1.contoso.com' -OtherValues ([ordered]@{ fSingleSessionPerUser = 1; MaxIdleTime = '900000' }) | Out-Null
        $set = Get-ItemProperty -Path $data.key | Select-Object fDenyTSConnections, fSingleSessionPerUser, MaxIdleTime, LicensingMode, LicenseServers
        $setPolicy = Get-ShlPolicy
        Set-RdsSimGroupPolicy -LicensingMode $null -LicenseServers $null | Out-Null

@@ -112,18 +112,23 @@ test("no diagnostics anywhere else either (provider sources under the examples' 
   expect(format(elsewhere)).toBe("");
 });
 
+/** The semantic diagnostics of `file` with its text replaced by `text` (the rest of the program as it is). */
+function diagnosticsWith(file: string, text: string): readonly ts.Diagnostic[] {
+  const host = ts.createCompilerHost(program.getCompilerOptions());
+  const getSourceFile = host.getSourceFile.bind(host);
+  host.getSourceFile = (name, lang, onError, create) =>
+    path.resolve(name) === file ? ts.createSourceFile(name, text, lang) : getSourceFile(name, lang, onError, create);
+  const again = ts.createProgram({ rootNames: [file], options: program.getCompilerOptions(), host, oldProgram: program });
+  return again.getSemanticDiagnostics(again.getSourceFile(file));
+}
+
 test("a type error in an example would be caught (the check is not vacuous)", () => {
   const file = path.join(EXAMPLES_DIR, "quickstart", "index.ts");
   // The transport: enum-like inputs also take any string from config (checked at `check`), the
   // transport discriminant stays a literal the compiler checks.
   const broken = fs.readFileSync(file, "utf8").replace('transport: "simulator" as const', 'transport: "simulatr" as const');
   expect(broken).not.toBe(fs.readFileSync(file, "utf8"));
-  const host = ts.createCompilerHost(program.getCompilerOptions());
-  const getSourceFile = host.getSourceFile.bind(host);
-  host.getSourceFile = (name, lang, onError, create) =>
-    path.resolve(name) === file ? ts.createSourceFile(name, broken, lang) : getSourceFile(name, lang, onError, create);
-  const again = ts.createProgram({ rootNames: [file], options: program.getCompilerOptions(), host, oldProgram: program });
-  const found = again.getSemanticDiagnostics(again.getSourceFile(file));
+  const found = diagnosticsWith(file, broken);
   expect(format(found)).toMatch(/simulatr/);
 });
 
@@ -133,12 +138,7 @@ test("the azure example is checked against the real @pulumi/azure-native declara
   // asyncExecution is a boolean in the real VirtualMachineRunCommandByVirtualMachineArgs.
   const broken = source.replace("asyncExecution: false", 'asyncExecution: "no"');
   expect(broken).not.toBe(source);
-  const host = ts.createCompilerHost(program.getCompilerOptions());
-  const getSourceFile = host.getSourceFile.bind(host);
-  host.getSourceFile = (name, lang, onError, create) =>
-    path.resolve(name) === file ? ts.createSourceFile(name, broken, lang) : getSourceFile(name, lang, onError, create);
-  const again = ts.createProgram({ rootNames: [file], options: program.getCompilerOptions(), host, oldProgram: program });
-  const found = again.getSemanticDiagnostics(again.getSourceFile(file));
+  const found = diagnosticsWith(file, broken);
   const line = broken.slice(0, broken.indexOf('asyncExecution: "no"')).split("\n").length;
   expect(format(found)).toContain(`examples/azure/index.ts(${line},`);
   expect(format(found)).toMatch(/not assignable to type 'Input<boolean \| undefined>'/);

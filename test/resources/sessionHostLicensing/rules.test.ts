@@ -237,23 +237,25 @@ describe("provider.diff", () => {
   });
 });
 
+/** get.ps1's result for a fresh 2022 session host of contoso.com with the role, `over` changed. */
+const raw = (over: Partial<GetResult>): GetResult => ({
+  scope: "sessionHost",
+  serverName: "sh1.contoso.com",
+  terminalServerMode: 1,
+  licensingType: 5,
+  rdmsMode: null,
+  policySourceLicensingType: 0,
+  policySourceConfiguredLicenseServers: 0,
+  licenseServers: [],
+  policy: { licensingMode: null, licenseServers: null },
+  gracePeriodDaysLeft: 120,
+  os: { caption: "Microsoft Windows Server 2022 Standard", version: "10.0.20348", buildNumber: "20348" },
+  partOfDomain: true,
+  domain: "contoso.com",
+  ...over,
+});
+
 describe("Group Policy decisions", () => {
-  const raw = (over: Partial<GetResult>): GetResult => ({
-    scope: "sessionHost",
-    serverName: "sh1.contoso.com",
-    terminalServerMode: 1,
-    licensingType: 5,
-    rdmsMode: null,
-    policySourceLicensingType: 0,
-    policySourceConfiguredLicenseServers: 0,
-    licenseServers: [],
-    policy: { licensingMode: null, licenseServers: null },
-    gracePeriodDaysLeft: 120,
-    os: { caption: "Microsoft Windows Server 2022 Standard", version: "10.0.20348", buildNumber: "20348" },
-    partOfDomain: true,
-    domain: "contoso.com",
-    ...over,
-  });
   const args = argsSchema.parse({ connection: conn, mode: "perUser", licenseServers: ["ls01.contoso.com"] });
 
   it("a policy equal to the desired values: no conflict, nothing to set, source groupPolicy", () => {
@@ -294,23 +296,6 @@ describe("Group Policy decisions", () => {
 });
 
 describe("the RD Session Host role, and a setter's WBEM_E_INVALID_OPERATION", () => {
-  const raw = (over: Partial<GetResult>): GetResult => ({
-    scope: "sessionHost",
-    serverName: "sh1.contoso.com",
-    terminalServerMode: 1,
-    licensingType: 5,
-    rdmsMode: null,
-    policySourceLicensingType: 0,
-    policySourceConfiguredLicenseServers: 0,
-    licenseServers: [],
-    policy: { licensingMode: null, licenseServers: null },
-    gracePeriodDaysLeft: 120,
-    os: { caption: "Microsoft Windows Server 2022 Standard", version: "10.0.20348", buildNumber: "20348" },
-    partOfDomain: true,
-    domain: "contoso.com",
-    ...over,
-  });
-
   it("TerminalServerMode 1 is the role, 0 is Remote Administration; scope deployment does not read it", () => {
     expect(interpret(raw({ terminalServerMode: 1 })).sessionHostRole).toBe(true);
     expect(interpret(raw({ terminalServerMode: 0 })).sessionHostRole).toBe(false);

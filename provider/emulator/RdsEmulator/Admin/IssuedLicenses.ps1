@@ -67,24 +67,10 @@ function Add-RdsSimLeftoverKeyPack {
     $h = Resolve-RdsAdminHost $HostName
     Invoke-RdsAdmin $h {
         param($S)
-        $ls = $S.licenseServer
-        $id = [int]$ls.nextKeyPackId
-        $ls.nextKeyPackId = $id + 1
-        $pack = [ordered]@{
-            KeyPackId         = $id
-            KeyPackType       = $KeyPackType
-            ProductType       = $(if ($CalType -eq 'perUser') { 1 } else { 0 })
-            ProductVersionID  = [int]$script:VersionNameToId[$ProductVersion]
-            TotalLicenses     = [long]0
-            IssuedLicenses    = [long]0
-            AvailableLicenses = [long]0
-            ExpirationDate    = $script:PurchasedExpiration
-            AccessRights      = 7
-            program           = 'leftover'
-            installMethod     = $null
-            installedAt       = (Get-RdsNowIso)
-        }
-        $ls.keyPacks = @(@($ls.keyPacks) + $pack)
-        [pscustomobject][ordered]@{ hostName = $h; KeyPackId = $id; KeyPackType = $KeyPackType; ProductVersionID = $pack.ProductVersionID }
+        # A pack as an install leaves it (Add-RdsKeyPack), with no licenses, no program and no install method.
+        $versionId = [int]$script:VersionNameToId[$ProductVersion]
+        $productType = $(if ($CalType -eq 'perUser') { 1 } else { 0 })
+        $id = (Add-RdsKeyPack $S $KeyPackType $productType $versionId 0 'leftover' $null).KeyPackId
+        [pscustomobject][ordered]@{ hostName = $h; KeyPackId = [int]$id; KeyPackType = $KeyPackType; ProductVersionID = $versionId }
     }
 }

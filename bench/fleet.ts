@@ -51,8 +51,16 @@ export interface Fleet {
 const pad = (i: number) => String(i).padStart(2, "0");
 const PACK_SECRET_OUTPUTS = ["connection", "licenseCode", "licenseNumber", "authorizationNumber", "agreementNumber", "licenseKeyPackId"];
 
-export async function buildFleet(size: FleetSize, stateDir: string): Promise<Fleet> {
-  const sim = (host: string): Connection => ({ transport: "simulator", host, stateDir });
+/**
+ * The fleet on the simulator (every target in `stateDir`), or on the connections `connectionFor`
+ * gives (the ssh benchmark: each target its own ssh connection to the lab).
+ */
+export async function buildFleet(
+  size: FleetSize,
+  stateDir: string,
+  connectionFor: (host: string) => Connection = (host) => ({ transport: "simulator", host, stateDir }),
+): Promise<Fleet> {
+  const sim = connectionFor;
   const lsHosts = Array.from({ length: size.licenseServers }, (_, i) => `ls${pad(i + 1)}`);
   const packServer = lsHosts[0];
   const regs = await captureRegistrations(

@@ -2,7 +2,8 @@
  * Preloaded into the dynamic-provider host by the fleet benchmark (NODE_OPTIONS=--require): records
  * the pool's events (pwsh started / exited, every script with the time the pool saw and the script's
  * own run time) as JSON lines in $RDS_BENCH_TAP_FILE, so the benchmark can count pwsh processes and
- * invocations inside the host process, which it cannot see from outside.
+ * invocations inside the host process, which it cannot see from outside. With $RDS_BENCH_PER_COMMAND
+ * (the ssh benchmark's baseline) it also replaces the runner's core with perCommand.ts.
  *
  * It subscribes to the same pool module the provider loads (bin/provider/powershell/pool.js). Lines
  * are buffered and flushed every 100 ms (and at exit), so the tap adds no synchronous file I/O to the
@@ -10,23 +11,32 @@
  */
 import * as fs from "fs";
 import { freshPwshPerOperation, onPoolEvent, setPoolHooks } from "../provider/powershell/pool";
+import { setOperationRunner } from "../provider/powershell/runner";
+import { perCommandRunner, type PerCommandSettings } from "./perCommand";
 
 // The naive baseline: the pool's session policy is set once here, by the benchmark, never a branch
 // per call in the pool (a fresh pwsh for every script, closed right after).
 if (process.env.RDS_BENCH_NAIVE === "1") setPoolHooks(freshPwshPerOperation);
 
 const file = process.env.RDS_BENCH_TAP_FILE;
+let buffer: string[] = [];
+const record = (event: object) => {
+  if (file) buffer.push(JSON.stringify({ t: performance.timeOrigin + performance.now(), ...event }) + "\n");
+};
+
+// The per-command baseline over ssh (perCommand.ts): a new ssh connection and a new remote pwsh per
+// script instead of the pool; its processes and scripts go to the tap in the pool's event shapes.
+const perCommand = process.env.RDS_BENCH_PER_COMMAND;
+if (perCommand) setOperationRunner(perCommandRunner(JSON.parse(perCommand) as PerCommandSettings, record));
+
 if (file) {
-  let buffer: string[] = [];
   const flush = () => {
     if (buffer.length === 0) return;
     const text = buffer.join("");
     buffer = [];
     fs.appendFileSync(file, text);
   };
-  onPoolEvent((event) => {
-    buffer.push(JSON.stringify({ t: performance.timeOrigin + performance.now(), ...event }) + "\n");
-  });
+  onPoolEvent(record);
   setInterval(flush, 100).unref();
   process.on("exit", flush);
 

@@ -2,6 +2,7 @@
  * Fleet benchmark: a fleet through the REAL dynamic-provider host, pooled vs naive.
  *
  *   npm run bench [-- --scale 0.2] [--parallel 16] [--cap 64] [--check-cap 8] [--no-naive] [--quick]
+ *   npm run bench -- --transport ssh [--quick]   (the fleet over the ssh lab: sshFleet.ts)
  *
  * What is real: the host process (`@pulumi/pulumi`'s dynamic-provider, spoken to over gRPC as the
  * engine does: engine/grpcHost.ts), the serialized `__provider` strings and inputs the SDK
@@ -39,6 +40,7 @@ import { ConcurrentEngine, now, type PhaseRun } from "./driver";
 import { buildFleet, FULL_FLEET, scaled, type Fleet, type FleetNode, type FleetSize, type Kind } from "./fleet";
 import { mib, peakRss, resetPeakRss } from "./procMemory";
 import { summarize, type Summary } from "./stats";
+import { runSshFleet } from "./sshFleet";
 import { countWindow, readTap, type TapEvent } from "./tapLog";
 
 // ---- options ----------------------------------------------------------------------------------------
@@ -368,6 +370,11 @@ function machine() {
 }
 
 async function main(): Promise<void> {
+  // `--transport ssh`: the fleet over the ssh lab, warm sessions vs per command (sshFleet.ts).
+  const transportAt = process.argv.indexOf("--transport");
+  const transport = transportAt < 0 ? "simulator" : process.argv[transportAt + 1];
+  if (transport === "ssh") return runSshFleet();
+  if (transport !== "simulator") throw new Error(`--transport takes simulator (the default) or ssh, not ${transport}`);
   const size = SCALE === 1 ? FULL_FLEET : scaled(SCALE);
   const started = new Date().toISOString();
   const m = machine();

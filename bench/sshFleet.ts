@@ -1,0 +1,432 @@
+/**
+ * Fleet benchmark over the ssh transport: warm sessions against the per-command way, in one run.
+ *
+ *   npm run bench -- --transport ssh [--quick] [--parallel 16] [--no-per-command] [--idle-ms 600000]
+ *
+ * Needs the ssh lab (scripts/sshLab.ts: test/transports/ssh-lab-setup.sh, run as root, prepares the
+ * machine) and root (the lab hands each target's emulator state directory to its account).
+ *
+ * What is real: the dynamic-provider host over gRPC (as in run.ts), the providers, the pool, Debian's
+ * sshd on a free 127.0.0.1 port, OpenSSH's client, a remote pwsh per connection, the operation
+ * scripts. What stands in: the Pulumi CLI engine (driver.ts) and Windows (the WMI emulator, loaded
+ * by the remote pwsh). Every target is a distinct host name dialled at 127.0.0.1 with its own
+ * emulator state directory (which is also what makes it a target of its own in the pool's key, as a
+ * distinct address would on a real network).
+ *
+ * Modes, each with its own host process, emulator state and tap:
+ * - warm sessions: the production pool (a warm local pwsh per target holding one PSSession over ssh;
+ *   read coalescing on; idle close 60 s, the default) with the cap raised to the fleet's target count
+ *   (the README's advice: the default 8 would evict sessions of a 12-target fleet in every phase).
+ * - per command: perCommand.ts, preloaded by hostTap.ts: a new ssh connection and a new remote pwsh
+ *   for every script (`remote.Command` per step), no coalescing (each command is one step).
+ *
+ * Counted: connects (sshd's log: one "Accepted publickey" line per connection), scripts per target
+ * (the tap), ssh connections and remote pwsh alive at once and their memory (procTree.ts), the host's
+ * peak RSS. A benchmark, never a test: nothing here asserts a timing. Writes
+ * bench/results/fleet-ssh.json and fleet-ssh.svg (not with --quick: those go to the temp dir).
+ */
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import type { Connection } from "../provider/powershell/transport";
+import { startProviderHost } from "../engine/grpcHost";
+import { PROJECT_ROOT } from "../engine/hostProcess";
+import type { ProviderHost } from "../engine/hostProtocol";
+import { stripSecrets } from "../engine/secrets";
+import { SshLab, labPwshPath } from "../scripts/sshLab";
+import { phaseChart } from "./chart";
+import { ConcurrentEngine, now, type PhaseRun } from "./driver";
+import { buildFleet, type Fleet, type FleetSize, type Kind } from "./fleet";
+import type { PerCommandSettings } from "./perCommand";
+import { mib, peakRss, resetPeakRss } from "./procMemory";
+import { TreeSampler, type TreePeaks } from "./procTree";
+import { summarize, type Summary } from "./stats";
+import { countWindow, readTap, type TapEvent } from "./tapLog";
+
+const arg = (name: string) => process.argv.includes(`--${name}`);
+function option(name: string, fallback: number): number {
+  const at = process.argv.indexOf(`--${name}`);
+  if (at < 0) return fallback;
+  const value = Number(process.argv[at + 1]);
+  if (!Number.isInteger(value) || value <= 0) throw new Error(`--${name} needs a positive integer`);
+  return value;
+}
+
+/**
+ * 4 license servers + 8 session hosts = 12 targets (30 packs on ls01): 24 pwsh (a local and a remote
+ * per target) warm at once, about 2.5 GB; starting them costs about 3 CPU-s each, which 2 cores
+ * absorb in the up phase. The machine has RAM for more; the cores set the scale (README, Performance).
+ */
+const FULL: FleetSize = { licenseServers: 4, calPacks: 30, sessionHosts: 8 };
+const QUICK_SIZE: FleetSize = { licenseServers: 2, calPacks: 5, sessionHosts: 3 };
+
+interface SshPhase {
+  phase: string;
+  wallMs: number;
+  operations: number;
+  latencyMs: Summary;
+  latencyByKindMs: Partial<Record<Kind, Summary>>;
+  steps: Record<string, number>;
+  /** New ssh connections sshd accepted in the phase. */
+  connects: number;
+  /** Warm: local pwsh started; per command: ssh + remote pwsh started (one per script). */
+  processesStarted: number;
+  /** Warm: most local pwsh alive at once (the pool's cap bounds it); per command: most ssh clients. */
+  localPeakAlive: number;
+  scripts: number;
+  /** Scripts on the license server holding the packs, per operation name. */
+  scriptsOnPackServer: Record<string, number>;
+  scriptMsByOperation: Record<string, Summary>;
+  hostPeakRssMiB: number;
+  trees: TreePeaks;
+  loadAverage1m: number;
+  errors: { urn: string; message: string }[];
+}
+
+interface ModeRun {
+  mode: string;
+  env: Record<string, string>;
+  phases: SshPhase[];
+  probe?: ProbeResult;
+  connectsTotal: number;
+}
+
+interface Ctx {
+  mode: string;
+  lab: SshLab;
+  host: ProviderHost;
+  tapFile: string;
+  fleet: Fleet;
+  /** The pack server's emulator state directory: it tells its pool key from the others'. */
+  packStateDir: string;
+  sampler: TreeSampler;
+}
+
+/**
+ * The emulator state directory in an ssh pool key (ssh.ts targetKey: a JSON array, the state
+ * directory 6th). The key's last part is a digest keyed with random bytes of the host process, so
+ * the benchmark cannot recompute a key; each target has its own state directory instead.
+ */
+function stateDirOfKey(key: string): string | undefined {
+  try {
+    const parts = JSON.parse(key) as unknown[];
+    return parts[0] === "ssh" && typeof parts[5] === "string" ? parts[5] : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const flushDelay = () => new Promise((r) => setTimeout(r, 300)); // the tap flushes every 100 ms
+const load1 = () => Math.round(os.loadavg()[0] * 100) / 100;
+
+async function phase(ctx: Ctx, label: string, run: () => Promise<PhaseRun>): Promise<SshPhase> {
+  const loginsBefore = ctx.lab.acceptedLogins().length;
+  ctx.sampler.take();
+  resetPeakRss(ctx.host.pid);
+  const result = await run();
+  const hwm = peakRss(ctx.host.pid);
+  const trees = ctx.sampler.take();
+  await flushDelay();
+  const counts = countWindow(readTap(ctx.tapFile), result.start, result.end);
+  const onPack: Record<string, number> = {};
+  for (const [k, n] of Object.entries(counts.scriptsByKeyAndOperation)) {
+    const cut = k.lastIndexOf("|");
+    if (stateDirOfKey(k.slice(0, cut)) === ctx.packStateDir) onPack[k.slice(cut + 1)] = n;
+  }
+  const byKind: Partial<Record<Kind, Summary>> = {};
+  for (const kind of ["licenseServer", "calPack", "sessionHost"] as const) {
+    const ms = result.records.filter((r) => r.kind === kind).map((r) => r.ms);
+    if (ms.length) byKind[kind] = summarize(ms);
+  }
+  const steps: Record<string, number> = {};
+  for (const r of result.records) steps[r.op] = (steps[r.op] ?? 0) + 1;
+  const out: SshPhase = {
+    phase: label,
+    wallMs: Math.round(result.end - result.start),
+    operations: result.records.length,
+    latencyMs: summarize(result.records.map((r) => r.ms)),
+    latencyByKindMs: byKind,
+    steps,
+    connects: ctx.lab.acceptedLogins().length - loginsBefore,
+    processesStarted: counts.pwshStarted,
+    localPeakAlive: counts.peakPwshAlive,
+    scripts: counts.scripts,
+    scriptsOnPackServer: onPack,
+    scriptMsByOperation: Object.fromEntries(Object.entries(counts.scriptMsByOperation).map(([op, ms]) => [op, summarize(ms)])),
+    hostPeakRssMiB: mib(hwm),
+    trees,
+    loadAverage1m: load1(),
+    errors: result.errors,
+  };
+  console.log(
+    `  [${ctx.mode}] ${label.padEnd(16)} ${(out.wallMs / 1000).toFixed(1).padStart(7)} s  ${String(out.operations).padStart(3)} ops  ` +
+      `p50 ${out.latencyMs.p50} / p95 ${out.latencyMs.p95} ms  connects ${out.connects}  scripts ${out.scripts}  ` +
+      `ssh conns peak ${trees.sshConnectionsPeak}  remote pwsh peak ${trees.remotePwshPeak} (${trees.remotePwshRssMiB} MiB)  ` +
+      `host ${out.hostPeakRssMiB} MiB + children ${trees.hostChildrenRssMiB} MiB  load ${out.loadAverage1m}` +
+      (Object.keys(onPack).length ? `\n      scripts on the pack server: ${JSON.stringify(onPack)}` : "") +
+      (out.errors.length
+        ? `\n      ERRORS: ${out.errors.map((e) => `${e.urn.split("::").pop()}: ${e.message}`).join("\n              ")}`
+        : ""),
+  );
+  return out;
+}
+
+interface ProbeResult {
+  samples: number;
+  readLatencyMs: Summary;
+  scriptMs: Summary;
+  /** Read latency minus the far side's script time: gRPC, host, provider code, pool, ssh round trip. */
+  overheadMs: Summary;
+  overheadByKindMs: Partial<Record<Kind, Summary>>;
+}
+
+/** Sequential Reads on warm sessions (as run.ts's probe): latency minus the scripts' own time. */
+async function probe(ctx: Ctx, driver: ConcurrentEngine, rounds: number): Promise<ProbeResult> {
+  const samples: { kind: Kind; t0: number; t1: number }[] = [];
+  for (let round = 0; round < rounds; round++) {
+    for (const n of ctx.fleet.nodes) {
+      const entry = driver.engine.entry(n.spec.urn);
+      const t0 = now();
+      await driver.engine.host.read({
+        urn: entry.urn,
+        id: entry.id,
+        properties: stripSecrets(entry.outputs),
+        inputs: stripSecrets(entry.inputs),
+      });
+      samples.push({ kind: n.kind, t0, t1: now() });
+    }
+  }
+  await flushDelay();
+  const scripts = readTap(ctx.tapFile).filter((e): e is Extract<TapEvent, { type: "script" }> => e.type === "script");
+  const rows = samples.map((s) => {
+    const script = scripts.filter((e) => e.t >= s.t0 && e.t <= s.t1 + 1).reduce((a, e) => a + (e.scriptMs ?? 0), 0);
+    return { kind: s.kind, latency: s.t1 - s.t0, script, overhead: s.t1 - s.t0 - script };
+  });
+  const byKind: Partial<Record<Kind, Summary>> = {};
+  for (const kind of ["licenseServer", "calPack", "sessionHost"] as const) {
+    const o = rows.filter((r) => r.kind === kind).map((r) => r.overhead);
+    if (o.length) byKind[kind] = summarize(o);
+  }
+  const result: ProbeResult = {
+    samples: rows.length,
+    readLatencyMs: summarize(rows.map((r) => r.latency)),
+    scriptMs: summarize(rows.map((r) => r.script)),
+    overheadMs: summarize(rows.map((r) => r.overhead)),
+    overheadByKindMs: byKind,
+  };
+  console.log(
+    `  [${ctx.mode}] overhead probe: ${result.samples} sequential Reads: latency p50 ${result.readLatencyMs.p50} ms, script p50 ${result.scriptMs.p50} ms, overhead p50 ${result.overheadMs.p50} / p95 ${result.overheadMs.p95} ms`,
+  );
+  return result;
+}
+
+function tempDir(prefix: string, mode = 0o700): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `rds-bench-ssh-${prefix}-`));
+  fs.chmodSync(dir, mode);
+  return dir;
+}
+
+async function runMode(
+  lab: SshLab,
+  name: string,
+  size: FleetSize,
+  parallel: number,
+  env: Record<string, string>,
+  withProbe: boolean,
+): Promise<ModeRun> {
+  // 0755: the lab account reaches its targets' state directories (each handed to it) from the far side.
+  const stateRoot = tempDir(`${name.replace(/\W+/g, "-")}-state`, 0o755);
+  const journalDir = tempDir("journal");
+  const tapDir = tempDir("tap");
+  const tapFile = path.join(tapDir, "pool.jsonl");
+  const connectionFor = (host: string): Connection => lab.connection(host, path.join(stateRoot, host), "key");
+  const fleet = await buildFleet(size, stateRoot, connectionFor);
+  const host = await startProviderHost({
+    callTimeoutMs: 900_000,
+    startTimeoutMs: 120_000,
+    env: {
+      RDS_JOURNAL_DIR: journalDir,
+      RDS_BENCH_TAP_FILE: tapFile,
+      NODE_OPTIONS: `--require ${path.join(PROJECT_ROOT, "bin", "bench", "hostTap.js")}`,
+      ...env,
+    },
+  });
+  const sampler = new TreeSampler(host.pid, lab.listenerPid!);
+  sampler.start();
+  const ctx: Ctx = { mode: name, lab, host, tapFile, fleet, packStateDir: path.join(stateRoot, fleet.packServer), sampler };
+  const driver = new ConcurrentEngine(host, fleet.nodes, parallel);
+  const loginsAtStart = lab.acceptedLogins().length;
+  const run: ModeRun = { mode: name, env: redactEnv(env), phases: [], connectsTotal: 0 };
+  console.log(`\n== ${name} (host pid ${host.pid})`);
+  try {
+    run.phases.push(await phase(ctx, "up", () => driver.up()));
+    run.phases.push(await phase(ctx, "second up", () => driver.up()));
+    run.phases.push(await phase(ctx, "refresh", () => driver.refresh()));
+    run.phases.push(await phase(ctx, "refresh (packs)", () => driver.refresh((n) => n.kind === "calPack")));
+    if (withProbe) run.probe = await probe(ctx, driver, 2);
+    run.phases.push(await phase(ctx, "destroy", () => driver.destroy()));
+  } finally {
+    run.connectsTotal = lab.acceptedLogins().length - loginsAtStart;
+    sampler.stop();
+    await host.close();
+    for (const d of [stateRoot, journalDir, tapDir]) fs.rmSync(d, { recursive: true, force: true });
+  }
+  return run;
+}
+
+/** The per-command settings hold paths only; kept in the results as they are, other values too. */
+function redactEnv(env: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(env).map(([k, v]) => [k, k === "RDS_BENCH_PER_COMMAND" ? "(key file, known_hosts, remote pwsh)" : v]),
+  );
+}
+
+/** The simulator benchmark's overhead, from its last full run (bench/results/fleet.json). */
+function simulatorReference(): Record<string, unknown> | undefined {
+  const file = path.join(PROJECT_ROOT, "bench", "results", "fleet.json");
+  if (!fs.existsSync(file)) return undefined;
+  const doc = JSON.parse(fs.readFileSync(file, "utf8")) as { started: string; must: Record<string, unknown> };
+  return {
+    source: "bench/results/fleet.json (the simulator benchmark's last full run; shared simulator workers)",
+    started: doc.started,
+    providerOverheadP50Ms: doc.must.providerOverheadP50Ms,
+    providerOverheadP95Ms: doc.must.providerOverheadP95Ms,
+    upPlusRefreshSpeedup: doc.must.upPlusRefreshSpeedup,
+  };
+}
+
+export async function runSshFleet(): Promise<void> {
+  const quick = arg("quick");
+  const parallel = option("parallel", 16);
+  // The production idle close (60 s) unless given: a variant to see what the reconnects after it cost.
+  const idleMs = process.argv.includes("--idle-ms") ? option("idle-ms", 60_000) : undefined;
+  const variant = quick || idleMs !== undefined || arg("no-per-command");
+  const size = quick ? QUICK_SIZE : FULL;
+  const targets = size.licenseServers + size.sessionHosts;
+  const started = new Date().toISOString();
+  const machine = {
+    platform: `${os.type()} ${os.release()} ${os.arch()}`,
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model ?? "unknown",
+    totalMemMiB: Math.round(os.totalmem() / 1048576),
+    node: process.version,
+    loadAverageAtStart: os.loadavg().map((x) => Math.round(x * 100) / 100),
+  };
+  console.log(
+    `fleet benchmark over ssh: ${size.licenseServers} license servers, ${size.calPacks} CAL packs (all on ls01), ${size.sessionHosts} session hosts = ${targets} targets; ${parallel} operations in flight`,
+  );
+  console.log(
+    `machine: ${machine.cpus} × ${machine.cpuModel}, ${machine.totalMemMiB} MiB, load average ${machine.loadAverageAtStart.join(" ")}`,
+  );
+  const lab = new SshLab();
+  await lab.start();
+  const work = tempDir("client");
+  const knownHostsFile = path.join(work, "known_hosts");
+  fs.writeFileSync(knownHostsFile, `[${lab.address}]:${lab.port} ${lab.hostKey}\n`, { mode: 0o600 });
+  const perCommandSettings: PerCommandSettings = { keyFile: lab.clientKeyFile, knownHostsFile, remotePwsh: labPwshPath() };
+  let warm: ModeRun;
+  let perCommand: ModeRun | undefined;
+  try {
+    warm = await runMode(
+      lab,
+      "warm sessions",
+      size,
+      parallel,
+      { RDS_POOL_MAX_SESSIONS: String(targets), ...(idleMs === undefined ? {} : { RDS_POOL_IDLE_MS: String(idleMs) }) },
+      true,
+    );
+    if (!arg("no-per-command"))
+      perCommand = await runMode(
+        lab,
+        "per command",
+        size,
+        parallel,
+        { RDS_BENCH_PER_COMMAND: JSON.stringify(perCommandSettings), RDS_COALESCE_WINDOW_MS: "0" },
+        false,
+      );
+  } finally {
+    await lab.stop();
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+
+  const wall = (r: ModeRun | undefined, p: string) => r?.phases.find((x) => x.phase === p)?.wallMs ?? NaN;
+  const labels = ["up", "second up", "refresh", "refresh (packs)", "destroy"];
+  const ratio = (a: number, b: number) => Math.round((a / b) * 10) / 10;
+  const ratios: Record<string, number> = {};
+  for (const l of labels) ratios[l] = ratio(wall(perCommand, l), wall(warm, l));
+  const upRefresh = {
+    warmMs: wall(warm, "up") + wall(warm, "refresh"),
+    perCommandMs: wall(perCommand, "up") + wall(perCommand, "refresh"),
+  };
+  ratios["up + refresh"] = ratio(upRefresh.perCommandMs, upRefresh.warmMs);
+  const packs = warm.phases.find((p) => p.phase === "refresh (packs)")!;
+  const must = {
+    upPlusRefreshSpeedup: ratios["up + refresh"],
+    warmUpPlusRefreshMs: upRefresh.warmMs,
+    perCommandUpPlusRefreshMs: upRefresh.perCommandMs,
+    targets,
+    warmConnectsTotal: warm.connectsTotal,
+    warmConnectsPerPhase: Object.fromEntries(warm.phases.map((p) => [p.phase, p.connects])),
+    warmReconnects: Math.max(0, warm.connectsTotal - targets),
+    perCommandConnectsTotal: perCommand?.connectsTotal,
+    packRefreshReads: size.calPacks,
+    packRefreshScriptsOnPackServer: Object.values(packs.scriptsOnPackServer).reduce((a, b) => a + b, 0),
+    packRefreshScriptsByOperation: packs.scriptsOnPackServer,
+    perCommandPackRefreshScriptsOnPackServer: perCommand
+      ? Object.values(perCommand.phases.find((p) => p.phase === "refresh (packs)")!.scriptsOnPackServer).reduce((a, b) => a + b, 0)
+      : undefined,
+    sshOverheadP50Ms: warm.probe?.overheadMs.p50,
+    sshOverheadP95Ms: warm.probe?.overheadMs.p95,
+    simulator: simulatorReference(),
+    warmPeakSshConnections: Math.max(...warm.phases.map((p) => p.trees.sshConnectionsPeak)),
+    warmPeakRemotePwsh: Math.max(...warm.phases.map((p) => p.trees.remotePwshPeak)),
+    warmPeakRemotePwshRssMiB: Math.max(...warm.phases.map((p) => p.trees.remotePwshRssMiB)),
+    warmPeakHostRssMiB: Math.max(...warm.phases.map((p) => p.hostPeakRssMiB)),
+    warmPeakHostChildrenRssMiB: Math.max(...warm.phases.map((p) => p.trees.hostChildrenRssMiB)),
+  };
+
+  console.log("\n== per command / warm sessions (wall time)");
+  for (const [k, v] of Object.entries(ratios)) console.log(`  ${k.padEnd(16)} ${v}×`);
+  console.log("\n== must-show numbers (ssh)");
+  console.log(
+    `  up + refresh: warm ${(upRefresh.warmMs / 1000).toFixed(1)} s, per command ${(upRefresh.perCommandMs / 1000).toFixed(1)} s: ${must.upPlusRefreshSpeedup}×`,
+  );
+  console.log(
+    `  connects with warm sessions: ${must.warmConnectsTotal} for ${targets} targets over the whole run (${JSON.stringify(must.warmConnectsPerPhase)}); per command: ${must.perCommandConnectsTotal}`,
+  );
+  console.log(
+    `  refresh of the ${size.calPacks} packs on ls01: ${must.packRefreshScriptsOnPackServer} script invocation(s) on that host ${JSON.stringify(must.packRefreshScriptsByOperation)} (per command: ${must.perCommandPackRefreshScriptsOnPackServer})`,
+  );
+  console.log(
+    `  provider overhead per Read over ssh, warm: p50 ${must.sshOverheadP50Ms} ms, p95 ${must.sshOverheadP95Ms} ms (simulator: ${JSON.stringify(must.simulator)})`,
+  );
+  console.log(
+    `  peaks with warm sessions: ${must.warmPeakSshConnections} ssh connections, ${must.warmPeakRemotePwsh} remote pwsh (${must.warmPeakRemotePwshRssMiB} MiB), host ${must.warmPeakHostRssMiB} MiB + its pwsh/ssh ${must.warmPeakHostChildrenRssMiB} MiB`,
+  );
+
+  const doc = {
+    benchmark: "fleet over ssh",
+    started,
+    finished: new Date().toISOString(),
+    machine: { ...machine, loadAverageAtEnd: os.loadavg().map((x) => Math.round(x * 100) / 100) },
+    fleet: { ...size, targets, packServer: "ls01", parallel, quick, cap: targets, idleMs: idleMs ?? "default (60000)" },
+    must,
+    ratios,
+    warm,
+    perCommand,
+  };
+  // Only the full run with the production settings writes the results the README quotes.
+  const resultsDir = variant ? tempDir("results", 0o755) : path.join(PROJECT_ROOT, "bench", "results");
+  fs.writeFileSync(path.join(resultsDir, "fleet-ssh.json"), JSON.stringify(doc, null, 2) + "\n");
+  if (perCommand) {
+    const rows = labels.map((l) => ({ label: l, pooledMs: wall(warm, l), naiveMs: wall(perCommand, l) }));
+    rows.push({ label: "up + refresh", pooledMs: upRefresh.warmMs, naiveMs: upRefresh.perCommandMs });
+    const subtitle = `ssh to loopback sshd: ${size.licenseServers} LS, ${size.calPacks} CAL packs, ${size.sessionHosts} session hosts (${targets} targets); ${parallel} in flight; ${machine.cpus} CPUs, load ${machine.loadAverageAtStart[0]}`;
+    const names = { pooled: "warm sessions (one per target)", naive: "per command (new ssh + pwsh per script)", short: "warm" };
+    fs.writeFileSync(
+      path.join(resultsDir, "fleet-ssh.svg"),
+      phaseChart(rows, "Fleet over ssh: warm sessions vs per command", subtitle, names, "bench/sshFleet.ts"),
+    );
+  }
+  console.log(`\nwrote ${path.join(resultsDir, "fleet-ssh.json")}${perCommand ? " and fleet-ssh.svg" : ""}`);
+}

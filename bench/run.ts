@@ -27,6 +27,7 @@
  * A benchmark, never a test: nothing here asserts a timing. It prints a table and writes
  * bench/results/fleet.json and bench/results/fleet.svg (at scale 1; other scales write to the temp dir).
  */
+import { numberOption } from "./cliOptions";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -45,17 +46,10 @@ import { countWindow, readTap, type TapEvent } from "./tapLog";
 
 // ---- options ----------------------------------------------------------------------------------------
 
-function option(name: string, fallback: number): number {
-  const at = process.argv.indexOf(`--${name}`);
-  if (at < 0) return fallback;
-  const value = Number(process.argv[at + 1]);
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} needs a positive number`);
-  return value;
-}
-const SCALE = option("scale", 1);
-const PARALLEL = option("parallel", 16);
-const CAP = option("cap", 64);
-const CHECK_CAP = option("check-cap", 8);
+const SCALE = numberOption("scale", 1, false);
+const PARALLEL = numberOption("parallel", 16, false);
+const CAP = numberOption("cap", 64, false);
+const CHECK_CAP = numberOption("check-cap", 8, false);
 const NAIVE = !process.argv.includes("--no-naive");
 /** No per-target and capped refreshes: for quick looks, never for the results. */
 const QUICK = process.argv.includes("--quick");

@@ -11,6 +11,7 @@
  * Prints a table and writes the numbers as JSON to bench/results/runner.json.
  * A benchmark, never a test: nothing here asserts.
  */
+import { numberOption } from "./cliOptions";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -43,14 +44,6 @@ function summarize(samples: number[]): Summary {
   };
 }
 
-function option(name: string, fallback: number): number {
-  const at = process.argv.indexOf(`--${name}`);
-  if (at < 0) return fallback;
-  const value = Number(process.argv[at + 1]);
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`--${name} needs a positive integer`);
-  return value;
-}
-
 const echo = path.join(packageRoot(), "test", "fixtures", "scripts", "Echo.ps1");
 const result = z.object({ pid: z.number() }).passthrough();
 
@@ -61,8 +54,8 @@ async function call(conn: Connection, i: number): Promise<number> {
 }
 
 async function main(): Promise<void> {
-  const warmCalls = option("warm", 200);
-  const naiveCalls = option("naive", 10);
+  const warmCalls = numberOption("warm", 200);
+  const naiveCalls = numberOption("naive", 10);
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "rds-bench-runner-"));
   const conn: Connection = { transport: "simulator", host: "bench-runner", stateDir };
 

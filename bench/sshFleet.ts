@@ -25,6 +25,7 @@
  * peak RSS. A benchmark, never a test: nothing here asserts a timing. Writes
  * bench/results/fleet-ssh.json and fleet-ssh.svg (not with --quick: those go to the temp dir).
  */
+import { flag, numberOption } from "./cliOptions";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -42,15 +43,6 @@ import { mib, peakRss, resetPeakRss } from "./procMemory";
 import { TreeSampler, type TreePeaks } from "./procTree";
 import { summarize, type Summary } from "./stats";
 import { countWindow, readTap, type TapEvent } from "./tapLog";
-
-const arg = (name: string) => process.argv.includes(`--${name}`);
-function option(name: string, fallback: number): number {
-  const at = process.argv.indexOf(`--${name}`);
-  if (at < 0) return fallback;
-  const value = Number(process.argv[at + 1]);
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`--${name} needs a positive integer`);
-  return value;
-}
 
 /**
  * 4 license servers + 8 session hosts = 12 targets (30 packs on ls01): 24 pwsh (a local and a remote
@@ -296,11 +288,11 @@ function simulatorReference(): Record<string, unknown> | undefined {
 }
 
 export async function runSshFleet(): Promise<void> {
-  const quick = arg("quick");
-  const parallel = option("parallel", 16);
+  const quick = flag("quick");
+  const parallel = numberOption("parallel", 16);
   // The production idle close (60 s) unless given: a variant to see what the reconnects after it cost.
-  const idleMs = process.argv.includes("--idle-ms") ? option("idle-ms", 60_000) : undefined;
-  const variant = quick || idleMs !== undefined || arg("no-per-command");
+  const idleMs = flag("idle-ms") ? numberOption("idle-ms", 60_000) : undefined;
+  const variant = quick || idleMs !== undefined || flag("no-per-command");
   const size = quick ? QUICK_SIZE : FULL;
   const targets = size.licenseServers + size.sessionHosts;
   const started = new Date().toISOString();
@@ -335,7 +327,7 @@ export async function runSshFleet(): Promise<void> {
       { RDS_POOL_MAX_SESSIONS: String(targets), ...(idleMs === undefined ? {} : { RDS_POOL_IDLE_MS: String(idleMs) }) },
       true,
     );
-    if (!arg("no-per-command"))
+    if (!flag("no-per-command"))
       perCommand = await runMode(
         lab,
         "per command",

@@ -30,7 +30,7 @@ function allPacks(c: ScriptCtx): FakePack[] {
 const isBuiltIn = (p: FakePack) => p.ProductType === 3 || p.ProductVersionID < 2 || packView(p).TypeAndModel.startsWith("Built-in");
 /** Test-CalPackLeftover: a row without licenses is treated as absent. */
 const isLeftover = (p: FakePack) => p.TotalLicenses === 0;
-/** Built-in or leftover: never one of the resource's packs. */
+/** Built-in or leftover: never matched to a declaration (inspect's list). */
 const notOurs = (p: FakePack) => isBuiltIn(p) || isLeftover(p);
 
 /** Win32_TSIssuedLicense per pack: the fake issues no per-device licenses, but the class is read (and can fail) as in the script. */
@@ -67,7 +67,8 @@ function packList(c: ScriptCtx): Facts[] {
 
 function packById(c: ScriptCtx, id: number): Facts | null {
   const p = allPacks(c).find((k) => k.KeyPackId === id);
-  if (!p || notOurs(p)) return null;
+  // Read by id, a row without licenses is the resource's own pack, emptied: returned as it is.
+  if (!p || isBuiltIn(p)) return null;
   return facts(p, issuedCounts(c));
 }
 
@@ -76,7 +77,7 @@ function packsByIds(c: ScriptCtx, ids: number[]): (Facts | null)[] {
   let issued: Map<number, number> | undefined;
   for (const p of allPacks(c)) {
     if (byId.has(p.KeyPackId) || !ids.includes(p.KeyPackId)) continue;
-    if (notOurs(p)) {
+    if (isBuiltIn(p)) {
       byId.set(p.KeyPackId, null);
       continue;
     }

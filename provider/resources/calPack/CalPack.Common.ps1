@@ -108,19 +108,22 @@ function Get-CalPackList {
 }
 
 function Get-CalPackById {
-    # The key pack with this KeyPackId as plain data, or $null (the built-in pack and leftovers are never "ours").
+    # The key pack with this KeyPackId as plain data, or $null (absent, or the built-in pack). A row without
+    # licenses is returned as it is: read by id it is the resource's own pack, emptied (the provider replaces
+    # it, leaving no orphan row); leftovers are ignored only when matching (Get-CalPackList).
     param([Parameter(Mandatory)][int64]$KeyPackId)
     foreach ($pack in @(Get-CimInstance -Namespace root/cimv2 -ClassName Win32_TSLicenseKeyPack -ErrorAction Stop)) {
         if ($null -eq $pack) { continue }
         if ([int64](Get-RdsProperty $pack 'KeyPackId' -1) -ne $KeyPackId) { continue }
-        if ((Test-CalPackBuiltIn $pack) -or (Test-CalPackLeftover $pack)) { return $null }
+        if (Test-CalPackBuiltIn $pack) { return $null }
         return (ConvertTo-CalPackFacts $pack (Get-CalPackIssuedCounts))
     }
     return $null
 }
 
 function Get-CalPackByIds {
-    # For each KeyPackId (in order): its key pack as plain data, or $null (built-in, leftover or absent). One
+    # For each KeyPackId (in order): its key pack as plain data (a row without licenses too, as Get-CalPackById),
+    # or $null (built-in or absent). One
     # enumeration of the packs and of the issued licenses serves the whole list (coalesced reads).
     param([Parameter(Mandatory)][AllowEmptyCollection()][int64[]]$KeyPackIds)
     $byId = @{}
@@ -129,7 +132,7 @@ function Get-CalPackByIds {
         if ($null -eq $pack) { continue }
         $id = [int64](Get-RdsProperty $pack 'KeyPackId' -1)
         if ($byId.ContainsKey($id) -or $KeyPackIds -notcontains $id) { continue }
-        if ((Test-CalPackBuiltIn $pack) -or (Test-CalPackLeftover $pack)) { $byId[$id] = $null; continue }
+        if (Test-CalPackBuiltIn $pack) { $byId[$id] = $null; continue }
         if ($null -eq $issued) { $issued = Get-CalPackIssuedCounts }
         $byId[$id] = ConvertTo-CalPackFacts $pack $issued
     }

@@ -36,7 +36,7 @@ export async function adopt(
   const doing = `adopting CAL pack #${id}`;
   const p = await getPack(d.connection, id, doing, secrets);
   if (!p) throw messages.adoptedPackMissing(doing, host, id);
-  // get.ps1 already reports a leftover as absent; kept here so adoption never depends on a script's filter.
+  // get.ps1 reads a row by id as it is (the state's own pack may be one, emptied): adoption refuses it here.
   if (isLeftoverPack(p)) throw messages.adoptedPackLeftover(doing, host, p);
   if (!isDeclaredKind(p, d)) throw messages.adoptedPackOtherKind(doing, host, p, d);
   const entries = await journal.resolveEntries(host, me, content);

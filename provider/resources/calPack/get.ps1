@@ -10,7 +10,8 @@
     Args: keyPackIds (array; provider/powershell/coalesce.ts batches concurrent reads of one server)
     → Result: { packs: [ pack | null, ... ] }, one entry per id, in the order given (one enumeration
     of the key packs and the issued licenses for the whole batch).
-    A leftover row (TotalLicenses 0) reads as null, like an absent pack. Throws CLASS_NOT_READY when
+    A row without licenses is read as it is (the resource's own pack, emptied: the provider replaces it).
+    Throws CLASS_NOT_READY when
     the licensing service is not running. Changes nothing; works on a server that is not activated.
 #>
 param([Parameter(Mandatory)][string]$Envelope)

@@ -8,7 +8,7 @@
     allowRemovingIssuedLicenses.
     Refuses with ISSUED_LICENSES while per-device CALs from the pack are issued (Win32_TSIssuedLicense,
     not revoked), saying how many, unless allowRemovingIssuedLicenses.
-    A leftover row under the id (TotalLicenses 0) is "absent": left as Windows keeps it. Throws
+    A row without licenses under the id is the resource's own pack, emptied: it is uninstalled too. Throws
     CLASS_NOT_READY when the licensing service is not running.
     Result: { removed, reason: "removed" | "absent" | "replaced" }.
 #>

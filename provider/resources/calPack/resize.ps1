@@ -8,7 +8,8 @@
     pack's available CALs (it would take back issued ones) unless allowRemovingIssuedLicenses; with
     NOT_FOUND when the pack is gone; with VALIDATION when quantity is more than the pack holds (the
     API cannot add CALs to a pack: that is a replacement).
-    A leftover row under the id (TotalLicenses 0) is NOT_FOUND, like a pack that is gone. Throws
+    A row without licenses under the id has nothing to shrink (VALIDATION, as any quantity above what
+    the pack holds: the provider replaces it). Throws
     CLASS_NOT_READY when the licensing service is not running.
     Result: { removed, pack }.
 #>

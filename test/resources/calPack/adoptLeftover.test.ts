@@ -1,7 +1,7 @@
 /**
  * Adoption never takes a leftover pack (TotalLicenses 0, seen with KeyPackType 7:
- * docs/windows-facts.md#key-pack-type), even when the read hands one back: get.ps1 already reads a
- * leftover as absent, and adopt.ts does not depend on that filter.
+ * docs/windows-facts.md#key-pack-type) when the read by KeyPackId hands one back, as get.ps1 does (a
+ * read by id returns the row as it is).
  *
  * Real: adopt.ts, messages.ts, rules.ts, schema.ts.
  * Stands in: steps.ts (the read of the pack returns a leftover row; no host, no pwsh); the journal is

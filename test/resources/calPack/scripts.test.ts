@@ -462,7 +462,7 @@ describe("program data as documented (docs/windows-facts.md#identifier-formats)"
   });
 });
 
-describe("leftover packs (KeyPackType 7, no licenses) are treated as absent (docs/windows-facts.md#key-pack-type)", () => {
+describe("leftover packs (KeyPackType 7, no licenses) are never matched; read by id, a row is what it is (docs/windows-facts.md#key-pack-type)", () => {
   let leftover = 0;
   // Planted by the first test that needs it, not in a beforeAll: over ssh (ssh-key-suites.test.ts) this
   // block has no remote case, and jest refuses a beforeAll in a block without tests.
@@ -473,15 +473,20 @@ describe("leftover packs (KeyPackType 7, no licenses) are treated as absent (doc
     expect(row).toMatchObject({ KeyPackType: 7, TotalLicenses: 0, AvailableLicenses: 0, ProductVersionID: 7, ProductType: 1 });
   };
 
-  it("inspect lists it not, get reads it as absent (one id or a batch)", async () => {
+  it("inspect (what a declaration is matched against) lists it not; get by its id (the state's own pack) reads it with its 0 licenses", async () => {
     await plantLeftover();
     const seen = await op(LS, "inspect", { productVersion: "2022", activationMethod: "automatic" }, inspectResultSchema);
     expect(seen.packs.map((p) => p.keyPackId)).not.toContain(leftover);
     expect(seen.packs.length).toBeGreaterThan(0);
-    expect((await op(LS, "get", { keyPackId: leftover }, getResultSchema)).pack).toBeNull();
+    expect((await op(LS, "get", { keyPackId: leftover }, getResultSchema)).pack).toMatchObject({
+      keyPackId: leftover,
+      keyPackType: 7,
+      totalLicenses: 0,
+      availableLicenses: 0,
+    });
     const some = seen.packs[0].keyPackId;
     const batch = await op(LS, "get", { keyPackIds: [leftover, some] }, z.object({ packs: z.array(z.unknown()) }));
-    expect(batch.packs[0]).toBeNull();
+    expect(batch.packs[0]).toMatchObject({ keyPackId: leftover, totalLicenses: 0 });
     expect(batch.packs[1]).toMatchObject({ keyPackId: some });
   });
 
@@ -493,28 +498,27 @@ describe("leftover packs (KeyPackType 7, no licenses) are treated as absent (doc
     expect(res.packs.map((p) => p.keyPackId)).toEqual([live.keyPackId]);
   });
 
-  it("resize finds nothing to shrink and remove nothing to remove: the row is left as Windows keeps it", async () => {
-    await plantLeftover();
-    const changes = async () =>
-      (await callLog(LS)).filter((c) => c.method === "UninstallLicenseKeyPackWithId" || c.method === "RemoveLicensesWithIdCount").length;
-    const changesBefore = await changes();
-    const gone = await failure(
-      op(LS, "resize", { keyPackId: leftover, quantity: 1, allowRemovingIssuedLicenses: false }, resizeResultSchema),
-    );
-    expect(gone.code).toBe("RDS_NOT_FOUND");
-    expect(
-      await op(
-        LS,
-        "remove",
-        { keyPackId: leftover, productVersionId: 7, productType: 1, allowRemovingIssuedLicenses: false },
-        removeResultSchema,
-      ),
-    ).toEqual({
-      removed: false,
-      reason: "absent",
+  it("a pack emptied out of band is still the resource's: resize cannot grow it (the provider replaces it), remove uninstalls the row", async () => {
+    const d = declaration("campus", "2016", "perUser", { agreementNumber: AGREEMENT, quantity: 3 });
+    const p = (await op(LS, "install", installArgs(d), installResultSchema)).pack!;
+    expect(await admin(LS, { action: "removeLicenses", keyPackId: p.keyPackId, count: 3 })).toBe(0);
+    expect((await op(LS, "get", { keyPackId: p.keyPackId }, getResultSchema)).pack).toMatchObject({
+      keyPackId: p.keyPackId,
+      totalLicenses: 0,
     });
-    expect((await simPacks(LS)).some((p) => p.KeyPackId === leftover)).toBe(true);
-    expect(await changes()).toBe(changesBefore);
+    const grow = await failure(
+      op(LS, "resize", { keyPackId: p.keyPackId, quantity: 1, allowRemovingIssuedLicenses: false }, resizeResultSchema),
+    );
+    expect(grow.code).toBe("RDS_VALIDATION");
+    expect(grow.message).toContain("must be replaced");
+    const res = await op(
+      LS,
+      "remove",
+      { keyPackId: p.keyPackId, productVersionId: p.productVersionId, productType: p.productType, allowRemovingIssuedLicenses: false },
+      removeResultSchema,
+    );
+    expect(res).toEqual({ removed: true, reason: "removed" });
+    expect((await simPacks(LS)).some((x) => x.KeyPackId === p.keyPackId)).toBe(false);
   });
 });
 

@@ -38,7 +38,7 @@ import type { ProviderHost } from "../engine/hostProtocol";
 import { stripSecrets } from "../engine/secrets";
 import { phaseChart } from "./chart";
 import { ConcurrentEngine, now, type PhaseRun } from "./driver";
-import { buildFleet, FULL_FLEET, scaled, type Fleet, type FleetNode, type FleetSize, type Kind } from "./fleet";
+import { buildFleet, FULL_FLEET, scaled, type Fleet, type FleetNode, type FleetSize, type Kind, type PhaseTimings } from "./fleet";
 import { mib, peakRss, resetPeakRss } from "./procMemory";
 import { summarize, type Summary } from "./stats";
 import { runSshFleet } from "./sshFleet";
@@ -57,14 +57,8 @@ const PROBE_ROUNDS = 2;
 
 // ---- one phase --------------------------------------------------------------------------------------
 
-interface PhaseResult {
-  phase: string;
-  wallMs: number;
-  operations: number;
+interface PhaseResult extends PhaseTimings {
   opsPerSec: number;
-  latencyMs: Summary;
-  latencyByKindMs: Partial<Record<Kind, Summary>>;
-  steps: Record<string, number>;
   pwshStarted: number;
   peakPwshAlive: number;
   pwshAliveAtEnd: number;

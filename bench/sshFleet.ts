@@ -37,7 +37,7 @@ import { stripSecrets } from "../engine/secrets";
 import { SshLab, labPwshPath } from "../scripts/sshLab";
 import { phaseChart } from "./chart";
 import { ConcurrentEngine, now, type PhaseRun } from "./driver";
-import { buildFleet, type Fleet, type FleetSize, type Kind } from "./fleet";
+import { buildFleet, type Fleet, type FleetSize, type Kind, type PhaseTimings } from "./fleet";
 import type { PerCommandSettings } from "./perCommand";
 import { mib, peakRss, resetPeakRss } from "./procMemory";
 import { TreeSampler, type TreePeaks } from "./procTree";
@@ -52,13 +52,7 @@ import { countWindow, readTap, type TapEvent } from "./tapLog";
 const FULL: FleetSize = { licenseServers: 4, calPacks: 30, sessionHosts: 8 };
 const QUICK_SIZE: FleetSize = { licenseServers: 2, calPacks: 5, sessionHosts: 3 };
 
-interface SshPhase {
-  phase: string;
-  wallMs: number;
-  operations: number;
-  latencyMs: Summary;
-  latencyByKindMs: Partial<Record<Kind, Summary>>;
-  steps: Record<string, number>;
+interface SshPhase extends PhaseTimings {
   /** New ssh connections sshd accepted in the phase. */
   connects: number;
   /** Warm: local pwsh started; per command: ssh + remote pwsh started (one per script). */

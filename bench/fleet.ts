@@ -8,7 +8,6 @@
  * without packs. Session host shNN takes pack NN mod 30 (so it is configured after that pack, and its
  * checks read that pack on ls01). Activation: automatic. Packs: Enterprise Agreement, 2022, Per User.
  */
-import type { Summary } from "./stats";
 import { RdsCalPack } from "../provider/resources/calPack/resource";
 import { RdsLicenseServer } from "../provider/resources/licenseServer/resource";
 import { RdsSessionHostLicensing } from "../provider/resources/sessionHostLicensing/resource";
@@ -32,17 +31,6 @@ export function scaled(scale: number): FleetSize {
 }
 
 export type Kind = "licenseServer" | "calPack" | "sessionHost";
-
-/** What every benchmark phase reports first: its wall time, and the latency of its operations. */
-export interface PhaseTimings {
-  phase: string;
-  wallMs: number;
-  operations: number;
-  latencyMs: Summary;
-  latencyByKindMs: Partial<Record<Kind, Summary>>;
-  /** Engine steps by kind (create, update, same, ...). */
-  steps: Record<string, number>;
-}
 
 export interface FleetNode {
   spec: ResourceSpec;

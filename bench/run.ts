@@ -35,10 +35,10 @@ import { targetKey } from "../provider/powershell/transport";
 import { startProviderHost } from "../engine/grpcHost";
 import { PROJECT_ROOT } from "../engine/hostProcess";
 import type { ProviderHost } from "../engine/hostProtocol";
-import { stripSecrets } from "../engine/secrets";
 import { phaseChart } from "./chart";
-import { ConcurrentEngine, now, type PhaseRun } from "./driver";
-import { buildFleet, FULL_FLEET, scaled, type Fleet, type FleetNode, type FleetSize, type Kind, type PhaseTimings } from "./fleet";
+import { ConcurrentEngine, type PhaseRun } from "./driver";
+import { buildFleet, FULL_FLEET, scaled, type Fleet, type FleetNode, type FleetSize } from "./fleet";
+import { flushTap, phaseTimings, probeReads, scriptsOn, type PhaseTimings, type ProbeResult } from "./measure";
 import { mib, peakRss, resetPeakRss } from "./procMemory";
 import { summarize, type Summary } from "./stats";
 import { runSshFleet } from "./sshFleet";
@@ -82,8 +82,6 @@ interface ModeContext {
   driver: ConcurrentEngine;
 }
 
-const flushDelay = () => new Promise((r) => setTimeout(r, 300)); // the tap flushes every 100 ms
-
 function aliveAt(events: readonly TapEvent[], t: number): number {
   let alive = 0;
   for (const e of events) {
@@ -98,31 +96,15 @@ async function phase(ctx: ModeContext, label: string, run: () => Promise<PhaseRu
   const resetOk = resetPeakRss(ctx.host.pid);
   const result = await run();
   const hwm = peakRss(ctx.host.pid);
-  await flushDelay();
+  await flushTap();
   const events = readTap(ctx.tapFile);
   const counts = countWindow(events, result.start, result.end);
   const packKey = targetKey({ transport: "simulator", host: ctx.fleet.packServer, stateDir: ctx.stateDir });
-  const packServerScripts: Record<string, number> = {};
-  for (const [k, n] of Object.entries(counts.scriptsByKeyAndOperation)) {
-    const [key, op] = [k.slice(0, k.lastIndexOf("|")), k.slice(k.lastIndexOf("|") + 1)];
-    if (key === packKey) packServerScripts[op] = n;
-  }
-  const wallMs = result.end - result.start;
-  const byKind: Partial<Record<Kind, Summary>> = {};
-  for (const kind of ["licenseServer", "calPack", "sessionHost"] as const) {
-    const ms = result.records.filter((r) => r.kind === kind).map((r) => r.ms);
-    if (ms.length) byKind[kind] = summarize(ms);
-  }
-  const steps: Record<string, number> = {};
-  for (const r of result.records) steps[r.op] = (steps[r.op] ?? 0) + 1;
+  const packServerScripts = scriptsOn(counts, (key) => key === packKey);
+  const timings = phaseTimings(label, result);
   const out: PhaseResult = {
-    phase: label,
-    wallMs: Math.round(wallMs),
-    operations: result.records.length,
-    opsPerSec: Math.round((result.records.length / (wallMs / 1000)) * 10) / 10,
-    latencyMs: summarize(result.records.map((r) => r.ms)),
-    latencyByKindMs: byKind,
-    steps,
+    ...timings,
+    opsPerSec: Math.round((result.records.length / ((result.end - result.start) / 1000)) * 10) / 10,
     pwshStarted: counts.pwshStarted,
     peakPwshAlive: counts.peakPwshAlive,
     pwshAliveAtEnd: aliveAt(events, result.end),
@@ -140,81 +122,13 @@ async function phase(ctx: ModeContext, label: string, run: () => Promise<PhaseRu
 
 // ---- the overhead probe -------------------------------------------------------------------------------
 
-interface ProbeResult {
-  samples: number;
-  /** RPC latency seen by the gRPC client, one Read at a time on warm sessions. */
-  readLatencyMs: Summary;
-  /** The scripts' own run time (Bootstrap.ps1's scriptMs), summed per Read. */
-  scriptMs: Summary;
-  /** Latency minus script time: host, gRPC, provider code, pool, envelope, bootstrap. */
-  overheadMs: Summary;
-  overheadByKindMs: Partial<Record<Kind, Summary>>;
-  /** Of the overhead: the pool's part (command sent to document parsed, minus the script's time). */
-  poolOverheadMs: Summary;
-  /** Of the overhead: the rest (gRPC, the host, the provider code before and after its scripts). */
-  hostOverheadMs: Summary;
-  /**
-   * Inside the host only: the provider method's time (timed by hostTap.ts around the resource's
-   * provider object) minus its scripts' time: the provider's code, the runner, the pool and the
-   * envelope, without gRPC and the host's request handling.
-   */
-  inHostOverheadMs: Summary;
-}
-
-/**
- * Provider overhead per operation: Reads sent one at a time (no queueing, no coalescing partner),
- * every target warm. For each Read, the tap's script events inside its window give the script time.
- * CAL pack reads include the coalescing window (they wait for quiet before their batch runs).
- */
+/** The overhead probe (measure.ts probeReads), printed. */
 async function probe(ctx: ModeContext): Promise<ProbeResult> {
-  const samples: { kind: Kind; t0: number; t1: number }[] = [];
-  const engine = ctx.driver.engine;
-  for (let round = 0; round < PROBE_ROUNDS; round++) {
-    for (const n of ctx.fleet.nodes) {
-      const entry = engine.entry(n.spec.urn);
-      const t0 = now();
-      await engine.host.read({ urn: entry.urn, id: entry.id, properties: stripSecrets(entry.outputs), inputs: stripSecrets(entry.inputs) });
-      samples.push({ kind: n.kind, t0, t1: now() });
-    }
-  }
-  await flushDelay();
-  const tapped = readTap(ctx.tapFile);
-  const scripts = tapped.filter((e): e is Extract<TapEvent, { type: "script" }> => e.type === "script");
-  const reads = tapped.filter((e): e is Extract<TapEvent, { type: "provider" }> => e.type === "provider" && e.method === "read");
-  const rows = samples.map((s) => {
-    const inside = scripts.filter((e) => e.t >= s.t0 && e.t <= s.t1 + 1);
-    const script = inside.reduce((a, e) => a + (e.scriptMs ?? 0), 0);
-    const pooled = inside.reduce((a, e) => a + e.durationMs, 0);
-    const providerMs = reads.filter((e) => e.t >= s.t0 && e.t <= s.t1 + 1).reduce((a, e) => a + e.ms, 0);
-    return {
-      inHost: providerMs - script,
-      kind: s.kind,
-      latency: s.t1 - s.t0,
-      script,
-      overhead: s.t1 - s.t0 - script,
-      pool: pooled - script,
-      rest: s.t1 - s.t0 - pooled,
-    };
-  });
-  const byKind: Partial<Record<Kind, Summary>> = {};
-  for (const kind of ["licenseServer", "calPack", "sessionHost"] as const) {
-    const o = rows.filter((r) => r.kind === kind).map((r) => r.overhead);
-    if (o.length) byKind[kind] = summarize(o);
-  }
-  const result = {
-    samples: rows.length,
-    readLatencyMs: summarize(rows.map((r) => r.latency)),
-    scriptMs: summarize(rows.map((r) => r.script)),
-    overheadMs: summarize(rows.map((r) => r.overhead)),
-    overheadByKindMs: byKind,
-    poolOverheadMs: summarize(rows.map((r) => r.pool)),
-    hostOverheadMs: summarize(rows.map((r) => r.rest)),
-    inHostOverheadMs: summarize(rows.map((r) => r.inHost)),
-  };
+  const result = await probeReads(ctx.driver.engine, ctx.fleet.nodes, PROBE_ROUNDS, ctx.tapFile);
   console.log(
     `  [${ctx.name}] overhead probe: ${result.samples} sequential Reads: latency p50 ${result.readLatencyMs.p50} ms, script p50 ${result.scriptMs.p50} ms, ` +
       `overhead p50 ${result.overheadMs.p50} / p95 ${result.overheadMs.p95} ms (pool p50 ${result.poolOverheadMs.p50}, host and gRPC p50 ${result.hostOverheadMs.p50}); inside the host (provider method minus scripts) p50 ${result.inHostOverheadMs.p50} / p95 ${result.inHostOverheadMs.p95} ms` +
-      Object.entries(byKind)
+      Object.entries(result.overheadByKindMs)
         .map(([k, s]) => `; ${k} ${s!.p50}/${s!.p95}`)
         .join(""),
   );

@@ -33,16 +33,16 @@ import type { Connection } from "../provider/powershell/transport";
 import { startProviderHost } from "../engine/grpcHost";
 import { PROJECT_ROOT } from "../engine/hostProcess";
 import type { ProviderHost } from "../engine/hostProtocol";
-import { stripSecrets } from "../engine/secrets";
 import { SshLab, labPwshPath } from "../scripts/sshLab";
 import { phaseChart } from "./chart";
-import { ConcurrentEngine, now, type PhaseRun } from "./driver";
-import { buildFleet, type Fleet, type FleetSize, type Kind, type PhaseTimings } from "./fleet";
+import { ConcurrentEngine, type PhaseRun } from "./driver";
+import { buildFleet, type Fleet, type FleetSize } from "./fleet";
 import type { PerCommandSettings } from "./perCommand";
+import { flushTap, phaseTimings, probeReads, scriptsOn, type PhaseTimings, type ProbeResult } from "./measure";
 import { mib, peakRss, resetPeakRss } from "./procMemory";
 import { TreeSampler, type TreePeaks } from "./procTree";
 import { summarize, type Summary } from "./stats";
-import { countWindow, readTap, type TapEvent } from "./tapLog";
+import { countWindow, readTap } from "./tapLog";
 
 /**
  * 4 license servers + 8 session hosts = 12 targets (30 packs on ls01): 24 pwsh (a local and a remote
@@ -102,7 +102,6 @@ function stateDirOfKey(key: string): string | undefined {
   }
 }
 
-const flushDelay = () => new Promise((r) => setTimeout(r, 300)); // the tap flushes every 100 ms
 const load1 = () => Math.round(os.loadavg()[0] * 100) / 100;
 
 async function phase(ctx: Ctx, label: string, run: () => Promise<PhaseRun>): Promise<SshPhase> {
@@ -112,27 +111,11 @@ async function phase(ctx: Ctx, label: string, run: () => Promise<PhaseRun>): Pro
   const result = await run();
   const hwm = peakRss(ctx.host.pid);
   const trees = ctx.sampler.take();
-  await flushDelay();
+  await flushTap();
   const counts = countWindow(readTap(ctx.tapFile), result.start, result.end);
-  const onPack: Record<string, number> = {};
-  for (const [k, n] of Object.entries(counts.scriptsByKeyAndOperation)) {
-    const cut = k.lastIndexOf("|");
-    if (stateDirOfKey(k.slice(0, cut)) === ctx.packStateDir) onPack[k.slice(cut + 1)] = n;
-  }
-  const byKind: Partial<Record<Kind, Summary>> = {};
-  for (const kind of ["licenseServer", "calPack", "sessionHost"] as const) {
-    const ms = result.records.filter((r) => r.kind === kind).map((r) => r.ms);
-    if (ms.length) byKind[kind] = summarize(ms);
-  }
-  const steps: Record<string, number> = {};
-  for (const r of result.records) steps[r.op] = (steps[r.op] ?? 0) + 1;
+  const onPack = scriptsOn(counts, (key) => stateDirOfKey(key) === ctx.packStateDir);
   const out: SshPhase = {
-    phase: label,
-    wallMs: Math.round(result.end - result.start),
-    operations: result.records.length,
-    latencyMs: summarize(result.records.map((r) => r.ms)),
-    latencyByKindMs: byKind,
-    steps,
+    ...phaseTimings(label, result),
     connects: ctx.lab.acceptedLogins().length - loginsBefore,
     processesStarted: counts.pwshStarted,
     localPeakAlive: counts.peakPwshAlive,
@@ -157,49 +140,9 @@ async function phase(ctx: Ctx, label: string, run: () => Promise<PhaseRun>): Pro
   return out;
 }
 
-interface ProbeResult {
-  samples: number;
-  readLatencyMs: Summary;
-  scriptMs: Summary;
-  /** Read latency minus the far side's script time: gRPC, host, provider code, pool, ssh round trip. */
-  overheadMs: Summary;
-  overheadByKindMs: Partial<Record<Kind, Summary>>;
-}
-
-/** Sequential Reads on warm sessions (as run.ts's probe): latency minus the scripts' own time. */
+/** The overhead probe (measure.ts probeReads, as run.ts), printed. */
 async function probe(ctx: Ctx, driver: ConcurrentEngine, rounds: number): Promise<ProbeResult> {
-  const samples: { kind: Kind; t0: number; t1: number }[] = [];
-  for (let round = 0; round < rounds; round++) {
-    for (const n of ctx.fleet.nodes) {
-      const entry = driver.engine.entry(n.spec.urn);
-      const t0 = now();
-      await driver.engine.host.read({
-        urn: entry.urn,
-        id: entry.id,
-        properties: stripSecrets(entry.outputs),
-        inputs: stripSecrets(entry.inputs),
-      });
-      samples.push({ kind: n.kind, t0, t1: now() });
-    }
-  }
-  await flushDelay();
-  const scripts = readTap(ctx.tapFile).filter((e): e is Extract<TapEvent, { type: "script" }> => e.type === "script");
-  const rows = samples.map((s) => {
-    const script = scripts.filter((e) => e.t >= s.t0 && e.t <= s.t1 + 1).reduce((a, e) => a + (e.scriptMs ?? 0), 0);
-    return { kind: s.kind, latency: s.t1 - s.t0, script, overhead: s.t1 - s.t0 - script };
-  });
-  const byKind: Partial<Record<Kind, Summary>> = {};
-  for (const kind of ["licenseServer", "calPack", "sessionHost"] as const) {
-    const o = rows.filter((r) => r.kind === kind).map((r) => r.overhead);
-    if (o.length) byKind[kind] = summarize(o);
-  }
-  const result: ProbeResult = {
-    samples: rows.length,
-    readLatencyMs: summarize(rows.map((r) => r.latency)),
-    scriptMs: summarize(rows.map((r) => r.script)),
-    overheadMs: summarize(rows.map((r) => r.overhead)),
-    overheadByKindMs: byKind,
-  };
+  const result = await probeReads(driver.engine, ctx.fleet.nodes, rounds, ctx.tapFile);
   console.log(
     `  [${ctx.mode}] overhead probe: ${result.samples} sequential Reads: latency p50 ${result.readLatencyMs.p50} ms, script p50 ${result.scriptMs.p50} ms, overhead p50 ${result.overheadMs.p50} / p95 ${result.overheadMs.p95} ms`,
   );

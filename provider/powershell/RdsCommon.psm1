@@ -474,27 +474,26 @@ function Get-RdsProperty {
     return $Default
 }
 
+function Get-RdsLicensingServiceStatus {
+    # TermServLicensing's status as text ('Running', 'Stopped', ...), '' when there is no such service (role missing).
+    # A box without Get-Service at all (no Windows) still throws: it is not "a missing service".
+    $s = Get-Service -Name TermServLicensing -ErrorAction SilentlyContinue
+    if ($null -eq $s) { return '' }
+    return [string](Get-RdsProperty $s 'Status' 'unknown')
+}
+
 function Assert-RdsLicensingService {
     # Throws CLASS_NOT_READY (service, status, how to start it) unless TermServLicensing is Running; called before querying
-    # the licensing classes (a stopped service's answer is undocumented). No Get-Service at all (no Windows) still throws.
-    $s = Get-Service -Name TermServLicensing -ErrorAction SilentlyContinue
-    $status = if ($null -eq $s) { 'not installed: install the RDS-Licensing role first' } else { [string](Get-RdsProperty $s 'Status' 'unknown') }
+    # the licensing classes (what they answer on a stopped service is undocumented).
+    $status = Get-RdsLicensingServiceStatus
     if ($status -eq 'Running') { return }
+    if ($status -eq '') { $status = 'not installed: install the RDS-Licensing role first' }
     throw (New-RdsScriptError -Code CLASS_NOT_READY -Message ("the Remote Desktop Licensing service (TermServLicensing) is $status; the licensing " +
             'classes answer only while it runs: start it (Start-Service -Name TermServLicensing), check the event log, then run again'))
 }
 
 Export-ModuleMember -Function @(
-    'Get-RdsProperty',
-    'ConvertFrom-RdsEnvelope',
-    'ConvertTo-RdsAsciiJson',
-    'Write-RdsResult',
-    'Write-RdsProgress',
-    'New-RdsScriptError',
-    'Get-RdsScriptErrorDetails',
-    'Invoke-RdsWmiMethod',
-    'ConvertTo-RdsUInt32',
-    'Test-RdsWbemCode',
-    'Get-RdsExceptionHResult',
-    'Assert-RdsLicensingService'
+    'Get-RdsProperty', 'ConvertFrom-RdsEnvelope', 'ConvertTo-RdsAsciiJson', 'Write-RdsResult', 'Write-RdsProgress',
+    'New-RdsScriptError', 'Get-RdsScriptErrorDetails', 'Invoke-RdsWmiMethod', 'ConvertTo-RdsUInt32', 'Test-RdsWbemCode',
+    'Get-RdsExceptionHResult', 'Get-RdsLicensingServiceStatus', 'Assert-RdsLicensingService'
 )

@@ -42,18 +42,6 @@ function Test-LsRoleInstalled {
     return ([string](Get-RdsProperty $feature 'InstallState' '')) -eq 'Installed'
 }
 
-function Get-LsServiceStatus {
-    # The TermServLicensing service status as text ('Running', 'Stopped', ...), or '' when there is no such service.
-    $service = $null
-    try {
-        $service = Get-Service -Name $script:LsServiceName -ErrorAction Stop
-    } catch {
-        return ''
-    }
-    if ($null -eq $service) { return '' }
-    return [string](Get-RdsProperty $service 'Status' '')
-}
-
 function Get-LsInstance {
     <#
         The Win32_TSLicenseServer singleton, or $null when the class does not answer (yet): an error

@@ -19,7 +19,7 @@ $ErrorActionPreference = 'Stop'
 $null = ConvertFrom-RdsEnvelope $Envelope
 
 $roleInstalled = Test-LsRoleInstalled
-$serviceStatus = Get-LsServiceStatus
+$serviceStatus = Get-RdsLicensingServiceStatus
 $server = $null
 if ($roleInstalled -and $serviceStatus -eq 'Running') {
     $instance = Get-LsInstance

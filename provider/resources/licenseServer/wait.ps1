@@ -37,14 +37,14 @@ $toldStatus = $null
 $toldAtMs = 0
 while ($true) {
     $attempts++
-    $serviceStatus = Get-LsServiceStatus
+    $serviceStatus = Get-RdsLicensingServiceStatus
     if ($serviceStatus -eq 'Stopped') {
         Write-RdsProgress "waiting for the licensing service: attempt ${attempts}: TermServLicensing is stopped, starting it"
         $toldStatus = 'Stopped'
         $toldAtMs = $clock.Elapsed.TotalMilliseconds
         Start-Service -Name $script:LsServiceName
         $serviceStarted = $true
-        $serviceStatus = Get-LsServiceStatus
+        $serviceStatus = Get-RdsLicensingServiceStatus
     }
     if ($serviceStatus -eq 'Running' -and $null -ne (Get-LsInstance)) { break }
 

@@ -179,9 +179,9 @@ async function converge(
     // Checked before the restart: a mode the CALs cannot serve must not cost the host a restart.
     await preflight(args, before);
     checked = true;
+    // Returns only once the host is back from a new boot WITH the role (else it throws): read it afresh.
     await installSessionHostRole({ kit }, args.connection);
     before = await readLive(args);
-    if (before.sessionHostRole === false) throw msg.sessionHostRoleStillMissing(host);
   }
   const plan = planChanges(args, before);
   const changes = plan.mode !== null || plan.licenseServers !== null;

@@ -36,15 +36,24 @@ foreach ($emulatorPart in @(
         'Private/Instances.ps1'
         'Private/Methods.ps1'
         'Private/CmdletPlumbing.ps1'
+        'Private/RemoteHost.ps1'
+        'Private/SetInstance.ps1'
+        'Private/CimTargets.ps1'
+        'Private/LegacyWmiErrors.ps1'
+        'Private/WmiObjects.ps1'
         'Classes/Win32_TSLicenseServer.ps1'
         'Classes/Win32_TSLicenseKeyPack.ps1'
         'Classes/Win32_TerminalServiceSetting.ps1'
         'Cmdlets/Cim.ps1'
+        'Cmdlets/Wmi.ps1'
         'Cmdlets/Features.ps1'
         'Cmdlets/Restart.ps1'
         'Cmdlets/Services.ps1'
         'Cmdlets/Registry.ps1'
         'Cmdlets/Rdms.ps1'
+        'Cmdlets/RdsDrive.ps1'
+        'Cmdlets/RdsDriveCmdlets.ps1'
+        'Cmdlets/Modules.ps1'
         'Admin/Hosts.ps1'
         'Admin/Clearinghouse.ps1'
         'Admin/IssuedLicenses.ps1'
@@ -58,7 +67,8 @@ Remove-Variable emulatorPart
 
 Export-ModuleMember -Function @(
     # cmdlet stand-ins
-    'Get-CimInstance', 'Set-CimInstance', 'Invoke-CimMethod',
+    'Get-CimInstance', 'Set-CimInstance', 'Invoke-CimMethod', 'New-CimSession', 'Get-CimSession', 'Remove-CimSession',
+    'Get-WmiObject', 'Invoke-WmiMethod', 'Set-WmiInstance',
     'Get-WindowsFeature', 'Install-WindowsFeature', 'Restart-Computer', 'Get-Service', 'Start-Service', 'Get-ItemProperty',
     'Get-RDLicenseConfiguration', 'Set-RDLicenseConfiguration',
     # context and admin

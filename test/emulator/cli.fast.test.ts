@@ -10,7 +10,8 @@
  * command must send the recorded driver actions with the recorded arguments and print exactly what the
  * real run printed. The "without pwsh" test uses the real driver call with a missing pwsh.
  *
- * The real CLI binary through real pwsh, one command per group, is tested in cli.test.ts.
+ * The real CLI binary through real pwsh, one command per group, is tested in cli.test.ts; `rds-sim run`
+ * (a user's script in a real pwsh) in run.test.ts. Here: run's argument checks and its change report.
  */
 import * as fs from "fs";
 import * as os from "os";
@@ -20,6 +21,8 @@ import { setEmulatorCaller, type EmulatorCaller } from "../../provider/emulator/
 import { CliError } from "../../provider/emulator/cli/errors";
 import type { Context } from "../../provider/emulator/cli/command";
 import { RECORDED_STATE_DIR, SESSION_FILE, type RecordedRun, type RecordedStep } from "./cliScenario";
+import { changesOf } from "../../provider/emulator/cli/runReport";
+import type { HostSummary } from "../../provider/emulator/cli/runScript";
 
 const session = JSON.parse(fs.readFileSync(SESSION_FILE, "utf8")) as RecordedStep[];
 const runs = session.filter((s): s is RecordedRun => s.kind === "cli");
@@ -501,5 +504,74 @@ describe("output (from the recorded emulator answers)", () => {
     expect(human.stdout.split("\n")[0]).toBe(`Host ${name.replace("\u001b", "\\u001b").replace("\n", "\\n")} (LS01\\u001b)`);
     const json = await cli(["show", name, "--json"]);
     expect(JSON.parse(json.stdout).hostName).toBe(name);
+  });
+});
+
+describe("rds-sim run: arguments and the change report (no pwsh: the script never runs here)", () => {
+  test("a missing --host, a missing script or one that is not .ps1 is a usage error (exit 2); help shows the script-argument slots only in the usage line", async () => {
+    const script = path.join(tmp, "setup.ps1");
+    fs.writeFileSync(script, "'hello'\n");
+    const text = path.join(tmp, "setup.txt");
+    fs.writeFileSync(text, "x\n");
+    const noHost = await cli(["run", script]);
+    expect([noHost.status, noHost.stderr.split("\n")[0]]).toEqual([2, "rds-sim run: missing argument <host>"]);
+    const noScript = await cli(["run", path.join(tmp, "absent.ps1"), "--host", "ls01"]);
+    expect([noScript.status, noScript.stderr.split("\n")[0]]).toEqual([2, `rds-sim run: no script at '${path.join(tmp, "absent.ps1")}'`]);
+    const notPs1 = await cli(["run", text, "--host", "ls01"]);
+    expect([notPs1.status, notPs1.stderr.split("\n")[0]]).toEqual([2, `rds-sim run: <script> must be a .ps1 file (got '${text}')`]);
+    const help = await cli(["run", "--help"]);
+    expect(help.stdout.split("\n")[0]).toBe("usage: rds-sim run <script.ps1> --host <host> [--fresh] [-- <script arguments>...]");
+    expect(help.stdout).toContain("  <script>  the PowerShell script to run (run unchanged)\n");
+    expect(help.stdout).not.toContain("<arg1>");
+  });
+
+  test("the change report names what changed: activation, contact, packs, mode, servers; nothing else, and never the license server ID", () => {
+    const base: HostSummary = {
+      roleInstalled: true,
+      serviceStatus: "Running",
+      activated: false,
+      activationMethod: null,
+      reactivations: 0,
+      contact: { FirstName: null, Company: "Contoso" },
+      packs: [],
+      licensingType: 5,
+      effectiveLicensingType: 5,
+      licenseServers: [],
+      effectiveLicenseServers: [],
+      isConnectionBroker: false,
+      deploymentMode: "NotConfigured",
+      deploymentLicenseServers: [],
+      sessionHostRole: false,
+      sessionHostRolePending: false,
+      restarts: 0,
+    };
+    const after: HostSummary = {
+      ...base,
+      activated: true,
+      activationMethod: "automatic",
+      contact: { FirstName: "Ada", Company: "Contoso" },
+      packs: [
+        {
+          KeyPackId: 3,
+          TypeAndModel: "RDS Per User CAL",
+          ProductVersion: "Windows Server 2022",
+          program: "spla",
+          TotalLicenses: 25,
+          IssuedLicenses: 0,
+        },
+      ],
+      licensingType: 4,
+      effectiveLicensingType: 4,
+      licenseServers: ["ls01"],
+    };
+    expect(changesOf(base, base)).toEqual([]);
+    expect(changesOf(base, after)).toEqual([
+      "activation: not activated -> activated (automatic)",
+      "contact FirstName: not set -> Ada",
+      "key pack added: 3 RDS Per User CAL Windows Server 2022 (spla): 25 licenses, 0 issued",
+      "licensing mode: Not configured (5) -> Per User (4)",
+      "license servers: none -> ls01",
+    ]);
+    expect(changesOf(after, { ...after, packs: [] })).toEqual(["key pack removed: 3 RDS Per User CAL Windows Server 2022"]);
   });
 });

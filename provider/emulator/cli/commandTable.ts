@@ -9,6 +9,7 @@ import { issueCommand } from "./commands/issue";
 import { leftoverPackCommand } from "./commands/leftoverPack";
 import { logCommand } from "./commands/log";
 import { resetCommand } from "./commands/reset";
+import { runCommand } from "./commands/run";
 
 export const commands: Command[] = [
   hostsCommand,
@@ -26,6 +27,7 @@ export const commands: Command[] = [
   gpoClearCommand,
   resetCommand,
   logCommand,
+  runCommand,
 ];
 
 export const GROUPS: Record<string, string> = {

@@ -31,15 +31,29 @@ function New-RdsFeatureObject($S, [string]$Name) {
     $o
 }
 
+# -ComputerName on the ServerManager stand-ins: the host it names (C1's resolver, Private/RemoteHost.ps1).
+# ServerManager reaches another computer through WinRM, so an unknown name gets WinRM's "cannot complete
+# the operation" CimException, as the CIM stand-ins give it (Private/CimTargets.ps1); the record's id and
+# category are the emulator's choice (README.md, "-ComputerName on the feature, service and restart stand-ins").
+function Resolve-RdsFeatureTarget($Cmdlet, [string]$ComputerName) {
+    $r = $script:Isolated.InvokeReturnAsIs({ Resolve-RdsSimComputerName $ComputerName })
+    if ($r.ok) { return $r.value }
+    if (-not (Test-RdsUnknownHostError $r.err.Exception)) { throw $r.err }
+    Write-RdsCimUnreachableError $Cmdlet $ComputerName
+    $null
+}
+
 function Get-WindowsFeature {
-    <# Emulated for RDS-Licensing, RDS-Licensing-UI and RDS-RD-Server. Unknown names return nothing, like the
-       real cmdlet. RDS-RD-Server installed but not yet restarted: Installed false, InstallState InstallPending. #>
+    <# Emulated for RDS-Licensing, RDS-Licensing-UI and RDS-RD-Server, on this host or -ComputerName's. Unknown
+       names return nothing, like the real cmdlet. RDS-RD-Server installed but not yet restarted: Installed false, InstallState InstallPending. #>
     [CmdletBinding()]
-    param([Parameter(Position = 0)][string[]]$Name)
+    param([Parameter(Position = 0)][string[]]$Name, [Alias('Cn')][string]$ComputerName, [pscredential]$Credential)
     . $script:CallerPreference
     $names = if ($Name) { $Name } else { @($script:Features.Keys) }
+    $targetHost = Resolve-RdsFeatureTarget $PSCmdlet $ComputerName
+    if ($null -eq $targetHost) { return }
     $r = $script:Isolated.InvokeReturnAsIs({
-            Invoke-RdsSimpleCall 'Get-WindowsFeature' $null {
+            Invoke-RdsSimpleCall 'Get-WindowsFeature' $null -ScHost $targetHost -ScAction {
                 param($S)
                 $list = [System.Collections.Generic.List[object]]::new()
                 foreach ($n in $script:Features.Keys) {
@@ -53,7 +67,8 @@ function Get-WindowsFeature {
 }
 
 function Install-WindowsFeature {
-    <# Emulated: Install-WindowsFeature -Name RDS-Licensing [-IncludeManagementTools] [-IncludeAllSubFeature].
+    <# Emulated: Install-WindowsFeature -Name RDS-Licensing [-IncludeManagementTools] [-IncludeAllSubFeature]
+       [-ComputerName <host>] (-Credential is accepted and not checked).
        Installing the role starts TermServLicensing and makes the license server classes available.
        A host with the fact roleInstallSeconds (Set-RdsSimHostConfig) takes that long to return from an
        install of the role (the role is installed from the start of the call; the host is not locked
@@ -66,7 +81,9 @@ function Install-WindowsFeature {
         [Parameter(Mandatory, Position = 0)][string[]]$Name,
         [switch]$IncludeManagementTools,
         [switch]$IncludeAllSubFeature,
-        [switch]$Restart
+        [switch]$Restart,
+        [Alias('Cn')][string]$ComputerName,
+        [pscredential]$Credential
     )
     . $script:CallerPreference
     # Seconds this call takes when it installs the role (the host's roleInstallSeconds), set by the action.
@@ -78,8 +95,10 @@ function Install-WindowsFeature {
             return
         }
     }
+    $targetHost = Resolve-RdsFeatureTarget $PSCmdlet $ComputerName
+    if ($null -eq $targetHost) { return }
     $r = $script:Isolated.InvokeReturnAsIs({
-            Invoke-RdsSimpleCall 'Install-WindowsFeature' $null {
+            Invoke-RdsSimpleCall 'Install-WindowsFeature' $null -ScHost $targetHost -ScAction {
                 param($S)
                 if ($S.faults.accessDenied) { throw (New-RdsWmiError $script:WBEM_E_ACCESS_DENIED 'Install-WindowsFeature requires elevation (the caller is not a local administrator)' -Infra) }
                 $want = [System.Collections.Generic.List[string]]::new()

@@ -3,9 +3,18 @@
 $script:ModeNames = @{ 2 = 'PerDevice'; 4 = 'PerUser'; 5 = 'NotConfigured' }
 $script:ModeValues = @{ PerDevice = 2; PerUser = 4; NotConfigured = 5 }
 
+# The RDMS stand-ins the emulated RemoteDesktop module exports (Cmdlets/Modules.ps1). RdsEmulator exports
+# them too, so the operation scripts, which never import RemoteDesktop, keep finding them.
+$script:RdmsCommands = [ordered]@{
+    'Get-RDLicenseConfiguration' = 'Get-RDLicenseConfiguration'
+    'Set-RDLicenseConfiguration' = 'Set-RDLicenseConfiguration'
+}
+
+# One record per failure, written as a compiled cmdlet writes it (Write-RdsCmdletError, CmdletPlumbing.ps1);
+# the $script:Isolated wrapper keeps the emulator's internal throws out of $Error. The ids are the
+# emulator's choice (README.md).
 function Write-RdsRdmsError($Cmdlet, [string]$Message, [string]$CmdletName, [string]$Category = 'InvalidOperation') {
-    $ex = [System.InvalidOperationException]::new($Message)
-    $Cmdlet.WriteError([System.Management.Automation.ErrorRecord]::new($ex, 'DeploymentNotFound', $Category, $null))
+    Write-RdsCmdletError $Cmdlet ([System.InvalidOperationException]::new($Message)) 'DeploymentNotFound' ([System.Management.Automation.ErrorCategory]$Category) $null
 }
 
 function Assert-RdsBroker($S, [string]$Broker) {
@@ -16,11 +25,22 @@ function Assert-RdsBroker($S, [string]$Broker) {
     }
 }
 
+# The host -ConnectionBroker names (C1's resolver: localhost, the host's short name or FQDN, another
+# simulated host). A name no simulated host has is answered like a host without a deployment (the
+# emulator's choice), without creating a state for it.
+function Resolve-RdsBroker([string]$ConnectionBroker) {
+    try { Resolve-RdsSimComputerName $ConnectionBroker }
+    catch {
+        if (-not (Test-RdsUnknownHostError $_.Exception)) { throw }
+        throw [System.InvalidOperationException]::new("A Remote Desktop Services deployment does not exist on $ConnectionBroker. This operation can be performed after creating a deployment. (No simulated host has this name.)")
+    }
+}
+
 function Write-RdsRdmsFailure($Cmdlet, [System.Management.Automation.ErrorRecord]$Record, [string]$CmdletName) {
     $ex = $Record.Exception
     if (Test-RdsSimException $ex) { Write-RdsSimError $Cmdlet $Record $CmdletName $null }
     elseif ($ex -is [System.InvalidOperationException]) { Write-RdsRdmsError $Cmdlet $ex.Message $CmdletName }
-    elseif ($ex -is [System.ArgumentException]) { $Cmdlet.WriteError([System.Management.Automation.ErrorRecord]::new($ex, 'InvalidArgument', 'InvalidArgument', $null)) }
+    elseif ($ex -is [System.ArgumentException]) { Write-RdsCmdletError $Cmdlet $ex 'InvalidArgument' ([System.Management.Automation.ErrorCategory]::InvalidArgument) $null }
     else { throw $Record }
 }
 
@@ -30,7 +50,7 @@ function Get-RDLicenseConfiguration {
     param([Parameter(Position = 0)][string]$ConnectionBroker)
     . $script:CallerPreference
     $r = $script:Isolated.InvokeReturnAsIs({
-            $broker = if ($ConnectionBroker) { $ConnectionBroker } else { Get-RdsCurrentHost }
+            $broker = Resolve-RdsBroker $ConnectionBroker
             Invoke-RdsSimpleCall 'Get-RDLicenseConfiguration' 'Win32_TSDeploymentLicensing' -ScHost $broker -ScAction {
                 param($S)
                 Assert-RdsBroker $S $broker
@@ -79,7 +99,7 @@ function Set-RDLicenseConfiguration {
         if (-not $PSCmdlet.ShouldContinue('Set the licensing configuration of the RDS deployment?', 'Set-RDLicenseConfiguration')) { return }
     }
     $r = $script:Isolated.InvokeReturnAsIs({
-            $broker = if ($ConnectionBroker) { $ConnectionBroker } else { Get-RdsCurrentHost }
+            $broker = Resolve-RdsBroker $ConnectionBroker
             if ($hasServers) {
                 foreach ($n in $LicenseServer) { if ([string]::IsNullOrWhiteSpace($n)) { throw [System.ArgumentException]::new('LicenseServer must not contain empty names') } }
             }

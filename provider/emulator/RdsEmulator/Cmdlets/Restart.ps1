@@ -9,20 +9,36 @@
 # module's part list is shared.
 
 function Restart-Computer {
-    <# Emulated: Restart-Computer [-Force] on this host. -Force is accepted and not required (on Windows it
+    <# Emulated: Restart-Computer [[-ComputerName] <string[]>] [-Force] on this host or the simulated hosts named
+       (-Credential accepted, not checked; -Wait/-For are not emulated). -Force is accepted and not required (on Windows it
        forces logged-on users off; the emulated host has none). Returns at once, as Windows does before the
        shutdown takes the session down; from then on the host is unreachable for its restartSeconds. #>
     [CmdletBinding()]
-    param([switch]$Force)
+    param([Parameter(Position = 0)][Alias('CN', '__SERVER', 'Server', 'IPAddress')][string[]]$ComputerName, [switch]$Force, [pscredential]$Credential)
     . $script:CallerPreference
+    if ($null -eq $ComputerName -or $ComputerName.Count -eq 0) { $ComputerName = @('.') }
+    foreach ($c in $ComputerName) {
+        $resolved = $script:Isolated.InvokeReturnAsIs({ Resolve-RdsSimComputerName $c })
+        if (-not $resolved.ok) {
+            if (-not (Test-RdsUnknownHostError $resolved.err.Exception)) { throw $resolved.err }
+            # Windows PowerShell 5.1 restarts a remote computer through WMI (DCOM): an unknown one is RPC_S_SERVER_UNAVAILABLE.
+            $ex = [System.InvalidOperationException]::new("Failed to restart the computer $c with the following error message: The RPC server is unavailable. (Exception from HRESULT: 0x800706BA).")
+            Write-RdsCmdletError $PSCmdlet $ex 'RestartcomputerFailed' ([System.Management.Automation.ErrorCategory]::OperationStopped) $c
+            continue
+        }
+        Restart-RdsSimHostNamed $PSCmdlet $resolved.value
+    }
+}
+
+function Restart-RdsSimHostNamed($Cmdlet, [string]$TargetHost) {
     $r = $script:Isolated.InvokeReturnAsIs({
-            Invoke-RdsSimpleCall 'Restart-Computer' $null {
+            Invoke-RdsSimpleCall 'Restart-Computer' $null -ScHost $TargetHost -ScAction {
                 param($S)
                 if ($S.faults.accessDenied) { throw (New-RdsWmiError $script:WBEM_E_ACCESS_DENIED 'Restart-Computer requires the shutdown privilege (the caller is not a local administrator)' -Infra) }
                 Invoke-RdsSimRestart $S
             }
         })
-    if (-not $r.ok) { Write-RdsSimError $PSCmdlet $r.err 'Restart-Computer' $null }
+    if (-not $r.ok) { Write-RdsSimError $Cmdlet $r.err 'Restart-Computer' $null }
 }
 
 function Invoke-RdsSimRestart($S) {

@@ -4,10 +4,31 @@
 # Every cmdlet stand-in does its work inside $script:Isolated, through InvokeReturnAsIs: the throw/catch
 # pairs inside the emulator then stay out of the caller's -ErrorVariable and $Error, so a failing call
 # leaves exactly one error record, as a compiled cmdlet would. The body's errors come back as data.
+# PowerShell still appends every exception thrown inside a try block to $Error, caught or not, so the block
+# also takes back the records its body added: a compiled cmdlet leaves in $Error only what it writes
+# (Remove-RdsInternalErrorRecords). Locals carry an iso prefix: the body reads its caller's variables
+# through dynamic scoping.
 $script:Isolated = {
     param([scriptblock]$IsoBody)
-    try { @{ ok = $true; value = (& $IsoBody) } }
-    catch { @{ ok = $false; err = $_ } }
+    $isoFirst = $null
+    if ($global:Error.Count -gt 0) { $isoFirst = $global:Error[0] }
+    try { $isoResult = @{ ok = $true; value = (& $IsoBody) } }
+    catch { $isoResult = @{ ok = $false; err = $_ } }
+    finally { Remove-RdsInternalErrorRecords $isoFirst }
+    $isoResult
+}
+
+# $Error grows at index 0: drop the entries added since $First was the newest one.
+function Remove-RdsInternalErrorRecords([object]$First) {
+    $errors = $global:Error
+    while ($errors.Count -gt 0 -and -not [object]::ReferenceEquals($errors[0], $First)) { $errors.RemoveAt(0) }
+}
+
+# Writes one non-terminating error as a compiled cmdlet does (honours -ErrorAction, -ErrorVariable and the
+# caller's preference; -ErrorAction Stop turns it into the terminating error). PowerShell appends
+# ",<function name>" to $ErrorId (a compiled cmdlet gets ",<its class name>").
+function Write-RdsCmdletError($Cmdlet, [Exception]$Exception, [string]$ErrorId, [System.Management.Automation.ErrorCategory]$Category, $Target) {
+    $Cmdlet.WriteError([System.Management.Automation.ErrorRecord]::new($Exception, $ErrorId, $Category, $Target))
 }
 
 # Module functions do not see a caller's function-local $ErrorActionPreference (their scope chain is

@@ -145,6 +145,8 @@ function Invoke-RdsHostTransaction {
                 result    = $TxCall.result
             }
             if ($TxCall.ContainsKey('properties')) { $txEntry.properties = @($TxCall.properties) }
+            # Only legacy WMI calls carry a dialect (CIM entries keep their original shape).
+            if ($TxCall.ContainsKey('dialect')) { $txEntry.dialect = $TxCall.dialect }
             $txLine = (ConvertTo-Json -InputObject $txEntry -Compress -Depth 5 -EscapeHandling EscapeNonAscii) + "`n"
             [System.IO.File]::AppendAllText("$txBase.calls.jsonl", $txLine, $script:Utf8NoBom)
         }

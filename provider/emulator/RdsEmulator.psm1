@@ -42,6 +42,8 @@ foreach ($emulatorPart in @(
         'Private/LegacyWmiErrors.ps1'
         'Private/WmiObjects.ps1'
         'Classes/Win32_TSLicenseServer.ps1'
+        'Classes/Win32_TSLicenseServer.Directory.ps1'
+        'Classes/Win32_TSLicenseReport.ps1'
         'Classes/Win32_TSLicenseKeyPack.ps1'
         'Classes/Win32_TerminalServiceSetting.ps1'
         'Cmdlets/Cim.ps1'

@@ -118,6 +118,7 @@ $Actions = @{
         Assert-CliHostExists $dir $a['host']
         $p = @{ HostName = $a['host']; KeyPackId = [long]$a['keyPackId']; Count = [int]$a['count'] }
         if ($null -ne $a['computer']) { $p.Computer = $a['computer'] }
+        if ($null -ne $a['user']) { $p.User = $a['user'] }
         Add-RdsSimIssuedLicense @p
     }
 

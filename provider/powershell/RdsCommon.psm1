@@ -425,7 +425,8 @@ function Invoke-RdsWmiMethod {
     } else {
         throw [System.ArgumentException]::new('Invoke-RdsWmiMethod needs -ClassName or -InputObject')
     }
-    if ($null -ne $Arguments -and $Arguments.Count -gt 0) { $parameters.Arguments = $Arguments }
+    # get_Count(), not .Count: on a hashtable with a Count key (the report Fetch* methods) .Count reads the key.
+    if ($null -ne $Arguments -and $Arguments.get_Count() -gt 0) { $parameters.Arguments = $Arguments }
     $label = if ($ClassName) { "$ClassName.$MethodName" } else { $MethodName }
 
     try {

@@ -22,6 +22,7 @@ import {
   type Faults,
   type OsVersion,
 } from "./host";
+import { directoryOf } from "./licenseServerOps";
 import { invokeMethod, setContact, setDeactivated, getInstances, type Clearinghouse } from "./wmi";
 
 type Args = Record<string, unknown>;
@@ -65,6 +66,8 @@ function config(h: FakeHost, settings: Args): void {
     "gracePeriodDaysLeft",
     "sessionHostRole",
     "callerRights",
+    "licenseServersGroup",
+    "scpRegistered",
   ];
   for (const k of Object.keys(settings)) if (!known.includes(k)) refuse(`unknown host setting '${k}'`);
   if (settings.osVersion !== undefined && !(String(settings.osVersion) in OS_TABLE))
@@ -123,6 +126,15 @@ function config(h: FakeHost, settings: Args): void {
         const match = rights.find((r) => r.toLowerCase() === String(value).toLowerCase());
         if (!match) refuse("callerRights must be enterpriseAdmin, domainAdmin or localAdmin");
         h.config.callerRights = match;
+        break;
+      }
+      // The Active Directory facts (Set-RdsSimHostConfig; a workgroup host has no domain group to be in).
+      case "licenseServersGroup":
+      case "scpRegistered": {
+        const v = toBool(value, name);
+        if (v && !h.config.domain) refuse(`${name} needs a host in a domain ('${h.hostName}' is in a workgroup)`);
+        if (name === "licenseServersGroup") directoryOf(h).member = v;
+        else directoryOf(h).scpRegistered = v;
         break;
       }
     }
@@ -289,6 +301,36 @@ export function adminAction(w: AdminWorld, a: Args): unknown {
     case "wmi": {
       const r = invokeMethod(host(), w.ch, String(a.className), String(a.method), typedArguments(a.arguments));
       return { returnValue: r.returnValue, keyPackId: r.out.KeyPackId ?? null };
+    }
+    case "issue": {
+      // Add-RdsSimIssuedLicense: per-device packs are limited by what is available, per-user packs are not
+      // (Windows does not enforce per-user CALs); the pack's counters stop at TotalLicenses.
+      const h = host();
+      const pack = h.licenseServer.keyPacks.find((p) => p.KeyPackId === Number(a.keyPackId));
+      if (!pack) return refuse(`host '${h.hostName}' has no installed key pack ${String(a.keyPackId)}`);
+      const count = toInt(a.count, "count", 1, 100000);
+      if (pack.ProductType !== 1 && pack.AvailableLicenses < count)
+        refuse(`key pack ${pack.KeyPackId} has only ${pack.AvailableLicenses} available licenses, ${count} requested`);
+      const counted = Math.min(count, pack.AvailableLicenses);
+      pack.IssuedLicenses += counted;
+      pack.AvailableLicenses -= counted;
+      const d = directoryOf(h);
+      if (pack.ProductType === 1) d.perUserIssued += count;
+      else
+        for (let i = 1; i <= count; i++) {
+          const n = d.devices.length + 1;
+          const device = a.computer
+            ? count === 1
+              ? String(a.computer)
+              : `${String(a.computer)}-${i}`
+            : `CLIENT-${String(n).padStart(4, "0")}`;
+          d.devices.push({
+            device,
+            keyPackId: pack.KeyPackId,
+            expires: new Date(Date.UTC(2030, 0, 1 + n)).toISOString().replace(/\.\d{3}Z$/, "Z"),
+          });
+        }
+      return { KeyPackId: pack.KeyPackId, count, IssuedLicenses: pack.IssuedLicenses, AvailableLicenses: pack.AvailableLicenses };
     }
     case "setContact": {
       const h = host();

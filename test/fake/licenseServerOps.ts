@@ -1,10 +1,15 @@
 /**
  * The RdsLicenseServer operation scripts (provider/resources/licenseServer/*.ps1) in the fake world:
- * install, wait, get, set, activate, deactivate. Each follows its script step by step (same checks,
+ * install, wait, get, set, activate, deactivate, group. Each follows its script step by step (same checks,
  * same order, same messages), over the fake WMI. Verified against the emulator by
  * test/fake/world.contract.test.ts.
+ *
+ * The Active Directory facts (the Terminal Server License Servers group, the SCP) and the CAL usage the
+ * fake's WMI does not model (issued per-device rows, per-user users) live on the host object as
+ * `directory` (directoryOf): get.ps1 and group.ps1 read them here with the scripts' words, the admin's
+ * config and issue actions (admin.ts) set them.
  */
-import { CONTACT_FIELDS, fqdn, os, productIdOf, roleInstalled, serviceStatus } from "./host";
+import { computerSystem, CONTACT_FIELDS, fqdn, os, productIdOf, roleInstalled, serviceStatus, type FakeHost } from "./host";
 import { cim, returnValueOf, scriptError, uncaught, wmiCall, type ScriptCtx } from "./script";
 import { setContact, WBEM, WmiFault } from "./wmi";
 import { CONTACT_FIELDS as INPUT_CONTACT_FIELDS } from "../../provider/resources/licenseServer/schema";
@@ -46,6 +51,7 @@ export function assertLicensingService(c: ScriptCtx): void {
 }
 
 function install(c: ScriptCtx, a: Args): unknown {
+  if (a.requireDomain === true && !computerSystem(c.h).PartOfDomain) throw scriptError("VALIDATION", WORKGROUP_REFUSAL);
   if (roleInstalled(c.h)) return { installedNow: false, restartNeeded: false };
   if (!a.installRole) {
     throw scriptError(
@@ -100,6 +106,74 @@ function wait(c: ScriptCtx, a: Args): unknown {
   return { attempts, waitedMs: elapsed, serviceStarted };
 }
 
+/** What the fake keeps of Active Directory and CAL usage for a host (absent: not in the group, no SCP, nothing issued). */
+export interface FakeDirectory {
+  member: boolean;
+  scpRegistered: boolean;
+  /** Active per-device licenses (Win32_TSIssuedLicense rows, status 2). */
+  devices: { device: string; keyPackId: number; expires: string }[];
+  /** Users holding a per-user CAL (the per-user report's entries). */
+  perUserIssued: number;
+}
+
+export function directoryOf(h: FakeHost): FakeDirectory {
+  const d = h as FakeHost & { directory?: FakeDirectory };
+  d.directory ??= { member: false, scpRegistered: false, devices: [], perUserIssued: 0 };
+  return d.directory;
+}
+
+/** Get-LsLicenseServersGroup (Directory.Common.ps1). */
+function licenseServersGroup(c: ScriptCtx) {
+  const cs = computerSystem(c.h);
+  if (!cs.PartOfDomain) {
+    return {
+      domainJoined: false,
+      domain: null,
+      member: null,
+      scpRegistered: null,
+      readError:
+        "the license server is in a workgroup: there is no domain Terminal Server License Servers group or service connection point",
+    };
+  }
+  const d = directoryOf(c.h);
+  return { domainJoined: true, domain: cs.Domain, member: d.member, scpRegistered: d.scpRegistered, readError: null };
+}
+
+const CAL_VERSION_NAMES: Record<number, string> = { 2: "2008R2", 3: "2008R2", 4: "2012", 5: "2016", 6: "2019", 7: "2022", 8: "2025" };
+
+/** Get-LsCalUsage (Usage.Common.ps1). */
+function calUsage(c: ScriptCtx, group: ReturnType<typeof licenseServersGroup>) {
+  const packs = c.h.licenseServer.keyPacks
+    .filter((p) => (p.ProductType === 0 || p.ProductType === 1) && p.ProductVersionID >= 2 && p.TotalLicenses > 0)
+    .map((p) => ({
+      keyPackId: p.KeyPackId,
+      calType: p.ProductType === 1 ? "perUser" : "perDevice",
+      productVersion: CAL_VERSION_NAMES[p.ProductVersionID] ?? String(p.ProductVersionID),
+      installed: p.TotalLicenses,
+      issued: p.IssuedLicenses,
+      available: p.AvailableLicenses,
+    }));
+  const installed = packs.filter((p) => p.calType === "perUser").reduce((n, p) => n + p.installed, 0);
+  const perUser: { installed: number; issued: number | null; reportAvailable: boolean; reason: string | null } = {
+    installed,
+    issued: null,
+    reportAvailable: false,
+    reason: null,
+  };
+  const d = directoryOf(c.h);
+  if (!group.domainJoined) {
+    perUser.reason = "the license server is in a workgroup: per-user CALs are tracked in Active Directory, so there is no per-user report";
+  } else if (!group.member) {
+    perUser.reason =
+      "the license server is not in the Terminal Server License Servers group: per-user CAL tracking and reporting do not work without it (addToLicenseServersGroup adds it)";
+  } else {
+    perUser.issued = d.perUserIssued;
+    perUser.reportAvailable = true;
+  }
+  const sorted = [...d.devices].sort((a, b) => (a.expires < b.expires ? -1 : a.expires > b.expires ? 1 : 0));
+  return { packs, perDevice: { total: d.devices.length, listed: sorted.slice(0, 50), limit: 50 }, perUser };
+}
+
 function get(c: ScriptCtx): unknown {
   const role = roleInstalled(c.h);
   let server = null;
@@ -119,7 +193,39 @@ function get(c: ScriptCtx): unknown {
       };
     }
   }
-  return { roleInstalled: role, serviceStatus: serviceStatus(c.h) ?? "", classReady: server !== null, server };
+  const group = server === null ? null : licenseServersGroup(c);
+  return {
+    roleInstalled: role,
+    serviceStatus: serviceStatus(c.h) ?? "",
+    classReady: server !== null,
+    server,
+    licenseServersGroup: group,
+    calUsage: group === null ? null : calUsage(c, group),
+  };
+}
+
+const WORKGROUP_REFUSAL =
+  "addToLicenseServersGroup is true but the license server is in a workgroup: the Terminal Server License Servers " +
+  "group is a domain group; join the server to a domain, or remove addToLicenseServersGroup";
+
+/** group.ps1: AddLStoTSLSGroup only when not a member; access denied names Domain Admins. */
+function group(c: ScriptCtx): unknown {
+  assertLicensingService(c);
+  if (!computerSystem(c.h).PartOfDomain) throw scriptError("VALIDATION", WORKGROUP_REFUSAL);
+  const d = directoryOf(c.h);
+  if (d.member) return { added: false, member: true };
+  if (c.h.config.callerRights === "localAdmin") {
+    throw scriptError(
+      "ACCESS_DENIED",
+      "AddLStoTSLSGroup was refused (WBEM_E_ACCESS_DENIED, 0x80041003): adding the license server to the domain's " +
+        "Terminal Server License Servers group needs a member of Domain Admins; the connection's account is not one: " +
+        "run with an account in Domain Admins, have a domain administrator add the server's computer account to the group " +
+        "(RD Licensing Manager, Review Configuration, Add to Group), or remove addToLicenseServersGroup",
+      { method: "AddLStoTSLSGroup", className: LS },
+    );
+  }
+  d.member = true;
+  return { added: true, member: true };
 }
 
 /** Assert-LsContactApplied (LicenseServer.Common.ps1): read back; WRITE_NOT_APPLIED names what did not take. */
@@ -294,6 +400,7 @@ export const LICENSE_SERVER_SCRIPTS: Record<string, (c: ScriptCtx, a: Args) => u
   set: (c, a) => guarded(() => set(c, a)),
   activate: (c, a) => guarded(() => activate(c, a)),
   deactivate: (c) => guarded(() => deactivate(c)),
+  group: (c) => guarded(() => group(c)),
 };
 
 /** Anything the script did not catch ends as its error document. */

@@ -8,6 +8,7 @@ import { hostSetCommand } from "./commands/hostSet";
 import { issueCommand } from "./commands/issue";
 import { leftoverPackCommand } from "./commands/leftoverPack";
 import { logCommand } from "./commands/log";
+import { lsGroupCommand } from "./commands/lsGroup";
 import { resetCommand } from "./commands/reset";
 import { runCommand } from "./commands/run";
 
@@ -21,6 +22,7 @@ export const commands: Command[] = [
   hostSetCommand,
   issueCommand,
   leftoverPackCommand,
+  lsGroupCommand,
   faultSetCommand,
   faultClearCommand,
   gpoSetCommand,

@@ -6,21 +6,31 @@
     Args: none. Result:
       { roleInstalled, serviceStatus, classReady,
         server: { serverName, productId, version, activationStatus (0/1/2), licenseServerId ('' unless
-                  activated), serverRole (0/1/2 or null), contact: { firstName, ... postalCode } } | null }
+                  activated), serverRole (0/1/2 or null), contact: { firstName, ... postalCode } } | null,
+        licenseServersGroup: { domainJoined, domain, member, scpRegistered, readError } | null,
+        calUsage: { packs, perDevice, perUser } | null }
     server is null when the role is missing, the TermServLicensing service is not Running (the class is
     then not queried: what a query answers on a stopped service is undocumented) or the class does not
     answer (yet). A read reports, never fails, on a stopped service: converging starts it (wait.ps1).
+    licenseServersGroup and calUsage (null whenever server is null) are described in
+    Directory.Common.ps1 and Usage.Common.ps1: a refused or unsupported read of them is a
+    null fact with its reason, never a failed read. Reading the per-user usage generates a per-user report
+    and deletes it at once (the only way Windows gives per-user CAL counts).
 #>
 param([Parameter(Mandatory)][string]$Envelope)
 Set-StrictMode -Version 3.0
 $ErrorActionPreference = 'Stop'
 . (Join-Path $PSScriptRoot 'LicenseServer.Common.ps1')
+. (Join-Path $PSScriptRoot 'Directory.Common.ps1')
+. (Join-Path $PSScriptRoot 'Usage.Common.ps1')
 
 $null = ConvertFrom-RdsEnvelope $Envelope
 
 $roleInstalled = Test-LsRoleInstalled
 $serviceStatus = Get-RdsLicensingServiceStatus
 $server = $null
+$group = $null
+$usage = $null
 if ($roleInstalled -and $serviceStatus -eq 'Running') {
     $instance = Get-LsInstance
     if ($null -ne $instance) {
@@ -46,11 +56,18 @@ if ($roleInstalled -and $serviceStatus -eq 'Running') {
             serverRole       = if ($null -eq $role) { $null } else { [int]$role }
             contact          = Get-LsContact $instance
         }
+        $joined = [bool](Get-RdsProperty $computer 'PartOfDomain' $false)
+        $domainName = $null
+        if ($joined) { $domainName = $domain }
+        $group = Get-LsLicenseServersGroup ([ordered]@{ domainJoined = $joined; domain = $domainName })
+        $usage = Get-LsCalUsage $group
     }
 }
 Write-RdsResult ([ordered]@{
-        roleInstalled = $roleInstalled
-        serviceStatus = $serviceStatus
-        classReady    = ($null -ne $server)
-        server        = $server
+        roleInstalled       = $roleInstalled
+        serviceStatus       = $serviceStatus
+        classReady          = ($null -ne $server)
+        server              = $server
+        licenseServersGroup = $group
+        calUsage            = $usage
     })

@@ -3,7 +3,9 @@
     RdsLicenseServer: ensure the RDS-Licensing role service is installed.
 
 .DESCRIPTION
-    Args: installRole (bool). When the role is missing and installRole is true, runs
+    Args: installRole (bool), requireDomain (bool: addToLicenseServersGroup is declared). With
+    requireDomain, a server in a workgroup is refused first with VALIDATION, before anything is written
+    (the Terminal Server License Servers group is a domain group). When the role is missing and installRole is true, runs
     Install-WindowsFeature RDS-Licensing -IncludeManagementTools; when it is missing and installRole
     is false, fails with CLASS_NOT_READY. Does not wait for the service or the WMI class (wait.ps1).
     Progress: one line when the install starts (nothing when the role is already there).
@@ -13,9 +15,17 @@ param([Parameter(Mandatory)][string]$Envelope)
 Set-StrictMode -Version 3.0
 $ErrorActionPreference = 'Stop'
 . (Join-Path $PSScriptRoot 'LicenseServer.Common.ps1')
+. (Join-Path $PSScriptRoot 'Directory.Common.ps1')
 
 $in = ConvertFrom-RdsEnvelope $Envelope
 $installRole = [bool]$in.args.installRole
+# requireDomain is optional (callers from before addToLicenseServersGroup do not send it).
+$requireDomain = $in.args.Contains('requireDomain') -and [bool]$in.args['requireDomain']
+if ($requireDomain -and -not (Get-LsDomainFacts).domainJoined) {
+    throw (New-RdsScriptError -Code VALIDATION -Message (
+            'addToLicenseServersGroup is true but the license server is in a workgroup: the Terminal Server License Servers ' +
+            'group is a domain group; join the server to a domain, or remove addToLicenseServersGroup'))
+}
 
 if (Test-LsRoleInstalled) {
     Write-RdsResult ([ordered]@{ installedNow = $false; restartNeeded = $false })

@@ -17,6 +17,7 @@ export const DOING = {
   set: "setting license server properties",
   activate: "activating license server",
   deactivate: "deactivating license server",
+  group: "adding the license server to the Terminal Server License Servers group",
 } as const;
 
 /** Added to the cause of RDS_ACCESS_DENIED: who must be an administrator where. */

@@ -11,6 +11,7 @@
  *   set.ps1       contact properties (one Set-CimInstance, read back) and discovery scope (ChangeRole)
  *   activate.ps1  one activation call (ActivateServer[Automatic]), or none when already activated
  *   deactivate.ps1  DeactivateServerAutomatic (delete with deactivateOnDelete)
+ *   group.ps1     AddLStoTSLSGroup when addToLicenseServersGroup asks for it and the server is not a member
  */
 import type * as pulumi from "@pulumi/pulumi";
 import { compare } from "../../diff";
@@ -25,7 +26,9 @@ import {
   buildOutputs,
   classNotAnsweringStep,
   desiredView,
+  groupAddNeeded,
   inputsFromState,
+  liveServerOf,
   originOf,
   priorOrigin,
   settingsToWrite,
@@ -39,6 +42,7 @@ import {
   argsSchema,
   deactivateResultSchema,
   getResultSchema,
+  groupResultSchema,
   installResultSchema,
   normalizeLicenseServerId,
   outputsSchema,
@@ -62,6 +66,7 @@ const kit = resourceKit({
     set: 120_000,
     activate: 5 * 60_000, // the Clearinghouse round trip
     deactivate: 5 * 60_000,
+    group: 120_000, // a domain controller round trip
   },
   hints: { [ErrorCode.AccessDenied]: ACCESS_DENIED_HINT },
 });
@@ -96,10 +101,11 @@ function readLive(connection: Connection, doing: string): Promise<GetResult> {
  * install.ps1 says when Install-WindowsFeature starts (only then: a role already there is quiet),
  * wait.ps1 says each attempt that found the service not ready yet; the kit adds the ticks and the close.
  */
-async function ensureRole(connection: Connection, installRole: boolean, done: string[]): Promise<void> {
+async function ensureRole(connection: Connection, inputs: LicenseServerInputs, done: string[]): Promise<void> {
   const installed = await kit.run(connection, {
     op: "install",
-    args: { installRole },
+    // requireDomain: a workgroup server is refused before anything is written (no domain group to join).
+    args: { installRole: inputs.installRole, requireDomain: inputs.addToLicenseServersGroup },
     result: installResultSchema,
     doing: DOING.install,
     progress: { done: (r) => (r.installedNow ? (r.restartNeeded ? "done (Windows asks for a restart)" : "done") : undefined) },
@@ -116,8 +122,9 @@ async function ensureRole(connection: Connection, installRole: boolean, done: st
 
 function liveServer(live: GetResult, host: string, doing: string): LiveServer {
   if (!live.roleInstalled) throw roleNotInstalled(doing, host);
-  if (!live.server) throw classNotAnswering(doing, host, live.serviceStatus);
-  return live.server;
+  const server = liveServerOf(live);
+  if (!server) throw classNotAnswering(doing, host, live.serviceStatus);
+  return server;
 }
 
 async function readServer(connection: Connection): Promise<LiveServer> {
@@ -145,7 +152,7 @@ async function converge(id: string, inputs: LicenseServerInputs, prior: Prior, p
   const done: string[] = [];
   let live: LiveServer | undefined;
   try {
-    await ensureRole(connection, inputs.installRole, done);
+    await ensureRole(connection, inputs, done);
     live = await readServer(connection);
 
     // Contact (all properties in one Set-CimInstance) and discovery scope: only what differs.
@@ -180,6 +187,12 @@ async function converge(id: string, inputs: LicenseServerInputs, prior: Prior, p
       }
     }
 
+    // The AD group, once the server is installed (and activated when it can be): only when not a member.
+    if (groupAddNeeded(inputs, live)) {
+      const group = await kit.run(connection, { op: "group", args: {}, result: groupResultSchema, doing: DOING.group });
+      if (group.added) done.push("added the license server to the Terminal Server License Servers group");
+    }
+
     const after = await readServer(connection);
     if (decision.kind === "none") origin = originOf(after, prior);
     return buildOutputs(inputs, after, origin, prior) as unknown as Props;
@@ -188,8 +201,8 @@ async function converge(id: string, inputs: LicenseServerInputs, prior: Prior, p
     // Something was done before the failure: record it (partial success), with what is live now.
     let current: LiveServer | undefined = live;
     try {
-      const again = await readLive(connection, DOING.read);
-      if (again.server) current = again.server;
+      const again = liveServerOf(await readLive(connection, DOING.read));
+      if (again) current = again;
     } catch {
       // keep what we had
     }
@@ -219,11 +232,12 @@ async function read(id: string, rawProps?: Props): Promise<pulumi.dynamic.ReadRe
   if (!connection || typeof connection.host !== "string") throw noConnectionInState(id);
   const live = await readLive(connection, DOING.read);
   if (!live.roleInstalled) return {}; // no RDS-Licensing role: the license server is gone
-  if (!live.server) {
+  const server = liveServerOf(live);
+  if (!server) {
     // The role is there but the class does not answer (service stopped): nothing live to report.
     return { id, props: encode({ ...state, activationStatus: "unknown", nextStep: classNotAnsweringStep(live.serviceStatus) }) };
   }
-  const outputs = buildOutputs(inputsFromState(state, prior), live.server, originOf(live.server, prior), prior);
+  const outputs = buildOutputs(inputsFromState(state, prior), server, originOf(server, prior), prior);
   const refreshed: Props = { ...state, ...outputs };
   if (prior?.discoveryScope === undefined) delete refreshed.discoveryScope;
   return { id, props: encode(refreshed) };

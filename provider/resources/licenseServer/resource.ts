@@ -7,10 +7,18 @@ import { lazyProvider } from "../../shim";
 import type { RdsConnection, RdsConnectionArgs } from "../../powershell/connectionArgs";
 import type { OrString } from "../../inputTypes";
 import { withOutputSeeds } from "../fields";
-import { FIELDS, type ActivationMethod, type ActivationOrigin, type ActivationStatus, type DiscoveryScope } from "./schema";
+import {
+  FIELDS,
+  type ActivationMethod,
+  type ActivationOrigin,
+  type ActivationStatus,
+  type CalUsage,
+  type DiscoveryScope,
+  type LicenseServersGroup,
+} from "./schema";
 
 export type { RdsConnection, RdsConnectionArgs } from "../../powershell/connectionArgs";
-export type { ActivationMethod, ActivationOrigin, ActivationStatus, DiscoveryScope } from "./schema";
+export type { ActivationMethod, ActivationOrigin, ActivationStatus, CalUsage, DiscoveryScope, LicenseServersGroup } from "./schema";
 
 /** One provider object for every instance: it captures only the module name (serialized once). */
 const licenseServerProvider = lazyProvider("pulumi-rds-licensing/resources/licenseServer/provider");
@@ -96,6 +104,15 @@ export interface RdsLicenseServerArgs {
    */
   discoveryScope?: pulumi.Input<OrString<DiscoveryScope>>;
   /**
+   * Put the license server in its domain's "Terminal Server License Servers" group (AddLStoTSLSGroup), after
+   * it is installed: without it, Per User CAL tracking and reporting do not work. Needs an account in Domain
+   * Admins (else RDS_ACCESS_DENIED naming the right); a server in a workgroup is refused with RDS_VALIDATION
+   * before anything is written. Converges (no call while a member); a refresh after a removal by hand shows
+   * drift and the next up adds it again. Setting it back to false (or removing it) never removes the server
+   * from the group: other servers' users may depend on it. Default: false (membership not managed).
+   */
+  addToLicenseServersGroup?: pulumi.Input<boolean>;
+  /**
    * On delete, deactivate the server with DeactivateServerAutomatic (needs the Clearinghouse, whatever
    * method activated it; see README.md for telephone deactivation). Default: false (the activation is
    * left in place).
@@ -135,6 +152,15 @@ export class RdsLicenseServer extends pulumi.dynamic.Resource {
   declare readonly nextStep: pulumi.Output<string>;
   /** The license server version (Win32_TSLicenseServer.Version). */
   declare readonly version: pulumi.Output<string>;
+  /** addToLicenseServersGroup as applied (default false). */
+  declare readonly addToLicenseServersGroup: pulumi.Output<boolean>;
+  /**
+   * The server and Active Directory, as read live: domain, membership of the Terminal Server License Servers
+   * group and service connection point registration (null with `readError` when they cannot be read).
+   */
+  declare readonly licenseServersGroup: pulumi.Output<LicenseServersGroup | null>;
+  /** CAL usage, as read live: per pack, per device (bounded list, with the total) and per user (per-user report). */
+  declare readonly calUsage: pulumi.Output<CalUsage | null>;
 
   constructor(name: string, args: RdsLicenseServerArgs, opts?: pulumi.CustomResourceOptions) {
     super(

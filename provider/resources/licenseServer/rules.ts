@@ -14,13 +14,25 @@ import {
   type ActivationOrigin,
   type ActivationStatus,
   type Contact,
+  type CalUsage,
   type GetResult,
   type LicenseServerInputs,
+  type LicenseServersGroup,
   type LicenseServerOutputs,
 } from "./schema";
 
 type Props = Record<string, unknown>;
-export type LiveServer = NonNullable<GetResult["server"]>;
+/** The live server with its Active Directory and CAL usage facts (get.ps1 reports them beside `server`). */
+export type LiveServer = NonNullable<GetResult["server"]> & {
+  licenseServersGroup?: LicenseServersGroup | null;
+  calUsage?: CalUsage | null;
+};
+
+/** The live server of a read (null when the class does not answer), its facts merged in. */
+export function liveServerOf(live: GetResult): LiveServer | null {
+  if (!live.server) return null;
+  return { ...live.server, licenseServersGroup: live.licenseServersGroup, calUsage: live.calUsage };
+}
 export type Prior = Partial<LicenseServerOutputs> | undefined;
 /** How the current (or last) activation came about: the outputs `activationMethod` and `activatedProductId`. */
 export interface Origin {
@@ -62,14 +74,34 @@ function view(props: Props, activationStatus: unknown): Props {
   return out;
 }
 
+/**
+ * The state side of addToLicenseServersGroup: what state recorded, unless the last read found the server
+ * out of the group (removed by hand): then false, so a declaration asking for it plans an update. A
+ * membership that could not be read (null) is no drift.
+ */
+function appliedGroupMembership(olds: Props): boolean {
+  if (olds.addToLicenseServersGroup !== true) return false;
+  const group = olds.licenseServersGroup as { member?: unknown } | null | undefined;
+  return group?.member !== false;
+}
+
 /** What the inputs ask for (news), given what state holds (olds). */
 export function desiredView(news: Props, olds: Props): Props {
-  return view(news, desiredStatus(news.activation, olds.activationStatus));
+  const out = view(news, desiredStatus(news.activation, olds.activationStatus));
+  out.addToLicenseServersGroup = news.addToLicenseServersGroup === true;
+  return out;
 }
 
 /** What state holds (the outputs, refreshed by read). */
 export function actualView(olds: Props): Props {
-  return view(olds, olds.activationStatus);
+  const out = view(olds, olds.activationStatus);
+  out.addToLicenseServersGroup = appliedGroupMembership(olds);
+  return out;
+}
+
+/** Whether converging must run group.ps1: asked for, and the server is not known to be in the group. */
+export function groupAddNeeded(inputs: LicenseServerInputs, live: LiveServer): boolean {
+  return inputs.addToLicenseServersGroup && live.licenseServersGroup?.member !== true;
 }
 
 // ---- converge decisions ------------------------------------------------------------------------------
@@ -223,6 +255,9 @@ export function buildOutputs(
     activatedProductId: origin.activatedProductId,
     nextStep: nextStepFor(status, inputs, productId, { activatedProductId: origin.activatedProductId }),
     version: live?.version ?? prior?.version ?? "",
+    addToLicenseServersGroup: inputs.addToLicenseServersGroup,
+    licenseServersGroup: live ? (live.licenseServersGroup ?? null) : (prior?.licenseServersGroup ?? null),
+    calUsage: live ? (live.calUsage ?? null) : (prior?.calUsage ?? null),
   };
   // Managed only when declared: then the live value (undefined when the server reports none, or a
   // value outside 0..2, which the comparator sees as a difference).
@@ -240,6 +275,7 @@ export function inputsFromState(state: Props, prior: Prior): LicenseServerInputs
     activation: prior?.activation ?? { method: "automatic" },
     installRole: prior?.installRole ?? true,
     discoveryScope: prior?.discoveryScope,
+    addToLicenseServersGroup: prior?.addToLicenseServersGroup ?? false,
     deactivateOnDelete: prior?.deactivateOnDelete ?? false,
   } as unknown as LicenseServerInputs;
 }

@@ -190,6 +190,8 @@ export function discoveryScopeFromRole(role: number | null | undefined): Discove
  * - `contact`, `discoveryScope`: in place, compared with their LIVE values (drift).
  * - `activation`: in place (phase two of web/telephone; a method switch on an activated server only
  *   changes state).
+ * - `addToLicenseServersGroup`: in place; its state side is false while the live membership read says the
+ *   server is not in the group (drift: an update adds it again). Set back to false: no host change.
  * - `installRole`, `deactivateOnDelete`: state only.
  * - secret outputs: `connection` always; `activation` and `licenseServerId` whenever
  *   `activation.licenseServerId` is given (they carry it: a `pulumi.secret(id)` must not come back in
@@ -219,6 +221,21 @@ export const FIELDS = deriveFields({
     output: true,
     change: "update",
   },
+  /**
+   * Default false. Opt-in: put the server in its domain's Terminal Server License Servers group
+   * (AddLStoTSLSGroup, needs Domain Admins). Compared with the LIVE membership (drift: removed by hand).
+   * Set back to false, it only writes state: the server is never removed from the group.
+   */
+  addToLicenseServersGroup: {
+    input: z
+      .boolean({
+        error: (issue) =>
+          `addToLicenseServersGroup must be true (put the license server in its domain's Terminal Server License Servers group) or false, got ${describe(issue.input)}`,
+      })
+      .default(false),
+    output: true,
+    change: "update",
+  },
   /** Default false. */
   deactivateOnDelete: {
     input: z.boolean({ error: (issue) => `deactivateOnDelete must be true or false, got ${describe(issue.input)}` }).default(false),
@@ -233,6 +250,8 @@ export const FIELDS = deriveFields({
   activatedProductId: { output: true },
   nextStep: { output: true },
   version: { output: true },
+  licenseServersGroup: { output: true },
+  calUsage: { output: true },
 });
 
 /** The resource inputs after check: validated, normalised, defaults filled in. */
@@ -245,6 +264,48 @@ export type ActivationStatus = (typeof ACTIVATION_STATUSES)[number];
 /** How the current (or last) activation was made: a method, or "external" when it predates the resource. */
 export const ACTIVATION_ORIGINS = [...ACTIVATION_METHODS, "external"] as const;
 export type ActivationOrigin = (typeof ACTIVATION_ORIGINS)[number];
+
+/**
+ * The license server and Active Directory (get.ps1, Directory.Common.ps1): member and scpRegistered
+ * are null in a workgroup or when the read failed, and readError says why.
+ */
+export const licenseServersGroupSchema = z.object({
+  domainJoined: z.boolean(),
+  domain: z.string().nullable(),
+  member: z.boolean().nullable(),
+  scpRegistered: z.boolean().nullable(),
+  readError: z.string().nullable(),
+});
+export type LicenseServersGroup = z.infer<typeof licenseServersGroupSchema>;
+
+/** CAL usage (get.ps1, Usage.Common.ps1). */
+export const calUsageSchema = z.object({
+  /** Packs with CALs (no built-in pack, no leftover rows). */
+  packs: z.array(
+    z.object({
+      keyPackId: z.number().int(),
+      calType: z.enum(["perDevice", "perUser"]),
+      productVersion: z.string(),
+      installed: z.number().int(),
+      issued: z.number().int(),
+      available: z.number().int(),
+    }),
+  ),
+  /** Active per-device licenses: all counted, at most `limit` listed, soonest expiry first. */
+  perDevice: z.object({
+    total: z.number().int(),
+    listed: z.array(z.object({ device: z.string(), keyPackId: z.number().int(), expires: z.string() })),
+    limit: z.number().int(),
+  }),
+  /** Per-user CALs installed, and in use per the per-user report (null, with the reason, where it cannot be read). */
+  perUser: z.object({
+    installed: z.number().int(),
+    issued: z.number().int().nullable(),
+    reportAvailable: z.boolean(),
+    reason: z.string().nullable(),
+  }),
+});
+export type CalUsage = z.infer<typeof calUsageSchema>;
 
 /** The state this resource keeps: the inputs (contact and discoveryScope as read live) plus the outputs. */
 export const outputsSchema = z.object({
@@ -264,6 +325,10 @@ export const outputsSchema = z.object({
   activatedProductId: z.string(),
   nextStep: z.string(),
   version: z.string(),
+  /** Absent in states written before these outputs existed. */
+  addToLicenseServersGroup: z.boolean().optional(),
+  licenseServersGroup: licenseServersGroupSchema.nullable().optional(),
+  calUsage: calUsageSchema.nullable().optional(),
 });
 export type LicenseServerOutputs = z.infer<typeof outputsSchema>;
 
@@ -287,8 +352,18 @@ export const getResultSchema = z.object({
       contact: liveContactSchema,
     })
     .nullable(),
+  /** Null whenever `server` is null. */
+  licenseServersGroup: licenseServersGroupSchema.nullable(),
+  calUsage: calUsageSchema.nullable(),
 });
 export type GetResult = z.infer<typeof getResultSchema>;
+
+/** group.ps1: whether AddLStoTSLSGroup was called (false: already a member), and the membership after it. */
+export const groupResultSchema = z.object({
+  added: z.boolean(),
+  member: z.boolean(),
+});
+export type GroupResult = z.infer<typeof groupResultSchema>;
 
 /** install.ps1: whether this call installed the RDS-Licensing role. */
 export const installResultSchema = z.object({

@@ -15,6 +15,7 @@ import {
   buildOutputs,
   desiredStatus,
   desiredView,
+  groupAddNeeded,
   nextStepFor,
   originOf,
   settingsToWrite,
@@ -64,6 +65,7 @@ describe("the field table", () => {
       "activation",
       "installRole",
       "discoveryScope",
+      "addToLicenseServersGroup",
       "deactivateOnDelete",
     ]);
     for (const key of [
@@ -78,6 +80,9 @@ describe("the field table", () => {
       "installRole",
       "discoveryScope",
       "deactivateOnDelete",
+      "addToLicenseServersGroup",
+      "licenseServersGroup",
+      "calUsage",
     ]) {
       expect(FIELDS.outputKeys).toContain(key);
     }
@@ -207,6 +212,57 @@ describe("comparator views", () => {
   test("a deactivated server differs from an automatic declaration", () => {
     const deactivated = { ...olds, activationStatus: "notActivated" };
     expect(compare(FIELDS.diffSpec, desiredView(olds, deactivated), actualView(deactivated)).diffs).toEqual(["activationStatus"]);
+  });
+});
+
+describe("addToLicenseServersGroup: the comparator and the group step", () => {
+  const base = { ...inputs(), connection: { transport: "simulator", host: "ls01" }, activationStatus: "activated" } as unknown as Record<
+    string,
+    unknown
+  >;
+  const group = (member: boolean | null) => ({ domainJoined: true, domain: "contoso.com", member, scpRegistered: false, readError: null });
+  const diffs = (news: Record<string, unknown>, olds: Record<string, unknown>) =>
+    compare(FIELDS.diffSpec, desiredView(news, olds), actualView(olds)).diffs;
+
+  test("asked and recorded, still a member: no diff; removed by hand (read member false): the field differs (an update)", () => {
+    const news = { ...base, addToLicenseServersGroup: true };
+    expect(diffs(news, { ...news, licenseServersGroup: group(true) })).toEqual([]);
+    expect(diffs(news, { ...news, licenseServersGroup: group(false) })).toEqual(["addToLicenseServersGroup"]);
+  });
+
+  test("a membership that could not be read (null) is no drift; a state from before the field: asking for it is an update", () => {
+    const news = { ...base, addToLicenseServersGroup: true };
+    expect(diffs(news, { ...news, licenseServersGroup: group(null) })).toEqual([]);
+    expect(diffs(news, { ...base })).toEqual(["addToLicenseServersGroup"]);
+  });
+
+  test("not asked: never drift, whatever the membership; unsetting it is an update (that changes nothing on the host)", () => {
+    expect(
+      diffs({ ...base, addToLicenseServersGroup: false }, { ...base, addToLicenseServersGroup: false, licenseServersGroup: group(false) }),
+    ).toEqual([]);
+    expect(diffs({ ...base }, { ...base, addToLicenseServersGroup: true, licenseServersGroup: group(true) })).toEqual([
+      "addToLicenseServersGroup",
+    ]);
+  });
+
+  test("group.ps1 runs only when asked and the read does not say member", () => {
+    expect(groupAddNeeded(inputs({ addToLicenseServersGroup: true }), live({ licenseServersGroup: group(false) }))).toBe(true);
+    expect(groupAddNeeded(inputs({ addToLicenseServersGroup: true }), live({ licenseServersGroup: group(null) }))).toBe(true);
+    expect(groupAddNeeded(inputs({ addToLicenseServersGroup: true }), live({ licenseServersGroup: group(true) }))).toBe(false);
+    expect(groupAddNeeded(inputs(), live({ licenseServersGroup: group(false) }))).toBe(false);
+  });
+
+  test("the outputs carry the input as applied and the live facts (null before the first read of them)", () => {
+    const out = buildOutputs(
+      inputs({ addToLicenseServersGroup: true }),
+      live({ licenseServersGroup: group(true), calUsage: null }),
+      {
+        activationMethod: "",
+        activatedProductId: "",
+      },
+      undefined,
+    );
+    expect(out).toMatchObject({ addToLicenseServersGroup: true, licenseServersGroup: group(true), calUsage: null });
   });
 });
 

@@ -92,6 +92,7 @@ describe("when the inputs are good", () => {
       },
       activation: { method: "automatic" },
       installRole: true,
+      addToLicenseServersGroup: false,
       deactivateOnDelete: false,
       __provider: "exports.handler = () => ({})",
     });
@@ -225,6 +226,12 @@ describe("when a value has the wrong type", () => {
   const cases: [string, (v: Props) => Props, string, string][] = [
     ["installRole as text", (v) => ({ ...v, installRole: "yes" }), "installRole", "true or false"],
     ["deactivateOnDelete as a number", (v) => ({ ...v, deactivateOnDelete: 1 }), "deactivateOnDelete", "true or false"],
+    [
+      "addToLicenseServersGroup as text",
+      (v) => ({ ...v, addToLicenseServersGroup: "yes" }),
+      "addToLicenseServersGroup",
+      "must be true (put the license server in its domain's Terminal Server License Servers group) or false, got string",
+    ],
     ["discoveryScope out of the list", (v) => ({ ...v, discoveryScope: "global" }), "discoveryScope", '"workgroup", "domain" or "forest"'],
     ["discoveryScope as a number", (v) => ({ ...v, discoveryScope: 1 }), "discoveryScope", '"workgroup", "domain" or "forest"'],
     ["contact.email as a number", () => withContact({ email: 5 }), "contact.email", "must be text, got number"],

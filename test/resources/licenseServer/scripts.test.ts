@@ -1,5 +1,5 @@
 /**
- * RdsLicenseServer operation scripts (install, wait, get, set, activate, deactivate .ps1), every path
+ * RdsLicenseServer operation scripts (install, wait, get, set, activate, deactivate, group .ps1), every path
  * and every fault that applies, run as the provider runs them.
  *
  * What is real: pwsh 7, the scripts in provider/resources/licenseServer, RdsCommon.psm1 and Bootstrap.ps1,
@@ -33,6 +33,7 @@ import {
   activateResultSchema,
   deactivateResultSchema,
   getResultSchema,
+  groupResultSchema,
   installResultSchema,
   setResultSchema,
   waitResultSchema,
@@ -234,7 +235,14 @@ describe("wait.ps1", () => {
 describe("get.ps1", () => {
   test("without the role: roleInstalled false, no server", async () => {
     const c = await newHost();
-    expect(await get(c)).toEqual({ roleInstalled: false, serviceStatus: "", classReady: false, server: null });
+    expect(await get(c)).toEqual({
+      roleInstalled: false,
+      serviceStatus: "",
+      classReady: false,
+      server: null,
+      licenseServersGroup: null,
+      calUsage: null,
+    });
   });
 
   test.remote("a fresh license server: not activated, product id, empty contact, names", async () => {
@@ -266,6 +274,18 @@ describe("get.ps1", () => {
           postalCode: "",
         },
       },
+      // A fresh server in a domain: not in the Terminal Server License Servers group, no SCP, no CALs.
+      licenseServersGroup: { domainJoined: true, domain: "contoso.com", member: false, scpRegistered: false, readError: null },
+      calUsage: {
+        packs: [],
+        perDevice: { total: 0, listed: [], limit: 50 },
+        perUser: {
+          installed: 0,
+          issued: null,
+          reportAvailable: false,
+          reason: expect.stringContaining("not in the Terminal Server License Servers group"),
+        },
+      },
     });
     expect(r.server!.productId).toMatch(/^\d{5}-\d{5}-\d{5}-[A-Z]{2}\d{3}$/);
   });
@@ -290,7 +310,14 @@ describe("get.ps1", () => {
     const c = await newHost();
     await install(c);
     await simAdmin(c).fault("classNotReadyCalls", 1);
-    expect(await get(c)).toEqual({ roleInstalled: true, serviceStatus: "Running", classReady: false, server: null });
+    expect(await get(c)).toEqual({
+      roleInstalled: true,
+      serviceStatus: "Running",
+      classReady: false,
+      server: null,
+      licenseServersGroup: null,
+      calUsage: null,
+    });
   });
 
   test("with the service stopped: classReady false", async () => {
@@ -772,5 +799,24 @@ describe("deactivate.ps1", () => {
     await simAdmin(c).fault("classNotReadyCalls", 1);
     expect((await errorOf(deactivate(c))).code).toBe("RDS_CLASS_NOT_READY");
     expect((await simAdmin(c).host()).licenseServer.activated).toBe(true);
+  });
+});
+
+// group.ps1's every path is in usage.scripts.test.ts; here the two outcomes the remote suites carry over ssh.
+describe("group.ps1", () => {
+  const group = (c: Connection) => op(c, "group", {}, groupResultSchema);
+
+  test.remote("not a member: AddLStoTSLSGroup once, then a member", async () => {
+    const c = await readyHost();
+    expect(await group(c)).toEqual({ added: true, member: true });
+    expect(methodCalls(await simAdmin(c).calls()).filter((m) => m === "AddLStoTSLSGroup")).toHaveLength(1);
+  });
+
+  test.remote("an account outside Domain Admins: RDS_ACCESS_DENIED naming the right", async () => {
+    const c = await readyHost();
+    await simAdmin(c).config({ callerRights: "localAdmin" });
+    const err = await errorOf(group(c));
+    expect(err.code).toBe("RDS_ACCESS_DENIED");
+    expect(err.message).toContain("needs a member of Domain Admins");
   });
 });

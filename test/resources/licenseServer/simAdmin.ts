@@ -60,6 +60,14 @@ export function simAdmin(connection: Connection) {
     /** An administrator calling a Win32_TSLicenseServer method by hand. */
     invoke: (method: string, args?: Record<string, unknown>) =>
       admin(connection, { action: "invoke", method, arguments: args ?? null }, z.object({ ReturnValue: z.number() })),
+    /** An administrator installing an agreement pack (ProductVersion input 6 = 2019; ProductType 0 device, 1 user): its KeyPackId. */
+    installPack: (productType: 0 | 1, licenseCount: number, productVersion = 6) =>
+      admin(connection, { action: "installPack", productType, licenseCount, productVersion }, z.number()),
+    /** Clients (per device: `computer`) or users (per user: `user`) taking CALs from a pack (Add-RdsSimIssuedLicense). */
+    issue: (keyPackId: number, count: number, names: { computer?: string; user?: string } = {}) =>
+      admin(connection, { action: "issue", keyPackId, count, computer: names.computer ?? null, user: names.user ?? null }, anyObject),
+    /** A leftover key pack row (KeyPackType 7, no licenses) as real servers list: its KeyPackId. */
+    leftoverPack: () => admin(connection, { action: "leftoverPack" }, z.number()),
     /** An administrator editing contact properties by hand (WMI property names). */
     setContact: (properties: Record<string, string>) => admin(connection, { action: "setContact", properties }, z.literal(true)),
   };

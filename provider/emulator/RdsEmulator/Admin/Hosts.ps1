@@ -75,6 +75,10 @@ function ConvertTo-RdsHostView($S, [string]$StatePath) {
             lastReactivationReason = $S.licenseServer.lastReactivationReason
             serverRole             = [int]$S.licenseServer.serverRole
             contact                = [pscustomobject]$contact
+            licenseServersGroup    = ($S.licenseServer['tslsGroupMember'] -eq $true)
+            scpRegistered          = ($S.licenseServer['scpRegistered'] -eq $true)
+            perUserIssues          = @(@($S.licenseServer['perUserIssues']) | Where-Object { $null -ne $_ } | ForEach-Object { [pscustomobject][ordered]@{ User = (ConvertFrom-RdsStored $_.User); KeyPackId = [int]$_.KeyPackId; ProductVersionID = [int]$_.ProductVersionID } })
+            reports                = @(@($S.licenseServer['reports']) | Where-Object { $null -ne $_ } | ForEach-Object { [string]$_.FileName })
             keyPacks               = @($packs)
             issuedLicenses         = @($issued)
         }
@@ -138,7 +142,7 @@ function Get-RdsSimHostList {
     $rows | Sort-Object hostName
 }
 
-$script:HostSettings = @('osVersion', 'domain', 'workgroup', 'partOfDomain', 'isConnectionBroker', 'productId', 'roleInstalled', 'serviceStatus', 'gracePeriodStart', 'gracePeriodDaysLeft', 'terminalServiceSetting', 'roleInstallSeconds', 'sessionHostRole', 'restartSeconds', 'callerRights')
+$script:HostSettings = @('osVersion', 'domain', 'workgroup', 'partOfDomain', 'isConnectionBroker', 'productId', 'roleInstalled', 'serviceStatus', 'gracePeriodStart', 'gracePeriodDaysLeft', 'terminalServiceSetting', 'roleInstallSeconds', 'sessionHostRole', 'restartSeconds', 'callerRights', 'licenseServersGroup', 'scpRegistered')
 
 function Set-RdsSimHostConfig {
     <# Host facts. Settings (all optional): osVersion 2008R2|2012|2016|2019|2022|2025; domain <fqdn> ('' or
@@ -152,7 +156,9 @@ function Set-RdsSimHostConfig {
        present; setting it clears a pending install); restartSeconds 0..3600 (how long Restart-Computer keeps
        the host unreachable; default $env:RDS_SIM_RESTART_SECONDS, else 2); callerRights
        enterpriseAdmin|domainAdmin|localAdmin (the groups of the calling account: ChangeRole 1 needs Domain
-       Admins, 2 Enterprise Admins; default enterpriseAdmin, a member of both). #>
+       Admins, 2 Enterprise Admins; default enterpriseAdmin, a member of both); licenseServersGroup <bool> (the
+       license server is in its domain's Terminal Server License Servers group; default false, as a server is
+       until someone adds it); scpRegistered <bool> (its service connection point exists; default false). #>
     [CmdletBinding()]
     param([string]$HostName, [Parameter(Mandatory)][System.Collections.IDictionary]$Settings)
     $h = Resolve-RdsAdminHost $HostName
@@ -193,6 +199,8 @@ function Set-RdsSimHostConfig {
             'roleInstallSeconds' { ConvertTo-RdsInt $value $name 0 3600 }
             'sessionHostRole' { ConvertTo-RdsBool $value $name }
             'restartSeconds' { ConvertTo-RdsInt $value $name 0 3600 }
+            'licenseServersGroup' { ConvertTo-RdsBool $value $name }
+            'scpRegistered' { ConvertTo-RdsBool $value $name }
             'callerRights' {
                 $v = [string]$value
                 $match = @('enterpriseAdmin', 'domainAdmin', 'localAdmin') | Where-Object { $_ -eq $v } | Select-Object -First 1
@@ -207,6 +215,14 @@ function Set-RdsSimHostConfig {
     $path = (Get-RdsHostBasePath $h) + '.json'
     Invoke-RdsAdmin $h {
         param($S)
+        # Checked before anything changes: a workgroup host has no domain group and no SCP to be in.
+        $joins = $clean.Contains('domain') -and $null -ne $clean.domain
+        $leaves = ($clean.Contains('domain') -and $null -eq $clean.domain) -or ($clean.Contains('partOfDomain') -and -not $clean.partOfDomain)
+        foreach ($ad in 'licenseServersGroup', 'scpRegistered') {
+            if ($clean[$ad] -eq $true -and ($leaves -or (-not $joins -and -not (Get-RdsDomain $S) -and -not $clean['partOfDomain']))) {
+                throw [System.ArgumentException]::new("RdsEmulator: $ad needs a host in a domain ('$h' is in a workgroup)")
+            }
+        }
         foreach ($name in $clean.Keys) {
             $value = $clean[$name]
             switch ($name) {
@@ -246,6 +262,10 @@ function Set-RdsSimHostConfig {
                 }
                 # Stored only while set (the default comes from the environment).
                 'restartSeconds' { $S.config['restartSeconds'] = [int]$value }
+                # The license server's computer account in its domain's Terminal Server License Servers group, and
+                # its service connection point (Classes/Win32_TSLicenseServer.Directory.ps1; default: neither).
+                'licenseServersGroup' { $S.licenseServer['tslsGroupMember'] = $value }
+                'scpRegistered' { $S.licenseServer['scpRegistered'] = $value }
                 # Stored only while not the default, so older state files keep the admin account they had.
                 'callerRights' { if ($value -eq 'enterpriseAdmin') { $S.config.Remove('callerRights') } else { $S.config['callerRights'] = $value } }
             }

@@ -2,13 +2,19 @@
 
 function Add-RdsSimIssuedLicense {
     <# Simulate clients taking CALs from a pack: per-device packs get Win32_TSIssuedLicense rows (status 2,
-       active); per-user packs only count (per-user CALs are tracked in AD). Fails if not enough available. #>
+       active) and fail if not enough are available. Per-user packs record one user per CAL for the per-user
+       report (Win32_TSLicenseReport; on Windows per-user CALs are tracked in AD, not in Win32_TSIssuedLicense)
+       and are NOT limited by what is installed: Windows does not enforce per-user CALs, so usage can exceed
+       them (over-allocation). The pack's IssuedLicenses/AvailableLicenses stop at TotalLicenses/0 (uint32
+       counters; emulator's choice); the report counts every user. -User names the user (USER-1, USER-2...
+       when -Count > 1; default USER-0001...); -Computer names the device (per-device packs). #>
     [CmdletBinding()]
     param(
         [string]$HostName,
         [Parameter(Mandatory)][long]$KeyPackId,
         [Parameter(Mandatory)][ValidateRange(1, 100000)][int]$Count,
-        [string]$Computer
+        [string]$Computer,
+        [string]$User
     )
     $h = Resolve-RdsAdminHost $HostName
     Invoke-RdsAdmin $h {
@@ -16,9 +22,12 @@ function Add-RdsSimIssuedLicense {
         $pack = $null
         foreach ($p in @($S.licenseServer.keyPacks)) { if ([long]$p.KeyPackId -eq $KeyPackId) { $pack = $p; break } }
         if ($null -eq $pack) { throw [System.ArgumentException]::new("RdsEmulator: host '$h' has no installed key pack $KeyPackId") }
-        if ([long]$pack.AvailableLicenses -lt $Count) { throw [System.InvalidOperationException]::new("RdsEmulator: key pack $KeyPackId has only $($pack.AvailableLicenses) available licenses, $Count requested") }
-        $pack.IssuedLicenses = [long]$pack.IssuedLicenses + $Count
-        $pack.AvailableLicenses = [long]$pack.AvailableLicenses - $Count
+        $perUser = [int]$pack.ProductType -eq 1
+        if (-not $perUser -and [long]$pack.AvailableLicenses -lt $Count) { throw [System.InvalidOperationException]::new("RdsEmulator: key pack $KeyPackId has only $($pack.AvailableLicenses) available licenses, $Count requested") }
+        $counted = [Math]::Min([long]$Count, [long]$pack.AvailableLicenses)
+        $pack.IssuedLicenses = [long]$pack.IssuedLicenses + $counted
+        $pack.AvailableLicenses = [long]$pack.AvailableLicenses - $counted
+        $users = $(if ($perUser) { Add-RdsPerUserIssues $S $pack $Count $User } else { @() })
         $issued = [System.Collections.Generic.List[object]]::new()
         if ([int]$pack.ProductType -eq 0) {
             $now = [DateTime]::UtcNow
@@ -49,8 +58,30 @@ function Add-RdsSimIssuedLicense {
             IssuedLicenses    = [long]$pack.IssuedLicenses
             AvailableLicenses = [long]$pack.AvailableLicenses
             licenses          = $issued.ToArray()
+            users             = @($users)
         }
     }
+}
+
+function Add-RdsPerUserIssues($S, $Pack, [int]$Count, [string]$User) {
+    # One record per user for the per-user report (Win32_TSLicenseReport.ps1); the names of the users.
+    if ($null -eq $S.licenseServer['perUserIssues']) { $S.licenseServer['perUserIssues'] = @() }
+    $now = [DateTime]::UtcNow
+    $new = [System.Collections.Generic.List[object]]::new()
+    $first = @($S.licenseServer['perUserIssues']).Count + 1
+    for ($i = 1; $i -le $Count; $i++) {
+        $n = $first + $i - 1
+        $name = if ($User -and $Count -eq 1) { $User } elseif ($User) { "$User-$i" } else { 'USER-{0:D4}' -f $n }
+        $new.Add([ordered]@{
+                User             = (ConvertTo-RdsStored $name)
+                KeyPackId        = [int]$Pack.KeyPackId
+                ProductVersionID = [int]$Pack.ProductVersionID
+                IssueDate        = (ConvertTo-RdsDmtf $now)
+                ExpirationDate   = (ConvertTo-RdsDmtf $now.AddDays(52 + ($n % 38)))
+            })
+    }
+    $S.licenseServer['perUserIssues'] = @(@($S.licenseServer['perUserIssues']) + $new.ToArray())
+    , @($new | ForEach-Object { ConvertFrom-RdsStored $_.User })
 }
 
 function Add-RdsSimLeftoverKeyPack {

@@ -10,7 +10,15 @@ Register-RdsMethod $ls (New-RdsMethodSpec 'ReactivateServerAutomatic' $true @(, 
 Register-RdsMethod $ls (New-RdsMethodSpec 'GetActivationStatus' $true @() @(, @('ActivationStatus', 'uint32')) 'Invoke-LsGetActivationStatus')
 Register-RdsMethod $ls (New-RdsMethodSpec 'GetLicenseServerId' $true @() @(, @('sLicenseServerId', 'string')) 'Invoke-LsGetLicenseServerId')
 Register-RdsMethod $ls (New-RdsMethodSpec 'ChangeRole' $true @(, @('ServerRole', 'uint32')) @() 'Invoke-LsChangeRole')
-foreach ($m in 'IsLSPublished', 'PublishLS', 'UnpublishLS', 'IsLSRegisteredToSCP', 'RegisterLSToSCP', 'UnRegisterLSFromSCP', 'IsLSinTSLSGroup', 'AddLStoTSLSGroup', 'RemoveLSfromTSLSGroup', 'IsLSonDC', 'IsLSSecGrpGPEnabled', 'IsLSPreventUpgradeGPEnabled', 'IsSecureAccessAllowed', 'IsTSinTSCGroup', 'CreateTSCGroup', 'RemoveTSCGroup', 'IsTSCGroupPresent') {
+# The AD "Terminal Server License Servers" group and the service connection point: Invoke-Ls* in
+# Win32_TSLicenseServer.Directory.ps1 (signatures from Microsoft's method pages, docs/windows-facts.md#license-servers-group).
+Register-RdsMethod $ls (New-RdsMethodSpec 'IsLSinTSLSGroup' $true @(, @('Domain', 'string')) @(, @('IsMember', 'boolean')) 'Invoke-LsIsInGroup')
+Register-RdsMethod $ls (New-RdsMethodSpec 'AddLStoTSLSGroup' $true @() @() 'Invoke-LsAddToGroup')
+Register-RdsMethod $ls (New-RdsMethodSpec 'RemoveLSfromTSLSGroup' $true @() @() 'Invoke-LsRemoveFromGroup')
+Register-RdsMethod $ls (New-RdsMethodSpec 'IsLSRegisteredToSCP' $true @() @(, @('Registered', 'boolean')) 'Invoke-LsIsRegisteredToScp')
+Register-RdsMethod $ls (New-RdsMethodSpec 'RegisterLSToSCP' $true @() @() 'Invoke-LsRegisterToScp')
+Register-RdsMethod $ls (New-RdsMethodSpec 'UnRegisterLSFromSCP' $true @() @() 'Invoke-LsUnregisterFromScp')
+foreach ($m in 'IsLSPublished', 'PublishLS', 'UnpublishLS', 'IsLSonDC', 'IsLSSecGrpGPEnabled', 'IsLSPreventUpgradeGPEnabled', 'IsSecureAccessAllowed', 'IsTSinTSCGroup', 'CreateTSCGroup', 'RemoveTSCGroup', 'IsTSCGroupPresent') {
     Register-RdsMethod $ls (New-RdsMethodSpec $m $true @() @() $null -NotEmulated)
 }
 Remove-Variable ls, m

@@ -55,8 +55,13 @@ const NOT_BACK_YET: ReadonlySet<string> = new Set([
   ErrorCode.NotFound,
 ]);
 
-/** Codes of restart.ps1 that still mean "the restart is under way" (Windows took the session down mid-call). */
+/**
+ * Codes of restart.ps1 that still mean "the restart is under way": Windows took the session down mid-call
+ * (a script error too: the shutdown may stop the pipeline under the script), unless the script said that
+ * Restart-Computer itself failed (RESTART_FAILED).
+ */
 const RESTART_UNDER_WAY: ReadonlySet<string> = new Set([...NOT_BACK_YET, ErrorCode.ScriptError]);
+const RESTART_FAILED = "RESTART_FAILED";
 
 function notBackYet(err: unknown): err is RdsError {
   return isRdsError(err) && NOT_BACK_YET.has(err.code);
@@ -99,7 +104,7 @@ async function restart(kit: ResourceKit<RoleOp>, connection: Connection): Promis
       result: restartResultSchema,
     });
   } catch (err) {
-    if (!(isRdsError(err) && RESTART_UNDER_WAY.has(err.code))) throw err;
+    if (!(isRdsError(err) && RESTART_UNDER_WAY.has(err.code) && err.scriptCode !== RESTART_FAILED)) throw err;
   }
 }
 

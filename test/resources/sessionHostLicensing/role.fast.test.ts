@@ -30,6 +30,11 @@ let reconnects: number;
 let unreachableProbes: number;
 /** set.ps1's answer, when a test replaces it. */
 let setAnswer: ((host: string) => unknown) | undefined;
+/**
+ * restart.ps1's answer, when a test replaces it: Windows failing the restart (the host stays up), or the
+ * shutdown stopping the pipeline under the script (`restarted`: the fake restart happens first).
+ */
+let restartAnswer: { document: unknown; restarted: boolean } | undefined;
 const progress: string[] = [];
 
 const scriptOf = (path: string) => /([A-Za-z]+)\.ps1$/.exec(path)![1];
@@ -43,6 +48,10 @@ const core: OperationRunner = async (conn, call) => {
   }
   ran.push(script);
   if (script === "set" && setAnswer) return { document: setAnswer(conn.host) as never, durationMs: 0, stderr: "" };
+  if (script === "restart" && restartAnswer !== undefined) {
+    if (restartAnswer.restarted) await runner.core(conn, call);
+    return { document: restartAnswer.document as never, durationMs: 0, stderr: "" };
+  }
   return runner.core(conn, call);
 };
 
@@ -64,6 +73,7 @@ beforeEach(() => {
   reconnects = 0;
   unreachableProbes = 0;
   setAnswer = undefined;
+  restartAnswer = undefined;
   progress.length = 0;
 });
 
@@ -107,6 +117,29 @@ test("installRole: installed, restarted, reconnected once, polled until back fro
     "attempt 2: not back yet (RDS_HOST_UNREACHABLE)",
     expect.stringMatching(/^back after 3 attempts, reconnected \(a new session\) in /),
   ]);
+});
+
+test("installRole: a Restart-Computer that fails (RESTART_FAILED) stops the create at once, with no wait for a boot that never comes", async () => {
+  runner.world.host(SH).config.sessionHostRole = false;
+  restartAnswer = {
+    document: { ok: false, error: { code: "RESTART_FAILED", message: "Restart-Computer failed: Privilege not held." } },
+    restarted: false,
+  };
+  const err = await failureOf(provider.create!(inputs({ installRole: true })));
+  expect(err.code).toBe(ErrorCode.ScriptError);
+  expect(err.scriptCode).toBe("RESTART_FAILED");
+  expect(err.message).toContain("Restart-Computer failed: Privilege not held.");
+  expect(ran).toEqual(["get", "role", "restart"]);
+  expect(reconnects).toBe(0);
+});
+
+test("installRole: another script error from restart.ps1 (the shutdown stopped its pipeline) is the restart under way: the host is polled", async () => {
+  runner.world.host(SH).config.sessionHostRole = false;
+  restartAnswer = { document: { ok: false, error: { code: "SCRIPT_ERROR", message: "The pipeline has been stopped." } }, restarted: true };
+  const result = await provider.create!(inputs({ installRole: true }));
+  expect(ran).toEqual(["get", "role", "restart", "boot", "get", "set", "get"]);
+  expect(reconnects).toBe(1);
+  expect(result.outs).toMatchObject({ sessionHostRole: true });
 });
 
 test("installRole on a host that has the role changes nothing but the licensing; sessionHostRole is read on refresh", async () => {

@@ -78,5 +78,5 @@ Export-ModuleMember -Function @(
     'Get-RdsSimHost', 'Get-RdsSimHostList', 'Set-RdsSimHostConfig',
     'Get-RdsSimClearinghouseLicenseServerId', 'Get-RdsSimClearinghouseConfirmationCode', 'Get-RdsSimClearinghouseKeyPackId',
     'New-RdsSimRetailLicenseCode', 'Add-RdsSimIssuedLicense', 'Add-RdsSimLeftoverKeyPack', 'Get-RdsSimRestartState',
-    'Set-RdsSimFault', 'Clear-RdsSimFault', 'Set-RdsSimGroupPolicy', 'Get-RdsSimCallLog', 'Reset-RdsSim'
+    'Set-RdsSimFault', 'Clear-RdsSimFault', 'Set-RdsSimNetworkCut', 'Clear-RdsSimNetworkCut', 'Set-RdsSimGroupPolicy', 'Get-RdsSimCallLog', 'Reset-RdsSim'
 )

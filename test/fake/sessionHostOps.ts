@@ -4,7 +4,18 @@
  * (Win32_TerminalServiceSetting and the Group Policy values) and "deployment" (the RDMS cmdlets on a
  * connection broker). Verified against the emulator by test/fake/world.contract.test.ts.
  */
-import { BUILT_IN_PACK, computerSystem, effectiveLicensingType, fqdn, os, packView, type FakeHost } from "./host";
+import {
+  BUILT_IN_PACK,
+  computerSystem,
+  effectiveLicensingType,
+  fqdn,
+  os,
+  OS_TABLE,
+  packView,
+  policyServerList,
+  serviceStatus,
+  type FakeHost,
+} from "./host";
 import { assertLicensingService, guarded } from "./licenseServerOps";
 import { cim, scriptError, wmiCall, ScriptFailure, type ScriptCtx } from "./script";
 import { WBEM, WmiFault } from "./wmi";
@@ -47,6 +58,51 @@ function policy(h: FakeHost): { licensingMode: number | null; licenseServers: st
   return { licensingMode: h.groupPolicy.LicensingMode, licenseServers: h.groupPolicy.LicenseServers };
 }
 
+/** The world's answer to "which host is that name?" (world.ts passes it with every script). */
+type PeerCtx = ScriptCtx & { peer?: (name: string) => FakeHost | undefined };
+
+/** TStoLSConnectivityStatus: name and meaning (Connectivity.Common.ps1's table, in the values the emulator answers). */
+const CONNECTIVITY: Record<number, [string, string]> = {
+  1: ["LS_CONNECTABLE_VALID_WS08R2", "Remote Desktop Services can connect to the Windows Server 2008 R2 license server."],
+  4: [
+    "LS_CONNECTABLE_LOWER_VERSION",
+    "Remote Desktop Services can connect to the license server, but the license server and this session host are incompatible (the license server is older).",
+  ],
+  6: ["LS_NOT_CONNECTABLE", "Remote Desktop Services cannot connect to the license server."],
+  7: ["LS_CONNECTABLE_UNKNOWN_VALIDITY", "The license server can be reached, but the validity of the connection cannot be determined."],
+  8: [
+    "LS_CONNECTABLE_BUT_ACCESS_DENIED",
+    "Remote Desktop Services can connect to the license server, but the account has no administrator rights on it.",
+  ],
+  10: ["LS_CONNECTABLE_FEATURE_NOT_SUPPORTED", "The license server can be reached, but the feature is not supported."],
+  11: ["LS_CONNECTABLE_VALID_LS", "The license server is valid."],
+};
+
+/**
+ * GetTStoLSConnectivityStatus as the emulator answers it (no network cuts or restarts in the fake world).
+ * Reached only after GetSpecifiedLicenseServerList succeeded, so the host's own faults have already spoken.
+ */
+function connectivityStatus(c: PeerCtx, server: string): number {
+  const ls = c.peer?.(server);
+  if (!ls || serviceStatus(ls) !== "Running") return 6;
+  if (ls.faults.accessDenied) return 8;
+  const rank = (v: string) => Object.keys(OS_TABLE).indexOf(v);
+  if (rank(ls.config.osVersion) < rank(c.h.config.osVersion)) return 4;
+  if (!ls.licenseServer.activated) return 7;
+  const mode = effectiveLicensingType(c.h);
+  const productType = mode === 2 ? 0 : mode === 4 ? 1 : null;
+  if (productType !== null && !ls.licenseServer.keyPacks.some((p) => p.ProductType === productType && p.TotalLicenses > 0)) return 10;
+  return c.h.config.osVersion === "2008R2" ? 1 : 11;
+}
+
+function connectivity(c: PeerCtx, servers: string[]): unknown[] {
+  return servers.map((licenseServer) => {
+    const status = connectivityStatus(c, licenseServer);
+    const [name, meaning] = CONNECTIVITY[status]!;
+    return { licenseServer, status, name, meaning, ok: status === 1 || status === 11 };
+  });
+}
+
 function read(c: ScriptCtx, a: Args): unknown {
   const scope = String(a.scope ?? "");
   cim(c, "Win32_OperatingSystem");
@@ -66,6 +122,7 @@ function read(c: ScriptCtx, a: Args): unknown {
     os: { caption: o.caption, version: o.version, buildNumber: o.build },
     partOfDomain: cs.PartOfDomain,
     domain: cs.Domain,
+    connectivity: [],
   };
   if (scope === "deployment") {
     assertBroker(c);
@@ -81,6 +138,8 @@ function read(c: ScriptCtx, a: Args): unknown {
   result.licenseServers = [...(wmiCall(c, TS, "GetSpecifiedLicenseServerList").SpecifiedLSList as string[])];
   result.gracePeriodDaysLeft = wmiCall(c, TS, "GetGracePeriodDays").DaysLeft;
   result.policy = policy(c.h);
+  const listed = c.h.groupPolicy.LicenseServers !== null ? policyServerList(c.h.groupPolicy.LicenseServers.replace(/;/g, ",")) : null;
+  result.connectivity = connectivity(c, listed ?? (result.licenseServers as string[]));
   return result;
 }
 

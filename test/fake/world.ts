@@ -52,6 +52,17 @@ export class FakeWorld {
     return this.hosts.get(name.toLowerCase());
   }
 
+  /** The host a name addresses, as the emulator resolves it: the exact name, else its short name / FQDN. */
+  peerOf(name: string): FakeHost | undefined {
+    const asked = name.trim().toLowerCase();
+    const exact = this.peek(asked);
+    if (exact) return exact;
+    const short = (n: string) => n.split(".")[0];
+    const names = [...this.hosts.keys()].sort();
+    const match = names.find((n) => n.includes(".") !== asked.includes(".") && short(n) === short(asked));
+    return match === undefined ? undefined : this.hosts.get(match);
+  }
+
   /** Reset-RdsSim -HostName: the host is forgotten (the Clearinghouse remembers). */
   forget(name: string): void {
     this.hosts.delete(name.toLowerCase());
@@ -77,7 +88,9 @@ export class FakeWorld {
   run(resource: string, script: string, target: string, args: Args): ResultDocument {
     const impl = SCRIPTS[resource]?.[script];
     if (!impl) throw new Error(`the fake world has no ${resource}/${script}.ps1`);
-    return this.document(() => impl({ h: this.host(target), ch: this.ch, target }, viaJson(args)));
+    // `peer`: another simulated host by name (a session host's GetTStoLSConnectivityStatus reads its license server's).
+    const ctx = Object.assign({ h: this.host(target), ch: this.ch, target }, { peer: (name: string) => this.peerOf(name) });
+    return this.document(() => impl(ctx, viaJson(args)));
   }
 
   /** One RelAdmin.ps1 action: its result document (an emulator refusal is a SCRIPT_EXCEPTION, as there). */

@@ -9,6 +9,7 @@ import { issueCommand } from "./commands/issue";
 import { leftoverPackCommand } from "./commands/leftoverPack";
 import { logCommand } from "./commands/log";
 import { lsGroupCommand } from "./commands/lsGroup";
+import { networkCutCommand, networkRestoreCommand } from "./commands/network";
 import { resetCommand } from "./commands/reset";
 import { runCommand } from "./commands/run";
 
@@ -27,6 +28,8 @@ export const commands: Command[] = [
   faultClearCommand,
   gpoSetCommand,
   gpoClearCommand,
+  networkCutCommand,
+  networkRestoreCommand,
   resetCommand,
   logCommand,
   runCommand,
@@ -37,6 +40,7 @@ export const GROUPS: Record<string, string> = {
   host: "configure simulated hosts",
   fault: "inject faults",
   gpo: "simulate Group Policy licensing values",
+  network: "cut and restore the network between two hosts",
 };
 
 export function topWords(): string[] {

@@ -14,7 +14,20 @@ import {
   type Mode,
 } from "../sessionHostLicensing/rules";
 import { isLeftoverPack } from "../../licensing/facts";
+import type { ConnectivityEntry } from "../sessionHostLicensing/connectivity";
 import { describeDeferred, type Deferred } from "./phase";
+import {
+  connectivityVerdict,
+  licenseServersGroupVerdict,
+  perDeviceExpiryVerdict,
+  perUserAllocationVerdict,
+  unusedCalTypeVerdict,
+  type CalUsageFacts,
+  type LicenseServersGroupFacts,
+  type Verdict,
+} from "./usageFindings";
+
+export type { CalUsageFacts, LicenseServersGroupFacts } from "./usageFindings";
 
 export type Severity = "error" | "warning" | "info";
 export type Status = "pass" | "fail";
@@ -42,6 +55,11 @@ export const FINDINGS = {
   "RDS-LIC-006": { severity: "warning", title: "No session host depends on the licensing grace period" },
   "RDS-LIC-007": { severity: "error", title: "Per User licensing is used only on domain-joined hosts" },
   "RDS-LIC-008": { severity: "info", title: "The licensing settings come from this stack, not from Group Policy" },
+  "RDS-LIC-009": { severity: "error", title: "The license server is in the Terminal Server License Servers group (Per User in a domain)" },
+  "RDS-LIC-010": { severity: "error", title: "Per User CALs in use do not exceed those installed" },
+  "RDS-LIC-011": { severity: "warning", title: "Per Device licenses expiring within 30 days can be renewed from spare CALs" },
+  "RDS-LIC-012": { severity: "info", title: "Every installed CAL type is used by a session host" },
+  "RDS-LIC-013": { severity: "error", title: "Every session host can reach its license servers, activated, with CALs of its mode" },
 } as const satisfies Record<string, { severity: Severity; title: string }>;
 export type FindingId = keyof typeof FINDINGS;
 
@@ -54,6 +72,10 @@ export interface FindingsInput {
     productId: string;
     /** RdsLicenseServer.nextStep ("" when nothing to do); in phase 1 the component's own next step. */
     nextStep: string;
+    /** RdsLicenseServer.licenseServersGroup: RDS-LIC-009 is reported only when given. */
+    licenseServersGroup?: LicenseServersGroupFacts;
+    /** RdsLicenseServer.calUsage: RDS-LIC-010, 011 and 012 are reported only when given. */
+    calUsage?: CalUsageFacts;
   };
   /**
    * Phase 1 of a web or telephone activation (phase.ts): the packs and hosts the component did not
@@ -81,7 +103,14 @@ export interface FindingsInput {
     gracePeriodDaysLeft: number | null;
     osVersion: string;
     domainJoined: boolean | null;
+    /** RdsSessionHostLicensing.connectivity: RDS-LIC-013 is reported when some host gives it. */
+    connectivity?: ConnectivityEntry[];
   }[];
+}
+
+export interface FindingsOptions {
+  /** The clock, as data: RDS-LIC-011 (licenses expiring within 30 days) is reported only when given. */
+  now?: Date;
 }
 
 function finding(id: FindingId, ok: boolean, fix: string, detail: string): Finding {
@@ -102,8 +131,8 @@ function list(items: string[]): string {
   return items.length === 0 ? "none" : items.join(", ");
 }
 
-/** The findings, in id order. */
-export function computeFindings(input: FindingsInput): Finding[] {
+/** The findings, in id order. A finding whose facts are absent from the input is not reported. */
+export function computeFindings(input: FindingsInput, options: FindingsOptions = {}): Finding[] {
   const { mode, licenseServer: ls, hosts } = input;
   // A leftover (no licenses) licenses nobody: it neither supplies CALs (002) nor covers a host (003).
   const packs = input.packs.filter((p) => p.totalLicenses === undefined || !isLeftoverPack({ totalLicenses: p.totalLicenses }));
@@ -128,17 +157,25 @@ export function computeFindings(input: FindingsInput): Finding[] {
   );
   if (deferred) return out;
 
-  // 002: CALs of the mode's type installed and available.
+  // 002: CALs of the mode's type installed and available. Windows enforces Per Device CALs only: a Per
+  // Device host needs one still available; Per User CALs are not enforced (docs/windows-facts.md), so
+  // installed ones license the hosts even when all are in use, and usage beyond them is RDS-LIC-010's.
   const ofType = packs.filter((p) => p.calType === mode);
   const available = ofType.reduce((sum, p) => sum + (Number.isFinite(p.availableLicenses) ? p.availableLicenses : 0), 0);
+  const installed = ofType.reduce(
+    (sum, p) => sum + (p.totalLicenses !== undefined && Number.isFinite(p.totalLicenses) ? p.totalLicenses : p.availableLicenses),
+    0,
+  );
+  const supplied = mode === "perUser" ? installed > 0 : available > 0;
   out.push(
     finding(
       "RDS-LIC-002",
-      available > 0,
+      supplied,
       `install ${label} CALs on ${ls.serverName} (add an RdsCalPack with calType "${mode}") or raise a pack's quantity`,
       ofType.length === 0
         ? `no ${label} pack (packs: ${list(packs.map((p) => `#${p.keyPackId} ${p.calType} ${p.productVersion}`))})`
-        : `${available} ${label} CALs available in ${ofType.map((p) => `#${p.keyPackId} (${p.productVersion}, ${p.availableLicenses} available)`).join(", ")}`,
+        : `${available} ${label} CALs available in ${ofType.map((p) => `#${p.keyPackId} (${p.productVersion}, ${p.availableLicenses} available)`).join(", ")}` +
+            (mode === "perUser" ? ` (${installed} installed; Per User CALs are not enforced: use beyond them is RDS-LIC-010)` : ""),
     ),
   );
 
@@ -202,9 +239,9 @@ export function computeFindings(input: FindingsInput): Finding[] {
     ),
   );
 
-  // 006: no host relies on the grace period (licensed = mode right, server listed, CALs available).
+  // 006: no host relies on the grace period (licensed = mode right, server listed, CALs supplied as 002 says).
   const licensed = (h: FindingsInput["hosts"][number]) =>
-    activated && available > 0 && h.effectiveMode === mode && !unpointed.includes(h) && !uncovered.some((u) => u.startsWith(`${h.name} `));
+    activated && supplied && h.effectiveMode === mode && !unpointed.includes(h) && !uncovered.some((u) => u.startsWith(`${h.name} `));
   const onGrace = hosts.filter((h) => !licensed(h));
   out.push(
     finding(
@@ -254,6 +291,24 @@ export function computeFindings(input: FindingsInput): Finding[] {
             .join(", "),
     ),
   );
+
+  // 009-013: the facts read live beyond the settings (usageFindings.ts), each only when given.
+  const later: [FindingId, Verdict | undefined][] = [
+    ["RDS-LIC-009", licenseServersGroupVerdict(mode, ls.serverName, ls.licenseServersGroup)],
+    ["RDS-LIC-010", perUserAllocationVerdict(ls.serverName, ls.calUsage)],
+    ["RDS-LIC-011", perDeviceExpiryVerdict(ls.serverName, ls.calUsage, options.now)],
+    [
+      "RDS-LIC-012",
+      unusedCalTypeVerdict(
+        mode,
+        ls.calUsage,
+        hosts,
+        packs.map((p) => ({ ...p, installed: p.totalLicenses ?? p.availableLicenses })),
+      ),
+    ],
+    ["RDS-LIC-013", connectivityVerdict(hosts)],
+  ];
+  for (const [id, v] of later) if (v !== undefined) out.push(finding(id, v.ok, v.fix, v.detail));
 
   return out;
 }

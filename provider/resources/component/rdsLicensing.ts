@@ -368,6 +368,8 @@ export class RdsLicensing extends pulumi.ComponentResource {
       activationStatus: ls.activationStatus as pulumi.Output<string>,
       productId: ls.productId,
       nextStep,
+      licenseServersGroup: ls.licenseServersGroup,
+      calUsage: ls.calUsage,
     });
     const packFacts = pulumi.all(
       packs.map((p, i) =>
@@ -393,13 +395,16 @@ export class RdsLicensing extends pulumi.ComponentResource {
           gracePeriodDaysLeft: h.gracePeriodDaysLeft,
           osVersion: h.osVersion,
           domainJoined: h.domainJoined,
+          connectivity: h.connectivity,
         }),
       ),
     );
     const findings = pulumi.all([lsFacts, packFacts, hostFacts]).apply(([lsf, pf, hf]) => {
+      const { licenseServersGroup, calUsage, ...lsRest } = lsf;
       const input: FindingsInput = {
         mode: args.mode as Mode, // validated above
-        licenseServer: lsf,
+        // A fact the server could not report (null, or absent from an older state) is left out: its findings are not reported.
+        licenseServer: { ...lsRest, licenseServersGroup: licenseServersGroup ?? undefined, calUsage: calUsage ?? undefined },
         packs: pf,
         hosts: hf.map((h) => ({
           ...h,
@@ -407,10 +412,12 @@ export class RdsLicensing extends pulumi.ComponentResource {
           gracePeriodDaysLeft: h.gracePeriodDaysLeft ?? null,
           osVersion: h.osVersion ?? "",
           domainJoined: h.domainJoined ?? null,
+          connectivity: h.connectivity ?? undefined,
         })),
         deferred: pendingMethod ? deferred : undefined,
       };
-      return computeFindings(input);
+      // The clock is the caller's: RDS-LIC-011 counts the Per Device licenses expiring within 30 days of now.
+      return computeFindings(input, { now: new Date() });
     });
     const activationStatus = ls.activationStatus as pulumi.Output<ActivationStatus>;
     const deferredOutput = pulumi.output(deferredNames(deferred));

@@ -7,7 +7,8 @@
     Args: scope ("sessionHost" | "deployment").
     sessionHost: Win32_TerminalServiceSetting (TerminalServerMode: 1 = the RD Session Host role, 0 = remote
     administration only; LicensingType, PolicySourceLicensingType,
-    PolicySourceConfiguredLicenseServers, GetSpecifiedLicenseServerList, GetGracePeriodDays) and the
+    PolicySourceConfiguredLicenseServers, GetSpecifiedLicenseServerList, GetGracePeriodDays,
+    GetTStoLSConnectivityStatus for each license server in effect: Connectivity.Common.ps1) and the
     Group Policy values under HKLM\SOFTWARE\Policies\Microsoft\Windows NT\Terminal Services.
     deployment: Get-RDLicenseConfiguration on the broker (Mode, LicenseServer).
     Both: Win32_OperatingSystem (Caption, Version, BuildNumber) and Win32_ComputerSystem
@@ -18,6 +19,7 @@ param([Parameter(Mandatory)][string]$Envelope)
 Set-StrictMode -Version 3.0
 $ErrorActionPreference = 'Stop'
 . (Join-Path $PSScriptRoot 'SessionHost.Common.ps1')
+. (Join-Path $PSScriptRoot 'Connectivity.Common.ps1')
 
 $in = ConvertFrom-RdsEnvelope $Envelope
 $scope = [string]$in.args.scope
@@ -47,6 +49,7 @@ $result = [ordered]@{
     }
     partOfDomain                         = if ($null -ne $partOfDomain) { [bool]$partOfDomain } else { $null }
     domain                               = if ($null -ne $domain) { [string]$domain } else { $null }
+    connectivity                         = @()
 }
 
 if ($scope -eq 'deployment') {
@@ -75,6 +78,11 @@ if ($scope -eq 'deployment') {
     $result.gracePeriodDaysLeft = if ($null -ne $days) { [int64]$days } else { $null }
 
     $result.policy = Get-ShlPolicy
+
+    # Each license server in effect (the policy list wins over the local one), as this host reaches it.
+    $effective = $result.licenseServers
+    if ($null -ne $result.policy.licenseServers) { $effective = Split-ShlPolicyServerList $result.policy.licenseServers }
+    $result.connectivity = Get-ShlConnectivity -Setting $setting -Servers $effective
 }
 
 Write-RdsResult $result

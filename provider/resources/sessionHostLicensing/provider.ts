@@ -153,6 +153,7 @@ function toOutputs(args: SessionHostLicensingInputs, live: LiveState): SessionHo
     osVersion: live.osVersion,
     domainJoined: live.domainJoined,
     sessionHostRole: live.sessionHostRole,
+    connectivity: live.connectivity,
   };
 }
 

@@ -10,10 +10,12 @@ import type { RdsConnection, RdsConnectionArgs } from "../../powershell/connecti
 import { lazyProvider } from "../../shim";
 import { withOutputSeeds } from "../fields";
 import type { HostOsVersion, Mode, Scope } from "./rules";
+import { connectivityWarning, type ConnectivityEntry } from "./connectivity";
 import { OUTPUT_KEYS, SECRET_OUTPUTS, type CalPackRef, type Source } from "./schema";
 
 export type { HostOsVersion, Mode as LicensingMode, Scope as SessionHostLicensingScope } from "./rules";
 export type { Source as LicensingSettingSource } from "./schema";
+export type { ConnectivityEntry as LicenseServerConnectivity } from "./connectivity";
 
 /**
  * The licensing mode in effect as a host reports it: "perUser", "perDevice", "notConfigured", another
@@ -156,6 +158,12 @@ export class RdsSessionHostLicensing extends pulumi.dynamic.Resource {
   declare readonly domainJoined: pulumi.Output<boolean | null>;
   /** Whether the host has the RD Session Host role (TerminalServerMode 1), read live; null for scope deployment. */
   declare readonly sessionHostRole: pulumi.Output<boolean | null>;
+  /**
+   * Whether the host can use each license server in effect, read live (refresh updates it): one entry per
+   * server, in order, from Win32_TerminalServiceSetting.GetTStoLSConnectivityStatus: `{ licenseServer,
+   * status, name, meaning, ok }` (`ok`: a valid license server). [] for scope deployment.
+   */
+  declare readonly connectivity: pulumi.Output<ConnectivityEntry[]>;
 
   constructor(name: string, args: RdsSessionHostLicensingArgs, opts?: pulumi.CustomResourceOptions) {
     super(
@@ -174,5 +182,12 @@ export class RdsSessionHostLicensing extends pulumi.dynamic.Resource {
       "rds",
       "SessionHostLicensing",
     );
+    // A license server the host cannot use is a warning, not a failure: the settings are applied as
+    // declared (the server may be fixed later). Sent once the outputs are known (after create/update, and
+    // on every up from the state), never in a preview of a new host.
+    pulumi.all([this.serverName, this.connectivity]).apply(([serverName, connectivity]) => {
+      const warning = connectivityWarning(serverName || name, connectivity);
+      if (warning) void pulumi.log.warn(warning, this);
+    });
   }
 }

@@ -236,9 +236,15 @@ export function parsePolicyServerList(value: string): string[] {
 
 // ---- the live state, read ------------------------------------------------------------------------
 
+/**
+ * A read of get.ps1 as interpret takes it: `connectivity` may be absent (a read recorded before the field
+ * existed, or a caller that did not ask for it); it is then [].
+ */
+export type GetRead = Omit<GetResult, "connectivity"> & Partial<Pick<GetResult, "connectivity">>;
+
 /** get.ps1's result as the outputs see it. */
 export interface LiveState {
-  raw: GetResult;
+  raw: GetRead;
   serverName: string;
   effectiveMode: string;
   effectiveLicenseServers: string[];
@@ -252,6 +258,8 @@ export interface LiveState {
   domainJoined: boolean | null;
   /** TerminalServerMode 1 (the RD Session Host role); null when not read (scope deployment) or not reported. */
   sessionHostRole: boolean | null;
+  /** GetTStoLSConnectivityStatus per license server in effect ([] for scope deployment). */
+  connectivity: GetResult["connectivity"];
 }
 
 /** TerminalServerMode: 1 = Application Server (the RD Session Host role), 0 = Remote Administration. */
@@ -260,7 +268,7 @@ export function sessionHostRoleFrom(terminalServerMode: number | null): boolean 
 }
 
 /** get.ps1's result as the outputs see it: Group Policy wins over the local (WMI) values. */
-export function interpret(raw: GetResult): LiveState {
+export function interpret(raw: GetRead): LiveState {
   const osVersion = osVersionFromWindows(raw.os) ?? "";
   const common = {
     raw,
@@ -269,6 +277,7 @@ export function interpret(raw: GetResult): LiveState {
     osVersion,
     domainJoined: raw.partOfDomain,
     sessionHostRole: raw.scope === "deployment" ? null : sessionHostRoleFrom(raw.terminalServerMode),
+    connectivity: raw.connectivity ?? [],
   };
   if (raw.scope === "deployment") {
     return {

@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { connectionSchema } from "../../powershell/transport";
 import { deriveFields, freeTextRule, inputObject } from "../fields";
+import { connectivityEntrySchema, type ConnectivityEntry } from "./connectivity";
 import { CAL_VERSIONS } from "./rules";
 
 function describe(value: unknown): string {
@@ -153,6 +154,7 @@ export const FIELDS = deriveFields({
   osVersion: { output: true },
   domainJoined: { output: true },
   sessionHostRole: { output: true },
+  connectivity: { output: true },
 });
 
 /** The provider inputs after check: validated, normalised, defaults filled in. */
@@ -177,6 +179,8 @@ export type SessionHostLicensingOutputs = SessionHostLicensingInputs & {
   domainJoined: boolean | null;
   /** The RD Session Host role (TerminalServerMode 1); null for scope deployment (not read there). */
   sessionHostRole: boolean | null;
+  /** GetTStoLSConnectivityStatus for each license server in effect, in order; [] for scope deployment. */
+  connectivity: ConnectivityEntry[];
 };
 
 /** Every output key the class declares (so the SDK makes each an Output). */
@@ -213,6 +217,8 @@ export const getResultSchema = z.object({
   os: z.object({ caption: nullableString, version: nullableString, buildNumber: nullableString }),
   partOfDomain: z.boolean().nullable(),
   domain: nullableString,
+  /** GetTStoLSConnectivityStatus for each license server in effect (sessionHost); [] for deployment. */
+  connectivity: z.array(connectivityEntrySchema),
 });
 export type GetResult = z.infer<typeof getResultSchema>;
 

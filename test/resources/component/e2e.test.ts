@@ -47,6 +47,8 @@ function environment(licenseServerId?: pulumi.Input<string>) {
         connection: sim(LS),
         contact: { firstName: "Ada", lastName: "Lovelace", company: 'Contoso "RDS" Ltd', countryRegion: "United Kingdom" },
         activation: licenseServerId === undefined ? { method: "web" } : { method: "web", licenseServerId },
+        // Per User in a domain: the server belongs in the Terminal Server License Servers group (RDS-LIC-009).
+        addToLicenseServersGroup: true,
       },
       calPacks: [
         {
@@ -168,7 +170,7 @@ describe("RdsLicensing end to end (web activation in two phases, 3 packs, 4 sess
     transcript.phase1 = { warnings: ours, outputs };
   }, 900_000);
 
-  it("phase 2: with the license server id, activation precedes installation precedes host configuration, and every finding passes", async () => {
+  it("phase 2: with the license server id, activation precedes installation precedes host configuration, and every error and warning finding passes", async () => {
     // The command the warning names (npx rds-sim runs this package's bin), and what it prints.
     const printed = execFileSync(process.execPath, [CLI, "--state-dir", stateDir, "clearinghouse", "license-server-id", productId], {
       encoding: "utf8",
@@ -235,7 +237,8 @@ describe("RdsLicensing end to end (web activation in two phases, 3 packs, 4 sess
     }
     expect(engine.outputs(run.registered.find((u) => short(u) === "farm-sh4")!).osVersion).toBe("2019");
 
-    // The findings, computed by the component from the real outputs: all green.
+    // The findings, computed by the component from the real outputs: every error and warning passes
+    // (the server in the AD group, each host reaching it); the Per Device pack no host uses is info.
     const findings = await findingsOf(env!);
     expect(findings.map((f) => [f.id, f.status])).toEqual([
       ["RDS-LIC-001", "pass"],
@@ -246,8 +249,18 @@ describe("RdsLicensing end to end (web activation in two phases, 3 packs, 4 sess
       ["RDS-LIC-006", "pass"],
       ["RDS-LIC-007", "pass"],
       ["RDS-LIC-008", "pass"],
+      ["RDS-LIC-009", "pass"],
+      ["RDS-LIC-010", "pass"],
+      ["RDS-LIC-011", "pass"],
+      ["RDS-LIC-012", "fail"],
+      ["RDS-LIC-013", "pass"],
     ]);
     expect(findings.find((f) => f.id === "RDS-LIC-002")!.detail).toContain("75 Per User CALs available");
+    expect(findings.find((f) => f.id === "RDS-LIC-012")).toMatchObject({
+      severity: "info",
+      detail: expect.stringMatching(/^unused: #\d+ perDevice 2022 \(10 CALs\)$/),
+    });
+    expect(findings.find((f) => f.id === "RDS-LIC-013")!.detail).toBe("4 host-to-server links valid");
 
     const outputs = await stackOutputs(env!, run);
     expect(outputs).toMatchObject({ activationStatus: "activated", deferred: [], nextStep: "" });

@@ -6,7 +6,8 @@
  * destroy. The decisions (the same cycle over two session hosts, a list emptied out of band, a Group
  * Policy override, resetOnDelete, bad input) run in process in provider.fast.test.ts. What the fake world
  * there does not model, so is only here: the emulator's WMI call log (the writes the host received, in
- * order, and the emulator's clocks across hosts), and the secrets of a program's state through gRPC. *
+ * order, and the emulator's clocks across hosts), the secrets of a program's state through gRPC, and
+ * the `connectivity` output following a network cut and its repair (refresh) with the up's warning. *
  * Real: the Pulumi SDK running the program (RdsLicenseServer, RdsCalPack, RdsSessionHostLicensing
  * classes), the serialized `__provider` shims, the dynamic-provider host process and gRPC, the built
  * providers (bin/) of all three resources, the runner, pwsh 7 and the operation scripts.
@@ -23,7 +24,8 @@ import { createEngine, type Engine } from "../../helpers/engine";
 import { assertBuilt, startProviderHost, type ProviderHost } from "../../helpers/providerHost";
 import { runProgram } from "../component/liveProgram";
 import { expectSh1Configured, expectPackBeforeHosts, LS, LS_URN, PACK_URN, programFor, rpcsOf, SH1, SH1_URN } from "./program";
-import { callLog, callLogs, hostView, outOfBand, type CallLogRow } from "./simAdmin";
+import { withWarnings } from "../../helpers/warnings";
+import { callLog, callLogs, hostView, outOfBand, setFault, type CallLogRow } from "./simAdmin";
 
 const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "rds-shl-provider-"));
 /** One session host: the second one of the full program (and its list drift) is provider.fast.test.ts's. */
@@ -130,6 +132,35 @@ describe("RdsSessionHostLicensing through the host: one cycle", () => {
 
     const again = await engine.refresh();
     expect(again.filter((r) => r.op !== "same")).toEqual([]);
+  }, 600_000);
+
+  it("a network cut to the license server shows in connectivity after a refresh, with a warning on the next up; the repair after the next refresh", async () => {
+    const lsName = engine.outputs(LS_URN).serverName as string;
+    const valid = { licenseServer: lsName, status: 11, name: "LS_CONNECTABLE_VALID_LS", ok: true };
+    expect(engine.outputs(SH1_URN).connectivity).toEqual([expect.objectContaining(valid)]);
+
+    await setFault(stateDir, SH1, "networkCut", LS);
+    await engine.refresh();
+    expect(engine.outputs(SH1_URN).connectivity).toEqual([
+      {
+        licenseServer: lsName,
+        status: 6,
+        name: "LS_NOT_CONNECTABLE",
+        meaning: "Remote Desktop Services cannot connect to the license server.",
+        ok: false,
+      },
+    ]);
+    // An up changes nothing on the host (the settings are as declared) and warns about the server.
+    const { result: run, warnings } = await withWarnings(() => runProgram(engine, program));
+    expect(run.errors).toEqual([]);
+    expect(run.steps.map((s) => s.op)).toEqual(["same", "same", "same"]);
+    expect(warnings.filter((w) => w.includes("LS_NOT_CONNECTABLE"))).toEqual([
+      expect.stringContaining(`cannot get CALs from its license server: ${lsName} (6 LS_NOT_CONNECTABLE`),
+    ]);
+
+    await setFault(stateDir, SH1, "networkCut", { to: LS, cut: false });
+    await engine.refresh();
+    expect(engine.outputs(SH1_URN).connectivity).toEqual([expect.objectContaining(valid)]);
   }, 600_000);
 
   it("destroy leaves the host configured (resetOnDelete defaults to false)", async () => {

@@ -252,6 +252,7 @@ const raw = (over: Partial<GetResult>): GetResult => ({
   os: { caption: "Microsoft Windows Server 2022 Standard", version: "10.0.20348", buildNumber: "20348" },
   partOfDomain: true,
   domain: "contoso.com",
+  connectivity: [],
   ...over,
 });
 
@@ -403,6 +404,7 @@ describe("the field table", () => {
       "osVersion",
       "domainJoined",
       "sessionHostRole",
+      "connectivity",
     ]);
     expect(
       Object.entries(FIELDS.diffSpec)
@@ -435,7 +437,19 @@ describe("findings (Best Practices Analyzer-style)", () => {
   const status = (input: FindingsInput) => Object.fromEntries(computeFindings(input).map((f) => [f.id, f.status]));
 
   it("all pass for a healthy environment, in id order, each with severity, title and a one-line fix", () => {
-    const findings = computeFindings(healthy());
+    // Every fact given (the AD group, CAL usage, connectivity, the clock), so every finding is reported.
+    const input = healthy();
+    input.licenseServer = {
+      ...input.licenseServer,
+      licenseServersGroup: { domainJoined: true, domain: "contoso.com", member: true, scpRegistered: true },
+      calUsage: {
+        packs: [{ keyPackId: 3, calType: "perUser", productVersion: "2022", installed: 10, issued: 0, available: 10 }],
+        perDevice: { total: 0, listed: [], limit: 50 },
+        perUser: { installed: 10, issued: 4, reportAvailable: true, reason: null },
+      },
+    };
+    input.hosts[0].connectivity = [{ licenseServer: "ls01", status: 11, name: "LS_CONNECTABLE_VALID_LS", meaning: "valid", ok: true }];
+    const findings = computeFindings(input, { now: new Date("2026-06-01T00:00:00Z") });
     expect(findings.map((f) => f.id)).toEqual(Object.keys(FINDINGS));
     expect(
       findings.every((f) => f.status === "pass" && !f.fix.includes("\n") && f.title === FINDINGS[f.id as keyof typeof FINDINGS].title),

@@ -1,10 +1,11 @@
 # Admin functions: faults and Group Policy values of a host.
 
-$script:FaultNames = @('clearinghouseUnreachable', 'accessDenied', 'providerFailure', 'latencyMs', 'classNotReadyCalls', 'activationStatusUnknown', 'failureStyle', 'groupPolicy')
+$script:FaultNames = @('clearinghouseUnreachable', 'accessDenied', 'providerFailure', 'latencyMs', 'classNotReadyCalls', 'activationStatusUnknown', 'failureStyle', 'groupPolicy', 'networkCut')
 
-# The fault switches of a host, typed (the host view and the fault view both show them).
+# The fault switches of a host, typed (the host view and the fault view both show them). networkCuts is
+# shown only while the host has a cut, so views of hosts without one stay as they were.
 function Get-RdsFaultSwitches($S) {
-    [ordered]@{
+    $view = [ordered]@{
         clearinghouseUnreachable = [bool]$S.faults.clearinghouseUnreachable
         accessDenied             = [bool]$S.faults.accessDenied
         providerFailure          = [bool]$S.faults.providerFailure
@@ -13,6 +14,77 @@ function Get-RdsFaultSwitches($S) {
         activationStatusUnknown  = [bool]$S.faults.activationStatusUnknown
         failureStyle             = [string]$S.faults.failureStyle
     }
+    $cuts = Get-RdsNetworkCuts $S
+    if ($cuts.Length -gt 0) { $view.networkCuts = $cuts }
+    $view
+}
+
+# ---- Network cuts: "these two hosts cannot reach each other" ---------------------------------------
+# A cut is stored on the host it was set on (state key networkCuts, the other hosts' names; absent while
+# empty) and works both ways: GetTStoLSConnectivityStatus looks at both hosts' lists.
+
+function Get-RdsNetworkCuts($S) {
+    $list = [System.Collections.Generic.List[string]]::new()
+    if ($S.Contains('networkCuts')) { foreach ($e in @($S['networkCuts'])) { $list.Add((ConvertFrom-RdsStored $e)) } }
+    , $list.ToArray()
+}
+
+# True when $S has a cut to $OtherHost (the same name, or its short name / FQDN).
+function Test-RdsNetworkCut($S, [string]$OtherHost) {
+    foreach ($name in (Get-RdsNetworkCuts $S)) { if (Test-RdsHostNameMatch $name $OtherHost) { return $true } }
+    $false
+}
+
+function Set-RdsNetworkCutEntry($S, [string]$To, [bool]$Cut) {
+    $kept = [System.Collections.Generic.List[object]]::new()
+    foreach ($name in (Get-RdsNetworkCuts $S)) { if (-not (Test-RdsHostNameMatch $name $To)) { $kept.Add((ConvertTo-RdsStored $name)) } }
+    if ($Cut) { $kept.Add((ConvertTo-RdsStored $To)) }
+    if ($kept.Count -gt 0) { $S['networkCuts'] = $kept.ToArray() } else { $S.Remove('networkCuts') }
+}
+
+# The networkCut fault's value: a host name (cut), or @{ to = <host>; cut = <bool, default true> }.
+function ConvertTo-RdsNetworkCutValue([object]$Value, [string]$From) {
+    $to = $null; $cut = $true
+    $v = if ($null -ne $Value) { $Value.PSObject.BaseObject } else { $null }
+    if ($v -is [string]) { $to = $v }
+    elseif ($v -is [System.Collections.IDictionary]) {
+        foreach ($k in $v.Keys) {
+            if ([string]$k -eq 'to') { $to = [string]$v[$k] }
+            elseif ([string]$k -eq 'cut') { $cut = ConvertTo-RdsBool $v[$k] 'cut' }
+            else { throw [System.ArgumentException]::new("RdsEmulator: unknown networkCut value '$k' (to, cut)") }
+        }
+    }
+    else { throw [System.ArgumentException]::new('RdsEmulator: the networkCut fault takes a host name or @{ to = <host>; cut = $true|$false }') }
+    Assert-RdsHostName $to
+    if (Test-RdsHostNameMatch $to $From) { throw [System.ArgumentException]::new('RdsEmulator: a network cut is between two hosts; a host always reaches itself') }
+    @{ to = $to.Trim(); cut = $cut }
+}
+
+# A restored link is restored both ways: the cut may have been set on the other host. Its state is
+# written only when it exists (a cut must not create a host); -To may name it by its short name or FQDN.
+function Clear-RdsPeerNetworkCut([string]$Peer, [string]$From) {
+    foreach ($name in (Get-RdsSimulatedHostNames)) {
+        if (-not (Test-RdsHostNameMatch $Peer $name) -or (Test-RdsHostNameMatch $name $From)) { continue }
+        Invoke-RdsAdmin $name { param($S) if (Test-RdsNetworkCut $S $From) { Set-RdsNetworkCutEntry $S $From $false } }
+    }
+}
+
+function Set-RdsSimNetworkCut {
+    <# Cut the network between two hosts (-From defaults to the current host): each GetTStoLSConnectivityStatus
+       between them answers LS_NOT_CONNECTABLE (6), whichever host asks. Stored on -From. Returns -From's
+       fault view (its networkCuts). #>
+    [CmdletBinding()]
+    param([string]$From, [Parameter(Mandatory)][string]$To)
+    Set-RdsSimFault -HostName $From -Fault networkCut -Value @{ to = $To; cut = $true }
+}
+
+function Clear-RdsSimNetworkCut {
+    <# Restore the network between -From and -To (the cut is removed on both hosts, whichever it was set
+       on); without -To, every cut set on -From. Returns -From's fault view. #>
+    [CmdletBinding()]
+    param([string]$From, [string]$To)
+    if ($To) { return Set-RdsSimFault -HostName $From -Fault networkCut -Value @{ to = $To; cut = $false } }
+    Clear-RdsSimFault -HostName $From -Fault networkCut
 }
 
 # The Group Policy licensing values of a host.
@@ -51,7 +123,8 @@ function ConvertTo-RdsPolicyValues([object]$LicensingMode, [object]$LicenseServe
 function Set-RdsSimFault {
     <# Switch a fault on a host. Fault names: clearinghouseUnreachable, accessDenied, providerFailure,
        activationStatusUnknown (bool); latencyMs, classNotReadyCalls (int >= 0); failureStyle
-       (return|exception); groupPolicy (@{ LicensingMode = 2|4|6; LicenseServers = 'a,b' }). #>
+       (return|exception); groupPolicy (@{ LicensingMode = 2|4|6; LicenseServers = 'a,b' }); networkCut
+       (a host name: cut the network to it; @{ to = <host>; cut = $false } restores it). #>
     [CmdletBinding()]
     param(
         [string]$HostName,
@@ -84,10 +157,13 @@ function Set-RdsSimFault {
             }
             ConvertTo-RdsPolicyValues $mode $servers $hasMode $hasServers
         }
+        'networkCut' { ConvertTo-RdsNetworkCutValue $Value $h }
     }
+    if ($name -eq 'networkCut' -and -not $v.cut) { Clear-RdsPeerNetworkCut $v.to $h }
     Invoke-RdsAdmin $h {
         param($S)
-        if ($name -eq 'groupPolicy') {
+        if ($name -eq 'networkCut') { Set-RdsNetworkCutEntry $S $v.to $v.cut }
+        elseif ($name -eq 'groupPolicy') {
             if ($v.ContainsKey('LicensingMode')) { $S.groupPolicy.LicensingMode = $v.LicensingMode }
             if ($v.ContainsKey('LicenseServers')) { $S.groupPolicy.LicenseServers = ConvertTo-RdsStored $v.LicenseServers }
         }
@@ -97,7 +173,8 @@ function Set-RdsSimFault {
 }
 
 function Clear-RdsSimFault {
-    <# Clear one fault (or all of them, Group Policy values included) on a host. #>
+    <# Clear one fault (or all of them, Group Policy values included) on a host. networkCut clears the cuts
+       set on this host (a cut set on the other host stays: Clear-RdsSimNetworkCut -To removes both). #>
     [CmdletBinding()]
     param([string]$HostName, [string]$Fault)
     $h = Resolve-RdsAdminHost $HostName
@@ -112,8 +189,10 @@ function Clear-RdsSimFault {
         if (-not $name) {
             $S.faults = $defaults
             $S.groupPolicy = [ordered]@{ LicensingMode = $null; LicenseServers = $null }
+            $S.Remove('networkCuts')
         }
         elseif ($name -eq 'groupPolicy') { $S.groupPolicy = [ordered]@{ LicensingMode = $null; LicenseServers = $null } }
+        elseif ($name -eq 'networkCut') { $S.Remove('networkCuts') }
         else { $S.faults[$name] = $defaults[$name] }
         Get-RdsFaultView $S
     }

@@ -28,6 +28,9 @@ const farm = new RdsLicensing("quickstart", {
       countryRegion: config.get("countryRegion") ?? "United Kingdom",
     },
     activation: { method: "automatic" },
+    // Per User CALs are tracked in Active Directory only for a license server in the domain's "Terminal
+    // Server License Servers" group (RDS-LIC-009); adding it needs Domain Admins (the simulated admin is one).
+    addToLicenseServersGroup: true,
   },
   calPacks: [
     {
@@ -65,5 +68,5 @@ export const activationStatus = farm.licenseServer.activationStatus;
 export const calsAvailable = pulumi
   .all(farm.calPacks.map((pack) => pack.availableLicenses))
   .apply((counts) => counts.reduce((sum, n) => sum + n, 0));
-/** RDS-LIC-001 ... RDS-LIC-008: each { id, severity, status: "pass" | "fail", title, fix, detail }. */
+/** RDS-LIC-001 ... RDS-LIC-013: each { id, severity, status: "pass" | "fail", title, fix, detail }. */
 export const findings = farm.findings;

@@ -96,7 +96,7 @@ describe("without the Pulumi CLI: the bundled harness", () => {
     const cals = Number(/^\s+calsAvailable\s+: (\d+)$/m.exec(out)?.[1]);
     expect(cals).toBe(75);
     expect(out).toMatch(/^\s+productId\s+: "\d{5}-\d{5}-\d{5}-[A-Z]{2}\d{3}"$/m);
-    expect(out).toContain("Findings: 8 pass, 0 fail");
+    expect(out).toContain("Findings: 13 pass, 0 fail");
     expect(r.stderr).not.toMatch(/error/i);
     // The provider's progress lines, as the demo prints them: the role install (the demo makes the
     // simulated one take a few seconds and ticks every second), the Clearinghouse call, the pack installs.
@@ -139,7 +139,7 @@ describe("without the Pulumi CLI: the bundled harness", () => {
     expect(result.counts).toEqual({ create: 0, update: 0, replace: 0, delete: 0, same: 5 });
     expect(result.outputs.activationStatus).toBe("activated");
     expect(result.outputs.calsAvailable).toBeGreaterThan(0);
-    expect(result.outputs.findings).toHaveLength(8);
+    expect(result.outputs.findings).toHaveLength(13);
     expect(result.outputs.findings.filter((f) => f.status !== "pass")).toEqual([]);
     // The report still goes to stderr, and says it.
     expect(r.stderr).toContain("--harness: using the bundled harness.");

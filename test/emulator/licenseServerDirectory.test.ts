@@ -212,6 +212,30 @@ describe("Win32_TSLicenseReport (per-user usage reports)", () => {
     });
   });
 
+  test("the report through the legacy WMI dialect: [wmiclass] GenerateReportEx, the instance's Fetch* and DeleteReport act on that report (one object model with CIM)", async () => {
+    const host = uniqueHost("repwmi");
+    const r = await fx.on<Record<string, unknown>>(
+      host,
+      `${PS_ACTIVATED}Set-RdsSimHostConfig -Settings @{ licenseServersGroup = $true } | Out-Null
+       ${PACK}$null = Add-RdsSimIssuedLicense -KeyPackId $id -Count 3 -User 'ada'
+       $first = ([wmiclass]'root\\cimv2:Win32_TSLicenseReport').GenerateReportEx().FileName
+       $name = ([wmiclass]'root\\cimv2:Win32_TSLicenseReport').GenerateReportEx().FileName
+       $rep = Get-WmiObject -Class Win32_TSLicenseReport | Where-Object FileName -eq $name
+       $summary = $rep.FetchReportSummaryEntries(0, 0)
+       $entries = Invoke-WmiMethod -InputObject $rep -Name FetchReportEntries -ArgumentList 0, 0
+       $deleted = $rep.DeleteReport().ReturnValue
+       [pscustomobject]@{
+         summary = $summary.ReturnValue; perUserIssued = @($summary.ReportSummaryEntries | Where-Object TSCALType -eq 'Per User')[0].IssuedLicenses
+         entries = $entries.ReturnValue; users = @($entries.ReportEntries | ForEach-Object User)
+         deleted = $deleted; left = @(Get-CimInstance -ClassName Win32_TSLicenseReport | ForEach-Object FileName)
+         first = $first }`,
+      { pt: 1, lc: 10, pv: 6 },
+    );
+    expect(r).toMatchObject({ summary: 0, perUserIssued: 3, entries: 0, users: ["ada-1", "ada-2", "ada-3"], deleted: 0 });
+    // DeleteReport removed the report it was called on, not another one.
+    expect(r.left).toEqual([r.first]);
+  });
+
   test("outside the group, per-user tracking and reporting do not work (Microsoft): the per-user row says Not Tracking, no entries", async () => {
     const host = uniqueHost("rep");
     const r = await fx.on<{ row: Record<string, unknown>; entries: number }>(

@@ -124,11 +124,9 @@ function Invoke-LsReportGenerate($S, $In) {
     @{ FileName = $name }
 }
 
-# The report an instance method was called on. The dispatcher passes an instance method only the state and
-# its arguments, so the instance comes from Invoke-CimMethod's -InputObject, in the caller's (dynamic) scope.
+# The report an instance method was called on (Invoke-CimMethod -InputObject, or a WMI object's method).
 function Get-RdsCalledReport($S) {
-    $inputObject = Get-Variable -Name InputObject -ValueOnly -ErrorAction Ignore
-    $name = [string](Get-RdsOptionalProperty $inputObject 'FileName')
+    $name = [string](Get-RdsOptionalProperty (Get-RdsCalledInstance) 'FileName')
     foreach ($r in @($S.licenseServer['reports'])) { if ($null -ne $r -and [string]$r.FileName -ceq $name) { return $r } }
     Stop-RdsMethod $script:WBEM_E_NOT_FOUND "no license report named '$name' on this license server (deleted?)"
 }

@@ -107,7 +107,8 @@ function Invoke-CimMethod {
                     if ($viaInstance) { $c = Resolve-RdsInputObject $InputObject; $className = $c.Name; $ns = $c.Namespace }
                     # CimCmdlets builds the parameters on the client first: its ArgumentExceptions never reach the host.
                     $sent = ConvertTo-RdsSentArguments $Arguments $className $MethodName $viaInstance
-                    Invoke-RdsMethodTransaction $target.Host $className $ns $MethodName $sent $viaInstance 'Invoke-CimMethod' $null
+                    $instance = $(if ($viaInstance) { $InputObject } else { $null })
+                    Invoke-RdsMethodTransaction $target.Host $className $ns $MethodName $sent $viaInstance 'Invoke-CimMethod' $null $instance
                 })
             if ($r.ok) { Add-RdsPSComputerName $r.value $target.ComputerName }
             else { Write-RdsSimError $PSCmdlet $r.err 'Invoke-CimMethod' $MethodName }
@@ -116,7 +117,7 @@ function Invoke-CimMethod {
 }
 
 # One logged method call on a host (Invoke-CimMethod, Invoke-WmiMethod, the WMI adapter's methods).
-function Invoke-RdsMethodTransaction([string]$HostName, [string]$ClassName, [string]$Namespace, [string]$MethodName, [System.Collections.IDictionary]$Sent, [bool]$ViaInstance, [string]$CmdletName, [string]$Dialect) {
+function Invoke-RdsMethodTransaction([string]$HostName, [string]$ClassName, [string]$Namespace, [string]$MethodName, [System.Collections.IDictionary]$Sent, [bool]$ViaInstance, [string]$CmdletName, [string]$Dialect, [object]$Instance = $null) {
     $call = @{ cmdlet = $CmdletName; className = $ClassName; method = $MethodName; result = 0u }
     if ($Dialect) { $call.dialect = $Dialect }
     Invoke-RdsHostTransaction -TxHost $HostName -TxCall $call -TxAction {
@@ -124,7 +125,7 @@ function Invoke-RdsMethodTransaction([string]$HostName, [string]$ClassName, [str
         try {
             $class = Resolve-RdsClass $ClassName $Namespace
             $call.className = $class.Name
-            Invoke-RdsMethodCall $S $class $MethodName $Sent $ViaInstance $call
+            Invoke-RdsMethodCall $S $class $MethodName $Sent $ViaInstance $call $Instance
         }
         catch { if (Test-RdsSimException $_.Exception) { $call.result = [uint32]$_.Exception.Data['RdsSimCode'] }; throw }
     }

@@ -76,17 +76,19 @@ function Invoke-WmiMethod {
                     $ns = if ($Namespace) { $Namespace } else { 'root\cimv2' }
                     $server = $cn
                     $viaInstance = $false
+                    $instance = $null
                     switch ($PSCmdlet.ParameterSetName) {
                         'path' {
                             $p = ConvertFrom-RdsWmiPath $Path
                             $className = $p.ClassName; $ns = $p.Namespace; $viaInstance = $p.Instance
                             if ($p.Server) { $server = $p.Server }
                             # An instance path binds the instance first: one that does not exist is "Not found".
-                            if ($viaInstance) { [void](Get-RdsWmiInstanceByPath (Resolve-RdsWmiHost $server) (Resolve-RdsClass $className ($ns.Replace('\', '/'))) $Path $null) }
+                            if ($viaInstance) { $instance = Get-RdsWmiInstanceByPath (Resolve-RdsWmiHost $server) (Resolve-RdsClass $className ($ns.Replace('\', '/'))) $Path $null }
                         }
                         'object' {
                             $className = [string]$InputObject.__CLASS; $ns = [string]$InputObject.__NAMESPACE
                             $server = [string]$InputObject.__SERVER; $viaInstance = [int]$InputObject.__GENUS -eq 2
+                            if ($viaInstance) { $instance = $InputObject }
                         }
                     }
                     $hostName = Resolve-RdsWmiHost $server
@@ -94,7 +96,7 @@ function Invoke-WmiMethod {
                     $spec = $script:Methods[$c.Name][$Name.ToLowerInvariant()]
                     $sent = [ordered]@{}
                     if ($null -ne $spec) { $sent = ConvertTo-RdsWmiSentArguments $spec $ArgumentList $true }
-                    $result = Invoke-RdsMethodTransaction $hostName $c.Name $c.Namespace $Name $sent $viaInstance 'Invoke-WmiMethod' 'wmi'
+                    $result = Invoke-RdsMethodTransaction $hostName $c.Name $c.Namespace $Name $sent $viaInstance 'Invoke-WmiMethod' 'wmi' $instance
                     $computer = Invoke-RdsHostTransaction -TxHost $hostName -TxCall $null -TxAction { param($S) Get-RdsComputerName $S }
                     ConvertTo-RdsWmiMethodResult $result $computer $c.Namespace
                 })

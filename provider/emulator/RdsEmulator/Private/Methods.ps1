@@ -33,7 +33,11 @@ function New-RdsMethodResult([string]$ClassName, [hashtable]$Spec, [uint32]$Retu
 }
 
 # $Sent: the arguments as CimCmdlets sent them (ConvertTo-RdsSentArguments in CimArguments.ps1).
-function Invoke-RdsMethodCall($S, [hashtable]$Class, [string]$MethodName, [System.Collections.IDictionary]$Sent, [bool]$ViaInstance, [hashtable]$Call) {
+# The instance an instance method was called on, while its implementation runs (Get-RdsCalledInstance).
+$script:CalledInstance = $null
+
+# $Instance: the instance of an instance method (Invoke-CimMethod -InputObject, a WMI object's method), else $null.
+function Invoke-RdsMethodCall($S, [hashtable]$Class, [string]$MethodName, [System.Collections.IDictionary]$Sent, [bool]$ViaInstance, [hashtable]$Call, [object]$Instance = $null) {
     Assert-RdsClassAvailable $S $Class
     $spec = $script:Methods[$Class.Name][$MethodName.ToLowerInvariant()]
     if ($null -eq $spec) { throw (New-RdsWmiError $script:WBEM_E_INVALID_METHOD "Method '$MethodName' not found on class $($Class.Name)" -Infra) }
@@ -72,7 +76,10 @@ function Invoke-RdsMethodCall($S, [hashtable]$Class, [string]$MethodName, [Syste
                 throw (New-RdsWmiError $script:WBEM_E_INVALID_PARAMETER "$($Class.Name).$($spec.Name) requires parameter '$($p[0])'")
             }
         }
-        $out = & $spec.Impl $S $in
+        $previousInstance = $script:CalledInstance
+        $script:CalledInstance = $Instance
+        try { $out = & $spec.Impl $S $in }
+        finally { $script:CalledInstance = $previousInstance }
         if ($out -isnot [hashtable]) { throw "RdsEmulator internal error: $($spec.Name) returned $($out.GetType().Name)" }
         $Call.result = 0u
         return (New-RdsMethodResult $Class.Name $spec 0 $out)
@@ -87,3 +94,6 @@ function Invoke-RdsMethodCall($S, [hashtable]$Class, [string]$MethodName, [Syste
 }
 
 function Stop-RdsMethod([uint32]$Code, [string]$Message) { throw (New-RdsWmiError $Code $Message) }
+
+# The instance the running instance method was called on (both dialects), or $null for a static method.
+function Get-RdsCalledInstance { $script:CalledInstance }

@@ -191,7 +191,8 @@ function Invoke-RdsWmiAdapterMethod([object]$WmiObject, [string]$MethodName, [ob
     $spec = $script:Methods[$t.Class.Name][$MethodName.ToLowerInvariant()]
     $sent = ConvertTo-RdsWmiSentArguments $spec $Arguments $false
     $viaInstance = [int]$WmiObject.__GENUS -eq 2
-    $r = $script:Isolated.InvokeReturnAsIs({ Invoke-RdsMethodTransaction $t.Host $t.Class.Name $t.Class.Namespace $MethodName $sent $viaInstance 'ManagementObject.InvokeMethod' 'wmi' })
+    $instance = $(if ($viaInstance) { $WmiObject } else { $null })
+    $r = $script:Isolated.InvokeReturnAsIs({ Invoke-RdsMethodTransaction $t.Host $t.Class.Name $t.Class.Namespace $MethodName $sent $viaInstance 'ManagementObject.InvokeMethod' 'wmi' $instance })
     if (-not $r.ok) { throw (ConvertTo-RdsWmiException $r.err) }
     ConvertTo-RdsWmiMethodResult $r.value $t.Server $t.Class.Namespace
 }

@@ -14,41 +14,17 @@
  * `config` for the group membership, `issue` for clients and users taking CALs). What the provider did is
  * the record of the operation scripts it ran.
  */
-import { createEngine, type Engine } from "../../../engine/engine";
-import { startInProcessHost } from "../../../engine/inProcessHost";
-import { resetOperationRunner, setOperationRunner } from "../../../provider/powershell/runner";
-import { useFastJournal } from "../../fake/fastJournal";
-import { recordOperations, type OpRecord } from "../../fake/opRecorder";
-import { FakeRunner } from "../../fake/runner";
-import { providerTableOf, providers, Sim } from "../../reliability/support";
-import { expectFailure, LS, programFor } from "./program";
+import type { OpRecord } from "../../fake/opRecorder";
+import { useInProcessProvider } from "./inProcess";
+import { expectFailure, LS } from "./program";
 
 jest.setTimeout(60_000);
 
-const { stateDir } = useFastJournal("ls-group-fast");
-const { args, program } = programFor(stateDir);
-
-let runner: FakeRunner;
-let sim: Sim;
-const { core: recordingCore, ops } = recordOperations(() => runner);
-
-beforeAll(() => {
-  setOperationRunner(recordingCore);
-  sim = new Sim(stateDir);
-});
-
-afterAll(() => resetOperationRunner());
-
-function fresh(): void {
-  runner = new FakeRunner();
-  ops.length = 0;
-}
+const { args, program, ops, sim, fresh, world, newEngine } = useInProcessProvider("ls-group-fast");
 
 const groupRuns = (mark = 0): OpRecord[] => ops.slice(mark).filter((r) => r.op === "licenseServer/group");
 const adds = (mark = 0) => groupRuns(mark).filter((r) => r.ok && r.result!.added);
 
-const host = startInProcessHost({ providers: providerTableOf(providers()) });
-const newEngine = (): Engine => createEngine(host);
 const withGroup = () => program(args({ addToLicenseServersGroup: true }));
 
 test("create adds the server once; up again runs nothing; a removal is drift; the update adds it again", async () => {
@@ -104,7 +80,7 @@ test("a workgroup server: RDS_VALIDATION at install, before anything is written"
   const err = await expectFailure(newEngine().up([await withGroup()]));
   expect(err.message).toContain("[RDS_VALIDATION]");
   expect(err.message).toContain("in a workgroup");
-  expect(runner.world.view(LS).roleInstalled).toBe(false);
+  expect(world().view(LS).roleInstalled).toBe(false);
   expect(ops.filter((r) => r.op !== "licenseServer/install")).toEqual([]);
 });
 

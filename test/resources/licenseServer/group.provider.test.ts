@@ -16,37 +16,14 @@
  * taking CALs) go through fixtures/SimAdmin.ps1 in pwsh, via the runner in this test process; what the
  * provider did is read from the emulator's call log.
  */
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
-import { closeAll } from "../../../provider/powershell/pool";
-import { createEngine } from "../../helpers/engine";
-import { assertBuilt, DiffChanges, startProviderHost, type ProviderHost } from "../../helpers/providerHost";
-import { expectFailure, LS, programFor } from "./program";
-import { methodCalls, simAdmin, type CallLogEntry } from "./simAdmin";
+import { DiffChanges } from "../../helpers/providerHost";
+import { expectFailure } from "./program";
+import { useRealProviderHost } from "./realHost";
+import { methodCalls, type CallLogEntry } from "./simAdmin";
 
 jest.setTimeout(600_000);
 
-const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "ls-group-"));
-const { conn, args, program } = programFor(stateDir);
-let host: ProviderHost;
-
-beforeAll(async () => {
-  assertBuilt(["provider/resources/licenseServer", "provider/shim.ts", "provider/diff.ts", "provider/check.ts", "provider/powershell"]);
-  host = await startProviderHost();
-});
-
-afterAll(async () => {
-  await host?.close();
-  await closeAll();
-  fs.rmSync(stateDir, { recursive: true, force: true });
-});
-
-async function fresh(hostName = LS) {
-  const admin = simAdmin(conn(hostName));
-  await admin.reset();
-  return admin;
-}
+const { stateDir, args, program, newEngine, fresh } = useRealProviderHost("ls-group-");
 
 const adds = (calls: readonly CallLogEntry[]) => methodCalls(calls).filter((m) => m === "AddLStoTSLSGroup");
 
@@ -56,7 +33,7 @@ interface GroupView {
 
 test("create adds the server to the group (one AddLStoTSLSGroup); a removal by hand is drift at refresh; up adds it again; a second up makes no call", async () => {
   const admin = await fresh();
-  const engine = createEngine(host);
+  const engine = newEngine();
   const spec = await program(args({ addToLicenseServersGroup: true }));
   expect((await engine.up([spec])).map((s) => s.op)).toEqual(["create"]);
   expect(adds(await admin.calls())).toEqual(["AddLStoTSLSGroup"]);
@@ -99,7 +76,7 @@ test("create adds the server to the group (one AddLStoTSLSGroup); a removal by h
 test("a server already in the group: create makes no AddLStoTSLSGroup call", async () => {
   const admin = await fresh();
   await admin.config({ licenseServersGroup: true });
-  const engine = createEngine(host);
+  const engine = newEngine();
   await engine.up([await program(args({ addToLicenseServersGroup: true }))]);
   expect(adds(await admin.calls())).toEqual([]);
 });
@@ -107,7 +84,7 @@ test("a server already in the group: create makes no AddLStoTSLSGroup call", asy
 test("an account that is only a local administrator: RDS_ACCESS_DENIED naming Domain Admins, across gRPC; the rest of the create is recorded", async () => {
   const admin = await fresh();
   await admin.config({ roleInstalled: true, callerRights: "localAdmin" });
-  const engine = createEngine(host);
+  const engine = newEngine();
   const spec = await program(args({ addToLicenseServersGroup: true }));
   const err = await expectFailure(engine.up([spec]));
   expect(err.message).toContain("[RDS_ACCESS_DENIED]");
@@ -123,7 +100,7 @@ test("an account that is only a local administrator: RDS_ACCESS_DENIED naming Do
 test("a server in a workgroup: RDS_VALIDATION before anything is written", async () => {
   const admin = await fresh();
   await admin.config({ domain: "" });
-  const engine = createEngine(host);
+  const engine = newEngine();
   const err = await expectFailure(engine.up([await program(args({ addToLicenseServersGroup: true }))]));
   expect(err.message).toContain("[RDS_VALIDATION]");
   expect(err.message).toContain("workgroup");
@@ -134,7 +111,7 @@ test("a server in a workgroup: RDS_VALIDATION before anything is written", async
 
 test("calUsage after planted issues: per pack, per device (listed), per user from the report", async () => {
   const admin = await fresh();
-  const engine = createEngine(host);
+  const engine = newEngine();
   const spec = await program(args({ addToLicenseServersGroup: true }));
   await engine.up([spec]);
   const device = await admin.installPack(0, 20);

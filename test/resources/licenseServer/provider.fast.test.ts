@@ -21,17 +21,12 @@
  * nextStep names is a separate process: the nextStep's command is asserted here, the id it prints
  * activating the server in test/emulator/cli.test.ts.
  */
-import { createEngine, type Engine } from "../../../engine/engine";
 import { DiffChanges } from "../../../engine/hostProtocol";
-import { startInProcessHost } from "../../../engine/inProcessHost";
 import { isSecret, secret, UNKNOWN, type Props } from "../../../engine/secrets";
 import type { ResourceSpec } from "../../../engine/spec";
-import { resetOperationRunner, setOperationRunner } from "../../../provider/powershell/runner";
 import type { Connection } from "../../../provider/powershell/transport";
-import { useFastJournal } from "../../fake/fastJournal";
-import { recordOperations, type OpRecord } from "../../fake/opRecorder";
-import { FakeRunner } from "../../fake/runner";
-import { providerTableOf, providers, Sim } from "../../reliability/support";
+import type { OpRecord } from "../../fake/opRecorder";
+import { useInProcessProvider } from "./inProcess";
 import {
   activatedOutputs,
   CONTACT,
@@ -42,34 +37,14 @@ import {
   LS2,
   pasted,
   expectUnreachablePartial,
-  programFor,
   WMI_CONTACT,
 } from "./program";
 
 jest.setTimeout(60_000);
 
-const { stateDir } = useFastJournal("ls-provider");
-const { conn, args, program } = programFor(stateDir);
+// ---- the world, the record of the operation scripts it answered, and the provider in process --------
 
-// ---- the world, and the record of the operation scripts it answered --------------------------------
-
-let runner: FakeRunner;
-let sim: Sim;
-/** The provider's scripts, as the world answered them (the administrator's actions are not recorded). */
-const { core: recordingCore, ops } = recordOperations(() => runner);
-
-beforeAll(() => {
-  setOperationRunner(recordingCore);
-  sim = new Sim(stateDir);
-});
-
-afterAll(() => resetOperationRunner());
-
-/** A fresh world (every host created again with the emulator's defaults on first use) and an empty record. */
-function fresh(): void {
-  runner = new FakeRunner();
-  ops.length = 0;
-}
+const { stateDir, conn, args, program, ops, sim, fresh, world, newEngine } = useInProcessProvider("ls-provider");
 
 /** The provider's operation scripts on `host` since `mark` (an index into the record). */
 function opsOn(host: string, mark = 0): OpRecord[] {
@@ -107,20 +82,9 @@ async function invoke(host: string, method: string, uint32Args: Record<string, n
   expect(r.returnValue).toBe(0);
 }
 
-// ---- the provider, in process -----------------------------------------------------------------------
-
-const P = providers();
-const providerTable = providerTableOf(P);
-
-const host = startInProcessHost({ providers: providerTable });
-
-function newEngine(): Engine {
-  return createEngine(host);
-}
-
 /** The activated LS's outputs (its product id and license server id as the world derives them). */
 async function activatedLs() {
-  const productId = runner.world.view(LS).licenseServer.productId;
+  const productId = world().view(LS).licenseServer.productId;
   return activatedOutputs(stateDir, productId, await sim.licenseServerId(productId));
 }
 
@@ -134,7 +98,7 @@ describe("activation by each method", () => {
     const steps = await engine.up([spec]);
     expect(steps.map((s) => s.op)).toEqual(["create"]);
 
-    const view = runner.world.view(LS);
+    const view = world().view(LS);
     expect(engine.entry(spec.urn).id).toBe(LS);
     expect(engine.outputs(spec.urn)).toMatchObject(await activatedLs());
     expect(isSecret(engine.entry(spec.urn).outputs.connection)).toBe(true);
@@ -151,12 +115,12 @@ describe("activation by each method", () => {
     expect(setAt).toBeLessThan(activateAt);
 
     const mark = ops.length;
-    const before = runner.world.hostText(LS);
+    const before = world().hostText(LS);
     const again = await engine.up([await program(args())]);
     expect(again.map((s) => s.op)).toEqual(["same"]);
     expect(again[0].diff!.changes).toBe(DiffChanges.DIFF_NONE);
     expect(opsOn(LS, mark)).toEqual([]);
-    expect(runner.world.hostText(LS)).toBe(before);
+    expect(world().hostText(LS)).toBe(before);
   });
 
   for (const method of ["web", "telephone"] as const) {
@@ -166,7 +130,7 @@ describe("activation by each method", () => {
       const spec = await program(args({ activation: { method } }));
       expect((await engine.up([spec])).map((s) => s.op)).toEqual(["create"]);
       const out = engine.outputs(spec.urn);
-      const productId = runner.world.view(LS).licenseServer.productId;
+      const productId = world().view(LS).licenseServer.productId;
       expect(out).toMatchObject({
         activationStatus: "pending",
         productId,
@@ -176,7 +140,7 @@ describe("activation by each method", () => {
       });
       expectPendingNextStep(String(out.nextStep), method, productId);
       expect(activationCalls(LS)).toEqual([]);
-      expect(runner.world.view(LS).licenseServer.activated).toBe(false);
+      expect(world().view(LS).licenseServer.activated).toBe(false);
 
       // Pending is the desired state until the id is given: a second up changes nothing.
       expect((await engine.up([await program(args({ activation: { method } }))])).map((s) => s.op)).toEqual(["same"]);
@@ -212,7 +176,7 @@ describe("activation by each method", () => {
     expect(err.message).toContain("activating license server on ls.contoso.com");
     expect(err.message).toContain(`for product id ${before.productId}`);
     expect(err.message).toContain("nothing was changed");
-    expect(runner.world.view(LS).licenseServer.activated).toBe(false);
+    expect(world().view(LS).licenseServer.activated).toBe(false);
     expect(engine.outputs((await program(args())).urn)).toEqual(before);
   });
 
@@ -221,7 +185,7 @@ describe("activation by each method", () => {
     await sim.config(LS, { roleInstalled: true });
     await sim.setContact(LS, WMI_CONTACT);
     await invoke(LS, "ActivateServerAutomatic");
-    expect(runner.world.view(LS).licenseServer.activated).toBe(true);
+    expect(world().view(LS).licenseServer.activated).toBe(true);
 
     const engine = newEngine();
     const spec = await program(args());
@@ -264,7 +228,7 @@ describe("updates and replacement", () => {
     expect(engine.outputs(spec.urn).contact).toEqual({ ...LIVE_CONTACT, city: "Manchester", email: "ops@contoso.example" });
     expect(contactWrites(LS, mark)).toHaveLength(1);
     expect(activationCalls(LS, mark)).toEqual([]);
-    expect(runner.world.view(LS).licenseServer.contact.City).toBe("Manchester");
+    expect(world().view(LS).licenseServer.contact.City).toBe("Manchester");
     expect((await engine.up([changed])).map((s) => s.op)).toEqual(["same"]);
   });
 
@@ -274,7 +238,7 @@ describe("updates and replacement", () => {
     const spec = await program(args({ discoveryScope: "forest" }));
     await engine.up([spec]);
     expect(engine.outputs(spec.urn).discoveryScope).toBe("forest");
-    expect(runner.world.view(LS).licenseServer.serverRole).toBe(2);
+    expect(world().view(LS).licenseServer.serverRole).toBe(2);
     expect(roleChanges(LS)).toHaveLength(1);
 
     await invoke(LS, "ChangeRole", { ServerRole: 0 });
@@ -284,7 +248,7 @@ describe("updates and replacement", () => {
     const mark = ops.length;
     expect((await engine.up([spec])).map((s) => s.op)).toEqual(["update"]);
     expect(roleChanges(LS, mark)).toHaveLength(1);
-    expect(runner.world.view(LS).licenseServer.serverRole).toBe(2);
+    expect(world().view(LS).licenseServer.serverRole).toBe(2);
 
     // Not declared: not managed, not compared (a scope set by hand is left alone).
     const unmanaged = await program(args());
@@ -304,9 +268,9 @@ describe("updates and replacement", () => {
     expect(steps[0].diff!.replaces).toEqual(expect.arrayContaining(["host"]));
     expect(engine.entry(spec.urn).id).toBe(LS2);
     expect(engine.outputs(spec.urn)).toMatchObject({ serverName: LS2, activationStatus: "activated" });
-    expect(runner.world.view(LS2).licenseServer.activated).toBe(true);
+    expect(world().view(LS2).licenseServer.activated).toBe(true);
     // the old server's activation was left in place (deactivateOnDelete defaults to false)
-    expect(runner.world.view(LS).licenseServer.activated).toBe(true);
+    expect(world().view(LS).licenseServer.activated).toBe(true);
     // Create before delete: the new server was activated before the old resource's Delete was sent.
     const methods = engine.calls().map((c) => c.method);
     expect(methods.lastIndexOf("Create")).toBeLessThan(methods.lastIndexOf("Delete"));
@@ -361,7 +325,7 @@ describe("refresh shows drift, and the next up repairs it", () => {
     expect(steps.map((s) => s.op)).toEqual(["update"]);
     expect(activationCalls(LS, mark)).toEqual(["ActivateServerAutomatic"]);
     expect(engine.outputs(spec.urn)).toMatchObject({ activationStatus: "activated", activationMethod: "automatic" });
-    expect(runner.world.host(LS).licenseServer.reactivations).toBe(0);
+    expect(world().host(LS).licenseServer.reactivations).toBe(0);
     expect((await engine.refresh()).map((d) => d.op)).toEqual(["same"]);
   });
 
@@ -384,7 +348,7 @@ describe("refresh shows drift, and the next up repairs it", () => {
 
       const steps = await engine.up([spec]);
       expect(steps.map((s) => s.op)).toEqual(["update"]);
-      expect(runner.world.view(LS).serviceStatus).toBe("Running");
+      expect(world().view(LS).serviceStatus).toBe("Running");
       expect(engine.outputs(spec.urn)).toMatchObject({ activationStatus: "activated" });
       expect((await engine.up([spec])).map((s) => s.op)).toEqual(["same"]);
       expect((await engine.refresh()).map((d) => d.op)).toEqual(["same"]);
@@ -397,7 +361,7 @@ describe("refresh shows drift, and the next up repairs it", () => {
       fresh();
       const engine = newEngine();
       await engine.up([await program(args({ activation: { method } }))]);
-      const productId = runner.world.view(LS).licenseServer.productId;
+      const productId = world().view(LS).licenseServer.productId;
       const id = await sim.licenseServerId(productId);
       const spec = await program(args({ activation: { method, licenseServerId: id } }));
       await engine.up([spec]);
@@ -409,7 +373,7 @@ describe("refresh shows drift, and the next up repairs it", () => {
       await engine.up([spec]);
       expect(activationCalls(LS, mark)).toEqual(["ActivateServer"]);
       expect(engine.outputs(spec.urn)).toMatchObject({ activationStatus: "activated", licenseServerId: id });
-      expect(runner.world.host(LS).licenseServer.reactivations).toBe(0);
+      expect(world().host(LS).licenseServer.reactivations).toBe(0);
     },
   );
 
@@ -434,7 +398,7 @@ describe("refresh shows drift, and the next up repairs it", () => {
     fresh();
     const engine = newEngine();
     await engine.up([await program(args({ activation: { method: "web" } }))]);
-    const oldProductId = runner.world.view(LS).licenseServer.productId;
+    const oldProductId = world().view(LS).licenseServer.productId;
     const oldId = await sim.licenseServerId(oldProductId);
     const spec = await program(args({ activation: { method: "web", licenseServerId: oldId } }));
     await engine.up([spec]);
@@ -489,7 +453,7 @@ describe("refresh shows drift, and the next up repairs it", () => {
     expect(drift.map((d) => d.op)).toEqual(["delete"]);
     expect(engine.state.size).toBe(0);
     expect((await engine.up([spec])).map((s) => s.op)).toEqual(["create"]);
-    expect(runner.world.view(LS).roleInstalled).toBe(true);
+    expect(world().view(LS).roleInstalled).toBe(true);
   });
 });
 
@@ -499,12 +463,12 @@ describe("delete", () => {
     const engine = newEngine();
     await engine.up([await program(args())]);
     const mark = ops.length;
-    const before = runner.world.hostText(LS);
+    const before = world().hostText(LS);
     expect((await engine.destroy()).map((s) => s.op)).toEqual(["delete"]);
     expect(engine.state.size).toBe(0);
-    expect(runner.world.view(LS).licenseServer.activated).toBe(true);
+    expect(world().view(LS).licenseServer.activated).toBe(true);
     expect(opsOn(LS, mark)).toEqual([]);
-    expect(runner.world.hostText(LS)).toBe(before);
+    expect(world().hostText(LS)).toBe(before);
   });
 
   test("with deactivateOnDelete, destroy deactivates with DeactivateServerAutomatic", async () => {
@@ -514,7 +478,7 @@ describe("delete", () => {
     const mark = ops.length;
     await engine.destroy();
     expect(activationCalls(LS, mark)).toEqual(["DeactivateServerAutomatic"]);
-    expect(runner.world.view(LS).licenseServer.activated).toBe(false);
+    expect(world().view(LS).licenseServer.activated).toBe(false);
   });
 
   test("with deactivateOnDelete and no Clearinghouse, destroy fails with the ways out and keeps the resource", async () => {
@@ -528,7 +492,7 @@ describe("delete", () => {
     expect(err.message).toContain("deactivating license server on ls.contoso.com");
     expect(err.message).toContain("by telephone");
     expect(engine.state.has(spec.urn)).toBe(true);
-    expect(runner.world.view(LS).licenseServer.activated).toBe(true);
+    expect(world().view(LS).licenseServer.activated).toBe(true);
   });
 
   test("switching deactivateOnDelete on is a state-only update", async () => {
@@ -550,7 +514,7 @@ describe("failures", () => {
     const spec = await program(args());
     const err = await expectFailure(engine.up([spec]));
     expectUnreachablePartial(engine, spec.urn, err, stateDir);
-    expect(runner.world.view(LS).roleInstalled).toBe(true);
+    expect(world().view(LS).roleInstalled).toBe(true);
 
     await sim.clearFaults(LS);
     const steps = await engine.up([spec]);
@@ -575,7 +539,7 @@ describe("failures", () => {
     await engine.up([spec]);
     expect(engine.outputs(spec.urn).activationStatus).toBe("activated");
     // The three not-ready answers were given (and ridden over), not skipped.
-    expect(runner.world.host(LS).faults.classNotReadyCalls).toBe(0);
+    expect(world().host(LS).faults.classNotReadyCalls).toBe(0);
   });
 
   test("access denied: a clear RDS_ACCESS_DENIED that says what is needed, nothing recorded", async () => {
@@ -602,7 +566,7 @@ describe("failures", () => {
     expect(err.kind).toBe("checkFailed");
     expect(err.details.failures!.map((f) => f.property).sort()).toEqual(["activation.method", "contact.lastName"]);
     expect(opsOn(LS2)).toEqual([]);
-    expect(runner.world.peek(LS2)).toBeUndefined();
+    expect(world().peek(LS2)).toBeUndefined();
   });
 });
 
@@ -624,16 +588,16 @@ describe("preview", () => {
     const created = await engine.preview([withUnknowns(base)]);
     expect(created.map((s) => s.op)).toEqual(["create"]);
     expect(ops).toEqual([]);
-    expect(runner.world.peek(LS)).toBeUndefined();
+    expect(world().peek(LS)).toBeUndefined();
 
     await engine.up([base]);
     const mark = ops.length;
-    const before = runner.world.hostText(LS);
+    const before = world().hostText(LS);
     const planned = await engine.preview([withUnknowns(base)]);
     expect(planned.map((s) => s.op)).toEqual(["update"]);
     expect(planned[0].diff!.replaces).toEqual([]);
     expect(opsOn(LS, mark)).toEqual([]);
-    expect(runner.world.hostText(LS)).toBe(before);
+    expect(world().hostText(LS)).toBe(before);
     expect(engine.outputs(base.urn).activationStatus).toBe("activated");
   });
 });

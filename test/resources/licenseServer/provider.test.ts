@@ -23,22 +23,15 @@
  * fixtures/SimAdmin.ps1 in pwsh, via the runner in this test process; what the provider did is read
  * from the emulator's call log.
  */
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
-import { closeAll } from "../../../provider/powershell/pool";
 import { RdsLicenseServer } from "../../../provider/resources/licenseServer/resource";
 import { captureProvider } from "../../helpers/captureProvider";
-import { createEngine } from "../../helpers/engine";
-import { assertBuilt, DiffChanges, isSecret, startProviderHost, type ProviderHost } from "../../helpers/providerHost";
-import { activatedOutputs, CONTACT, expectFailure, expectUnreachablePartial, LIVE_CONTACT, LS, programFor, TYPE } from "./program";
+import { DiffChanges, isSecret } from "../../helpers/providerHost";
+import { activatedOutputs, CONTACT, expectFailure, expectUnreachablePartial, LIVE_CONTACT, LS, TYPE } from "./program";
+import { useRealProviderHost } from "./realHost";
 import { activationCalls, simAdmin, type CallLogEntry } from "./simAdmin";
 
 jest.setTimeout(600_000);
 
-const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "ls-provider-"));
-const { conn, args, program } = programFor(stateDir);
-let host: ProviderHost;
 /**
  * The administrator's warm pwsh (in this process) starting: begun with the host, awaited once the
  * first up runs, so the two pwsh starts (this process's and the host's) overlap on the two cores.
@@ -46,24 +39,9 @@ let host: ProviderHost;
  */
 let adminWarm: Promise<unknown>;
 
-beforeAll(async () => {
-  assertBuilt(["provider/resources/licenseServer", "provider/shim.ts", "provider/diff.ts", "provider/check.ts", "provider/powershell"]);
-  adminWarm = simAdmin(conn()).licenseServerIdFor("00000-00000-00000-AA000");
-  host = await startProviderHost();
+const { stateDir, conn, args, program, newEngine, fresh } = useRealProviderHost("ls-provider-", (connection) => {
+  adminWarm = simAdmin(connection).licenseServerIdFor("00000-00000-00000-AA000");
 });
-
-afterAll(async () => {
-  await host?.close();
-  await closeAll();
-  fs.rmSync(stateDir, { recursive: true, force: true });
-});
-
-/** A fresh emulated host (Reset-RdsSim): created again with defaults (no role) on first use. */
-async function fresh(hostName = LS) {
-  const admin = simAdmin(conn(hostName));
-  await admin.reset();
-  return admin;
-}
 
 function since(calls: CallLogEntry[], before: CallLogEntry[]): CallLogEntry[] {
   return calls.slice(before.length);
@@ -83,7 +61,7 @@ test("the registered provider is the thin shim: small, and it captures no schema
 test("one cycle: create installs the role, sets the contact, then activates; a second up changes nothing; refresh shows no drift; a contact change updates in place; destroy leaves the activation and runs nothing", async () => {
   // This file's state directory is new: the host has no state yet, no reset needed (see adminWarm).
   const admin = simAdmin(conn());
-  const engine = createEngine(host);
+  const engine = newEngine();
   const spec = await program(args());
   const [steps] = await Promise.all([engine.up([spec]), adminWarm]);
   expect(steps.map((s) => s.op)).toEqual(["create"]);
@@ -136,7 +114,7 @@ test("one cycle: create installs the role, sets the contact, then activates; a s
 test("a partial success across gRPC: Clearinghouse unreachable on create records the installed role (init failure), the connection secret and out of the message; up again activates", async () => {
   const admin = await fresh();
   await admin.fault("clearinghouseUnreachable", true);
-  const engine = createEngine(host);
+  const engine = newEngine();
   const spec = await program(args());
   const err = await expectFailure(engine.up([spec]));
   expectUnreachablePartial(engine, spec.urn, err, stateDir);
@@ -156,7 +134,7 @@ test.each(["automatic", "web", "telephone"] as const)(
   "%s: a server activated, then deactivated by an administrator, is activated again by up with Activate*, never Reactivate*",
   async (method) => {
     const admin = await fresh();
-    const engine = createEngine(host);
+    const engine = newEngine();
     let spec = await program(args({ activation: { method } }));
     await engine.up([spec]);
     if (method !== "automatic") {
@@ -181,7 +159,7 @@ test.each(["automatic", "web", "telephone"] as const)(
 test("discoveryScope forest with an account that is not an Enterprise Admin: RDS_ACCESS_DENIED naming the group, across gRPC", async () => {
   const admin = await fresh();
   await admin.config({ roleInstalled: true, callerRights: "domainAdmin" });
-  const engine = createEngine(host);
+  const engine = newEngine();
   const err = await expectFailure(engine.up([await program(args({ discoveryScope: "forest" }))]));
   expect(err.message).toContain('discoveryScope "forest" needs a member of Enterprise Admins');
   expect(err.message).toContain("[RDS_ACCESS_DENIED]");

@@ -20,48 +20,15 @@
  * ("a contact write that does not take") runs set.ps1 directly in its own pwsh, with Set-CimInstance
  * replaced by a write that changes nothing (its block says why).
  */
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
-import type { z } from "zod";
-import { isRdsError, type RdsError } from "../../../provider/errors";
 import { providerFile } from "../../../provider/paths";
-import { closeAll } from "../../../provider/powershell/pool";
-import { runOperation } from "../../../provider/powershell/runner";
 import type { Connection } from "../../../provider/powershell/transport";
-import {
-  activateResultSchema,
-  deactivateResultSchema,
-  getResultSchema,
-  groupResultSchema,
-  installResultSchema,
-  setResultSchema,
-  waitResultSchema,
-} from "../../../provider/resources/licenseServer/schema";
+import { installResultSchema } from "../../../provider/resources/licenseServer/schema";
 import { PwshSession } from "../../helpers/pwshSession";
-import { scriptConnection, test } from "../../helpers/scriptConnection";
+import { test } from "../../helpers/scriptConnection";
+import { activate, deactivate, errorOf, get, GET_WITHOUT_ROLE, group, runScript, set, useScriptHosts, wait } from "./scriptHosts";
 import { activationCalls, methodCalls, simAdmin } from "./simAdmin";
 
-let stateDir: string;
-
-beforeAll(() => {
-  stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "ls-scripts-"));
-});
-
-afterAll(async () => {
-  await closeAll();
-  fs.rmSync(stateDir, { recursive: true, force: true });
-});
-
-/**
- * A fresh simulated host for each test: the emulator forgets the host (Reset-RdsSim) and creates it again
- * with defaults on first use (no role). The names are reused so each keeps its warm pwsh.
- */
-async function newHost(prefix = "ls"): Promise<Connection> {
-  const c: Connection = scriptConnection(`${prefix}.contoso.com`, stateDir);
-  await simAdmin(c).reset();
-  return c;
-}
+const { stateDir, newHost } = useScriptHosts("ls-scripts-");
 
 const CONTACT = {
   firstName: "Ada",
@@ -88,35 +55,8 @@ const WMI_NAMES: Record<string, string> = {
   postalCode: "PostalCode",
 };
 
-function op<T>(connection: Connection, name: string, args: Record<string, unknown>, result: z.ZodType<T>, timeoutMs?: number) {
-  return runOperation(connection, {
-    name: `licenseServer.${name}`,
-    script: providerFile(`resources/licenseServer/${name}.ps1`),
-    args,
-    result,
-    timeoutMs,
-  });
-}
-
-const install = (c: Connection, installRole = true) => op(c, "install", { installRole }, installResultSchema);
-const wait = (c: Connection, timeoutSeconds = 30, firstPollMs = 20, maxPollMs = 200) =>
-  op(c, "wait", { timeoutSeconds, firstPollMs, maxPollMs }, waitResultSchema, (timeoutSeconds + 30) * 1000);
-const get = (c: Connection) => op(c, "get", {}, getResultSchema);
-const set = (c: Connection, contact: Record<string, string> | null, serverRole: number | null = null) =>
-  op(c, "set", { contact, serverRole }, setResultSchema);
-const activate = (c: Connection, call: string, licenseServerId: string | null = null) =>
-  op(c, "activate", { call, licenseServerId }, activateResultSchema);
-const deactivate = (c: Connection) => op(c, "deactivate", {}, deactivateResultSchema);
-
-async function errorOf(promise: Promise<unknown>): Promise<RdsError> {
-  try {
-    await promise;
-  } catch (e) {
-    if (isRdsError(e)) return e;
-    throw new Error(`expected an RdsError, got ${String(e)}`);
-  }
-  throw new Error("expected the operation to fail, but it succeeded");
-}
+/** install.ps1 as callers from before addToLicenseServersGroup run it: no requireDomain (optional for the script). */
+const install = (c: Connection, installRole = true) => runScript(c, "install", { installRole }, installResultSchema);
 
 /** A host with the role installed and the contact set (ready to activate). */
 async function readyHost(prefix = "ls"): Promise<Connection> {
@@ -235,14 +175,7 @@ describe("wait.ps1", () => {
 describe("get.ps1", () => {
   test("without the role: roleInstalled false, no server", async () => {
     const c = await newHost();
-    expect(await get(c)).toEqual({
-      roleInstalled: false,
-      serviceStatus: "",
-      classReady: false,
-      server: null,
-      licenseServersGroup: null,
-      calUsage: null,
-    });
+    expect(await get(c)).toEqual(GET_WITHOUT_ROLE);
   });
 
   test.remote("a fresh license server: not activated, product id, empty contact, names", async () => {
@@ -529,7 +462,7 @@ describe("set.ps1: a contact write that does not take", () => {
   });
 
   async function checkWriteNotApplied(session: PwshSession): Promise<void> {
-    await session.importEmulator(stateDir, "ignored.contoso.com");
+    await session.importEmulator(stateDir(), "ignored.contoso.com");
     await session.run("Import-Module -Name $data.common -Force -Global", { common: providerFile("powershell/RdsCommon.psm1") });
     const envelope = Buffer.from(
       JSON.stringify({ operation: "licenseServer.set", host: "ignored.contoso.com", args: { contact: CONTACT, serverRole: null } }),
@@ -804,8 +737,6 @@ describe("deactivate.ps1", () => {
 
 // group.ps1's every path is in usage.scripts.test.ts; here the two outcomes the remote suites carry over ssh.
 describe("group.ps1", () => {
-  const group = (c: Connection) => op(c, "group", {}, groupResultSchema);
-
   test.remote("not a member: AddLStoTSLSGroup once, then a member", async () => {
     const c = await readyHost();
     expect(await group(c)).toEqual({ added: true, member: true });

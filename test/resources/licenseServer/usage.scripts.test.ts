@@ -12,79 +12,24 @@
  * WMI emulator. Setup and out-of-band administrator actions go through fixtures/SimAdmin.ps1 (also run
  * through the runner); what the scripts did is read from the emulator's call log.
  */
-import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
-import type { z } from "zod";
-import { isRdsError, type RdsError } from "../../../provider/errors";
-import { providerFile } from "../../../provider/paths";
-import { closeAll } from "../../../provider/powershell/pool";
-import { runOperation } from "../../../provider/powershell/runner";
 import type { Connection } from "../../../provider/powershell/transport";
-import {
-  activateResultSchema,
-  getResultSchema,
-  groupResultSchema,
-  installResultSchema,
-  setResultSchema,
-  waitResultSchema,
-} from "../../../provider/resources/licenseServer/schema";
-import { scriptConnection } from "../../helpers/scriptConnection";
+import { installResultSchema } from "../../../provider/resources/licenseServer/schema";
+import { activate, errorOf, get, group, runScript, set, useScriptHosts, wait } from "./scriptHosts";
 import { methodCalls, simAdmin } from "./simAdmin";
 
-let stateDir: string;
+const { newHost } = useScriptHosts("ls-usage-");
 
-beforeAll(() => {
-  stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "ls-usage-"));
-});
-
-afterAll(async () => {
-  await closeAll();
-  fs.rmSync(stateDir, { recursive: true, force: true });
-});
-
-function op<T>(connection: Connection, name: string, args: Record<string, unknown>, result: z.ZodType<T>) {
-  return runOperation(connection, {
-    name: `licenseServer.${name}`,
-    script: providerFile(`resources/licenseServer/${name}.ps1`),
-    args,
-    result,
-  });
-}
-
-const install = (c: Connection, requireDomain = false) => op(c, "install", { installRole: true, requireDomain }, installResultSchema);
-const get = (c: Connection) => op(c, "get", {}, getResultSchema);
-const group = (c: Connection) => op(c, "group", {}, groupResultSchema);
-
-async function errorOf(promise: Promise<unknown>): Promise<RdsError> {
-  try {
-    await promise;
-  } catch (e) {
-    if (isRdsError(e)) return e;
-    throw new Error(`expected an RdsError, got ${String(e)}`);
-  }
-  throw new Error("expected the operation to fail, but it succeeded");
-}
-
-/** A fresh simulated host (forgotten, then created again with defaults: domain contoso.com, no role). */
-async function newHost(prefix = "ls"): Promise<Connection> {
-  const c = scriptConnection(`${prefix}.contoso.com`, stateDir);
-  await simAdmin(c).reset();
-  return c;
-}
+/** install.ps1 as the provider runs it, requireDomain being addToLicenseServersGroup. */
+const install = (c: Connection, requireDomain = false) =>
+  runScript(c, "install", { installRole: true, requireDomain }, installResultSchema);
 
 /** A license server installed, its contact set and activated (ready to take packs). */
 async function activatedHost(prefix = "ls"): Promise<Connection> {
   const c = await newHost(prefix);
   await install(c);
-  await op(c, "wait", { timeoutSeconds: 30, firstPollMs: 20, maxPollMs: 200 }, waitResultSchema);
-  await op(
-    c,
-    "set",
-    { contact: { firstName: "Ada", lastName: "Lovelace", company: "Contoso", countryRegion: "United Kingdom" }, serverRole: null },
-    setResultSchema,
-  );
-  await op(c, "activate", { call: "ActivateServerAutomatic", licenseServerId: null }, activateResultSchema);
+  await wait(c);
+  await set(c, { firstName: "Ada", lastName: "Lovelace", company: "Contoso", countryRegion: "United Kingdom" });
+  await activate(c, "ActivateServerAutomatic");
   return c;
 }
 
@@ -125,17 +70,7 @@ describe("get.ps1: licenseServersGroup", () => {
     expect(r.calUsage!.perUser).toMatchObject({ reportAvailable: false, issued: null, reason: expect.stringContaining("workgroup") });
   });
 
-  test("without the role: no server, no facts", async () => {
-    const c = await newHost();
-    expect(await get(c)).toEqual({
-      roleInstalled: false,
-      serviceStatus: "",
-      classReady: false,
-      server: null,
-      licenseServersGroup: null,
-      calUsage: null,
-    });
-  });
+  // Without the role there is no server and no fact at all: scripts.test.ts ("without the role").
 });
 
 describe("get.ps1: calUsage", () => {

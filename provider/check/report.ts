@@ -4,7 +4,7 @@
  *
  * Never in it: the license server id, the contact, any connection setting (a secret, or a path).
  */
-import type { Finding } from "../resources/component/findings";
+import type { Finding, FindingsHost } from "../resources/component/findings";
 import { EXIT_FINDINGS, EXIT_HEALTHY, EXIT_NOT_CHECKED } from "./errors";
 import type { CalUsage, Connectivity, LicenseServerRead, LicenseServersGroup } from "./facts";
 import { activationStatusOf, type CheckFindingsInput, type ModeOrigin } from "./mapping";
@@ -23,19 +23,12 @@ export interface LicenseServerView {
   calUsage: CalUsage | null;
 }
 
-export interface SessionHostView {
+/** A session host's facts as the findings engine takes them, named by the host read (not a resource name). */
+export type SessionHostView = Omit<FindingsHost, "name" | "connectivity"> & {
   host: string;
-  serverName: string;
-  effectiveMode: string;
-  modeSource: string;
-  effectiveLicenseServers: string[];
-  licenseServersSource: string;
-  gracePeriodDaysLeft: number | null;
-  osVersion: string;
-  domainJoined: boolean | null;
   /** null: not read. */
   connectivity: Connectivity[] | null;
-}
+};
 
 export interface Unreadable {
   host: string;

@@ -108,6 +108,9 @@ export interface FindingsInput {
   }[];
 }
 
+/** One session host's facts, as computeFindings takes them. */
+export type FindingsHost = FindingsInput["hosts"][number];
+
 export interface FindingsOptions {
   /** The clock, as data: RDS-LIC-011 (licenses expiring within 30 days) is reported only when given. */
   now?: Date;
@@ -240,7 +243,7 @@ export function computeFindings(input: FindingsInput, options: FindingsOptions =
   );
 
   // 006: no host relies on the grace period (licensed = mode right, server listed, CALs supplied as 002 says).
-  const licensed = (h: FindingsInput["hosts"][number]) =>
+  const licensed = (h: FindingsHost) =>
     activated && supplied && h.effectiveMode === mode && !unpointed.includes(h) && !uncovered.some((u) => u.startsWith(`${h.name} `));
   const onGrace = hosts.filter((h) => !licensed(h));
   out.push(

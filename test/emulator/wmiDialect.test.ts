@@ -2,7 +2,7 @@
  * Conformance tests for the legacy WMI dialect (Windows PowerShell 5.1's Get-WmiObject, Invoke-WmiMethod,
  * Set-WmiInstance, the [wmi]/[wmiclass] casts and the WMI adapter's methods). Real: pwsh and the emulator
  * module. The emulator stands in for Windows WMI and System.Management; every test names the Windows
- * behaviour it reproduces and its source (provider/emulator/README.md, "Legacy WMI dialect").
+ * behaviour it reproduces and its source (provider/emulator/ADMIN-SCRIPTS.md, "Legacy WMI dialect").
  */
 import { execFileSync } from "child_process";
 import path from "path";

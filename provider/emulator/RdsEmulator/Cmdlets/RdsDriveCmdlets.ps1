@@ -39,6 +39,14 @@ function Invoke-RdsInCallerScope($Cmdlet, [string]$CommandName, [hashtable]$Spla
     foreach ($e in $errors) { $Cmdlet.WriteError($e) }
 }
 
+# A path outside RDS: goes, with the other parameters as they were bound, to the real cmdlet $CommandName
+# (Microsoft.PowerShell.Management) in the caller's session state.
+function Invoke-RdsRealPathCmdlet($Cmdlet, [hashtable]$Bound, [string]$PathText, [bool]$Literal, [string]$CommandName, [switch]$SameScope) {
+    $splat = Get-RdsPassThroughParameters $Bound @('Path', 'LiteralPath')
+    if ($Literal) { $splat.LiteralPath = $PathText } else { $splat.Path = $PathText }
+    Invoke-RdsInCallerScope $Cmdlet "Microsoft.PowerShell.Management\$CommandName" $splat -SameScope:$SameScope
+}
+
 # An RDS:-only parameter on another path: the parameter-binding error the real cmdlet gives for a
 # dynamic parameter its provider does not have.
 function Stop-RdsDriveOnlyParameter($Cmdlet, [string]$Name) {
@@ -74,9 +82,7 @@ function Get-RdsDriveItemCommand {
         foreach ($p in $(if ($literal) { $LiteralPath } else { $Path })) {
             $p = ConvertTo-RdsDrivePathText $p
             if (-not (Test-RdsDrivePath $p)) {
-                $splat = Get-RdsPassThroughParameters $PSBoundParameters @('Path', 'LiteralPath')
-                if ($literal) { $splat.LiteralPath = $p } else { $splat.Path = $p }
-                Invoke-RdsInCallerScope $PSCmdlet 'Microsoft.PowerShell.Management\Get-Item' $splat
+                Invoke-RdsRealPathCmdlet $PSCmdlet $PSBoundParameters $p $literal 'Get-Item'
                 continue
             }
             $r = $script:Isolated.InvokeReturnAsIs({ , (Resolve-RdsDriveNodes (Get-RdsDriveSnapshot 'Get-Item') (Split-RdsDrivePath $p) $literal) })
@@ -115,9 +121,7 @@ function Get-RdsDriveChildItemCommand {
         foreach ($p in $paths) {
             $p = ConvertTo-RdsDrivePathText $p
             if (-not (Test-RdsDrivePath $p)) {
-                $splat = Get-RdsPassThroughParameters $PSBoundParameters @('Path', 'LiteralPath')
-                if ($literal) { $splat.LiteralPath = $p } else { $splat.Path = $p }
-                Invoke-RdsInCallerScope $PSCmdlet 'Microsoft.PowerShell.Management\Get-ChildItem' $splat
+                Invoke-RdsRealPathCmdlet $PSCmdlet $PSBoundParameters $p $literal 'Get-ChildItem'
                 continue
             }
             $segments = Split-RdsDrivePath $p
@@ -175,9 +179,7 @@ function Test-RdsDrivePathCommand {
         foreach ($p in $(if ($literal) { $LiteralPath } else { $Path })) {
             $p = ConvertTo-RdsDrivePathText $p
             if (-not (Test-RdsDrivePath $p)) {
-                $splat = Get-RdsPassThroughParameters $PSBoundParameters @('Path', 'LiteralPath')
-                if ($literal) { $splat.LiteralPath = $p } else { $splat.Path = $p }
-                Invoke-RdsInCallerScope $PSCmdlet 'Microsoft.PowerShell.Management\Test-Path' $splat
+                Invoke-RdsRealPathCmdlet $PSCmdlet $PSBoundParameters $p $literal 'Test-Path'
                 continue
             }
             if ($IsValid) { $true; continue }
@@ -214,9 +216,7 @@ function Set-RdsDriveItemCommand {
             $p = ConvertTo-RdsDrivePathText $p
             if (-not (Test-RdsDrivePath $p)) {
                 foreach ($only in 'ConnectionMethod', 'Reason') { if ($PSBoundParameters.ContainsKey($only)) { Stop-RdsDriveOnlyParameter $PSCmdlet $only } }
-                $splat = Get-RdsPassThroughParameters $PSBoundParameters @('Path', 'LiteralPath')
-                if ($literal) { $splat.LiteralPath = $p } else { $splat.Path = $p }
-                Invoke-RdsInCallerScope $PSCmdlet 'Microsoft.PowerShell.Management\Set-Item' $splat -SameScope
+                Invoke-RdsRealPathCmdlet $PSCmdlet $PSBoundParameters $p $literal 'Set-Item' -SameScope
                 continue
             }
             if (-not $PSCmdlet.ShouldProcess($p, 'Set Item')) { continue }

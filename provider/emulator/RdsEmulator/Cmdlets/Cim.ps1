@@ -33,23 +33,32 @@ function Get-CimInstance {
     }
 }
 
+# One logged operation on a class of a host: the class resolved and named in the call log entry, the WBEM
+# code of a failure recorded there; $Action gets the host state and the class.
+function Invoke-RdsClassTransaction([string]$HostName, [string]$ClassName, [string]$Namespace, [hashtable]$Call, [scriptblock]$Action) {
+    Invoke-RdsHostTransaction -TxHost $HostName -TxCall $Call -TxAction {
+        param($S)
+        try {
+            $class = Resolve-RdsClass $ClassName $Namespace
+            $Call.className = $class.Name
+            & $Action $S $class
+        }
+        catch { if (Test-RdsSimException $_.Exception) { $Call.result = [uint32]$_.Exception.Data['RdsSimCode'] }; throw }
+    }
+}
+
 # One logged read of a class's instances on a host (Get-CimInstance, Get-WmiObject, the [wmi] casts).
 function Get-RdsInstancesCall([string]$HostName, [string]$ClassName, [string]$Namespace, [string]$CmdletName, [string]$Dialect) {
     $call = @{ cmdlet = $CmdletName; className = $ClassName; method = $null; result = 0u }
     if ($Dialect) { $call.dialect = $Dialect }
-    Invoke-RdsHostTransaction -TxHost $HostName -TxCall $call -TxAction {
-        param($S)
-        try {
-            $class = Resolve-RdsClass $ClassName $Namespace
-            $call.className = $class.Name
-            Assert-RdsClassAvailable $S $class
-            if (Test-RdsLicensingClass $class) {
-                if ($S.faults.providerFailure) { throw (New-RdsWmiError $script:WBEM_E_PROVIDER_FAILURE "the WMI provider for $($class.Name) failed" -Infra) }
-                if ($S.faults.accessDenied -and $class.Name -ne 'Win32_TSLicenseServer') { throw (New-RdsWmiError $script:WBEM_E_ACCESS_DENIED 'Access denied' -Infra) }
-            }
-            , (Get-RdsInstances $S $class)
+    Invoke-RdsClassTransaction $HostName $ClassName $Namespace $call {
+        param($S, $class)
+        Assert-RdsClassAvailable $S $class
+        if (Test-RdsLicensingClass $class) {
+            if ($S.faults.providerFailure) { throw (New-RdsWmiError $script:WBEM_E_PROVIDER_FAILURE "the WMI provider for $($class.Name) failed" -Infra) }
+            if ($S.faults.accessDenied -and $class.Name -ne 'Win32_TSLicenseServer') { throw (New-RdsWmiError $script:WBEM_E_ACCESS_DENIED 'Access denied' -Infra) }
         }
-        catch { if (Test-RdsSimException $_.Exception) { $call.result = [uint32]$_.Exception.Data['RdsSimCode'] }; throw }
+        , (Get-RdsInstances $S $class)
     }
 }
 
@@ -120,13 +129,8 @@ function Invoke-CimMethod {
 function Invoke-RdsMethodTransaction([string]$HostName, [string]$ClassName, [string]$Namespace, [string]$MethodName, [System.Collections.IDictionary]$Sent, [bool]$ViaInstance, [string]$CmdletName, [string]$Dialect, [object]$Instance = $null) {
     $call = @{ cmdlet = $CmdletName; className = $ClassName; method = $MethodName; result = 0u }
     if ($Dialect) { $call.dialect = $Dialect }
-    Invoke-RdsHostTransaction -TxHost $HostName -TxCall $call -TxAction {
-        param($S)
-        try {
-            $class = Resolve-RdsClass $ClassName $Namespace
-            $call.className = $class.Name
-            Invoke-RdsMethodCall $S $class $MethodName $Sent $ViaInstance $call $Instance
-        }
-        catch { if (Test-RdsSimException $_.Exception) { $call.result = [uint32]$_.Exception.Data['RdsSimCode'] }; throw }
+    Invoke-RdsClassTransaction $HostName $ClassName $Namespace $call {
+        param($S, $class)
+        Invoke-RdsMethodCall $S $class $MethodName $Sent $ViaInstance $call $Instance
     }
 }

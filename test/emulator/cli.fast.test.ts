@@ -11,7 +11,8 @@
  * real run printed. The "without pwsh" test uses the real driver call with a missing pwsh.
  *
  * The real CLI binary through real pwsh, one command per group, is tested in cli.test.ts; `rds-sim run`
- * (a user's script in a real pwsh) in run.test.ts. Here: run's argument checks and its change report.
+ * (a user's script in a real pwsh) in run.test.ts. Here: run's argument checks (what follows `--` goes
+ * to the script untouched; other commands refuse extra arguments there) and its change report.
  */
 import * as fs from "fs";
 import * as os from "os";
@@ -19,7 +20,11 @@ import * as path from "path";
 import { main } from "../../provider/emulator/cli/main";
 import { setEmulatorCaller, type EmulatorCaller } from "../../provider/emulator/cli/driver";
 import { CliError } from "../../provider/emulator/cli/errors";
-import type { Context } from "../../provider/emulator/cli/command";
+import type { Command, Context } from "../../provider/emulator/cli/command";
+import { commands } from "../../provider/emulator/cli/commandTable";
+import { runCommand } from "../../provider/emulator/cli/commands/run";
+import { synopsis } from "../../provider/emulator/cli/help";
+import { parseCommandArgs, resolveCommand } from "../../provider/emulator/cli/parse";
 import { RECORDED_STATE_DIR, SESSION_FILE, type RecordedRun, type RecordedStep } from "./cliScenario";
 import { changesOf } from "../../provider/emulator/cli/runReport";
 import type { HostSummary } from "../../provider/emulator/cli/runScript";
@@ -47,6 +52,10 @@ async function cli(argv: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string
   };
   const status = await main(argv, io);
   return { status, stdout, stderr };
+}
+
+function hostSetCommand(): Command {
+  return commands.find((c) => c.name === "host set")!;
 }
 
 /** A driver stand-in that records what it was asked and answers `{}`. */
@@ -231,6 +240,22 @@ describe("bad arguments exit 2, name the argument, and give a usage hint", () =>
     ["gpo nothing to set", ["gpo", "set", "ls01"], /nothing to set: give --mode and\/or --license-servers/],
     ["negative --last", ["log", "ls01", "--last", "-1"], /option --last needs a value <N>/],
     ["empty host", ["show", ""], /<host> must not be empty/],
+    [
+      "an argument after -- for a command that passes none on",
+      ["show", "ls01", "--", "-Name", "x"],
+      /unexpected argument '-Name' after -- \(expected: <host>; only rds-sim run passes arguments after -- on\)$/,
+    ],
+    [
+      "an argument after -- for a command that takes none",
+      ["hosts", "--", "--json"],
+      /unexpected argument '--json' after -- \(this command takes no arguments; only rds-sim run passes/,
+    ],
+    [
+      "a script argument before --",
+      ["run", "setup.ps1", "extra", "--host", "ls01"],
+      /unexpected argument 'extra' \(expected: <script> \[-- <script arguments>\.\.\.\]\)$/,
+    ],
+    ["the script only after --", ["run", "--host", "ls01", "--", "setup.ps1"], /missing argument <script>/],
   ];
 
   test.each(cases)("%s", async (_label, args, message) => {
@@ -523,6 +548,58 @@ describe("rds-sim run: arguments and the change report (no pwsh: the script neve
     expect(help.stdout.split("\n")[0]).toBe("usage: rds-sim run <script.ps1> --host <host> [--fresh] [-- <script arguments>...]");
     expect(help.stdout).toContain("  <script>  the PowerShell script to run (run unchanged)\n");
     expect(help.stdout).not.toContain("<arg1>");
+  });
+
+  test("everything after the first -- is the script's, untouched: -Name value, --foo, --json, -h, another --", () => {
+    const argv = [
+      "run",
+      "setup.ps1",
+      "--host",
+      "ls01",
+      "--",
+      "-Name",
+      "x",
+      "--foo",
+      "--json",
+      "-h",
+      "--",
+      "--host",
+      "y",
+      "-Switch:$false",
+      "",
+    ];
+    const resolved = resolveCommand(argv);
+    expect([resolved.command, resolved.help]).toEqual([runCommand, false]);
+    const { parsed, global } = parseCommandArgs(runCommand, resolved.rest);
+    expect(parsed.positionals).toEqual({ script: "setup.ps1" });
+    expect(parsed.values).toEqual({ host: "ls01" });
+    expect(global.json).toBe(false);
+    expect(parsed.rest).toEqual(["-Name", "x", "--foo", "--json", "-h", "--", "--host", "y", "-Switch:$false", ""]);
+    // Options before -- still count; nothing after it: an empty list.
+    const before = parseCommandArgs(runCommand, ["--json", "setup.ps1", "--fresh", "--host=ls01", "--"]);
+    expect(before.parsed).toEqual({ values: { json: true, fresh: true, host: "ls01" }, positionals: { script: "setup.ps1" }, rest: [] });
+    expect(parseCommandArgs(runCommand, ["setup.ps1", "--host", "ls01"]).parsed.rest).toEqual([]);
+  });
+
+  test("a command without arguments to pass on still takes its positionals after -- (a host named -ls09) and gets no rest", async () => {
+    const driver = recordingCaller();
+    setEmulatorCaller(driver.caller);
+    const r = await cli(["--state-dir", path.join(tmp, "dash-host"), "host", "set", "--os", "2016", "--", "-ls09"]);
+    expect([r.status, r.stderr]).toEqual([0, ""]);
+    expect(driver.calls.map((c) => [c.action, c.args])).toEqual([["host-set", { host: "-ls09", settings: { osVersion: "2016" } }]]);
+    expect(parseCommandArgs(hostSetCommand(), ["--", "-ls09"]).parsed).toEqual({ values: {}, positionals: { host: "-ls09" } });
+  });
+
+  test("help: the synopsis and an 'After --' section show the arguments a command passes on", async () => {
+    const help = await cli(["run", "--help"]);
+    expect(help.stdout).toContain(
+      "\nAfter --:\n  <script arguments>...  given to the script untouched (-Name value, -Switch; even --json, -h)\n",
+    );
+    const passer: Command = { ...runCommand, name: "pass", usage: undefined, positionals: [{ name: "host", help: "h" }], options: {} };
+    expect(synopsis(passer)).toBe("rds-sim pass <host> [-- <script arguments>...]");
+    const plain = await cli(["show", "--help"]);
+    expect(plain.stdout.split("\n")[0]).toBe("usage: rds-sim show <host>");
+    expect(plain.stdout).not.toContain("After --");
   });
 
   test("the change report names what changed: activation, contact, packs, mode, servers; nothing else, and never the license server ID", () => {

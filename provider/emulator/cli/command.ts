@@ -11,6 +11,8 @@ export interface OptionSpec {
 export interface Parsed {
   values: Record<string, string | boolean | undefined>;
   positionals: Record<string, string | undefined>;
+  /** Every argument after the first bare `--`, untouched; set only for a command that declares `rest`. */
+  rest?: string[];
 }
 
 export interface Context {
@@ -26,6 +28,12 @@ export interface Command {
   usage?: string;
   /** Positional arguments, in order. */
   positionals: Array<{ name: string; optional?: boolean; help: string }>;
+  /**
+   * Arguments after a bare `--` that the command hands on as they are (rds-sim run: the script's own
+   * arguments), even those that look like options. A command without it takes after `--` only its
+   * positionals (e.g. a host name starting with `-`).
+   */
+  rest?: { name: string; help: string };
   options: Record<string, OptionSpec>;
   summary: string;
   /** More help text (lines). */

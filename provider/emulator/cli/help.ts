@@ -8,6 +8,7 @@ export function synopsis(cmd: Command): string {
   const parts = [`rds-sim ${cmd.name}`];
   for (const p of cmd.positionals) parts.push(p.optional ? `[<${p.name}>]` : `<${p.name}>`);
   if (Object.keys(cmd.options).length > 0) parts.push("[options]");
+  if (cmd.rest) parts.push(`[-- <${cmd.rest.name}>...]`);
   return parts.join(" ");
 }
 
@@ -25,10 +26,10 @@ export function commandHelp(cmd: Command): string {
   if (cmd.details) lines.push("", ...cmd.details.map((l) => `  ${l}`));
   if (cmd.positionals.length > 0) {
     lines.push("", "Arguments:");
-    const width = Math.max(...cmd.positionals.filter((p) => p.help).map((p) => p.name.length + 2));
-    // Positionals without help are slots (rds-sim run's script arguments after --): the usage line shows them.
-    for (const p of cmd.positionals) if (p.help) lines.push(`  ${`<${p.name}>`.padEnd(width)}  ${p.help}`);
+    const width = Math.max(...cmd.positionals.map((p) => p.name.length + 2));
+    for (const p of cmd.positionals) lines.push(`  ${`<${p.name}>`.padEnd(width)}  ${p.help}`);
   }
+  if (cmd.rest) lines.push("", "After --:", `  <${cmd.rest.name}>...  ${cmd.rest.help}`);
   if (Object.keys(cmd.options).length > 0) lines.push("", "Options:", ...optionLines(cmd.options));
   lines.push("", "Global options:", ...optionLines(GLOBAL_OPTIONS));
   if (cmd.examples) lines.push("", "Examples:", ...cmd.examples.map((e) => `  ${e}`));

@@ -92,27 +92,30 @@ export function acceptedOptions(cmd: Command): string {
     .join(", ");
 }
 
-export function parseCommandArgs(cmd: Command, rest: string[]): { parsed: Parsed; global: { stateDir?: string; json: boolean } } {
+/** Parses a command's options and positionals; for a command with `rest`, what follows `--` goes to Parsed.rest. */
+export function parseCommandArgs(cmd: Command, args: string[]): { parsed: Parsed; global: { stateDir?: string; json: boolean } } {
   const options: Record<string, { type: "string" | "boolean"; short?: string }> = {};
   for (const [name, o] of Object.entries({ ...cmd.options, ...GLOBAL_OPTIONS })) {
     options[name] = o.short ? { type: o.type, short: o.short } : { type: o.type };
   }
   let result: ReturnType<typeof parseArgs>;
   try {
-    result = parseArgs({ args: rest, options, allowPositionals: true, strict: true });
+    result = parseArgs({ args, options, allowPositionals: true, strict: true, tokens: true });
   } catch (e) {
     throw new UsageError(describeParseError(e, cmd), cmd);
   }
   const values = result.values as Record<string, string | boolean | undefined>;
-  const positionals: Record<string, string | undefined> = {};
-  const given = result.positionals;
+  const { beforeTerminator, afterTerminator } = splitAtTerminator(result.tokens ?? []);
+  // Without `rest`, `--` only ends the options: what follows is positionals, as in any POSIX tool.
+  const given = cmd.rest ? beforeTerminator : [...beforeTerminator, ...afterTerminator];
   if (given.length > cmd.positionals.length) {
     const extra = given[cmd.positionals.length]!;
-    throw new UsageError(
-      `unexpected argument '${printable(extra)}' (${cmd.positionals.length === 0 ? "this command takes no arguments" : `expected: ${cmd.positionals.map((p) => (p.optional ? `[<${p.name}>]` : `<${p.name}>`)).join(" ")}`})`,
-      cmd,
-    );
+    if (!cmd.rest && cmd.positionals.length >= beforeTerminator.length) {
+      throw new UsageError(`unexpected argument '${printable(extra)}' after -- (${expectedArguments(cmd)}${passersOn()})`, cmd);
+    }
+    throw new UsageError(`unexpected argument '${printable(extra)}' (${expectedArguments(cmd)})`, cmd);
   }
+  const positionals: Record<string, string | undefined> = {};
   cmd.positionals.forEach((p, i) => {
     const v = given[i];
     if (v === undefined && !p.optional) throw new UsageError(`missing argument <${p.name}> (${p.help})`, cmd);
@@ -121,9 +124,34 @@ export function parseCommandArgs(cmd: Command, rest: string[]): { parsed: Parsed
   const stateDir = values["state-dir"];
   if (stateDir !== undefined && (stateDir as string).trim() === "") throw new UsageError("--state-dir needs a directory path", cmd);
   return {
-    parsed: { values, positionals },
+    parsed: cmd.rest ? { values, positionals, rest: afterTerminator } : { values, positionals },
     global: { stateDir: stateDir as string | undefined, json: values.json === true },
   };
+}
+
+type Token = NonNullable<ReturnType<typeof parseArgs>["tokens"]>[number];
+
+/** The positionals before and after the first bare `--` (parseArgs takes `--` as a value nowhere). */
+function splitAtTerminator(tokens: Token[]): { beforeTerminator: string[]; afterTerminator: string[] } {
+  const terminator = tokens.find((t) => t.kind === "option-terminator")?.index ?? Infinity;
+  const beforeTerminator: string[] = [];
+  const afterTerminator: string[] = [];
+  for (const t of tokens) if (t.kind === "positional") (t.index < terminator ? beforeTerminator : afterTerminator).push(t.value);
+  return { beforeTerminator, afterTerminator };
+}
+
+/** Names the commands that take arguments after `--`, for the user who tried it on another. */
+function passersOn(): string {
+  const names = commands.filter((c) => c.rest).map((c) => `rds-sim ${c.name}`);
+  if (names.length === 0) return "";
+  return `; only ${names.join(", ")} ${names.length === 1 ? "passes" : "pass"} arguments after -- on`;
+}
+
+/** What a usage error says the command expects, e.g. "expected: <host> [<value>]". */
+function expectedArguments(cmd: Command): string {
+  const words = cmd.positionals.map((p) => (p.optional ? `[<${p.name}>]` : `<${p.name}>`));
+  if (cmd.rest) words.push(`[-- <${cmd.rest.name}>...]`);
+  return words.length === 0 ? "this command takes no arguments" : `expected: ${words.join(" ")}`;
 }
 
 export function describeParseError(e: unknown, cmd: Command): string {

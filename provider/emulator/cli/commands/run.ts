@@ -8,14 +8,14 @@ import { formatRun, hostChanges } from "../runReport";
 import { runScriptOnHost } from "../runScript";
 import { hostArg } from "../validate";
 
-/** Arguments after `--` go to the script; parse.ts hands them over as positionals after <script>. */
-const MAX_SCRIPT_ARGS = 32;
-const scriptArgSlots = Array.from({ length: MAX_SCRIPT_ARGS }, (_, i) => ({ name: `arg${i + 1}`, optional: true, help: "" }));
-
 export const runCommand: Command = {
   name: "run",
   usage: "<script.ps1> --host <host> [--fresh] [-- <script arguments>...]",
-  positionals: [{ name: "script", help: "the PowerShell script to run (run unchanged)" }, ...scriptArgSlots],
+  positionals: [{ name: "script", help: "the PowerShell script to run (run unchanged)" }],
+  rest: {
+    name: "script arguments",
+    help: "given to the script untouched (-Name value, -Switch; even --json, -h)",
+  },
   options: {
     host: { type: "string", value: "HOST", help: "the simulated host the script runs on (required)" },
     fresh: { type: "boolean", help: "reset the host to a fresh state first (default: its existing state)" },
@@ -30,7 +30,7 @@ export const runCommand: Command = {
     "(role, activation, contact, CAL packs, licensing mode, license servers; other hosts the script",
     "changed too) and the emulated calls it made (never argument values).",
     "Arguments after -- go to the script as `pwsh -File` passes them (-Name value, -Switch).",
-    `At most ${MAX_SCRIPT_ARGS} script arguments. Exit code: 1 when the script's exit code is not 0.`,
+    "Exit code: 1 when the script's exit code is not 0.",
   ],
   examples: [
     "rds-sim run ./activate-ls.ps1 --host ls01 --fresh",
@@ -46,8 +46,7 @@ async function runRun(ctx: Context, p: Parsed, cmd: Command): Promise<void> {
   const scriptPath = path.resolve(script);
   if (!fs.existsSync(scriptPath) || !fs.statSync(scriptPath).isFile()) throw new UsageError(`no script at '${printable(script)}'`, cmd);
   if (!/\.ps1$/i.test(scriptPath)) throw new UsageError(`<script> must be a .ps1 file (got '${printable(script)}')`, cmd);
-  const args = scriptArgSlots.map((s) => p.positionals[s.name]).filter((a): a is string => a !== undefined);
-  const result = await runScriptOnHost({ stateDir: ctx.stateDir, host, scriptPath, fresh: p.values.fresh === true, args });
+  const result = await runScriptOnHost({ stateDir: ctx.stateDir, host, scriptPath, fresh: p.values.fresh === true, args: p.rest ?? [] });
   emit(ctx, { ...result, changes: hostChanges(result) }, () => formatRun(result, script));
   if (result.exitCode !== 0) throw new CliError(`the script exited with code ${result.exitCode}`);
 }

@@ -18,7 +18,7 @@
  * Needs the build (`npm test` makes it first; alone: `npx tsc -p tsconfig.json`) and the npm registry
  * (or a cache holding both @pulumi/pulumi versions).
  */
-import { execFileSync } from "child_process";
+import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -82,6 +82,15 @@ describe("the packed tarball", () => {
     // The simulator is a feature: the emulator module, its CLI and the CLI's driver ship.
     expect(pack.files).toEqual(
       expect.arrayContaining(["provider/emulator/RdsEmulator.psm1", "provider/emulator/cli-driver.ps1", "bin/provider/emulator/cli.js"]),
+    );
+    // ... with the Windows modules by name and `rds-sim run`'s host script; and the `rds-licensing check` command.
+    expect(pack.files).toEqual(
+      expect.arrayContaining([
+        "provider/emulator/modules/RemoteDesktop/RemoteDesktop.psm1",
+        "provider/emulator/modules/RemoteDesktopServices/RemoteDesktopServices.psm1",
+        "provider/emulator/cli/run-host.ps1",
+        "bin/provider/check/cli.js",
+      ]),
     );
     expect(pack.entryCount).toBe(pack.files.length);
 
@@ -211,6 +220,34 @@ describe.each(PULUMI_VERSIONS)("a user's program with @pulumi/pulumi $version ($
     });
     expect(hosts).toContain("ls01.contoso.com");
     expect(hosts).toContain("sh02.contoso.com");
+
+    // The installed `rds-licensing` bin checks the component's farm (ls02, sh02), read-only: healthy, as its findings said.
+    const checkRun = spawnSync(
+      path.join(dir, "node_modules", ".bin", "rds-licensing"),
+      [
+        "check",
+        "--license-server",
+        "ls02.contoso.com",
+        "--session-host",
+        "sh02.contoso.com",
+        "--mode",
+        "perDevice",
+        "--transport",
+        "simulator",
+        "--state-dir",
+        stateDir,
+        "--json",
+      ],
+      { cwd: dir, env: { ...process.env, RDS_PWSH: pwshExecutable() }, encoding: "utf8" },
+    );
+    expect(checkRun.stderr).toBe("");
+    const check = JSON.parse(checkRun.stdout) as {
+      exitCode: number;
+      findings: { id: string; severity: string; status: string; detail: string }[];
+    };
+    expect(check.findings.filter((f) => f.status === "fail" && f.severity === "error")).toEqual([]);
+    expect(check.exitCode).toBe(0);
+    expect(checkRun.status).toBe(0);
   }, 900_000);
 
   test("a second up changes nothing", async () => {

@@ -41,7 +41,8 @@ function readLicenseServer(target: Target): Promise<LicenseServerRead> {
   return runOperation(target.connection, {
     name: "licenseServer.read",
     script: providerFile("resources/licenseServer/get.ps1"),
-    args: {},
+    // Read-only: the per-user usage from the reports already on the server; check makes none.
+    args: { perUserReport: "existing" },
     result: licenseServerReadSchema,
     timeoutMs: DEFAULT_TIMEOUT_MS,
   });

@@ -5,6 +5,7 @@
  * behaviour it reproduces and its source (provider/emulator/ADMIN-SCRIPTS.md, "Legacy WMI dialect").
  */
 import { execFileSync } from "child_process";
+import { pwshExecutable } from "../helpers/pwshSession";
 import path from "path";
 import { EmulatorFixture, PS_ROLE, WBEM, uniqueHost } from "./emulatorKit";
 
@@ -209,7 +210,7 @@ describe("legacy WMI dialect: paths, objects and failures", () => {
       `$after = ${has}`,
       '"$before|$loaded|$after"',
     ].join("; ");
-    const out = execFileSync("pwsh", ["-NoProfile", "-NonInteractive", "-Command", script], { encoding: "utf8" });
+    const out = execFileSync(pwshExecutable(), ["-NoProfile", "-NonInteractive", "-Command", script], { encoding: "utf8" });
     expect(out.trim()).toBe("False|RdsSimWmiClass|False");
   });
 });

@@ -163,7 +163,9 @@ function Get-LsLastTrackedPerUser {
 }
 
 function Get-LsCalUsage {
-    param([System.Collections.IDictionary]$Group)
+    <# $MakeReport: make a per-user report for the read (and delete it); without it (rds-licensing check, which
+       writes nothing), only the reports already on the server are read. #>
+    param([System.Collections.IDictionary]$Group, [bool]$MakeReport = $true)
     $packs = Get-LsPackUsage
     $perUserInstalled = [int64]0
     foreach ($p in $packs) { if ($p.calType -eq 'perUser') { $perUserInstalled += $p.installed } }
@@ -183,6 +185,20 @@ function Get-LsCalUsage {
             $why += "; in use when last tracked: the report $($last.fileName) of $($last.generated)"
         }
         $perUser.reason = $why
+    } elseif (-not $MakeReport) {
+        # A reader that writes nothing: the newest report already on the server, and how old it is.
+        try {
+            $last = Get-LsLastTrackedPerUser
+            if ($null -ne $last) {
+                $perUser.issued = $last.issued
+                $perUser.reportAvailable = $true
+                $perUser.reason = "from the newest per-user report on the server, $($last.fileName) of $($last.generated) (this read makes none)"
+            } else {
+                $perUser.reason = "no per-user report on the server to read (this read makes none): create one in RD Licensing Manager (Create Report), or refresh an RdsLicenseServer, which makes one"
+            }
+        } catch {
+            $perUser.reason = "the per-user reports could not be read: $($_.Exception.Message)"
+        }
     } else {
         try {
             $read = Get-LsPerUserIssued

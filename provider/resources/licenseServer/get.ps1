@@ -3,7 +3,8 @@
     RdsLicenseServer read: the whole live state of the license server. Changes nothing.
 
 .DESCRIPTION
-    Args: none. Result:
+    Args: perUserReport, optional: 'make' (the default: a per-user report is made for the read and deleted)
+    or 'existing' (only the reports already on the server are read: rds-licensing check writes nothing). Result:
       { roleInstalled, serviceStatus, classReady,
         server: { serverName, productId, version, activationStatus (0/1/2), licenseServerId ('' unless
                   activated), serverRole (0/1/2 or null), contact: { firstName, ... postalCode } } | null,
@@ -24,7 +25,14 @@ $ErrorActionPreference = 'Stop'
 . (Join-Path $PSScriptRoot 'Directory.Common.ps1')
 . (Join-Path $PSScriptRoot 'Usage.Common.ps1')
 
-$null = ConvertFrom-RdsEnvelope $Envelope
+$in = ConvertFrom-RdsEnvelope $Envelope
+# perUserReport 'existing' (rds-licensing check): read only the per-user reports already there, make none.
+$makeReport = $true
+if ($in.args.ContainsKey('perUserReport')) {
+    $mode = [string]$in.args['perUserReport']
+    if ($mode -ne 'make' -and $mode -ne 'existing') { throw (New-RdsScriptError -Code VALIDATION -Message "perUserReport must be 'make' or 'existing', got '$mode'") }
+    $makeReport = $mode -eq 'make'
+}
 
 $roleInstalled = Test-LsRoleInstalled
 $serviceStatus = Get-RdsLicensingServiceStatus
@@ -60,7 +68,7 @@ if ($roleInstalled -and $serviceStatus -eq 'Running') {
         $domainName = $null
         if ($joined) { $domainName = $domain }
         $group = Get-LsLicenseServersGroup ([ordered]@{ domainJoined = $joined; domain = $domainName })
-        $usage = Get-LsCalUsage $group
+        $usage = Get-LsCalUsage $group $makeReport
     }
 }
 Write-RdsResult ([ordered]@{

@@ -66,6 +66,8 @@ export function simAdmin(connection: Connection) {
     /** Clients (per device: `computer`) or users (per user: `user`) taking CALs from a pack (Add-RdsSimIssuedLicense). */
     issue: (keyPackId: number, count: number, names: { computer?: string; user?: string } = {}) =>
       admin(connection, { action: "issue", keyPackId, count, computer: names.computer ?? null, user: names.user ?? null }, anyObject),
+    /** An administrator's per-user report (GenerateReportEx), left on the server: its FileName. */
+    report: () => admin(connection, { action: "report" }, z.string()),
     /** A leftover key pack row (KeyPackType 7, no licenses) as real servers list: its KeyPackId. */
     leftoverPack: () => admin(connection, { action: "leftoverPack" }, z.number()),
     /** An administrator editing contact properties by hand (WMI property names). */

@@ -13,7 +13,7 @@
  * through the runner); what the scripts did is read from the emulator's call log.
  */
 import type { Connection } from "../../../provider/powershell/transport";
-import { installResultSchema } from "../../../provider/resources/licenseServer/schema";
+import { getResultSchema, installResultSchema } from "../../../provider/resources/licenseServer/schema";
 import { activate, errorOf, get, group, runScript, set, useScriptHosts, wait } from "./scriptHosts";
 import { methodCalls, simAdmin } from "./simAdmin";
 
@@ -142,6 +142,41 @@ describe("get.ps1: calUsage", () => {
       reason: expect.stringContaining("not in the Terminal Server License Servers group"),
     });
     expect(methodCalls((await admin.calls()).slice(before))).not.toContain("GenerateReportEx");
+  });
+
+  test("perUserReport 'existing' (rds-licensing check) makes no report: the newest administrator's report is read, and said so; none there: why and how to get one", async () => {
+    const c = await activatedHost();
+    const admin = simAdmin(c);
+    await admin.config({ licenseServersGroup: true });
+    const user = await admin.installPack(1, 10);
+    await admin.issue(user, 4, { user: "u" });
+    const readExisting = () => runScript(c, "get", { perUserReport: "existing" }, getResultSchema);
+    const logLength = async () => (await admin.calls()).length;
+    const start = await logLength();
+    expect((await readExisting()).calUsage!.perUser).toEqual({
+      installed: 10,
+      issued: null,
+      reportAvailable: false,
+      reason: expect.stringContaining("no per-user report on the server to read (this read makes none)"),
+    });
+    const firstRead = await logLength();
+    const name = await admin.report();
+    await admin.issue(user, 2, { user: "late" });
+    const secondStart = await logLength();
+    // The report counted 4 users when it was made; the 2 issued since are not in it.
+    expect((await readExisting()).calUsage!.perUser).toEqual({
+      installed: 10,
+      issued: 4,
+      reportAvailable: true,
+      reason: expect.stringMatching(new RegExp(`^from the newest per-user report on the server, ${name.replace(/\./g, "\\.")} of \\d{4}-`)),
+    });
+    // The two reads themselves made and deleted nothing (the administrator's GenerateReportEx lies between them).
+    const calls = await admin.calls();
+    const byReads = methodCalls([...calls.slice(start, firstRead), ...calls.slice(secondStart)]);
+    expect(byReads).toContain("FetchReportSummaryEntries");
+    expect(byReads).not.toContain("GenerateReportEx");
+    expect(byReads).not.toContain("DeleteReport");
+    expect(await errorOf(runScript(c, "get", { perUserReport: "some" }, getResultSchema))).toMatchObject({ code: "RDS_VALIDATION" });
   });
 
   test("in the group without per-user CALs: the report is read, 0 issued", async () => {

@@ -3,8 +3,8 @@
  * key pack listing) and session host get.ps1 (mode, license servers, policy, connectivity) on every host. Every
  * script runs through the runner and the process's pool: warm sessions, all hosts in parallel within
  * the pool's cap. No script that writes is ever named here (test/check asserts that a check leaves every
- * host's state as it was). Reading the per-user usage makes Windows generate a per-user report, which
- * get.ps1 deletes at once: the only way Windows gives per-user CAL counts.
+ * host's state as it was). Per-user CAL counts exist only in per-user reports: get.ps1 is asked to read the
+ * newest one already on the server (perUserReport "existing") and to make none.
  *
  * A host that cannot be read is an outcome, not an exception: the report names it and the exit is 2.
  */

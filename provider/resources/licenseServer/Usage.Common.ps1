@@ -92,19 +92,23 @@ function Get-LsPerDeviceUsage {
     return [ordered]@{ total = $active.Count; listed = $listed; limit = $script:LsPerDeviceListLimit }
 }
 
-function Invoke-LsReportFetch {
+function Read-LsPerUserSummary {
     <#
-        A Fetch* method of a report instance. Its ReturnValue LSERVER_I_NO_MORE_DATA (0x4001) means no entries,
-        not a failure; any other non-zero value is WMI_ERROR.
+        The "Per User" rows of a report's summary (FetchReportSummaryEntries, Count 0 = every entry from
+        StartIndex 0): @{ rows = <how many>; notTracking = <a row says Not Tracking: the server did not track
+        per-user CALs when the report was made>; issued = <their IssuedLicenses summed> }.
+        ReturnValue LSERVER_I_NO_MORE_DATA (0x4001) means no entries, not a failure.
     #>
-    param($Report, [string]$MethodName)
-    $arguments = @{ StartIndex = [uint32]0; Count = [uint32]0 }
-    $r = Invoke-CimMethod -InputObject $Report -MethodName $MethodName -Arguments $arguments -ErrorAction Stop
-    $code = ConvertTo-RdsUInt32 (Get-RdsProperty $r 'ReturnValue' 0)
-    if ($code -ne 0 -and $code -ne [uint32]'0x4001') {
-        throw (New-RdsScriptError -Code WMI_ERROR -Method $MethodName -ClassName Win32_TSLicenseReport -ReturnValue $code -Message ('Win32_TSLicenseReport.{0} returned 0x{1:X8}' -f $MethodName, $code))
+    param($Report)
+    $summary = Invoke-RdsWmiMethod -InputObject $Report -MethodName FetchReportSummaryEntries -Arguments @{ StartIndex = [uint32]0; Count = [uint32]0 } -AllowReturnValue ([uint32]'0x4001')
+    $read = @{ rows = 0; notTracking = $false; issued = [int64]0 }
+    foreach ($row in @(Get-RdsProperty $summary 'ReportSummaryEntries' @())) {
+        if ($null -eq $row -or [string](Get-RdsProperty $row 'TSCALType' '') -ne 'Per User') { continue }
+        $read.rows++
+        if ([string](Get-RdsProperty $row 'TSCALAvailability' '') -eq 'Not Tracking') { $read.notTracking = $true }
+        $read.issued += [int64](Get-RdsProperty $row 'IssuedLicenses' 0)
     }
-    return $r
+    return $read
 }
 
 function Get-LsPerUserIssued {
@@ -117,17 +121,11 @@ function Get-LsPerUserIssued {
     try {
         $report = @(Get-CimInstance -Namespace $script:LsNamespace -ClassName Win32_TSLicenseReport -ErrorAction Stop | Where-Object { [string](Get-RdsProperty $_ 'FileName' '') -eq $name })[0]
         if ($null -eq $report) { return @{ issued = $null; reason = "the per-user report $name generated for this read is not listed by Win32_TSLicenseReport" } }
-        # Count 0 = every entry from StartIndex 0.
-        $summary = Invoke-LsReportFetch $report FetchReportSummaryEntries
-        $issued = [int64]0
-        foreach ($row in @(Get-RdsProperty $summary 'ReportSummaryEntries' @())) {
-            if ($null -eq $row -or [string](Get-RdsProperty $row 'TSCALType' '') -ne 'Per User') { continue }
-            if ([string](Get-RdsProperty $row 'TSCALAvailability' '') -eq 'Not Tracking') {
-                return @{ issued = $null; reason = 'the per-user report says Not Tracking: the license server does not track per-user CALs (check its membership of the Terminal Server License Servers group)' }
-            }
-            $issued += [int64](Get-RdsProperty $row 'IssuedLicenses' 0)
+        $summary = Read-LsPerUserSummary $report
+        if ($summary.notTracking) {
+            return @{ issued = $null; reason = 'the per-user report says Not Tracking: the license server does not track per-user CALs (check its membership of the Terminal Server License Servers group)' }
         }
-        return @{ issued = $issued; reason = $null }
+        return @{ issued = $summary.issued; reason = $null }
     } finally {
         # The report was made only for this read: never leave it behind (a failed delete changes nothing else).
         if ($null -ne $report) {
@@ -146,17 +144,10 @@ function Get-LsLastTrackedPerUser {
     $reports = @(Get-CimInstance -Namespace $script:LsNamespace -ClassName Win32_TSLicenseReport -ErrorAction Stop |
             Sort-Object -Property { Get-RdsProperty $_ 'GenerationDateTime' ([datetime]::MinValue) } -Descending)
     foreach ($report in $reports) {
-        $summary = Invoke-LsReportFetch $report FetchReportSummaryEntries
-        $tracked = $false
-        $issued = [int64]0
-        foreach ($row in @(Get-RdsProperty $summary 'ReportSummaryEntries' @())) {
-            if ($null -eq $row -or [string](Get-RdsProperty $row 'TSCALType' '') -ne 'Per User') { continue }
-            $tracked = [string](Get-RdsProperty $row 'TSCALAvailability' '') -ne 'Not Tracking'
-            if (-not $tracked) { break }
-            $issued += [int64](Get-RdsProperty $row 'IssuedLicenses' 0)
-        }
-        if ($tracked) {
-            return @{ issued = $issued; generated = (ConvertTo-LsIsoDate (Get-RdsProperty $report 'GenerationDateTime' $null)); fileName = [string](Get-RdsProperty $report 'FileName' '') }
+        # Tracked: Per User rows, none of them Not Tracking.
+        $summary = Read-LsPerUserSummary $report
+        if ($summary.rows -gt 0 -and -not $summary.notTracking) {
+            return @{ issued = $summary.issued; generated = (ConvertTo-LsIsoDate (Get-RdsProperty $report 'GenerationDateTime' $null)); fileName = [string](Get-RdsProperty $report 'FileName' '') }
         }
     }
     return $null

@@ -23,13 +23,7 @@ foreach ($m in 'GenerateReport', 'FetchReportPerDeviceEntries', 'FetchReportFail
 }
 Remove-Variable rp, m
 
-# The instances of the classes Private/Instances.ps1 knows, plus the reports. (Instances.ps1 has no
-# registration hook for a class added by another part: this wraps its function.)
-$script:RdsInstancesBeforeReports = ${function:Get-RdsInstances}
-function Get-RdsInstances($S, [hashtable]$Class) {
-    if ($Class.Name -eq $script:LsReportClass) { return , (Get-RdsReportInstances $S) }
-    & $script:RdsInstancesBeforeReports $S $Class
-}
+Register-RdsInstanceReader $script:LsReportClass { param($S) , (Get-RdsReportInstances $S) }
 
 function Get-RdsReportInstances($S) {
     $server = Get-RdsComputerName $S

@@ -43,7 +43,13 @@ function Get-RdsPackView($Pack) {
     }
 }
 
+# Instances of classes a Classes/ part adds (class name -> scriptblock param($S, $Class) returning , @(instances)).
+$script:InstanceReaders = @{}
+function Register-RdsInstanceReader([string]$ClassName, [scriptblock]$Reader) { $script:InstanceReaders[$ClassName] = $Reader }
+
 function Get-RdsInstances($S, [hashtable]$Class) {
+    $reader = $script:InstanceReaders[$Class.Name]
+    if ($null -ne $reader) { return , (& $reader $S $Class) }
     $server = Get-RdsComputerName $S
     $ns = $Class.Namespace
     switch ($Class.Name) {

@@ -4,7 +4,7 @@
  * reads. Also decides the expected mode when the user gave none (the installed CAL types, when only
  * one type is installed).
  */
-import type { FindingsInput } from "../resources/component/findings";
+import type { FindingsHost, FindingsInput } from "../resources/component/findings";
 import { interpret } from "../resources/sessionHostLicensing/rules";
 import { CheckInputError } from "./errors";
 import type { LicenseServerRead, SessionHostRead } from "./facts";
@@ -63,9 +63,9 @@ export function decideMode(
 }
 
 /** One session host as the findings see it (the name is the inventory's). */
-export function hostInputOf(name: string, raw: SessionHostRead): CheckFindingsInput["hosts"][number] {
+export function hostInputOf(name: string, raw: SessionHostRead): FindingsHost {
   const live = interpret(raw);
-  const host: CheckFindingsInput["hosts"][number] = {
+  const host: FindingsHost = {
     name,
     serverName: live.serverName,
     effectiveMode: live.effectiveMode,

@@ -69,7 +69,7 @@ export function licenseServerView(host: string, read: LicenseServerRead): Licens
   };
 }
 
-function sessionHostViews(hosts: readonly CheckFindingsInput["hosts"][number][]): SessionHostView[] {
+function sessionHostViews(hosts: readonly FindingsHost[]): SessionHostView[] {
   return hosts.map((h) => ({
     host: h.name,
     serverName: h.serverName,

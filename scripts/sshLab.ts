@@ -323,6 +323,10 @@ export class SshLab {
       emulator: { stateDir },
     };
     const credentials = auth === "key" ? { privateKey: this.clientKey } : { password: this.password };
-    return { ...base, ...credentials, ...extra } as SshConnection;
+    // The exec channel starts the lab's pwsh by its path (the lab account's PATH does not have it);
+    // a connection on the subsystem channel runs what the lab's sshd_config names instead.
+    const subsystemChannel = extra.channel === "subsystem" || (extra.channel === undefined && extra.subsystem !== undefined);
+    const shell = subsystemChannel ? {} : { shell: labPwshPath() };
+    return { ...base, ...shell, ...credentials, ...extra } as SshConnection;
   }
 }

@@ -13,7 +13,15 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type { OrString } from "../inputTypes";
-import type { Connection, LabEmulator, LocalConnection, SimulatorConnection, SshConnection, WinRmConnection } from "./transport";
+import type {
+  Connection,
+  LabEmulator,
+  LocalConnection,
+  SimulatorConnection,
+  SshChannel,
+  SshConnection,
+  WinRmConnection,
+} from "./transport";
 
 /** A connection with its Inputs resolved, as checked by the provider and returned in the resources' `connection` outputs. */
 export type RdsConnection = Connection;
@@ -82,8 +90,11 @@ export interface RemoteConnectionArgs {
 }
 
 /**
- * PowerShell SSH remoting (`New-PSSession -HostName ... -UserName ...`): the target runs OpenSSH
- * server with a `powershell` subsystem (pwsh 7 `-sshs`). Host key checking is always strict.
+ * ssh to the target's OpenSSH server. By default (`channel: "exec"`) ssh starts the target's
+ * PowerShell (`shell`: pwsh 7.2+, or Windows PowerShell 5.1 with `"powershell"`) and that PowerShell
+ * is the warm session; `channel: "subsystem"` uses PowerShell remoting over ssh instead
+ * (`New-PSSession -HostName ...`; the target needs pwsh 7 as the `powershell` subsystem). Host key
+ * checking is always strict.
  * Authentication: `privateKey`, `privateKeyFile` or `password` (at most one; none: the ssh agent and
  * ~/.ssh/id_* keys of the user running Pulumi). Secrets never reach a command line.
  */
@@ -111,7 +122,18 @@ export interface SshConnectionArgs extends RemoteConnectionArgs {
   hostKey?: pulumi.Input<string | pulumi.Input<string>[]>;
   /** A known_hosts file to check the host key against (instead of ssh's default ~/.ssh/known_hosts). Default: none. */
   knownHostsFile?: pulumi.Input<string>;
-  /** The ssh subsystem that runs PowerShell on the target. Default: `"powershell"`. */
+  /**
+   * `"exec"`: ssh runs `shell` on the target and it is the session; `"subsystem"`: PowerShell
+   * remoting over ssh through the `subsystem`. Default: `"subsystem"` when `subsystem` is set, else `"exec"`.
+   */
+  channel?: pulumi.Input<SshChannel>;
+  /**
+   * The exec channel's PowerShell on the target: a command on the account's PATH or a full path
+   * (`"pwsh"`, `"powershell"` for Windows PowerShell 5.1, `"C:/Program Files/PowerShell/7/pwsh.exe"`).
+   * Letters, digits, spaces and `._:/\()+-` only. Default: `"pwsh"`.
+   */
+  shell?: pulumi.Input<string>;
+  /** The ssh subsystem that runs PowerShell on the target (the subsystem channel). Default: `"powershell"`. */
   subsystem?: pulumi.Input<string>;
   /** Lab only (see `LabEmulatorArgs`): run against the emulator on the far side. Default: none. */
   emulator?: pulumi.Input<LabEmulatorArgs>;
@@ -181,6 +203,7 @@ const ARGS_MATCH_SCHEMAS: [
   Same<keyof LabEmulatorArgs, keyof LabEmulator>,
   Same<"pwsh" | "powershell", NonNullable<LocalConnection["shell"]>>,
   Same<"https" | "http", NonNullable<WinRmConnection["scheme"]>>,
+  Same<SshChannel, NonNullable<SshConnection["channel"]>>,
   Same<WinRmAuthentication, NonNullable<WinRmConnection["authentication"]>>,
-] = [true, true, true, true, true, true, true, true];
+] = [true, true, true, true, true, true, true, true, true];
 void ARGS_MATCH_SCHEMAS;

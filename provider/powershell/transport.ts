@@ -130,6 +130,18 @@ const hostKeySchema = z
     'hostKey must be a public key such as "ssh-ed25519 AAAAC3Nz... [comment]" (the content of the host\'s /etc/ssh/ssh_host_ed25519_key.pub)',
   );
 
+/** The two ways an ssh session reaches PowerShell (sshConnectionSchema `channel`). */
+export const SSH_CHANNELS = ["exec", "subsystem"] as const;
+export type SshChannel = (typeof SSH_CHANNELS)[number];
+
+/** A remote shell command or path: no quotes, no shell metacharacters (it is part of ssh's remote command). */
+const SSH_SHELL = /^(?![- ])[A-Za-z0-9 ._:/\\()+-]{1,260}$/;
+
+/** The channel a connection uses: `channel`, else `"subsystem"` when a subsystem is named, else `"exec"`. */
+export function sshChannel(c: { channel?: SshChannel; subsystem?: string }): SshChannel {
+  return c.channel ?? (c.subsystem !== undefined ? "subsystem" : "exec");
+}
+
 /** Connect settings shared by the remote transports. */
 const remoteCommon = {
   /**
@@ -204,7 +216,30 @@ export const sshConnectionSchema = z
       .optional(),
     /** A known_hosts file to check the host key against (instead of ssh's default ~/.ssh/known_hosts). Default: none. */
     knownHostsFile: plainText("knownHostsFile", 4096).optional(),
-    /** The ssh subsystem that runs PowerShell on the target. Default: `"powershell"`. */
+    /**
+     * How the session reaches PowerShell on the target:
+     * - `"exec"`: ssh runs `shell` on the target (`<shell> -NoLogo -NoProfile -NonInteractive -Command -`),
+     *   and that PowerShell is the warm session itself, fed one command per line. Needs only a
+     *   PowerShell the account can start: pwsh 7.2+, or Windows PowerShell 5.1 with `shell: "powershell"`.
+     * - `"subsystem"`: PowerShell remoting over ssh (`New-PSSession -HostName ... -Subsystem`) from a
+     *   local pwsh; needs pwsh 7 registered as an sshd subsystem on the target.
+     * Default: `"subsystem"` when `subsystem` is set, else `"exec"` (measured: README, "Over ssh").
+     */
+    channel: z.enum(SSH_CHANNELS).optional(),
+    /**
+     * The exec channel's PowerShell on the target: a command on the account's PATH or a full path,
+     * e.g. `"pwsh"`, `"powershell"` (Windows PowerShell 5.1), `"C:/Program Files/PowerShell/7/pwsh.exe"`.
+     * It becomes part of the command ssh sends, so only letters, digits, spaces and `._:/\()+-` are allowed.
+     * Default: `"pwsh"`.
+     */
+    shell: z
+      .string()
+      .regex(
+        SSH_SHELL,
+        "shell must be 1..260 letters, digits, spaces or ._:/\\()+- characters (a command name or a path), not starting with - or a space",
+      )
+      .optional(),
+    /** The ssh subsystem that runs PowerShell on the target (the subsystem channel). Default: `"powershell"`. */
     subsystem: z
       .string()
       .regex(/^[A-Za-z0-9._-]{1,64}$/, "subsystem must be 1..64 letters, digits, dots, dashes or underscores")
@@ -223,6 +258,21 @@ export const sshConnectionSchema = z
           message: `${field} cannot be combined with ${auth[0]}: give one of password, privateKey, privateKeyFile`,
         });
       }
+    }
+    if (c.channel === "exec" && c.subsystem !== undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["subsystem"],
+        message: 'subsystem applies to channel "subsystem" only: remove it, or set channel: "subsystem"',
+      });
+    }
+    if (c.shell !== undefined && sshChannel(c) === "subsystem") {
+      ctx.addIssue({
+        code: "custom",
+        path: ["shell"],
+        message:
+          'shell applies to channel "exec" only (the subsystem channel runs what sshd_config names): remove it, or set channel: "exec"',
+      });
     }
     if (c.privateKeyPassphrase !== undefined && c.privateKey === undefined && c.privateKeyFile === undefined) {
       ctx.addIssue({ code: "custom", path: ["privateKeyPassphrase"], message: "privateKeyPassphrase needs privateKey or privateKeyFile" });
@@ -364,6 +414,12 @@ export interface Transport<C extends Connection = Connection> {
   preamble(connection: C): string[];
   /** The operation that binds the fresh pwsh to its target (selects the simulated host, opens the PSSession). */
   initOperation(connection: C): InitOperation | undefined;
+  /**
+   * When the warm session is the target's own PowerShell, reached through a process started here
+   * (the ssh exec channel, pool/remoteShell.ts): how to start that process. Undefined (the default):
+   * the session is a local pwsh, bound by `preamble` and `initOperation`.
+   */
+  remoteShell?(connection: C): RemoteShellSpec | undefined;
   /** The shell to start (pwsh, or Windows PowerShell for `local`). Default: `findPwsh()` (executable.ts). */
   executable?(connection: C): PwshLookup;
   /**
@@ -381,6 +437,18 @@ export interface Transport<C extends Connection = Connection> {
   workerGroup?(connection: C): string;
   /** The init operation of a shared worker: binds what the group has in common; each operation binds its own target. */
   workerInitOperation?(connection: C): InitOperation;
+}
+
+/** A session on the target's own PowerShell (Transport.remoteShell). */
+export interface RemoteShellSpec {
+  /**
+   * The process to start (the ssh client and its arguments, with what to add to its environment:
+   * paths, never a secret), writing the login's private files into `workDir`, a 0700 folder the pool
+   * removes as soon as the session answers or the attempt fails.
+   */
+  launch(workDir: string): { file: string; args: string[]; env: Record<string, string> };
+  /** Lab only: the far side's emulator state folder (the emulator is shipped and imported there). */
+  labStateDir?: string;
 }
 
 /** How the pool connects a remote transport (transports/remote.ts). */

@@ -10,13 +10,14 @@
  *   run;
  * - settled: once those processes are gone, and after the next start of a provider host (a `check`
  *   loads the transports, which sweep the folders of providers that are gone).
- * SIGTERM: the host's own handlers kill its pwsh and remove the folders before it exits; the ssh
- * watchdog ends the client once its pwsh is gone. SIGKILL: nothing in the host runs; Bootstrap.ps1's
- * parent watchdog ends the pwsh, the ssh watchdog the client, and the folder is left until the next
- * start sweeps it. The numbers are printed for the report.
+ * The connection uses the default exec channel: the host starts the ssh client itself, through the
+ * ssh watchdog (RdsRemoting/ssh-watchdog.sh). SIGTERM: the host's own handlers kill the client and
+ * remove the folders before it exits. SIGKILL: nothing in the host runs; the watchdog ends the
+ * client once the host is gone, and the folder is left until the next start sweeps it. The numbers
+ * are printed for the report.
  *
  * Real: the dynamic-provider host process (engine/hostProcess.ts) with the built provider (bin/),
- * its runner, pool and warm pwsh, PowerShell SSH remoting and the OpenSSH client. Stands in: the
+ * its runner and pool, the ssh watchdog and the OpenSSH client. Stands in: the
  * target, by a TCP server of this file that accepts and never sends the SSH banner (so every kill
  * lands while ssh waits in its login, without timing); the key, by one ssh-keygen made here.
  * Only what this file started is counted (its own TMPDIR for the hosts; process trees of its hosts).
@@ -142,7 +143,9 @@ function processTree(hostPid: number): Tree {
     const argv = commandOf(pid);
     if (argv.length === 0) continue;
     if (path.basename(argv[0]) === "ssh") tree.sshClients.push(pid);
-    else if (argv.length > 1 && path.basename(argv[1]) === "ssh" && /sh$/.test(path.basename(argv[0]))) tree.sshWatchdogs.push(pid);
+    // The watchdog: the subsystem channel's copy is named ssh; the exec channel runs ssh-watchdog.sh.
+    else if (argv.length > 1 && /^ssh(-watchdog\.sh)?$/.test(path.basename(argv[1])) && /sh$/.test(path.basename(argv[0])))
+      tree.sshWatchdogs.push(pid);
     else if (argv.some((a) => /pwsh/.test(path.basename(a)))) tree.pwsh.push(pid);
   }
   return tree;

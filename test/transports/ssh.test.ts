@@ -374,13 +374,15 @@ describe("secrets", () => {
     const wrong = wrongPasswordError ?? (await rdsErrorOf(echo(target("password", { password: `${lab.password}-wrong` }))));
     expect(wrong.code).toBe(ErrorCode.AuthRefused);
 
-    // The ssh clients the warm pwsh runs: options on the command line, no secret.
+    // The ssh clients: options on the command line, no secret. On the exec channel (these sessions)
+    // the session's own process is the client's watchdog; a subsystem session's pwsh starts the
+    // watchdog as a child. Either way the client is the watchdog's child.
     const sshCommandLines: string[] = [];
     for (const session of poolStats().sessions) {
-      // pwsh starts the transport's ssh watchdog (a sh script named ssh), which runs the client.
-      const children = session.pwshPid === undefined ? [] : childPidsOf(session.pwshPid);
-      for (const child of [...children, ...children.flatMap(childPidsOf)]) {
-        const argv = fs.readFileSync(`/proc/${child}/cmdline`, "utf8").split("\0");
+      const root = session.pwshPid ?? session.pid;
+      const children = root === undefined ? [] : childPidsOf(root);
+      for (const pid of [...children, ...children.flatMap(childPidsOf)]) {
+        const argv = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
         if (path.basename(argv[0]) === "ssh") sshCommandLines.push(argv.join(" "));
       }
     }
@@ -396,12 +398,28 @@ describe("secrets", () => {
     ].join("\n");
     for (const secret of secrets) expect(everything).not.toContain(secret);
     expect(everything).not.toContain(`${lab.password}-wrong`);
-    // Only fixed command forms reached pwsh.
-    for (const command of commands) {
-      expect(command).toMatch(
-        /^(\. '[^']+Bootstrap\.ps1'; Write-RdsSessionInfo|Import-RdsModule -Path '[^']+'|Invoke-RdsOperation -ScriptPath '[^']+' -EnvelopePath '[^']+')$/,
-      );
-    }
+    // Only fixed command forms reached a pwsh: the exec channel's name hex hashes, run ids and our
+    // script file names; the envelope and the files travel as data lines, never logged as commands.
+    const hash = "'[0-9a-f]{24}'";
+    const runId = "'[0-9a-f]{32}'";
+    const execForms = [
+      "\\. \\(\\[scriptblock\\]::Create\\(\\[System\\.Text\\.Encoding\\]::UTF8\\.GetString\\(\\[Convert\\]::FromBase64String\\(\\[Console\\]::In\\.ReadLine\\(\\)\\)\\)\\)\\); Initialize-RdsExecSide",
+      "Find-RdsExecMissingBundle",
+      `Install-RdsExecBundle -Hash ${hash}`,
+      `Import-RdsExecSide -BootstrapHash ${hash}( -EmulatorHash ${hash})?`,
+      `Invoke-RdsExecOperation -Hash ${hash} -Leaf '[A-Za-z.]+\\.ps1' -RunId ${runId} -AnsweredRunId '([0-9a-f]{32})?'`,
+      `Test-RdsExecRunStarted -RunId ${runId}`,
+    ];
+    // The one subsystem-channel connection of this file (the missing subsystem) runs a local pwsh.
+    const subsystemForms = [
+      "\\. '[^']+Bootstrap\\.ps1'; Write-RdsSessionInfo",
+      "Import-RdsModule -Path '[^']+'",
+      "Invoke-RdsOperation -ScriptPath '[^']+' -EnvelopePath '[^']+'",
+    ];
+    execForms.push(...subsystemForms);
+    const fixedForm = new RegExp(`^(${execForms.join("|")})$`);
+    expect(commands.some((command) => command.startsWith("Invoke-RdsExecOperation "))).toBe(true);
+    for (const command of commands) expect(command).toMatch(fixedForm);
     // The key copy, the pinned known_hosts and the askpass helper lived only while ssh started, in
     // this file's temp folder (the pinned known_hosts on the ssh command line says where).
     expect(sshCommandLines.some((line) => line.includes(`UserKnownHostsFile=${path.join(ownTmp, "rds-remote-")}`))).toBe(true);

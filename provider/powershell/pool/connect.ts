@@ -154,7 +154,13 @@ async function runInit(
   }
 }
 
-/** Error codes the remote invoker (RdsRemoting.psm1) reports instead of running an operation. */
+/**
+ * Replaces a target's lost session by a new one (the exec channel), opened with the asking job's
+ * connection: the pool's part of a reconnect.
+ */
+export type ReopenSession = (spec: TargetSpec) => Promise<Session>;
+
+/** Error codes the remote invoker (RdsRemoting.psm1, pool/remoteShell.ts) reports instead of running an operation. */
 const SESSION_LOST = "SESSION_LOST";
 const CONNECTION_LOST_PENDING = "CONNECTION_LOST_PENDING";
 
@@ -171,13 +177,27 @@ export async function runWithReconnect(
   run: ScriptRun,
   startupTimeoutMs: number,
   telemetry: PoolTelemetry,
+  reopen: ReopenSession,
 ): Promise<ScriptOutcome> {
   const first = await session.runScript(run, spec.key);
   if (first.document.ok || spec.transport.connect === undefined) return first;
   const code = first.document.error.code;
   if (code !== SESSION_LOST && code !== CONNECTION_LOST_PENDING) return first;
-  const info = await bindTarget(session, spec, "reconnect", Date.now() + startupTimeoutMs, telemetry);
-  if (code === SESSION_LOST || info?.pendingRunStarted === false) return session.runScript(run, spec.key);
+  let again: Session;
+  let pendingRunStarted: boolean | null | undefined;
+  if (session.remote !== undefined) {
+    // The exec channel: the session was the connection; a new one replaces it (remoteShell.ts).
+    const pending = session.remote.pendingRunId;
+    again = await reopen(spec);
+    if (code === CONNECTION_LOST_PENDING && pending !== undefined && again.remote !== undefined) {
+      pendingRunStarted = await again.remote.runStarted(again, pending, startupTimeoutMs, { host: run.host, operation: CONNECT_OPERATION });
+    }
+  } else {
+    // The subsystem channel and WinRM: the local pwsh reconnects its PSSession.
+    again = session;
+    pendingRunStarted = (await bindTarget(session, spec, "reconnect", Date.now() + startupTimeoutMs, telemetry))?.pendingRunStarted;
+  }
+  if (code === SESSION_LOST || pendingRunStarted === false) return again.runScript(run, spec.key);
   throw new RdsError(
     ErrorCode.ConnectionLost,
     `running ${run.name} on ${run.host}: the connection to the target dropped while the operation was running; it may or may not have completed (the session has been reopened: read the state again before retrying)`,

@@ -27,6 +27,19 @@ export interface ScriptOutcome {
   stderr: string;
 }
 
+/**
+ * How a session whose pwsh is the target's own (the ssh exec channel, remoteShell.ts) runs an
+ * operation script: the script's folder is shipped and the envelope travels as a data line, instead
+ * of a local path and an envelope file.
+ */
+export interface RemoteScriptChannel {
+  runScript(session: Session, run: ScriptRun): Promise<ScriptOutcome>;
+  /** The run in flight when this session died (its answer never came), if any. */
+  readonly pendingRunId: string | undefined;
+  /** On a new session: did that run start on the target? */
+  runStarted(session: Session, runId: string, timeoutMs: number, ctx: CallContext): Promise<boolean>;
+}
+
 /** What a session reports to its pool. */
 export interface SessionHooks {
   readonly telemetry: PoolTelemetry;
@@ -42,8 +55,15 @@ export class Session {
   private readonly pwsh: Shell;
   private readonly child: ChildProcess;
   readonly pid: number | undefined;
-  /** The pwsh that runs the scripts (Write-RdsSessionInfo): the launcher's child behind the dotnet tool. */
+  /**
+   * The local pwsh that runs the scripts (Write-RdsSessionInfo): the launcher's child behind the
+   * dotnet tool. Undefined when the scripts run on the target's own PowerShell (`remote`).
+   */
   pwshPid: number | undefined;
+  /** Set when this session's process is a channel to the target's own PowerShell (the ssh exec channel). */
+  remote: RemoteScriptChannel | undefined;
+  /** The target's PowerShell process id, with `remote` (never a local process: never signalled). */
+  remotePid: number | undefined;
   exited = false;
   exitCode: number | null = null;
   exitSignal: NodeJS.Signals | null = null;
@@ -96,6 +116,12 @@ export class Session {
       .join("\n");
   }
 
+  /** recentStderr once the process's output has been read to its end (at most `graceMs` after its exit). */
+  async finalStderr(graceMs = 1000): Promise<string> {
+    if (this.pwsh.outputClosed !== undefined) await Promise.race([this.pwsh.outputClosed, delay(graceMs)]);
+    return this.recentStderr();
+  }
+
   exitDescription(): string {
     if (this.exitSignal) return `signal ${this.exitSignal}`;
     return `exit code ${this.exitCode ?? "unknown"}`;
@@ -111,6 +137,7 @@ export class Session {
     timeoutMs: number,
     ctx: CallContext,
     onProgress?: (text: string) => void,
+    data?: readonly string[],
   ): Promise<{ stdout: string; stderr: string; durationMs: number }> {
     const started = Date.now();
     if (this.exited) {
@@ -122,7 +149,7 @@ export class Session {
       });
     }
     this.hooks.telemetry.command(command, { key: this.key, pid: this.pid });
-    const invocation = this.pwsh.invoke(command, onProgress);
+    const invocation = this.pwsh.invoke(command, onProgress, data);
     const printed = invocation.output.then(({ stdout, stderr }): SendOutcome => ({ kind: "done", stdout, stderr }));
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<SendOutcome>((resolve) => {
@@ -160,8 +187,14 @@ export class Session {
   }
 
   /** Sends a command that prints one result document (Bootstrap helpers) and parses it. */
-  async sendForDocument(command: string, timeoutMs: number, ctx: CallContext, onProgress?: (text: string) => void): Promise<ScriptOutcome> {
-    const output = await this.send(command, timeoutMs, ctx, onProgress);
+  async sendForDocument(
+    command: string,
+    timeoutMs: number,
+    ctx: CallContext,
+    onProgress?: (text: string) => void,
+    data?: readonly string[],
+  ): Promise<ScriptOutcome> {
+    const output = await this.send(command, timeoutMs, ctx, onProgress, data);
     const full: CallContext = { ...ctx, durationMs: output.durationMs, stderr: output.stderr || undefined };
     return { document: parseResultDocument(output.stdout, full), durationMs: output.durationMs, stderr: output.stderr };
   }
@@ -172,26 +205,30 @@ export class Session {
    * whatever happened. `targetKey`: the target it runs for (a shared worker's own key is its group's).
    */
   async runScript(run: ScriptRun, targetKey: string = this.key): Promise<ScriptOutcome> {
+    const outcome = this.remote !== undefined ? await this.remote.runScript(this, run) : await this.runLocalScript(run);
+    const telemetry = this.hooks.telemetry;
+    if (telemetry.hasPoolListeners) {
+      telemetry.event({
+        type: "script",
+        key: targetKey,
+        pid: this.pid,
+        operation: run.name,
+        durationMs: outcome.durationMs,
+        scriptMs: outcome.document.scriptMs,
+      });
+    }
+    return outcome;
+  }
+
+  private async runLocalScript(run: ScriptRun): Promise<ScriptOutcome> {
     const envelopePath = writeEnvelopeFile({ operation: run.name, host: run.host, args: run.args });
     try {
-      const outcome = await this.sendForDocument(
+      return await this.sendForDocument(
         operationCommand(run.script, envelopePath),
         run.timeoutMs,
         { host: run.host, operation: run.name },
         run.onProgress,
       );
-      const telemetry = this.hooks.telemetry;
-      if (telemetry.hasPoolListeners) {
-        telemetry.event({
-          type: "script",
-          key: targetKey,
-          pid: this.pid,
-          operation: run.name,
-          durationMs: outcome.durationMs,
-          scriptMs: outcome.document.scriptMs,
-        });
-      }
-      return outcome;
     } finally {
       removeEnvelopeFile(envelopePath);
     }

@@ -29,7 +29,7 @@ import { runWithReconnect } from "./connect";
 import { type PoolHooks, warmSessions } from "./hooks";
 import { type PoolOptions, checkOptions, optionsFromEnv } from "./options";
 import { Session, type SessionHooks } from "./session";
-import { type StartShell, startPwsh } from "./shell";
+import { type Shell, type StartShell, startPwsh } from "./shell";
 import { cleanUpAtExit } from "./shutdown";
 import { type SessionStarter, startSession } from "./start";
 import { type Job, type Target, type TargetSpec, type WarmSession, cancelIdleClose, isIdle, newTarget } from "./target";
@@ -81,7 +81,8 @@ export class SessionPool {
     this.starter = {
       telemetry: this.telemetry,
       startupTimeoutMs: () => this.options.startupTimeoutMs,
-      spawn: (key, executable) => this.spawn(key, executable),
+      spawn: (key, executable) => this.spawn(key, this.startShell(executable)),
+      adopt: (key, shell) => this.spawn(key, shell),
       discard: (session) => this.sessions.delete(session),
     };
   }
@@ -155,7 +156,7 @@ export class SessionPool {
     let session: Session | undefined;
     const group = this.groupFor(target.spec);
     try {
-      session = group === undefined ? await this.ensureSession(target) : await this.acquireWorker(target, group);
+      session = group === undefined ? await this.ensureSession(target, job.spec) : await this.acquireWorker(target, group);
       session.busy = true;
       session.ref();
       this.telemetry.invoked(target.key);
@@ -164,7 +165,8 @@ export class SessionPool {
         await job.work({
           pid: warm.pid,
           pwshPid: warm.pwshPid,
-          runScript: (run) => runWithReconnect(warm, job.spec, run, this.options.startupTimeoutMs, this.telemetry),
+          runScript: (run) =>
+            runWithReconnect(warm, job.spec, run, this.options.startupTimeoutMs, this.telemetry, (spec) => this.reopen(target, spec)),
         }),
       );
     } catch (err) {
@@ -172,11 +174,12 @@ export class SessionPool {
       // No session: the target could not be started or reached. What is queued behind shares the failure.
       if (session === undefined && group === undefined) for (const queued of target.queue.splice(0)) queued.reject(copyOf(err));
     } finally {
-      if (session !== undefined) {
-        session.busy = false;
-        session.lastUsed = Date.now();
-        group?.release(session);
+      for (const used of new Set([session, target.session])) {
+        if (used === undefined) continue;
+        used.busy = false;
+        used.lastUsed = Date.now();
       }
+      if (session !== undefined) group?.release(session);
       if (target.session !== undefined && (target.session.exited || target.session.closing)) {
         const dead = target.session;
         target.session = undefined;
@@ -203,19 +206,33 @@ export class SessionPool {
     return () => generation !== this.generation;
   }
 
-  private async ensureSession(target: Target): Promise<Session> {
+  private async ensureSession(target: Target, spec: TargetSpec = target.spec): Promise<Session> {
     const current = target.session;
     if (current !== undefined && !current.exited && !current.closing) return current;
     target.session = undefined;
+    // A session that died on its own (its connection dropped) is replaced: a reconnect. A closing one was retired.
+    const phase = current !== undefined && current.exited && !current.closing ? "reconnect" : "connect";
+    if (current !== undefined) void current.kill().finally(() => this.sessions.delete(current));
     const slot = await this.capacity.acquire(this.closedSinceNow());
-    if (slot === undefined) throw this.closedError(target.spec);
+    if (slot === undefined) throw this.closedError(spec);
     try {
-      const session = await startSession(this.starter, target.spec, () => slot.release());
+      const session = await startSession(this.starter, spec, () => slot.release(), phase);
       target.session = session;
       return session;
     } finally {
       slot.release();
     }
+  }
+
+  /**
+   * The exec channel's reconnect (connect.ts runWithReconnect): the target's session died during its
+   * operation; a new one, opened with the asking job's connection, takes its place and the operation.
+   */
+  private async reopen(target: Target, spec: TargetSpec): Promise<Session> {
+    const session = await this.ensureSession(target, spec);
+    session.busy = true;
+    session.ref();
+    return session;
   }
 
   /** The worker group a target's operations run in (created on first use), or undefined for a pwsh of its own. */
@@ -253,10 +270,10 @@ export class SessionPool {
     return worker;
   }
 
-  /** Spawns a pwsh (SessionStarter.spawn): counted under the cap from here, cleaned up at exit. */
-  private spawn(key: string, executable: string): Session {
+  /** A session on a started shell (SessionStarter.spawn / adopt): counted under the cap from here, cleaned up at exit. */
+  private spawn(key: string, shell: Shell): Session {
     cleanUpAtExit(this);
-    const session = new Session(key, this.startShell(executable), this.sessionHooks);
+    const session = new Session(key, shell, this.sessionHooks);
     this.telemetry.started++;
     this.telemetry.event({ type: "start", key, pid: session.pid });
     this.sessions.add(session);

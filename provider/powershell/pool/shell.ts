@@ -15,7 +15,7 @@
  * exit promise, to silence its rejection) from the shell, read-only; nothing of node-powershell is
  * replaced or patched, and its `invoke()` is not used.
  */
-import type { ChildProcess } from "child_process";
+import { type ChildProcess, spawn } from "child_process";
 import * as crypto from "crypto";
 import * as os from "os";
 import { Writable } from "stream";
@@ -133,8 +133,69 @@ export interface Shell {
   readonly child: ChildProcess;
   /** The last 8 KiB the process wrote to stderr. */
   readonly stderrTail: string;
-  /** Runs one command; `onProgress` receives the text of each progress line while it runs. */
-  invoke(command: string, onProgress?: (text: string) => void): Invocation;
+  /** Resolves once the process's output streams have closed (all it wrote has been read); optional. */
+  readonly outputClosed?: Promise<void>;
+  /**
+   * Runs one command; `onProgress` receives the text of each progress line while it runs. `data`:
+   * lines written right after the command line, which the command reads itself from stdin (the exec
+   * channel's envelope and script files: values never become command text).
+   */
+  invoke(command: string, onProgress?: (text: string) => void, data?: readonly string[]): Invocation;
+}
+
+/** The standard streams a framed command is written to and read from. */
+interface FramedStreams {
+  stdin: NodeJS.WritableStream;
+  stdout: NodeJS.ReadableStream;
+  stderr: NodeJS.ReadableStream;
+}
+
+/**
+ * Writes one framed command line (and its data lines) and reads what it prints between the
+ * delimiters, on stdout and stderr; progress lines go to `onProgress` as they arrive. `learnDuring`
+ * sees the output promise (PwshProcess learns its real pid then).
+ */
+function invokeFramed(
+  streams: FramedStreams,
+  command: string,
+  onProgress: ((text: string) => void) | undefined,
+  data: readonly string[] | undefined,
+  learnDuring?: (output: Promise<unknown>) => (() => void) | undefined,
+): Invocation {
+  const delimiter = newDelimiter();
+  const { stdin, stdout, stderr } = streams;
+  const out = readBetween(stdout, delimiter);
+  const err = readBetween(stderr, delimiter);
+  const progress = onProgress ? readProgress(stderr, onProgress) : undefined;
+  const prints = `[Console]::Error.WriteLine('${delimiter}'); [Console]::Out.WriteLine('${delimiter}')`;
+  const lines = [`${prints}; try { ${command} } finally { ${prints} }`, ...(data ?? [])];
+  stdin.write(lines.map((line) => line + os.EOL).join(""));
+  const output = Promise.all([out.text, err.text]).then(([stdoutText, stderrText]) => ({
+    stdout: stdoutText,
+    stderr: withoutProgressLines(stderrText),
+  }));
+  const learning = learnDuring?.(output);
+  return {
+    output,
+    stop: () => {
+      out.stop();
+      err.stop();
+      progress?.stop();
+      learning?.();
+    },
+  };
+}
+
+/** A Writable that keeps the last `STDERR_TAIL` characters written to it. */
+function tailKeeper(keep: (text: string) => void): Writable {
+  let tail = "";
+  return new Writable({
+    write: (chunk: Buffer | string, _encoding, done) => {
+      tail = (tail + chunk.toString()).slice(-STDERR_TAIL);
+      keep(tail);
+      done();
+    },
+  });
 }
 
 /** Starts the shell of a new session from the executable the transport found. */
@@ -171,39 +232,40 @@ export class PwshProcess implements Shell {
     // The tail is kept by a pipe that stays for the life of the process, and it must be a pipe:
     // child-shell pipes stderr into its own exit reader and unpipes it after three chunks, and Node
     // pauses a stream when its last pipe goes, which would stall the command readers below.
-    this.shell.streams.stderr.pipe(
-      new Writable({
-        write: (chunk: Buffer | string, _encoding, done) => {
-          this.stderrTail = (this.stderrTail + chunk.toString()).slice(-STDERR_TAIL);
-          done();
-        },
-      }),
-    );
+    this.shell.streams.stderr.pipe(tailKeeper((tail) => (this.stderrTail = tail)));
   }
 
   /** Sends `command` (one line, never a newline in it) and reads what it prints. One at a time. */
-  invoke(command: string, onProgress?: (text: string) => void): Invocation {
-    const delimiter = newDelimiter();
-    const { stdin, stdout, stderr } = this.shell.streams;
-    const out = readBetween(stdout, delimiter);
-    const err = readBetween(stderr, delimiter);
-    const progress = onProgress ? readProgress(stderr, onProgress) : undefined;
-    const prints = `[Console]::Error.WriteLine('${delimiter}'); [Console]::Out.WriteLine('${delimiter}')`;
-    stdin.write(`${prints}; try { ${command} } finally { ${prints} }${os.EOL}`);
-    const output = Promise.all([out.text, err.text]).then(([stdoutText, stderrText]) => ({
-      stdout: stdoutText,
-      stderr: withoutProgressLines(stderrText),
-    }));
-    const learning = this.leftovers?.learnDuring(output);
-    return {
-      output,
-      stop: () => {
-        out.stop();
-        err.stop();
-        progress?.stop();
-        learning?.();
-      },
-    };
+  invoke(command: string, onProgress?: (text: string) => void, data?: readonly string[]): Invocation {
+    return invokeFramed(this.shell.streams, command, onProgress, data, (output) => this.leftovers?.learnDuring(output));
+  }
+}
+
+/**
+ * A shell that is a plain child process speaking the same framing: the ssh client of the exec
+ * channel, whose remote command is the target's PowerShell (transports/sshExec.ts). Its stdin,
+ * stdout and stderr are the remote PowerShell's, plus whatever ssh itself writes on stderr (why a
+ * login failed), which `stderrTail` keeps for the connect step's classification.
+ */
+export class ChildProcessShell implements Shell {
+  readonly child: ChildProcess;
+  readonly outputClosed: Promise<void>;
+  stderrTail = "";
+
+  constructor(file: string, args: readonly string[], extraEnv: Record<string, string>) {
+    this.child = spawn(file, args, { stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, ...extraEnv }, windowsHide: true });
+    this.child.stdout!.setEncoding("utf8");
+    this.child.stderr!.setEncoding("utf8");
+    this.child.stderr!.pipe(tailKeeper((tail) => (this.stderrTail = tail)));
+    // 'close' comes after 'exit', once stdout and stderr have ended: why a login failed is read then.
+    this.outputClosed = new Promise<void>((resolve) => {
+      this.child.once("close", () => resolve());
+      this.child.once("error", () => resolve());
+    });
+  }
+
+  invoke(command: string, onProgress?: (text: string) => void, data?: readonly string[]): Invocation {
+    return invokeFramed({ stdin: this.child.stdin!, stdout: this.child.stdout!, stderr: this.child.stderr! }, command, onProgress, data);
   }
 }
 

@@ -10,7 +10,9 @@ import { quotePowerShellLiteral } from "../envelope";
 import { PWSH_INSTALL_HINT, findPwsh } from "../executable";
 import { CallContext, errorFromDocument } from "../result";
 import { CONNECT_OPERATION, bindTarget, hostUnreachable } from "./connect";
+import { startRemoteShellSession } from "./remoteShell";
 import type { Session } from "./session";
+import type { Shell } from "./shell";
 import type { TargetSpec } from "./target";
 import type { PoolTelemetry } from "./telemetry";
 
@@ -20,14 +22,27 @@ export interface SessionStarter {
   startupTimeoutMs(): number;
   /** Spawns a pwsh for `key` and counts it under the cap from now on. */
   spawn(key: string, executable: string): Session;
+  /** Counts an already started shell (the exec channel's ssh client) under the cap, as a session of `key`. */
+  adopt(key: string, shell: Shell): Session;
   /** A session that failed to start was killed: stop counting it. */
   discard(session: Session): void;
 }
 
 const sessionInfoSchema = z.object({ pid: z.number().int().positive(), psVersion: z.string() });
 
-/** Starts and binds a pwsh for `spec`. `spawned` runs once the process exists (the caller releases its cap slot there). */
-export async function startSession(starter: SessionStarter, spec: TargetSpec, spawned: () => void = () => undefined): Promise<Session> {
+/**
+ * Starts and binds a pwsh for `spec`. `spawned` runs once the process exists (the caller releases its
+ * cap slot there). A transport whose session is the target's own PowerShell (`remoteShell`) opens
+ * that instead (remoteShell.ts); `phase` says whether it replaces a session that was lost.
+ */
+export async function startSession(
+  starter: SessionStarter,
+  spec: TargetSpec,
+  spawned: () => void = () => undefined,
+  phase: "connect" | "reconnect" = "connect",
+): Promise<Session> {
+  const remote = spec.transport.remoteShell?.(spec.connection);
+  if (remote !== undefined) return startRemoteShellSession(starter, spec, remote, phase, spawned);
   const lookup = spec.transport.executable ? spec.transport.executable(spec.connection) : findPwsh();
   if (!lookup.found) {
     if (lookup.unavailable) {

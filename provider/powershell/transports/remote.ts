@@ -75,6 +75,13 @@ function where(c: RemoteConnection): string {
 /** Ordered: the first match wins (a changed key also says "verification failed"). */
 const RULES: readonly Rule[] = [
   {
+    // The exec channel's remote command did not start: sh / bash, then cmd.exe.
+    test: /: (\S*(pwsh|powershell)\S*): (command )?not found|\S*(pwsh|powershell)\S*: No such file or directory|is not recognized as an internal or external command/i,
+    code: ErrorCode.RemotingNotEnabled,
+    cause: (c) =>
+      `the account on ${where(c)} cannot start "${(c as { shell?: string }).shell ?? "pwsh"}": install PowerShell 7 on the target (and put it on PATH), or set shell to what the target has (e.g. "powershell" for Windows PowerShell 5.1, or the full path of pwsh)`,
+  },
+  {
     test: /requires WSMan, and no supported WSMan client library was found|WSMan is either not installed or unavailable/i,
     code: ErrorCode.TransportUnavailable,
     cause: () =>

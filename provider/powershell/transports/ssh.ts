@@ -1,7 +1,11 @@
 /**
- * The `ssh` transport: PowerShell SSH remoting from the warm pwsh (`New-PSSession -HostName ...
- * -UserName ... -Subsystem powershell`), one persistent session per target (see remote.ts and
- * RdsRemoting.psm1 for the session's life).
+ * The `ssh` transport, one warm session per target, by one of two channels (`channel`):
+ * - exec (the default): the ssh client runs the target's PowerShell as its remote command, and that
+ *   PowerShell is the warm session itself (sshExec.ts starts the client, pool/remoteShell.ts runs it);
+ * - subsystem: PowerShell SSH remoting from a local warm pwsh (`New-PSSession -HostName ...
+ *   -UserName ... -Subsystem powershell`; see remote.ts and RdsRemoting.psm1 for the session's life).
+ *
+ * Below: the subsystem channel's connect step. The exec channel sets the same ssh options (sshExec.ts).
  *
  * ssh options the connect step always sets: StrictHostKeyChecking=yes (an unknown or changed host key
  * is refused), ConnectTimeout, UpdateHostKeys=no; a pinned `hostKey` goes into a private known_hosts
@@ -16,7 +20,7 @@
  * warm session with this one.
  */
 import * as path from "path";
-import type { SshConnection, Transport } from "../transport";
+import { sshChannel, type RemoteShellSpec, type SshConnection, type Transport } from "../transport";
 import {
   DEFAULT_CONNECT_ATTEMPTS,
   DEFAULT_CONNECT_TIMEOUT_SECONDS,
@@ -25,6 +29,7 @@ import {
   remoteInit,
   remotePreamble,
 } from "./remote";
+import { DEFAULT_SSH_SHELL, sshExecLaunch } from "./sshExec";
 import { trustDigest } from "./trustDigest";
 
 /** Default ssh port. */
@@ -85,10 +90,15 @@ export const sshTransport: Transport<SshConnection> = {
       c.user,
       dialAddress(c).toLowerCase(),
       c.port ?? DEFAULT_SSH_PORT,
-      c.subsystem ?? DEFAULT_SSH_SUBSYSTEM,
+      sshChannel(c) === "exec" ? `exec:${c.shell ?? DEFAULT_SSH_SHELL}` : `subsystem:${c.subsystem ?? DEFAULT_SSH_SUBSYSTEM}`,
       c.emulator?.stateDir ?? null,
       sshTrustDigest(c),
     ]);
+  },
+
+  remoteShell(c: SshConnection): RemoteShellSpec | undefined {
+    if (sshChannel(c) !== "exec") return undefined;
+    return { launch: (workDir) => sshExecLaunch(c, workDir), labStateDir: c.emulator?.stateDir };
   },
 
   preamble(): string[] {

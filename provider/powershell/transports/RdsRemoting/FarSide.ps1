@@ -1,5 +1,6 @@
 # Part of RdsRemoting.psm1 (dot-sourced by it, in the module's scope: $script: is the module's).
-# Far-side script blocks: constant text sent with Invoke-Command; every value is an argument.
+# Far-side script blocks: constant text sent with Invoke-Command (the subsystem channel) or run by
+# ExecSide.ps1's functions (the exec channel, which sends this file's text too); every value is an argument.
 
 # Creates the per-user folders, checks that run markers can be written, removes day-old markers.
 # Runs on Windows PowerShell 5.1 (the default WinRM endpoint) and pwsh 7.2+. An older PowerShell
@@ -63,7 +64,10 @@ $script:InstallBlock = {
     $null = [System.IO.Directory]::CreateDirectory($tmp)
     try {
         $sha = [System.Security.Cryptography.SHA256]::Create()
-        foreach ($name in @($Files.Keys | Sort-Object -Culture ([cultureinfo]::InvariantCulture) -CaseSensitive)) {
+        # Ordinal order, as both senders hash (Shipping.ps1 Get-RdsScriptBundle, pool/scriptBundle.ts).
+        [string[]]$names = @($Files.Keys)
+        [Array]::Sort($names, [StringComparer]::Ordinal)
+        foreach ($name in $names) {
             $segments = ([string]$name).Split('/')
             foreach ($segment in $segments) {
                 if ($segment -match '[\\:\x00-\x1f]' -or $segment -eq '' -or $segment -eq '.' -or $segment -eq '..') { throw [System.ArgumentException]::new('bad script file name') }
@@ -114,7 +118,9 @@ $script:LoadBlock = {
 # says "this run started" and stays after the run ends (a run cut off from us may still finish on its
 # own); the local side names the previous run, whose answer it received, for removal here.
 $script:RunBlock = {
-    param([string]$Dir, [string]$Leaf, [string]$Envelope, [string]$RunId, [string]$AnsweredRunId)
+    # ProgressToStderr: the exec channel, whose far side is the warm session (progress lines on stderr,
+    # as Invoke-RdsOperation writes them); the subsystem channel carries information records instead.
+    param([string]$Dir, [string]$Leaf, [string]$Envelope, [string]$RunId, [string]$AnsweredRunId, [bool]$ProgressToStderr = $false)
     if ($AnsweredRunId) { try { [System.IO.File]::Delete([System.IO.Path]::Combine($global:RdsRemoteRunsDir, $AnsweredRunId)) } catch { $null = $_ } }
     try {
         [System.IO.File]::WriteAllText([System.IO.Path]::Combine($global:RdsRemoteRunsDir, $RunId), '')
@@ -129,7 +135,7 @@ $script:RunBlock = {
             return (ConvertTo-RdsDocumentJson (ConvertTo-RdsErrorDocument $_))
         }
     }
-    Invoke-RdsOperationCore -ScriptPath ([System.IO.Path]::Combine($Dir, $Leaf)) -Envelope $Envelope
+    Invoke-RdsOperationCore -ScriptPath ([System.IO.Path]::Combine($Dir, $Leaf)) -Envelope $Envelope -ProgressToStderr:$ProgressToStderr
 }
 
 # After a reconnect: did the run that was in flight when the connection dropped ever start? (Its

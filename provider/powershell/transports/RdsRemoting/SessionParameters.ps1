@@ -202,28 +202,11 @@ function Get-RdsSshSessionParameters {
     return @{ Parameters = $parameters; Environment = $environment; Secret = $null }
 }
 
-# The `ssh` pwsh starts (POSIX sh): runs the real client ($RDS_SSH_CLIENT) with the same arguments and
-# standard streams, and ends it when the pwsh that started it is gone. A pwsh killed with SIGKILL
-# (a connect timeout, the provider's exit, the parent watchdog of Bootstrap.ps1) cannot end its
-# children, and an ssh client in the middle of a login does not read the closed stdin that would
-# otherwise end it. Checked once a second; a signal to the watchdog is passed on to the client.
-$script:SshWatchdog = @'
-#!/bin/sh
-owner=$PPID
-exec 3<&0
-"$RDS_SSH_CLIENT" "$@" <&3 3<&- &
-client=$!
-exec 3<&-
-trap 'kill -TERM "$client" 2>/dev/null' TERM INT HUP
-while kill -0 "$client" 2>/dev/null; do
-  if ! kill -0 "$owner" 2>/dev/null; then
-    kill -TERM "$client" 2>/dev/null
-    break
-  fi
-  sleep 1
-done
-wait "$client"
-'@
+# The `ssh` the client runs through (POSIX sh, ssh-watchdog.sh beside this file): runs the real
+# client ($RDS_SSH_CLIENT) with the same arguments and standard streams, and ends it when the process
+# that started it is gone (see the file). The subsystem channel puts it first on PATH as `ssh` while
+# New-PSSession starts; the exec channel starts it itself (sshExec.ts).
+$script:SshWatchdog = [System.IO.File]::ReadAllText([System.IO.Path]::Combine($PSScriptRoot, 'ssh-watchdog.sh'))
 
 # The askpass helper (POSIX sh): prints the secret file once. `mv` is atomic, so of two asks only
 # one gets the file; the taken copy is removed right after it is printed.

@@ -13,8 +13,11 @@ function Get-RdsScriptBundle {
     param([Parameter(Mandatory)][string]$Directory, [switch]$Recurse)
     $root = [System.IO.Path]::GetFullPath($Directory).TrimEnd([System.IO.Path]::DirectorySeparatorChar) + [System.IO.Path]::DirectorySeparatorChar
     $files = @(Get-ChildItem -LiteralPath $Directory -File -Force -Recurse:$Recurse | Where-Object { $_.Extension -eq '.ps1' -or $_.Extension -eq '.psm1' } |
-            ForEach-Object { [pscustomobject]@{ Name = $_.FullName.Substring($root.Length).Replace([System.IO.Path]::DirectorySeparatorChar, '/'); File = $_ } } |
-            Sort-Object -Property Name -CaseSensitive -Culture ([cultureinfo]::InvariantCulture))
+            ForEach-Object { [pscustomobject]@{ Name = $_.FullName.Substring($root.Length).Replace([System.IO.Path]::DirectorySeparatorChar, '/'); File = $_ } })
+    # Ordinal order (the far side's InstallBlock hashes in it): Sort-Object compares by culture.
+    $ordered = [System.Collections.Generic.List[object]]::new([object[]]$files)
+    $ordered.Sort([System.Comparison[object]] { param($a, $b) [string]::CompareOrdinal($a.Name, $b.Name) })
+    $files = $ordered.ToArray()
     $signature = ($files | ForEach-Object { '{0}|{1}|{2}' -f $_.Name, $_.File.Length, $_.File.LastWriteTimeUtc.Ticks }) -join '/'
     $cacheKey = "$Directory|$([bool]$Recurse)"
     $cached = $script:Bundles[$cacheKey]

@@ -30,10 +30,22 @@ export interface CoalesceOptions {
   /**
    * After a batch of several reads finishes (ms): a read that arrives within this time is taken for
    * one of the next wave (the batch's callers' engine slots free up together, and each sends its
-   * next read once it has finished its own step, e.g. a refresh's diff), so it waits for the quiet
-   * window to gather the others. Default 250, or `$RDS_COALESCE_FOLLOW_MS`.
+   * next read once it has finished its own step, e.g. a refresh's diff), so it waits to gather the
+   * others (`followQuietMs`). Default 1500, or `$RDS_COALESCE_FOLLOW_MS`: over ssh, with the host's
+   * two cores shared by twelve remote pwsh, the next wave's first read came 670 ms after the batch
+   * ended (fleet bench; on the simulator, under 250 ms).
    */
   followMs: number;
+  /**
+   * Quiet time of a next wave's batch (ms): its reads come as the host works through the finished
+   * batch's results and diffs, up to about 110 ms apart on a loaded host (the ssh fleet bench), where
+   * a first wave's come a few ms apart. It is handed over once no read has joined for this long, at
+   * most `followMaxWaitMs` after its first read, or at once when it has as many reads as the batch
+   * before it (the whole wave is there). Default 150, or `$RDS_COALESCE_FOLLOW_QUIET_MS`.
+   */
+  followQuietMs: number;
+  /** Longest a next wave's batch waits (ms). Default 500, or `$RDS_COALESCE_FOLLOW_MAX_WAIT_MS`. */
+  followMaxWaitMs: number;
 }
 
 function nonNegativeIntFromEnv(name: string, fallback: number): number {
@@ -49,7 +61,9 @@ export function coalesceOptionsFromEnv(): CoalesceOptions {
     windowMs: nonNegativeIntFromEnv("RDS_COALESCE_WINDOW_MS", 30),
     maxWaitMs: nonNegativeIntFromEnv("RDS_COALESCE_MAX_WAIT_MS", 100),
     maxBatch: Math.max(1, nonNegativeIntFromEnv("RDS_COALESCE_MAX_BATCH", 256)),
-    followMs: nonNegativeIntFromEnv("RDS_COALESCE_FOLLOW_MS", 250),
+    followMs: nonNegativeIntFromEnv("RDS_COALESCE_FOLLOW_MS", 1500),
+    followQuietMs: nonNegativeIntFromEnv("RDS_COALESCE_FOLLOW_QUIET_MS", 150),
+    followMaxWaitMs: nonNegativeIntFromEnv("RDS_COALESCE_FOLLOW_MAX_WAIT_MS", 500),
   };
 }
 
@@ -77,6 +91,8 @@ interface Batch<I, R> {
   lastJoinAt: number;
   /** It gathered reads while another batch of its key was in flight. */
   gathered: boolean;
+  /** It began within followMs of a batch of several reads: the size of that batch (its wave's), else 0. */
+  follows: number;
 }
 
 export interface CoalescerStats {
@@ -109,7 +125,8 @@ export class Coalescer<I, R> {
    *   that one has finished and then no read has joined for windowMs (at most maxWaitMs);
    * - a read that comes within followMs after a batch of several reads is the start of the next
    *   wave (the engine sends the next reads as the finished batch's slots free up): it waits for
-   *   quiet too. That is what keeps an engine's waves together.
+   *   quiet too, the longer followQuietMs (at most followMaxWaitMs), or until as many reads as that
+   *   batch had have joined. That is what keeps an engine's waves together.
    */
   join(key: string, item: I): Promise<R> {
     const opts = this.options();
@@ -127,6 +144,7 @@ export class Coalescer<I, R> {
         sealed: false,
         lastJoinAt: 0,
         gathered: false,
+        follows: 0,
       };
       this.pending.set(key, batch);
     }
@@ -155,13 +173,26 @@ export class Coalescer<I, R> {
     const key = batch.key;
     if ((this.inFlight.get(key) ?? 0) > 0) return;
     const now = Date.now();
-    const previous = this.lastEnd.get(key);
-    const following = previous !== undefined && previous.size > 1 && now - previous.at < opts.followMs;
-    if (batch.items.length === 1 && !batch.gathered && !following) {
-      this.handOver(batch);
-      return;
+    if (batch.items.length === 1 && !batch.gathered) {
+      const previous = this.lastEnd.get(key);
+      const following = previous !== undefined && previous.size > 1 && now - previous.at < opts.followMs;
+      if (!following) {
+        this.handOver(batch);
+        return;
+      }
+      batch.follows = previous.size;
     }
-    const at = Math.min(lastJoinAt + opts.windowMs, batch.firstAt + opts.maxWaitMs);
+    let at: number;
+    if (batch.follows > 0 && !batch.gathered) {
+      // The next wave: its reads come as the host frees them, further apart than a first wave's.
+      if (batch.items.length >= batch.follows) {
+        this.handOver(batch);
+        return;
+      }
+      at = Math.min(lastJoinAt + opts.followQuietMs, batch.firstAt + opts.followMaxWaitMs);
+    } else {
+      at = Math.min(lastJoinAt + opts.windowMs, batch.firstAt + opts.maxWaitMs);
+    }
     if (at <= now) {
       this.handOver(batch);
       return;

@@ -20,7 +20,7 @@ configurePool({ simulatorWorkers: 0 });
 
 const options =
   (o: Partial<CoalesceOptions> = {}) =>
-  () => ({ windowMs: 5, maxWaitMs: 50, maxBatch: 256, followMs: 250, ...o });
+  () => ({ windowMs: 5, maxWaitMs: 50, maxBatch: 256, followMs: 250, followQuietMs: 10, followMaxWaitMs: 1000, ...o });
 
 /** A batch runner whose scripts start only when the test says so. */
 function controlledRunner() {
@@ -97,7 +97,7 @@ describe("Coalescer", () => {
   });
 
   it("a read soon after a batch of several waits for the rest of its wave; long after, a lone read goes at once", async () => {
-    const { batches, c } = startedAtOnce(options({ windowMs: 30, followMs: 300, maxWaitMs: 1000 }));
+    const { batches, c } = startedAtOnce(options({ windowMs: 30, followMs: 300, followQuietMs: 30, maxWaitMs: 1000 }));
     const wave = [c.join("ls01", 1), c.join("ls01", 2), c.join("ls01", 3)]; // 1 goes at once; 2 and 3 gather while it runs
     batches[0].finish();
     await wave[0];
@@ -107,9 +107,8 @@ describe("Coalescer", () => {
     await Promise.all(wave);
     const followers = [c.join("ls01", 4)];
     await tick(15);
-    followers.push(c.join("ls01", 5));
-    expect(batches).toHaveLength(2); // the first follower did not go alone
-    await tick(80);
+    expect(batches).toHaveLength(2); // the first follower does not go alone
+    followers.push(c.join("ls01", 5)); // as many as the batch before: the wave is complete
     expect(batches.map((b) => b.items)).toEqual([[1], [2, 3], [4, 5]]);
     batches[2].finish();
     expect(await Promise.all(followers)).toEqual([40, 50]);
@@ -118,6 +117,34 @@ describe("Coalescer", () => {
     expect(batches).toHaveLength(4);
     batches[3].finish();
     expect(await lone).toBe(60);
+  });
+
+  it("a next wave whose reads come further apart than a first wave's (a loaded host) still gathers; one as large as the batch before goes at once", async () => {
+    const { batches, c } = startedAtOnce(options({ windowMs: 30, followMs: 2000, followQuietMs: 150, maxWaitMs: 1000 }));
+    const first = [1, 2, 3, 4].map((i) => c.join("ls01", i)); // [1] at once, [2, 3, 4] gathered
+    batches[0].finish();
+    await first[0];
+    await tick(60);
+    batches[1].finish();
+    await Promise.all(first);
+    await tick(400); // the host works through the results: the next wave comes late...
+    const wave = [c.join("ls01", 5)];
+    await tick(100); // ...and its reads 100 ms apart, beyond the first wave's 30 ms quiet time
+    wave.push(c.join("ls01", 6));
+    await tick(60);
+    expect(batches).toHaveLength(2); // still gathering: 150 ms of quiet has not passed
+    await tick(150);
+    expect(batches.map((b) => b.items)).toEqual([[1], [2, 3, 4], [5, 6]]);
+    batches[2].finish();
+    await Promise.all(wave);
+    // A wave as large as the batch before it (2) is complete: handed over without waiting.
+    const full = [c.join("ls01", 7)];
+    await tick(15);
+    expect(batches).toHaveLength(3);
+    full.push(c.join("ls01", 8));
+    expect(batches).toHaveLength(4);
+    batches[3].finish();
+    expect(await Promise.all(full)).toEqual([70, 80]);
   });
 
   it("keeps a handed-over batch open until its script starts, then starts a new one", async () => {

@@ -109,6 +109,7 @@ describe("connect errors are typed, retried only when transient, and logged per 
   let closedPort: Case & { port: number };
   let unresolvable: Case;
   let noSubsystem: Case;
+  let noShell: Case;
   let passwordWarmup: Promise<unknown>;
   const start = (c: SshConnection): Case => ({ c, error: failingConnect(c) });
 
@@ -124,6 +125,7 @@ describe("connect errors are typed, retried only when transient, and logged per 
     unknownHostKey = { ...start(target("key", { hostKey: undefined, knownHostsFile: knownHosts })), knownHosts };
     unresolvable = start(target("key", { address: "no-such-host.invalid" }));
     noSubsystem = start(target("key", { subsystem: "no-such-subsystem" }));
+    noShell = start(target("key", { shell: "/opt/no-such-dir/pwsh" }));
     // The password session's first login too (its test counts connects of its own target only).
     passwordWarmup = echo(passwordTarget, { step: "warm-up" });
     passwordWarmup.catch(() => undefined); // awaited in afterAll
@@ -131,7 +133,7 @@ describe("connect errors are typed, retried only when transient, and logged per 
 
   // The key session's test counts every pwsh start and login from its own start: nothing may still be connecting.
   afterAll(async () => {
-    const cases = [strangerKey, wrongPassword, otherHostKey, unknownHostKey, closedPort, unresolvable, noSubsystem];
+    const cases = [strangerKey, wrongPassword, otherHostKey, unknownHostKey, closedPort, unresolvable, noSubsystem, noShell];
     await Promise.allSettled([...cases.map((x) => x.error), passwordWarmup]);
   });
 
@@ -192,6 +194,13 @@ describe("connect errors are typed, retried only when transient, and logged per 
     const err = await noSubsystem.error;
     expect(err.code).toBe(ErrorCode.RemotingNotEnabled);
     expect(err.message).toContain('has no "no-such-subsystem" subsystem');
+  });
+
+  test("the exec channel's shell missing on the target: RDS_REMOTING_NOT_ENABLED naming it, not retried", async () => {
+    const err = await noShell.error;
+    expect(err.code).toBe(ErrorCode.RemotingNotEnabled);
+    expect(err.message).toContain('cannot start "/opt/no-such-dir/pwsh": install PowerShell 7 on the target');
+    expect(logsFor(noShell.c).map((e) => e.event)).toEqual(["attempt", "failed"]);
   });
 });
 
@@ -296,6 +305,30 @@ describe("one warm session per target", () => {
     expect(poolStats().connects[key]).toBe(connectsBefore + 1);
     const next = await echo(c, { step: "next" });
     expect(next.pid).not.toBe(warm.pid);
+  });
+});
+
+describe("the subsystem channel (PowerShell remoting over ssh from a local pwsh)", () => {
+  test('channel: "subsystem" runs operations in one session of the powershell subsystem, results and typed errors intact', async () => {
+    const c = target("key", { channel: "subsystem" });
+    const key = targetKey(c);
+    const first = await echo(c, { i: 1 });
+    const second = await echo(c, { i: 2, text: `it's "quoted" $(x)` });
+    expect(second.envelope.args).toEqual({ i: 2, text: `it's "quoted" $(x)` });
+    expect(second.pid).toBe(first.pid); // one far-side pwsh
+    expect(poolStats().connects[key]).toBe(1);
+    // A local pwsh holds the PSSession: the pool's session has a local pwsh of its own.
+    expect(poolStats().sessions.find((s) => s.key === key)?.pwshPid).toBeDefined();
+    const typed = await rdsErrorOf(
+      runOperation(c, {
+        name: "t",
+        script: fixture("ScriptError"),
+        args: { code: "NOT_ACTIVATED", message: "activate first" },
+        result: anything,
+      }),
+    );
+    expect(typed.code).toBe(ErrorCode.NotActivated);
+    expect(commands).toContain(`Import-RdsModule -Path '${path.resolve("provider/powershell/transports/RdsRemoting.psm1")}'`);
   });
 });
 

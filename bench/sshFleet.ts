@@ -6,17 +6,18 @@
  * Needs the ssh lab (scripts/sshLab.ts: test/transports/ssh-lab-setup.sh, run as root, prepares the
  * machine) and root (the lab hands each target's emulator state directory to its account).
  *
- * What is real: the dynamic-provider host over gRPC (as in run.ts), the providers, the pool, Debian's
- * sshd on a free 127.0.0.1 port, OpenSSH's client, a remote pwsh per connection, the operation
- * scripts. What stands in: the Pulumi CLI engine (driver.ts) and Windows (the WMI emulator, loaded
+ * What is real: the dynamic-provider host over gRPC (as in run.ts), the providers, the pool, the ssh
+ * transport's exec channel (its default), Debian's sshd on a free 127.0.0.1 port, OpenSSH's client, a
+ * remote pwsh per connection, the operation scripts. What stands in: the Pulumi CLI engine (driver.ts) and Windows (the WMI emulator, loaded
  * by the remote pwsh). Every target is a distinct host name dialled at 127.0.0.1 with its own
  * emulator state directory (which is also what makes it a target of its own in the pool's key, as a
  * distinct address would on a real network).
  *
  * Modes, each with its own host process, emulator state and tap:
- * - warm sessions: the production pool (a warm local pwsh per target holding one PSSession over ssh;
- *   read coalescing on; idle close 60 s, the default) with the cap raised to the fleet's target count
- *   (the README's advice: the default 8 would evict sessions of a 12-target fleet in every phase).
+ * - warm sessions: the production pool (per target one ssh client whose remote pwsh is the warm
+ *   session, the exec channel; read coalescing on; idle close 60 s, the default) with the cap raised
+ *   to the fleet's target count (the README's advice: the default 8 would evict sessions of a
+ *   12-target fleet in every phase).
  * - per command: perCommand.ts, preloaded by hostTap.ts: a new ssh connection and a new remote pwsh
  *   for every script (`remote.Command` per step), no coalescing (each command is one step).
  *
@@ -45,9 +46,11 @@ import { summarize, type Summary } from "./stats";
 import { countWindow, readTap } from "./tapLog";
 
 /**
- * 4 license servers + 8 session hosts = 12 targets (30 packs on ls01): 24 pwsh (a local and a remote
- * per target) warm at once, about 2.5 GB; starting them costs about 3 CPU-s each, which 2 cores
- * absorb in the up phase. The machine has RAM for more; the cores set the scale (README, Performance).
+ * 4 license servers + 8 session hosts = 12 targets (30 packs on ls01): 12 remote pwsh warm at once
+ * (about 2.7 GB) beside 12 ssh clients; the far side's pwsh start and emulator import run on the same
+ * 2 cores as the controller, and the per-command half starts one for each of its 158 scripts. The
+ * machine has RAM for more; the cores and the per-command half's run time set the scale (README,
+ * "Over ssh").
  */
 const FULL: FleetSize = { licenseServers: 4, calPacks: 30, sessionHosts: 8 };
 const QUICK_SIZE: FleetSize = { licenseServers: 2, calPacks: 5, sessionHosts: 3 };
@@ -55,9 +58,9 @@ const QUICK_SIZE: FleetSize = { licenseServers: 2, calPacks: 5, sessionHosts: 3 
 interface SshPhase extends PhaseTimings {
   /** New ssh connections sshd accepted in the phase. */
   connects: number;
-  /** Warm: local pwsh started; per command: ssh + remote pwsh started (one per script). */
+  /** Warm: sessions started (an ssh client each); per command: ssh + remote pwsh started (one per script). */
   processesStarted: number;
-  /** Warm: most local pwsh alive at once (the pool's cap bounds it); per command: most ssh clients. */
+  /** Warm: most sessions alive at once (the pool's cap bounds it); per command: most ssh clients. */
   localPeakAlive: number;
   scripts: number;
   /** Scripts on the license server holding the packs, per operation name. */

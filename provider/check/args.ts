@@ -24,7 +24,12 @@ export const CONNECTION_FLAGS: readonly ConnectionFlag[] = [
     kind: "string",
     help: "simulator: the emulator's state directory (default $RDS_SIM_STATE_DIR, else ./.rds-sim)",
   },
-  { flag: "shell", field: "shell", kind: "string", help: "local: pwsh | powershell" },
+  {
+    flag: "shell",
+    field: "shell",
+    kind: "string",
+    help: "local: pwsh | powershell; ssh (exec channel): the target's PowerShell, a command or path",
+  },
   { flag: "user", field: "user", kind: "string", help: "ssh / winrm: the account" },
   { flag: "port", field: "port", kind: "int", help: "ssh / winrm: the port" },
   {
@@ -42,7 +47,8 @@ export const CONNECTION_FLAGS: readonly ConnectionFlag[] = [
     help: "ssh: NAME of the variable holding the key's passphrase",
   },
   { flag: "known-hosts-file", field: "knownHostsFile", kind: "string", help: "ssh: the known_hosts file to check host keys against" },
-  { flag: "subsystem", field: "subsystem", kind: "string", help: "ssh: the PowerShell subsystem (default powershell)" },
+  { flag: "channel", field: "channel", kind: "string", help: "ssh: exec (default) | subsystem" },
+  { flag: "subsystem", field: "subsystem", kind: "string", help: "ssh (subsystem channel): the PowerShell subsystem (default powershell)" },
   { flag: "scheme", field: "scheme", kind: "string", help: "winrm: https | http" },
   { flag: "authentication", field: "authentication", kind: "string", help: "winrm: negotiate | kerberos | credssp | basic" },
   { flag: "skip-certificate-checks", field: "skipCertificateChecks", kind: "boolean", help: "winrm: lab only" },

@@ -6,12 +6,16 @@
  * |-------------|----------------------------------------------------------------------------|-------------------------|
  * | `simulator` | the local pwsh, on the WMI emulator (provider/emulator)                    | transports/simulator.ts |
  * | `local`     | the local pwsh (or Windows PowerShell 5.1): the machine running Pulumi     | transports/local.ts     |
- * | `ssh`       | one persistent PowerShell SSH remoting session per target, from the warm pwsh | transports/ssh.ts    |
+ * | `ssh`       | the target's PowerShell, started by one ssh client per target (exec channel), or one PowerShell SSH remoting session from a warm pwsh (subsystem channel) | transports/ssh.ts |
  * | `winrm`     | one persistent WinRM (WS-Management) PSSession per target, from the warm pwsh | transports/winrm.ts  |
  *
  * The runner, the pool and the resources do not depend on the transport; resources never look inside
  * a connection except `host`. Every field is documented where it is declared, with its default
  * (provider/powershell/CONNECTIONS.md is the user-facing reference).
+ *
+ * ssh's exec channel (its default) has no local pwsh: `remoteShell` says how to start the ssh client,
+ * and pool/remoteShell.ts opens the session, ships the scripts and runs each operation there. The rest
+ * of this comment is about the PSSession of winrm and ssh's subsystem channel.
  *
  * Remote transports (ssh, winrm; transports/remote.ts):
  * - `preamble`: imports transports/RdsRemoting.psm1 (the local side of remoting) into the warm pwsh.

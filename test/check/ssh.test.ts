@@ -2,9 +2,9 @@
  * `rds-licensing check` over ssh, from a YAML inventory whose password is given by reference
  * (`passwordEnv`): the same findings as on the simulator transport, the password in no output.
  *
- * Real: the check's command line (main, in this process), the ssh transport (a persistent PowerShell
- * SSH remoting session to a real OpenSSH server on the loopback, password authentication through the
- * askpass helper), the scripts shipped to the far side, pwsh 7 there, js-yaml.
+ * Real: the check's command line (main, in this process), the ssh transport (its exec channel: an ssh
+ * client whose remote pwsh 7 is the session, to a real OpenSSH server on the loopback, password
+ * authentication through the askpass helper), the scripts shipped to the far side, js-yaml.
  * Stands in: Windows, by the WMI emulator the far side imports (the lab option `emulator: { stateDir }`,
  * state built by test/check/farm.ts and handed to the lab account); the ssh lab is the loopback
  * (scripts/sshLab.ts).
@@ -14,7 +14,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { main } from "../../provider/check/main";
 import type { CheckReport } from "../../provider/check/report";
-import { LAB_USER, SshLab } from "../transports/sshLab";
+import { LAB_USER, SshLab, labPwshPath } from "../transports/sshLab";
 import { Farm, LS } from "./farm";
 
 const lab = new SshLab();
@@ -47,6 +47,8 @@ it("reads the farm over ssh with the password from the environment, and finds th
       `  address: ${lab.address}`,
       `  port: ${lab.port}`,
       `  user: ${lab.user}`,
+      // The exec channel starts the lab's pwsh by its path (not on the lab account's PATH).
+      `  shell: ${JSON.stringify(labPwshPath())}`,
       "  passwordEnv: RDS_CHECK_TEST_PASSWORD",
       `  hostKey: ${JSON.stringify(lab.hostKey)}`,
       `  emulator: { stateDir: ${JSON.stringify(farm.stateDir)} }`,

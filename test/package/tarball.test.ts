@@ -75,7 +75,12 @@ describe("the packed tarball", () => {
   test("holds the runtime only: the built provider and its typings, the PowerShell scripts, the emulator, the docs, LICENSE", () => {
     const outside = pack.files.filter((f) => /^(test|bench|scripts|engine|examples|docs)\//.test(f) || /^bin\/(?!provider\/)/.test(f));
     expect(outside).toEqual([]);
-    expect(pack.files.filter((f) => !/\.(js|d\.ts|ps1|psm1|md)$/.test(f) && !["LICENSE", "package.json"].includes(f))).toEqual([]);
+    // Besides those: the ssh client's watchdog (sh), which the ssh transport runs.
+    const watchdog = "provider/powershell/transports/RdsRemoting/ssh-watchdog.sh";
+    expect(pack.files.filter((f) => !/\.(js|d\.ts|ps1|psm1|md)$/.test(f) && !["LICENSE", "package.json", watchdog].includes(f))).toEqual(
+      [],
+    );
+    expect(pack.files).toContain(watchdog);
     expect(pack.files).toEqual(
       expect.arrayContaining(["LICENSE", "README.md", "package.json", "bin/provider/index.js", "bin/provider/index.d.ts"]),
     );

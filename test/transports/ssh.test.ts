@@ -62,6 +62,17 @@ const anything = z.unknown();
 const echo = (c: SshConnection, args: Record<string, unknown> = {}) =>
   runOperation(c, { name: "test.echo", script: fixture("Echo"), args, result: echoSchema });
 
+/** The error of a script that throws New-RdsScriptError NOT_ACTIVATED, as it reaches the caller. */
+const notActivatedError = (c: SshConnection) =>
+  rdsErrorOf(
+    runOperation(c, {
+      name: "t",
+      script: fixture("ScriptError"),
+      args: { code: "NOT_ACTIVATED", message: "activate first" },
+      result: anything,
+    }),
+  );
+
 /** A fresh lab target (its own emulator state directory, so its own pool key and session). */
 function target(auth: "key" | "password", extra: Partial<SshConnection> = {}): SshConnection {
   const stateDir = tempDir("rds-ssh-test");
@@ -319,14 +330,7 @@ describe("the subsystem channel (PowerShell remoting over ssh from a local pwsh)
     expect(poolStats().connects[key]).toBe(1);
     // A local pwsh holds the PSSession: the pool's session has a local pwsh of its own.
     expect(poolStats().sessions.find((s) => s.key === key)?.pwshPid).toBeDefined();
-    const typed = await rdsErrorOf(
-      runOperation(c, {
-        name: "t",
-        script: fixture("ScriptError"),
-        args: { code: "NOT_ACTIVATED", message: "activate first" },
-        result: anything,
-      }),
-    );
+    const typed = await notActivatedError(c);
     expect(typed.code).toBe(ErrorCode.NotActivated);
     expect(commands).toContain(`Import-RdsModule -Path '${path.resolve("provider/powershell/transports/RdsRemoting.psm1")}'`);
   });
@@ -354,14 +358,7 @@ describe("results and errors cross the session intact", () => {
     );
     expect(wmi.message).toContain("(at ScriptError.ps1:9)");
 
-    const typed = await rdsErrorOf(
-      runOperation(c, {
-        name: "t",
-        script: fixture("ScriptError"),
-        args: { code: "NOT_ACTIVATED", message: "activate first" },
-        result: anything,
-      }),
-    );
+    const typed = await notActivatedError(c);
     expect(typed.code).toBe(ErrorCode.NotActivated);
     expect(typed.scriptCode).toBe("NOT_ACTIVATED");
     expect(typed.message).toBe("running t on ls01.contoso.com: activate first");

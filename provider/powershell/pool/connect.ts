@@ -79,76 +79,107 @@ async function runInit(
     return undefined;
   }
 
-  const attempts = Math.max(1, policy.attempts(spec.connection));
-  const target = policy.describe(spec.connection);
-  const base = { phase, key: spec.key, host: spec.host, target, attempts };
-  for (let attempt = 1; ; attempt++) {
-    emitConnectLog({
-      ...base,
-      event: "attempt",
-      attempt,
-      message: `${phase === "reconnect" ? "reconnecting" : "connecting"} to ${spec.host} over ${target}: attempt ${attempt} of ${attempts}`,
-    });
-    const started = Date.now();
-    let failure: RdsError;
+  return withConnectAttempts(spec, phase, deadline, telemetry, async (): Promise<AttemptOutcome<ConnectInfo>> => {
     try {
       const outcome = await session.runScript({ ...init, host: spec.host, timeoutMs: remaining() });
       if (outcome.document.ok) {
         const info = connectInfoSchema.safeParse(outcome.document.result);
-        telemetry.connected(spec.key);
-        emitConnectLog({
-          ...base,
-          event: "connected",
-          attempt,
-          durationMs: Date.now() - started,
-          message: `connected to ${spec.host} over ${target} in ${Date.now() - started} ms (attempt ${attempt} of ${attempts})`,
-        });
-        return info.success ? info.data : {};
+        return { kind: "connected", value: info.success ? info.data : {} };
       }
       const raw = errorFromDocument(outcome.document.error, {
         host: spec.host,
         operation: CONNECT_OPERATION,
         durationMs: outcome.durationMs,
       });
-      failure = policy.classify(raw, outcome.stderr, spec.connection);
+      return { kind: "failed", failure: policy.classify(raw, outcome.stderr, spec.connection) };
     } catch (err) {
       // The pwsh died or timed out while connecting: not worth another attempt on this pwsh.
-      const wrapped = isRdsError(err) ? err : hostUnreachable(spec, String(err));
-      telemetry.connectFailed(spec.key);
-      emitConnectLog({
-        ...base,
-        event: "failed",
-        attempt,
-        code: wrapped.code,
-        durationMs: Date.now() - started,
-        message: `connecting to ${spec.host} over ${target} failed on attempt ${attempt} of ${attempts}: ${wrapped.code}`,
-      });
-      throw wrapped;
+      return { kind: "died", failure: isRdsError(err) ? err : hostUnreachable(spec, String(err)) };
     }
-    failure.operation = CONNECT_OPERATION;
+  });
+}
+
+/** What one connect attempt came to. */
+export type AttemptOutcome<T> =
+  | { kind: "connected"; value: T }
+  /** Refused, typed by the transport's `classify`: tried again when transient. */
+  | { kind: "failed"; failure: RdsError }
+  /** The process died or timed out while connecting: no further attempt. */
+  | { kind: "died"; failure: RdsError };
+
+/**
+ * Runs `attempt` until it connects, or fails in a way that is not transient, or the attempts
+ * (`transport.connect.attempts`) or the time before `deadline` run out: a log line per attempt and
+ * per outcome (connectLog.ts), the backoff between attempts, the pool's connect counters. Used by the
+ * connect step of a local pwsh (runInit) and by the exec channel's session opening (remoteShell.ts).
+ */
+export async function withConnectAttempts<T>(
+  spec: TargetSpec,
+  phase: "connect" | "reconnect",
+  deadline: number,
+  telemetry: PoolTelemetry,
+  attempt: () => Promise<AttemptOutcome<T>>,
+): Promise<T> {
+  const policy = spec.transport.connect!;
+  const attempts = Math.max(1, policy.attempts(spec.connection));
+  const target = policy.describe(spec.connection);
+  const base = { phase, key: spec.key, host: spec.host, target, attempts };
+  for (let n = 1; ; n++) {
+    emitConnectLog({
+      ...base,
+      event: "attempt",
+      attempt: n,
+      message: `${phase === "reconnect" ? "reconnecting" : "connecting"} to ${spec.host} over ${target}: attempt ${n} of ${attempts}`,
+    });
+    const started = Date.now();
+    const outcome = await attempt();
+    if (outcome.kind === "connected") {
+      telemetry.connected(spec.key);
+      emitConnectLog({
+        ...base,
+        event: "connected",
+        attempt: n,
+        durationMs: Date.now() - started,
+        message: `connected to ${spec.host} over ${target} in ${Date.now() - started} ms (attempt ${n} of ${attempts})`,
+      });
+      return outcome.value;
+    }
     telemetry.connectFailed(spec.key);
-    const delayMs = connectBackoffMs(attempt);
-    const transient = TRANSIENT_CONNECT_CODES.has(failure.code);
-    if (!transient || attempt >= attempts || remaining() <= delayMs) {
-      const why = !transient ? "not retried" : attempt >= attempts ? "no attempts left" : "no time left";
+    const failure = outcome.failure;
+    if (outcome.kind === "died") {
       emitConnectLog({
         ...base,
         event: "failed",
-        attempt,
+        attempt: n,
         code: failure.code,
         durationMs: Date.now() - started,
-        message: `connecting to ${spec.host} over ${target} failed on attempt ${attempt} of ${attempts} (${failure.code}, ${why})`,
+        message: `connecting to ${spec.host} over ${target} failed on attempt ${n} of ${attempts}: ${failure.code}`,
+      });
+      throw failure;
+    }
+    failure.operation = CONNECT_OPERATION;
+    const delayMs = connectBackoffMs(n);
+    const transient = TRANSIENT_CONNECT_CODES.has(failure.code);
+    if (!transient || n >= attempts || deadline - Date.now() <= delayMs) {
+      const why = !transient ? "not retried" : n >= attempts ? "no attempts left" : "no time left";
+      emitConnectLog({
+        ...base,
+        event: "failed",
+        attempt: n,
+        code: failure.code,
+        durationMs: Date.now() - started,
+        message: `connecting to ${spec.host} over ${target} failed on attempt ${n} of ${attempts} (${failure.code}, ${why})`,
       });
       throw failure;
     }
     emitConnectLog({
       ...base,
       event: "retry",
-      attempt,
+      attempt: n,
       code: failure.code,
       delayMs,
       durationMs: Date.now() - started,
-      message: `connecting to ${spec.host} over ${target} failed on attempt ${attempt} of ${attempts} (${failure.code}); retrying in ${delayMs / 1000} s`,
+      message: `connecting to ${spec.host} over ${target} failed on attempt ${n} of ${attempts} (${failure.code}); retrying in ${delayMs / 1000} s`,
     });
     await delay(delayMs);
   }

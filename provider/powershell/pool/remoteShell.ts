@@ -24,15 +24,12 @@ import * as path from "path";
 import { z } from "zod";
 import { ErrorCode, RdsError, isRdsError } from "../../errors";
 import { providerFile } from "../../paths";
-import { emitConnectLog } from "../connectLog";
 import { encodeEnvelope, quotePowerShellLiteral } from "../envelope";
 import { type CallContext, errorFromDocument } from "../result";
 import type { RemoteShellSpec } from "../transport";
 import { createConnectDir, removeConnectDir } from "../transports/connectDir";
-import { TRANSIENT_CONNECT_CODES, connectBackoffMs } from "../transports/remote";
 import { scriptBundle } from "../transports/scriptBundle";
-import { CONNECT_OPERATION, hostUnreachable } from "./connect";
-import { delay } from "./processes";
+import { type AttemptOutcome, CONNECT_OPERATION, hostUnreachable, withConnectAttempts } from "./connect";
 import type { RemoteScriptChannel, ScriptOutcome, ScriptRun, Session } from "./session";
 import { ChildProcessShell, type Shell } from "./shell";
 import type { TargetSpec } from "./target";
@@ -210,23 +207,11 @@ export async function startRemoteShellSession(
   phase: "connect" | "reconnect",
   spawned: () => void = () => undefined,
 ): Promise<Session> {
-  const policy = spec.transport.connect!;
-  const attempts = Math.max(1, policy.attempts(spec.connection));
-  const target = policy.describe(spec.connection);
   const deadline = Date.now() + starter.startupTimeoutMs();
-  const base = { phase, key: spec.key, host: spec.host, target, attempts };
   const ctx: CallContext = { host: spec.host, operation: CONNECT_OPERATION };
-  for (let attempt = 1; ; attempt++) {
-    emitConnectLog({
-      ...base,
-      event: "attempt",
-      attempt,
-      message: `${phase === "reconnect" ? "reconnecting" : "connecting"} to ${spec.host} over ${target}: attempt ${attempt} of ${attempts}`,
-    });
-    const started = Date.now();
+  return withConnectAttempts(spec, phase, deadline, starter.telemetry, async (): Promise<AttemptOutcome<Session>> => {
     const folder = createConnectDir();
     let session: Session | undefined;
-    let failure: RdsError;
     try {
       const launch = remote.launch(folder);
       session = starter.adopt(spec.key, new ChildProcessShell(launch.file, launch.args, launch.env));
@@ -236,48 +221,13 @@ export async function startRemoteShellSession(
       const info = await channel.boot(session, deadline, ctx);
       session.remote = channel;
       session.remotePid = info.pid;
-      starter.telemetry.connected(spec.key);
-      emitConnectLog({
-        ...base,
-        event: "connected",
-        attempt,
-        durationMs: Date.now() - started,
-        message: `connected to ${spec.host} over ${target} in ${Date.now() - started} ms (attempt ${attempt} of ${attempts})`,
-      });
-      return session;
+      return { kind: "connected", value: session };
     } catch (err) {
-      failure = await failedAttempt(starter, spec, session, err);
+      return { kind: "failed", failure: await failedAttempt(starter, spec, session, err) };
     } finally {
       removeConnectDir(folder);
     }
-    failure.operation = CONNECT_OPERATION;
-    starter.telemetry.connectFailed(spec.key);
-    const delayMs = connectBackoffMs(attempt);
-    const transient = TRANSIENT_CONNECT_CODES.has(failure.code);
-    const timeLeft = deadline - Date.now();
-    if (!transient || attempt >= attempts || timeLeft <= delayMs) {
-      const why = !transient ? "not retried" : attempt >= attempts ? "no attempts left" : "no time left";
-      emitConnectLog({
-        ...base,
-        event: "failed",
-        attempt,
-        code: failure.code,
-        durationMs: Date.now() - started,
-        message: `connecting to ${spec.host} over ${target} failed on attempt ${attempt} of ${attempts} (${failure.code}, ${why})`,
-      });
-      throw failure;
-    }
-    emitConnectLog({
-      ...base,
-      event: "retry",
-      attempt,
-      code: failure.code,
-      delayMs,
-      durationMs: Date.now() - started,
-      message: `connecting to ${spec.host} over ${target} failed on attempt ${attempt} of ${attempts} (${failure.code}); retrying in ${delayMs / 1000} s`,
-    });
-    await delay(delayMs);
-  }
+  });
 }
 
 /** Ends a failed attempt's process and says why it failed, typed from what ssh wrote. */

@@ -19,11 +19,14 @@ export interface CoalesceOptions {
   /**
    * Quiet time (ms): a batch is handed to the pool once no read has joined it for this long.
    * Only reads in a burst wait for it (a lone read goes at once: see `join`), so it can be generous:
-   * an engine's wave of reads comes in clusters a few ms to about 25 ms apart (fleet bench, 2 CPUs).
-   * Default 30, or `$RDS_COALESCE_WINDOW_MS`; 0 turns coalescing off (every read runs on its own).
+   * an engine's wave of reads comes in clusters a few ms to about 25 ms apart on the simulator (fleet
+   * bench, 2 CPUs); over ssh, with the cores shared by twelve remote pwsh, the last reads of a wave
+   * came up to 60 ms after the others, and the read refilling a finished lone read's slot 100 ms after
+   * (so a 30 ms window left them to batches of their own: a 30-pack refresh ran 4-6 scripts).
+   * Default 100, or `$RDS_COALESCE_WINDOW_MS`; 0 turns coalescing off (every read runs on its own).
    */
   windowMs: number;
-  /** Longest a batch waits for quiet before it is handed to the pool (ms). Default 100, or `$RDS_COALESCE_MAX_WAIT_MS`. */
+  /** Longest a batch waits for quiet before it is handed to the pool (ms). Default 300, or `$RDS_COALESCE_MAX_WAIT_MS`. */
   maxWaitMs: number;
   /** Most reads in one batch; a full batch is handed over at once and later reads start a new one. Default 256. */
   maxBatch: number;
@@ -40,8 +43,7 @@ export interface CoalesceOptions {
    * Quiet time of a next wave's batch (ms): its reads come as the host works through the finished
    * batch's results and diffs, up to about 110 ms apart on a loaded host (the ssh fleet bench), where
    * a first wave's come a few ms apart. It is handed over once no read has joined for this long, at
-   * most `followMaxWaitMs` after its first read, or at once when it has as many reads as the batch
-   * before it (the whole wave is there). Default 150, or `$RDS_COALESCE_FOLLOW_QUIET_MS`.
+   * most `followMaxWaitMs` after its first read. Default 150, or `$RDS_COALESCE_FOLLOW_QUIET_MS`.
    */
   followQuietMs: number;
   /** Longest a next wave's batch waits (ms). Default 500, or `$RDS_COALESCE_FOLLOW_MAX_WAIT_MS`. */
@@ -58,8 +60,8 @@ function nonNegativeIntFromEnv(name: string, fallback: number): number {
 /** The options from the environment (the benchmark's naive baseline turns coalescing off with `$RDS_COALESCE_WINDOW_MS=0`). */
 export function coalesceOptionsFromEnv(): CoalesceOptions {
   return {
-    windowMs: nonNegativeIntFromEnv("RDS_COALESCE_WINDOW_MS", 30),
-    maxWaitMs: nonNegativeIntFromEnv("RDS_COALESCE_MAX_WAIT_MS", 100),
+    windowMs: nonNegativeIntFromEnv("RDS_COALESCE_WINDOW_MS", 100),
+    maxWaitMs: nonNegativeIntFromEnv("RDS_COALESCE_MAX_WAIT_MS", 300),
     maxBatch: Math.max(1, nonNegativeIntFromEnv("RDS_COALESCE_MAX_BATCH", 256)),
     followMs: nonNegativeIntFromEnv("RDS_COALESCE_FOLLOW_MS", 1500),
     followQuietMs: nonNegativeIntFromEnv("RDS_COALESCE_FOLLOW_QUIET_MS", 150),
@@ -91,8 +93,8 @@ interface Batch<I, R> {
   lastJoinAt: number;
   /** It gathered reads while another batch of its key was in flight. */
   gathered: boolean;
-  /** It began within followMs of a batch of several reads: the size of that batch (its wave's), else 0. */
-  follows: number;
+  /** It began within followMs of the end of a batch of several reads: the start of the next wave. */
+  follows: boolean;
 }
 
 export interface CoalescerStats {
@@ -106,8 +108,8 @@ export class Coalescer<I, R> {
   private readonly pending = new Map<string, Batch<I, R>>();
   /** Batches handed to the pool and not finished yet, per key. */
   private readonly inFlight = new Map<string, number>();
-  /** The last batch of each key to finish: when, and how many reads it had. */
-  private readonly lastEnd = new Map<string, { at: number; size: number }>();
+  /** When the last batch of several reads of each key finished (a batch of one does not end a wave). */
+  private readonly lastWaveEnd = new Map<string, number>();
   readonly stats: CoalescerStats = { joined: 0, batches: 0 };
 
   constructor(
@@ -125,8 +127,8 @@ export class Coalescer<I, R> {
    *   that one has finished and then no read has joined for windowMs (at most maxWaitMs);
    * - a read that comes within followMs after a batch of several reads is the start of the next
    *   wave (the engine sends the next reads as the finished batch's slots free up): it waits for
-   *   quiet too, the longer followQuietMs (at most followMaxWaitMs), or until as many reads as that
-   *   batch had have joined. That is what keeps an engine's waves together.
+   *   quiet too, the longer followQuietMs (at most followMaxWaitMs). A batch of one read (a straggler)
+   *   does not end a wave. That is what keeps an engine's waves together.
    */
   join(key: string, item: I): Promise<R> {
     const opts = this.options();
@@ -144,7 +146,7 @@ export class Coalescer<I, R> {
         sealed: false,
         lastJoinAt: 0,
         gathered: false,
-        follows: 0,
+        follows: false,
       };
       this.pending.set(key, batch);
     }
@@ -174,21 +176,16 @@ export class Coalescer<I, R> {
     if ((this.inFlight.get(key) ?? 0) > 0) return;
     const now = Date.now();
     if (batch.items.length === 1 && !batch.gathered) {
-      const previous = this.lastEnd.get(key);
-      const following = previous !== undefined && previous.size > 1 && now - previous.at < opts.followMs;
-      if (!following) {
+      const waveEnd = this.lastWaveEnd.get(key);
+      if (waveEnd === undefined || now - waveEnd >= opts.followMs) {
         this.handOver(batch);
         return;
       }
-      batch.follows = previous.size;
+      batch.follows = true;
     }
     let at: number;
-    if (batch.follows > 0 && !batch.gathered) {
+    if (batch.follows && !batch.gathered) {
       // The next wave: its reads come as the host frees them, further apart than a first wave's.
-      if (batch.items.length >= batch.follows) {
-        this.handOver(batch);
-        return;
-      }
       at = Math.min(lastJoinAt + opts.followQuietMs, batch.firstAt + opts.followMaxWaitMs);
     } else {
       at = Math.min(lastJoinAt + opts.windowMs, batch.firstAt + opts.maxWaitMs);
@@ -211,7 +208,7 @@ export class Coalescer<I, R> {
     if (left > 0) this.inFlight.set(key, left);
     else this.inFlight.delete(key);
     const now = Date.now();
-    this.lastEnd.set(key, { at: now, size });
+    if (size > 1) this.lastWaveEnd.set(key, now);
     const next = this.pending.get(key);
     if (next !== undefined && !next.handedOver && !next.sealed) {
       next.firstAt = now; // its longest wait counts from here: before, it could not have started anyway

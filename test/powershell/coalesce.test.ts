@@ -108,7 +108,8 @@ describe("Coalescer", () => {
     const followers = [c.join("ls01", 4)];
     await tick(15);
     expect(batches).toHaveLength(2); // the first follower does not go alone
-    followers.push(c.join("ls01", 5)); // as many as the batch before: the wave is complete
+    followers.push(c.join("ls01", 5));
+    await tick(80);
     expect(batches.map((b) => b.items)).toEqual([[1], [2, 3], [4, 5]]);
     batches[2].finish();
     expect(await Promise.all(followers)).toEqual([40, 50]);
@@ -119,32 +120,29 @@ describe("Coalescer", () => {
     expect(await lone).toBe(60);
   });
 
-  it("a next wave whose reads come further apart than a first wave's (a loaded host) still gathers; one as large as the batch before goes at once", async () => {
+  it("a next wave whose reads come further apart than a first wave's (a loaded host) still gathers, even after a straggler's batch of one", async () => {
     const { batches, c } = startedAtOnce(options({ windowMs: 30, followMs: 2000, followQuietMs: 150, maxWaitMs: 1000 }));
-    const first = [1, 2, 3, 4].map((i) => c.join("ls01", i)); // [1] at once, [2, 3, 4] gathered
+    const first = [1, 2, 3].map((i) => c.join("ls01", i)); // [1] at once, [2, 3] gathered
     batches[0].finish();
     await first[0];
-    await tick(60);
+    await tick(60); // [2, 3] handed over and running
+    const straggler = c.join("ls01", 4); // joins while [2, 3] runs: a batch of one after it
     batches[1].finish();
     await Promise.all(first);
-    await tick(400); // the host works through the results: the next wave comes late...
+    await tick(60);
+    expect(batches.map((b) => b.items)).toEqual([[1], [2, 3], [4]]);
+    batches[2].finish();
+    await straggler;
+    await tick(300); // the host works through the results: the next wave comes late...
     const wave = [c.join("ls01", 5)];
     await tick(100); // ...and its reads 100 ms apart, beyond the first wave's 30 ms quiet time
     wave.push(c.join("ls01", 6));
     await tick(60);
-    expect(batches).toHaveLength(2); // still gathering: 150 ms of quiet has not passed
+    expect(batches).toHaveLength(3); // still gathering: the batch of one did not end the wave, and 150 ms of quiet has not passed
     await tick(150);
-    expect(batches.map((b) => b.items)).toEqual([[1], [2, 3, 4], [5, 6]]);
-    batches[2].finish();
-    await Promise.all(wave);
-    // A wave as large as the batch before it (2) is complete: handed over without waiting.
-    const full = [c.join("ls01", 7)];
-    await tick(15);
-    expect(batches).toHaveLength(3);
-    full.push(c.join("ls01", 8));
-    expect(batches).toHaveLength(4);
+    expect(batches.map((b) => b.items)).toEqual([[1], [2, 3], [4], [5, 6]]);
     batches[3].finish();
-    expect(await Promise.all(full)).toEqual([70, 80]);
+    expect(await Promise.all(wave)).toEqual([50, 60]);
   });
 
   it("keeps a handed-over batch open until its script starts, then starts a new one", async () => {

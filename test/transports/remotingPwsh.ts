@@ -13,3 +13,21 @@ export async function startRemotingPwsh(): Promise<PwshSession> {
   });
   return pwsh;
 }
+
+/**
+ * Starts a remoting pwsh before the tests of the calling file (or describe block) and closes it after
+ * them; returns a getter for it.
+ */
+export function useRemotingPwsh(): () => PwshSession {
+  let pwsh: PwshSession | undefined;
+  beforeAll(async () => {
+    pwsh = await startRemotingPwsh();
+  }, 60_000);
+  afterAll(async () => {
+    await pwsh?.close();
+  });
+  return () => {
+    if (pwsh === undefined) throw new Error("the remoting pwsh has not started");
+    return pwsh;
+  };
+}

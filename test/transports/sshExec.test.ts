@@ -15,9 +15,8 @@ import { parseConnection } from "../../provider/powershell/runner";
 import type { SshConnection } from "../../provider/powershell/transport";
 import { scriptBundle } from "../../provider/powershell/transports/scriptBundle";
 import { PINNED_HOST_ALIAS, remoteShellCommand, sshExecLaunch } from "../../provider/powershell/transports/sshExec";
-import type { PwshSession } from "../helpers/pwshSession";
 import { removeTempDirs, tempDir } from "../powershell/support";
-import { startRemotingPwsh } from "./remotingPwsh";
+import { useRemotingPwsh } from "./remotingPwsh";
 
 const SECRET = "pa$$'w\"ord `(x) ; rm -rf";
 const KEY =
@@ -124,20 +123,14 @@ describe("the connection fields", () => {
 });
 
 describe("script bundles", () => {
-  let pwsh: PwshSession;
-  beforeAll(async () => {
-    pwsh = await startRemotingPwsh();
-  }, 60_000);
-  afterAll(async () => {
-    await pwsh?.close();
-  });
+  const pwsh = useRemotingPwsh();
 
   test("the hash is the one the subsystem channel computes in PowerShell, for a flat and a recursive folder", async () => {
     for (const [dir, recurse] of [
       [providerFile("powershell"), false],
       [providerFile("emulator"), true],
     ] as const) {
-      const fromPowerShell = await pwsh.run<{ hash: string; names: string[] }>(
+      const fromPowerShell = await pwsh().run<{ hash: string; names: string[] }>(
         `$b = Get-RdsScriptBundle -Directory $data.dir -Recurse:$data.recurse; [ordered]@{ hash = $b.Hash; names = @($b.Files.Keys | Sort-Object) }`,
         { dir, recurse },
       );

@@ -13,24 +13,16 @@ import * as path from "path";
 import { parseConnection } from "../../provider/powershell/runner";
 import type { SshConnection } from "../../provider/powershell/transport";
 import { sshSettings } from "../../provider/powershell/transports/ssh";
-import type { PwshSession } from "../helpers/pwshSession";
-import { startRemotingPwsh } from "./remotingPwsh";
+import { useRemotingPwsh } from "./remotingPwsh";
 import { removeTempDirs, tempDir } from "../powershell/support";
 
 const SECRET = "pa$$'w\"ord `(x)";
 const KEY =
   "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\n-----END OPENSSH PRIVATE KEY-----";
 const HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHkXx5Q0u6c2fJm0Q5o6rM3c0W0x5pS0u8r3s1t2u3v4 root@ls01";
-let pwsh: PwshSession;
+const pwsh = useRemotingPwsh();
 
-beforeAll(async () => {
-  pwsh = await startRemotingPwsh();
-}, 60_000);
-
-afterAll(async () => {
-  await pwsh?.close();
-  removeTempDirs();
-});
+afterAll(() => removeTempDirs());
 
 interface Built {
   parameters: Record<string, unknown>;
@@ -43,7 +35,7 @@ interface Built {
 async function build(connection: SshConnection): Promise<Built & { dir: string }> {
   const dir = tempDir("rds-ssh-params");
   fs.chmodSync(dir, 0o700);
-  const built = await pwsh.run<Built>(
+  const built = await pwsh().run<Built>(
     `$spec = Get-RdsSshSessionParameters -Settings $data.settings -WorkDir $data.dir
      $p = [ordered]@{}
      foreach ($k in $spec.Parameters.Keys) { if ($k -ne 'Options') { $p[$k] = $spec.Parameters[$k] } }

@@ -17,21 +17,14 @@ import { closeAll, onCommand, poolStats } from "../../provider/powershell/pool";
 import { parseConnection, runOperation } from "../../provider/powershell/runner";
 import { targetKey, type WinRmConnection } from "../../provider/powershell/transport";
 import { winrmSettings } from "../../provider/powershell/transports/winrm";
-import { PwshError, type PwshSession } from "../helpers/pwshSession";
-import { startRemotingPwsh } from "./remotingPwsh";
+import { PwshError } from "../helpers/pwshSession";
+import { useRemotingPwsh } from "./remotingPwsh";
 import { echoSchema, fixture, rdsErrorOf } from "../powershell/support";
 
 const SECRET = "S3cr3t'pa$$\"`(word)";
-let pwsh: PwshSession;
+const pwsh = useRemotingPwsh();
 
-beforeAll(async () => {
-  pwsh = await startRemotingPwsh();
-}, 60_000);
-
-afterAll(async () => {
-  await pwsh?.close();
-  await closeAll();
-});
+afterAll(() => closeAll());
 
 interface Built {
   computerName: string;
@@ -50,7 +43,7 @@ interface Built {
 
 /** Builds the parameters in pwsh from the settings the transport resolves, and reads them back. */
 function build(connection: WinRmConnection): Promise<Built> {
-  return pwsh.run<Built>(
+  return pwsh().run<Built>(
     `$spec = Get-RdsWinRmSessionParameters -Settings $data.settings
      $p = $spec.Parameters
      [ordered]@{
@@ -158,12 +151,14 @@ describe("session parameters for every authentication choice", () => {
 
   test("PowerShell refuses basic over http and a credential without password on its own too (defence in depth)", async () => {
     const refused = (settings: Record<string, unknown>) =>
-      pwsh.run("Get-RdsWinRmSessionParameters -Settings $data.settings", { settings }).then(
-        () => {
-          throw new Error("expected a refusal");
-        },
-        (err: unknown) => err as PwshError,
-      );
+      pwsh()
+        .run("Get-RdsWinRmSessionParameters -Settings $data.settings", { settings })
+        .then(
+          () => {
+            throw new Error("expected a refusal");
+          },
+          (err: unknown) => err as PwshError,
+        );
     const base = winrmSettings({ transport: "winrm", host: "ls01", user: "u", password: SECRET });
     expect((await refused({ ...base, scheme: "http", port: 5985, authentication: "basic" })).message).toContain(
       'allowed only with scheme "https"',

@@ -31,19 +31,12 @@ import { createConnectDir, removeConnectDir } from "../transports/connectDir";
 import { scriptBundle } from "../transports/scriptBundle";
 import { type AttemptOutcome, CONNECT_OPERATION, hostUnreachable, withConnectAttempts } from "./connect";
 import type { RemoteScriptChannel, ScriptOutcome, ScriptRun, Session } from "./session";
-import { ChildProcessShell, type Shell } from "./shell";
+import { ChildProcessShell } from "./shell";
+import type { SessionStarter } from "./start";
 import type { TargetSpec } from "./target";
-import type { PoolTelemetry } from "./telemetry";
 
-/** What opening a session needs from the pool. */
-export interface RemoteShellStarter {
-  readonly telemetry: PoolTelemetry;
-  startupTimeoutMs(): number;
-  /** Counts `shell` under the cap from now on, as a session of `key`. */
-  adopt(key: string, shell: Shell): Session;
-  /** A session that failed to open was killed: stop counting it. */
-  discard(session: Session): void;
-}
+/** What opening a session needs from the pool: its starter without `spawn` (the process here is the ssh client, adopted). */
+export type RemoteShellStarter = Omit<SessionStarter, "spawn">;
 
 const prepareSchema = z
   .object({ pid: z.number(), psVersion: z.string(), edition: z.string().optional(), os: z.string().optional() })
@@ -51,11 +44,16 @@ const prepareSchema = z
 const missingSchema = z.object({ missing: z.array(z.string()).nullable().optional() });
 const loadedSchema = z.object({ pid: z.number(), psVersion: z.string() });
 
-/** The far side's functions: FarSide.ps1's script blocks and ExecSide.ps1, as one data line. */
+let farSide: string | undefined;
+
+/** The far side's functions: FarSide.ps1's script blocks and ExecSide.ps1, as one data line (read once per process). */
 function farSideLine(): string {
-  const dir = providerFile("powershell/transports/RdsRemoting");
-  const text = ["FarSide.ps1", "ExecSide.ps1"].map((f) => fs.readFileSync(path.join(dir, f), "utf8")).join("\n");
-  return Buffer.from(text, "utf8").toString("base64");
+  if (farSide === undefined) {
+    const dir = providerFile("powershell/transports/RdsRemoting");
+    const text = ["FarSide.ps1", "ExecSide.ps1"].map((f) => fs.readFileSync(path.join(dir, f), "utf8")).join("\n");
+    farSide = Buffer.from(text, "utf8").toString("base64");
+  }
+  return farSide;
 }
 
 /** Dot-sources the data line that follows at global scope: the far side's functions (farSideLine). */
@@ -89,8 +87,8 @@ export class ExecChannel implements RemoteScriptChannel {
 
   constructor(private readonly remote: RemoteShellSpec) {}
 
-  /** Loads the far side and the operation runtime into a fresh session; returns the far side's facts. */
-  async boot(session: Session, deadline: number, ctx: CallContext): Promise<z.infer<typeof prepareSchema>> {
+  /** Loads the far side and the operation runtime into a fresh session (refusing a PowerShell too old). */
+  async boot(session: Session, deadline: number, ctx: CallContext): Promise<void> {
     const remaining = () => Math.max(deadline - Date.now(), 1);
     const info = await this.ask(session, `${LOAD_FAR_SIDE}; Initialize-RdsExecSide`, [farSideLine()], remaining(), ctx, prepareSchema);
     const problem = remoteVersionProblem(info.psVersion, info.edition);
@@ -116,7 +114,7 @@ export class ExecChannel implements RemoteScriptChannel {
       this.shipped.add(bundle.hash);
     }
     const emulatorArg = emulator ? ` -EmulatorHash '${emulator.hash}'` : "";
-    const loaded = await this.ask(
+    await this.ask(
       session,
       `Import-RdsExecSide -BootstrapHash '${runtime.hash}'${emulatorArg}`,
       [JSON.stringify({ labStateDir: this.remote.labStateDir ?? "" })],
@@ -124,7 +122,6 @@ export class ExecChannel implements RemoteScriptChannel {
       ctx,
       loadedSchema,
     );
-    return { ...info, pid: loaded.pid };
   }
 
   async runScript(session: Session, run: ScriptRun): Promise<ScriptOutcome> {
@@ -218,9 +215,8 @@ export async function startRemoteShellSession(
       spawned();
       session.ref();
       const channel = new ExecChannel(remote);
-      const info = await channel.boot(session, deadline, ctx);
+      await channel.boot(session, deadline, ctx);
       session.remote = channel;
-      session.remotePid = info.pid;
       return { kind: "connected", value: session };
     } catch (err) {
       return { kind: "failed", failure: await failedAttempt(starter, spec, session, err) };

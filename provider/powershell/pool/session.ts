@@ -62,8 +62,6 @@ export class Session {
   pwshPid: number | undefined;
   /** Set when this session's process is a channel to the target's own PowerShell (the ssh exec channel). */
   remote: RemoteScriptChannel | undefined;
-  /** The target's PowerShell process id, with `remote` (never a local process: never signalled). */
-  remotePid: number | undefined;
   exited = false;
   exitCode: number | null = null;
   exitSignal: NodeJS.Signals | null = null;

@@ -67,32 +67,16 @@ function Invoke-WmiMethod {
     )
     begin { . $script:CallerPreference }
     process {
-        # One pass per computer; $null = the object's own computer, or the local one.
-        $names = [object[]]@($null)
-        if ($PSCmdlet.ParameterSetName -ne 'object' -and $null -ne $ComputerName -and $ComputerName.Count -gt 0) { $names = $ComputerName }
-        foreach ($cn in $names) {
+        foreach ($cn in (Get-RdsWmiCallComputers $PSCmdlet.ParameterSetName $ComputerName)) {
             $r = $script:Isolated.InvokeReturnAsIs({
-                    $className = $Class
-                    $ns = if ($Namespace) { $Namespace } else { 'root\cimv2' }
-                    $server = $cn
-                    $viaInstance = $false
+                    $t = Get-RdsWmiCallTarget $PSCmdlet.ParameterSetName $Class $Namespace $cn $Path $InputObject
+                    $viaInstance = $t.Instance
+                    $hostName = Resolve-RdsWmiHost $t.Server
+                    $c = Resolve-RdsClass $t.ClassName ($t.Namespace.Replace('\', '/'))
                     $instance = $null
-                    switch ($PSCmdlet.ParameterSetName) {
-                        'path' {
-                            $p = ConvertFrom-RdsWmiPath $Path
-                            $className = $p.ClassName; $ns = $p.Namespace; $viaInstance = $p.Instance
-                            if ($p.Server) { $server = $p.Server }
-                            # An instance path binds the instance first: one that does not exist is "Not found".
-                            if ($viaInstance) { $instance = Get-RdsWmiInstanceByPath (Resolve-RdsWmiHost $server) (Resolve-RdsClass $className ($ns.Replace('\', '/'))) $Path $null }
-                        }
-                        'object' {
-                            $className = [string]$InputObject.__CLASS; $ns = [string]$InputObject.__NAMESPACE
-                            $server = [string]$InputObject.__SERVER; $viaInstance = [int]$InputObject.__GENUS -eq 2
-                            if ($viaInstance) { $instance = $InputObject }
-                        }
-                    }
-                    $hostName = Resolve-RdsWmiHost $server
-                    $c = Resolve-RdsClass $className ($ns.Replace('\', '/'))
+                    if ($viaInstance -and $PSCmdlet.ParameterSetName -eq 'object') { $instance = $InputObject }
+                    # An instance path binds the instance first: one that does not exist is "Not found".
+                    if ($viaInstance -and $PSCmdlet.ParameterSetName -eq 'path') { $instance = Get-RdsWmiInstanceByPath $hostName $c $Path $null }
                     $spec = $script:Methods[$c.Name][$Name.ToLowerInvariant()]
                     $sent = [ordered]@{}
                     if ($null -ne $spec) { $sent = ConvertTo-RdsWmiSentArguments $spec $ArgumentList $true }
@@ -124,19 +108,12 @@ function Set-WmiInstance {
     )
     begin { . $script:CallerPreference }
     process {
-        # One pass per computer; $null = the object's own computer, or the local one.
-        $names = [object[]]@($null)
-        if ($PSCmdlet.ParameterSetName -ne 'object' -and $null -ne $ComputerName -and $ComputerName.Count -gt 0) { $names = $ComputerName }
-        foreach ($cn in $names) {
+        foreach ($cn in (Get-RdsWmiCallComputers $PSCmdlet.ParameterSetName $ComputerName)) {
             $r = $script:Isolated.InvokeReturnAsIs({
-                    $className = $Class
-                    $ns = if ($Namespace) { $Namespace } else { 'root\cimv2' }
-                    $server = $cn
+                    $t = Get-RdsWmiCallTarget $PSCmdlet.ParameterSetName $Class $Namespace $cn $Path $InputObject
                     $target = $InputObject
-                    if ($PSCmdlet.ParameterSetName -eq 'path') { $p = ConvertFrom-RdsWmiPath $Path; $className = $p.ClassName; $ns = $p.Namespace; if ($p.Server) { $server = $p.Server } }
-                    if ($PSCmdlet.ParameterSetName -eq 'object') { $className = [string]$InputObject.__CLASS; $ns = [string]$InputObject.__NAMESPACE; $server = [string]$InputObject.__SERVER }
-                    $hostName = Resolve-RdsWmiHost $server
-                    $c = Resolve-RdsClass $className ($ns.Replace('\', '/'))
+                    $hostName = Resolve-RdsWmiHost $t.Server
+                    $c = Resolve-RdsClass $t.ClassName ($t.Namespace.Replace('\', '/'))
                     if ($null -eq $target) { $target = [pscustomobject]@{} }
                     $written = Invoke-RdsSetInstance $hostName $c $target $(if ($null -ne $Arguments) { $Arguments } else { @{} }) 'Set-WmiInstance' 'wmi'
                     ConvertTo-RdsWmiObject $written $null

@@ -49,6 +49,28 @@ function ConvertFrom-RdsWmiPath([string]$Path, [string]$Expect = 'any') {
     }
 }
 
+# The computers a WMI cmdlet call makes one pass for: each -ComputerName, else $null (the -InputObject's
+# own computer, or the local one).
+function Get-RdsWmiCallComputers([string]$ParameterSetName, [string[]]$ComputerName) {
+    if ($ParameterSetName -ne 'object' -and $null -ne $ComputerName -and $ComputerName.Count -gt 0) { return , [object[]]$ComputerName }
+    return , [object[]]@($null)
+}
+
+# What a WMI cmdlet call addresses: -Class / -Namespace on the pass's computer, a -Path, or an
+# -InputObject (its __CLASS, __NAMESPACE and __SERVER; an instance when its __GENUS is 2).
+function Get-RdsWmiCallTarget([string]$ParameterSetName, [string]$Class, [string]$Namespace, $Computer, [string]$Path, $InputObject) {
+    $target = @{ ClassName = $Class; Namespace = $(if ($Namespace) { $Namespace } else { 'root\cimv2' }); Server = $Computer; Instance = $false }
+    if ($ParameterSetName -eq 'path') {
+        $p = ConvertFrom-RdsWmiPath $Path
+        $target.ClassName = $p.ClassName; $target.Namespace = $p.Namespace; $target.Instance = $p.Instance
+        if ($p.Server) { $target.Server = $p.Server }
+    } elseif ($ParameterSetName -eq 'object') {
+        $target.ClassName = [string]$InputObject.__CLASS; $target.Namespace = [string]$InputObject.__NAMESPACE
+        $target.Server = [string]$InputObject.__SERVER; $target.Instance = [int]$InputObject.__GENUS -eq 2
+    }
+    $target
+}
+
 # The host a WMI path or -ComputerName names; an unknown computer is DCOM's "RPC server is unavailable".
 function Resolve-RdsWmiHost([string]$ComputerName) {
     try { Resolve-RdsSimComputerName $ComputerName }

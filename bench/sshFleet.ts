@@ -23,10 +23,12 @@
  *
  * Counted: connects (sshd's log: one "Accepted publickey" line per connection), scripts per target
  * (the tap), ssh connections and remote pwsh alive at once and their memory (procTree.ts), the host's
- * peak RSS. A benchmark, never a test: nothing here asserts a timing. Writes
+ * peak RSS, the CPU time of the host and of the lab (the remote pwsh) per phase (cpuAccount.ts) and the
+ * machine's busy share: with both ends on the same cores, CPU time is what bounds both modes. A benchmark, never a test: nothing here asserts a timing. Writes
  * bench/results/fleet-ssh.json and fleet-ssh.svg (not with --quick: those go to the temp dir).
  */
 import { flag, numberOption } from "./cliOptions";
+import { CpuAccount, machineTicks } from "./cpuAccount";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -68,6 +70,10 @@ interface SshPhase extends PhaseTimings {
   scriptMsByOperation: Record<string, Summary>;
   hostPeakRssMiB: number;
   trees: TreePeaks;
+  /** CPU time in the phase (cpuAccount.ts), seconds: the provider host and what it started; the lab's sshd and its remote pwsh. Absent where no cgroup could be made. */
+  cpuSeconds?: { host: number; lab: number };
+  /** Share of the machine's CPU time that was busy in the phase (all processes, 0-1). */
+  machineBusy: number;
   loadAverage1m: number;
   errors: { urn: string; message: string }[];
 }
@@ -89,6 +95,7 @@ interface Ctx {
   /** The pack server's emulator state directory: it tells its pool key from the others'. */
   packStateDir: string;
   sampler: TreeSampler;
+  cpu?: { host: CpuAccount; lab: CpuAccount };
 }
 
 /**
@@ -109,11 +116,17 @@ const load1 = () => Math.round(os.loadavg()[0] * 100) / 100;
 
 async function phase(ctx: Ctx, label: string, run: () => Promise<PhaseRun>): Promise<SshPhase> {
   const loginsBefore = ctx.lab.acceptedLogins().length;
+  const cpuBefore = ctx.cpu && { host: ctx.cpu.host.seconds(), lab: ctx.cpu.lab.seconds() };
+  const ticksBefore = machineTicks();
   ctx.sampler.take();
   resetPeakRss(ctx.host.pid);
   const result = await run();
   const hwm = peakRss(ctx.host.pid);
   const trees = ctx.sampler.take();
+  const ticks = machineTicks();
+  const round = (x: number) => Math.round(x * 100) / 100;
+  const cpuSeconds = ctx.cpu &&
+    cpuBefore && { host: round(ctx.cpu.host.seconds() - cpuBefore.host), lab: round(ctx.cpu.lab.seconds() - cpuBefore.lab) };
   await flushTap();
   const counts = countWindow(readTap(ctx.tapFile), result.start, result.end);
   const onPack = scriptsOn(counts, (key) => stateDirOfKey(key) === ctx.packStateDir);
@@ -127,6 +140,8 @@ async function phase(ctx: Ctx, label: string, run: () => Promise<PhaseRun>): Pro
     scriptMsByOperation: Object.fromEntries(Object.entries(counts.scriptMsByOperation).map(([op, ms]) => [op, summarize(ms)])),
     hostPeakRssMiB: mib(hwm),
     trees,
+    ...(cpuSeconds ? { cpuSeconds } : {}),
+    machineBusy: round((ticks.busy - ticksBefore.busy) / Math.max(1, ticks.total - ticksBefore.total)),
     loadAverage1m: load1(),
     errors: result.errors,
   };
@@ -134,7 +149,8 @@ async function phase(ctx: Ctx, label: string, run: () => Promise<PhaseRun>): Pro
     `  [${ctx.mode}] ${label.padEnd(16)} ${(out.wallMs / 1000).toFixed(1).padStart(7)} s  ${String(out.operations).padStart(3)} ops  ` +
       `p50 ${out.latencyMs.p50} / p95 ${out.latencyMs.p95} ms  connects ${out.connects}  scripts ${out.scripts}  ` +
       `ssh conns peak ${trees.sshConnectionsPeak}  remote pwsh peak ${trees.remotePwshPeak} (${trees.remotePwshRssMiB} MiB)  ` +
-      `host ${out.hostPeakRssMiB} MiB + children ${trees.hostChildrenRssMiB} MiB  load ${out.loadAverage1m}` +
+      `host ${out.hostPeakRssMiB} MiB + children ${trees.hostChildrenRssMiB} MiB  load ${out.loadAverage1m}\n` +
+      `      CPU time: ${cpuSeconds ? `host ${cpuSeconds.host} s, lab (sshd, remote pwsh) ${cpuSeconds.lab} s` : "not measured (no cgroup)"}; machine busy ${Math.round(out.machineBusy * 100)}%` +
       (Object.keys(onPack).length ? `\n      scripts on the pack server: ${JSON.stringify(onPack)}` : "") +
       (out.errors.length
         ? `\n      ERRORS: ${out.errors.map((e) => `${e.urn.split("::").pop()}: ${e.message}`).join("\n              ")}`
@@ -165,6 +181,7 @@ async function runMode(
   parallel: number,
   env: Record<string, string>,
   withProbe: boolean,
+  labCpu: CpuAccount | undefined,
 ): Promise<ModeRun> {
   // 0755: the lab account reaches its targets' state directories (each handed to it) from the far side.
   const stateRoot = tempDir(`${name.replace(/\W+/g, "-")}-state`, 0o755);
@@ -185,7 +202,11 @@ async function runMode(
   });
   const sampler = new TreeSampler(host.pid, lab.listenerPid!);
   sampler.start();
-  const ctx: Ctx = { mode: name, lab, host, tapFile, fleet, packStateDir: path.join(stateRoot, fleet.packServer), sampler };
+  // The host's own group, joined before it starts anything (its ssh clients, local pwsh).
+  const hostCpu = labCpu && CpuAccount.open("host");
+  hostCpu?.join(host.pid);
+  const cpu = labCpu && hostCpu ? { host: hostCpu, lab: labCpu } : undefined;
+  const ctx: Ctx = { mode: name, lab, host, tapFile, fleet, packStateDir: path.join(stateRoot, fleet.packServer), sampler, cpu };
   const driver = new ConcurrentEngine(host, fleet.nodes, parallel);
   const loginsAtStart = lab.acceptedLogins().length;
   const run: ModeRun = { mode: name, env: redactEnv(env), phases: [], connectsTotal: 0 };
@@ -201,6 +222,7 @@ async function runMode(
     run.connectsTotal = lab.acceptedLogins().length - loginsAtStart;
     sampler.stop();
     await host.close();
+    hostCpu?.close();
     for (const d of [stateRoot, journalDir, tapDir]) fs.rmSync(d, { recursive: true, force: true });
   }
   return run;
@@ -252,6 +274,9 @@ export async function runSshFleet(): Promise<void> {
   );
   const lab = new SshLab();
   await lab.start();
+  // The lab's sshd in a group of its own: every remote pwsh of both modes runs under it.
+  const labCpu = CpuAccount.open("lab");
+  labCpu?.join(lab.listenerPid!);
   const work = tempDir("client");
   const knownHostsFile = path.join(work, "known_hosts");
   fs.writeFileSync(knownHostsFile, `[${lab.address}]:${lab.port} ${lab.hostKey}\n`, { mode: 0o600 });
@@ -266,6 +291,7 @@ export async function runSshFleet(): Promise<void> {
       parallel,
       { RDS_POOL_MAX_SESSIONS: String(targets), ...(idleMs === undefined ? {} : { RDS_POOL_IDLE_MS: String(idleMs) }) },
       true,
+      labCpu,
     );
     if (!flag("no-per-command"))
       perCommand = await runMode(
@@ -275,9 +301,11 @@ export async function runSshFleet(): Promise<void> {
         parallel,
         { RDS_BENCH_PER_COMMAND: JSON.stringify(perCommandSettings), RDS_COALESCE_WINDOW_MS: "0" },
         false,
+        labCpu,
       );
   } finally {
     await lab.stop();
+    labCpu?.close();
     fs.rmSync(work, { recursive: true, force: true });
   }
 
@@ -292,6 +320,13 @@ export async function runSshFleet(): Promise<void> {
   };
   ratios["up + refresh"] = ratio(upRefresh.perCommandMs, upRefresh.warmMs);
   const packs = warm.phases.find((p) => p.phase === "refresh (packs)")!;
+  // What bounds both modes: CPU time in up + refresh, both ends of every connection on the same cores.
+  const cpuOf = (r: ModeRun | undefined) => {
+    const phases = (r?.phases ?? []).filter((p) => p.phase === "up" || p.phase === "refresh");
+    if (phases.length === 0 || phases.some((p) => !p.cpuSeconds)) return undefined;
+    const sum = (f: (c: { host: number; lab: number }) => number) => Math.round(phases.reduce((a, p) => a + f(p.cpuSeconds!), 0) * 10) / 10;
+    return { host: sum((c) => c.host), lab: sum((c) => c.lab), machineBusy: phases.map((p) => p.machineBusy) };
+  };
   const must = {
     upPlusRefreshSpeedup: ratios["up + refresh"],
     warmUpPlusRefreshMs: upRefresh.warmMs,
@@ -307,6 +342,7 @@ export async function runSshFleet(): Promise<void> {
     perCommandPackRefreshScriptsOnPackServer: perCommand
       ? Object.values(perCommand.phases.find((p) => p.phase === "refresh (packs)")!.scriptsOnPackServer).reduce((a, b) => a + b, 0)
       : undefined,
+    upPlusRefreshCpuSeconds: { warm: cpuOf(warm), perCommand: cpuOf(perCommand) },
     sshOverheadP50Ms: warm.probe?.overheadMs.p50,
     sshOverheadP95Ms: warm.probe?.overheadMs.p95,
     simulator: simulatorReference(),
@@ -328,6 +364,13 @@ export async function runSshFleet(): Promise<void> {
   );
   console.log(
     `  refresh of the ${size.calPacks} packs on ls01: ${must.packRefreshScriptsOnPackServer} script invocation(s) on that host ${JSON.stringify(must.packRefreshScriptsByOperation)} (per command: ${must.perCommandPackRefreshScriptsOnPackServer})`,
+  );
+  const cpuLine = (c: ReturnType<typeof cpuOf>) =>
+    c
+      ? `host ${c.host} s + lab ${c.lab} s (machine busy ${c.machineBusy.map((b) => `${Math.round(b * 100)}%`).join(", ")})`
+      : "not measured";
+  console.log(
+    `  CPU time in up + refresh: warm ${cpuLine(must.upPlusRefreshCpuSeconds.warm)}; per command ${cpuLine(must.upPlusRefreshCpuSeconds.perCommand)}`,
   );
   console.log(
     `  provider overhead per Read over ssh, warm: p50 ${must.sshOverheadP50Ms} ms, p95 ${must.sshOverheadP95Ms} ms (simulator: ${JSON.stringify(must.simulator)})`,

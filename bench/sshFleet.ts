@@ -74,6 +74,8 @@ interface SshPhase extends PhaseTimings {
   cpuSeconds?: { host: number; lab: number };
   /** Share of the machine's CPU time that was busy in the phase (all processes, 0-1). */
   machineBusy: number;
+  /** Share of it the hypervisor gave to others (steal, 0-1): the phase had that much less than its cores. */
+  machineSteal: number;
   loadAverage1m: number;
   errors: { urn: string; message: string }[];
 }
@@ -142,6 +144,7 @@ async function phase(ctx: Ctx, label: string, run: () => Promise<PhaseRun>): Pro
     trees,
     ...(cpuSeconds ? { cpuSeconds } : {}),
     machineBusy: round((ticks.busy - ticksBefore.busy) / Math.max(1, ticks.total - ticksBefore.total)),
+    machineSteal: round((ticks.steal - ticksBefore.steal) / Math.max(1, ticks.total - ticksBefore.total)),
     loadAverage1m: load1(),
     errors: result.errors,
   };
@@ -150,7 +153,7 @@ async function phase(ctx: Ctx, label: string, run: () => Promise<PhaseRun>): Pro
       `p50 ${out.latencyMs.p50} / p95 ${out.latencyMs.p95} ms  connects ${out.connects}  scripts ${out.scripts}  ` +
       `ssh conns peak ${trees.sshConnectionsPeak}  remote pwsh peak ${trees.remotePwshPeak} (${trees.remotePwshRssMiB} MiB)  ` +
       `host ${out.hostPeakRssMiB} MiB + children ${trees.hostChildrenRssMiB} MiB  load ${out.loadAverage1m}\n` +
-      `      CPU time: ${cpuSeconds ? `host ${cpuSeconds.host} s, lab (sshd, remote pwsh) ${cpuSeconds.lab} s` : "not measured (no cgroup)"}; machine busy ${Math.round(out.machineBusy * 100)}%` +
+      `      CPU time: ${cpuSeconds ? `host ${cpuSeconds.host} s, lab (sshd, remote pwsh) ${cpuSeconds.lab} s` : "not measured (no cgroup)"}; machine busy ${Math.round(out.machineBusy * 100)}% (steal ${Math.round(out.machineSteal * 100)}%)` +
       (Object.keys(onPack).length ? `\n      scripts on the pack server: ${JSON.stringify(onPack)}` : "") +
       (out.errors.length
         ? `\n      ERRORS: ${out.errors.map((e) => `${e.urn.split("::").pop()}: ${e.message}`).join("\n              ")}`

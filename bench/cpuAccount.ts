@@ -16,7 +16,8 @@ const V2 = "/sys/fs/cgroup/unified";
 
 export class CpuAccount {
   private constructor(
-    private readonly dir: string,
+    /** The group's folder in the cgroup file system. */
+    readonly dir: string,
     private readonly read: (dir: string) => number,
   ) {}
 
@@ -54,12 +55,20 @@ export class CpuAccount {
     return this.read(this.dir);
   }
 
-  /** Removes the group (the kernel refuses while a process is still in it: then it is left for the next boot). */
-  close(): void {
-    try {
-      fs.rmdirSync(this.dir);
-    } catch {
-      // still in use
+  /**
+   * Removes the group once its last process has gone (a stopped sshd takes a moment to exit), waiting
+   * up to `waitMs`; a group still in use after that is left for the next boot.
+   */
+  async close(waitMs = 5000): Promise<void> {
+    const until = Date.now() + waitMs;
+    for (;;) {
+      try {
+        fs.rmdirSync(this.dir);
+        return;
+      } catch {
+        if (Date.now() >= until) return;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
     }
   }
 }

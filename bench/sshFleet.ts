@@ -225,7 +225,7 @@ async function runMode(
     run.connectsTotal = lab.acceptedLogins().length - loginsAtStart;
     sampler.stop();
     await host.close();
-    hostCpu?.close();
+    await hostCpu?.close();
     for (const d of [stateRoot, journalDir, tapDir]) fs.rmSync(d, { recursive: true, force: true });
   }
   return run;
@@ -308,7 +308,7 @@ export async function runSshFleet(): Promise<void> {
       );
   } finally {
     await lab.stop();
-    labCpu?.close();
+    await labCpu?.close();
     fs.rmSync(work, { recursive: true, force: true });
   }
 

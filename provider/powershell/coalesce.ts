@@ -34,9 +34,12 @@ export interface CoalesceOptions {
    * After a batch of several reads finishes (ms): a read that arrives within this time is taken for
    * one of the next wave (the batch's callers' engine slots free up together, and each sends its
    * next read once it has finished its own step, e.g. a refresh's diff), so it waits to gather the
-   * others (`followQuietMs`). Default 1500, or `$RDS_COALESCE_FOLLOW_MS`: over ssh, with the host's
+   * others (`followQuietMs`). Default 3000, or `$RDS_COALESCE_FOLLOW_MS`: over ssh, with the host's
    * two cores shared by twelve remote pwsh, the next wave's first read came 670 ms after the batch
-   * ended (fleet bench; on the simulator, under 250 ms).
+   * ended, and in a later run 1.52 s after it (the host starved by the remote pwsh's background JIT:
+   * its next reads had been sent 0.3 s after the batch ended), so 1500 made that read a lone one, a
+   * script of its own before the wave (4 scripts for 30 packs); on the simulator, under 250 ms. The
+   * cost is a read's wait for quiet (`followQuietMs`) when it comes alone within this time of a wave.
    */
   followMs: number;
   /**
@@ -63,7 +66,7 @@ export function coalesceOptionsFromEnv(): CoalesceOptions {
     windowMs: nonNegativeIntFromEnv("RDS_COALESCE_WINDOW_MS", 100),
     maxWaitMs: nonNegativeIntFromEnv("RDS_COALESCE_MAX_WAIT_MS", 300),
     maxBatch: Math.max(1, nonNegativeIntFromEnv("RDS_COALESCE_MAX_BATCH", 256)),
-    followMs: nonNegativeIntFromEnv("RDS_COALESCE_FOLLOW_MS", 1500),
+    followMs: nonNegativeIntFromEnv("RDS_COALESCE_FOLLOW_MS", 3000),
     followQuietMs: nonNegativeIntFromEnv("RDS_COALESCE_FOLLOW_QUIET_MS", 150),
     followMaxWaitMs: nonNegativeIntFromEnv("RDS_COALESCE_FOLLOW_MAX_WAIT_MS", 500),
   };

@@ -24,8 +24,9 @@
  * Counted: connects (sshd's log: one "Accepted publickey" line per connection), scripts per target
  * (the tap), ssh connections and remote pwsh alive at once and their memory (procTree.ts), the host's
  * peak RSS, the CPU time of the host and of the lab (the remote pwsh) per phase (cpuAccount.ts) and the
- * machine's busy share: with both ends on the same cores, CPU time is what bounds both modes. A benchmark, never a test: nothing here asserts a timing. Writes
- * bench/results/fleet-ssh.json and fleet-ssh.svg (not with --quick: those go to the temp dir).
+ * machine's busy and steal shares: with both ends on the same cores, CPU time is what bounds both
+ * modes. A benchmark, never a test: nothing here asserts a timing. Writes bench/results/fleet-ssh.json
+ * and fleet-ssh.svg (not with --quick: those go to the temp dir).
  */
 import { flag, numberOption } from "./cliOptions";
 import { CpuAccount, machineTicks } from "./cpuAccount";
@@ -127,6 +128,7 @@ async function phase(ctx: Ctx, label: string, run: () => Promise<PhaseRun>): Pro
   const trees = ctx.sampler.take();
   const ticks = machineTicks();
   const round = (x: number) => Math.round(x * 100) / 100;
+  const shareOf = (part: "busy" | "steal") => round((ticks[part] - ticksBefore[part]) / Math.max(1, ticks.total - ticksBefore.total));
   const cpuSeconds = ctx.cpu &&
     cpuBefore && { host: round(ctx.cpu.host.seconds() - cpuBefore.host), lab: round(ctx.cpu.lab.seconds() - cpuBefore.lab) };
   await flushTap();
@@ -143,8 +145,8 @@ async function phase(ctx: Ctx, label: string, run: () => Promise<PhaseRun>): Pro
     hostPeakRssMiB: mib(hwm),
     trees,
     ...(cpuSeconds ? { cpuSeconds } : {}),
-    machineBusy: round((ticks.busy - ticksBefore.busy) / Math.max(1, ticks.total - ticksBefore.total)),
-    machineSteal: round((ticks.steal - ticksBefore.steal) / Math.max(1, ticks.total - ticksBefore.total)),
+    machineBusy: shareOf("busy"),
+    machineSteal: shareOf("steal"),
     loadAverage1m: load1(),
     errors: result.errors,
   };
@@ -205,8 +207,9 @@ async function runMode(
   });
   const sampler = new TreeSampler(host.pid, lab.listenerPid!);
   sampler.start();
-  // The host's own group, joined before it starts anything (its ssh clients, local pwsh).
-  const hostCpu = labCpu && CpuAccount.open("host");
+  // The host's own group (one per mode: a group not yet removed never mixes two hosts' time), joined
+  // before the host starts anything (its ssh clients, local pwsh).
+  const hostCpu = labCpu && CpuAccount.open(`host-${name.replace(/\W+/g, "-")}`);
   hostCpu?.join(host.pid);
   const cpu = labCpu && hostCpu ? { host: hostCpu, lab: labCpu } : undefined;
   const ctx: Ctx = { mode: name, lab, host, tapFile, fleet, packStateDir: path.join(stateRoot, fleet.packServer), sampler, cpu };

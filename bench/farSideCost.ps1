@@ -3,11 +3,13 @@
     Where a warm far-side pwsh spends its CPU: .NET JIT, counted in one process.
 
 .DESCRIPTION
-    pwsh -NoProfile -File bench/farSideCost.ps1 [-Reads 20] [-Batches 6]
+    pwsh -NoProfile -File bench/farSideCost.ps1 [-Workload licenseServer|sessionHost] [-Reads 20] [-Batches 6] [-Summary]
 
-    Does in one pwsh what a warm session of the ssh fleet benchmark does on a license server: loads
-    Bootstrap.ps1 and the WMI emulator, runs the license server's create scripts (install, wait, get,
-    set, activate, get) against a fresh emulated host, then batches of licenseServer get.ps1 reads.
+    Does in one pwsh what a warm session of the ssh fleet benchmark does on one target: loads
+    Bootstrap.ps1 and the WMI emulator, then, against a fresh emulated host, either a license server's
+    create scripts (install, wait, get, set, activate, get) or a session host's up and refresh (read,
+    set, read, read), then batches of that target's read (licenseServer get.ps1 or sessionHostLicensing
+    get.ps1).
     After each step it prints the wall time, the process's CPU time (all threads), and .NET's JIT
     counters (System.Runtime.JitInfo: methods compiled, time spent compiling, every thread); after
     each batch it also sleeps 3 s and prints the CPU time spent meanwhile, with no script running
@@ -16,8 +18,16 @@
     Real: pwsh, Bootstrap.ps1, the emulator, the operation scripts. Stands in: Windows (the emulator),
     the ssh channel (absent: the scripts run in this process as Invoke-RdsOperationCore runs them on
     the far side). A measurement, not a test: it asserts nothing. The README ("Over ssh") quotes it.
+
+    -Summary prints no steps, only one JSON line at the end (the process's CPU and JIT totals):
+    bench/farSideLoad.ps1 runs copies of this script side by side that way.
 #>
-param([int]$Reads = 20, [int]$Batches = 6)
+param(
+    [ValidateSet('licenseServer', 'sessionHost')][string]$Workload = 'licenseServer',
+    [int]$Reads = 20,
+    [int]$Batches = 6,
+    [switch]$Summary
+)
 $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
 $root = Split-Path -Parent $PSScriptRoot
@@ -28,6 +38,7 @@ $last = @{ wall = 0.0; cpu = 0.0 }
 function Get-CpuMs { $process.Refresh(); $process.TotalProcessorTime.TotalMilliseconds }
 
 function Write-Step([string]$What) {
+    if ($Summary) { return }
     $wall = $clock.Elapsed.TotalMilliseconds
     $cpu = Get-CpuMs
     $methods = [System.Runtime.JitInfo]::GetCompiledMethodCount($false)
@@ -46,28 +57,48 @@ Write-Step 'emulator import'
 
 $state = Join-Path ([System.IO.Path]::GetTempPath()) ('rds-farside-cost-' + [guid]::NewGuid().ToString('N'))
 $null = [System.IO.Directory]::CreateDirectory($state)
+$hostName = if ($Workload -eq 'licenseServer') { 'ls01' } else { 'sh01' }
 function Invoke-Step([string]$Operation, [hashtable]$Arguments) {
+    # Operation names as the bench reports them; sessionHostLicensing.read is get.ps1.
     $folder, $leaf = $Operation.Split('.')
-    $json = ConvertTo-Json -Compress -Depth 10 -InputObject ([ordered]@{ operation = $Operation; host = 'ls01'; args = $Arguments })
-    Set-RdsEmulatorContext -StateDir $state -HostName ls01
+    if ($leaf -eq 'read') { $leaf = 'get' }
+    $json = ConvertTo-Json -Compress -Depth 10 -InputObject ([ordered]@{ operation = $Operation; host = $hostName; args = $Arguments })
+    Set-RdsEmulatorContext -StateDir $state -HostName $hostName
     $document = Invoke-RdsOperationCore -ScriptPath (Join-Path $root "provider/resources/$folder/$leaf.ps1") -Envelope ([Convert]::ToBase64String([System.Text.Encoding]::UTF8.GetBytes($json)))
     if ($document -notmatch '^\{"ok":true') { throw "$Operation failed: $document" }
 }
+$read = if ($Workload -eq 'licenseServer') { @{ operation = 'licenseServer.get'; arguments = @{} } } else { @{ operation = 'sessionHostLicensing.read'; arguments = @{ scope = 'sessionHost' } } }
 
 try {
-    $contact = @{ firstName = 'Ada'; lastName = 'Lovelace'; company = 'Contoso'; countryRegion = 'United Kingdom'; eMail = $null; orgUnit = $null; address = $null; city = $null; state = $null; postalCode = $null }
-    Invoke-Step licenseServer.install @{ installRole = $true; requireDomain = $false }; Write-Step 'licenseServer.install'
-    Invoke-Step licenseServer.wait @{ timeoutSeconds = 300; firstPollMs = 200; maxPollMs = 5000 }; Write-Step 'licenseServer.wait'
-    Invoke-Step licenseServer.get @{}; Write-Step 'licenseServer.get'
-    Invoke-Step licenseServer.set @{ contact = $contact; serverRole = $null }; Write-Step 'licenseServer.set'
-    Invoke-Step licenseServer.activate @{ call = 'ActivateServerAutomatic'; licenseServerId = $null }; Write-Step 'licenseServer.activate'
-    Invoke-Step licenseServer.get @{}; Write-Step 'licenseServer.get'
+    if ($Workload -eq 'licenseServer') {
+        $contact = @{ firstName = 'Ada'; lastName = 'Lovelace'; company = 'Contoso'; countryRegion = 'United Kingdom'; eMail = $null; orgUnit = $null; address = $null; city = $null; state = $null; postalCode = $null }
+        Invoke-Step licenseServer.install @{ installRole = $true; requireDomain = $false }; Write-Step 'licenseServer.install'
+        Invoke-Step licenseServer.wait @{ timeoutSeconds = 300; firstPollMs = 200; maxPollMs = 5000 }; Write-Step 'licenseServer.wait'
+        Invoke-Step licenseServer.get @{}; Write-Step 'licenseServer.get'
+        Invoke-Step licenseServer.set @{ contact = $contact; serverRole = $null }; Write-Step 'licenseServer.set'
+        Invoke-Step licenseServer.activate @{ call = 'ActivateServerAutomatic'; licenseServerId = $null }; Write-Step 'licenseServer.activate'
+        Invoke-Step licenseServer.get @{}; Write-Step 'licenseServer.get'
+    } else {
+        # What the fleet benchmark runs on a session host in its up (read, set, read) and refresh (read).
+        Invoke-Step sessionHostLicensing.read @{ scope = 'sessionHost' }; Write-Step 'sessionHostLicensing.read'
+        Invoke-Step sessionHostLicensing.set @{ scope = 'sessionHost'; mode = 'perUser'; licenseServers = @('ls01.contoso.com') }; Write-Step 'sessionHostLicensing.set'
+        Invoke-Step sessionHostLicensing.read @{ scope = 'sessionHost' }; Write-Step 'sessionHostLicensing.read'
+        Invoke-Step sessionHostLicensing.read @{ scope = 'sessionHost' }; Write-Step 'sessionHostLicensing.read'
+    }
     for ($batch = 1; $batch -le $Batches; $batch++) {
-        for ($i = 0; $i -lt $Reads; $i++) { Invoke-Step licenseServer.get @{} }
-        Write-Step "batch $batch`: $Reads x licenseServer.get"
+        for ($i = 0; $i -lt $Reads; $i++) { Invoke-Step $read.operation $read.arguments }
+        Write-Step "batch $batch`: $Reads x $($read.operation)"
         [System.Threading.Thread]::Sleep(3000)
         Write-Step '  3 s later, nothing running'
     }
 } finally {
     [System.IO.Directory]::Delete($state, $true)
+}
+if ($Summary) {
+    ConvertTo-Json -Compress -InputObject ([ordered]@{
+            workload = $Workload
+            cpuMs    = [math]::Round((Get-CpuMs), 1)
+            jitMs    = [math]::Round([System.Runtime.JitInfo]::GetCompilationTime($false).TotalMilliseconds, 1)
+            methods  = [System.Runtime.JitInfo]::GetCompiledMethodCount($false)
+        })
 }

@@ -57,7 +57,13 @@ Write-Step 'emulator import'
 
 $state = Join-Path ([System.IO.Path]::GetTempPath()) ('rds-farside-cost-' + [guid]::NewGuid().ToString('N'))
 $null = [System.IO.Directory]::CreateDirectory($state)
-$hostName = if ($Workload -eq 'licenseServer') { 'ls01' } else { 'sh01' }
+# The target's emulated host and its read, by workload.
+$target = @{
+    licenseServer = @{ host = 'ls01'; read = @{ operation = 'licenseServer.get'; arguments = @{} } }
+    sessionHost   = @{ host = 'sh01'; read = @{ operation = 'sessionHostLicensing.read'; arguments = @{ scope = 'sessionHost' } } }
+}[$Workload]
+$hostName = $target.host
+$read = $target.read
 function Invoke-Step([string]$Operation, [hashtable]$Arguments) {
     # Operation names as the bench reports them; sessionHostLicensing.read is get.ps1.
     $folder, $leaf = $Operation.Split('.')
@@ -67,7 +73,6 @@ function Invoke-Step([string]$Operation, [hashtable]$Arguments) {
     $document = Invoke-RdsOperationCore -ScriptPath (Join-Path $root "provider/resources/$folder/$leaf.ps1") -Envelope ([Convert]::ToBase64String([System.Text.Encoding]::UTF8.GetBytes($json)))
     if ($document -notmatch '^\{"ok":true') { throw "$Operation failed: $document" }
 }
-$read = if ($Workload -eq 'licenseServer') { @{ operation = 'licenseServer.get'; arguments = @{} } } else { @{ operation = 'sessionHostLicensing.read'; arguments = @{ scope = 'sessionHost' } } }
 
 try {
     if ($Workload -eq 'licenseServer') {
@@ -80,10 +85,9 @@ try {
         Invoke-Step licenseServer.get @{}; Write-Step 'licenseServer.get'
     } else {
         # What the fleet benchmark runs on a session host in its up (read, set, read) and refresh (read).
-        Invoke-Step sessionHostLicensing.read @{ scope = 'sessionHost' }; Write-Step 'sessionHostLicensing.read'
+        Invoke-Step $read.operation $read.arguments; Write-Step $read.operation
         Invoke-Step sessionHostLicensing.set @{ scope = 'sessionHost'; mode = 'perUser'; licenseServers = @('ls01.contoso.com') }; Write-Step 'sessionHostLicensing.set'
-        Invoke-Step sessionHostLicensing.read @{ scope = 'sessionHost' }; Write-Step 'sessionHostLicensing.read'
-        Invoke-Step sessionHostLicensing.read @{ scope = 'sessionHost' }; Write-Step 'sessionHostLicensing.read'
+        foreach ($again in 1, 2) { Invoke-Step $read.operation $read.arguments; Write-Step $read.operation }
     }
     for ($batch = 1; $batch -le $Batches; $batch++) {
         for ($i = 0; $i -lt $Reads; $i++) { Invoke-Step $read.operation $read.arguments }

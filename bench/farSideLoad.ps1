@@ -6,9 +6,9 @@
 .DESCRIPTION
     pwsh -NoProfile -File bench/farSideLoad.ps1 [-Copies 1,2,4,8] [-Workload sessionHost]
 
-    For each count in -Copies (comma-separated), starts that many pwsh at once, each running farSideCost.ps1 -Batches 0
-    -Summary (a session host's up and refresh by default: Bootstrap.ps1, the emulator, read, set, read,
-    read), waits for all of them, and prints the CPU time each used (its own count, every thread) and
+    For each count in -Copies (comma-separated), starts that many pwsh at once, each running
+    farSideCost.ps1 -Batches 0 -Summary (a session host's up and refresh by default: Bootstrap.ps1, the
+    emulator, read, set, read, read), waits for all of them, and prints the CPU time each used (its own count, every thread) and
     JIT time (System.Runtime.JitInfo) against the CPU time of one copy running alone. Each copy has its
     own emulator state, as each target of the fleet benchmark has. The fleet benchmark over ssh starts
     its 8 session hosts' warm sessions within seconds of each other on 2 cores: this separates what

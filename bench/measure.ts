@@ -6,6 +6,7 @@
 import type { Engine } from "../engine/engine";
 import { stripSecrets } from "../engine/secrets";
 import { coalesceOptionsFromEnv } from "../provider/powershell/coalesce";
+import { delay } from "../provider/powershell/pool/processes";
 import { now, type PhaseRun } from "./driver";
 import type { FleetNode, Kind } from "./fleet";
 import { summarize, type Summary } from "./stats";
@@ -14,7 +15,7 @@ import { readTap, type TapEvent, type WindowCounts } from "./tapLog";
 const KINDS = ["licenseServer", "calPack", "sessionHost"] as const;
 
 /** Waits until the host's tap has written what happened so far (it flushes every 100 ms). */
-export const flushTap = () => new Promise((r) => setTimeout(r, 300));
+export const flushTap = () => delay(300);
 
 /** What every benchmark phase reports first: its wall time, and the latency of its operations. */
 export interface PhaseTimings {
@@ -96,7 +97,7 @@ export async function probeReads(engine: Engine, nodes: readonly FleetNode[], ro
   // 161 ms); it measures the provider's own overhead, so it starts once that time has passed. The
   // hosts run with the bench's environment, so their follow time is the one read here.
   const startedAfterMs = coalesceOptionsFromEnv().followMs + 500;
-  await new Promise((r) => setTimeout(r, startedAfterMs));
+  await delay(startedAfterMs);
   const samples: { kind: Kind; t0: number; t1: number }[] = [];
   for (let round = 0; round < rounds; round++) {
     for (const n of nodes) {

@@ -11,7 +11,8 @@
 #    /root (0700), so when rdstest cannot run the pwsh the tests use, its tool folder is copied to
 #    /opt/rds-ssh-lab/pwsh-<version> (read-only for others). A project-local pwsh (<checkout>/.tools/pwsh,
 #    which npm test installs when there is no other) is always copied: the lab is machine-wide and
-#    outlives the checkout, which may be a temporary clone. The path is written to /var/lib/rds-ssh-lab/pwsh.
+#    outlives the checkout, which may be a temporary clone. The path is written to /var/lib/rds-ssh-lab/pwsh;
+#  - no PowerShell startup profile for that account (see "Startup profile" below).
 #
 # The pwsh: $RDS_PWSH (test/prepare.sh passes the one the tests use), else pwsh on PATH or in
 # ~/.dotnet/tools, else this checkout's .tools/pwsh/pwsh.
@@ -49,6 +50,24 @@ fi
 chmod 0600 "$STATE/password"
 # The account must be unlocked for password authentication (chpasswd above sets the hash).
 passwd -S "$LAB_USER" | grep -q ' P ' || { printf '%s:%s\n' "$LAB_USER" "$(cat "$STATE/password")" | chpasswd; }
+
+# Startup profile. pwsh keeps a .NET multicore-JIT profile per start mode in its cache folder
+# (~/.cache/powershell/StartupProfileData-NonInteractive, -SSHServerMode, -Interactive), reads it at
+# every start and rewrites it at every exit. pwsh processes of one account that exit together can
+# leave it corrupt, and then every later pwsh of the account dies at start (SIGSEGV, exit 139):
+# PowerShell/PowerShell#26528, dotnet/runtime#121977, both open. All the lab's targets are this one
+# account (a real fleet has an account per host), and a benchmark closes twelve sessions at once:
+# that killed the lab here on 2026-12-04. Each profile path is made an empty read-only folder, which
+# pwsh can neither read as a profile nor write, so it starts without one (measured: same CPU time,
+# no error; pwsh never removes a folder there, and npm test pins them again); a file left from before
+# (perhaps corrupt) is removed.
+LAB_HOME="$(getent passwd "$LAB_USER" | cut -d: -f6)"
+LAB_CACHE="$LAB_HOME/.cache/powershell"
+install -d -o "$LAB_USER" -g "$LAB_USER" "$LAB_HOME/.cache" "$LAB_CACHE"
+for mode in NonInteractive SSHServerMode Interactive; do
+  profile="$LAB_CACHE/StartupProfileData-$mode"
+  [ -d "$profile" ] || { rm -f "$profile"; install -d -m 0555 -o root -g root "$profile"; }
+done
 
 # A pwsh the lab account can run.
 PWSH="${RDS_PWSH:-$(command -v pwsh || true)}"

@@ -12,6 +12,9 @@
  * - `die`: the process exits with `args.code` before answering.
  * - `gate`: answers when the test calls `shells.open(args.gate)` (for "is it running yet?" checks).
  *
+ * `shells.crashAtStart(code, signal)` makes the next shell started exit at its hello, before answering
+ * anything, as a pwsh whose runtime crashes at start does.
+ *
  * Everything happens in promise callbacks (no timers), so a test moves on with `settle()` and moves
  * the pool's clocks (idle close, timeouts) with jest's fake timers. The journal records what each
  * shell did, in order: the tests assert on event order and counts, never on durations.
@@ -85,6 +88,7 @@ class FakeShell implements Shell {
   constructor(
     pid: number,
     private readonly shells: FakeShells,
+    private readonly crash?: { code: number | null; signal: NodeJS.Signals | null },
   ) {
     this.fake = new FakeChild(pid, shells.journal);
   }
@@ -96,6 +100,10 @@ class FakeShell implements Shell {
   invoke(command: string): Invocation {
     const pid = this.fake.pid;
     if (command.includes("Write-RdsSessionInfo")) {
+      if (this.crash !== undefined) {
+        this.fake.exit(this.crash.code, this.crash.signal);
+        return { output: new Promise(() => undefined), stop: () => undefined };
+      }
       // Behind the dotnet-tool launcher, the pwsh that runs scripts is the launcher's child.
       return { output: Promise.resolve(document({ pid: pid + 1, psVersion: "7.6.9" })), stop: () => undefined };
     }
@@ -134,14 +142,22 @@ export class FakeShells {
   readonly journal: JournalEntry[] = [];
   private nextPid = FIRST_FAKE_PID;
   private readonly gates = new Map<string, { opened: Promise<void>; open(): void }>();
+  private nextCrash: { code: number | null; signal: NodeJS.Signals | null } | undefined;
 
   /** The StartShell to hand the SessionPool. */
   readonly start: StartShell = () => {
     const pid = this.nextPid;
     this.nextPid += 2; // pid + 1 is the session's inner pwsh
     this.journal.push({ type: "spawn", pid });
-    return new FakeShell(pid, this);
+    const crash = this.nextCrash;
+    this.nextCrash = undefined;
+    return new FakeShell(pid, this, crash);
   };
+
+  /** The next shell started exits with `code` / `signal` at its hello, having answered nothing. */
+  crashAtStart(code: number | null, signal: NodeJS.Signals | null = null): void {
+    this.nextCrash = { code, signal };
+  }
 
   gate(name: string): Promise<void> {
     let gate = this.gates.get(name);

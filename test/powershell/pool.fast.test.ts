@@ -289,6 +289,28 @@ describe("a pwsh per target", () => {
     expect(exitedPids()).toEqual([first.pid]);
   });
 
+  it("says why a pwsh that crashed at start did, and how to fix it; a crash after an answer is an ordinary death", async () => {
+    // A corrupt startup profile kills every pwsh of the account at start (SIGSEGV; 139 through a shell).
+    shells.crashAtStart(139);
+    const viaShell = await rdsErrorOf(op(a, "echo"));
+    shells.crashAtStart(null, "SIGABRT");
+    const bySignal = await rdsErrorOf(op(b, "echo"));
+    const advice = (kind: string) =>
+      `pwsh crashed (${kind}) before it answered; a known cause is a corrupt PowerShell startup profile of that account, ` +
+      "left by pwsh processes that exited together (PowerShell issue 26528): delete StartupProfileData-NonInteractive " +
+      "and StartupProfileData-SSHServerMode from its PowerShell cache folder (~/.cache/powershell on Linux and macOS, " +
+      "%LOCALAPPDATA%\\Microsoft\\PowerShell on Windows; %LOCALAPPDATA%\\Microsoft\\Windows\\PowerShell for Windows PowerShell 5.1), " +
+      "then run again";
+    expect(viaShell.message).toContain(`(exit code 139); ${advice("SIGSEGV")}`);
+    expect(bySignal.message).toContain(`(signal SIGABRT); ${advice("SIGABRT")}`);
+    // The same exit once the pwsh has answered: no advice, the usual message.
+    await op(a, "echo");
+    const later = await rdsErrorOf(op(a, "die", { code: 139 }));
+    expect(later.message).toBe(
+      "running test.die on a: pwsh exited during the operation (exit code 139); the next operation starts a fresh one",
+    );
+  });
+
   it("closing the pool rejects queued operations, kills the running one and leaves nothing alive", async () => {
     await op(b, "echo"); // an idle session too
     const running = rdsErrorOf(op(a, "hang"));

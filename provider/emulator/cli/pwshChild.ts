@@ -6,6 +6,7 @@
  */
 import { spawn } from "child_process";
 import { findPwsh as findRunnerPwsh, PWSH_INSTALL_HINT } from "../../powershell/executable";
+import { pwshCacheEnvironment } from "../../powershell/pool/startupProfile";
 import { CliError } from "./errors";
 
 /** Starts the answer line; cli-driver.ps1 and cli/run-host.ps1 write it. */
@@ -38,6 +39,8 @@ export async function runPwshChild<T>(req: PwshChildRequest): Promise<T> {
   const pwsh = findPwsh();
   const child = spawn(pwsh, ["-NoLogo", "-NoProfile", "-NonInteractive", "-File", req.file, ...req.parameters], {
     stdio: [req.stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"],
+    // The provider's pwsh cache folder, where no startup profile can be corrupted (startupProfile.ts).
+    env: { ...process.env, ...pwshCacheEnvironment() },
     windowsHide: true,
   });
   // Ctrl-C / kill of the CLI ends its pwsh too (never leave one running).

@@ -9,6 +9,7 @@ import { operationCommand, removeEnvelopeFile, writeEnvelopeFile } from "../enve
 import { CallContext, ResultDocument, parseResultDocument, stripAnsi } from "../result";
 import { childPids, delay, setKeepsNodeAlive, signalQuietly } from "./processes";
 import { progressText, type Shell } from "./shell";
+import { crashKind, startupCrashAdvice, suffix } from "./startupCrash";
 import type { PoolTelemetry } from "./telemetry";
 
 export interface ScriptRun {
@@ -65,6 +66,8 @@ export class Session {
   exited = false;
   exitCode: number | null = null;
   exitSignal: NodeJS.Signals | null = null;
+  /** Whether a command has ever come back: a crash before that is a crash at start (startupCrash.ts). */
+  answered = false;
   readonly whenExited: Promise<void>;
   busy = false;
   closing = false;
@@ -125,6 +128,12 @@ export class Session {
     return `exit code ${this.exitCode ?? "unknown"}`;
   }
 
+  /** For a crash before any answer (a crash at start): its known cause and fix (startupCrash.ts). */
+  startupCrash(): string | undefined {
+    const crash = this.answered ? undefined : crashKind(this.exitCode, this.exitSignal);
+    return crash === undefined ? undefined : startupCrashAdvice(crash);
+  }
+
   /**
    * Sends one command and returns what it printed. Rejects with RDS_TIMEOUT (after killing this
    * pwsh) or RDS_SCRIPT_ERROR when pwsh dies during the command. `onProgress`: each progress line
@@ -139,12 +148,16 @@ export class Session {
   ): Promise<{ stdout: string; stderr: string; durationMs: number }> {
     const started = Date.now();
     if (this.exited) {
-      throw new RdsError(ErrorCode.ScriptError, `running ${ctx.operation} on ${ctx.host}: pwsh had exited (${this.exitDescription()})`, {
-        host: ctx.host,
-        operation: ctx.operation,
-        durationMs: 0,
-        stderr: this.recentStderr(),
-      });
+      throw new RdsError(
+        ErrorCode.ScriptError,
+        `running ${ctx.operation} on ${ctx.host}: pwsh had exited (${this.exitDescription()})${suffix(this.startupCrash())}`,
+        {
+          host: ctx.host,
+          operation: ctx.operation,
+          durationMs: 0,
+          stderr: this.recentStderr(),
+        },
+      );
     }
     this.hooks.telemetry.command(command, { key: this.key, pid: this.pid });
     const invocation = this.pwsh.invoke(command, onProgress, data);
@@ -177,10 +190,11 @@ export class Session {
       if (!this.closing) this.hooks.telemetry.died++;
       throw new RdsError(
         ErrorCode.ScriptError,
-        `running ${ctx.operation} on ${ctx.host}: pwsh exited during the operation (${this.exitDescription()}); the next operation starts a fresh one`,
+        `running ${ctx.operation} on ${ctx.host}: pwsh exited during the operation (${this.exitDescription()}); ${this.startupCrash() ?? "the next operation starts a fresh one"}`,
         { host: ctx.host, operation: ctx.operation, durationMs, stderr: this.recentStderr() },
       );
     }
+    this.answered = true;
     return { stdout: outcome.stdout, stderr: stripAnsi(outcome.stderr).trim(), durationMs };
   }
 

@@ -21,6 +21,7 @@ import * as os from "os";
 import { Writable } from "stream";
 import { PowerShell } from "node-powershell";
 import { childPids, removeDotnetLeftovers } from "./processes";
+import { pwshCacheEnvironment } from "./startupProfile";
 
 /** The pieces of child-shell's Shell the pool reads but the typings keep private. */
 interface ShellProcessFields {
@@ -335,11 +336,14 @@ function childProcessOf(shell: PowerShell): ChildProcess {
  * The environment of a pwsh: no colour, no telemetry, and our pid for its parent watchdog
  * (Bootstrap.ps1). .NET diagnostics off: the runtime would otherwise make a diagnostics socket and
  * two debugger FIFOs in `$TMPDIR` per process (the dotnet-tool launcher and the real pwsh each),
- * which a killed pwsh never removes; nothing of ours attaches a debugger or profiler to it.
+ * which a killed pwsh never removes; nothing of ours attaches a debugger or profiler to it. On Linux
+ * and macOS, a cache folder of the provider's in which no startup profile can be written
+ * (startupProfile.ts: pwsh processes exiting together corrupt a shared one).
  */
 function childEnvironment(): NodeJS.ProcessEnv {
   return {
     ...process.env,
+    ...pwshCacheEnvironment(),
     TERM: "dumb",
     NO_COLOR: "1",
     POWERSHELL_TELEMETRY_OPTOUT: "1",

@@ -13,6 +13,7 @@ import { CONNECT_OPERATION, bindTarget, hostUnreachable } from "./connect";
 import { startRemoteShellSession } from "./remoteShell";
 import type { Session } from "./session";
 import type { Shell } from "./shell";
+import { suffix } from "./startupCrash";
 import type { TargetSpec } from "./target";
 import type { PoolTelemetry } from "./telemetry";
 
@@ -91,7 +92,10 @@ export async function startSession(
 function startupError(spec: TargetSpec, err: unknown, session: Session, diedOnItsOwn: boolean, startupTimeoutMs: number): RdsError {
   const stderr = session.recentStderr() || undefined;
   if (diedOnItsOwn) {
-    return hostUnreachable(spec, `pwsh exited while starting (${session.exitDescription()})`, { stderr, cause: err });
+    return hostUnreachable(spec, `pwsh exited while starting (${session.exitDescription()})${suffix(session.startupCrash())}`, {
+      stderr,
+      cause: err,
+    });
   }
   if (isRdsError(err)) {
     if (err.code === ErrorCode.Timeout) {

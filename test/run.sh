@@ -17,14 +17,12 @@ wait "$build" || { echo "npm test: the build (tsc -p tsconfig.json) failed" >&2;
 wait "$typecheck" || { echo "npm test: the type check of the tests (tsc -p tsconfig.test.json) failed" >&2; status=1; }
 [ "$status" = 0 ] || exit "$status"
 
-# The pwsh processes the tests start themselves (the provider's own use its folder: startupProfile.ts)
-# get a cache folder in which no startup profile can be written. pwsh rewrites its profile at every
-# exit, and two test files run at once: pwsh processes exiting together can corrupt a shared one, and
-# every later pwsh of the account then dies at start (PowerShell/PowerShell#26528).
-export XDG_CACHE_HOME="$PWD/.tools/test-cache"
-for mode in NonInteractive Interactive SSHServerMode; do
-  profile="$XDG_CACHE_HOME/powershell/StartupProfileData-$mode"
-  [ -d "$profile" ] || { rm -f "$profile" && mkdir -p "$(dirname "$profile")" && mkdir -m 0555 "$profile"; }
-done
+# The pwsh processes the tests start themselves use the provider's own pwsh cache folder
+# (provider/powershell/pool/startupProfile.ts, built above), where no startup profile can be written:
+# pwsh rewrites its profile at every exit, and two test files run at once; pwsh processes exiting
+# together can corrupt a shared one, and every later pwsh of the account then dies at start
+# (PowerShell/PowerShell#26528). Empty when it cannot be made: pwsh keeps its default, as the provider's.
+pwsh_cache="$(node -p 'require("./bin/provider/powershell/pool/startupProfile").pwshCacheEnvironment().XDG_CACHE_HOME ?? ""')"
+[ -z "$pwsh_cache" ] || export XDG_CACHE_HOME="$pwsh_cache"
 
 exec npx jest "$@"

@@ -59,16 +59,21 @@ export class CpuAccount {
    * Removes the group once its last process has gone (a stopped sshd takes a moment to exit), waiting
    * up to `waitMs`; a group still in use after that is left for the next boot.
    */
-  async close(waitMs = 5000): Promise<void> {
-    const until = Date.now() + waitMs;
-    for (;;) {
-      try {
-        fs.rmdirSync(this.dir);
-        return;
-      } catch {
-        if (Date.now() >= until) return;
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
+  close(waitMs?: number): Promise<void> {
+    return removeCgroup(this.dir, waitMs);
+  }
+}
+
+/** Removes a cgroup folder once its last process has gone, waiting up to `waitMs`; one still in use is left for the next boot. */
+export async function removeCgroup(dir: string, waitMs = 5000): Promise<void> {
+  const until = Date.now() + waitMs;
+  for (;;) {
+    try {
+      fs.rmdirSync(dir);
+      return;
+    } catch {
+      if (Date.now() >= until) return;
+      await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
 }

@@ -25,6 +25,15 @@ import { parseResultDocument } from "../provider/powershell/result";
 import type { OperationCall, OperationOutcome, OperationRunner } from "../provider/powershell/runner";
 import { transportFor, type Connection } from "../provider/powershell/transport";
 
+/**
+ * How long one per-command script may take before it is taken for hung and killed. Not the
+ * operation's own timeout: a `remote.Command` has none unless given one, and a baseline killed for
+ * being slow would be timed on less work than the warm sessions did. With 16 in flight on the 2 cores
+ * both ends share, a refresh's scripts took 40-90 s each on 2026-12-04 (the operation timeout plus 30
+ * s, the limit before, killed 1 to 10 of them in each of that afternoon's runs).
+ */
+export const PER_COMMAND_LIMIT_MS = 600_000;
+
 /** What the baseline needs besides the connection: how the ssh client logs in, and the far side's pwsh. */
 export interface PerCommandSettings {
   /** The client key file (the connection's inline key, as a file `ssh -i` reads). */
@@ -116,7 +125,7 @@ export function perCommandRunner(settings: PerCommandSettings, emit: (event: Per
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
     child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
     child.stdin.end(program);
-    const timer = setTimeout(() => child.kill("SIGKILL"), call.timeoutMs + 30_000);
+    const timer = setTimeout(() => child.kill("SIGKILL"), PER_COMMAND_LIMIT_MS);
     const code = await new Promise<number | null>((resolve) => {
       child.once("error", () => resolve(null));
       child.once("close", (exitCode) => resolve(exitCode));

@@ -2,6 +2,7 @@
  * Fleet benchmark over the ssh transport: warm sessions against the per-command way, in one run.
  *
  *   npm run bench -- --transport ssh [--quick] [--parallel 16] [--no-per-command] [--idle-ms 600000]
+ *                                    [--no-controller-group]
  *
  * Needs the ssh lab (scripts/sshLab.ts: test/transports/ssh-lab-setup.sh, run as root, prepares the
  * machine) and root (the lab hands each target's emulator state directory to its account).
@@ -21,6 +22,11 @@
  * - per command: perCommand.ts, preloaded by hostTap.ts: a new ssh connection and a new remote pwsh
  *   for every script (`remote.Command` per step), no coalescing (each command is one step).
  *
+ * Scheduling: both ends share the 2 cores, but on a real fleet the controller (this process, the host
+ * and its ssh clients) has CPUs of its own. It runs in a cpu group with a high weight
+ * (controllerGroup.ts), so it is served the moment it has work; the lab's sessions share the rest
+ * among themselves as the system schedules them (a group per session), in both modes.
+ *
  * Counted: connects (sshd's log: one "Accepted publickey" line per connection), scripts per target
  * (the tap), ssh connections and remote pwsh alive at once and their memory (procTree.ts), the host's
  * peak RSS, the CPU time of the host and of the lab (the remote pwsh) per phase (cpuAccount.ts) and the
@@ -30,6 +36,7 @@
  */
 import { flag, numberOption } from "./cliOptions";
 import { CpuAccount, machineTicks } from "./cpuAccount";
+import { ControllerGroup, systemScheduling, type ControllerScheduling } from "./controllerGroup";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -260,7 +267,7 @@ export async function runSshFleet(): Promise<void> {
   const parallel = numberOption("parallel", 16);
   // The production idle close (60 s) unless given: a variant to see what the reconnects after it cost.
   const idleMs = flag("idle-ms") ? numberOption("idle-ms", 60_000) : undefined;
-  const variant = quick || idleMs !== undefined || flag("no-per-command");
+  const variant = quick || idleMs !== undefined || flag("no-per-command") || flag("no-controller-group");
   const size = quick ? QUICK_SIZE : FULL;
   const targets = size.licenseServers + size.sessionHosts;
   const started = new Date().toISOString();
@@ -278,11 +285,17 @@ export async function runSshFleet(): Promise<void> {
   console.log(
     `machine: ${machine.cpus} × ${machine.cpuModel}, ${machine.totalMemMiB} MiB, load average ${machine.loadAverageAtStart.join(" ")}`,
   );
+  // The controller runs the moment it has work, as on a machine of its own (controllerGroup.ts), both modes.
+  const controllerGroup = flag("no-controller-group") ? undefined : ControllerGroup.open();
+  const controllerScheduling: ControllerScheduling = controllerGroup ? "own cpu group, weight 65536" : systemScheduling();
+  console.log(`controller scheduling: ${controllerScheduling}`);
   const lab = new SshLab();
   await lab.start();
   // The lab's sshd in a group of its own: every remote pwsh of both modes runs under it.
   const labCpu = CpuAccount.open("lab");
   labCpu?.join(lab.listenerPid!);
+  // The lab's sshd leaves the controller's group (controllerGroup.ts): its sessions share the cores as before.
+  controllerGroup?.release(lab.listenerPid!);
   const work = tempDir("client");
   const knownHostsFile = path.join(work, "known_hosts");
   fs.writeFileSync(knownHostsFile, `[${lab.address}]:${lab.port} ${lab.hostKey}\n`, { mode: 0o600 });
@@ -312,6 +325,7 @@ export async function runSshFleet(): Promise<void> {
   } finally {
     await lab.stop();
     await labCpu?.close();
+    await controllerGroup?.close();
     fs.rmSync(work, { recursive: true, force: true });
   }
 
@@ -389,7 +403,7 @@ export async function runSshFleet(): Promise<void> {
     benchmark: "fleet over ssh",
     started,
     finished: new Date().toISOString(),
-    machine: { ...machine, loadAverageAtEnd: os.loadavg().map((x) => Math.round(x * 100) / 100) },
+    machine: { ...machine, loadAverageAtEnd: os.loadavg().map((x) => Math.round(x * 100) / 100), controllerScheduling },
     fleet: { ...size, targets, packServer: "ls01", parallel, quick, cap: targets, idleMs: idleMs ?? "default (60000)" },
     must,
     ratios,

@@ -8,8 +8,9 @@
  * with twelve busy warm targets (their pwsh compiling in the background) the controller, one
  * session, got a thirteenth of the machine: the host took up to 1.4 s to hand one wave of 16 reads
  * to the coalescer, up to 220 ms apart (README, "Over ssh"), which no real fleet shows. Only the
- * controller moves: the lab's sshd goes back to the root group, so its sessions keep their autogroups
- * and the targets share the cores among themselves exactly as before, in both modes. (The lab's
+ * controller moves, once the lab has started: the lab's sshd stays in the root group, so its sessions
+ * keep their autogroups and the targets share the cores among themselves exactly as before, in both
+ * modes. (The lab's
  * sessions in one group of their own would also feed the controller, but would change how the
  * targets share the cores among themselves: thread by thread instead of session by session.)
  *
@@ -26,7 +27,8 @@ const V1_CPU = "/sys/fs/cgroup/cpu";
 export const CONTROLLER_SHARES = 65536;
 
 /** How the controller shared the CPU with the lab, as the results record it. */
-export type ControllerScheduling = "own cpu group, weight 65536" | "a group per session (autogroup)" | "per process";
+export const CONTROLLER_SCHEDULING = `own cpu group, weight ${CONTROLLER_SHARES}` as const;
+export type ControllerScheduling = typeof CONTROLLER_SCHEDULING | "a group per session (autogroup)" | "per process";
 
 export function systemScheduling(): ControllerScheduling {
   try {
@@ -43,7 +45,8 @@ export class ControllerGroup {
 
   /**
    * A new cpu group (named with this process's pid, so parallel runs do not share one) with this
-   * process in it, or undefined. Everything this process starts from now on is in it too.
+   * process in it, or undefined. Everything this process starts from now on is in it too; what it
+   * started before (the lab's sshd) stays where it is.
    */
   static open(): ControllerGroup | undefined {
     const dir = path.join(V1_CPU, `rds-bench-controller-${process.pid}`);
@@ -58,14 +61,9 @@ export class ControllerGroup {
     }
   }
 
-  /** Puts `pid` (the lab's sshd, started by this process) back in the root group: its sessions get autogroups again. */
-  release(pid: number): void {
-    fs.writeFileSync(path.join(V1_CPU, "cgroup.procs"), String(pid));
-  }
-
   /** Moves this process back to the root group and removes the group once its last process has gone. */
   close(waitMs?: number): Promise<void> {
-    this.release(process.pid);
+    fs.writeFileSync(path.join(V1_CPU, "cgroup.procs"), String(process.pid));
     return removeCgroup(this.dir, waitMs);
   }
 }

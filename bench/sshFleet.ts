@@ -36,7 +36,7 @@
  */
 import { flag, numberOption } from "./cliOptions";
 import { CpuAccount, machineTicks } from "./cpuAccount";
-import { ControllerGroup, systemScheduling, type ControllerScheduling } from "./controllerGroup";
+import { CONTROLLER_SCHEDULING, ControllerGroup, systemScheduling, type ControllerScheduling } from "./controllerGroup";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -285,23 +285,23 @@ export async function runSshFleet(): Promise<void> {
   console.log(
     `machine: ${machine.cpus} × ${machine.cpuModel}, ${machine.totalMemMiB} MiB, load average ${machine.loadAverageAtStart.join(" ")}`,
   );
-  // The controller runs the moment it has work, as on a machine of its own (controllerGroup.ts), both modes.
-  const controllerGroup = flag("no-controller-group") ? undefined : ControllerGroup.open();
-  const controllerScheduling: ControllerScheduling = controllerGroup ? "own cpu group, weight 65536" : systemScheduling();
-  console.log(`controller scheduling: ${controllerScheduling}`);
   const lab = new SshLab();
   await lab.start();
   // The lab's sshd in a group of its own: every remote pwsh of both modes runs under it.
   const labCpu = CpuAccount.open("lab");
   labCpu?.join(lab.listenerPid!);
-  // The lab's sshd leaves the controller's group (controllerGroup.ts): its sessions share the cores as before.
-  controllerGroup?.release(lab.listenerPid!);
   const work = tempDir("client");
   const knownHostsFile = path.join(work, "known_hosts");
   fs.writeFileSync(knownHostsFile, `[${lab.address}]:${lab.port} ${lab.hostKey}\n`, { mode: 0o600 });
   const perCommandSettings: PerCommandSettings = { keyFile: lab.clientKeyFile, knownHostsFile, remotePwsh: labPwshPath() };
   let warm: ModeRun;
   let perCommand: ModeRun | undefined;
+  // The controller runs the moment it has work, as on a machine of its own, in both modes. Joined
+  // after the lab has started: the lab's sshd stays in the root group, so its sessions keep a
+  // scheduling group each, as before (controllerGroup.ts).
+  const controllerGroup = flag("no-controller-group") ? undefined : ControllerGroup.open();
+  const controllerScheduling: ControllerScheduling = controllerGroup ? CONTROLLER_SCHEDULING : systemScheduling();
+  console.log(`controller scheduling: ${controllerScheduling}`);
   try {
     warm = await runMode(
       lab,

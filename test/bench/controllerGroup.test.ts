@@ -1,8 +1,8 @@
 /**
  * The ssh benchmark's controller group (bench/controllerGroup.ts): the benchmark process joins a cpu
- * cgroup with a high weight, so what it starts (the provider host, its ssh clients) runs the moment it
- * has work; the lab's sshd, started by it, is put back in the root group, so the sessions sshd starts
- * (each in a new session, as sshd does) get their own autogroups as before.
+ * cgroup with a high weight once the lab has started, so what it starts next (the provider host, its
+ * ssh clients) runs the moment it has work; the lab's sshd, started before, stays in the root group, so
+ * the sessions sshd starts (each in a new session, as sshd does) get their own autogroups as before.
  *
  * Real: the kernel's cgroup v1 cpu hierarchy, /proc/<pid>/cgroup, cpu.shares, child processes (node)
  * and a grandchild started in a new session (spawn's `detached`: setsid, as sshd does for every
@@ -46,27 +46,27 @@ async function startSession(sshd: ChildProcess): Promise<number> {
 }
 
 describe("ControllerGroup", () => {
-  it("holds the benchmark and what it starts, gives the lab's sshd and its sessions back to the root group, and leaves nothing behind", async () => {
+  it("holds the benchmark and what it starts next, leaves the lab's sshd and its sessions in the root group, and leaves nothing behind", async () => {
     expect(process.getuid?.()).toBe(0);
     const before = cpuGroupOf(process.pid);
-    const group = ControllerGroup.open();
-    expect(group).toBeDefined();
-    const leaf = `/${path.basename(group!.dir)}`;
-    let sshd: ChildProcess | undefined;
+    expect(before).toBe("/");
+    // The lab starts first, as in the benchmark.
+    const sshd: ChildProcess = startSshdStandIn();
+    let group: ControllerGroup | undefined;
     let host: ChildProcess | undefined;
     let session: number | undefined;
     try {
+      group = ControllerGroup.open();
+      expect(group).toBeDefined();
+      const leaf = `/${path.basename(group!.dir)}`;
       expect(cpuGroupOf(process.pid)).toBe(leaf);
       expect(Number(fs.readFileSync(path.join(group!.dir, "cpu.shares"), "utf8"))).toBe(CONTROLLER_SHARES);
-      // What the benchmark starts (the provider host) is in the group.
+      // What the benchmark starts next (the provider host) is in the group; the lab's sshd is not.
       host = spawn(process.execPath, ["-e", "setTimeout(() => {}, 30000)"], { stdio: "ignore" });
-      sshd = startSshdStandIn();
       expect(cpuGroupOf(host.pid!)).toBe(leaf);
-      expect(cpuGroupOf(sshd.pid!)).toBe(leaf);
-      // The lab's sshd goes back to the root group; a session it starts afterwards is there too, in a
-      // session of its own (its session id is its pid), so it gets an autogroup of its own.
-      group!.release(sshd.pid!);
       expect(cpuGroupOf(sshd.pid!)).toBe("/");
+      // A session the lab's sshd starts now is in the root group too, in a session of its own (its
+      // session id is its pid), so it gets an autogroup of its own.
       session = await startSession(sshd);
       expect(Number(fs.readFileSync(`/proc/${session}/stat`, "utf8").split(") ")[1].split(" ")[3])).toBe(session);
       expect(cpuGroupOf(session)).toBe("/");
@@ -78,7 +78,7 @@ describe("ControllerGroup", () => {
         child.kill("SIGKILL");
         if (child.exitCode === null && child.signalCode === null) await new Promise((resolve) => child.once("exit", resolve));
       }
-      await group!.close();
+      await group?.close();
     }
     // This process is back where it was, and the group is gone.
     expect(cpuGroupOf(process.pid)).toBe(before);

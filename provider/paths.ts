@@ -1,4 +1,13 @@
+import * as os from "os";
 import * as path from "path";
+
+/**
+ * The provider's own folder in the user's home, `~/.pulumi-rds-licensing`: the CAL-pack journal and
+ * its key (unless moved by their variables), and the cache folder of the pwsh it starts.
+ */
+export function userDataDir(home: string = os.homedir()): string {
+  return path.join(home, ".pulumi-rds-licensing");
+}
 
 /**
  * The package root (where package.json, provider/ and bin/ live). Built files sit at

@@ -23,6 +23,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { userDataDir } from "../../paths";
 
 /** pwsh's start modes, each with its own profile file (ConsoleHost: StartProfileOptimization). */
 export const STARTUP_PROFILE_MODES = ["NonInteractive", "Interactive", "SSHServerMode"] as const;
@@ -35,10 +36,10 @@ export function startupProfilePath(powershellCacheDir: string, mode: (typeof STA
 /**
  * The `XDG_CACHE_HOME` for the provider's pwsh, made ready: every profile path a folder (a file found
  * there, perhaps corrupt, is removed). `undefined` when it cannot be made (a read-only home): pwsh
- * then keeps its default folder, as without this.
+ * then keeps its default folder, as without this. `home`: `$HOME`, which pwsh itself reads for its default.
  */
 export function pwshCacheHome(home: string = process.env.HOME ?? os.homedir()): string | undefined {
-  const cacheHome = path.join(home, ".pulumi-rds-licensing", "pwsh-cache");
+  const cacheHome = path.join(userDataDir(home), "pwsh-cache");
   const powershellCacheDir = path.join(cacheHome, "powershell");
   try {
     // Made before the read-only folders in it, with the default mode: pwsh writes its other caches here.

@@ -28,8 +28,8 @@
  */
 import * as crypto from "crypto";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
+import { userDataDir } from "../../paths";
 import { journalKey as secretKey } from "./journalKey";
 
 export type JournalStatus = "pending" | "installed" | "returned";
@@ -70,7 +70,7 @@ const SCRYPT = { N: 1 << 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 } as const;
 export function journalDir(): string {
   const fromEnv = process.env.RDS_JOURNAL_DIR;
   if (fromEnv && fromEnv.trim() !== "") return path.resolve(fromEnv);
-  return path.join(os.homedir(), ".pulumi-rds-licensing", "journal");
+  return path.join(userDataDir(), "journal");
 }
 
 function ensureDir(dir: string): void {

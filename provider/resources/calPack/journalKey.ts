@@ -11,8 +11,8 @@
  */
 import * as crypto from "crypto";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
+import { userDataDir } from "../../paths";
 
 export interface JournalKey {
   key: Buffer;
@@ -23,13 +23,13 @@ export interface JournalKey {
 export function journalKeyFile(): string {
   const fromEnv = process.env.RDS_JOURNAL_KEY_FILE;
   if (fromEnv && fromEnv.trim() !== "") return path.resolve(fromEnv);
-  return path.join(os.homedir(), ".pulumi-rds-licensing", "journal.key");
+  return path.join(userDataDir(), "journal.key");
 }
 
 function journalDirOf(): string {
   const fromEnv = process.env.RDS_JOURNAL_DIR;
   if (fromEnv && fromEnv.trim() !== "") return path.resolve(fromEnv);
-  return path.join(os.homedir(), ".pulumi-rds-licensing", "journal");
+  return path.join(userDataDir(), "journal");
 }
 
 const cache = new Map<string, JournalKey>();
